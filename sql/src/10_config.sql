@@ -1,0 +1,67 @@
+-- pgpart.config: one row of policy per managed parent (DESIGN §2).
+-- Only policy and the grid live here; partitions and bounds are always read
+-- from the catalog, so nothing here can drift from reality.
+-- Keyed by regclass: follows RENAME and SET SCHEMA, dumps schema-qualified.
+CREATE TABLE pgpart.config (
+    parent regclass PRIMARY KEY,
+    strategy text NOT NULL DEFAULT 'range'
+    CHECK (strategy IN ('range', 'list', 'hash')),
+    key_column name NOT NULL,
+    key_type regtype NOT NULL,
+    -- canonical interval text ('1 day', '01:00:00', '3 mons') or an integer
+    partition_interval text,
+    -- wall time of the grid origin in the grid's zone, or an integer
+    grid_origin text,
+    time_zone text NOT NULL DEFAULT 'UTC',
+    premake integer NOT NULL DEFAULT 4 CHECK (premake >= 0),
+    -- the attach tablespace: where new partitions go (NULL: parent's, else
+    -- the database default)
+    tablespace name,
+    -- storage parameters for new partitions (partitioned parents have none)
+    reloptions text [],
+    -- lifecycle policy, set by the retention verbs
+    retention text,
+    retention_action text NOT NULL DEFAULT 'detach'
+    CHECK (retention_action IN ('detach', 'archive', 'drop')),
+    archive_schema name,
+    archive_tablespace name,
+    automatic_maintenance boolean NOT NULL DEFAULT true,
+    policy_author name NOT NULL DEFAULT current_user,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE pgpart.config IS
+'Partitioning policy, one row per managed parent. Partitions and bounds are never stored: they are read from the catalog.';
+
+-- Row-level security instead of SECURITY DEFINER setters (DESIGN §6): a role
+-- may read every policy but write only the rows of tables it owns (or whose
+-- owning role it is a member of), whether through pgpart's functions or by
+-- writing the table directly. Superusers and the extension owner bypass it.
+ALTER TABLE pgpart.config ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY config_read ON pgpart.config FOR SELECT USING (true);
+
+CREATE POLICY config_write ON pgpart.config FOR ALL
+USING (
+    EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE
+            c.oid = parent
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+)
+WITH CHECK (
+    policy_author = current_user
+    AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE
+            c.oid = parent
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+);
+
+REVOKE ALL ON pgpart.config FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.config TO PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('pgpart.config', '');

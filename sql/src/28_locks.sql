@@ -1,0 +1,44 @@
+-- pgpart._acquire_locks(statements, timeout, retries): runs lock statements
+-- (LOCK TABLE ONLY ..., pg_advisory_xact_lock(...)) in the given order as
+-- one group, each waiting at most TIMEOUT. If any wait times out, the whole
+-- group is released (its subtransaction rolls back, which releases locks
+-- taken in it), the function sleeps a growing, jittered moment so queued
+-- writers get through, and tries again; after RETRIES retries it raises
+-- 55P03 and leaves nothing behind (DESIGN §3).
+CREATE FUNCTION pgpart._acquire_locks(p_statements text [], p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_attempt integer := 0;
+    v_current text;
+    v_statement text;
+BEGIN
+    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    LOOP
+        BEGIN
+            FOREACH v_statement IN ARRAY p_statements LOOP
+                v_current := v_statement;
+                EXECUTE v_statement;
+            END LOOP;
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            v_attempt := v_attempt + 1;
+            IF v_attempt > p_retries THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'lock_not_available',
+                    MESSAGE = format('could not obtain a lock within %s after %s attempts', p_timeout, v_attempt),
+                    DETAIL = format('Waiting for: %s. Another session holds a conflicting lock.', v_current),
+                    HINT = 'Nothing was changed. Retry later, or pass a longer lock_timeout or more lock_retries.';
+            END IF;
+        END;
+        -- back off: 10 ms, 20 ms, ... up to 500 ms, with jitter
+        PERFORM pg_sleep(least(0.5, 0.01 * v_attempt * (1 + random())));
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._acquire_locks(text [], interval, integer) IS
+'Takes a group of locks in order, each under a lock timeout; on a timeout releases them all, backs off and retries, then raises 55P03.';

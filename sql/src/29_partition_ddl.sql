@@ -1,0 +1,124 @@
+-- pgpart._partition_ddl(parent, table, tablespace, reloptions, owner): the
+-- statements that build a new, still detached table ready to be attached
+-- to PARENT (DESIGN §3), in order:
+--   1. CREATE TABLE (LIKE parent ...): defaults, CHECK constraints,
+--      generated columns, storage, compression, statistics and comments, but
+--      no identity (a copied identity gives every partition its own sequence
+--      and duplicate ids) and no indexes; in TABLESPACE, WITH reloptions;
+--   2. the parent's primary key and unique constraints, added as
+--      constraints (ATTACH adopts a constraint's index, but would build a
+--      second index beside a plain unique one), USING INDEX TABLESPACE;
+--   3. the parent's other indexes, in TABLESPACE;
+--   4. the owner: the parent's owner.
+-- Index and constraint names are left to PostgreSQL, which chooses what
+-- CREATE TABLE ... PARTITION OF would.
+CREATE FUNCTION pgpart._partition_ddl(
+    p_parent regclass,
+    p_table text,
+    p_tablespace name,
+    p_reloptions text [],
+    p_owner name
+)
+RETURNS TABLE (action text, statement text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_parent_text text;
+    v_with text := '';
+    v_def text;
+    v_prefix text;
+    v_pred text;
+    v_suffix text;
+    r record;
+BEGIN
+    SELECT format('%I.%I', n.nspname, c.relname) INTO v_parent_text
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+
+    IF coalesce(cardinality(p_reloptions), 0) > 0 THEN
+        SELECT ' WITH (' || string_agg(format('%s = %L', split_part(o, '=', 1),
+                                              substr(o, strpos(o, '=') + 1)), ', ') || ')'
+        INTO v_with
+        FROM unnest(p_reloptions) AS o;
+    END IF;
+
+    action := 'create table';
+    statement := format(
+        'CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED '
+        'INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING STATISTICS INCLUDING COMMENTS '
+        'EXCLUDING IDENTITY EXCLUDING INDEXES)%s TABLESPACE %I',
+        p_table, v_parent_text, v_with, p_tablespace);
+    RETURN NEXT;
+
+    -- Primary key and unique constraints, in the order they were made.
+    FOR r IN
+        SELECT con.oid, con.condeferrable, con.condeferred, idx.reltablespace
+        FROM pg_constraint AS con
+        JOIN pg_class AS idx ON idx.oid = con.conindid
+        WHERE con.conrelid = p_parent AND con.contype IN ('p', 'u')
+        ORDER BY con.oid
+    LOOP
+        v_def := pg_get_constraintdef(r.oid);
+        v_suffix := CASE WHEN r.condeferrable THEN ' DEFERRABLE' ELSE '' END
+                    || CASE WHEN r.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END;
+        v_def := left(v_def, length(v_def) - length(v_suffix));
+        IF r.reltablespace <> 0 THEN
+            v_def := replace(v_def, format(' USING INDEX TABLESPACE %I',
+                                           (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = r.reltablespace)), '');
+        END IF;
+        action := 'add constraint';
+        statement := format('ALTER TABLE %s ADD %s USING INDEX TABLESPACE %I%s', p_table, v_def, p_tablespace, v_suffix);
+        RETURN NEXT;
+    END LOOP;
+
+    -- Every other index of the parent (constraint indexes came above).
+    FOR r IN
+        SELECT i.indexrelid, i.indisunique, ic.relname AS index_name, i.indpred IS NOT NULL AS has_pred
+        FROM pg_index AS i
+        JOIN pg_class AS ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = p_parent
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint AS con
+                          WHERE con.conindid = i.indexrelid AND con.conrelid = p_parent)
+        ORDER BY i.indexrelid
+    LOOP
+        -- 'CREATE [UNIQUE ]INDEX name ON ONLY parent USING am (...)[ WHERE pred]'
+        v_def := pg_get_indexdef(r.indexrelid);
+        v_prefix := format('CREATE %sINDEX %I ON ONLY %s USING ',
+                           CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END, r.index_name, v_parent_text);
+        IF left(v_def, length(v_prefix)) <> v_prefix THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'internal_error',
+                MESSAGE = format('cannot read the definition of index %I on table %s', r.index_name, p_parent),
+                DETAIL = v_def;
+        END IF;
+        v_def := substr(v_def, length(v_prefix) + 1);
+        v_pred := '';
+        IF r.has_pred THEN
+            -- TABLESPACE must come before WHERE; the predicate is at the end
+            v_pred := ' WHERE ' || pg_get_expr(
+                (SELECT i.indpred FROM pg_index AS i WHERE i.indexrelid = r.indexrelid), p_parent);
+            IF right(v_def, length(v_pred)) <> v_pred THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'internal_error',
+                    MESSAGE = format('cannot read the predicate of index %I on table %s', r.index_name, p_parent),
+                    DETAIL = v_def;
+            END IF;
+            v_def := left(v_def, length(v_def) - length(v_pred));
+        END IF;
+        action := 'create index';
+        statement := format('CREATE %sINDEX ON %s USING %s TABLESPACE %I%s',
+                            CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END, p_table, v_def, p_tablespace, v_pred);
+        RETURN NEXT;
+    END LOOP;
+
+    action := 'set owner';
+    statement := format('ALTER TABLE %s OWNER TO %I', p_table, p_owner);
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._partition_ddl(regclass, text, name, text [], name) IS
+'Statements that build a detached table ready to attach to the parent: LIKE without identity, constraints and indexes in the tablespace, owner.';

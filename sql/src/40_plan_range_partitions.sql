@@ -1,0 +1,402 @@
+-- pgpart._plan_range_partitions(...): validates a create_range_partitions
+-- call and returns its plan, changing nothing: the lock steps, then for each
+-- missing slot of the grid the steps that build, check and attach its
+-- partition, then the policy registration. All checks that can refuse the
+-- call run here, before any DDL (DESIGN §3, §5, §6).
+CREATE FUNCTION pgpart._plan_range_partitions(
+    p_parent regclass,
+    p_interval text,
+    p_premake integer,
+    p_start text,
+    p_time_zone text,
+    p_origin text,
+    p_tablespace name,
+    p_default_partition boolean,
+    p_reloptions text [],
+    p_lock_timeout interval,
+    p_now_at timestamptz
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    -- at most this many new partitions in one transaction: each takes about
+    -- ten locks, and the shared lock table is sized for a few thousand
+    v_cap constant integer := 200;
+    v_key record;
+    v_iv record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_owner name;
+    v_zone text;
+    v_frame text;
+    v_origin numeric;
+    v_origin_text text;
+    v_premake integer;
+    v_tablespace name;
+    v_target_ts name;
+    v_reloptions text [];
+    v_default regclass;
+    v_has_partitions boolean;
+    v_existing_lo numeric [];
+    v_existing_hi numeric [];
+    v_existing_rel regclass [];
+    v_now numeric;
+    v_first record;
+    v_slot record;
+    v_end numeric;
+    v_min_lo numeric;
+    v_lo numeric;
+    v_hi numeric;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_new_lo numeric [] := '{}';
+    v_new_hi numeric [] := '{}';
+    v_new_names name [] := '{}';
+    v_name name;
+    v_table text;
+    v_overlap regclass;
+    v_exact boolean;
+    v_n integer := 0;
+    v_step integer := 0;
+    v_iterations integer := 0;
+    v_parent_locks text;
+    v_lock record;
+    v_ddl record;
+    i integer;
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    v_key := pgpart._range_key(p_parent);
+    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
+    INTO v_schema, v_relname, v_owner
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Use the verb of that strategy, or delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- The grid: interval, zone, origin.
+    v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
+    v_zone := pgpart._check_zone(coalesce(p_time_zone, v_cfg.time_zone, 'UTC'));
+    v_frame := CASE WHEN v_key.key_type = 'timestamptz'::regtype AND v_iv.kind IN ('days', 'months')
+                    THEN v_zone ELSE 'UTC' END;
+    IF p_origin IS NOT NULL THEN
+        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin');
+        IF v_key.key_type = 'timestamptz'::regtype THEN
+            -- the origin is kept as a wall time of the grid's own zone
+            v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
+        END IF;
+    ELSIF v_cfg.grid_origin IS NOT NULL AND v_cfg.partition_interval = v_iv.canonical THEN
+        v_origin := CASE WHEN v_iv.kind = 'integer' THEN v_cfg.grid_origin::numeric
+                         ELSE extract(epoch FROM v_cfg.grid_origin::timestamp) END;
+    ELSE
+        v_origin := pgpart._default_origin(v_iv.kind, v_iv.step);
+    END IF;
+    v_origin_text := CASE WHEN v_iv.kind = 'integer' THEN v_origin::text
+                          ELSE to_char(pgpart._coord_to_ts(v_origin) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END;
+
+    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
+           array_agg(p.upper_coord ORDER BY p.lower_coord),
+           array_agg(p.partition ORDER BY p.lower_coord)
+    INTO v_existing_lo, v_existing_hi, v_existing_rel
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default;
+    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
+    SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
+
+    -- A grid cannot change under existing partitions (DESIGN §5).
+    IF v_cfg.parent IS NOT NULL AND v_has_partitions
+       AND (v_cfg.partition_interval IS DISTINCT FROM v_iv.canonical
+            OR v_cfg.grid_origin IS DISTINCT FROM v_origin_text
+            OR (v_frame <> 'UTC' AND v_cfg.time_zone IS DISTINCT FROM v_zone)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the partition grid of table %s', p_parent),
+            DETAIL = format('Configured: interval %L, origin %L, time zone %L; requested: interval %L, origin %L, time zone %L.',
+                            v_cfg.partition_interval, v_cfg.grid_origin, v_cfg.time_zone,
+                            v_iv.canonical, v_origin_text, v_zone),
+            HINT = 'Call again with the configured interval, origin and time zone (or leave them out); the grid of a table with partitions stays fixed.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- Policy values: a NULL argument keeps what is configured.
+    v_premake := coalesce(p_premake, v_cfg.premake, 4);
+    IF v_premake < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('premake must not be negative, got %s', v_premake),
+            HINT = 'premake counts the partitions ahead of the current one; pass 0 or more.';
+    END IF;
+    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_timeout must be positive, got %s', coalesce(p_lock_timeout::text, 'NULL')),
+            HINT = 'Pass a short interval such as ''200ms'': writers queue behind a waiting lock for that long.';
+    END IF;
+    v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
+    IF EXISTS (SELECT 1 FROM unnest(v_reloptions) AS o WHERE o !~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?=.+$') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid reloptions %L', v_reloptions),
+            HINT = 'Pass storage parameters as name=value, for example ''{fillfactor=90}''.';
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %I does not exist', v_tablespace),
+            HINT = 'Create the tablespace first, or pass an existing one.';
+    END IF;
+    -- Where new partitions go: the policy's tablespace, else the parent's,
+    -- else the database default; always named, never the session's default.
+    SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
+    FROM pg_class AS c
+    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
+    CROSS JOIN pg_database AS d
+    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
+    WHERE c.oid = p_parent AND d.datname = current_database();
+
+    -- Privileges: checked up front so a refused call leaves nothing behind.
+    IF NOT has_schema_privilege(current_user, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied to create partitions of %s in schema %I', p_parent, v_schema),
+            DETAIL = format('Role %I lacks CREATE on schema %I.', current_user, v_schema),
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, current_user),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    IF NOT has_schema_privilege(v_owner, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent, v_schema),
+            DETAIL = 'New partitions are owned by the parent''s owner, which needs CREATE on the schema.',
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, v_owner),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    IF v_target_ts <> 'pg_default' AND NOT has_tablespace_privilege(current_user, v_target_ts, 'CREATE')
+       AND v_target_ts <> (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+                           WHERE d.datname = current_database()) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for tablespace %I', v_target_ts),
+            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', v_target_ts, current_user),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- "Now": the reference time, or for integer keys the highest key value.
+    IF v_iv.kind = 'integer' THEN
+        BEGIN
+            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout), 0);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'lock_not_available',
+                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_lock_timeout),
+                DETAIL = 'A partition is locked by another session (ACCESS EXCLUSIVE).',
+                HINT = 'Retry later, or pass start so the highest key need not be read.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END;
+    ELSIF v_key.key_type = 'timestamptz'::regtype THEN
+        v_now := extract(epoch FROM p_now_at);
+    ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
+    END IF;
+
+    -- The window: from START (or the slot of now, extended back to fill
+    -- gaps after the lowest existing partition) to PREMAKE slots after now.
+    IF p_start IS NOT NULL THEN
+        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin,
+                                pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'));
+    ELSE
+        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
+        SELECT min(lo) INTO v_min_lo FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric;
+        IF v_min_lo < v_first.lo THEN
+            v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_min_lo);
+        END IF;
+    END IF;
+    v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
+    FOR i IN 1 .. v_premake LOOP
+        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+    END LOOP;
+    v_end := greatest(v_slot.hi, v_first.hi);
+
+    v_slot := v_first;
+    WHILE v_slot.lo < v_end LOOP
+        v_iterations := v_iterations + 1;
+        IF v_iterations > 100000 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
+                HINT = 'Pass a later start or a smaller premake.';
+        END IF;
+        -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
+        v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.lo);
+        v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.hi);
+        EXIT WHEN v_lo_lit = 'MAXVALUE';
+        v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+        v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+
+        SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
+               (array_agg(e.rel ORDER BY e.lo))[1]
+        INTO v_exact, v_overlap
+        FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
+        WHERE e.lo < v_hi AND e.hi > v_lo;
+        IF v_overlap IS NULL THEN
+            v_new_lo := v_new_lo || v_lo;
+            v_new_hi := v_new_hi || v_hi;
+        ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
+            -- only an explicit start may not overlap a partition off the grid
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_object_definition',
+                MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
+                                 pgpart._coord_to_text(v_key.key_type, v_zone, v_lo),
+                                 pgpart._coord_to_text(v_key.key_type, v_zone, v_hi), v_overlap),
+                DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, v_iv.canonical),
+                HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        EXIT WHEN v_hi = 'Infinity'::numeric;
+        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+    END LOOP;
+
+    v_n := cardinality(v_new_lo);
+    IF v_n > v_cap THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('%s partitions of %s requested, but at most %s are created in one transaction', v_n, p_parent, v_cap),
+            DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
+            HINT = format('Call again with a smaller premake or a later start: each call creates at most %s partitions.', v_cap),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- Names: byte-limited, and never an existing relation (DESIGN §5).
+    FOR i IN 1 .. v_n LOOP
+        v_name := pgpart._relation_name(v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_new_lo[i]));
+        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL OR v_name = ANY (v_new_names) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
+                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]),
+                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]), v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        v_new_names := v_new_names || v_name;
+    END LOOP;
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_name := pgpart._relation_name(v_relname, '_default');
+        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+    END IF;
+
+    -- The plan. Locks first, in the documented order.
+    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+        RETURN NEXT st;
+    END LOOP;
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+
+    FOR i IN 1 .. v_n LOOP
+        v_table := format('%I.%I', v_schema, v_new_names[i]);
+        v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_new_lo[i]);
+        v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_new_hi[i]);
+        st.partition := v_table;
+        st.lower_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]);
+        st.upper_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]);
+        IF v_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'check default';
+            st.statement := format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                   v_default::text, v_key.key_column, v_lo_lit, v_hi_lit);
+            st.locks := format('ACCESS SHARE on %s (index probe)', v_default);
+            RETURN NEXT st;
+        END IF;
+        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner) LOOP
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := v_ddl.action;
+            st.statement := v_ddl.statement;
+            st.locks := CASE v_ddl.action
+                WHEN 'create table' THEN format('ACCESS EXCLUSIVE on %s (new), ACCESS SHARE on %s', v_table, p_parent)
+                WHEN 'create index' THEN format('SHARE on %s (new, empty)', v_table)
+                ELSE format('ACCESS EXCLUSIVE on %s (new, empty)', v_table)
+            END;
+            RETURN NEXT st;
+        END LOOP;
+        v_step := v_step + 1;
+        st.step := v_step;
+        st.action := 'attach';
+        st.statement := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)',
+                               p_parent, v_table, v_lo_lit, v_hi_lit);
+        st.locks := format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, v_table);
+        RETURN NEXT st;
+        IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'replica identity';
+            st.statement := format('SELECT pgpart._copy_replica_identity(%L::regclass)', v_table);
+            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
+            RETURN NEXT st;
+        END IF;
+    END LOOP;
+
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_default'));
+        st.partition := v_table;
+        st.lower_bound := NULL;
+        st.upper_bound := NULL;
+        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner) LOOP
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := v_ddl.action;
+            st.statement := v_ddl.statement;
+            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
+            RETURN NEXT st;
+        END LOOP;
+        v_step := v_step + 1;
+        st.step := v_step;
+        st.action := 'attach';
+        st.statement := format('ALTER TABLE %s ATTACH PARTITION %s DEFAULT', p_parent, v_table);
+        st.locks := format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, v_table);
+        RETURN NEXT st;
+        IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'replica identity';
+            st.statement := format('SELECT pgpart._copy_replica_identity(%L::regclass)', v_table);
+            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
+            RETURN NEXT st;
+        END IF;
+    END IF;
+
+    v_step := v_step + 1;
+    st := ROW(v_step, NULL, NULL, NULL, 'register policy',
+              format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L)',
+                     p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
+                     v_zone, v_premake, v_tablespace, v_reloptions),
+              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    RETURN NEXT st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text [], interval, timestamptz) IS
+'Validates a create_range_partitions call and returns its ordered steps without changing anything.';

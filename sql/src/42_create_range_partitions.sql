@@ -1,0 +1,69 @@
+-- pgpart.create_range_partitions(parent, interval, ...): creates the
+-- partitions of a RANGE-partitioned table that its grid says should exist
+-- now: the slot holding NOW_AT (for integer keys, the highest key value)
+-- plus PREMAKE ahead, and any gap after the lowest existing partition.
+-- Registers or updates the policy. Idempotent. Each partition is built
+-- detached (indexes, owner) and then ATTACHed, so the parent is only ever
+-- locked SHARE UPDATE EXCLUSIVE (DESIGN §3). With DRY_RUN, returns the plan.
+CREATE FUNCTION pgpart.create_range_partitions(
+    parent regclass,
+    "interval" text,
+    premake integer DEFAULT NULL,
+    start text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    origin text DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    default_partition boolean DEFAULT false,
+    reloptions text [] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR $1;
+    p_lock_timeout ALIAS FOR $10;
+    p_lock_retries ALIAS FOR $11;
+    p_dry_run ALIAS FOR $13;
+    v_steps pgpart.step [];
+    v_created jsonb;
+BEGIN
+    IF p_lock_retries IS NULL OR p_lock_retries < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_retries must be 0 or more, got %s', coalesce(p_lock_retries::text, 'NULL'));
+    END IF;
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12);
+        RETURN;
+    END IF;
+    -- Take the locks before planning, so that the plan cannot go stale:
+    -- SHARE UPDATE EXCLUSIVE on the parent excludes any other ATTACH,
+    -- DETACH or CREATE ... PARTITION OF until we commit.
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._range_key(p_parent);
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                  p_lock_timeout, p_lock_retries);
+    v_steps := array(SELECT s FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12) AS s);
+    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    IF v_created IS NOT NULL THEN
+        PERFORM pgpart._log(p_parent, 'create_range_partitions', 'ok', jsonb_build_object('created', v_created));
+    END IF;
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(v_steps) AS s
+    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text [], interval, integer, timestamptz, boolean) IS
+'Creates the missing range partitions of PARENT (the slot of now_at plus premake ahead, and gaps), each built detached and then attached under short lock timeouts; registers the policy. dry_run returns the plan.';

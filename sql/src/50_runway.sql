@@ -1,0 +1,51 @@
+-- pgpart._runway(parent, now_at): how far ahead of "now" the partitions of a
+-- managed RANGE parent reach without a gap: an interval for time keys, a
+-- number of key values for integer keys (measured from the highest key
+-- value, read under a short lock timeout; NULL when it could not be read).
+CREATE FUNCTION pgpart._runway(p_parent regclass, p_now_at timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_now numeric;
+    v_reach numeric;
+    r record;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.parent IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        BEGIN
+            v_now := coalesce(pgpart._max_key(p_parent, v_cfg.key_column, interval '50ms'), 0);
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;  -- unknown: a partition is locked exclusively
+        END;
+    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+        v_now := extract(epoch FROM p_now_at);
+    ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone));
+    END IF;
+    v_reach := v_now;
+    FOR r IN
+        SELECT p.lower_coord, p.upper_coord FROM pgpart._partitions(p_parent) AS p
+        WHERE NOT p.is_default AND NOT p.detach_pending
+        ORDER BY p.lower_coord
+    LOOP
+        IF r.lower_coord <= v_reach AND r.upper_coord > v_reach THEN
+            v_reach := r.upper_coord;
+        END IF;
+    END LOOP;
+    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        RETURN (v_reach - v_now)::text;
+    END IF;
+    RETURN (pgpart._coord_to_ts(v_reach) - pgpart._coord_to_ts(v_now))::text;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._runway(regclass, timestamptz) IS
+'How far the partitions of a managed range parent reach past now without a gap (interval, or key values for integer keys).';
