@@ -18,7 +18,7 @@ CREATE TABLE pgpart.config (
     -- the database default)
     tablespace name,
     -- storage parameters for new partitions (partitioned parents have none)
-    reloptions text [],
+    reloptions text[],
     -- lifecycle policy, set by the retention verbs
     retention text,
     retention_action text NOT NULL DEFAULT 'detach'
@@ -47,7 +47,7 @@ USING (
     EXISTS (
         SELECT 1 FROM pg_catalog.pg_class AS c
         WHERE
-            c.oid = parent
+            c.oid = config.parent
             AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
     )
 )
@@ -56,7 +56,7 @@ WITH CHECK (
     AND EXISTS (
         SELECT 1 FROM pg_catalog.pg_class AS c
         WHERE
-            c.oid = parent
+            c.oid = config.parent
             AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
     )
 );

@@ -28,7 +28,7 @@ WITH CHECK (
         OR EXISTS (
             SELECT 1 FROM pg_catalog.pg_class AS c
             WHERE
-                c.oid = parent
+                c.oid = log.parent
                 AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
         )
     )

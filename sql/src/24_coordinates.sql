@@ -17,8 +17,9 @@ RETURN CASE
     WHEN p_coord = 'Infinity'::numeric THEN 'infinity'::timestamptz
     WHEN p_coord = '-Infinity'::numeric THEN '-infinity'::timestamptz
     -- whole seconds through float8 are exact; the fraction is added apart
-    ELSE to_timestamp(trunc(p_coord)::float8)
-    + make_interval(secs => (p_coord - trunc(p_coord))::float8)
+    ELSE
+        to_timestamp(trunc(p_coord)::float8)
+        + make_interval(secs => (p_coord - trunc(p_coord))::float8)
 END;
 
 COMMENT ON FUNCTION pgpart._coord_to_ts(numeric) IS
@@ -72,7 +73,7 @@ BEGIN
         v_max := CASE p_key_type
             WHEN 'smallint'::regtype THEN 32767
             WHEN 'integer'::regtype THEN 2147483647
-            ELSE 9223372036854775807
+            ELSE 9223372036854775807::numeric
         END;
         v_min := -v_max - 1;
         IF p_coord < v_min THEN

@@ -5,7 +5,7 @@
 -- taken in it), the function sleeps a growing, jittered moment so queued
 -- writers get through, and tries again; after RETRIES retries it raises
 -- 55P03 and leaves nothing behind (DESIGN §3).
-CREATE FUNCTION pgpart._acquire_locks(p_statements text [], p_timeout interval, p_retries integer)
+CREATE FUNCTION pgpart._acquire_locks(p_statements text[], p_timeout interval, p_retries integer)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -40,5 +40,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._acquire_locks(text [], interval, integer) IS
+COMMENT ON FUNCTION pgpart._acquire_locks(text[], interval, integer) IS
 'Takes a group of locks in order, each under a lock timeout; on a timeout releases them all, backs off and retries, then raises 55P03.';

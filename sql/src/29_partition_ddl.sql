@@ -16,7 +16,7 @@ CREATE FUNCTION pgpart._partition_ddl(
     p_parent regclass,
     p_table text,
     p_tablespace name,
-    p_reloptions text [],
+    p_reloptions text[],
     p_owner name
 )
 RETURNS TABLE (action text, statement text)
@@ -120,5 +120,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._partition_ddl(regclass, text, name, text [], name) IS
+COMMENT ON FUNCTION pgpart._partition_ddl(regclass, text, name, text[], name) IS
 'Statements that build a detached table ready to attach to the parent: LIKE without identity, constraints and indexes in the tablespace, owner.';

@@ -11,7 +11,7 @@ CREATE FUNCTION pgpart._save_range_policy(
     p_time_zone text,
     p_premake integer,
     p_tablespace name,
-    p_reloptions text []
+    p_reloptions text[]
 )
 RETURNS void
 LANGUAGE sql
@@ -37,13 +37,17 @@ BEGIN ATOMIC
         reloptions = excluded.reloptions,
         policy_author = excluded.policy_author,
         updated_at = now()
-    WHERE (c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
-           c.time_zone, c.premake, c.tablespace, c.reloptions, c.policy_author)
-        IS DISTINCT FROM
-          (excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
-           excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
-           excluded.reloptions, excluded.policy_author);
+    WHERE (
+        c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
+        c.time_zone, c.premake, c.tablespace, c.reloptions, c.policy_author
+    )
+    IS DISTINCT FROM
+    (
+        excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
+        excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
+        excluded.reloptions, excluded.policy_author
+    );
 END;
 
-COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text []) IS
+COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[]) IS
 'Registers or updates the range policy of a parent in pgpart.config.';

@@ -12,7 +12,7 @@ CREATE FUNCTION pgpart._plan_range_partitions(
     p_origin text,
     p_tablespace name,
     p_default_partition boolean,
-    p_reloptions text [],
+    p_reloptions text[],
     p_lock_timeout interval,
     p_now_at timestamptz
 )
@@ -55,9 +55,9 @@ DECLARE
     v_hi numeric;
     v_lo_lit text;
     v_hi_lit text;
-    v_new_lo numeric [] := '{}';
-    v_new_hi numeric [] := '{}';
-    v_new_names name [] := '{}';
+    v_new_lo numeric [] := '{}'::numeric [];
+    v_new_hi numeric [] := '{}'::numeric [];
+    v_new_names name [] := '{}'::name [];
     v_name name;
     v_table text;
     v_overlap regclass;
@@ -68,7 +68,6 @@ DECLARE
     v_parent_locks text;
     v_lock record;
     v_ddl record;
-    i integer;
     st pgpart.step;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
@@ -398,5 +397,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text [], interval, timestamptz) IS
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz) IS
 'Validates a create_range_partitions call and returns its ordered steps without changing anything.';

@@ -3,7 +3,7 @@
 -- timeout, with retries (pgpart._acquire_locks); every other step is one
 -- statement, run in order, still under the lock timeout so that nothing
 -- waits unbounded. Steps marked top_level cannot run here.
-CREATE FUNCTION pgpart._run_steps(p_steps pgpart.step [], p_timeout interval, p_retries integer)
+CREATE FUNCTION pgpart._run_steps(p_steps pgpart.step[], p_timeout interval, p_retries integer)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -29,5 +29,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._run_steps(pgpart.step [], interval, integer) IS
+COMMENT ON FUNCTION pgpart._run_steps(pgpart.step[], interval, integer) IS
 'Executes a plan in the current transaction: its locks as one group with timeout and retries, then each statement in order.';

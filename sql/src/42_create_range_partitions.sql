@@ -14,7 +14,7 @@ CREATE FUNCTION pgpart.create_range_partitions(
     origin text DEFAULT NULL,
     tablespace name DEFAULT NULL,
     default_partition boolean DEFAULT false,
-    reloptions text [] DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
     now_at timestamptz DEFAULT now(),
@@ -65,5 +65,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text [], interval, integer, timestamptz, boolean) IS
+COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean) IS
 'Creates the missing range partitions of PARENT (the slot of now_at plus premake ahead, and gaps), each built detached and then attached under short lock timeouts; registers the policy. dry_run returns the plan.';
