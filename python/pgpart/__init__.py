@@ -1,0 +1,7 @@
+"""pgpart: Python client for the pgpart PostgreSQL partition-manager extension.
+
+All partitioning logic lives in the extension (schema ``pgpart``); this package
+calls its functions and adapts the results to Python types.
+"""
+
+__version__ = "0.1.0"  # must equal default_version in pgpart.control (tests/test_version.py)

@@ -1,0 +1,122 @@
+"""Catalog hygiene: what every object of the extension must satisfy.
+
+sqlfluff cannot see inside function bodies, so the bodies are checked by
+plpgsql_check on the installed extension; search_path pinning, comments and
+SECURITY DEFINER are read from the catalog, where they really take effect.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+
+from paths import REPO_ROOT
+
+# Procedures that COMMIT cannot carry a SET clause (PostgreSQL refuses it);
+# they re-pin search_path after each COMMIT and qualify every name (DESIGN §6).
+PROCEDURES_WITHOUT_SET: set[str] = set()
+
+# SECURITY DEFINER helpers, each checking ownership first (DESIGN §6).
+# pgpart 0.1 needs none: policy is protected by row-level security instead.
+SECURITY_DEFINER: set[str] = set()
+
+PINNED = "search_path=pg_catalog, pg_temp"
+
+
+def _functions(conn: psycopg.Connection[Any]) -> list[tuple[str, str, list[str] | None, bool, str]]:
+    return conn.execute(
+        """
+        SELECT p.oid::regprocedure::text, p.prokind::text, p.proconfig, p.prosecdef, l.lanname::text
+        FROM pg_proc AS p
+        JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        JOIN pg_language AS l ON l.oid = p.prolang
+        WHERE n.nspname = 'pgpart'
+        ORDER BY 1
+        """
+    ).fetchall()
+
+
+def test_extension_has_functions(conn: psycopg.Connection[Any]) -> None:
+    names = {row[0].split("(")[0] for row in _functions(conn)}
+    assert {"pgpart.create_range_partitions", "pgpart.partition_info"} <= names
+
+
+def test_every_function_pins_search_path(conn: psycopg.Connection[Any]) -> None:
+    unpinned = [
+        sig
+        for sig, kind, config, _, _ in _functions(conn)
+        if PINNED not in (config or []) and not (kind == "p" and sig in PROCEDURES_WITHOUT_SET)
+    ]
+    assert unpinned == []
+
+
+def test_every_object_has_a_comment(conn: psycopg.Connection[Any]) -> None:
+    missing = conn.execute(
+        """
+        SELECT p.oid::regprocedure::text
+        FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'pgpart' AND obj_description(p.oid, 'pg_proc') IS NULL
+        UNION ALL
+        SELECT c.oid::regclass::text
+        FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'pgpart' AND c.relkind IN ('r', 'p', 'v')
+          AND obj_description(c.oid, 'pg_class') IS NULL
+        UNION ALL
+        SELECT t.oid::regtype::text
+        FROM pg_type AS t JOIN pg_namespace AS n ON n.oid = t.typnamespace
+        JOIN pg_class AS c ON c.oid = t.typrelid AND c.relkind = 'c'
+        WHERE n.nspname = 'pgpart' AND obj_description(t.oid, 'pg_type') IS NULL
+        """
+    ).fetchall()
+    assert missing == []
+
+
+def test_security_definer_only_for_listed_helpers(conn: psycopg.Connection[Any]) -> None:
+    definers = {sig for sig, _, _, secdef, _ in _functions(conn) if secdef}
+    assert definers == SECURITY_DEFINER
+
+
+def test_policy_tables_not_writable_without_row_level_security(conn: psycopg.Connection[Any]) -> None:
+    rows = conn.execute(
+        """
+        SELECT c.relname::text, c.relrowsecurity,
+               has_table_privilege('public', c.oid, 'UPDATE'), has_table_privilege('public', c.oid, 'TRUNCATE')
+        FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'pgpart' AND c.relkind = 'r'
+        ORDER BY 1
+        """
+    ).fetchall()
+    assert [r[0] for r in rows] == ["config", "log"]
+    for name, rls, _update, truncate in rows:
+        assert rls, f"pgpart.{name} must have row-level security enabled"
+        assert not truncate, f"PUBLIC may not TRUNCATE pgpart.{name}"
+
+
+def test_plpgsql_bodies_pass_plpgsql_check(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE EXTENSION plpgsql_check")
+    findings = conn.execute(
+        """
+        SELECT p.oid::regprocedure::text, r.lineno, r.level, r.message, r.detail
+        FROM pg_proc AS p
+        JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        JOIN pg_language AS l ON l.oid = p.prolang
+        CROSS JOIN LATERAL plpgsql_check_function_tb(
+            p.oid, extra_warnings => true, performance_warnings => true) AS r
+        WHERE n.nspname = 'pgpart' AND l.lanname = 'plpgsql'
+        """
+    ).fetchall()
+    assert findings == []
+
+
+def test_sqlfluff_lint_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlfluff", "lint", "sql/src"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
