@@ -19,13 +19,31 @@ CREATE TABLE pgpart.config (
     tablespace name,
     -- storage parameters for new partitions (partitioned parents have none)
     reloptions text[],
-    -- lifecycle policy, set by the retention verbs
+    -- lifecycle policy, set by pgpart.set_policy: how long partitions are
+    -- kept (an interval, or a distance in key values for integer keys)
     retention text,
+    -- what happens to an expired partition once detached
     retention_action text NOT NULL DEFAULT 'detach'
     CHECK (retention_action IN ('detach', 'archive', 'drop')),
+    -- where archived partitions go: schema and/or the detach tablespace
     archive_schema name,
     archive_tablespace name,
+    -- retention on a parent referenced by foreign keys: 'refuse' (0A000) or
+    -- 'allow' (DETACH then fails while rows are still referenced)
+    referenced_retention text NOT NULL DEFAULT 'refuse'
+    CHECK (referenced_retention IN ('refuse', 'allow')),
     automatic_maintenance boolean NOT NULL DEFAULT true,
+    -- ANALYZE the parent after partitions change (autovacuum never does)
+    analyze_after boolean NOT NULL DEFAULT true,
+    -- event triggers and reconcile: keep partitions in step with the parent
+    reconcile boolean NOT NULL DEFAULT true,
+    -- copy the parent's grants to partitions (refused with row-level security)
+    propagate_grants boolean NOT NULL DEFAULT false,
+    -- indexes larger than this are reported, not moved, by reconcile
+    move_large_bytes bigint NOT NULL DEFAULT 104857600 CHECK (move_large_bytes >= 0),
+    -- the last failure of maintenance on this parent, kept for check()
+    last_error text,
+    last_error_at timestamptz,
     policy_author name NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
@@ -52,7 +70,8 @@ USING (
     )
 )
 WITH CHECK (
-    policy_author = current_user
+    -- the author is the writer or a role the writer acts for, never another
+    pg_catalog.pg_has_role(current_user, policy_author, 'MEMBER')
     AND EXISTS (
         SELECT 1 FROM pg_catalog.pg_class AS c
         WHERE
