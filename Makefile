@@ -19,35 +19,42 @@ include $(PGXS)
 SQL_SOURCES = $(sort $(wildcard sql/src/*.sql))
 
 # The sources are plain SQL (so sqlfluff can lint them); the psql guard is
-# added here. awk ends every file with a newline, so a missing final newline
-# cannot glue a trailing comment onto the next file's first statement.
-$(DATA_built): $(SQL_SOURCES)
+# added here. The directory is a prerequisite too, so deleting or renaming a
+# source also rebuilds. awk ends every file with a newline, so a missing final
+# newline cannot glue a trailing comment onto the next file's first statement.
+$(DATA_built): sql/src $(SQL_SOURCES)
 	@test -n "$(SQL_SOURCES)" || { echo "no SQL sources in sql/src" >&2; exit 1; }
 	{ printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  awk 'FNR == 1 { print "-- source: " FILENAME } { print }' $(SQL_SOURCES); } > $@.tmp
 	mv $@.tmp $@
 
 VENV = .venv
-PYTHON ?= python3
+# Not PYTHON: PGXS defines that (the Python PostgreSQL was built with).
+VENV_PYTHON ?= python3
 
-# Re-install the Python dependencies only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[test]'
-	touch $@
-
-.PHONY: bootstrap test demo lint
+.PHONY: bootstrap venv test demo lint
 
 bootstrap:
 	PG_CONFIG=$(PG_CONFIG) scripts/bootstrap.sh
 
+# A phony step in front of the stamp file: PGXS declares every target
+# .SECONDARY, and make would otherwise build a missing stamp only after the
+# other prerequisites (e.g. after `install`, which then fails first).
+venv: $(VENV)/.installed
+
+# Re-install the Python dependencies only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(VENV_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
 # PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS='-k version'.
-test: bootstrap $(VENV)/.installed install
+test: bootstrap venv install
 	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-demo: bootstrap $(VENV)/.installed install
+demo: bootstrap venv install
 	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python scripts/demo.py
 
-lint: $(VENV)/.installed
+lint: venv
 	$(VENV)/bin/sqlfluff lint sql/src
 	$(VENV)/bin/mypy --strict python/pgpart

@@ -7,7 +7,10 @@ set -euo pipefail
 pg_config=${PG_CONFIG:-pg_config}
 # Packages must match the server the tests run, i.e. pg_config's major version.
 major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-packages=("postgresql-$major-plpgsql-check")  # catalog tests run plpgsql_check
+packages=(
+    "postgresql-$major-plpgsql-check"  # the catalog tests run plpgsql_check
+    python3-venv                       # Debian ships `python3 -m venv` apart from python3
+)
 
 missing=()
 for p in "${packages[@]}"; do
