@@ -17,4 +17,9 @@ CREATE TYPE pgpart.step AS (
 COMMENT ON TYPE pgpart.step IS
 'One step of a pgpart plan: a single SQL statement, the partition it concerns, the locks it takes and whether it must run at top level.';
 
+-- pgpart._range: a half-open range [lo, hi) of coordinates (internal).
+CREATE TYPE pgpart._range AS (lo numeric, hi numeric);
+
+COMMENT ON TYPE pgpart._range IS 'A half-open range [lo, hi) of bound coordinates (internal).';
+
 GRANT USAGE ON SCHEMA pgpart TO PUBLIC;

@@ -50,7 +50,8 @@ DECLARE
     v_first record;
     v_slot record;
     v_end numeric;
-    v_min_lo numeric;
+    v_ranges pgpart._range[];
+    v_range pgpart._range;
     v_lo numeric;
     v_hi numeric;
     v_lo_lit text;
@@ -211,61 +212,71 @@ BEGIN
         v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
     END IF;
 
-    -- The window: from START (or the slot of now, extended back to fill
-    -- gaps after the lowest existing partition) to PREMAKE slots after now.
+    -- The window: from START (or the slot of now) to PREMAKE slots after
+    -- now; without START also every gap between existing partitions below
+    -- it. Gaps are found in one pass over the sorted bounds, so the cost
+    -- grows with the number of gaps, not of partitions.
     IF p_start IS NOT NULL THEN
         v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin,
                                 pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'));
     ELSE
         v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
-        SELECT min(lo) INTO v_min_lo FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric;
-        IF v_min_lo < v_first.lo THEN
-            v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_min_lo);
-        END IF;
     END IF;
     v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
     FOR i IN 1 .. v_premake LOOP
         v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
     END LOOP;
     v_end := greatest(v_slot.hi, v_first.hi);
+    v_ranges := ARRAY[ROW(v_first.lo, v_end)::pgpart._range];
+    IF p_start IS NULL THEN
+        SELECT array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo) || v_ranges
+        INTO v_ranges
+        FROM (
+            SELECT e.hi AS gap_lo, coalesce(lead(e.lo) OVER (ORDER BY e.lo), 'Infinity'::numeric) AS gap_hi
+            FROM unnest(v_existing_lo, v_existing_hi) AS e (lo, hi)
+        ) AS g
+        WHERE g.gap_lo < least(g.gap_hi, v_first.lo);
+    END IF;
 
-    v_slot := v_first;
-    WHILE v_slot.lo < v_end LOOP
-        v_iterations := v_iterations + 1;
-        IF v_iterations > 100000 THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'program_limit_exceeded',
-                MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
-                HINT = 'Pass a later start or a smaller premake.';
-        END IF;
-        -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
-        v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.lo);
-        v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.hi);
-        EXIT WHEN v_lo_lit = 'MAXVALUE';
-        v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
-        v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+    FOREACH v_range IN ARRAY v_ranges LOOP
+        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo);
+        WHILE v_slot.lo < v_range.hi LOOP
+            v_iterations := v_iterations + 1;
+            IF v_iterations > 100000 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'program_limit_exceeded',
+                    MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
+                    HINT = 'Pass a later start or a smaller premake.';
+            END IF;
+            -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
+            v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.lo);
+            v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.hi);
+            EXIT WHEN v_lo_lit = 'MAXVALUE';
+            v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+            v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
 
-        SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
-               (array_agg(e.rel ORDER BY e.lo))[1]
-        INTO v_exact, v_overlap
-        FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
-        WHERE e.lo < v_hi AND e.hi > v_lo;
-        IF v_overlap IS NULL THEN
-            v_new_lo := v_new_lo || v_lo;
-            v_new_hi := v_new_hi || v_hi;
-        ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
-            -- only an explicit start may not overlap a partition off the grid
-            RAISE EXCEPTION USING
-                ERRCODE = 'invalid_object_definition',
-                MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
-                                 pgpart._coord_to_text(v_key.key_type, v_zone, v_lo),
-                                 pgpart._coord_to_text(v_key.key_type, v_zone, v_hi), v_overlap),
-                DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, v_iv.canonical),
-                HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
-                SCHEMA = v_schema, TABLE = v_relname;
-        END IF;
-        EXIT WHEN v_hi = 'Infinity'::numeric;
-        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+            SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
+                   (array_agg(e.rel ORDER BY e.lo))[1]
+            INTO v_exact, v_overlap
+            FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
+            WHERE e.lo < v_hi AND e.hi > v_lo;
+            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
+                v_new_lo := v_new_lo || v_lo;
+                v_new_hi := v_new_hi || v_hi;
+            ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
+                -- only an explicit start may not overlap a partition off the grid
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
+                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_lo),
+                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_hi), v_overlap),
+                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, v_iv.canonical),
+                    HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+            EXIT WHEN v_hi = 'Infinity'::numeric;
+            v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+        END LOOP;
     END LOOP;
 
     v_n := cardinality(v_new_lo);
@@ -274,7 +285,8 @@ BEGIN
             ERRCODE = 'program_limit_exceeded',
             MESSAGE = format('%s partitions of %s requested, but at most %s are created in one transaction', v_n, p_parent, v_cap),
             DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
-            HINT = format('Call again with a smaller premake or a later start: each call creates at most %s partitions.', v_cap),
+            HINT = format('Each call creates at most %s partitions: pass a smaller premake, or a start (which also skips '
+                          'filling gaps below it), and call again.', v_cap),
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
 
