@@ -17,7 +17,11 @@ from paths import REPO_ROOT
 
 # Procedures that COMMIT cannot carry a SET clause (PostgreSQL refuses it);
 # they re-pin search_path after each COMMIT and qualify every name (DESIGN §6).
-PROCEDURES_WITHOUT_SET: set[str] = set()
+PROCEDURES_WITHOUT_SET = {
+    "pgpart.detach_and_archive_proc",
+    "pgpart.move_default_rows",
+    "pgpart.run_maintenance_proc",
+}
 
 # SECURITY DEFINER helpers, each checking ownership first (DESIGN §6).
 # pgpart 0.1 needs none: policy is protected by row-level security instead.
@@ -48,9 +52,23 @@ def test_every_function_pins_search_path(conn: psycopg.Connection[Any]) -> None:
     unpinned = [
         sig
         for sig, kind, config, _, _ in _functions(conn)
-        if PINNED not in (config or []) and not (kind == "p" and sig in PROCEDURES_WITHOUT_SET)
+        if PINNED not in (config or []) and not (kind == "p" and sig.split("(")[0] in PROCEDURES_WITHOUT_SET)
     ]
     assert unpinned == []
+
+
+def test_committing_procedures_repin_search_path(conn: psycopg.Connection[Any]) -> None:
+    # They cannot carry a SET clause, so each pins it first and after every COMMIT.
+    for name in sorted(PROCEDURES_WITHOUT_SET):
+        body = conn.execute(
+            "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s || '(regclass,interval,integer,timestamptz)') "
+            "OR oid = to_regprocedure(%s || '(regclass,timestamptz,interval,integer)')",
+            (name, name),
+        ).fetchone()
+        assert body is not None, name
+        src = body[0]
+        pins = src.count("set_config('search_path', 'pg_catalog, pg_temp', true)")
+        assert pins >= src.count("COMMIT;") + 1, name
 
 
 def test_every_object_has_a_comment(conn: psycopg.Connection[Any]) -> None:

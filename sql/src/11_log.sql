@@ -39,3 +39,6 @@ GRANT SELECT, INSERT ON pgpart.log TO PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('pgpart.log', '');
 SELECT pg_catalog.pg_extension_config_dump('pgpart.log_id_seq', '');
+
+-- The retention journal (pgpart._detached_awaiting) reads by parent and action.
+CREATE INDEX log_parent_action ON pgpart.log (parent, action, id);

@@ -1,0 +1,189 @@
+-- pgpart.set_policy(parent, ...): changes the lifecycle policy of a managed
+-- parent. A NULL argument keeps what is configured; retention => 'none'
+-- clears the retention, and an empty name clears archive_schema,
+-- archive_tablespace or tablespace. Every value is validated before
+-- anything is written, so a refused call changes nothing.
+CREATE FUNCTION pgpart.set_policy(
+    parent regclass,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    premake integer DEFAULT NULL,
+    automatic_maintenance boolean DEFAULT NULL,
+    analyze_after boolean DEFAULT NULL,
+    referenced_retention text DEFAULT NULL,
+    reconcile boolean DEFAULT NULL,
+    propagate_grants boolean DEFAULT NULL,
+    move_large_bytes bigint DEFAULT NULL
+)
+RETURNS SETOF pgpart.config
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    p_parent ALIAS FOR $1;
+    v_old pgpart.config;
+    v_new pgpart.config;
+    v_owner name;
+    v_iv interval;
+    v_ts name;
+BEGIN
+    v_old := pgpart._managed(p_parent);
+    v_new := v_old;
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+
+    IF $2 IS NOT NULL THEN
+        IF lower(btrim($2)) = 'none' THEN
+            v_new.retention := NULL;
+        ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            IF btrim($2) !~ '^\+?[0-9]{1,19}$' OR btrim($2)::numeric = 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for the integer key of %s', $2, p_parent),
+                    HINT = 'Pass a positive whole number: how many key values below the highest to keep.';
+            END IF;
+            v_new.retention := btrim($2)::numeric::text;
+        ELSE
+            BEGIN
+                v_iv := $2::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                v_iv := NULL;
+            END;
+            IF v_iv IS NULL OR v_iv <= interval '0' OR btrim($2) ~ '^[-+]?[0-9.]*$' THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for table %s', $2, p_parent),
+                    HINT = 'Pass a positive interval with a unit, such as ''30 days'' or ''6 months'', or ''none''.';
+            END IF;
+            v_new.retention := v_iv::text;
+        END IF;
+    END IF;
+
+    IF $3 IS NOT NULL THEN
+        IF $3 NOT IN ('detach', 'archive', 'drop') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid retention_action %L', $3),
+                HINT = 'Pass ''detach'', ''archive'' or ''drop''.';
+        END IF;
+        v_new.retention_action := $3;
+    END IF;
+
+    IF $4 IS NOT NULL THEN
+        v_new.archive_schema := nullif($4, '');
+        IF v_new.archive_schema IS NOT NULL THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_namespace AS n WHERE n.nspname = v_new.archive_schema) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_schema_name',
+                    MESSAGE = format('schema %I does not exist', v_new.archive_schema),
+                    HINT = format('CREATE SCHEMA %I first, owned by or writable for role %I.', v_new.archive_schema, v_owner);
+            END IF;
+            IF NOT has_schema_privilege(v_owner, v_new.archive_schema, 'CREATE') THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'insufficient_privilege',
+                    MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent,
+                                     v_new.archive_schema),
+                    HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_new.archive_schema, v_owner);
+            END IF;
+        END IF;
+    END IF;
+
+    FOREACH v_ts IN ARRAY ARRAY[nullif($5, ''), nullif($6, '')] LOOP
+        IF v_ts IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_ts) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('tablespace %I does not exist', v_ts),
+                HINT = 'Create the tablespace first, or pass an existing one.';
+        END IF;
+        IF v_ts IS NOT NULL AND v_ts NOT IN ('pg_default') AND NOT has_tablespace_privilege(v_owner, v_ts, 'CREATE') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('owner %I of table %s may not create in tablespace %I', v_owner, p_parent, v_ts),
+                HINT = format('GRANT CREATE ON TABLESPACE %I TO %I.', v_ts, v_owner);
+        END IF;
+    END LOOP;
+    IF $5 IS NOT NULL THEN
+        v_new.archive_tablespace := nullif($5, '');
+    END IF;
+    IF $6 IS NOT NULL THEN
+        v_new.tablespace := nullif($6, '');
+    END IF;
+
+    IF $7 IS NOT NULL THEN
+        IF $7 < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('premake must not be negative, got %s', $7),
+                HINT = 'premake counts the partitions ahead of the current one; pass 0 or more.';
+        END IF;
+        v_new.premake := $7;
+    END IF;
+    v_new.automatic_maintenance := coalesce($8, v_old.automatic_maintenance);
+    v_new.analyze_after := coalesce($9, v_old.analyze_after);
+    IF $10 IS NOT NULL THEN
+        IF $10 NOT IN ('refuse', 'allow') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid referenced_retention %L', $10),
+                HINT = 'Pass ''refuse'' (retention is refused while other tables reference the parent) or ''allow''.';
+        END IF;
+        v_new.referenced_retention := $10;
+    END IF;
+    v_new.reconcile := coalesce($11, v_old.reconcile);
+    IF $12 IS TRUE AND (
+        (SELECT c.relrowsecurity FROM pg_class AS c WHERE c.oid = p_parent)
+        OR EXISTS (SELECT 1 FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attacl IS NOT NULL)
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot propagate grants of table %s', p_parent),
+            DETAIL = 'It uses row-level security or column privileges; a grant on a partition would bypass them.',
+            HINT = 'Grant access on the parent only: queries through the parent need no grant on partitions.';
+    END IF;
+    v_new.propagate_grants := coalesce($12, v_old.propagate_grants);
+    IF $13 IS NOT NULL THEN
+        IF $13 < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('move_large_bytes must not be negative, got %s', $13),
+                HINT = 'Pass a size in bytes, such as 104857600 (100 MB).';
+        END IF;
+        v_new.move_large_bytes := $13;
+    END IF;
+
+    IF v_new.retention_action = 'archive' AND v_new.archive_schema IS NULL AND v_new.archive_tablespace IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention_action ''archive'' for table %s needs an archive schema or tablespace', p_parent),
+            HINT = 'Pass archive_schema and/or archive_tablespace, or choose ''detach'' or ''drop''.';
+    END IF;
+
+    IF v_new IS DISTINCT FROM v_old THEN
+        UPDATE pgpart.config AS c SET
+            retention = v_new.retention,
+            retention_action = v_new.retention_action,
+            archive_schema = v_new.archive_schema,
+            archive_tablespace = v_new.archive_tablespace,
+            tablespace = v_new.tablespace,
+            premake = v_new.premake,
+            automatic_maintenance = v_new.automatic_maintenance,
+            analyze_after = v_new.analyze_after,
+            referenced_retention = v_new.referenced_retention,
+            reconcile = v_new.reconcile,
+            propagate_grants = v_new.propagate_grants,
+            move_large_bytes = v_new.move_large_bytes,
+            updated_at = now()
+        WHERE c.parent = p_parent
+        RETURNING * INTO v_new;
+        PERFORM pgpart._log(p_parent, 'set_policy', 'ok',
+                            jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
+    END IF;
+    RETURN NEXT v_new;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.set_policy(regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row.';

@@ -1,0 +1,101 @@
+-- The second half of retention, always in a later transaction than the
+-- detach: the detached table is no longer part of the parent, so the
+-- ACCESS EXCLUSIVE it takes here blocks no writer of the parent.
+
+-- pgpart._require_detached(parent, table): the table must exist and no
+-- longer be a partition (pgpart never drops or moves an attached one).
+CREATE FUNCTION pgpart._require_detached(p_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid = p_table) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is still a partition', p_table),
+            HINT = 'Detach it first; pgpart archives or drops only detached tables.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_detached(regclass) IS
+'Raises 55000 when the table is still attached as a partition.';
+
+-- pgpart._archive_partition(parent, table, schema, tablespace, timeout,
+-- retries): moves a detached table to the archive schema and/or tablespace,
+-- its indexes too. A tablespace move rewrites the table under ACCESS
+-- EXCLUSIVE on that table only.
+CREATE FUNCTION pgpart._archive_partition(
+    p_parent regclass,
+    p_table regclass,
+    p_schema name,
+    p_tablespace name,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_name name;
+    v_index regclass;
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    PERFORM pgpart._require_detached(p_table);
+    SELECT c.relname INTO v_name FROM pg_class AS c WHERE c.oid = p_table;
+    IF p_schema IS NOT NULL AND to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL
+       AND to_regclass(format('%I.%I', p_schema, v_name)) <> p_table THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
+            DETAIL = format('Archiving %s would move it there.', p_table),
+            HINT = 'Rename or drop the table in the archive schema, then run retention again.';
+    END IF;
+    PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
+    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    IF p_schema IS NOT NULL AND p_schema <> (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n
+                                             ON n.oid = c.relnamespace WHERE c.oid = p_table) THEN
+        EXECUTE format('ALTER TABLE %s SET SCHEMA %I', p_table, p_schema);
+    END IF;
+    IF p_tablespace IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE %s SET TABLESPACE %I', p_table, p_tablespace);
+        FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_table ORDER BY 1 LOOP
+            EXECUTE format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace);
+        END LOOP;
+    END IF;
+    PERFORM pgpart._log(p_parent, 'archive', 'ok',
+                        jsonb_build_object('partition_oid', p_table::oid, 'table', p_table::text,
+                                           'schema', p_schema, 'tablespace', p_tablespace));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._archive_partition(regclass, regclass, name, name, interval, integer) IS
+'Moves a detached partition and its indexes to the archive schema and/or tablespace, under a lock timeout with retries.';
+
+-- pgpart._drop_detached(parent, table, timeout, retries): drops a table
+-- retention detached earlier.
+CREATE FUNCTION pgpart._drop_detached(p_parent regclass, p_table regclass, p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_name text := p_table::text;
+    v_oid oid := p_table::oid;
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    PERFORM pgpart._require_detached(p_table);
+    PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
+    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    EXECUTE format('DROP TABLE %s', p_table);
+    PERFORM pgpart._log(p_parent, 'drop', 'ok', jsonb_build_object('partition_oid', v_oid, 'table', v_name));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drop_detached(regclass, regclass, interval, integer) IS
+'Drops a table that retention detached earlier, under a lock timeout with retries.';

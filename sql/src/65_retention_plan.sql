@@ -1,0 +1,146 @@
+-- pgpart._retention_plan(parent, now_at, online, timeout, retries): the
+-- ordered steps of retention for one managed parent, each one statement
+-- meant to run in its own transaction (DESIGN §3, §4):
+--   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
+--   archive / drop  tables detached earlier whose second half is still due;
+--   detach    each expired partition: with ONLINE and no default partition
+--             a journal step then DETACH ... CONCURRENTLY (top level: only a
+--             client can run it), else the lock-bounded plain DETACH;
+--             each followed by its archive or drop step;
+--   analyze   the parent, when the policy asks for it.
+CREATE FUNCTION pgpart._retention_plan(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_online boolean,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_has_default boolean;
+    v_step integer := 0;
+    v_follow text;
+    v_detach_locks text;
+    st pgpart.step;
+    r record;
+BEGIN
+    v_cfg := pgpart._managed(p_parent);
+    v_has_default := EXISTS (SELECT 1 FROM pgpart._partitions(p_parent) AS p WHERE p.is_default);
+
+    FOR r IN SELECT p.partition FROM pgpart._partitions(p_parent) AS p WHERE p.detach_pending LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, r.partition::text, NULL, NULL, 'finalize',
+                  format('SELECT pgpart._finalize_detach(%L::regclass, %L::regclass, %L, %s)',
+                         p_parent::text, r.partition::text, p_timeout, p_retries),
+                  format('SHARE UPDATE EXCLUSIVE on %s, ACCESS EXCLUSIVE on %s; waits for transactions using the parent',
+                         p_parent, r.partition),
+                  false)::pgpart.step;
+        RETURN NEXT st;
+    END LOOP;
+
+    FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
+        v_step := v_step + 1;
+        st := pgpart._follow_up_step(v_step, p_parent, r.detached, r.then_action, r.archive_schema,
+                                     r.archive_tablespace, p_timeout, p_retries);
+        RETURN NEXT st;
+    END LOOP;
+
+    IF v_cfg.retention IS NOT NULL THEN
+        IF v_cfg.referenced_retention = 'refuse' AND EXISTS (
+            SELECT 1 FROM pg_constraint AS con
+            WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('retention on table %s is refused: other tables reference it by foreign key', p_parent),
+                DETAIL = format('Referencing tables: %s.',
+                                (SELECT string_agg(DISTINCT con.conrelid::regclass::text, ', ')
+                                 FROM pg_constraint AS con
+                                 WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0)),
+                HINT = 'DETACH takes ACCESS EXCLUSIVE on referencing tables and fails while rows reference the partition. '
+                       'To proceed anyway: SELECT pgpart.set_policy(parent, referenced_retention => ''allow'').';
+        END IF;
+        SELECT string_agg(l.locks, ', ') INTO v_detach_locks
+        FROM pgpart._detach_lock_statements(p_parent, p_parent) AS l
+        WHERE l.statement LIKE 'LOCK%' AND l.locks NOT LIKE '% on ' || p_parent::text;
+        FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
+            IF p_online AND NOT v_has_default THEN
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'journal',
+                                format('SELECT pgpart._journal_detach(%L::regclass, %L::regclass)',
+                                       p_parent::text, r.partition::text),
+                                'ROW EXCLUSIVE on pgpart.log', false)::pgpart.step;
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY', p_parent, r.partition),
+                                format('SHARE UPDATE EXCLUSIVE on %s and %s; waits for transactions using the parent',
+                                       p_parent, r.partition),
+                                true)::pgpart.step;
+            ELSE
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('SELECT pgpart._detach_partition(%L::regclass, %L::regclass, %L, %s)',
+                                       p_parent::text, r.partition::text, p_timeout, p_retries),
+                                concat_ws(', ', format('ACCESS EXCLUSIVE on %s (until commit)', p_parent),
+                                          nullif(v_detach_locks, ''), format('ACCESS EXCLUSIVE on %s', r.partition)),
+                                false)::pgpart.step;
+            END IF;
+            v_follow := v_cfg.retention_action;
+            IF v_follow IN ('archive', 'drop') THEN
+                v_step := v_step + 1;
+                st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_follow, v_cfg.archive_schema,
+                                             v_cfg.archive_tablespace, p_timeout, p_retries);
+                RETURN NEXT st;
+            END IF;
+        END LOOP;
+    END IF;
+
+    IF v_step > 0 AND v_cfg.analyze_after THEN
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'analyze', format('ANALYZE %s', p_parent),
+                        format('SHARE UPDATE EXCLUSIVE on %s and its partitions', p_parent), false)::pgpart.step;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer) IS
+'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
+
+-- pgpart._follow_up_step(...): the archive or drop step for a detached table.
+CREATE FUNCTION pgpart._follow_up_step(
+    p_step integer,
+    p_parent regclass,
+    p_table regclass,
+    p_action text,
+    p_schema name,
+    p_tablespace name,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS pgpart.step
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT CASE
+        WHEN p_action = 'drop' THEN
+            ROW(p_step, p_table::text, NULL, NULL, 'drop',
+                format('SELECT pgpart._drop_detached(%L::regclass, %L::regclass, %L, %s)',
+                       p_parent::text, p_table::text, p_timeout, p_retries),
+                format('ACCESS EXCLUSIVE on %s (detached)', p_table), false)::pgpart.step
+        ELSE
+            ROW(p_step, p_table::text, NULL, NULL, 'archive',
+                format('SELECT pgpart._archive_partition(%L::regclass, %L::regclass, %L, %L, %L, %s)',
+                       p_parent::text, p_table::text, p_schema, p_tablespace, p_timeout, p_retries),
+                format('ACCESS EXCLUSIVE on %s (detached)%s', p_table,
+                       CASE WHEN p_tablespace IS NOT NULL THEN ', rewrites it into tablespace ' || p_tablespace ELSE '' END),
+                false)::pgpart.step
+    END;
+$body$;
+
+COMMENT ON FUNCTION pgpart._follow_up_step(integer, regclass, regclass, text, name, name, interval, integer) IS
+'The archive or drop step that follows the detach of a partition.';

@@ -1,0 +1,108 @@
+-- pgpart.detach_and_archive(parent, ...): retention for one managed parent.
+-- With DRY_RUN it returns the whole plan (pgpart._retention_plan); with
+-- ONLINE the plan uses DETACH ... CONCURRENTLY, which only a client at top
+-- level can run (the Python client does). Otherwise it performs exactly ONE
+-- step, the first of the plan, and returns it: each step must commit before
+-- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
+-- commit), so call it once per transaction, or use the procedure below.
+CREATE FUNCTION pgpart.detach_and_archive(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    online boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    st pgpart.step;
+BEGIN
+    IF $2 IS NULL OR $2 <= interval '0' OR $3 IS NULL OR $3 < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid lock_timeout %s or lock_retries %s', $2, $3),
+            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
+    END IF;
+    IF $5 THEN
+        RETURN QUERY SELECT * FROM pgpart._retention_plan($1, $4, $6, $2, $3);
+        RETURN;
+    END IF;
+    IF $6 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = 'online retention cannot run inside a function',
+            DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
+            HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
+                   '(pgpart.Client.detach_and_archive does), or call this without online.';
+    END IF;
+    SELECT * INTO st FROM pgpart._retention_plan($1, $4, false, $2, $3) AS s
+    WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
+    IF st.step IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE st.statement;
+    RETURN NEXT st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.detach_and_archive(regclass, interval, integer, timestamptz, boolean, boolean) IS
+'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, and returns it.';
+
+-- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
+-- a parent, one step per transaction (CALL it outside a transaction block).
+-- A procedure cannot carry SET clauses, so it re-pins search_path after
+-- every COMMIT and runs its DDL only through pgpart's helper functions.
+CREATE PROCEDURE pgpart.detach_and_archive_proc(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    st pgpart.step;
+    v_done integer := 0;
+    v_analyze boolean;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    LOOP
+        SELECT * INTO st FROM pgpart.detach_and_archive($1, $2, $3, $4) AS s;
+        EXIT WHEN st.step IS NULL;
+        v_done := v_done + 1;
+        RAISE NOTICE 'pgpart: % %', st.action, st.partition;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF v_done > 100000 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('retention of %s did not finish after %s steps', $1, v_done);
+        END IF;
+    END LOOP;
+    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = $1;
+    IF v_done > 0 AND v_analyze THEN
+        PERFORM pgpart._analyze($1);
+    END IF;
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz) IS  -- noqa: LT01
+'Runs the whole retention plan of a managed parent, committing after every step (detach, then archive or drop).';
+
+-- pgpart._analyze(parent): ANALYZE of a partitioned parent, which
+-- autovacuum never does, so the planner keeps row estimates for it.
+CREATE FUNCTION pgpart._analyze(p_parent regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    EXECUTE format('ANALYZE %s', p_parent);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._analyze(regclass) IS
+'ANALYZE of a partitioned parent (autovacuum never analyzes partitioned tables).';

@@ -1,0 +1,289 @@
+-- Maintenance of every managed parent (DESIGN §3, §6). Each parent's work is
+-- done with its owner's rights, only while the policy's author still owns
+-- the table, and inside its own subtransaction: a failure is logged (in
+-- pgpart.log and as last_error on the policy row) and the others go on.
+
+-- pgpart._maintenance_parents(parent): the parents to maintain: the one
+-- given, or every managed parent with automatic maintenance on.
+CREATE FUNCTION pgpart._maintenance_parents(p_parent regclass)
+RETURNS SETOF regclass
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT c.parent FROM pgpart.config AS c
+    JOIN pg_class AS pc ON pc.oid = c.parent
+    WHERE
+        c.strategy = 'range'
+        AND ((p_parent IS NULL AND c.automatic_maintenance) OR c.parent = p_parent)
+    ORDER BY c.parent;
+$body$;
+
+COMMENT ON FUNCTION pgpart._maintenance_parents(regclass) IS
+'The parents maintenance acts on: the given one, or every managed parent with automatic maintenance on.';
+
+-- pgpart._may_maintain(parent): NULL when maintenance may act on PARENT,
+-- else the reason it may not: the policy's author no longer owns the table,
+-- or the caller neither owns it nor is a superuser.
+CREATE FUNCTION pgpart._may_maintain(p_parent regclass)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT CASE
+        WHEN NOT EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = cfg.policy_author)
+             OR NOT pg_has_role(cfg.policy_author, c.relowner, 'USAGE')
+            THEN format('policy author %I no longer owns table %s', cfg.policy_author, p_parent)
+        WHEN NOT pg_has_role(current_user, c.relowner, 'USAGE')
+             AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+            THEN format('role %I may not maintain table %s', current_user, p_parent)
+    END
+    FROM pgpart.config AS cfg JOIN pg_class AS c ON c.oid = cfg.parent
+    WHERE cfg.parent = p_parent;
+$body$;
+
+COMMENT ON FUNCTION pgpart._may_maintain(regclass) IS
+'NULL if maintenance may act on the parent, else why not (policy author no longer owner, or caller not permitted).';
+
+-- pgpart._become_owner(parent): a superuser running maintenance acts as the
+-- table's owner (SET LOCAL ROLE), so it never does what the owner could
+-- not (set_config('role', ..., true) is SET LOCAL ROLE). Returns the role to
+-- switch back to. A subtransaction that fails
+-- reverts the role by itself.
+CREATE FUNCTION pgpart._become_owner(p_parent regclass)
+RETURNS name
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_caller name := current_user;
+    v_owner name;
+BEGIN
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    IF NOT pg_has_role(v_caller, v_owner, 'USAGE') OR
+       ((SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = v_caller) AND v_caller <> v_owner) THEN
+        PERFORM set_config('role', v_owner, true);
+    END IF;
+    RETURN v_caller;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._become_owner(regclass) IS
+'Switches a superuser to the owner of the parent for its maintenance; returns the role to switch back to.';
+
+-- pgpart._record_failure(parent, action, sqlstate, message): logs a failed
+-- parent and keeps the error on its policy row for check().
+CREATE FUNCTION pgpart._record_failure(p_parent regclass, p_action text, p_sqlstate text, p_message text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    PERFORM pgpart._log(p_parent, p_action, 'error', jsonb_build_object('sqlstate', p_sqlstate, 'message', p_message));
+    UPDATE pgpart.config AS c
+    SET last_error = format('%s: %s', p_sqlstate, p_message), last_error_at = now()
+    WHERE c.parent = p_parent;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._record_failure(regclass, text, text, text) IS
+'Logs a failed maintenance action and records it as last_error on the policy row.';
+
+-- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
+-- maintenance, in one transaction: finish pending detaches and create the
+-- partitions ahead; report the retention that is due (its detaches must
+-- commit one by one: run_maintenance_proc or the Python client do them).
+-- When nothing is due it reads only the catalog and takes no lock.
+CREATE FUNCTION pgpart.run_maintenance(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+RETURNS TABLE (parent_table regclass, action text, partition text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_parent regclass;
+    v_cfg pgpart.config;
+    v_caller name;
+    v_reason text;
+    v_state text;
+    v_message text;
+    v_due boolean;
+    r record;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        RETURN;  -- a standby has nothing to maintain
+    END IF;
+    IF $1 IS NOT NULL THEN
+        PERFORM pgpart._managed($1);
+    END IF;
+    FOR v_parent IN SELECT * FROM pgpart._maintenance_parents($1) LOOP
+        parent_table := v_parent;
+        v_reason := pgpart._may_maintain(v_parent);
+        IF v_reason IS NOT NULL THEN
+            action := 'skipped';
+            partition := NULL;
+            detail := v_reason;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        BEGIN
+            v_caller := pgpart._become_owner(v_parent);
+            SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
+            FOR r IN SELECT p.partition FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending LOOP
+                PERFORM pgpart._finalize_detach(v_parent, r.partition, $3, $4);
+                action := 'finalized';
+                partition := r.partition::text;
+                detail := NULL;
+                RETURN NEXT;
+            END LOOP;
+            -- Plan without locks first: when nothing is missing, no lock is taken.
+            SELECT EXISTS (
+                SELECT 1 FROM pgpart._plan_range_partitions(
+                    v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2) AS s
+                WHERE s.action = 'attach'
+            ) INTO v_due;
+            IF v_due THEN
+                FOR r IN
+                    SELECT s.partition, s.lower_bound, s.upper_bound
+                    FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
+                                                        lock_timeout => $3, lock_retries => $4, now_at => $2) AS s
+                LOOP
+                    action := 'created';
+                    partition := r.partition;
+                    detail := format('from %s to %s', r.lower_bound, r.upper_bound);
+                    RETURN NEXT;
+                END LOOP;
+            END IF;
+            FOR r IN SELECT e.partition FROM pgpart._expired_partitions(v_parent, $2, $3) AS e LOOP
+                action := 'retention due';
+                partition := r.partition::text;
+                detail := format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
+                RETURN NEXT;
+            END LOOP;
+            PERFORM set_config('role', v_caller, true);
+            IF v_cfg.last_error IS NOT NULL THEN
+                UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
+            END IF;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+                RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_message;
+                PERFORM pgpart._log(v_parent, 'maintenance', 'skipped', jsonb_build_object('sqlstate', '55P03',
+                                                                                        'message', v_message));
+                action := 'skipped';
+                partition := NULL;
+                detail := v_message;
+                RETURN NEXT;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+                action := 'error';
+                partition := NULL;
+                detail := format('%s: %s', v_state, v_message);
+                RETURN NEXT;
+        END;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, integer) IS
+'Lock-light maintenance in one transaction for one or every managed parent: finishes pending detaches, creates partitions ahead, reports retention due. A failing parent is logged and skipped.';
+
+-- pgpart._retention_step(parent, now_at, timeout, retries): one retention
+-- step of a parent, as its owner, for the procedure below; NULL when done.
+CREATE FUNCTION pgpart._retention_step(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_caller name;
+    st pgpart.step;
+BEGIN
+    IF pgpart._may_maintain(p_parent) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);
+    SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_timeout, p_retries, p_now_at) AS s;
+    PERFORM set_config('role', v_caller, true);
+    RETURN st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, integer) IS
+'One retention step of a parent, performed as its owner; NULL when nothing is left.';
+
+-- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
+-- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
+-- retention one step per transaction, then ANALYZE if the policy says so.
+-- CALL it outside a transaction block. A procedure cannot carry SET
+-- clauses: it re-pins search_path after each COMMIT and runs DDL only
+-- through helper functions.
+CREATE PROCEDURE pgpart.run_maintenance_proc(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parents regclass [];
+    v_parent regclass;
+    st pgpart.step;
+    v_steps integer;
+    v_state text;
+    v_message text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RETURN;
+    END IF;
+    IF $1 IS NOT NULL THEN
+        PERFORM pgpart._managed($1);
+    END IF;
+    v_parents := ARRAY(SELECT pgpart._maintenance_parents($1));
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        v_steps := 0;
+        LOOP
+            BEGIN
+                st := pgpart._retention_step(v_parent, $2, $3, $4);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
+                st := NULL;
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            EXIT WHEN st.step IS NULL;
+            v_steps := v_steps + 1;
+            RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
+            EXIT WHEN v_steps >= 100000;
+        END LOOP;
+        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+            PERFORM pgpart._analyze(v_parent);
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        END IF;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer) IS  -- noqa: LT01
+'All maintenance for pg_cron and CALL: per managed parent, pending detaches, partitions ahead, then retention one committed step at a time, then ANALYZE.';

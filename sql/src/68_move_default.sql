@@ -1,0 +1,148 @@
+-- Rows in the default partition (DESIGN §3): a range that has rows there
+-- cannot get its partition until they move. One range per transaction:
+-- lock the default (ACCESS EXCLUSIVE, under the lock timeout), build the
+-- new table detached, move the rows with DELETE ... RETURNING into it,
+-- attach, commit. Ranges still receiving live writes (the slot holding now
+-- and later ones) go last.
+
+-- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
+-- the default partition into a new partition of the grid; returns it, or no
+-- row when the default holds nothing more to move.
+CREATE FUNCTION pgpart.move_default_range(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_default regclass;
+    v_now_slot record;
+    v_min numeric;
+    v_grid record;
+    v_slot record;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_step pgpart.step;
+    v_table text;
+    v_cols text;
+    v_count bigint;
+    v_where text;
+BEGIN
+    v_cfg := pgpart._managed($1);
+    SELECT p.partition INTO v_default FROM pgpart._partitions($1) AS p WHERE p.is_default;
+    IF v_default IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
+    PERFORM set_config('lock_timeout', (extract(epoch FROM $2) * 1000)::bigint::text || 'ms', true);
+
+    -- The grid, and the slot holding now: it and later ones go last.
+    v_grid := pgpart._grid($1, $4);
+    v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
+                               coalesce(v_grid.now_coord, 'Infinity'::numeric));
+
+    -- The lowest row below the live ranges first, else the lowest of all
+    -- (index probes on the key).
+    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
+                   v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
+                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
+    INTO v_min;
+    IF v_min IS NULL THEN
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
+                       v_cfg.key_type, v_cfg.key_column, v_default)
+        INTO v_min;
+    END IF;
+    IF v_min IS NULL THEN
+        RETURN;
+    END IF;
+    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
+    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
+    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+
+    -- The partition for that slot, planned as create_range_partitions would
+    -- (name, tablespace, indexes, owner), minus its check of the default.
+    FOR v_step IN
+        SELECT * FROM pgpart._plan_range_partitions(
+            $1, v_cfg.partition_interval, 0,
+            pgpart._coord_to_text(v_cfg.key_type, v_grid.frame, v_slot.lo), NULL, NULL, NULL, false, NULL, $2, $4) AS s
+        WHERE s.action NOT IN ('lock', 'check default', 'register policy')
+          AND s.lower_bound = pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.lo)
+        ORDER BY s.step
+    LOOP
+        IF v_step.action = 'attach' THEN
+            -- move the rows just before the new table joins the parent
+            v_table := v_step.partition;
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+            FROM pg_attribute AS a
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+            v_where := concat_ws(' AND ',
+                                 CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
+                                 CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
+            EXECUTE format('WITH moved AS (DELETE FROM ONLY %s WHERE %s RETURNING %s) '
+                           'INSERT INTO %s (%s) SELECT %s FROM moved',
+                           v_default, v_where, v_cols, v_table, v_cols, v_cols);
+            GET DIAGNOSTICS v_count = ROW_COUNT;
+            partition := v_table;
+            lower_bound := v_step.lower_bound;
+            upper_bound := v_step.upper_bound;
+            rows_moved := v_count;
+        END IF;
+        EXECUTE v_step.statement;
+    END LOOP;
+    IF v_table IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
+                             $1, v_lo_lit, v_hi_lit),
+            DETAIL = 'A partition off the grid overlaps that range.',
+            HINT = 'Move those rows by hand, or detach the overlapping partition.';
+    END IF;
+    PERFORM pgpart._log($1, 'move_default_range', 'ok',
+                        jsonb_build_object('partition', v_table, 'rows', v_count));
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.move_default_range(regclass, interval, integer, timestamptz) IS
+'Moves the rows of one range out of the default partition into a new partition of the grid (one transaction); returns it, or nothing when the default holds no more rows.';
+
+-- pgpart.move_default_rows(parent, ...): moves every range out of the
+-- default partition, one committed transaction per range, with a NOTICE per
+-- range and a final count. CALL it outside a transaction block.
+CREATE PROCEDURE pgpart.move_default_rows(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    r record;
+    v_total bigint := 0::bigint;
+    v_ranges integer := 0;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    LOOP
+        SELECT * INTO r FROM pgpart.move_default_range($1, $2, $3, $4) AS m;
+        EXIT WHEN r.partition IS NULL;
+        v_total := v_total + r.rows_moved;
+        v_ranges := v_ranges + 1;
+        RAISE NOTICE 'pgpart: moved % rows into % (% to %)', r.rows_moved, r.partition, r.lower_bound, r.upper_bound;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    RAISE NOTICE 'pgpart: moved % rows out of the default partition of % into % partitions', v_total, $1, v_ranges;
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.move_default_rows(regclass, interval, integer, timestamptz) IS  -- noqa: LT01
+'Moves all rows out of the default partition into partitions of the grid, one committed transaction per range.';

@@ -1,0 +1,73 @@
+-- pgpart.set_tablespace(partition, tablespace, ...): moves a partition and
+-- all its indexes to TABLESPACE (seed rule: a partition's local indexes
+-- follow its tablespace). This is a BLOCKING REWRITE of that partition: it
+-- holds ACCESS EXCLUSIVE on it while the files are copied, and every query
+-- on the parent that is not pruned to other partitions waits meanwhile.
+-- The lock itself is taken under the lock timeout with retries.
+CREATE FUNCTION pgpart.set_tablespace(
+    partition regclass,
+    tablespace name,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_kind "char";
+    v_index regclass;
+    v_n integer := 1;
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._require_owner($1);
+    SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = $1;
+    IF v_kind <> 'r' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('%s is not a plain table', $1),
+            HINT = 'Move each leaf partition of a partitioned partition on its own.';
+    END IF;
+    IF $2 IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = $2) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident($2), 'NULL')),
+            HINT = 'Pass the name of an existing tablespace.';
+    END IF;
+    IF $3 IS NULL OR $3 <= interval '0' OR $4 IS NULL OR $4 < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid lock_timeout %s or lock_retries %s', $3, $4),
+            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
+    END IF;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock',
+                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', $1),
+                              format('ACCESS EXCLUSIVE on %s', $1), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set tablespace',
+                              format('ALTER TABLE %s SET TABLESPACE %I', $1, $2),
+                              format('ACCESS EXCLUSIVE on %s while its files are copied', $1), false)::pgpart.step;
+    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = $1 ORDER BY 1 LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set index tablespace',
+                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, $2),
+                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, $1),
+                                  false)::pgpart.step;
+    END LOOP;
+    IF NOT $5 THEN
+        PERFORM pgpart._run_steps(v_steps, $3, $4);
+        PERFORM pgpart._log(
+            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = $1),
+            'set_tablespace', 'ok', jsonb_build_object('partition', $1::text, 'tablespace', $2));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.set_tablespace(regclass, name, interval, integer, boolean) IS
+'Moves a partition and all its indexes to a tablespace: a blocking rewrite of that partition, its lock taken under a timeout with retries. dry_run returns the plan.';

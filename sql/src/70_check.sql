@@ -1,0 +1,229 @@
+-- pgpart.check(parent, now_at): compares policy with reality and returns
+-- findings, each with a ready-to-run fix where one exists. Never raises for
+-- a finding and never waits for a lock: it reads the catalog, and the few
+-- reads of table data (rows in the default partition, the highest integer
+-- key) run under a 10 ms lock timeout; what it could not read is reported
+-- as a finding of its own.
+CREATE FUNCTION pgpart.check(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
+RETURNS TABLE (severity text, parent_table regclass, partition regclass, problem text, fix text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_parent regclass;
+    v_cfg pgpart.config;
+    v_grid record;
+    v_slot record;
+    v_runway text;
+    v_reach numeric;
+    v_default regclass;
+    v_has_rows boolean;
+    v_now numeric;
+BEGIN
+    IF $1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = $1) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not managed by pgpart', $1),
+            HINT = 'Call pgpart.create_range_partitions for it first.';
+    END IF;
+
+    -- Policies whose table is gone.
+    RETURN QUERY
+    SELECT 'warning', NULL::regclass, NULL::regclass,
+           format('policy for a table that no longer exists (OID %s)', c.parent::oid),
+           format('DELETE FROM pgpart.config WHERE parent = %s;', c.parent::oid)
+    FROM pgpart.config AS c
+    WHERE $1 IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent);
+
+    FOR v_parent IN
+        SELECT c.parent FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE $1 IS NULL OR c.parent = $1 ORDER BY c.parent
+    LOOP
+        SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
+        parent_table := v_parent;
+
+        IF v_cfg.last_error IS NOT NULL THEN
+            RETURN QUERY SELECT 'warning', v_parent, NULL::regclass,
+                            format('last maintenance failed at %s: %s', v_cfg.last_error_at, v_cfg.last_error),
+                            format('CALL pgpart.run_maintenance_proc(%L);', v_parent::text);
+        END IF;
+
+        -- Runway: the partitions must reach premake slots past the one of now.
+        IF v_cfg.strategy = 'range' THEN
+            v_grid := pgpart._grid(v_parent, $2);
+            BEGIN
+                v_now := coalesce(v_grid.now_coord,
+                                  coalesce(pgpart._max_key(v_parent, v_cfg.key_column, interval '10ms'), 0));
+                v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_now);
+                FOR i IN 1 .. v_cfg.premake LOOP
+                    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
+                END LOOP;
+                v_reach := v_now;
+                FOR v_runway IN
+                    SELECT p.lower_coord::text || ' ' || p.upper_coord::text FROM pgpart._partitions(v_parent) AS p
+                    WHERE NOT p.is_default AND NOT p.detach_pending ORDER BY p.lower_coord
+                LOOP
+                    IF split_part(v_runway, ' ', 1)::numeric <= v_reach AND split_part(v_runway, ' ', 2)::numeric > v_reach THEN
+                        v_reach := split_part(v_runway, ' ', 2)::numeric;
+                    END IF;
+                END LOOP;
+                IF v_reach < v_slot.hi THEN
+                    RETURN QUERY SELECT 
+                        CASE WHEN v_reach <= v_now THEN 'urgent' ELSE 'warning' END, v_parent, NULL::regclass,
+                        CASE WHEN v_reach <= v_now
+                             THEN format('no partition holds the current key (%s): inserts fail or go to the default partition',
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now))
+                             ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
+                        format('SELECT * FROM pgpart.create_range_partitions(%L, %L);', v_parent::text,
+                               v_cfg.partition_interval);
+                END IF;
+            EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
+                RETURN QUERY SELECT 'info', v_parent, NULL::regclass,
+                                'runway unknown: the highest key could not be read (locked or not permitted)', NULL::text;
+            END;
+
+            -- Gaps between consecutive partitions.
+            RETURN QUERY
+            SELECT 'warning', v_parent, g.next_part,
+                   format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
+                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
+                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
+                   format('SELECT * FROM pgpart.create_range_partitions(%L, %L);', v_parent::text, v_cfg.partition_interval)
+            FROM (
+                SELECT p.upper_coord AS hi,
+                       lead(p.lower_coord) OVER (ORDER BY p.lower_coord) AS next_lo,
+                       lead(p.partition) OVER (ORDER BY p.lower_coord) AS next_part
+                FROM pgpart._partitions(v_parent) AS p WHERE NOT p.is_default
+            ) AS g
+            WHERE g.next_lo > g.hi;
+
+            -- Partitions off the grid (respected, but worth knowing).
+            RETURN QUERY
+            SELECT 'info', v_parent, p.partition,
+                   format('partition off the grid of interval %L: its bounds are not one slot', v_cfg.partition_interval),
+                   NULL::text
+            FROM pgpart._partitions(v_parent) AS p
+            CROSS JOIN LATERAL pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
+                                            p.lower_coord) AS s
+            WHERE NOT p.is_default AND p.lower_coord > '-Infinity'::numeric
+              AND (s.lo <> p.lower_coord OR (s.hi <> p.upper_coord AND p.upper_coord <> 'Infinity'::numeric));
+        END IF;
+
+        -- Rows in the default partition: every ATTACH scans it under ACCESS EXCLUSIVE.
+        SELECT p.partition INTO v_default FROM pgpart._partitions(v_parent) AS p WHERE p.is_default;
+        IF v_default IS NOT NULL THEN
+            BEGIN
+                IF has_table_privilege(v_default, 'SELECT') THEN
+                    EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
+                    IF v_has_rows THEN
+                        RETURN QUERY SELECT 'urgent', v_parent, v_default,
+                                        'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
+                                        'and ranges with rows in it cannot be created',
+                                        format('CALL pgpart.move_default_rows(%L);', v_parent::text);
+                    END IF;
+                ELSE
+                    RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
+                                    NULL::text;
+                END IF;
+            EXCEPTION WHEN lock_not_available THEN
+                RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked', NULL::text;
+            END;
+        END IF;
+
+        -- Detaches left pending, and detached tables whose archive or drop is due.
+        RETURN QUERY
+        SELECT 'warning', v_parent, p.partition, 'detach pending: an interrupted DETACH ... CONCURRENTLY',
+               format('ALTER TABLE %s DETACH PARTITION %s FINALIZE;', v_parent, p.partition)
+        FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending;
+        RETURN QUERY
+        SELECT 'warning', v_parent, a.detached, format('detached by retention; its %s is still due', a.then_action),
+               format('CALL pgpart.detach_and_archive_proc(%L);', v_parent::text)
+        FROM pgpart._detached_awaiting(v_parent) AS a;
+
+        -- Every partition, at every level: indexes, owner, grants, validity.
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = v_parent
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        ),
+        parts AS (
+            SELECT c.oid, c.relkind, c.relowner, c.relacl,
+                   coalesce(nullif(c.reltablespace, 0), d.dattablespace) AS spc
+            FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
+            CROSS JOIN pg_database AS d WHERE d.datname = current_database()
+        ),
+        findings AS (
+            SELECT 'warning' AS sev, p.oid AS part,
+                   format('index %s is in tablespace %s, its partition in %s', ix.indexrelid::regclass,
+                          (SELECT t.spcname FROM pg_tablespace AS t
+                           WHERE t.oid = coalesce(nullif(ic.reltablespace, 0), d.dattablespace)),
+                          (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = p.spc)) AS problem,
+                   format('ALTER INDEX %s SET TABLESPACE %I;', ix.indexrelid::regclass,
+                          (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = p.spc)) AS fix
+            FROM parts AS p
+            JOIN pg_index AS ix ON ix.indrelid = p.oid
+            JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            CROSS JOIN pg_database AS d
+            WHERE d.datname = current_database() AND p.relkind = 'r'
+              AND coalesce(nullif(ic.reltablespace, 0), d.dattablespace) <> p.spc
+            UNION ALL
+            SELECT 'warning', p.oid,
+                   format('owner %I differs from the parent''s owner %I', pg_get_userbyid(p.relowner),
+                          pg_get_userbyid(pc.relowner)),
+                   format('ALTER TABLE %s OWNER TO %I;', p.oid::regclass, pg_get_userbyid(pc.relowner))
+            FROM parts AS p CROSS JOIN pg_class AS pc
+            WHERE pc.oid = v_parent AND p.relowner <> pc.relowner
+            UNION ALL
+            SELECT DISTINCT 'urgent', p.oid,
+                   format('role %s may read partition %s directly, bypassing the row-level security of %s',
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          p.oid::regclass, v_parent),
+                   format('REVOKE ALL ON %s FROM %s;', p.oid::regclass,
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+            FROM parts AS p CROSS JOIN LATERAL aclexplode(p.relacl) AS a CROSS JOIN pg_class AS pc
+            WHERE pc.oid = v_parent AND pc.relrowsecurity AND a.grantee <> p.relowner
+            UNION ALL
+            SELECT 'warning', ix.indrelid, format('index %s is invalid', ix.indexrelid::regclass),
+                   CASE WHEN ic.relkind = 'I'
+                        THEN format('-- create the missing partition indexes, then ALTER INDEX %s ATTACH PARTITION ...',
+                                    ix.indexrelid::regclass)
+                        ELSE format('REINDEX INDEX CONCURRENTLY %s;', ix.indexrelid::regclass) END
+            FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            WHERE NOT ix.indisvalid AND (ix.indrelid = v_parent OR ix.indrelid IN (SELECT p.oid FROM parts AS p))
+        )
+        SELECT f.sev, v_parent, f.part::regclass, f.problem, f.fix FROM findings AS f;
+
+        -- Foreign keys to and from the parent, and publications.
+        RETURN QUERY
+        SELECT 'info', v_parent, NULL::regclass,
+               CASE WHEN con.confrelid = v_parent
+                    THEN format('referenced by %s (%s): retention is %s', con.conrelid::regclass, con.conname,
+                                CASE v_cfg.referenced_retention WHEN 'refuse' THEN 'refused'
+                                     ELSE 'allowed, and DETACH locks it ACCESS EXCLUSIVE' END)
+                    ELSE format('references %s (%s): every ATTACH locks it SHARE ROW EXCLUSIVE', con.confrelid::regclass,
+                                con.conname) END,
+               NULL::text
+        FROM pg_constraint AS con
+        WHERE con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = v_parent OR con.confrelid = v_parent);
+        RETURN QUERY
+        SELECT 'info', v_parent, NULL::regclass,
+               format('published by %I: a detached partition leaves the publication, and dropping it is not replicated',
+                      pub.pubname),
+               NULL::text
+        FROM pg_publication AS pub
+        WHERE pub.puballtables
+           OR EXISTS (SELECT 1 FROM pg_publication_rel AS pr WHERE pr.prpubid = pub.oid AND pr.prrelid = v_parent)
+           OR EXISTS (SELECT 1 FROM pg_publication_namespace AS pn JOIN pg_class AS c ON c.relnamespace = pn.pnnspid
+                      WHERE pn.pnpubid = pub.oid AND c.oid = v_parent);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
+'Findings (severity, parent, partition, problem, ready-to-run fix) comparing policy with the catalog: runway, gaps, off-grid partitions, rows in the default, pending detaches, index tablespaces, owners, grants under row-level security, invalid indexes, foreign keys, publications, orphan policies. Never waits for a lock.';
