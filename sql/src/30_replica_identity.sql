@@ -7,6 +7,8 @@ CREATE FUNCTION pgpart._copy_replica_identity(p_partition regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 AS $body$
 DECLARE
     v_parent oid;

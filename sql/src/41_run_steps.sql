@@ -7,6 +7,8 @@ CREATE FUNCTION pgpart._run_steps(p_steps pgpart.step[], p_timeout interval, p_r
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 DECLARE

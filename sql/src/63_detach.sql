@@ -89,6 +89,8 @@ CREATE FUNCTION pgpart._detach_partition(
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 BEGIN
@@ -116,6 +118,8 @@ CREATE FUNCTION pgpart._finalize_detach(
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 BEGIN

@@ -38,6 +38,8 @@ CREATE FUNCTION pgpart._archive_partition(
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 DECLARE
@@ -82,6 +84,8 @@ CREATE FUNCTION pgpart._drop_detached(p_parent regclass, p_table regclass, p_tim
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 DECLARE

@@ -17,6 +17,8 @@ CREATE FUNCTION pgpart.move_default_range(
 RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 SET timezone = 'UTC'
 AS $body$
