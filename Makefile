@@ -28,6 +28,16 @@ $(DATA_built): sql/src $(SQL_SOURCES)
 	  awk 'FNR == 1 { print "-- source: " FILENAME } { print }' $(SQL_SOURCES); } > $@.tmp
 	mv $@.tmp $@
 
+# The Python package ships copies of the install and upgrade scripts, which
+# Client.install() runs where CREATE EXTENSION cannot (git-ignored; a test
+# checks they are the built ones). `install` builds `all`, so `make test` too.
+PY_SQL = $(patsubst sql/%,python/pgpart/_sql/%,$(DATA_built) $(DATA))
+all: $(PY_SQL)
+python/pgpart/_sql/%.sql: sql/%.sql
+	@mkdir -p $(@D)
+	cp $< $@
+EXTRA_CLEAN = $(PY_SQL)
+
 VENV = .venv
 # Not PYTHON: PGXS defines that (the Python PostgreSQL was built with).
 VENV_PYTHON ?= python3
@@ -43,8 +53,9 @@ bootstrap:
 venv: $(VENV)/.installed
 
 # Re-install the Python dependencies only when pyproject.toml changes.
+# --clear: a virtualenv half made by another interpreter must not survive.
 $(VENV)/.installed: pyproject.toml
-	$(VENV_PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -58,3 +69,5 @@ demo: bootstrap venv install
 lint: venv
 	$(VENV)/bin/sqlfluff lint sql/src
 	$(VENV)/bin/mypy --strict python/pgpart
+	$(VENV)/bin/ruff check python/pgpart
+	$(VENV)/bin/ruff format --check python/pgpart
