@@ -5,11 +5,11 @@
 --      generated columns, storage, compression, statistics and comments, but
 --      no identity (a copied identity gives every partition its own sequence
 --      and duplicate ids) and no indexes; in TABLESPACE, WITH reloptions;
---   2. the parent's primary key and unique constraints, added as
---      constraints (ATTACH adopts a constraint's index, but would build a
---      second index beside a plain unique one), USING INDEX TABLESPACE;
---   3. the parent's other indexes, in TABLESPACE;
---   4. the owner: the parent's owner.
+--   2. the parent's indexes, in the parent's order: primary key and unique
+--      constraints added as constraints (ATTACH adopts a constraint's index,
+--      but would build a second index beside a plain unique one), USING
+--      INDEX TABLESPACE; the others as indexes in TABLESPACE;
+--   3. the owner: the parent's owner.
 -- Index and constraint names are left to PostgreSQL, which chooses what
 -- CREATE TABLE ... PARTITION OF would.
 CREATE FUNCTION pgpart._partition_ddl(
@@ -53,37 +53,40 @@ BEGIN
         p_table, v_parent_text, v_with, p_tablespace);
     RETURN NEXT;
 
-    -- Primary key and unique constraints, in the order they were made.
+    -- The parent's indexes in the parent's OID order: ATTACH pairs each
+    -- parent index with the first matching partition index in that order,
+    -- so a plain unique index older than an equal UNIQUE constraint would
+    -- otherwise take the constraint's index. Primary keys and unique
+    -- constraints become constraints, everything else a plain index.
     FOR r IN
-        SELECT con.oid, con.condeferrable, con.condeferred, idx.reltablespace
-        FROM pg_constraint AS con
-        JOIN pg_class AS idx ON idx.oid = con.conindid
-        WHERE con.conrelid = p_parent AND con.contype IN ('p', 'u')
-        ORDER BY con.oid
-    LOOP
-        v_def := pg_get_constraintdef(r.oid);
-        v_suffix := CASE WHEN r.condeferrable THEN ' DEFERRABLE' ELSE '' END
-                    || CASE WHEN r.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END;
-        v_def := left(v_def, length(v_def) - length(v_suffix));
-        IF r.reltablespace <> 0 THEN
-            v_def := replace(v_def, format(' USING INDEX TABLESPACE %I',
-                                           (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = r.reltablespace)), '');
-        END IF;
-        action := 'add constraint';
-        statement := format('ALTER TABLE %s ADD %s USING INDEX TABLESPACE %I%s', p_table, v_def, p_tablespace, v_suffix);
-        RETURN NEXT;
-    END LOOP;
-
-    -- Every other index of the parent (constraint indexes came above).
-    FOR r IN
-        SELECT i.indexrelid, i.indisunique, ic.relname AS index_name, i.indpred IS NOT NULL AS has_pred
+        SELECT i.indexrelid, i.indisunique, ic.relname AS index_name, i.indpred IS NOT NULL AS has_pred,
+               ic.reloptions, con.oid AS con_oid, con.condeferrable, con.condeferred
         FROM pg_index AS i
         JOIN pg_class AS ic ON ic.oid = i.indexrelid
+        LEFT JOIN pg_constraint AS con
+            ON con.conindid = i.indexrelid AND con.conrelid = p_parent AND con.contype IN ('p', 'u')
         WHERE i.indrelid = p_parent
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint AS con
-                          WHERE con.conindid = i.indexrelid AND con.conrelid = p_parent)
         ORDER BY i.indexrelid
     LOOP
+        IF r.con_oid IS NOT NULL THEN
+            v_def := pg_get_constraintdef(r.con_oid);
+            v_suffix := CASE WHEN r.condeferrable THEN ' DEFERRABLE' ELSE '' END
+                        || CASE WHEN r.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END;
+            v_def := left(v_def, length(v_def) - length(v_suffix));
+            -- pg_get_constraintdef() leaves out the index's storage parameters
+            -- (and its tablespace): add them back, before the tablespace
+            IF r.reloptions IS NOT NULL THEN
+                SELECT v_def || ' WITH (' || string_agg(format('%s = %L', split_part(o, '=', 1),
+                                                                substr(o, strpos(o, '=') + 1)), ', ') || ')'
+                INTO v_def
+                FROM unnest(r.reloptions) AS o;
+            END IF;
+            action := 'add constraint';
+            statement := format('ALTER TABLE %s ADD %s USING INDEX TABLESPACE %I%s', p_table, v_def, p_tablespace,
+                                v_suffix);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         -- 'CREATE [UNIQUE ]INDEX name ON ONLY parent USING am (...)[ WHERE pred]'
         v_def := pg_get_indexdef(r.indexrelid);
         v_prefix := format('CREATE %sINDEX %I ON ONLY %s USING ',
