@@ -23,14 +23,11 @@ CREATE POLICY log_read ON pgpart.log FOR SELECT USING (true);
 CREATE POLICY log_append ON pgpart.log FOR INSERT
 WITH CHECK (
     actor = current_user
-    AND (
-        parent IS NULL
-        OR EXISTS (
-            SELECT 1 FROM pg_catalog.pg_class AS c
-            WHERE
-                c.oid = log.parent
-                AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
-        )
+    AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE
+            c.oid = log.parent
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
     )
 );
 

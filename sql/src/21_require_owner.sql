@@ -12,6 +12,12 @@ DECLARE
     v_schema name;
     v_table name;
 BEGIN
+    IF p_rel IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'the table must not be NULL',
+            HINT = 'Pass the table as a name, such as ''public.events''.';
+    END IF;
     SELECT c.relowner, n.nspname, c.relname
     INTO v_owner, v_schema, v_table
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace

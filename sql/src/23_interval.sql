@@ -30,7 +30,7 @@ BEGIN
         IF v_text !~ '^\+?[0-9]{1,18}$' OR v_text::numeric = 0 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('invalid partition interval %L for a %s key', p_text, p_key_type),
+                MESSAGE = format('invalid partition interval %L for a key of type %s', p_text, p_key_type),
                 DETAIL = 'An integer key needs a positive whole number: the width of each partition.',
                 HINT = 'Pass an interval such as ''1000''.';
         END IF;
@@ -53,7 +53,7 @@ BEGIN
     IF v_text ~ '^[-+]?[0-9.]*$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid partition interval %L for a %s key', p_text, p_key_type),
+            MESSAGE = format('invalid partition interval %L for a key of type %s', p_text, p_key_type),
             DETAIL = 'A time key needs an interval with a unit.',
             HINT = 'Pass an interval such as ''1 day'', ''1 hour'', ''15 minutes'', ''1 month''.';
     END IF;
@@ -86,6 +86,12 @@ BEGIN
             MESSAGE = format('unsupported partition interval %L', p_text),
             DETAIL = 'An interval must be whole months, whole days, or whole seconds dividing 24 hours.',
             HINT = 'Pass an interval such as ''1 day'', ''7 days'', ''1 month'', ''3 months'', ''1 hour'' or ''15 minutes''.';
+    END IF;
+    IF (kind = 'months' AND step > 12000) OR (kind = 'days' AND step > 366000) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('partition interval %L is too long', p_text),
+            HINT = 'Pass an interval of at most a thousand years.';
     END IF;
     IF p_key_type = 'date'::regtype AND kind = 'seconds' THEN
         RAISE EXCEPTION USING

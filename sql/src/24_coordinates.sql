@@ -157,7 +157,7 @@ BEGIN
         IF btrim(p_text) !~ '^[-+]?[0-9]{1,19}$' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('invalid %s %L for a %s key', p_what, p_text, p_key_type),
+                MESSAGE = format('invalid %s %L for a key of type %s', p_what, p_text, p_key_type),
                 HINT = 'Pass a whole number.';
         END IF;
         RETURN btrim(p_text)::numeric;
@@ -166,17 +166,24 @@ BEGIN
         IF p_key_type = 'timestamptz'::regtype THEN
             PERFORM set_config('timezone', p_zone, true);
             v_ts := p_text::timestamptz;
-            RETURN extract(epoch FROM v_ts);
+        ELSE
+            -- timestamp and date keys: the wall time as written, read as UTC
+            v_ts := p_text::timestamp AT TIME ZONE 'UTC';
         END IF;
-        -- timestamp and date keys: the wall time as written
-        RETURN extract(epoch FROM p_text::timestamp);
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid %s %L for a %s key', p_what, p_text, p_key_type),
+            MESSAGE = format('invalid %s %L for a key of type %s', p_what, p_text, p_key_type),
             DETAIL = SQLERRM,
             HINT = 'Pass a date or time such as ''2024-01-01'' or ''2024-01-01 06:00''.';
     END;
+    IF NOT isfinite(v_ts) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid %s %L: it must be a finite time', p_what, p_text),
+            HINT = 'Pass a date or time such as ''2024-01-01''.';
+    END IF;
+    RETURN extract(epoch FROM v_ts);
 END
 $body$;
 

@@ -18,6 +18,7 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 STABLE
+ROWS 100
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
 SET datestyle = 'ISO, YMD'

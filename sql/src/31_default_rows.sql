@@ -35,7 +35,8 @@ BEGIN
             MESSAGE = format('default partition %s holds %s rows for the new range from %s to %s',
                              p_default, v_count, p_lower, p_upper),
             DETAIL = 'A partition for this range cannot be attached while the default partition holds its rows.',
-            HINT = 'Move those rows out of the default partition first (one range per transaction), then create the partition.',
+            HINT = format('Move them out first, one range per transaction: CALL pgpart.move_default_rows(%L);',
+                          (SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = p_default)),
             SCHEMA = v_schema,
             TABLE = v_table;
     END IF;

@@ -19,6 +19,9 @@ CREATE FUNCTION pgpart._plan_range_partitions(
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
 SET timezone = 'UTC'
 SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
@@ -64,6 +67,7 @@ DECLARE
     v_overlap regclass;
     v_exact boolean;
     v_n integer := 0;
+    v_total integer;
     v_step integer := 0;
     v_iterations integer := 0;
     v_parent_locks text;
@@ -138,12 +142,7 @@ BEGIN
             MESSAGE = format('premake must not be negative, got %s', v_premake),
             HINT = 'premake counts the partitions ahead of the current one; pass 0 or more.';
     END IF;
-    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lock_timeout must be positive, got %s', coalesce(p_lock_timeout::text, 'NULL')),
-            HINT = 'Pass a short interval such as ''200ms'': writers queue behind a waiting lock for that long.';
-    END IF;
+    PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
     IF EXISTS (SELECT 1 FROM unnest(v_reloptions) AS o WHERE o !~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?=.+$') THEN
         RAISE EXCEPTION USING
@@ -263,6 +262,8 @@ BEGIN
             IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
                 v_new_lo := v_new_lo || v_lo;
                 v_new_hi := v_new_hi || v_hi;
+                -- refuse as soon as the cap is passed, not after a huge window
+                EXIT WHEN cardinality(v_new_lo) > v_cap;
             ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
                 -- only an explicit start may not overlap a partition off the grid
                 RAISE EXCEPTION USING
@@ -277,13 +278,17 @@ BEGIN
             EXIT WHEN v_hi = 'Infinity'::numeric;
             v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
         END LOOP;
+        EXIT WHEN cardinality(v_new_lo) > v_cap;
     END LOOP;
 
     v_n := cardinality(v_new_lo);
-    IF v_n > v_cap THEN
+    -- a default partition to create counts too
+    v_total := v_n + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer;
+    IF v_total > v_cap THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
-            MESSAGE = format('%s partitions of %s requested, but at most %s are created in one transaction', v_n, p_parent, v_cap),
+            MESSAGE = format('more than %s partitions of %s requested, but at most %s are created in one transaction',
+                             v_cap, p_parent, v_cap),
             DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
             HINT = format('Each call creates at most %s partitions: pass a smaller premake, or a start (which also skips '
                           'filling gaps below it), and call again.', v_cap),

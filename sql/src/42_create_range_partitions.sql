@@ -32,11 +32,7 @@ DECLARE
     v_steps pgpart.step [];
     v_created jsonb;
 BEGIN
-    IF p_lock_retries IS NULL OR p_lock_retries < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lock_retries must be 0 or more, got %s', coalesce(p_lock_retries::text, 'NULL'));
-    END IF;
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12);
         RETURN;

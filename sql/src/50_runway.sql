@@ -22,8 +22,8 @@ BEGIN
     IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
         BEGIN
             v_now := coalesce(pgpart._max_key(p_parent, v_cfg.key_column, interval '50ms'), 0);
-        EXCEPTION WHEN lock_not_available THEN
-            RETURN NULL;  -- unknown: a partition is locked exclusively
+        EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
+            RETURN NULL;  -- unknown: a partition is locked exclusively, or we may not read the parent
         END;
     ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
         v_now := extract(epoch FROM p_now_at);

@@ -142,7 +142,8 @@ COMMENT ON FUNCTION pgpart._finalize_detach(regclass, regclass, interval, intege
 
 -- pgpart._detached_awaiting(parent): tables detached by retention whose
 -- archive or drop has not happened yet, from the journal, each re-checked
--- in the catalog: it still exists, under the same OID, and is no partition.
+-- in the catalog: it still exists, under the same OID, is no partition and
+-- belongs to the parent's owner.
 CREATE FUNCTION pgpart._detached_awaiting(p_parent regclass)
 RETURNS TABLE (detached regclass, then_action text, archive_schema name, archive_tablespace name)
 LANGUAGE sql
@@ -156,8 +157,11 @@ AS $body$
         (l.detail ->> 'archive_tablespace')::name
     FROM pgpart.log AS l
     JOIN pg_class AS c ON c.oid = (l.detail ->> 'partition_oid')::oid
+    JOIN pg_class AS pc ON pc.oid = p_parent
     WHERE
         l.parent = p_parent
+        AND c.relowner = pc.relowner
+        AND c.relkind = 'r'
         AND l.action = 'detach'
         AND l.detail ->> 'then' IN ('archive', 'drop')
         AND NOT c.relispartition

@@ -2,15 +2,25 @@
 -- detach: the detached table is no longer part of the parent, so the
 -- ACCESS EXCLUSIVE it takes here blocks no writer of the parent.
 
--- pgpart._require_detached(parent, table): the table must exist and no
--- longer be a partition (pgpart never drops or moves an attached one).
-CREATE FUNCTION pgpart._require_detached(p_table regclass)
+-- pgpart._require_detached(parent, table): the table must no longer be a
+-- partition (pgpart never drops or moves an attached one), and it must
+-- belong to the parent's owner: the retention journal lives in pgpart.log,
+-- which the owner may write, so a forged entry must never let a superuser's
+-- retention touch another role's table.
+CREATE FUNCTION pgpart._require_detached(p_parent regclass, p_table regclass)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    IF (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_table)
+       IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_parent) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('table %s is not owned by the owner of %s', p_table, p_parent),
+            HINT = 'pgpart archives or drops only tables detached from the parent, owned by its owner.';
+    END IF;
     IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid = p_table) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
@@ -20,8 +30,8 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._require_detached(regclass) IS
-'Raises 55000 when the table is still attached as a partition.';
+COMMENT ON FUNCTION pgpart._require_detached(regclass, regclass) IS
+'Raises 42501 unless the table belongs to the parent''s owner, 55000 while it is still attached as a partition.';
 
 -- pgpart._archive_partition(parent, table, schema, tablespace, timeout,
 -- retries): moves a detached table to the archive schema and/or tablespace,
@@ -47,7 +57,7 @@ DECLARE
     v_index regclass;
 BEGIN
     PERFORM pgpart._require_owner(p_table);
-    PERFORM pgpart._require_detached(p_table);
+    PERFORM pgpart._require_detached(p_parent, p_table);
     SELECT c.relname INTO v_name FROM pg_class AS c WHERE c.oid = p_table;
     IF p_schema IS NOT NULL AND to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL
        AND to_regclass(format('%I.%I', p_schema, v_name)) <> p_table THEN
@@ -93,7 +103,7 @@ DECLARE
     v_oid oid := p_table::oid;
 BEGIN
     PERFORM pgpart._require_owner(p_table);
-    PERFORM pgpart._require_detached(p_table);
+    PERFORM pgpart._require_detached(p_parent, p_table);
     PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
     PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
     EXECUTE format('DROP TABLE %s', p_table);

@@ -104,6 +104,9 @@ CREATE FUNCTION pgpart.run_maintenance(
 RETURNS TABLE (parent_table regclass, action text, partition text, detail text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
 AS $body$
 #variable_conflict use_column
 DECLARE

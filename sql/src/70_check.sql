@@ -8,6 +8,9 @@ CREATE FUNCTION pgpart.check(parent regclass DEFAULT NULL, now_at timestamptz DE
 RETURNS TABLE (severity text, parent_table regclass, partition regclass, problem text, fix text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
 SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$

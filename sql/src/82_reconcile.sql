@@ -1,0 +1,62 @@
+-- pgpart.reconcile(parent, ...): brings every partition of a managed parent,
+-- at every level, in step with the parent and the policy, and returns what it
+-- changed (with DRY_RUN, what it would change): owner, local indexes in the
+-- partition's tablespace, replica identity, the policy's storage parameters,
+-- and the parent's grants when the policy propagates them. Idempotent: a
+-- second call returns only what it may not do by itself. Moving an index
+-- larger than the policy's move_large_bytes is a blocking rewrite: such moves
+-- are returned as 'skipped large' with the statement to run, unless
+-- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._reconcile). The event
+-- triggers run the same code after DDL on a managed parent; this function is
+-- for the drift they cannot see (GRANT, REASSIGN OWNED, DDL while they were
+-- off) and for servers without them.
+CREATE FUNCTION pgpart.reconcile(
+    parent regclass,
+    move_large boolean DEFAULT false,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS TABLE (partition regclass, action text, statement text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_changes jsonb := '[]'::jsonb;
+    r record;
+BEGIN
+    IF $2 IS NULL OR $5 IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'move_large and dry_run must not be NULL',
+            HINT = 'Pass true or false.';
+    END IF;
+    IF $3 IS NULL OR $3 <= interval '0' OR $4 IS NULL OR $4 < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid lock_timeout %s or lock_retries %s',
+                             coalesce($3::text, 'NULL'), coalesce($4::text, 'NULL')),
+            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
+    END IF;
+    PERFORM pgpart._managed($1);
+
+    FOR r IN SELECT * FROM pgpart._reconcile($1, $2, $3, $4, $5) AS x LOOP
+        partition := r.partition;
+        action := r.action;
+        statement := r.statement;
+        detail := r.detail;
+        RETURN NEXT;
+        IF r.action NOT IN ('skipped large', 'skipped') THEN
+            v_changes := v_changes || jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                                         'statement', r.statement);
+        END IF;
+    END LOOP;
+    IF NOT $5 AND jsonb_array_length(v_changes) > 0 THEN
+        PERFORM pgpart._log($1, 'reconcile', 'ok', jsonb_build_object('source', 'reconcile', 'changes', v_changes));
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.reconcile(regclass, boolean, interval, integer, boolean) IS
+'Brings the partitions of a managed parent in step (owner, index tablespaces, replica identity, storage parameters, grants if propagated); returns what it changed, or with dry_run would change. Large index moves are reported unless move_large. Lock-bounded, all or nothing.';

@@ -1,0 +1,129 @@
+-- pgpart._ddl_command_end(): the event trigger function (DESIGN §7). After
+-- CREATE TABLE, ALTER TABLE, CREATE INDEX or ALTER INDEX by anyone, it brings
+-- the partitions of the managed parents the command touched in step
+-- (pgpart._reconcile): a new or attached partition gets the parent's owner
+-- and its indexes in its tablespace; an index created on the parent moves
+-- into each partition's tablespace; a partition moved to another tablespace
+-- takes its indexes along; a new owner of the parent becomes the owner of
+-- every partition. Event triggers cannot tell which partition an ATTACH
+-- added, nor see the indexes it created, so the whole set is re-checked.
+-- Moving a large index is a blocking rewrite: it is left, with a NOTICE and
+-- an entry in pgpart.log, for pgpart.check() and reconcile(move_large).
+--
+-- It runs for every such command of every role, with that role's rights:
+--   * it returns at once when pgpart.event_triggers is off (pgpart's own DDL
+--     helpers set it with a function-level SET, which reverts on return;
+--     pg_restore runs with PGOPTIONS='-c pgpart.event_triggers=off'), under
+--     session_replication_role = replica, and for commands of extension
+--     scripts;
+--   * it decides from pg_catalog alone whether a partitioned table or a
+--     partition was touched, then asks the SECURITY DEFINER
+--     pgpart._is_managed, and touches none of pgpart's tables otherwise;
+--     a role that may not use schema pgpart cannot ask, so its commands are
+--     left alone (without a message) for check() and maintenance;
+--   * no error escapes: a failure becomes a WARNING carrying its SQLSTATE,
+--     logged through the SECURITY DEFINER pgpart._log_event, and the user's
+--     command succeeds.
+CREATE FUNCTION pgpart._ddl_command_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_parents regclass [];
+    v_commands text [];
+    v_parent regclass;
+    v_changes jsonb;
+    v_skipped jsonb;
+    v_large bigint;
+    v_state text;
+    v_message text;
+BEGIN
+    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
+       OR current_setting('session_replication_role') = 'replica' THEN
+        RETURN;
+    END IF;
+
+    -- pg_catalog alone: every partitioned table above (or being) a partitioned
+    -- table or a partition the command touched, directly or through an index
+    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid), array_agg(DISTINCT cmd.command_tag)
+    INTO v_parents, v_commands
+    FROM pg_event_trigger_ddl_commands() AS cmd
+    JOIN pg_class AS c ON c.oid = cmd.objid
+    LEFT JOIN pg_index AS i ON i.indexrelid = c.oid
+    JOIN pg_class AS t ON t.oid = coalesce(i.indrelid, c.oid)
+    CROSS JOIN LATERAL pg_partition_ancestors(t.oid) AS a (relid)
+    JOIN pg_class AS pc ON pc.oid = a.relid
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
+      AND (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
+    IF v_parents IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Managed parents only. A role that may not ask cannot be told anything.
+    IF NOT has_schema_privilege('pgpart', 'USAGE')
+       OR NOT has_function_privilege('pgpart._is_managed(oid)', 'EXECUTE') THEN
+        RETURN;
+    END IF;
+    BEGIN
+        v_parents := array(SELECT p.p FROM unnest(v_parents) AS p (p) WHERE pgpart._is_managed(p.p) ORDER BY p.p);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN;  -- whether pgpart manages them is unknown: nothing to say about them
+    END;
+
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        v_changes := NULL;
+        v_skipped := NULL;
+        v_large := 0;
+        v_state := NULL;
+        v_message := NULL;
+        BEGIN
+            SELECT
+                jsonb_agg(jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                             'statement', r.statement))
+                FILTER (WHERE r.action NOT IN ('skipped large', 'skipped')),
+                jsonb_agg(jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                             'statement', r.statement, 'detail', r.detail))
+                FILTER (WHERE r.action IN ('skipped large', 'skipped')),
+                count(*) FILTER (WHERE r.action = 'skipped large')
+            INTO v_changes, v_skipped, v_large
+            FROM pgpart._reconcile(v_parent, false, interval '200ms', 2, false) AS r;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            v_changes := NULL;
+            v_skipped := NULL;
+            v_large := 0;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not bring the partitions of %s in step: %s (SQLSTATE %s)',
+                                 v_parent, v_message, v_state),
+                DETAIL = 'Your command succeeded; pgpart changed nothing after it.',
+                HINT = format('pgpart.check(%L) lists what is out of step; SELECT * FROM pgpart.reconcile(%L); '
+                              'or maintenance repairs it.', v_parent::text, v_parent::text);
+        END;
+        IF v_large > 0 THEN
+            RAISE NOTICE USING
+                MESSAGE = format('pgpart: %s index(es) of partitions of %s left outside their partition''s tablespace: '
+                                 'moving them rewrites them under ACCESS EXCLUSIVE', v_large, v_parent),
+                HINT = format('When that may block, run SELECT * FROM pgpart.reconcile(%L, move_large => true); '
+                              'pgpart.check(%L) lists each move.', v_parent::text, v_parent::text);
+        END IF;
+        CONTINUE WHEN v_changes IS NULL AND v_skipped IS NULL AND v_state IS NULL;
+        BEGIN
+            PERFORM pgpart._log_event(
+                v_parent, current_user, v_commands, CASE WHEN v_state IS NULL THEN 'ok' ELSE 'warning' END,
+                v_state, v_message, coalesce(v_changes, '[]'::jsonb) || coalesce(v_skipped, '[]'::jsonb));
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not log the reconcile of %s: %s (SQLSTATE %s)',
+                                 v_parent, v_message, v_state),
+                DETAIL = 'Your command succeeded.';
+        END;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._ddl_command_end() IS
+'Event trigger function: after DDL touching a managed parent or its partitions, brings the partitions in step (pgpart._reconcile); never raises, warns instead.';

@@ -1,0 +1,12 @@
+-- The event triggers (DESIGN §7). Creating one needs a superuser: CREATE
+-- EXTENSION creates them as extension members; the Python script install
+-- runs these statements only where the role may, and warns otherwise.
+-- Everything else works without them: pgpart.reconcile and maintenance repair
+-- what they would have. Each statement stands alone (the script installer
+-- recognises them one by one). sqlfluff cannot parse CREATE EVENT TRIGGER.
+CREATE EVENT TRIGGER pgpart_ddl_command_end ON ddl_command_end  -- noqa: PRS
+WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE INDEX', 'ALTER INDEX')
+EXECUTE FUNCTION pgpart._ddl_command_end();
+
+COMMENT ON EVENT TRIGGER pgpart_ddl_command_end IS
+'pgpart: after DDL on a managed parent or its partitions, brings every partition in step (owner, index tablespaces, replica identity, storage parameters, grants if propagated). Off with SET pgpart.event_triggers = off.';
