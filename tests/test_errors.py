@@ -509,10 +509,20 @@ def test_cap_boundary_is_200(owner: psycopg.Connection[Any], conn: psycopg.Conne
     assert [s[4] for s in steps].count("attach") == 200
 
 
+def with_rows_at_zero(owner: psycopg.Connection[Any], interval: str = "10") -> None:
+    """Give public.iv a partition at 0 and a row: an empty integer table's
+    "now" would otherwise be the start itself (DESIGN §5)."""
+    owner.execute(
+        "SELECT pgpart.create_range_partitions('public.iv', %s, premake => 0, start => '0')", (interval,)
+    )
+    owner.execute("INSERT INTO public.iv VALUES (0)")
+
+
 @DRY_RUN
 def test_cap_exceeded_by_start_far_back(
     owner: psycopg.Connection[Any], conn: psycopg.Connection[Any], dry_run: bool
 ) -> None:
+    with_rows_at_zero(owner)  # "now" is then key 0, far above the start
     assert_refused(
         owner,
         conn,
@@ -527,6 +537,7 @@ def test_window_too_wide(owner: psycopg.Connection[Any], conn: psycopg.Connectio
     # 200000 slots requested: far beyond the cap of 200, refused with 54000.
     # A guard, not a timing: a refusal that first walks the whole window
     # quadratically shows up as 57014 instead of 54000.
+    with_rows_at_zero(owner, "1")
     owner.execute("SET statement_timeout = '10s'")
     assert_refused(
         owner,

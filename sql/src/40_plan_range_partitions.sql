@@ -196,9 +196,12 @@ BEGIN
     -- "Now": the reference time, or for integer keys the highest key value.
     IF v_iv.kind = 'integer' THEN
         BEGIN
-            -- an empty table: its "now" is the start given, else 0 (DESIGN §5)
+            -- an empty table: its "now" is the start given, else where its
+            -- partitions begin, else 0 (DESIGN §5); so a call without start
+            -- after one with it changes nothing
             v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout),
-                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'), 0);
+                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
+                              (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
         EXCEPTION WHEN lock_not_available THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'lock_not_available',
