@@ -80,6 +80,17 @@ WITH CHECK (
     )
 );
 
+-- The policy of a table that no longer exists may be deleted by its author
+-- (no owner is left to check).
+CREATE POLICY config_forget ON pgpart.config FOR DELETE
+USING (
+    NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE c.oid = config.parent
+    )
+    AND pg_catalog.pg_has_role(current_user, policy_author, 'MEMBER')
+);
+
 REVOKE ALL ON pgpart.config FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.config TO PUBLIC;
 

@@ -1,10 +1,11 @@
--- pgpart.set_policy(parent, ...): changes the lifecycle policy of a managed
+-- pgpart._merge_policy(old, ...) validates policy values and merges them into
+-- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
 -- parent. A NULL argument keeps what is configured; retention => 'none'
 -- clears the retention, and an empty name clears archive_schema,
 -- archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
-CREATE FUNCTION pgpart.set_policy(
-    parent regclass,
+CREATE FUNCTION pgpart._merge_policy(
+    p_old pgpart.config,
     retention text DEFAULT NULL,
     retention_action text DEFAULT NULL,
     archive_schema name DEFAULT NULL,
@@ -18,26 +19,31 @@ CREATE FUNCTION pgpart.set_policy(
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL
 )
-RETURNS SETOF pgpart.config
+RETURNS pgpart.config
 LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
 SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
-    p_parent ALIAS FOR $1;
-    v_old pgpart.config;
+    p_parent regclass := p_old.parent;
+    v_old pgpart.config := p_old;
     v_new pgpart.config;
     v_owner name;
     v_iv interval;
     v_ts name;
 BEGIN
-    v_old := pgpart._managed(p_parent);
     v_new := v_old;
     SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
 
     IF $2 IS NOT NULL THEN
         IF lower(btrim($2)) = 'none' THEN
             v_new.retention := NULL;
+        ELSIF v_old.strategy <> 'range' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('retention does not apply to %s partitions of table %s', upper(v_old.strategy), p_parent),
+                HINT = 'Retention expires ranges; LIST and HASH partitions hold no range to expire.';
         ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
             IF btrim($2) !~ '^\+?[0-9]{1,19}$' OR btrim($2)::numeric = 0 THEN
                 RAISE EXCEPTION USING
@@ -52,11 +58,14 @@ BEGIN
             EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
                 v_iv := NULL;
             END;
-            IF v_iv IS NULL OR v_iv <= interval '0' OR btrim($2) ~ '^[-+]?[0-9.]*$' THEN
+            -- every field non-negative: '1 mon -29 days' would reach into the future
+            IF v_iv IS NULL OR v_iv = interval '0' OR btrim($2) ~ '^[-+]?[0-9.]*$'
+               OR extract(year FROM v_iv) < 0 OR extract(month FROM v_iv) < 0 OR extract(day FROM v_iv) < 0
+               OR extract(epoch FROM v_iv - date_trunc('day', v_iv)) < 0 THEN
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_parameter_value',
                     MESSAGE = format('invalid retention %L for table %s', $2, p_parent),
-                    HINT = 'Pass a positive interval with a unit, such as ''30 days'' or ''6 months'', or ''none''.';
+                    HINT = 'Pass a positive interval with a unit and no negative part, such as ''30 days'' or ''6 months'', or ''none''.';
             END IF;
             v_new.retention := v_iv::text;
         END IF;
@@ -161,6 +170,38 @@ BEGIN
             HINT = 'Pass archive_schema and/or archive_tablespace, or choose ''detach'' or ''drop''.';
     END IF;
 
+    RETURN v_new;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._merge_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';
+
+CREATE FUNCTION pgpart.set_policy(
+    parent regclass,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    premake integer DEFAULT NULL,
+    automatic_maintenance boolean DEFAULT NULL,
+    analyze_after boolean DEFAULT NULL,
+    referenced_retention text DEFAULT NULL,
+    reconcile boolean DEFAULT NULL,
+    propagate_grants boolean DEFAULT NULL,
+    move_large_bytes bigint DEFAULT NULL
+)
+RETURNS SETOF pgpart.config
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_old pgpart.config;
+    v_new pgpart.config;
+BEGIN
+    v_old := pgpart._managed($1);
+    v_new := pgpart._merge_policy(v_old, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
     IF v_new IS DISTINCT FROM v_old THEN
         UPDATE pgpart.config AS c SET
             retention = v_new.retention,
@@ -176,10 +217,9 @@ BEGIN
             propagate_grants = v_new.propagate_grants,
             move_large_bytes = v_new.move_large_bytes,
             updated_at = now()
-        WHERE c.parent = p_parent
+        WHERE c.parent = $1
         RETURNING * INTO v_new;
-        PERFORM pgpart._log(p_parent, 'set_policy', 'ok',
-                            jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
+        PERFORM pgpart._log($1, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
     END IF;
     RETURN NEXT v_new;
 END

@@ -66,7 +66,7 @@ BEGIN
         END IF;
         SELECT string_agg(l.locks, ', ') INTO v_detach_locks
         FROM pgpart._detach_lock_statements(p_parent, p_parent) AS l
-        WHERE l.statement LIKE 'LOCK%' AND l.locks NOT LIKE '% on ' || p_parent::text;
+        WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
         FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
             IF p_online AND NOT v_has_default THEN
                 v_step := v_step + 1;

@@ -122,6 +122,7 @@ BEGIN
     IF pg_is_in_recovery() THEN
         RETURN;  -- a standby has nothing to maintain
     END IF;
+    PERFORM pgpart._check_args($3, $4, $2);
     IF $1 IS NOT NULL THEN
         PERFORM pgpart._managed($1);
     END IF;
@@ -254,11 +255,17 @@ BEGIN
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
+    PERFORM pgpart._check_args($3, $4, $2);
     IF $1 IS NOT NULL THEN
         PERFORM pgpart._managed($1);
     END IF;
     v_parents := ARRAY(SELECT pgpart._maintenance_parents($1));
     FOREACH v_parent IN ARRAY v_parents LOOP
+        v_state := pgpart._may_maintain(v_parent);
+        IF v_state IS NOT NULL THEN
+            RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
+            CONTINUE;
+        END IF;
         PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);

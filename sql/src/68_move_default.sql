@@ -37,7 +37,11 @@ DECLARE
     v_cols text;
     v_count bigint;
     v_where text;
+    v_lo numeric;
+    v_hi numeric;
+    v_overlap regclass;
 BEGIN
+    PERFORM pgpart._check_args($2, $3, $4);
     v_cfg := pgpart._managed($1);
     SELECT p.partition INTO v_default FROM pgpart._partitions($1) AS p WHERE p.is_default;
     IF v_default IS NULL THEN
@@ -69,19 +73,39 @@ BEGIN
     v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
     v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
 
-    -- The partition for that slot, planned as create_range_partitions would
-    -- (name, tablespace, indexes, owner), minus its check of the default.
+    v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+    v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+    SELECT p.partition INTO v_overlap FROM pgpart._partitions($1) AS p
+    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
+    LIMIT 1;
+    IF v_overlap IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
+                             $1, v_lo_lit, v_hi_lit),
+            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
+            HINT = 'Move those rows by hand, or detach the overlapping partition.';
+    END IF;
+    SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
+                  pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
+    INTO v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = $1;
+    IF to_regclass(v_table) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %s already exists', v_table),
+            HINT = 'Rename or drop that relation, then move the rows again.';
+    END IF;
+
+    -- The partition for that slot, built as create_range_partitions builds
+    -- one; the rows move into it just before it joins the parent.
     FOR v_step IN
-        SELECT * FROM pgpart._plan_range_partitions(
-            $1, v_cfg.partition_interval, 0,
-            pgpart._coord_to_text(v_cfg.key_type, v_grid.frame, v_slot.lo), NULL, NULL, NULL, false, NULL, $2, $4) AS s
-        WHERE s.action NOT IN ('lock', 'check default', 'register policy')
-          AND s.lower_bound = pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.lo)
+        SELECT * FROM pgpart._new_partition_steps(
+            $1, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            pgpart._target_tablespace($1, v_cfg.tablespace), v_cfg.reloptions, 1) AS s
         ORDER BY s.step
     LOOP
         IF v_step.action = 'attach' THEN
-            -- move the rows just before the new table joins the parent
-            v_table := v_step.partition;
             SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
             FROM pg_attribute AS a
             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
@@ -93,20 +117,12 @@ BEGIN
                            v_default, v_where, v_cols, v_table, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
             partition := v_table;
-            lower_bound := v_step.lower_bound;
-            upper_bound := v_step.upper_bound;
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
-    IF v_table IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
-                             $1, v_lo_lit, v_hi_lit),
-            DETAIL = 'A partition off the grid overlaps that range.',
-            HINT = 'Move those rows by hand, or detach the overlapping partition.';
-    END IF;
     PERFORM pgpart._log($1, 'move_default_range', 'ok',
                         jsonb_build_object('partition', v_table, 'rows', v_count));
     RETURN NEXT;

@@ -25,7 +25,11 @@ DECLARE
     v_default regclass;
     v_has_rows boolean;
     v_now numeric;
+    v_at text;
 BEGIN
+    PERFORM pgpart._check_args(interval '1s', 0, $2);
+    -- a fix acts as of the same reference time as the check that found it
+    v_at := CASE WHEN $2 <> now() THEN format(', now_at => %L', $2) ELSE '' END;
     IF $1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = $1) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
@@ -51,7 +55,7 @@ BEGIN
         IF v_cfg.last_error IS NOT NULL THEN
             RETURN QUERY SELECT 'warning', v_parent, NULL::regclass,
                             format('last maintenance failed at %s: %s', v_cfg.last_error_at, v_cfg.last_error),
-                            format('CALL pgpart.run_maintenance_proc(%L);', v_parent::text);
+                            format('CALL pgpart.run_maintenance_proc(%L%s);', v_parent::text, v_at);
         END IF;
 
         -- Runway: the partitions must reach premake slots past the one of now.
@@ -82,8 +86,8 @@ BEGIN
                              ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
                                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
                                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
-                        format('SELECT * FROM pgpart.create_range_partitions(%L, %L);', v_parent::text,
-                               v_cfg.partition_interval);
+                        format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', v_parent::text,
+                               v_cfg.partition_interval, v_at);
                 END IF;
             EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
                 RETURN QUERY SELECT 'info', v_parent, NULL::regclass,
@@ -96,7 +100,7 @@ BEGIN
                    format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
                           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
                           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
-                   format('SELECT * FROM pgpart.create_range_partitions(%L, %L);', v_parent::text, v_cfg.partition_interval)
+                   format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', v_parent::text, v_cfg.partition_interval, v_at)
             FROM (
                 SELECT p.upper_coord AS hi,
                        lead(p.lower_coord) OVER (ORDER BY p.lower_coord) AS next_lo,
@@ -127,7 +131,7 @@ BEGIN
                         RETURN QUERY SELECT 'urgent', v_parent, v_default,
                                         'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
                                         'and ranges with rows in it cannot be created',
-                                        format('CALL pgpart.move_default_rows(%L);', v_parent::text);
+                                        format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at);
                     END IF;
                 ELSE
                     RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
@@ -145,7 +149,7 @@ BEGIN
         FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending;
         RETURN QUERY
         SELECT 'warning', v_parent, a.detached, format('detached by retention; its %s is still due', a.then_action),
-               format('CALL pgpart.detach_and_archive_proc(%L);', v_parent::text)
+               format('CALL pgpart.detach_and_archive_proc(%L%s);', v_parent::text, v_at)
         FROM pgpart._detached_awaiting(v_parent) AS a;
 
         -- Every partition, at every level: indexes, owner, grants, validity.
@@ -195,6 +199,10 @@ BEGIN
             SELECT 'warning', ix.indrelid, format('index %s is invalid', ix.indexrelid::regclass),
                    CASE WHEN ic.relkind = 'I'
                         THEN format('-- create the missing partition indexes, then ALTER INDEX %s ATTACH PARTITION ...',
+                                    ix.indexrelid::regclass)
+                        -- a failed unique build fails again while its duplicates are there
+                        WHEN ix.indisunique
+                        THEN format('DROP INDEX CONCURRENTLY %s;  -- remove the duplicate keys, then create it again',
                                     ix.indexrelid::regclass)
                         ELSE format('REINDEX INDEX CONCURRENTLY %s;', ix.indexrelid::regclass) END
             FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid

@@ -28,15 +28,25 @@ DECLARE
     v_interval text;
     v_policy text;
     v_last bigint;
+    v_old pgpart.config;
 BEGIN
+    PERFORM pgpart._require_owner($1);
+    PERFORM pgpart._check_args($12, $13, $14);
     v_interval := coalesce($2, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = $1));
     IF v_interval IS NULL THEN
-        PERFORM pgpart._require_owner($1);
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('table %s is not managed yet: an interval is needed', $1),
             HINT = 'Pass "interval", such as ''1 day'' or ''1000''.';
     END IF;
+    -- the policy values are validated before anything, dry run or not
+    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = $1;
+    IF v_old.parent IS NULL THEN
+        v_old.parent := $1;
+        v_old.strategy := 'range';
+        v_old.key_type := (pgpart._range_key($1)).key_type;
+    END IF;
+    PERFORM pgpart._merge_policy(v_old, $4, $5, $6, $7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     v_policy := concat_ws(', ', format('%L::regclass', $1::text),
                           'retention => ' || quote_literal($4), 'retention_action => ' || quote_literal($5),
                           'archive_schema => ' || quote_literal($6), 'archive_tablespace => ' || quote_literal($7));

@@ -1,0 +1,97 @@
+-- pgpart._new_partition_steps(parent, table, bound, tablespace, reloptions):
+-- the steps that build one new partition detached and attach it (DESIGN
+-- §3): the statements of pgpart._partition_ddl, then ATTACH ... BOUND, then
+-- the parent's replica identity. Numbered from FIRST_STEP. Used by the
+-- LIST and HASH verbs; RANGE plans the same statements inline.
+CREATE FUNCTION pgpart._new_partition_steps(
+    p_parent regclass,
+    p_table text,
+    p_bound text,
+    p_tablespace name,
+    p_reloptions text[],
+    p_first_step integer
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner name;
+    v_parent_locks text;
+    v_step integer := p_first_step;
+    r record;
+BEGIN
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    FOR r IN SELECT * FROM pgpart._partition_ddl(p_parent, p_table, p_tablespace, p_reloptions, v_owner) LOOP
+        RETURN NEXT ROW(v_step, p_table, NULL, NULL, r.action, r.statement,
+                        CASE r.action
+                            WHEN 'create table' THEN format('ACCESS EXCLUSIVE on %s (new), ACCESS SHARE on %s',
+                                                            p_table, p_parent)
+                            WHEN 'create index' THEN format('SHARE on %s (new, empty)', p_table)
+                            ELSE format('ACCESS EXCLUSIVE on %s (new, empty)', p_table)
+                        END, false)::pgpart.step;
+        v_step := v_step + 1;
+    END LOOP;
+    RETURN NEXT ROW(v_step, p_table, NULL, NULL, 'attach',
+                    format('ALTER TABLE %s ATTACH PARTITION %s %s', p_parent, p_table, p_bound),
+                    format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, p_table), false)::pgpart.step;
+    IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, p_table, NULL, NULL, 'replica identity',
+                        format('SELECT pgpart._copy_replica_identity(%L::regclass)', p_table),
+                        format('ACCESS EXCLUSIVE on %s (new, empty)', p_table), false)::pgpart.step;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._new_partition_steps(regclass, text, text, name, text[], integer) IS
+'Steps that build a new partition detached (table, constraints, indexes, owner), attach it with the given bound and copy the replica identity.';
+
+-- pgpart._target_tablespace(parent, tablespace): where new partitions go:
+-- the given (policy) tablespace, else the parent's, else the database
+-- default; always a name, never the session's default_tablespace.
+CREATE FUNCTION pgpart._target_tablespace(p_parent regclass, p_tablespace name)
+RETURNS name
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT coalesce(p_tablespace, pt.spcname, dt.spcname)
+    FROM pg_class AS c
+    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
+    CROSS JOIN pg_database AS d
+    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
+    WHERE c.oid = p_parent AND d.datname = current_database();
+$body$;
+
+COMMENT ON FUNCTION pgpart._target_tablespace(regclass, name) IS
+'Tablespace for new partitions: the policy''s, else the parent''s, else the database default.';
+
+-- pgpart._save_policy(parent, strategy, key, type, tablespace, reloptions):
+-- registers or updates the policy row of a LIST or HASH parent.
+CREATE FUNCTION pgpart._save_policy(
+    p_parent regclass,
+    p_strategy text,
+    p_key_column name,
+    p_key_type regtype,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    INSERT INTO pgpart.config AS c (parent, strategy, key_column, key_type, tablespace, reloptions, policy_author)
+    VALUES (p_parent, p_strategy, p_key_column, p_key_type, p_tablespace, p_reloptions, current_user)
+    ON CONFLICT (parent) DO UPDATE SET
+        tablespace = excluded.tablespace,
+        reloptions = excluded.reloptions,
+        updated_at = now()
+    WHERE (c.tablespace, c.reloptions) IS DISTINCT FROM (excluded.tablespace, excluded.reloptions);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_policy(regclass, text, name, regtype, name, text[]) IS
+'Registers or updates the policy row of a LIST or HASH parent.';

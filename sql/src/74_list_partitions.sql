@@ -1,0 +1,358 @@
+-- pgpart.create_list_partitions(parent, values, ...): the partitions of a
+-- LIST-partitioned table: one per value (a JSON array, or a text[]), or one
+-- per named group of values (a JSON object {"eu": ["de", "fr"], ...}).
+-- Idempotent: a partition holding exactly the requested values is kept;
+-- new values and groups are added. A value another partition holds: 42P17
+-- naming it. More values for an existing group: 0A000 (see
+-- pgpart.add_list_values, an explicitly blocking operation). Each partition
+-- is built detached and attached (DESIGN §3); a default partition holding
+-- rows of a new value refuses the call (23514).
+CREATE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" jsonb,
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET timezone = 'UTC'
+AS $body$
+DECLARE
+    v_steps pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_args($6, $7, now());
+    IF NOT $8 THEN
+        PERFORM pgpart._require_owner($1);
+        PERFORM pgpart._key_of($1, 'l');
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $6, $7);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_list_partitions($1, $2, $3, $4, $5) AS s);
+    IF $8 THEN
+        FOREACH st IN ARRAY v_steps LOOP
+            RETURN NEXT st;
+        END LOOP;
+        RETURN;
+    END IF;
+    PERFORM pgpart._run_steps(v_steps, $6, $7);
+    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+        PERFORM pgpart._log($1, 'create_list_partitions', 'ok',
+                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        CONTINUE WHEN st.action <> 'attach';
+        st.action := 'created';
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, jsonb, boolean, name, text[], interval, integer, boolean) IS
+'Creates the LIST partitions of PARENT: one per value of a JSON array, or one per group of a JSON object; idempotent, each built detached then attached; registers the policy. dry_run returns the plan.';
+
+-- pgpart.create_list_partitions(parent, values text[], ...): the same for
+-- single values given as a text array (NULL elements included).
+CREATE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" text[],
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT * FROM pgpart.create_list_partitions($1, to_jsonb($2), $3, $4, $5, $6, $7, $8);
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, text[], boolean, name, text[], interval, integer, boolean) IS
+'Creates one LIST partition per value of a text array (see the jsonb form).';
+
+-- pgpart._list_request(key_type, values): the requested partitions, one row
+-- per partition: its group name (NULL for a single value), its values in
+-- the key type's canonical text, and the name suffix.
+CREATE FUNCTION pgpart._list_request(p_key_type regtype, p_values jsonb)
+RETURNS TABLE (group_name text, list_values text[], suffix text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_group text;
+    v_members jsonb;
+    v_element jsonb;
+BEGIN
+    IF jsonb_typeof(p_values) = 'array' THEN
+        FOR v_element IN SELECT e FROM jsonb_array_elements(p_values) AS e LOOP
+            IF jsonb_typeof(v_element) IN ('object', 'array') THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid list value %s', v_element),
+                    HINT = 'Pass scalars, such as ["de", "fr"], or groups, such as {"eu": ["de", "fr"]}.';
+            END IF;
+            group_name := NULL;
+            list_values := ARRAY[pgpart._canonical(p_key_type, v_element #>> '{}')];
+            suffix := pgpart._value_suffix(list_values[1]);
+            RETURN NEXT;
+        END LOOP;
+    ELSIF jsonb_typeof(p_values) = 'object' THEN
+        FOR v_group, v_members IN SELECT e.key, e.value FROM jsonb_each(p_values) AS e ORDER BY e.key LOOP
+            IF jsonb_typeof(v_members) <> 'array' THEN
+                v_members := jsonb_build_array(v_members);
+            END IF;
+            IF jsonb_array_length(v_members) = 0
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(v_members) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid values for group %L: %s', v_group, v_members),
+                    HINT = 'Give each group a non-empty array of scalars, such as {"eu": ["de", "fr"]}.';
+            END IF;
+            group_name := v_group;
+            list_values := array(SELECT pgpart._canonical(p_key_type, e #>> '{}') FROM jsonb_array_elements(v_members) AS e);
+            suffix := pgpart._value_suffix(v_group);
+            RETURN NEXT;
+        END LOOP;
+    ELSE
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid list values %s', coalesce(p_values::text, 'NULL')),
+            HINT = 'Pass a JSON array of values, such as ["de", "fr"], or an object of groups, such as {"eu": ["de", "fr"]}.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._list_request(regtype, jsonb) IS
+'The list partitions a call asks for: group name, canonical values and name suffix.';
+
+-- pgpart._list_part: a list partition and its values (internal).
+CREATE TYPE pgpart._list_part AS (partition regclass, list_values text []);
+
+COMMENT ON TYPE pgpart._list_part IS 'A LIST partition and its values (internal).';
+
+-- pgpart._list_literal(values): a FOR VALUES IN list of quoted literals.
+CREATE FUNCTION pgpart._list_literal(p_values text[])
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT string_agg(coalesce(quote_literal(v), 'NULL'), ', ' ORDER BY o)
+    FROM unnest(p_values) WITH ORDINALITY AS t (v, o);
+$body$;
+
+COMMENT ON FUNCTION pgpart._list_literal(text[]) IS
+'Values as the comma-separated literals of FOR VALUES IN (...).';
+
+-- pgpart._plan_list_partitions(...): validates a create_list_partitions call
+-- and returns its steps, changing nothing.
+CREATE FUNCTION pgpart._plan_list_partitions(
+    p_parent regclass,
+    p_values jsonb,
+    p_default_partition boolean,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    v_key record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_default regclass;
+    v_tablespace name;
+    v_target name;
+    v_name name;
+    v_table text;
+    v_holder regclass;
+    v_value text;
+    v_step integer := 0;
+    v_seen text [] := '{}'::text [];
+    v_seen_null boolean := false;
+    v_existing pgpart._list_part [];
+    st pgpart.step;
+    r record;
+    e record;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    v_key := pgpart._key_of(p_parent, 'l');
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'list' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %I does not exist', v_tablespace),
+            HINT = 'Create the tablespace first, or pass an existing one.';
+    END IF;
+    v_target := pgpart._target_tablespace(p_parent, v_tablespace);
+    SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
+
+    -- The locks come first in the plan, in the documented order.
+    FOR e IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'lock', e.statement, e.locks, false)::pgpart.step;
+    END LOOP;
+
+    -- The existing partitions with their values.
+    v_existing := array(SELECT ROW(p.partition, pgpart._list_values(p.bound))::pgpart._list_part
+                        FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
+
+    FOR r IN SELECT * FROM pgpart._list_request(v_key.key_type, p_values) LOOP
+        -- a partition holding exactly these values already: nothing to do
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM unnest(v_existing) AS x
+            WHERE (SELECT array_agg(v ORDER BY v NULLS FIRST) FROM unnest(x.list_values) AS v)
+                  IS NOT DISTINCT FROM (SELECT array_agg(DISTINCT v ORDER BY v NULLS FIRST) FROM unnest(r.list_values) AS v)
+        );
+        v_name := pgpart._relation_name(v_relname, r.suffix);
+        v_table := format('%I.%I', v_schema, v_name);
+        FOREACH v_value IN ARRAY r.list_values LOOP
+            IF (v_value IS NULL AND v_seen_null) OR v_value = ANY (v_seen) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s is requested for two partitions of %s', coalesce(quote_literal(v_value), 'NULL'),
+                                     p_parent),
+                    HINT = 'List each value once.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+            v_seen_null := v_seen_null OR v_value IS NULL;
+            v_seen := v_seen || v_value;
+            SELECT x.partition INTO v_holder FROM unnest(v_existing) AS x
+            WHERE EXISTS (SELECT 1 FROM unnest(x.list_values) AS v WHERE v IS NOT DISTINCT FROM v_value) LIMIT 1;
+            IF v_holder IS NOT NULL AND v_holder::text IN (v_table, quote_ident(v_name)) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = format('partition %s exists with other values than requested', v_holder),
+                    DETAIL = format('It holds %s; requested: %s.',
+                                    pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                          WHERE x.partition = v_holder)),
+                                    pgpart._list_literal(r.list_values)),
+                    HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                                  'SELECT * FROM pgpart.add_list_values(%L, ...);', v_holder::text),
+                    SCHEMA = v_schema, TABLE = v_relname;
+            ELSIF v_holder IS NOT NULL THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s of %s is already held by partition %s',
+                                     coalesce(quote_literal(v_value), 'NULL'), p_parent, v_holder),
+                    HINT = 'Leave that value out, or detach that partition first.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+        END LOOP;
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                DETAIL = format('pgpart names the partition of %s for %s %s.', p_parent,
+                                coalesce('group ' || quote_literal(r.group_name), 'value'), pgpart._list_literal(r.list_values)),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        IF v_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            RETURN NEXT ROW(v_step, v_table, NULL, NULL, 'check default',
+                            format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                   v_default::text, v_key.key_column, r.list_values),
+                            format('ACCESS SHARE on %s (index probe)', v_default), false)::pgpart.step;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES IN (%s)', pgpart._list_literal(r.list_values)),
+            v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+        LOOP
+            st.lower_bound := pgpart._list_literal(r.list_values);
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END LOOP;
+
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_name := pgpart._relation_name(v_relname, '_default');
+        v_table := format('%I.%I', v_schema, v_name);
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, 'DEFAULT', v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+        LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'register policy',
+                    format('SELECT pgpart._save_policy(%L::regclass, ''list'', %L, %L::regtype, %L, %L)',
+                           p_parent::text, v_key.key_column, v_key.key_type::text, v_tablespace,
+                           coalesce(p_reloptions, v_cfg.reloptions)),
+                    'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_list_partitions(regclass, jsonb, boolean, name, text[]) IS
+'Validates a create_list_partitions call and returns its steps without changing anything.';
+
+-- pgpart._check_default_list_rows(default, key, values): refuses new list
+-- values while the default partition holds rows of them (23514).
+CREATE FUNCTION pgpart._check_default_list_rows(p_default regclass, p_key name, p_values text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_count bigint;
+    v_where text;
+BEGIN
+    v_where := concat_ws(' OR ',
+                         CASE WHEN array_position(p_values, NULL) IS NOT NULL THEN format('%I IS NULL', p_key) END,
+                         CASE WHEN EXISTS (SELECT 1 FROM unnest(p_values) AS v WHERE v IS NOT NULL)
+                              THEN format('%I IN (%s)', p_key,
+                                          (SELECT string_agg(quote_literal(v), ', ') FROM unnest(p_values) AS v
+                                           WHERE v IS NOT NULL)) END);
+    EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %s LIMIT 1000000) AS s', p_default, v_where)
+    INTO v_count;
+    IF v_count > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = format('default partition %s holds %s rows for the new values %s', p_default, v_count,
+                             pgpart._list_literal(p_values)),
+            DETAIL = 'A partition for these values cannot be attached while the default partition holds their rows.',
+            HINT = 'Move those rows out of the default partition first (INSERT them into a new table, DELETE them, '
+                   'then attach it), one value per transaction.',
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_default),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_default);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_default_list_rows(regclass, name, text[]) IS
+'Raises 23514 when the default partition holds rows of list values about to get their partition.';

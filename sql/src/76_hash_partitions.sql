@@ -1,0 +1,122 @@
+-- pgpart.create_hash_partitions(parent, modulus, ...): the MODULUS
+-- partitions of a HASH-partitioned table (remainders 0 .. modulus - 1),
+-- named <parent>_h<remainder>, each built detached and attached (DESIGN §3).
+-- Idempotent: missing remainders are added. The modulus of an existing set
+-- cannot change (0A000). Hash-partitioned tables have no default partition.
+CREATE FUNCTION pgpart.create_hash_partitions(
+    parent regclass,
+    modulus integer,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    v_key record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_tablespace name;
+    v_moduli integer [];
+    v_taken integer [];
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_n integer := 0;
+    v_table text;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._check_args($5, $6, now());
+    PERFORM pgpart._require_owner($1);
+    v_key := pgpart._key_of($1, 'h');
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = $1;
+    IF $2 IS NULL OR $2 < 1 OR $2 > 1024 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('modulus must be between 1 and 1024, got %s', coalesce($2::text, 'NULL')),
+            HINT = 'Pass the number of hash partitions, such as 4, 8 or 16.';
+    END IF;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = $1;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'hash' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', $1, v_cfg.strategy),
+            HINT = 'Delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce($3, v_cfg.tablespace);
+    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %I does not exist', v_tablespace),
+            HINT = 'Create the tablespace first, or pass an existing one.';
+    END IF;
+    SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
+           array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
+    INTO v_moduli, v_taken
+    FROM pgpart._partitions($1) AS p;
+    IF v_moduli IS NOT NULL AND v_moduli <> ARRAY[$2] THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the hash modulus of table %s from %s to %s', $1,
+                             array_to_string(v_moduli, ', '), $2),
+            DETAIL = 'Rows are placed by their hash modulo the modulus: another modulus means moving every row.',
+            HINT = format('Call with modulus %s, or create a new table with the new modulus and copy the rows.',
+                          v_moduli[1]),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    FOR r IN SELECT * FROM pgpart._lock_statements($1) LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
+    END LOOP;
+    FOR r IN SELECT g AS remainder FROM generate_series(0, $2 - 1) AS g WHERE NOT g = ANY (coalesce(v_taken, '{}')) LOOP
+        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_h' || r.remainder));
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            $1, v_table, format('FOR VALUES WITH (MODULUS %s, REMAINDER %s)', $2, r.remainder),
+            pgpart._target_tablespace($1, v_tablespace), coalesce($4, v_cfg.reloptions), v_n + 1)
+        LOOP
+            st.lower_bound := format('remainder %s of %s', r.remainder, $2);
+            v_n := st.step;
+            v_steps := v_steps || st;
+        END LOOP;
+    END LOOP;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'register policy',
+                              format('SELECT pgpart._save_policy(%L::regclass, ''hash'', %L, %L::regtype, %L, %L)',
+                                     $1::text, v_key.key_column, v_key.key_type::text, v_tablespace,
+                                     coalesce($4, v_cfg.reloptions)),
+                              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    IF NOT $7 THEN
+        PERFORM pgpart._run_steps(v_steps, $5, $6);
+        IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+            PERFORM pgpart._log($1, 'create_hash_partitions', 'ok',
+                                jsonb_build_object('modulus', $2, 'created',
+                                                   (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                    FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+        END IF;
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        IF NOT $7 THEN
+            CONTINUE WHEN st.action <> 'attach';
+            st.action := 'created';
+        END IF;
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_hash_partitions(regclass, integer, name, text[], interval, integer, boolean) IS
+'Creates the missing HASH partitions (remainders 0 .. modulus - 1) of PARENT, each built detached then attached; refuses a modulus change. dry_run returns the plan.';
