@@ -240,13 +240,13 @@ def test_detached_awaiting_its_archive_or_drop(owner: Conn, conn: Conn) -> None:
 
 
 def test_last_error(owner: Conn, conn: Conn) -> None:
-    owner.execute("CREATE TABLE ev_p20240315 (ts timestamptz NOT NULL, v integer NOT NULL)")  # squats a name
+    owner.execute("CREATE TABLE ev_p20240321 (ts timestamptz NOT NULL, v integer NOT NULL)")  # squats a name ahead of now (a gap below would be skipped)
     rows = run_maintenance(owner, now_at=LATER)
     assert [a for _, a, _ in rows] == ["error"]
     finding = the_finding(owner, "last maintenance failed", now_at=LATER)
     assert finding["severity"] == "warning"
     assert "42P07" in finding["problem"]
-    owner.execute("DROP TABLE ev_p20240315")
+    owner.execute("DROP TABLE ev_p20240321")
     apply_fix(owner, finding)
     assert config(conn, "ev")["last_error"] is None  # type: ignore[index]
     assert check(owner, "ev", LATER) == []

@@ -131,12 +131,13 @@ def test_hostile_integer_key_with_rows_and_default(conn: Conn) -> None:
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(s))
     conn.execute(sql.SQL("CREATE TABLE {}.{} ({} integer NOT NULL) PARTITION BY RANGE ({})").format(s, t, k, k))
     parent = ident(SCHEMA, TABLE)
-    create(conn, parent, "100", premake=1, start="-100", default_partition=True)
+    # an empty table: start stands for "now" (DESIGN §5), so premake 2 reaches 100..200
+    create(conn, parent, "100", premake=2, start="-100", default_partition=True)
     assert names_in(conn, SCHEMA, TABLE) == sorted([TABLE + "_pm100", TABLE + "_p0", TABLE + "_p100", TABLE + "_default"])
 
     # the highest key (read through the hostile column) moves "now"
     conn.execute(sql.SQL("INSERT INTO {}.{} VALUES (-50), (150)").format(s, t))
-    rows = create(conn, parent, "100")
+    rows = create(conn, parent, "100", premake=1)
     assert [row["partition"] for row in rows] == [ident(SCHEMA, TABLE + "_p200")]
 
     # a row in the default for a range about to be created is found (hostile column in the probe)
@@ -323,7 +324,8 @@ def test_names_with_dollar_quotes_percent_backslash_and_newline(conn: Conn) -> N
     conn.execute(sql.SQL("CREATE TABLE {n}.{n} ({k} bigint NOT NULL, PRIMARY KEY ({k})) PARTITION BY RANGE ({k})")
                  .format(n=n, k=k))
     parent = ident(name, name)
-    rows = create(conn, parent, "10", premake=1, start="-10", default_partition=True)
+    # an empty table: start stands for "now" (DESIGN §5), so premake 2 reaches 10..20
+    rows = create(conn, parent, "10", premake=2, start="-10", default_partition=True)
     suffixes = ["_pm10", "_p0", "_p10", "_default"]
     assert [row["partition"] for row in rows] == [ident(name, name + s) for s in suffixes]
 
@@ -333,7 +335,7 @@ def test_names_with_dollar_quotes_percent_backslash_and_newline(conn: Conn) -> N
         .format(n=n, k=k)
     ).fetchall()
     assert routed == [(name + "_pm10",), (name + "_p10",)]
-    rows = create(conn, parent, "10")  # highest key 15: slot 10 plus 1
+    rows = create(conn, parent, "10", premake=1)  # highest key 15: slot 10 plus 1
     assert [row["partition"] for row in rows] == [ident(name, name + "_p20")]
     before = snapshot(conn)
     assert create(conn, parent, "10") == []

@@ -19,6 +19,9 @@ CREATE TABLE pgpart.config (
     tablespace name,
     -- storage parameters for new partitions (partitioned parents have none)
     reloptions text[],
+    -- every new range partition is itself partitioned by this spec
+    -- (pgpart._subpartition_spec), or NULL
+    subpartition jsonb,
     -- lifecycle policy, set by pgpart.set_policy: how long partitions are
     -- kept (an interval, or a distance in key values for integer keys)
     retention text,

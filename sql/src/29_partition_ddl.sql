@@ -10,6 +10,8 @@
 --      but would build a second index beside a plain unique one), USING
 --      INDEX TABLESPACE; the others as indexes in TABLESPACE;
 --   3. the owner: the parent's owner.
+-- With PARTITION_BY the new table is itself partitioned (sub-partitioning):
+-- its indexes are then partitioned indexes, and its leaves come later.
 -- Index and constraint names are left to PostgreSQL, which chooses what
 -- CREATE TABLE ... PARTITION OF would.
 CREATE FUNCTION pgpart._partition_ddl(
@@ -17,7 +19,8 @@ CREATE FUNCTION pgpart._partition_ddl(
     p_table text,
     p_tablespace name,
     p_reloptions text[],
-    p_owner name
+    p_owner name,
+    p_partition_by text DEFAULT NULL
 )
 RETURNS TABLE (action text, statement text)
 LANGUAGE plpgsql
@@ -32,25 +35,41 @@ DECLARE
     v_prefix text;
     v_pred text;
     v_suffix text;
+    v_space text;
+    v_index_space text;
     r record;
 BEGIN
     SELECT format('%I.%I', n.nspname, c.relname) INTO v_parent_text
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
     WHERE c.oid = p_parent;
 
-    IF coalesce(cardinality(p_reloptions), 0) > 0 THEN
+    -- a partitioned partition takes no storage parameters (its leaves do)
+    IF coalesce(cardinality(p_reloptions), 0) > 0 AND p_partition_by IS NULL THEN
         SELECT ' WITH (' || string_agg(format('%s = %L', split_part(o, '=', 1),
                                               substr(o, strpos(o, '=') + 1)), ', ') || ')'
         INTO v_with
         FROM unnest(p_reloptions) AS o;
     END IF;
 
+    -- PostgreSQL refuses to name the database's default tablespace for a
+    -- partitioned relation; leaving it out means the same there
+    IF p_partition_by IS NOT NULL AND p_tablespace = (
+        SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+        WHERE d.datname = current_database()
+    ) THEN
+        v_space := '';
+        v_index_space := '';
+    ELSE
+        v_space := format(' TABLESPACE %I', p_tablespace);
+        v_index_space := format(' USING INDEX TABLESPACE %I', p_tablespace);
+    END IF;
+
     action := 'create table';
     statement := format(
         'CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED '
         'INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING STATISTICS INCLUDING COMMENTS '
-        'EXCLUDING IDENTITY EXCLUDING INDEXES)%s TABLESPACE %I',
-        p_table, v_parent_text, v_with, p_tablespace);
+        'EXCLUDING IDENTITY EXCLUDING INDEXES)%s%s%s',
+        p_table, v_parent_text, coalesce(' PARTITION BY ' || p_partition_by, ''), v_with, v_space);
     RETURN NEXT;
 
     -- The parent's indexes in the parent's OID order: ATTACH pairs each
@@ -82,8 +101,7 @@ BEGIN
                 FROM unnest(r.reloptions) AS o;
             END IF;
             action := 'add constraint';
-            statement := format('ALTER TABLE %s ADD %s USING INDEX TABLESPACE %I%s', p_table, v_def, p_tablespace,
-                                v_suffix);
+            statement := format('ALTER TABLE %s ADD %s%s%s', p_table, v_def, v_index_space, v_suffix);
             RETURN NEXT;
             CONTINUE;
         END IF;
@@ -112,8 +130,8 @@ BEGIN
             v_def := left(v_def, length(v_def) - length(v_pred));
         END IF;
         action := 'create index';
-        statement := format('CREATE %sINDEX ON %s USING %s TABLESPACE %I%s',
-                            CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END, p_table, v_def, p_tablespace, v_pred);
+        statement := format('CREATE %sINDEX ON %s USING %s%s%s',
+                            CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END, p_table, v_def, v_space, v_pred);
         RETURN NEXT;
     END LOOP;
 
@@ -123,5 +141,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._partition_ddl(regclass, text, name, text[], name) IS
+COMMENT ON FUNCTION pgpart._partition_ddl(regclass, text, name, text[], name, text) IS
 'Statements that build a detached table ready to attach to the parent: LIKE without identity, constraints and indexes in the tablespace, owner.';

@@ -11,7 +11,8 @@ CREATE FUNCTION pgpart._save_range_policy(
     p_time_zone text,
     p_premake integer,
     p_tablespace name,
-    p_reloptions text[]
+    p_reloptions text[],
+    p_subpartition jsonb DEFAULT NULL
 )
 RETURNS void
 LANGUAGE sql
@@ -19,11 +20,11 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO pgpart.config AS c (
         parent, strategy, key_column, key_type, partition_interval, grid_origin,
-        time_zone, premake, tablespace, reloptions, policy_author
+        time_zone, premake, tablespace, reloptions, subpartition, policy_author
     )
     VALUES (
         p_parent, 'range', p_key_column, p_key_type, p_interval, p_origin,
-        p_time_zone, p_premake, p_tablespace, p_reloptions, current_user
+        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user
     )
     ON CONFLICT (parent) DO UPDATE SET
         strategy = excluded.strategy,
@@ -35,19 +36,20 @@ BEGIN ATOMIC
         premake = excluded.premake,
         tablespace = excluded.tablespace,
         reloptions = excluded.reloptions,
+        subpartition = excluded.subpartition,
         policy_author = excluded.policy_author,
         updated_at = now()
     WHERE (
         c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
-        c.time_zone, c.premake, c.tablespace, c.reloptions, c.policy_author
+        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author
     )
     IS DISTINCT FROM
     (
         excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
         excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
-        excluded.reloptions, excluded.policy_author
+        excluded.reloptions, excluded.subpartition, excluded.policy_author
     );
 END;
 
-COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[]) IS
+COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
 'Registers or updates the range policy of a parent in pgpart.config.';

@@ -14,7 +14,9 @@ CREATE FUNCTION pgpart._plan_range_partitions(
     p_default_partition boolean,
     p_reloptions text[],
     p_lock_timeout interval,
-    p_now_at timestamptz
+    p_now_at timestamptz,
+    p_subpartition jsonb DEFAULT NULL,
+    p_max_new integer DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -44,6 +46,8 @@ DECLARE
     v_tablespace name;
     v_target_ts name;
     v_reloptions text [];
+    v_subpartition jsonb;
+    v_partition_by text;
     v_default regclass;
     v_has_partitions boolean;
     v_existing_lo numeric [];
@@ -73,6 +77,7 @@ DECLARE
     v_parent_locks text;
     v_lock record;
     v_ddl record;
+    v_sub pgpart.step;
     st pgpart.step;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
@@ -149,6 +154,10 @@ BEGIN
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('invalid reloptions %L', v_reloptions),
             HINT = 'Pass storage parameters as name=value, for example ''{fillfactor=90}''.';
+    END IF;
+    v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
+    IF v_subpartition IS NOT NULL THEN
+        v_partition_by := format('%s (%I)', upper(v_subpartition ->> 'method'), v_subpartition ->> 'key');
     END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
     IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
@@ -231,9 +240,17 @@ BEGIN
         v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
     END LOOP;
     v_end := greatest(v_slot.hi, v_first.hi);
+    IF p_max_new IS NOT NULL AND (p_max_new < 1 OR p_max_new > v_cap) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('max_new must be between 1 and %s, got %s', v_cap, p_max_new),
+            HINT = 'Pass how many partitions one call may create at most, or leave it out.';
+    END IF;
+    -- The window first, then the gaps below it from the most recent down, so
+    -- that a bounded run (max_new) creates what matters most first.
     v_ranges := ARRAY[ROW(v_first.lo, v_end)::pgpart._range];
     IF p_start IS NULL THEN
-        SELECT array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo) || v_ranges
+        SELECT v_ranges || array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo DESC)
         INTO v_ranges
         FROM (
             SELECT e.hi AS gap_lo, coalesce(lead(e.lo) OVER (ORDER BY e.lo), 'Infinity'::numeric) AS gap_hi
@@ -264,11 +281,18 @@ BEGIN
             INTO v_exact, v_overlap
             FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
             WHERE e.lo < v_hi AND e.hi > v_lo;
-            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
+            v_name := pgpart._relation_name(v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_lo));
+            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first.lo
+               AND to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL THEN
+                -- a gap below the window whose name is taken (typically by the
+                -- table detached from it): leave the gap, check() reports it
+                NULL;
+            ELSIF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
                 v_new_lo := v_new_lo || v_lo;
                 v_new_hi := v_new_hi || v_hi;
-                -- refuse as soon as the cap is passed, not after a huge window
-                EXIT WHEN cardinality(v_new_lo) > v_cap;
+                -- a bounded run stops at its bound; otherwise refuse as soon as
+                -- the cap is passed, not after walking a huge window
+                EXIT WHEN cardinality(v_new_lo) >= coalesce(p_max_new, v_cap + 1);
             ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
                 -- only an explicit start may not overlap a partition off the grid
                 RAISE EXCEPTION USING
@@ -283,8 +307,13 @@ BEGIN
             EXIT WHEN v_hi = 'Infinity'::numeric;
             v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
         END LOOP;
-        EXIT WHEN cardinality(v_new_lo) > v_cap;
+        EXIT WHEN cardinality(v_new_lo) >= coalesce(p_max_new, v_cap + 1);
     END LOOP;
+    -- partitions are created in bound order
+    SELECT array_agg(n.lo ORDER BY n.lo), array_agg(n.hi ORDER BY n.lo) INTO v_new_lo, v_new_hi
+    FROM unnest(v_new_lo, v_new_hi) AS n (lo, hi);
+    v_new_lo := coalesce(v_new_lo, '{}'::numeric []);
+    v_new_hi := coalesce(v_new_hi, '{}'::numeric []);
 
     v_n := cardinality(v_new_lo);
     -- a default partition to create counts too
@@ -351,7 +380,8 @@ BEGIN
             st.locks := format('ACCESS SHARE on %s (index probe)', v_default);
             RETURN NEXT st;
         END IF;
-        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner) LOOP
+        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner,
+                                                        v_partition_by) LOOP
             v_step := v_step + 1;
             st.step := v_step;
             st.action := v_ddl.action;
@@ -363,6 +393,16 @@ BEGIN
             END;
             RETURN NEXT st;
         END LOOP;
+        -- sub-partitioning: fill the new partitioned table before it is attached
+        IF v_subpartition IS NOT NULL THEN
+            FOR v_sub IN SELECT * FROM pgpart._subpartition_steps(p_parent, v_table, v_subpartition, v_target_ts,
+                                                                  v_reloptions, v_owner, v_step + 1) LOOP
+                v_sub.lower_bound := st.lower_bound;
+                v_sub.upper_bound := st.upper_bound;
+                v_step := v_sub.step;
+                RETURN NEXT v_sub;
+            END LOOP;
+        END IF;
         v_step := v_step + 1;
         st.step := v_step;
         st.action := 'attach';
@@ -411,13 +451,13 @@ BEGIN
 
     v_step := v_step + 1;
     st := ROW(v_step, NULL, NULL, NULL, 'register policy',
-              format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L)',
+              format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
                      p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
-                     v_zone, v_premake, v_tablespace, v_reloptions),
+                     v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition),
               'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
     RETURN NEXT st;
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz) IS
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
 'Validates a create_range_partitions call and returns its ordered steps without changing anything.';

@@ -5,6 +5,10 @@
 -- Registers or updates the policy. Idempotent. Each partition is built
 -- detached (indexes, owner) and then ATTACHed, so the parent is only ever
 -- locked SHARE UPDATE EXCLUSIVE (DESIGN §3). With DRY_RUN, returns the plan.
+-- With SUBPARTITION (kept in the policy) each new partition is itself
+-- partitioned by hash or list and filled before it is attached. MAX_NEW
+-- bounds a call (the slot of now and what follows first, then the most
+-- recent gaps); without it more than 200 new partitions are refused.
 CREATE FUNCTION pgpart.create_range_partitions(
     parent regclass,
     "interval" text,
@@ -18,7 +22,9 @@ CREATE FUNCTION pgpart.create_range_partitions(
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
     now_at timestamptz DEFAULT now(),
-    dry_run boolean DEFAULT false
+    dry_run boolean DEFAULT false,
+    subpartition jsonb DEFAULT NULL,
+    max_new integer DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -34,7 +40,7 @@ DECLARE
 BEGIN
     PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12);
+        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15);
         RETURN;
     END IF;
     -- Take the locks before planning, so that the plan cannot go stale:
@@ -44,7 +50,7 @@ BEGIN
     PERFORM pgpart._range_key(p_parent);
     PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
                                   p_lock_timeout, p_lock_retries);
-    v_steps := array(SELECT s FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12) AS s);
+    v_steps := array(SELECT s FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15) AS s);
     PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
 
     SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
@@ -61,5 +67,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean) IS
+COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean, jsonb, integer) IS
 'Creates the missing range partitions of PARENT (the slot of now_at plus premake ahead, and gaps), each built detached and then attached under short lock timeouts; registers the policy. dry_run returns the plan.';

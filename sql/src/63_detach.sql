@@ -161,7 +161,7 @@ AS $body$
     WHERE
         l.parent = p_parent
         AND c.relowner = pc.relowner
-        AND c.relkind = 'r'
+        AND c.relkind IN ('r', 'p')
         AND l.action = 'detach'
         AND l.detail ->> 'then' IN ('archive', 'drop')
         AND NOT c.relispartition

@@ -55,6 +55,7 @@ AS $body$
 DECLARE
     v_name name;
     v_index regclass;
+    v_rel regclass;
 BEGIN
     PERFORM pgpart._require_owner(p_table);
     PERFORM pgpart._require_detached(p_parent, p_table);
@@ -67,18 +68,30 @@ BEGIN
             DETAIL = format('Archiving %s would move it there.', p_table),
             HINT = 'Rename or drop the table in the archive schema, then run retention again.';
     END IF;
+    -- without ONLY: a sub-partitioned table locks its leaves too
     PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
     PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
-    IF p_schema IS NOT NULL AND p_schema <> (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n
-                                             ON n.oid = c.relnamespace WHERE c.oid = p_table) THEN
-        EXECUTE format('ALTER TABLE %s SET SCHEMA %I', p_table, p_schema);
-    END IF;
-    IF p_tablespace IS NOT NULL THEN
-        EXECUTE format('ALTER TABLE %s SET TABLESPACE %I', p_table, p_tablespace);
-        FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_table ORDER BY 1 LOOP
-            EXECUTE format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace);
-        END LOOP;
-    END IF;
+    -- A sub-partitioned table moves with all its levels: SET SCHEMA and SET
+    -- TABLESPACE on a partitioned table touch only that table.
+    FOR v_rel IN
+        WITH RECURSIVE tree AS (
+            SELECT p_table::oid AS rel
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        )
+        SELECT t.rel::regclass FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
+    LOOP
+        IF p_schema IS NOT NULL AND p_schema <> (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n
+                                                 ON n.oid = c.relnamespace WHERE c.oid = v_rel) THEN
+            EXECUTE format('ALTER TABLE %s SET SCHEMA %I', v_rel, p_schema);
+        END IF;
+        IF p_tablespace IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %s SET TABLESPACE %I', v_rel, p_tablespace);
+            FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = v_rel ORDER BY 1 LOOP
+                EXECUTE format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace);
+            END LOOP;
+        END IF;
+    END LOOP;
     PERFORM pgpart._log(p_parent, 'archive', 'ok',
                         jsonb_build_object('partition_oid', p_table::oid, 'table', p_table::text,
                                            'schema', p_schema, 'tablespace', p_tablespace));

@@ -77,8 +77,8 @@ BEGIN
                 v_step := v_step + 1;
                 RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
                                 format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY', p_parent, r.partition),
-                                format('SHARE UPDATE EXCLUSIVE on %s and %s; waits for transactions using the parent',
-                                       p_parent, r.partition),
+                                concat_ws(', ', format('SHARE UPDATE EXCLUSIVE on %s and %s', p_parent, r.partition),
+                                          nullif(v_detach_locks, ''), 'waits for transactions using the parent'),
                                 true)::pgpart.step;
             ELSE
                 v_step := v_step + 1;

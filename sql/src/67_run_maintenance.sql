@@ -92,7 +92,8 @@ COMMENT ON FUNCTION pgpart._record_failure(regclass, text, text, text) IS
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
 -- maintenance, in one transaction: finish pending detaches and create the
--- partitions ahead; report the retention that is due (its detaches must
+-- partitions ahead (at most 200 per run: a run after a long pause catches
+-- up over several runs, the slot of now first); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
 CREATE FUNCTION pgpart.run_maintenance(
@@ -136,27 +137,44 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
-        BEGIN
-            v_caller := pgpart._become_owner(v_parent);
-            SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
-            FOR r IN SELECT p.partition FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending LOOP
+        -- Pending detaches first, in a subtransaction of their own: a later
+        -- failure of this parent must not undo a finished detach.
+        FOR r IN SELECT p.partition FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending LOOP
+            BEGIN
+                v_caller := pgpart._become_owner(v_parent);
                 PERFORM pgpart._finalize_detach(v_parent, r.partition, $3, $4);
+                PERFORM set_config('role', v_caller, true);
                 action := 'finalized';
                 partition := r.partition::text;
                 detail := NULL;
                 RETURN NEXT;
-            END LOOP;
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                RAISE NOTICE 'pgpart: could not finish the detach of %: % %', r.partition, v_state, v_message;
+                PERFORM pgpart._log(v_parent, 'finalize', CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END,
+                                    jsonb_build_object('partition', r.partition::text, 'sqlstate', v_state,
+                                                       'message', v_message));
+                action := CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END;
+                partition := r.partition::text;
+                detail := format('%s: %s', v_state, v_message);
+                RETURN NEXT;
+            END;
+        END LOOP;
+        BEGIN
+            v_caller := pgpart._become_owner(v_parent);
+            SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
             -- Plan without locks first: when nothing is missing, no lock is taken.
             SELECT EXISTS (
                 SELECT 1 FROM pgpart._plan_range_partitions(
-                    v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2) AS s
+                    v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2, NULL, 200) AS s
                 WHERE s.action = 'attach'
             ) INTO v_due;
             IF v_due THEN
                 FOR r IN
                     SELECT s.partition, s.lower_bound, s.upper_bound
                     FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
-                                                        lock_timeout => $3, lock_retries => $4, now_at => $2) AS s
+                                                        lock_timeout => $3, lock_retries => $4, now_at => $2,
+                                                        max_new => 200) AS s
                 LOOP
                     action := 'created';
                     partition := r.partition;

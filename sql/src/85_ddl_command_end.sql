@@ -60,15 +60,18 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Managed parents only. A role that may not ask cannot be told anything.
-    IF NOT has_schema_privilege('pgpart', 'USAGE')
-       OR NOT has_function_privilege('pgpart._is_managed(oid)', 'EXECUTE') THEN
-        RETURN;
-    END IF;
+    -- Managed parents only. A role that may not ask (no USAGE on schema
+    -- pgpart, or no EXECUTE on the helper) cannot be told anything, and when
+    -- the question itself fails nobody knows whether pgpart manages them:
+    -- either way, nothing to say about them.
     BEGIN
+        IF NOT has_schema_privilege('pgpart', 'USAGE')
+           OR NOT has_function_privilege('pgpart._is_managed(oid)', 'EXECUTE') THEN
+            RETURN;
+        END IF;
         v_parents := array(SELECT p.p FROM unnest(v_parents) AS p (p) WHERE pgpart._is_managed(p.p) ORDER BY p.p);
     EXCEPTION WHEN OTHERS THEN
-        RETURN;  -- whether pgpart manages them is unknown: nothing to say about them
+        RETURN;
     END;
 
     FOREACH v_parent IN ARRAY v_parents LOOP
