@@ -16,7 +16,7 @@ DECLARE
     v_current text;
     v_statement text;
 BEGIN
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     LOOP
         BEGIN
             FOREACH v_statement IN ARRAY p_statements LOOP
@@ -42,3 +42,40 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._acquire_locks(text[], interval, integer) IS
 'Takes a group of locks in order, each under a lock timeout; on a timeout releases them all, backs off and retries, then raises 55P03.';
+
+-- pgpart._set_lock_timeout(timeout): sets lock_timeout for the rest of the
+-- calling function, which carries its own SET lock_timeout clause so that
+-- the change ends when it returns (set_config(..., true) alone would last
+-- until the end of the caller's transaction).
+CREATE FUNCTION pgpart._set_lock_timeout(p_timeout interval)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+$body$;
+
+COMMENT ON FUNCTION pgpart._set_lock_timeout(interval) IS
+'Sets lock_timeout for the rest of the calling function (which must carry a SET lock_timeout clause).';
+
+-- pgpart._require_tablespace(name): refuses a tablespace that does not exist
+-- (22023); NULL passes (no tablespace asked for).
+CREATE FUNCTION pgpart._require_tablespace(p_tablespace name)
+RETURNS name
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = p_tablespace) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %I does not exist', p_tablespace),
+            HINT = 'Create the tablespace first, or pass an existing one.';
+    END IF;
+    RETURN p_tablespace;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_tablespace(name) IS
+'Returns the tablespace name, or raises 22023 when no such tablespace exists.';

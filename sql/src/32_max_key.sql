@@ -17,7 +17,7 @@ DECLARE
     v_key_type regtype;
     r record;
 BEGIN
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     SELECT a.atttypid::regtype INTO v_key_type
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = p_key;
     FOR r IN

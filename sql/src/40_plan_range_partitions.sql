@@ -160,12 +160,7 @@ BEGIN
         v_partition_by := format('%s (%I)', upper(v_subpartition ->> 'method'), v_subpartition ->> 'key');
     END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('tablespace %I does not exist', v_tablespace),
-            HINT = 'Create the tablespace first, or pass an existing one.';
-    END IF;
+    PERFORM pgpart._require_tablespace(v_tablespace);
     -- Where new partitions go: the policy's tablespace, else the parent's,
     -- else the database default; always named, never the session's default.
     SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
@@ -422,31 +417,11 @@ BEGIN
 
     IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
         v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_default'));
-        st.partition := v_table;
-        st.lower_bound := NULL;
-        st.upper_bound := NULL;
-        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner) LOOP
-            v_step := v_step + 1;
-            st.step := v_step;
-            st.action := v_ddl.action;
-            st.statement := v_ddl.statement;
-            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', v_target_ts, v_reloptions,
+                                                             v_step + 1) LOOP
+            v_step := st.step;
             RETURN NEXT st;
         END LOOP;
-        v_step := v_step + 1;
-        st.step := v_step;
-        st.action := 'attach';
-        st.statement := format('ALTER TABLE %s ATTACH PARTITION %s DEFAULT', p_parent, v_table);
-        st.locks := format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, v_table);
-        RETURN NEXT st;
-        IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
-            v_step := v_step + 1;
-            st.step := v_step;
-            st.action := 'replica identity';
-            st.statement := format('SELECT pgpart._copy_replica_identity(%L::regclass)', v_table);
-            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
-            RETURN NEXT st;
-        END IF;
     END IF;
 
     v_step := v_step + 1;

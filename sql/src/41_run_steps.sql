@@ -17,7 +17,7 @@ BEGIN
     PERFORM pgpart._acquire_locks(
         array(SELECT s.statement FROM unnest(p_steps) AS s WHERE s.action = 'lock' ORDER BY s.step),
         p_timeout, p_retries);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     FOREACH st IN ARRAY p_steps LOOP
         CONTINUE WHEN st.action = 'lock';
         IF st.top_level THEN

@@ -98,7 +98,7 @@ BEGIN
     PERFORM pgpart._acquire_locks(
         array(SELECT l.statement FROM pgpart._detach_lock_statements(p_parent, p_partition) AS l),
         p_timeout, p_retries);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     PERFORM pgpart._journal_detach(p_parent, p_partition);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p_parent, p_partition);
 END
@@ -131,7 +131,7 @@ BEGIN
             format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition)
         ],
         p_timeout, p_retries);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
 END

@@ -70,7 +70,7 @@ BEGIN
     END IF;
     -- without ONLY: a sub-partitioned table locks its leaves too
     PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     -- A sub-partitioned table moves with all its levels: SET SCHEMA and SET
     -- TABLESPACE on a partitioned table touch only that table.
     FOR v_rel IN
@@ -118,7 +118,7 @@ BEGIN
     PERFORM pgpart._require_owner(p_table);
     PERFORM pgpart._require_detached(p_parent, p_table);
     PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM p_timeout) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('DROP TABLE %s', p_table);
     PERFORM pgpart._log(p_parent, 'drop', 'ok', jsonb_build_object('partition_oid', v_oid, 'table', v_name));
 END

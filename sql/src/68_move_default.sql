@@ -48,7 +48,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
-    PERFORM set_config('lock_timeout', (extract(epoch FROM $2) * 1000)::bigint::text || 'ms', true);
+    PERFORM pgpart._set_lock_timeout($2);
 
     -- The grid, and the slot holding now: it and later ones go last.
     v_grid := pgpart._grid($1, $4);

@@ -203,12 +203,7 @@ BEGIN
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('tablespace %I does not exist', v_tablespace),
-            HINT = 'Create the tablespace first, or pass an existing one.';
-    END IF;
+    PERFORM pgpart._require_tablespace(v_tablespace);
     v_target := pgpart._target_tablespace(p_parent, v_tablespace);
     SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
 

@@ -51,12 +51,7 @@ BEGIN
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
     v_tablespace := coalesce($3, v_cfg.tablespace);
-    IF v_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_tablespace) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('tablespace %I does not exist', v_tablespace),
-            HINT = 'Create the tablespace first, or pass an existing one.';
-    END IF;
+    PERFORM pgpart._require_tablespace(v_tablespace);
     SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
            array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
     INTO v_moduli, v_taken
