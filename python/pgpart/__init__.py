@@ -5,3 +5,35 @@ calls its functions and adapts the results to Python types.
 """
 
 __version__ = "0.1.0"  # must equal default_version in pgpart.control (tests/test_version.py)
+
+from . import errors
+from .client import Client
+from .errors import PgpartError, PgpartWarning
+from .types import (
+    EnsureReport,
+    Finding,
+    InstallReport,
+    MaintenanceAction,
+    MaintenanceReport,
+    MovedRange,
+    PartitionInfo,
+    RetentionReport,
+    Step,
+)
+
+__all__ = [
+    "Client",
+    "EnsureReport",
+    "Finding",
+    "InstallReport",
+    "MaintenanceAction",
+    "MaintenanceReport",
+    "MovedRange",
+    "PartitionInfo",
+    "PgpartError",
+    "PgpartWarning",
+    "RetentionReport",
+    "Step",
+    "__version__",
+    "errors",
+]

@@ -13,14 +13,20 @@ DECLARE
     v_limit constant integer := 63;
     v_hash text := '_' || left(md5(p_base || p_suffix), 8);
     v_base text := p_base;
+    v_suffix text;
 BEGIN
     IF octet_length(p_base || p_suffix) <= v_limit THEN
         RETURN (p_base || p_suffix)::name;
     END IF;
-    WHILE octet_length(v_base || v_hash || p_suffix) > v_limit LOOP
+    WHILE octet_length(v_base || v_hash || p_suffix) > v_limit AND v_base <> '' LOOP
         v_base := left(v_base, -1);
     END LOOP;
-    RETURN (v_base || v_hash || p_suffix)::name;
+    -- a suffix too long on its own is cut too (the hash keeps names apart)
+    v_suffix := p_suffix;
+    WHILE octet_length(v_base || v_hash || v_suffix) > v_limit LOOP
+        v_suffix := left(v_suffix, -1);
+    END LOOP;
+    RETURN (v_base || v_hash || v_suffix)::name;
 END
 $body$;
 

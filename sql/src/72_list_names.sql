@@ -5,7 +5,8 @@ CREATE FUNCTION pgpart._key_of(
     p_parent regclass,
     p_strategy "char",
     OUT key_column name,
-    OUT key_type regtype
+    OUT key_type regtype,
+    OUT key_format text
 )
 LANGUAGE plpgsql
 STABLE
@@ -41,19 +42,20 @@ BEGIN
             HINT = format('Partition by %s on one plain column.', v_want),
             SCHEMA = v_schema, TABLE = v_table;
     END IF;
-    SELECT a.attname, a.atttypid::regtype INTO key_column, key_type
+    SELECT a.attname, a.atttypid::regtype, format_type(a.atttypid, a.atttypmod) INTO key_column, key_type, key_format
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attnum = v_attnum;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._key_of(regclass, "char") IS
-'Key column and type of a table partitioned by LIST or HASH on one column; 42P17 or 0A000 otherwise.';
+'Key column, type and formatted type (with its modifier) of a table partitioned by LIST or HASH on one column; 42P17 or 0A000 otherwise.';
 
 -- pgpart._value_suffix(value): the name suffix of a list partition for a
 -- value or a group name: lower-case ASCII letters, digits and underscores;
--- whenever that changed anything (and for NULL, the empty string and
--- 'default', which names the default partition) a short stable hash of the
--- original follows, so 'a b', 'a_b', 'null' and NULL never collide.
+-- whenever that changed anything (and for NULL, the empty string, values
+-- over 40 characters, values ending like a hash, and 'default', which names
+-- the default partition) a short stable hash of the original follows, so
+-- 'a b', 'a_b', 'null' and NULL never collide.
 CREATE FUNCTION pgpart._value_suffix(p_value text)
 RETURNS text
 LANGUAGE sql
@@ -62,8 +64,10 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
     SELECT CASE
         WHEN p_value IS NULL THEN '_null_' || left(md5('pgpart:NULL'), 8)
-        WHEN p_value ~ '^[a-z0-9_]+$' AND p_value <> 'default' THEN '_' || p_value
-        ELSE '_' || regexp_replace(lower(p_value), '[^a-z0-9_]', '_', 'g') || '_' || left(md5('v:' || p_value), 8)
+        -- kept as it is only when sanitising changes nothing, it is short, and
+        -- it cannot be mistaken for another value's hashed name
+        WHEN p_value ~ '^[a-z0-9_]{1,40}$' AND p_value <> 'default' AND p_value !~ '_[0-9a-f]{8}$' THEN '_' || p_value
+        ELSE '_' || left(regexp_replace(lower(p_value), '[^a-z0-9_]', '_', 'g'), 40) || '_' || left(md5('v:' || p_value), 8)
     END;
 $body$;
 
@@ -93,7 +97,7 @@ COMMENT ON FUNCTION pgpart._list_values(text) IS
 
 -- pgpart._canonical(key_type, value): a value as the key type prints it, so
 -- that '01' and '1' compare equal for an integer key (22023 when invalid).
-CREATE FUNCTION pgpart._canonical(p_key_type regtype, p_value text)
+CREATE FUNCTION pgpart._canonical(p_key_type text, p_value text)
 RETURNS text
 LANGUAGE plpgsql
 STABLE
@@ -103,11 +107,22 @@ SET timezone = 'UTC'
 AS $body$
 DECLARE
     v_out text;
+    v_plain text;
 BEGIN
     IF p_value IS NULL THEN
         RETURN NULL;
     END IF;
-    EXECUTE format('SELECT %L::%s::text', p_value, p_key_type) INTO v_out;
+    -- the type with its modifier (char(2), numeric(5,2)) as the key has it
+    EXECUTE format('SELECT %L::%s::text, %L::%s::text', p_value, p_key_type, p_value,
+                   regexp_replace(p_key_type, '\(.*\)', ''))
+    INTO v_out, v_plain;
+    -- an explicit cast silently cuts a string to its length: refuse that
+    IF v_out IS DISTINCT FROM v_plain AND p_key_type ~ '^(character|bit)' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('value %L is too long for a list key of type %s', p_value, p_key_type),
+            HINT = 'Pass values that fit the key column.';
+    END IF;
     RETURN v_out;
 EXCEPTION WHEN data_exception OR invalid_text_representation THEN
     RAISE EXCEPTION USING
@@ -118,5 +133,5 @@ EXCEPTION WHEN data_exception OR invalid_text_representation THEN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._canonical(regtype, text) IS
+COMMENT ON FUNCTION pgpart._canonical(text, text) IS
 'A value in the canonical text form of the key type (22023 when it is not a valid value).';

@@ -82,7 +82,7 @@ COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, text[], boolean, nam
 -- pgpart._list_request(key_type, values): the requested partitions, one row
 -- per partition: its group name (NULL for a single value), its values in
 -- the key type's canonical text, and the name suffix.
-CREATE FUNCTION pgpart._list_request(p_key_type regtype, p_values jsonb)
+CREATE FUNCTION pgpart._list_request(p_key_type text, p_values jsonb)
 RETURNS TABLE (group_name text, list_values text[], suffix text)
 LANGUAGE plpgsql
 STABLE
@@ -133,7 +133,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._list_request(regtype, jsonb) IS
+COMMENT ON FUNCTION pgpart._list_request(text, jsonb) IS
 'The list partitions a call asks for: group name, canonical values and name suffix.';
 
 -- pgpart._list_part: a list partition and its values (internal).
@@ -217,7 +217,7 @@ BEGIN
     v_existing := array(SELECT ROW(p.partition, pgpart._list_values(p.bound))::pgpart._list_part
                         FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
 
-    FOR r IN SELECT * FROM pgpart._list_request(v_key.key_type, p_values) LOOP
+    FOR r IN SELECT * FROM pgpart._list_request(v_key.key_format, p_values) LOOP
         -- a partition holding exactly these values already: nothing to do
         CONTINUE WHEN EXISTS (
             SELECT 1 FROM unnest(v_existing) AS x
@@ -226,6 +226,18 @@ BEGIN
         );
         v_name := pgpart._relation_name(v_relname, r.suffix);
         v_table := format('%I.%I', v_schema, v_name);
+        IF r.group_name IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_existing) AS x WHERE x.partition = to_regclass(v_table)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('partition %s of group %L exists with other values than requested', v_table, r.group_name),
+                DETAIL = format('It holds %s; requested: %s.',
+                                pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                      WHERE x.partition = to_regclass(v_table))),
+                                pgpart._list_literal(r.list_values)),
+                HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                              'SELECT * FROM pgpart.add_list_values(%L, ...);', v_table),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
         FOREACH v_value IN ARRAY r.list_values LOOP
             IF (v_value IS NULL AND v_seen_null) OR v_value = ANY (v_seen) THEN
                 RAISE EXCEPTION USING

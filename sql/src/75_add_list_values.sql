@@ -50,6 +50,11 @@ BEGIN
     END IF;
     PERFORM pgpart._require_owner(v_parent);
     v_key := pgpart._key_of(v_parent, 'l');
+    IF NOT $5 THEN
+        -- lock first: the bound read below must not change before the re-attach
+        PERFORM pgpart._acquire_locks(
+            array(SELECT l.statement FROM pgpart._detach_lock_statements(v_parent, $1) AS l), $3, $4);
+    END IF;
     SELECT pgpart._list_values(p.bound) INTO v_old FROM pgpart._partitions(v_parent) AS p WHERE p.partition = $1;
     IF v_old IS NULL THEN
         RAISE EXCEPTION USING
@@ -57,16 +62,16 @@ BEGIN
             MESSAGE = format('partition %s is the default partition', $1),
             HINT = 'Values can be added only to a partition with a list of values.';
     END IF;
-    IF jsonb_typeof($2) <> 'array' OR jsonb_array_length($2) = 0
+    IF $2 IS NULL OR jsonb_typeof($2) <> 'array' OR jsonb_array_length($2) = 0
        OR EXISTS (SELECT 1 FROM jsonb_array_elements($2) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('invalid list values %s', coalesce($2::text, 'NULL')),
             HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
     END IF;
-    v_new := array(SELECT pgpart._canonical(v_key.key_type, e #>> '{}') FROM jsonb_array_elements($2) AS e
+    v_new := array(SELECT pgpart._canonical(v_key.key_format, e #>> '{}') FROM jsonb_array_elements($2) AS e
                    WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
-                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_type, e #>> '{}')));
+                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_format, e #>> '{}')));
     IF cardinality(v_new) = 0 THEN
         RETURN;  -- it holds them all already
     END IF;

@@ -34,6 +34,10 @@ BEGIN
     PERFORM pgpart._check_args($5, $6, now());
     PERFORM pgpart._require_owner($1);
     v_key := pgpart._key_of($1, 'h');
+    IF NOT $7 THEN
+        -- lock first, so that the partitions read below cannot change under us
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $5, $6);
+    END IF;
     SELECT n.nspname, c.relname INTO v_schema, v_relname
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = $1;
     IF $2 IS NULL OR $2 < 1 OR $2 > 1024 THEN

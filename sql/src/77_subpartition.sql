@@ -17,7 +17,7 @@ AS $body$
 DECLARE
     v_method text := lower(p_spec ->> 'method');
     v_key name := (p_spec ->> 'key')::name;
-    v_type regtype;
+    v_type text;
     v_modulus integer;
 BEGIN
     IF p_spec IS NULL OR p_spec = 'null'::jsonb THEN
@@ -30,7 +30,7 @@ BEGIN
             HINT = 'Pass {"method": "hash", "key": "col", "modulus": 4} or '
                    '{"method": "list", "key": "col", "values": {"group": ["value", ...]}}.';
     END IF;
-    SELECT a.atttypid::regtype INTO v_type
+    SELECT format_type(a.atttypid, a.atttypmod) INTO v_type
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = v_key AND a.attnum > 0 AND NOT a.attisdropped;
     IF v_type IS NULL THEN
         RAISE EXCEPTION USING
@@ -78,7 +78,7 @@ DECLARE
     v_step integer := p_first_step;
     v_schema name := (parse_ident(p_table))[1]::name;
     v_base name := (parse_ident(p_table))[2]::name;
-    v_type regtype;
+    v_type text;
     v_with text := '';
     v_leaf text;
     r record;
@@ -88,7 +88,7 @@ BEGIN
         INTO v_with
         FROM unnest(p_reloptions) AS o;
     END IF;
-    SELECT a.atttypid::regtype INTO v_type FROM pg_attribute AS a
+    SELECT format_type(a.atttypid, a.atttypmod) INTO v_type FROM pg_attribute AS a
     WHERE a.attrelid = p_parent AND a.attname = (p_spec ->> 'key');
     FOR r IN
         SELECT '_h' || g AS suffix, format('FOR VALUES WITH (MODULUS %s, REMAINDER %s)', p_spec ->> 'modulus', g) AS bound

@@ -30,6 +30,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    v_objects oid [];
     v_parents regclass [];
     v_commands text [];
     v_parent regclass;
@@ -44,18 +45,35 @@ BEGIN
         RETURN;
     END IF;
 
-    -- pg_catalog alone: every partitioned table above (or being) a partitioned
-    -- table or a partition the command touched, directly or through an index
-    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid), array_agg(DISTINCT cmd.command_tag)
-    INTO v_parents, v_commands
+    -- pg_catalog alone. First, mostly through the system caches (cheap, and
+    -- all that unrelated DDL pays): did the command touch a partitioned
+    -- table, a partition, or an index of one? pg_partition_root is NULL for
+    -- anything else, and for an index not attached to a parent index, whose
+    -- table is looked up (the indexes CREATE TABLE reports come with their
+    -- table).
+    SELECT array_agg(cmd.objid), array_agg(DISTINCT cmd.command_tag)
+    INTO v_objects, v_commands
     FROM pg_event_trigger_ddl_commands() AS cmd
-    JOIN pg_class AS c ON c.oid = cmd.objid
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
+      AND (
+          pg_partition_root(cmd.objid) IS NOT NULL
+          OR (cmd.command_tag IN ('CREATE INDEX', 'ALTER INDEX') AND EXISTS (
+              SELECT 1 FROM pg_index AS x WHERE x.indexrelid = cmd.objid AND pg_partition_root(x.indrelid) IS NOT NULL
+          ))
+      );
+    IF v_objects IS NULL THEN
+        RETURN;
+    END IF;
+    -- Then every partitioned table above (or being) the table touched,
+    -- directly or through one of its indexes.
+    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
+    FROM unnest(v_objects) AS o (objid)
+    JOIN pg_class AS c ON c.oid = o.objid
     LEFT JOIN pg_index AS i ON i.indexrelid = c.oid
     JOIN pg_class AS t ON t.oid = coalesce(i.indrelid, c.oid)
     CROSS JOIN LATERAL pg_partition_ancestors(t.oid) AS a (relid)
     JOIN pg_class AS pc ON pc.oid = a.relid
-    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
-      AND (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
+    WHERE (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
     IF v_parents IS NULL THEN
         RETURN;
     END IF;

@@ -1,0 +1,7 @@
+"""``python -m pgpart``: the pgpart command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

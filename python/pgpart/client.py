@@ -1,0 +1,336 @@
+"""pgpart.Client: the extension's verbs, called over a borrowed connection.
+
+Every method is one call of an extension function (or, online, the plan the
+extension returns executed step by step); nothing about bounds, names,
+retention or plans is computed here (DESIGN §1).
+
+The connection is the caller's: the client never opens, pools, commits on
+behalf of, or closes it, and runs no DDL unless a method says so. On a
+connection in autocommit mode each call is its own transaction; otherwise it
+runs inside the caller's transaction, which the caller commits. The online
+verbs (``maintain``, ``detach_and_archive``) commit after every step and so
+refuse a connection inside an open transaction (TransactionStateError).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import _install, _online
+from ._calls import STEP_COLUMNS, Arg, call
+from ._session import Session, session_for
+from .errors import PgpartError
+from .types import (
+    EnsureReport,
+    Finding,
+    InstallReport,
+    MaintenanceAction,
+    MaintenanceReport,
+    MovedRange,
+    PartitionInfo,
+    RetentionReport,
+    Step,
+)
+
+__all__ = ["Client"]
+
+Interval = str | int | dt.timedelta
+Moment = dt.datetime | str
+
+_INFO_COLUMNS = (
+    "parent_table::text, partition::text, level, parent_partition::text, lower_bound, upper_bound, bound,"
+    " is_default, tablespace::text, estimated_rows, size_bytes, detach_pending, runway"
+)
+
+
+class Client:
+    """pgpart over a borrowed connection: psycopg 3, or any PEP 249 connection
+    (psycopg2, pg8000, ...) through the DB-API adapter.
+
+    ``paramstyle`` overrides the DB-API driver's (detected from its module).
+    """
+
+    def __init__(self, conn: Any, *, paramstyle: str | None = None) -> None:
+        self.connection = conn
+        self._session: Session = session_for(conn, paramstyle=paramstyle)
+
+    # -- installing ---------------------------------------------------------------
+
+    def install(self, *, method: _install.Method = "auto") -> InstallReport:
+        """Install or upgrade pgpart in this database.
+
+        ``CREATE EXTENSION IF NOT EXISTS pgpart`` where the server has the
+        extension's files and the role may create it; otherwise the script
+        shipped in this package, run in schema pgpart (statements valid only
+        inside CREATE EXTENSION skipped, event triggers only where the role
+        may create them, else a PgpartWarning), its version recorded in the
+        comment of schema pgpart. An older install of either kind is
+        upgraded. ``method`` forces one way ("extension" or "script").
+        """
+        return _install.install(self._session, method=method)
+
+    # -- creating -----------------------------------------------------------------
+
+    def ensure(
+        self,
+        table: str,
+        *,
+        interval: Interval | None = None,
+        premake: int | None = None,
+        retention: Interval | None = None,
+        retention_action: str | None = None,
+        archive_schema: str | None = None,
+        archive_tablespace: str | None = None,
+        tablespace: str | None = None,
+        time_zone: str | None = None,
+        origin: str | None = None,
+        default_partition: bool | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        now_at: Moment | None = None,
+        dry_run: bool = False,
+    ) -> EnsureReport:
+        """Declare how TABLE is partitioned and create what is missing:
+        registers or updates the policy and creates the partitions its grid
+        calls for (the slot of ``now_at`` plus ``premake`` ahead), in one call.
+        Idempotent. Arguments left None keep what is configured (so leaving
+        out ``time_zone`` never re-grids a table); ``interval`` is needed only
+        the first time. ``dry_run`` returns the plan and changes nothing.
+        """
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("interval", "text", interval),
+            ("premake", "integer", premake),
+            ("retention", "text", retention),
+            ("retention_action", "text", retention_action),
+            ("archive_schema", "name", archive_schema),
+            ("archive_tablespace", "name", archive_tablespace),
+            ("tablespace", "name", tablespace),
+            ("time_zone", "text", time_zone),
+            ("origin", "text", origin),
+            ("default_partition", "boolean", default_partition),
+            ("lock_timeout", "interval", lock_timeout),
+            ("lock_retries", "integer", lock_retries),
+            ("now_at", "timestamptz", now_at),
+            ("dry_run", "boolean", dry_run),
+        ]
+        rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
+        return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
+
+    def plan(self, table: str, **kwargs: Any) -> list[Step]:
+        """The plan of ``ensure(table, **kwargs)``, changing nothing."""
+        return list(self.ensure(table, dry_run=True, **kwargs).steps)
+
+    # -- reading ------------------------------------------------------------------
+
+    def info(self, table: str | None = None, *, now_at: Moment | None = None) -> list[PartitionInfo]:
+        """One row per partition of TABLE (or of every managed table), in
+        bound order, from the catalog only (never waits for a lock)."""
+        args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now_at)]
+        rows = self._session.fetch(*call("partition_info", args, _INFO_COLUMNS))
+        return [PartitionInfo.from_row(r) for r in rows]
+
+    def check(self, table: str | None = None, *, now_at: Moment | None = None) -> list[Finding]:
+        """What is wrong with TABLE (or every managed table), each finding
+        with its severity ('urgent', 'warning', 'info') and a ready fix."""
+        args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now_at)]
+        query, params = call("check", args, "severity, parent_table::text, partition::text, problem, fix")
+        return [Finding.from_row(r) for r in self._session.fetch(query, params)]
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def detach_and_archive(
+        self,
+        table: str,
+        *,
+        online: bool = True,
+        dry_run: bool = False,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        now_at: Moment | None = None,
+        progress: _online.Progress | None = None,
+    ) -> RetentionReport:
+        """Apply TABLE's retention policy: finish pending detaches, detach the
+        expired partitions and archive or drop them as the policy says,
+        committing after every step.
+
+        online=True: the client runs the extension's plan one statement per
+        transaction, ``DETACH ... CONCURRENTLY`` at top level where
+        PostgreSQL allows it, holding the parent's advisory lock.
+        online=False: the SQL path (plain, lock-bounded DETACH), one
+        ``pgpart.detach_and_archive`` call per step. Both need a connection
+        outside a transaction block. dry_run returns the plan.
+        """
+        timeout = None if lock_timeout is None else _interval(lock_timeout)
+        if dry_run:
+            steps = _online.retention_plan(
+                self._session, table, online=online, lock_timeout=timeout, lock_retries=lock_retries,
+                now_at=now_at,
+            )  # fmt: skip
+            return RetentionReport(table, online, True, tuple(steps))
+        with self._session.top_level("detach_and_archive"):
+            if online:
+                steps = _online.run_retention(
+                    self._session, table, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
+                    progress=progress,
+                )  # fmt: skip
+            else:
+                steps = self._retention_sql_path(table, timeout, lock_retries, now_at, progress)
+        return RetentionReport(table, online, False, tuple(steps))
+
+    def _retention_sql_path(
+        self, table: str, lock_timeout: str | None, lock_retries: int | None, now_at: Moment | None,
+        progress: _online.Progress | None,
+    ) -> list[Step]:  # fmt: skip
+        # Each call performs the first step of the plan in its own transaction.
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("lock_timeout", "interval", lock_timeout),
+            ("lock_retries", "integer", lock_retries),
+            ("now_at", "timestamptz", now_at),
+        ]
+        query, params = call("detach_and_archive", args, STEP_COLUMNS)
+        total = len(_online.retention_plan(
+            self._session, table, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries,
+            now_at=now_at,
+        ))  # fmt: skip
+        done: list[Step] = []
+        while True:
+            rows = self._session.fetch(query, params)
+            if not rows:
+                return done
+            step = Step.from_row(rows[0])
+            if done and (step.action, step.partition, step.statement) == (
+                done[-1].action,
+                done[-1].partition,
+                done[-1].statement,
+            ):
+                raise PgpartError(
+                    f"retention of {table} makes no progress: step {step.action} {step.partition} came back",
+                    hint="Report this as a pgpart bug, with the output of pgpart.check().",
+                )
+            done.append(step)
+            if progress is not None:
+                progress(step, len(done), max(total, len(done)))
+
+    def move_default_rows(
+        self,
+        table: str,
+        *,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        now_at: Moment | None = None,
+        progress: Callable[[MovedRange, int], None] | None = None,
+    ) -> list[MovedRange]:
+        """Move the rows of TABLE's default partition into partitions of the
+        grid, one range per transaction (``pgpart.move_default_range`` until
+        it returns nothing); ``progress(moved, number)`` after each range.
+        Needs a connection outside a transaction block."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+            ("now_at", "timestamptz", now_at),
+        ]
+        query, params = call("move_default_range", args, "partition, lower_bound, upper_bound, rows_moved")
+        moved: list[MovedRange] = []
+        with self._session.top_level("move_default_rows"):
+            while row := self._session.fetch_one(query, params):
+                moved.append(MovedRange.from_row(row))
+                if progress is not None:
+                    progress(moved[-1], len(moved))
+        return moved
+
+    def maintain(
+        self,
+        table: str | None = None,
+        *,
+        online: bool = True,
+        dry_run: bool = False,
+        now_at: Moment | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        progress: _online.Progress | None = None,
+    ) -> MaintenanceReport:
+        """Maintain TABLE (or every managed table): finish pending detaches,
+        create partitions ahead, apply retention.
+
+        online=True: ``pgpart.run_maintenance`` does the lock-light part in
+        one transaction, then the client applies retention to each table it
+        reports due, online (see detach_and_archive). A table that fails is
+        reported (``report.errors``) and the others go on.
+        online=False: ``CALL pgpart.run_maintenance_proc``, everything on the
+        SQL path; the report is read back from pgpart.log.
+        dry_run: the plan of each table (``report.plans``), changing nothing.
+        """
+        timeout = None if lock_timeout is None else _interval(lock_timeout)
+        if dry_run:
+            return self._maintenance_plan(table, online, timeout, lock_retries, now_at)
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("now_at", "timestamptz", now_at),
+            ("lock_timeout", "interval", timeout),
+            ("lock_retries", "integer", lock_retries),
+        ]
+        with self._session.top_level("maintain"):
+            if not online:
+                return self._maintain_sql_path(args)
+            rows = self._session.fetch(*call("run_maintenance", args, "parent_table::text, action, partition, detail"))
+            actions = [MaintenanceAction(*r) for r in rows]
+            due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
+            for parent in due:
+                try:
+                    steps = _online.run_retention(
+                        self._session, parent, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
+                        progress=progress,
+                    )  # fmt: skip
+                except PgpartError as exc:
+                    actions.append(MaintenanceAction(parent, "error", exc.table, str(exc), exc))
+                    continue
+                actions += [MaintenanceAction(parent, s.action, s.partition, s.statement) for s in steps]
+        return MaintenanceReport(online=True, dry_run=False, actions=tuple(actions))
+
+    def _maintain_sql_path(self, args: Sequence[Arg]) -> MaintenanceReport:
+        row = self._session.fetch_one("SELECT coalesce(max(id), 0) FROM pgpart.log")
+        last = row[0] if row else 0
+        self._session.execute(*call("run_maintenance_proc", args, procedure=True))
+        rows = self._session.fetch(
+            "SELECT parent::text, action, outcome, detail::text FROM pgpart.log WHERE id > %s::bigint ORDER BY id",
+            [str(last)],
+        )
+        actions = [
+            MaintenanceAction(parent, action if outcome == "ok" else "error", None, detail)
+            for parent, action, outcome, detail in rows
+        ]
+        return MaintenanceReport(online=False, dry_run=False, actions=tuple(actions))
+
+    def _maintenance_plan(
+        self, table: str | None, online: bool, lock_timeout: str | None, lock_retries: int | None,
+        now_at: Moment | None,
+    ) -> MaintenanceReport:  # fmt: skip
+        if table is not None:
+            parents = [table]
+        else:
+            # The parents maintenance acts on, as the extension chooses them.
+            rows = self._session.fetch("SELECT p::text FROM pgpart._maintenance_parents(NULL) AS p")
+            parents = [r[0] for r in rows]
+        plans: list[tuple[str, tuple[Step, ...]]] = []
+        for parent in parents:
+            steps = list(self.ensure(parent, now_at=now_at, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                                     dry_run=True).steps)  # fmt: skip
+            steps += _online.retention_plan(
+                self._session, parent, online=online, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                now_at=now_at,
+            )  # fmt: skip
+            plans.append((parent, tuple(steps)))
+        return MaintenanceReport(online=online, dry_run=True, plans=tuple(plans))
+
+
+def _interval(value: Interval) -> str:
+    if isinstance(value, dt.timedelta):
+        from ._calls import interval_text
+
+        return interval_text(value)
+    return str(value)

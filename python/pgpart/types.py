@@ -1,0 +1,215 @@
+"""Typed results of the client: plain frozen dataclasses built from the rows
+the extension returns (the column names are the SQL functions' own)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import PgpartError
+
+__all__ = [
+    "EnsureReport",
+    "Finding",
+    "InstallReport",
+    "MaintenanceAction",
+    "MaintenanceReport",
+    "MovedRange",
+    "PartitionInfo",
+    "RetentionReport",
+    "Severity",
+    "Step",
+]
+
+Severity = Literal["urgent", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a pgpart plan (SQL type ``pgpart.step``): exactly one SQL
+    statement, the partition it concerns, the locks it takes, and whether it
+    must run at top level (outside any transaction block)."""
+
+    step: int
+    partition: str | None
+    lower_bound: str | None
+    upper_bound: str | None
+    action: str
+    statement: str
+    locks: str | None
+    top_level: bool
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Step:
+        step, partition, lower, upper, action, statement, locks, top_level = row
+        return cls(int(step), partition, lower, upper, action, statement, locks, bool(top_level))
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """One row of ``pgpart.partition_info()``: a partition (sub-partitions at
+    level 2 and below), its bounds in the configured time zone, where it lives
+    and how big it is, from the catalog only."""
+
+    parent_table: str
+    partition: str
+    level: int
+    parent_partition: str | None
+    lower_bound: str | None
+    upper_bound: str | None
+    bound: str | None
+    is_default: bool
+    tablespace: str | None
+    estimated_rows: int | None
+    size_bytes: int | None
+    detach_pending: bool
+    runway: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> PartitionInfo:
+        (parent_table, partition, level, parent_partition, lower, upper, bound,
+         is_default, tablespace, rows, size, pending, runway) = row  # fmt: skip
+        return cls(
+            parent_table, partition, int(level), parent_partition, lower, upper, bound, bool(is_default),
+            tablespace, None if rows is None else int(rows), None if size is None else int(size),
+            bool(pending), runway,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of ``pgpart.check()``: what is wrong and a ready fix."""
+
+    severity: str
+    parent_table: str | None
+    partition: str | None
+    problem: str
+    fix: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Finding:
+        severity, parent_table, partition, problem, fix = row
+        return cls(severity, parent_table, partition, problem, fix)
+
+
+@dataclass(frozen=True)
+class EnsureReport:
+    """What :meth:`pgpart.Client.ensure` did (or, with ``dry_run``, would do).
+
+    ``steps`` are the rows the server returned: the plan on a dry run, else
+    one row per partition created. ``created`` names the partitions created
+    (empty on a dry run); ``planned`` the partitions a dry run would attach.
+    """
+
+    table: str
+    dry_run: bool
+    steps: tuple[Step, ...]
+
+    @property
+    def created(self) -> list[str]:
+        if self.dry_run:
+            return []
+        return [s.partition for s in self.steps if s.action == "created" and s.partition]
+
+    @property
+    def planned(self) -> list[str]:
+        if not self.dry_run:
+            return []
+        return [s.partition for s in self.steps if s.action == "attach" and s.partition]
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was created (False for a no-op or a dry run)."""
+        return bool(self.created)
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    """Which way :meth:`pgpart.Client.install` went.
+
+    method: ``"extension"`` (CREATE/ALTER EXTENSION from the server's files)
+        or ``"script"`` (the script shipped in this package, run in schema
+        pgpart, its version recorded in the comment of schema pgpart).
+    action: ``"installed"``, ``"upgraded"`` or ``"unchanged"``.
+    version: the version now installed; previous_version: before, if any.
+    skipped: statements left out (``pg_extension_config_dump`` calls, which
+        are only valid inside CREATE EXTENSION, ...), as (reason, statement).
+    skipped_event_triggers: event triggers not created because the role may
+        not create them (a warning was issued).
+    """
+
+    method: Literal["extension", "script"]
+    action: Literal["installed", "upgraded", "unchanged"]
+    version: str
+    previous_version: str | None = None
+    skipped: tuple[tuple[str, str], ...] = ()
+    skipped_event_triggers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MovedRange:
+    """One range moved out of the default partition into a new partition
+    (a row of ``pgpart.move_default_range``)."""
+
+    partition: str
+    lower_bound: str | None
+    upper_bound: str | None
+    rows_moved: int
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> MovedRange:
+        partition, lower, upper, rows = row
+        return cls(partition, lower, upper, int(rows))
+
+
+@dataclass(frozen=True)
+class MaintenanceAction:
+    """One row of maintenance: what happened to a parent (``pgpart.run_maintenance``
+    rows, plus the steps the client executed online)."""
+
+    parent_table: str | None
+    action: str
+    partition: str | None = None
+    detail: str | None = None
+    error: PgpartError | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What :meth:`pgpart.Client.detach_and_archive` did: the steps executed
+    in order (the plan, on a dry run)."""
+
+    table: str
+    online: bool
+    dry_run: bool
+    steps: tuple[Step, ...]
+
+    @property
+    def detached(self) -> list[str]:
+        return [s.partition for s in self.steps if s.action in ("detach", "finalize") and s.partition]
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    """What :meth:`pgpart.Client.maintain` did, per parent.
+
+    ``actions`` holds the server's report of the lock-light part (created,
+    finalized, retention due, error, skipped) and one row per retention step
+    the client executed; ``plans`` maps each parent to its plan on a dry run;
+    ``errors`` lists the parents that failed (processing went on with the
+    others).
+    """
+
+    online: bool
+    dry_run: bool
+    actions: tuple[MaintenanceAction, ...] = ()
+    plans: tuple[tuple[str, tuple[Step, ...]], ...] = ()
+
+    @property
+    def errors(self) -> list[MaintenanceAction]:
+        return [a for a in self.actions if a.action == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
