@@ -23,9 +23,14 @@ PROCEDURES_WITHOUT_SET = {
     "pgpart.run_maintenance_proc",
 }
 
-# SECURITY DEFINER helpers, each checking ownership first (DESIGN §6).
-# pgpart 0.1 needs none: policy is protected by row-level security instead.
-SECURITY_DEFINER: set[str] = set()
+# SECURITY DEFINER helpers, each checking what it must and taking
+# fixed-shape arguments (DESIGN §6). Policy is protected by row-level
+# security instead; only the event triggers, which run as whoever ran the DDL,
+# need these two: a catalog-only question and their one log writer.
+SECURITY_DEFINER: set[str] = {
+    "pgpart._is_managed(oid)",
+    "pgpart._log_event(regclass,name,text[],text,text,text,jsonb)",
+}
 
 PINNED = "search_path=pg_catalog, pg_temp"
 

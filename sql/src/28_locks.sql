@@ -57,25 +57,3 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._set_lock_timeout(interval) IS
 'Sets lock_timeout for the rest of the calling function (which must carry a SET lock_timeout clause).';
-
--- pgpart._require_tablespace(name): refuses a tablespace that does not exist
--- (22023); NULL passes (no tablespace asked for).
-CREATE FUNCTION pgpart._require_tablespace(p_tablespace name)
-RETURNS name
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $body$
-BEGIN
-    IF p_tablespace IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = p_tablespace) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('tablespace %I does not exist', p_tablespace),
-            HINT = 'Create the tablespace first, or pass an existing one.';
-    END IF;
-    RETURN p_tablespace;
-END
-$body$;
-
-COMMENT ON FUNCTION pgpart._require_tablespace(name) IS
-'Returns the tablespace name, or raises 22023 when no such tablespace exists.';

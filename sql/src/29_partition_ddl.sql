@@ -44,11 +44,9 @@ BEGIN
     WHERE c.oid = p_parent;
 
     -- a partitioned partition takes no storage parameters (its leaves do)
-    IF coalesce(cardinality(p_reloptions), 0) > 0 AND p_partition_by IS NULL THEN
-        SELECT ' WITH (' || string_agg(format('%s = %L', split_part(o, '=', 1),
-                                              substr(o, strpos(o, '=') + 1)), ', ') || ')'
-        INTO v_with
-        FROM unnest(p_reloptions) AS o;
+    v_with := pgpart._with_clause(p_reloptions);
+    IF p_partition_by IS NOT NULL THEN
+        v_with := '';
     END IF;
 
     -- PostgreSQL refuses to name the database's default tablespace for a

@@ -149,12 +149,7 @@ BEGIN
     END IF;
     PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
-    IF EXISTS (SELECT 1 FROM unnest(v_reloptions) AS o WHERE o !~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?=.+$') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid reloptions %L', v_reloptions),
-            HINT = 'Pass storage parameters as name=value, for example ''{fillfactor=90}''.';
-    END IF;
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
     IF v_subpartition IS NOT NULL THEN
         v_partition_by := format('%s (%I)', upper(v_subpartition ->> 'method'), v_subpartition ->> 'key');

@@ -91,9 +91,10 @@ COMMENT ON FUNCTION pgpart._record_failure(regclass, text, text, text) IS
 'Logs a failed maintenance action and records it as last_error on the policy row.';
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
--- maintenance, in one transaction: finish pending detaches and create the
+-- maintenance, in one transaction: finish pending detaches, create the
 -- partitions ahead (at most 200 per run: a run after a long pause catches
--- up over several runs, the slot of now first); report the retention that is due (its detaches must
+-- up over several runs, the slot of now first), bring partitions made by
+-- others in step (reconcile); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
 CREATE FUNCTION pgpart.run_maintenance(
@@ -211,6 +212,36 @@ BEGIN
                 detail := format('%s: %s', v_state, v_message);
                 RETURN NEXT;
         END;
+        -- Partitions made or changed by others, brought in step (reconcile) in
+        -- a subtransaction of its own: its failure keeps what was created.
+        IF (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+            BEGIN
+                v_caller := pgpart._become_owner(v_parent);
+                FOR r IN
+                    SELECT x.partition, x.action, x.statement
+                    FROM pgpart.reconcile(v_parent, lock_timeout => $3, lock_retries => $4) AS x
+                LOOP
+                    action := CASE WHEN r.action IN ('skipped large', 'skipped') THEN 'drift' ELSE 'reconciled' END;
+                    partition := r.partition::text;
+                    detail := r.action || coalesce(': ' || r.statement, '');
+                    RETURN NEXT;
+                END LOOP;
+                PERFORM set_config('role', v_caller, true);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '55P03' THEN
+                    PERFORM pgpart._log(v_parent, 'reconcile', 'skipped',
+                                        jsonb_build_object('sqlstate', v_state, 'message', v_message));
+                ELSE
+                    RAISE WARNING 'pgpart: reconcile of % failed: % %', v_parent, v_state, v_message;
+                    PERFORM pgpart._record_failure(v_parent, 'reconcile', v_state, v_message);
+                END IF;
+                action := CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END;
+                partition := NULL;
+                detail := format('reconcile: %s: %s', v_state, v_message);
+                RETURN NEXT;
+            END;
+        END IF;
     END LOOP;
 END
 $body$;

@@ -102,7 +102,7 @@ BEGIN
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
             $1, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
-            pgpart._target_tablespace($1, v_cfg.tablespace), v_cfg.reloptions, 1) AS s
+            pgpart._target_tablespace($1, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
         ORDER BY s.step
     LOOP
         IF v_step.action = 'attach' THEN

@@ -37,6 +37,22 @@ BEGIN
             HINT = 'Call pgpart.create_range_partitions for it first.';
     END IF;
 
+    -- The event trigger: without it, partitions made or changed by other tools
+    -- come in step only through maintenance or pgpart.reconcile.
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger AS e
+                   WHERE e.evtname = 'pgpart_ddl_command_end' AND e.evtenabled <> 'D'
+                     AND e.evtfoid = to_regprocedure('pgpart._ddl_command_end()'))
+       AND EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.reconcile AND ($1 IS NULL OR c.parent = $1)) THEN
+        RETURN QUERY SELECT 'info', $1, NULL::regclass,
+            'the event trigger pgpart_ddl_command_end is not active: partitions made or changed by other tools are '
+            'brought in step only by maintenance or pgpart.reconcile',
+            CASE WHEN EXISTS (SELECT 1 FROM pg_event_trigger AS e WHERE e.evtname = 'pgpart_ddl_command_end')
+                 THEN 'ALTER EVENT TRIGGER pgpart_ddl_command_end ENABLE;  -- as a superuser'
+                 ELSE 'CREATE EVENT TRIGGER pgpart_ddl_command_end ON ddl_command_end WHEN TAG IN (''CREATE TABLE'', '
+                      '''ALTER TABLE'', ''CREATE INDEX'', ''ALTER INDEX'') EXECUTE FUNCTION pgpart._ddl_command_end();  '
+                      '-- as a superuser' END;
+    END IF;
+
     -- Policies whose table is gone.
     RETURN QUERY
     SELECT 'warning', NULL::regclass, NULL::regclass,
@@ -209,6 +225,56 @@ BEGIN
             WHERE NOT ix.indisvalid AND (ix.indrelid = v_parent OR ix.indrelid IN (SELECT p.oid FROM parts AS p))
         )
         SELECT f.sev, v_parent, f.part::regclass, f.problem, f.fix FROM findings AS f;
+
+        -- Drift that reconcile repairs and the findings above do not cover:
+        -- replica identity, storage parameters, propagated grants, partitioned
+        -- indexes of sub-partitioned partitions (the plan reads the catalog only).
+        IF v_cfg.reconcile THEN
+            RETURN QUERY
+            SELECT CASE WHEN f.action = 'refused' THEN 'urgent' ELSE 'warning' END, v_parent, f.partition, f.detail,
+                   CASE WHEN f.action = 'refused'
+                        THEN format('SELECT * FROM pgpart.set_policy(%L, propagate_grants => false);', v_parent::text)
+                        ELSE f.statement || ';' END
+            FROM pgpart._reconcile_plan(v_parent, true) AS f
+            WHERE f.action NOT IN ('set owner', 'set index tablespace')
+               OR (f.action = 'set index tablespace'
+                   AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = f.partition) = 'p')
+            ORDER BY f.ord;
+        END IF;
+
+        -- Hash-partitioned tables (the parent, or a sub-partitioned partition)
+        -- missing a remainder: rows that hash there cannot be inserted.
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT v_parent::oid AS rel
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        ),
+        kids AS (
+            SELECT t.rel,
+                   (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer AS modulus,
+                   (regexp_match(p.bound, 'remainder (\d+)'))[1]::integer AS remainder
+            FROM tree AS t
+            JOIN pg_partitioned_table AS pt ON pt.partrelid = t.rel AND pt.partstrat = 'h'
+            CROSS JOIN LATERAL pgpart._partitions(t.rel::regclass) AS p
+        ),
+        missing AS (
+            SELECT m.rel, m.modulus, g.remainder
+            FROM (SELECT k.rel, max(k.modulus) AS modulus FROM kids AS k GROUP BY k.rel) AS m
+            CROSS JOIN LATERAL generate_series(0, m.modulus - 1) AS g (remainder)
+            WHERE NOT EXISTS (SELECT 1 FROM kids AS k WHERE k.rel = m.rel AND g.remainder % k.modulus = k.remainder)
+        )
+        SELECT 'urgent', v_parent, CASE WHEN x.rel <> v_parent THEN x.rel::regclass END,
+               format('%s has no hash partition for remainder %s of modulus %s: rows hashing there cannot be inserted',
+                      x.rel::regclass, x.remainder, x.modulus),
+               CASE WHEN x.rel = v_parent
+                    THEN format('SELECT * FROM pgpart.create_hash_partitions(%L, %s);', v_parent::text, x.modulus)
+                    ELSE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES WITH (MODULUS %s, REMAINDER %s);',
+                                n.nspname, pgpart._relation_name(c.relname, '_h' || x.remainder), x.rel::regclass,
+                                x.modulus, x.remainder) END
+        FROM missing AS x
+        JOIN pg_class AS c ON c.oid = x.rel
+        JOIN pg_namespace AS n ON n.oid = c.relnamespace;
 
         -- Foreign keys to and from the parent, and publications.
         RETURN QUERY

@@ -95,6 +95,22 @@ $body$;
 COMMENT ON FUNCTION pgpart._list_values(text) IS
 'Values of a LIST partition bound (as pg_get_expr prints it), unquoted; NULL stands for NULL.';
 
+-- pgpart._bound_values(bound, key_type): the values of a list bound in the
+-- same canonical form as requested values (char(n) loses its padding), so
+-- the two compare equal.
+CREATE FUNCTION pgpart._bound_values(p_bound text, p_key_type text)
+RETURNS text []
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT array_agg(pgpart._canonical(p_key_type, v) ORDER BY o)
+    FROM unnest(pgpart._list_values(p_bound)) WITH ORDINALITY AS t (v, o);
+$body$;
+
+COMMENT ON FUNCTION pgpart._bound_values(text, text) IS
+'Values of a LIST partition bound, canonical for the key type (as requested values are).';
+
 -- pgpart._canonical(key_type, value): a value as the key type prints it, so
 -- that '01' and '1' compare equal for an integer key (22023 when invalid).
 CREATE FUNCTION pgpart._canonical(p_key_type text, p_value text)
@@ -107,17 +123,15 @@ SET timezone = 'UTC'
 AS $body$
 DECLARE
     v_out text;
-    v_plain text;
 BEGIN
     IF p_value IS NULL THEN
         RETURN NULL;
     END IF;
     -- the type with its modifier (char(2), numeric(5,2)) as the key has it
-    EXECUTE format('SELECT %L::%s::text, %L::%s::text', p_value, p_key_type, p_value,
-                   regexp_replace(p_key_type, '\(.*\)', ''))
-    INTO v_out, v_plain;
+    EXECUTE format('SELECT %L::%s::text', p_value, p_key_type) INTO v_out;
     -- an explicit cast silently cuts a string to its length: refuse that
-    IF v_out IS DISTINCT FROM v_plain AND p_key_type ~ '^(character|bit)' THEN
+    -- (char(n) drops trailing blanks when read as text, which is no cut)
+    IF p_key_type ~ '^character' AND v_out IS DISTINCT FROM p_value AND v_out IS DISTINCT FROM rtrim(p_value) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('value %L is too long for a list key of type %s', p_value, p_key_type),

@@ -205,6 +205,7 @@ BEGIN
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
     PERFORM pgpart._require_tablespace(v_tablespace);
     v_target := pgpart._target_tablespace(p_parent, v_tablespace);
+    PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
     SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
 
     -- The locks come first in the plan, in the documented order.
@@ -214,7 +215,7 @@ BEGIN
     END LOOP;
 
     -- The existing partitions with their values.
-    v_existing := array(SELECT ROW(p.partition, pgpart._list_values(p.bound))::pgpart._list_part
+    v_existing := array(SELECT ROW(p.partition, pgpart._bound_values(p.bound, v_key.key_format))::pgpart._list_part
                         FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
 
     FOR r IN SELECT * FROM pgpart._list_request(v_key.key_format, p_values) LOOP

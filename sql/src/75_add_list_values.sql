@@ -55,7 +55,7 @@ BEGIN
         PERFORM pgpart._acquire_locks(
             array(SELECT l.statement FROM pgpart._detach_lock_statements(v_parent, $1) AS l), $3, $4);
     END IF;
-    SELECT pgpart._list_values(p.bound) INTO v_old FROM pgpart._partitions(v_parent) AS p WHERE p.partition = $1;
+    SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old FROM pgpart._partitions(v_parent) AS p WHERE p.partition = $1;
     IF v_old IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
@@ -78,7 +78,7 @@ BEGIN
     FOREACH v_value IN ARRAY v_new LOOP
         SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
         WHERE NOT p.is_default AND p.partition <> $1
-          AND EXISTS (SELECT 1 FROM unnest(pgpart._list_values(p.bound)) AS v WHERE v IS NOT DISTINCT FROM v_value);
+          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, v_key.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
         IF v_holder IS NOT NULL THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_object_definition',

@@ -56,6 +56,7 @@ BEGIN
     END IF;
     v_tablespace := coalesce($3, v_cfg.tablespace);
     PERFORM pgpart._require_tablespace(v_tablespace);
+    PERFORM pgpart._with_clause(coalesce($4, v_cfg.reloptions));  -- validates them before anything
     SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
            array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
     INTO v_moduli, v_taken

@@ -18,6 +18,7 @@ DECLARE
     v_method text := lower(p_spec ->> 'method');
     v_key name := (p_spec ->> 'key')::name;
     v_type text;
+    v_typeid oid;
     v_modulus integer;
 BEGIN
     IF p_spec IS NULL OR p_spec = 'null'::jsonb THEN
@@ -30,7 +31,7 @@ BEGIN
             HINT = 'Pass {"method": "hash", "key": "col", "modulus": 4} or '
                    '{"method": "list", "key": "col", "values": {"group": ["value", ...]}}.';
     END IF;
-    SELECT format_type(a.atttypid, a.atttypmod) INTO v_type
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid INTO v_type, v_typeid
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = v_key AND a.attnum > 0 AND NOT a.attisdropped;
     IF v_type IS NULL THEN
         RAISE EXCEPTION USING
@@ -46,10 +47,32 @@ BEGIN
                 MESSAGE = format('invalid hash modulus in sub-partition spec %s', p_spec),
                 HINT = 'Pass "modulus" between 1 and 1024, such as 4.';
         END IF;
+        -- a type without a default hash operator class cannot be hashed
+        IF NOT EXISTS (
+            SELECT 1 FROM pg_opclass AS oc JOIN pg_am AS am ON am.oid = oc.opcmethod
+            WHERE am.amname = 'hash' AND oc.opcdefault
+              AND (oc.opcintype = v_typeid
+                   OR EXISTS (SELECT 1 FROM pg_cast AS ca WHERE ca.castsource = v_typeid
+                              AND ca.casttarget = oc.opcintype AND ca.castmethod = 'b'))
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('column %I of table %s has type %s, which has no hash operator class', v_key, p_parent,
+                                 v_type),
+                HINT = 'Sub-partition by hash on a column whose type can be hashed, or by list.';
+        END IF;
         RETURN jsonb_build_object('method', 'hash', 'key', v_key, 'modulus', v_modulus);
     END IF;
     -- list: validated (and made canonical) by the same reader as create_list_partitions
-    PERFORM pgpart._list_request(v_type, p_spec -> 'values');
+    IF EXISTS (
+        SELECT v FROM pgpart._list_request(v_type, p_spec -> 'values') AS q, unnest(q.list_values) AS v
+        GROUP BY v HAVING count(*) > 1
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('a value appears twice in sub-partition spec %s', p_spec),
+            HINT = 'List each value once.';
+    END IF;
     RETURN jsonb_build_object('method', 'list', 'key', v_key, 'values', p_spec -> 'values');
 END
 $body$;
@@ -83,11 +106,7 @@ DECLARE
     v_leaf text;
     r record;
 BEGIN
-    IF coalesce(cardinality(p_reloptions), 0) > 0 THEN
-        SELECT ' WITH (' || string_agg(format('%s = %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ') || ')'
-        INTO v_with
-        FROM unnest(p_reloptions) AS o;
-    END IF;
+    v_with := pgpart._with_clause(p_reloptions);
     SELECT format_type(a.atttypid, a.atttypmod) INTO v_type FROM pg_attribute AS a
     WHERE a.attrelid = p_parent AND a.attname = (p_spec ->> 'key');
     FOR r IN
