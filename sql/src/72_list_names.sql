@@ -99,7 +99,7 @@ COMMENT ON FUNCTION pgpart._list_values(text) IS
 -- same canonical form as requested values (char(n) loses its padding), so
 -- the two compare equal.
 CREATE FUNCTION pgpart._bound_values(p_bound text, p_key_type text)
-RETURNS text []
+RETURNS text[]
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp

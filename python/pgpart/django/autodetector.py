@@ -1,0 +1,101 @@
+"""The migration autodetector that knows partitioned models.
+
+Django 5.2 lets ``makemigrations`` and ``migrate`` name their autodetector
+in a class attribute (``Command.autodetector``); pgpart.django ships both
+commands with it set to :class:`MigrationAutodetector`, which:
+
+- emits :class:`~pgpart.django.operations.CreatePartitionedModel` instead of
+  ``CreateModel`` for a model with a ``Partitioning`` declaration, and
+  :class:`~pgpart.django.operations.DeletePartitionedModel` when one is deleted;
+- emits :class:`~pgpart.django.operations.AlterPartitioning` when a
+  declaration differs from the migration state.
+
+Another app that overrides ``makemigrations`` or ``migrate`` too wins or
+loses by its place in ``INSTALLED_APPS`` (the first app providing a command
+wins). To have both, define the command in your project, subclassing the
+other app's command and setting ``autodetector``; if that app has an
+autodetector of its own, combine it with :class:`PartitioningAutodetectorMixin`::
+
+    class Autodetector(PartitioningAutodetectorMixin, OtherAutodetector):
+        pass
+
+    class Command(other_app.management.commands.makemigrations.Command):
+        autodetector = Autodetector
+
+Whatever command runs, the system check pgpart.E002 reports a partitioned
+model that a migration creates with a plain ``CreateModel``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db import models
+from django.db.migrations.autodetector import MigrationAutodetector as DjangoAutodetector
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.operations.models import CreateModel, DeleteModel
+
+from .declaration import STATE_OPTION, spec_of
+from .operations import AlterPartitioning, CreatePartitionedModel, DeletePartitionedModel
+
+__all__ = ["MigrationAutodetector", "PartitioningAutodetectorMixin"]
+
+
+class PartitioningAutodetectorMixin:
+    """Partitioning for any ``MigrationAutodetector`` subclass."""
+
+    # What the mixin uses of Django's MigrationAutodetector.
+    from_state: Any
+    to_state: Any
+    kept_model_keys: set[tuple[str, str]]
+    renamed_models: dict[tuple[str, str], str]
+    add_operation: Any
+
+    def _declared(self, app_label: str, model_name: str) -> dict[str, Any] | None:
+        # The models' own classes: ProjectState.from_apps() keeps only Meta
+        # options, not the Partitioning declaration.
+        try:
+            model: type[models.Model] = global_apps.get_model(app_label, model_name)
+        except LookupError:
+            return None
+        spec = spec_of(model)
+        return None if spec is None else spec.to_dict()
+
+    def generate_altered_options(self) -> None:
+        super().generate_altered_options()  # type: ignore[misc]
+        for app_label, model_name in sorted(self.kept_model_keys):
+            old_name = self.renamed_models.get((app_label, model_name), model_name)
+            old = self.from_state.models[app_label, old_name].options.get(STATE_OPTION)
+            new = self._declared(app_label, model_name)
+            # A plain table declared partitioned (E002) or a partitioned one no
+            # longer declared (E005) is for the system checks to report.
+            if old is None or new is None or old == new:
+                continue
+            name = self.to_state.models[app_label, model_name].name
+            self.add_operation(app_label, AlterPartitioning(name, new))
+
+    def _detect_changes(self, convert_apps: Any = None, graph: Any = None) -> dict[str, list[Any]]:
+        changes: dict[str, list[Any]] = super()._detect_changes(convert_apps, graph)  # type: ignore[misc]
+        # After Django's optimizer, which folds operations into plain CreateModels.
+        for app_label, migrations in changes.items():
+            for migration in migrations:
+                migration.operations = [self._convert(app_label, op) for op in migration.operations]
+        return changes
+
+    def _convert(self, app_label: str, op: Operation) -> Operation:
+        if type(op) is CreateModel:
+            declared = self._declared(app_label, op.name)
+            if declared is not None:
+                return CreatePartitionedModel(
+                    op.name, op.fields, declared, options=op.options, bases=op.bases, managers=op.managers
+                )
+        elif type(op) is DeleteModel:
+            old = self.from_state.models.get((app_label, op.name_lower))
+            if old is not None and old.options.get(STATE_OPTION) is not None:
+                return DeletePartitionedModel(op.name)
+        return op
+
+
+class MigrationAutodetector(PartitioningAutodetectorMixin, DjangoAutodetector):
+    """Django's autodetector with partitioned models."""

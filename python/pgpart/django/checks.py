@@ -1,0 +1,405 @@
+"""System checks of partitioned models (``manage.py check``).
+
+Static checks (no database; run by every management command):
+
+- ``pgpart.E001`` the partition key: missing, more than one column, not a
+  concrete local field, or a type RANGE cannot grid over.
+- ``pgpart.E002`` a migration creates the model with a plain ``CreateModel``
+  (or its app has no migrations): ``migrate`` would make a plain table.
+- ``pgpart.E003`` a unique constraint (``unique=True``, ``unique_together``,
+  ``UniqueConstraint``, a composite primary key) without the key: PostgreSQL
+  refuses it on a partitioned table.
+- ``pgpart.E004`` a relation to a partitioned model enforced by the database:
+  PostgreSQL cannot (no unique constraint on the target column alone).
+- ``pgpart.E005`` the declaration's method or key differs from the migration
+  state, or the declaration was removed: pgpart does not repartition a table.
+- ``pgpart.E006`` an invalid declaration value (method, interval type,
+  premake, options of another method, unknown attribute...).
+- ``pgpart.W001`` a composite primary key while the admin is installed:
+  Django 5.2's admin refuses such models.
+
+Database checks (``manage.py check --database default``; ``migrate`` runs
+them): they pass when a table does not exist yet.
+
+- ``pgpart.W100`` pgpart is not installed in the database.
+- ``pgpart.E101`` the table exists but is not partitioned.
+- ``pgpart.E102`` the table is partitioned by another method or key.
+- ``pgpart.W103`` the table is partitioned but has no pgpart policy.
+- ``pgpart.W104`` the policy differs from the declaration.
+- ``pgpart.E105`` pgpart refuses the declaration for this table (e.g. an
+  interval or time zone that would re-grid existing partitions).
+- ``pgpart.W110`` no partition holds the current key; ``pgpart.W111``
+  runway shorter than premake; ``pgpart.W112`` rows in the default
+  partition; ``pgpart.W119`` another finding of ``pgpart.check()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core import checks
+from django.db import connections, models, router, transaction
+
+from ..errors import PgpartError
+from . import db
+from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_field, spec_of
+
+__all__ = ["check_database", "check_declarations", "check_migrations", "partitioned_models", "register_all"]
+
+Messages = list[checks.CheckMessage]
+
+
+def register_all() -> None:
+    checks.register(check_declarations, checks.Tags.models)
+    checks.register(check_migrations, checks.Tags.models)
+    checks.register(check_database, checks.Tags.database)
+
+
+def partitioned_models(app_configs: Sequence[AppConfig] | None = None) -> list[type[models.Model]]:
+    """Models that declare partitioning (broken declarations included)."""
+    if app_configs is None:
+        candidates: Iterable[type[models.Model]] = apps.get_models()
+    else:
+        candidates = (m for app_config in app_configs for m in app_config.get_models())
+    return [m for m in candidates if is_partitioned(m)]
+
+
+# -- static ------------------------------------------------------------------------
+
+
+def check_declarations(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> Messages:
+    errors: Messages = []
+    specs: dict[type[models.Model], Spec] = {}
+    for model in partitioned_models(app_configs):
+        try:
+            spec = spec_of(model)
+        except DeclarationError as exc:
+            errors.append(checks.Error(str(exc), hint=exc.hint, obj=model, id=exc.check_id))
+            continue
+        if spec is None:
+            continue
+        specs[model] = spec
+        errors += _unique_constraints(model, spec)
+        errors += _composite_pk(model)
+    errors += _relations(specs, app_configs)
+    return errors
+
+
+def _unique_constraints(model: type[models.Model], spec: Spec) -> Messages:
+    key = key_field(model, spec)
+    meta = model._meta
+    hint = (
+        f"PostgreSQL requires every unique constraint of a partitioned table to contain the partition key "
+        f"({spec.key}): add {spec.key!r} to it, or enforce it otherwise."
+    )
+    found: list[str] = []
+    pk = meta.pk
+    if isinstance(pk, models.CompositePrimaryKey) and key.name not in pk.field_names:
+        found.append(f"the composite primary key {pk.field_names!r}")
+    for field in meta.local_fields:
+        if field.unique and not field.primary_key and field is not key:
+            found.append(f"unique=True on field {field.name!r}")
+    for names in meta.unique_together:
+        if key.name not in names and key.attname not in names:
+            found.append(f"unique_together {tuple(names)!r}")
+    for constraint in meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            if constraint.expressions:
+                found.append(f"UniqueConstraint {constraint.name!r} on expressions")
+            elif key.name not in constraint.fields and key.attname not in constraint.fields:
+                found.append(f"UniqueConstraint {constraint.name!r} on {tuple(constraint.fields)!r}")
+    return [
+        checks.Error(f"{what} does not contain the partition key {spec.key!r}", hint=hint, obj=model, id="pgpart.E003")
+        for what in found
+    ]
+
+
+def _composite_pk(model: type[models.Model]) -> Messages:
+    if not isinstance(model._meta.pk, models.CompositePrimaryKey):
+        return []
+    if "django.contrib.admin" not in settings.INSTALLED_APPS:
+        return []
+    return [
+        checks.Warning(
+            "a partitioned model with a CompositePrimaryKey cannot be registered in Django's admin "
+            "(Django 5.2 refuses composite primary keys there)",
+            hint="Leave out the CompositePrimaryKey to keep `id` as Django's pk: pgpart then makes the "
+            "database primary key (id, key) itself. Silence pgpart.W001 if the model needs no admin.",
+            obj=model,
+            id="pgpart.W001",
+        )
+    ]
+
+
+def _relations(specs: dict[type[models.Model], Spec], app_configs: Sequence[AppConfig] | None) -> Messages:
+    """E004: relations whose database constraint would target a partitioned
+    model's column alone (checked on the referencing model)."""
+    errors: Messages = []
+    if not specs:
+        return errors
+    if app_configs is None:
+        sources: Iterable[type[models.Model]] = apps.get_models(include_auto_created=True)
+    else:
+        sources = (m for app_config in app_configs for m in app_config.get_models(include_auto_created=True))
+    for model in sources:
+        for field in model._meta.local_fields:
+            target = getattr(field, "related_model", None)
+            if not field.is_relation or not isinstance(target, type) or target not in specs:
+                continue
+            if not getattr(field, "db_constraint", False):
+                continue
+            spec = specs[target]
+            target_field = field.target_field  # type: ignore[attr-defined]
+            if target_field.column == key_field(target, spec).column and target_field.unique:
+                continue  # the key itself, unique: PostgreSQL can enforce that
+            owner: Any = field
+            declaring = model._meta.auto_created
+            if isinstance(declaring, type):
+                # A many-to-many's table: report the many-to-many field.
+                owner = next((f for f in declaring._meta.local_many_to_many if f.remote_field.through is model), model)
+            errors.append(
+                checks.Error(
+                    f"{field.model._meta.label}.{field.name} references partitioned model {target._meta.label}: "
+                    f"PostgreSQL cannot enforce it (no unique constraint on {target_field.column!r} alone, "
+                    f"the table's primary key is ({target_field.column}, {spec.key}))",
+                    hint="Declare the relation with db_constraint=False: the reference is then not enforced by "
+                    "the database (rows may point at nothing; on_delete is emulated by Django only).",
+                    obj=owner,
+                    id="pgpart.E004",
+                )
+            )
+    return errors
+
+
+def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> Messages:
+    """E002 and E005: the migration state (read from the migration files,
+    no database) against the declarations."""
+    models_ = partitioned_models(app_configs)
+    if not models_:
+        return []
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        state = loader.project_state()
+    except Exception:  # a broken migration graph: Django's own commands report it
+        return []
+    errors: Messages = []
+    for model in models_:
+        meta = model._meta
+        if not meta.managed:
+            continue
+        try:
+            spec = spec_of(model)
+        except DeclarationError:
+            continue
+        if meta.app_label in loader.unmigrated_apps:
+            errors.append(
+                checks.Error(
+                    f"app {meta.app_label!r} has no migrations: migrate would create {meta.db_table} as a plain table",
+                    hint="Run `manage.py makemigrations` with pgpart.django installed.",
+                    obj=model,
+                    id="pgpart.E002",
+                )
+            )
+            continue
+        model_state = state.models.get((meta.app_label, meta.model_name))
+        if model_state is None:
+            continue  # not migrated yet: makemigrations will create it
+        stored = model_state.options.get(STATE_OPTION)
+        if stored is None and spec is not None:
+            errors.append(
+                checks.Error(
+                    f"the migrations create {meta.label} with a plain CreateModel: its table would not be partitioned",
+                    hint="If that migration is not applied anywhere yet, replace migrations.CreateModel by "
+                    "pgpart.django.operations.CreatePartitionedModel (with partitioning=...), or delete it and run "
+                    "makemigrations with pgpart.django in INSTALLED_APPS. pgpart does not convert existing tables.",
+                    obj=model,
+                    id="pgpart.E002",
+                )
+            )
+        elif stored is not None and spec is None:
+            errors.append(
+                checks.Error(
+                    f"{meta.label} no longer declares partitioning, but its migrations create it partitioned",
+                    hint="pgpart cannot turn a partitioned table into a plain one: keep the Partitioning declaration.",
+                    obj=model,
+                    id="pgpart.E005",
+                )
+            )
+        elif stored is not None and spec is not None:
+            before = Spec.from_dict(stored)
+            if (before.method, before.key) != (spec.method, spec.key):
+                errors.append(
+                    checks.Error(
+                        f"{meta.label} declares {spec.method.upper()} ({spec.key}) partitioning, but its migrations "
+                        f"create it {before.method.upper()} ({before.key})",
+                        hint="pgpart does not repartition an existing table: create a new model and copy the rows.",
+                        obj=model,
+                        id="pgpart.E005",
+                    )
+                )
+    return errors
+
+
+# -- database ----------------------------------------------------------------------
+
+
+def check_database(
+    app_configs: Sequence[AppConfig] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> Messages:
+    errors: Messages = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql":
+            continue
+        targets: list[tuple[type[models.Model], Spec]] = []
+        for model in partitioned_models(app_configs):
+            if not router.allow_migrate_model(alias, model):
+                continue
+            try:
+                spec = spec_of(model)
+            except DeclarationError:
+                continue
+            if spec is not None:
+                targets.append((model, spec))
+        if targets:
+            errors += database_messages(alias, targets)
+    return errors
+
+
+def database_messages(alias: str, targets: Sequence[tuple[type[models.Model], Spec]]) -> Messages:
+    """The database findings for TARGETS in database ALIAS (also used by
+    ``manage.py pgpart check``). Changes nothing: comparisons that apply the
+    declaration do it in a transaction that is rolled back."""
+    session = db.DjangoSession(connections[alias])
+    installed = db.installed_version(session) is not None
+    errors: Messages = []
+    for model, spec in targets:
+        table = model._meta.db_table
+        relkind, partkey, managed = db.table_state(session, table)
+        if relkind is None:
+            continue  # not created yet
+        if relkind != "p":
+            errors.append(
+                checks.Error(
+                    f"table {table} of {model._meta.label} exists but is not partitioned",
+                    hint="pgpart does not convert existing tables: rename it and copy its rows into a new "
+                    "partitioned model, or remove the Partitioning declaration.",
+                    obj=model,
+                    id="pgpart.E101",
+                )
+            )
+            continue
+        column = key_field(model, spec).column
+        expected = f"{spec.method.upper()} ({connections[alias].ops.quote_name(column)})"
+        if partkey not in (expected, f"{spec.method.upper()} ({column})"):
+            errors.append(
+                checks.Error(
+                    f"table {table} is partitioned {partkey}, but {model._meta.label} declares {expected}",
+                    hint="pgpart does not repartition an existing table.",
+                    obj=model,
+                    id="pgpart.E102",
+                )
+            )
+            continue
+        if not installed:
+            continue
+        if not managed:
+            errors.append(
+                checks.Warning(
+                    f"table {table} is partitioned but has no pgpart policy",
+                    hint="Run `manage.py pgpart ensure`.",
+                    obj=model,
+                    id="pgpart.W103",
+                )
+            )
+            continue
+        errors += _policy_messages(session, alias, model, spec)
+        errors += _findings(session, model)
+    if not installed and targets:
+        errors.insert(
+            0,
+            checks.Warning(
+                f"pgpart is not installed in database {alias!r}: migrations of partitioned models will fail",
+                hint="Run `manage.py pgpart install`, or CREATE EXTENSION pgpart as a superuser.",
+                id="pgpart.W100",
+            ),
+        )
+    return errors
+
+
+def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.Model], spec: Spec) -> Messages:
+    """W104 and E105. The declaration is applied inside a transaction that is
+    rolled back, so the extension alone decides what it means (canonical
+    intervals, shorthands) and whether it fits the existing partitions."""
+    table = model._meta.db_table
+    columns = ", ".join(db.POLICY_COLUMNS)
+    try:
+        with transaction.atomic(using=alias):
+            current = session.fetch_one(f"SELECT {columns} FROM pgpart.config WHERE parent = %s::regclass", [table])
+            for sql, params in db.declaration_calls(table, spec, dry_run=True):
+                session.fetch(sql, params)
+            declared = None
+            for sql, params in db.policy_calls(table, spec):
+                declared = session.fetch_one(sql, params)
+            transaction.set_rollback(True, using=alias)
+    except PgpartError as exc:
+        return [
+            checks.Error(
+                f"pgpart refuses the declaration of {model._meta.label} for table {table}: {exc.message}",
+                hint=exc.hint or exc.detail,
+                obj=model,
+                id="pgpart.E105",
+            )
+        ]
+    if current is None or declared is None:
+        return []
+    differs = [
+        f"{name} {old!r} (declared {new!r})"
+        for name, old, new in zip(db.POLICY_COLUMNS, current, declared, strict=True)
+        if old != new
+    ]
+    if not differs:
+        return []
+    return [
+        checks.Warning(
+            f"the pgpart policy of {table} differs from {model._meta.label}'s declaration: " + "; ".join(differs),
+            hint="Apply the pending migration (AlterPartitioning), or run `manage.py pgpart ensure`.",
+            obj=model,
+            id="pgpart.W104",
+        )
+    ]
+
+
+_FINDINGS = (
+    ("no partition holds the current key", "pgpart.W110"),
+    ("runway shorter than premake", "pgpart.W111"),
+    ("the default partition holds rows", "pgpart.W112"),
+)
+
+
+def _findings(session: db.DjangoSession, model: type[models.Model]) -> Messages:
+    from .. import Client
+
+    try:
+        findings = Client(session).check(model._meta.db_table)
+    except PgpartError as exc:
+        return [checks.Warning(f"pgpart.check() failed: {exc.message}", hint=exc.hint, obj=model, id="pgpart.W119")]
+    out: Messages = []
+    for finding in findings:
+        if finding.severity == "info":
+            continue
+        check_id = next((cid for prefix, cid in _FINDINGS if finding.problem.startswith(prefix)), "pgpart.W119")
+        where = f" ({finding.partition})" if finding.partition else ""
+        out.append(
+            checks.Warning(
+                f"{model._meta.db_table}{where}: {finding.problem}",
+                hint=f"Fix: {finding.fix}" if finding.fix else "Run `manage.py pgpart maintain`.",
+                obj=model,
+                id=check_id,
+            )
+        )
+    return out

@@ -1,0 +1,287 @@
+"""``manage.py pgpart``: the pgpart command line for Django models.
+
+Sub-commands (mirroring the ``pgpart`` CLI):
+
+- ``info``      partitions of each partitioned model (``pgpart.partition_info``)
+- ``ensure``    apply each model's declaration: policy and missing partitions
+- ``maintain``  create partitions ahead and apply retention (``--yes`` needed
+                for removals when not interactive; ``--dry-run`` shows the plan)
+- ``check``     ``pgpart.check()`` findings and declaration drift; exit 2 when
+                anything needs attention (for CI and monitoring)
+- ``install``   install or upgrade the extension in the database
+
+Common options: ``--database``, ``--model app_label.Model`` (repeatable;
+default: every partitioned model the database router sends to the database),
+``--json``. ``--now`` (a timestamp with time zone) is the reference time of
+the time-dependent verbs. Exit codes: 0 done, 1 error, 2 ``check`` found
+something, 3 a lock was not obtained in time (nothing half-done; retry).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import ArgumentParser
+from dataclasses import asdict
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+
+from .... import Client
+from ...._calls import Arg, call
+from ....errors import LockTimeoutError, PgpartError
+from ....types import MaintenanceAction, PartitionInfo, Step
+from ... import db
+from ...checks import database_messages
+from ...declaration import DeclarationError, Spec, spec_of
+
+Target = tuple[type[models.Model], Spec]
+
+
+class Command(BaseCommand):
+    help = "Partitions of the partitioned models: info, ensure, maintain, check, install."
+    # The database checks are what `check` reports; the static ones run as usual.
+    requires_system_checks = "__all__"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{info,ensure,maintain,check,install}")
+
+        def common(p: ArgumentParser, *, models_: bool = True, now: bool = True) -> None:
+            p.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: %(default)s).")
+            p.add_argument("--json", action="store_true", help="Print JSON.")
+            if models_:
+                p.add_argument(
+                    "--model",
+                    action="append",
+                    default=[],
+                    metavar="APP_LABEL.MODEL",
+                    help="A partitioned model (repeatable; default: all).",
+                )
+            if now:
+                p.add_argument("--now", help="Reference time, a timestamp with time zone (default: now).")
+
+        common(sub.add_parser("info", help="Partitions of each model, from the catalog."))
+        ensure = sub.add_parser("ensure", help="Apply each model's declaration (policy and missing partitions).")
+        common(ensure)
+        ensure.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
+        maintain = sub.add_parser("maintain", help="Create partitions ahead, apply retention.")
+        common(maintain)
+        maintain.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
+        maintain.add_argument(
+            "--yes", action="store_true", help="Apply retention (detach/archive/drop) without asking."
+        )
+        maintain.add_argument("--no-input", "--noinput", dest="interactive", action="store_false", help="Never prompt.")
+        maintain.add_argument(
+            "--offline",
+            dest="online",
+            action="store_false",
+            help="Retention with plain DETACH (SQL path) instead of DETACH ... CONCURRENTLY.",
+        )
+        common(sub.add_parser("check", help="pgpart.check() findings and drift; exit 2 if any."))
+        install = sub.add_parser("install", help="Install or upgrade pgpart in the database.")
+        common(install, models_=False, now=False)
+        install.add_argument("--method", choices=("auto", "extension", "script"), default="auto")
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json: bool = options["json"]
+        self.alias: str = options["database"]
+        if self.alias not in connections:
+            raise CommandError(f"unknown database alias {self.alias!r}")
+        self.session = db.DjangoSession(connections[self.alias])
+        self.client = Client(self.session)
+        handler = getattr(self, "do_" + options["subcommand"])
+        try:
+            handler(options)
+        except LockTimeoutError as exc:
+            raise CommandError(str(exc), returncode=3) from exc
+        except PgpartError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def emit(self, data: Any, text: list[str]) -> None:
+        if self.as_json:
+            self.stdout.write(json.dumps(data, indent=2, default=str))
+        else:
+            for line in text:
+                self.stdout.write(line)
+
+    def targets(self, options: dict[str, Any]) -> list[Target]:
+        """The selected partitioned models whose tables exist."""
+        chosen: list[type[models.Model]] = []
+        if options["model"]:
+            for label in options["model"]:
+                try:
+                    chosen.append(apps.get_model(label))
+                except (LookupError, ValueError) as exc:
+                    raise CommandError(f"unknown model {label!r}: use app_label.ModelName") from exc
+        else:
+            chosen = [m for m in apps.get_models() if router.allow_migrate_model(self.alias, m)]
+        out: list[Target] = []
+        for model in chosen:
+            try:
+                spec = spec_of(model)
+            except DeclarationError as exc:
+                raise CommandError(f"{model._meta.label}: {exc}") from exc
+            if spec is None:
+                if options["model"]:
+                    raise CommandError(f"{model._meta.label} declares no Partitioning")
+                continue
+            relkind, _, _ = db.table_state(self.session, model._meta.db_table)
+            if relkind is None:
+                self.stderr.write(f"{model._meta.label}: table {model._meta.db_table} does not exist yet (migrate).")
+                continue
+            out.append((model, spec))
+        return out
+
+    # -- sub-commands -------------------------------------------------------------
+
+    def do_install(self, options: dict[str, Any]) -> None:
+        report = self.client.install(method=options["method"])
+        text = f"pgpart {report.version}: {report.action} ({report.method})"
+        if report.previous_version:
+            text += f", was {report.previous_version}"
+        self.emit(asdict(report), [text])
+
+    def do_info(self, options: dict[str, Any]) -> None:
+        data: dict[str, list[dict[str, Any]]] = {}
+        text: list[str] = []
+        for model, _ in self.targets(options):
+            rows = self.client.info(model._meta.db_table, now_at=options["now"])
+            data[model._meta.label] = [asdict(r) for r in rows]
+            text.append(f"{model._meta.label} ({model._meta.db_table}): {len(rows)} partitions")
+            text += [f"  {_info_line(r)}" for r in rows]
+            if rows and rows[0].runway is not None:
+                text.append(f"  runway: {rows[0].runway}")
+        self.emit(data, text)
+
+    def do_ensure(self, options: dict[str, Any]) -> None:
+        data: dict[str, list[dict[str, Any]]] = {}
+        text: list[str] = []
+        session = self.session
+        for model, spec in self.targets(options):
+            table = model._meta.db_table
+            steps: list[Step] = []
+            with transaction.atomic(using=self.alias):
+                for sql, params in db.declaration_calls(table, spec, now_at=options["now"], dry_run=options["dry_run"]):
+                    rows = session.fetch(sql, params)
+                    if "set_policy" not in sql:
+                        steps += [Step.from_row(r) for r in rows]
+            if not options["dry_run"]:
+                steps = [s for s in steps if s.action == "created"]
+            data[model._meta.label] = [asdict(s) for s in steps]
+            verb = "would run" if options["dry_run"] else "created"
+            text.append(
+                f"{model._meta.label} ({table}): {len(steps)} {'steps' if options['dry_run'] else 'partitions'}"
+            )
+            text += [f"  {verb} {_step_line(s)}" for s in steps]
+        self.emit(data, text)
+
+    def do_maintain(self, options: dict[str, Any]) -> None:
+        now, online = options["now"], options["online"]
+        data: dict[str, Any] = {}
+        text: list[str] = []
+        refused: list[str] = []
+        failed = False
+        for model, _ in self.targets(options):
+            table = model._meta.db_table
+            label = model._meta.label
+            if options["dry_run"]:
+                report = self.client.maintain(table, dry_run=True, now_at=now, online=online)
+                steps = [s for _, plan in report.plans for s in plan]
+                data[label] = [asdict(s) for s in steps]
+                text.append(f"{label} ({table}): {len(steps)} steps planned")
+                text += [f"  {_step_line(s)}" for s in steps]
+                continue
+            if options["yes"]:
+                actions = list(self.client.maintain(table, now_at=now, online=online).actions)
+            else:
+                actions = self._maintain_asking(table, now, online, options["interactive"], refused)
+            failed |= any(a.action == "error" for a in actions)
+            data[label] = [_action_dict(a) for a in actions]
+            text.append(f"{label} ({table}):" + ("" if actions else " nothing to do"))
+            text += [f"  {_action_line(a)}" for a in actions]
+        self.emit(data, text)
+        if refused:
+            raise CommandError(
+                "retention is due but was not applied for " + ", ".join(refused) + ": pass --yes to detach, archive "
+                "or drop expired partitions without asking"
+            )
+        if failed:
+            raise CommandError("maintenance failed for some tables (see above)")
+
+    def _maintain_asking(
+        self, table: str, now: str | None, online: bool, interactive: bool, refused: list[str]
+    ) -> list[MaintenanceAction]:
+        # The lock-light part (finish pending detaches, create ahead, report
+        # expired partitions) needs no confirmation.
+        args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now)]
+        query, params = call("run_maintenance", args, "parent_table::text, action, partition, detail")
+        actions = [MaintenanceAction(*row) for row in self.session.fetch(query, params)]
+        due = [a.partition for a in actions if a.action == "retention due"]
+        if not due:
+            return actions
+        if interactive and sys.stdin.isatty():
+            answer = input(f"Retention is due for {table}: {', '.join(p or '?' for p in due)}. Apply it? [y/N] ")
+            if answer.strip().lower() in ("y", "yes"):
+                report = self.client.detach_and_archive(table, online=online, now_at=now)
+                return actions + [MaintenanceAction(table, s.action, s.partition, s.statement) for s in report.steps]
+        refused.append(table)
+        return actions
+
+    def do_check(self, options: dict[str, Any]) -> None:
+        targets = self.targets(options)
+        data: list[dict[str, Any]] = []
+        text: list[str] = []
+        for model, _ in targets:
+            try:
+                findings = self.client.check(model._meta.db_table, now_at=options["now"])
+            except PgpartError as exc:
+                data.append({"model": model._meta.label, "severity": "warning", "problem": exc.message, "fix": None})
+                continue
+            for f in findings:
+                data.append({"model": model._meta.label, **asdict(f)})
+        for message in database_messages(self.alias, targets):
+            if message.id in ("pgpart.W110", "pgpart.W111", "pgpart.W112", "pgpart.W119"):
+                continue  # the same findings as above
+            label = getattr(message.obj, "_meta", None)
+            data.append(
+                {
+                    "model": label.label if label is not None else None,
+                    "severity": "urgent" if message.is_serious() else "warning",
+                    "problem": f"{message.id}: {message.msg}",
+                    "fix": message.hint,
+                }
+            )
+        for item in data:
+            where = f" [{item['partition']}]" if item.get("partition") else ""
+            text.append(f"{item['severity']:8} {item['model']}{where}: {item['problem']}")
+            if item.get("fix"):
+                text.append(f"         fix: {item['fix']}")
+        if not data:
+            text.append("no findings")
+        self.emit(data, text)
+        if any(item["severity"] in ("urgent", "warning") for item in data):
+            raise CommandError("pgpart found problems", returncode=2)
+
+
+def _info_line(r: PartitionInfo) -> str:
+    bound = r.bound if r.lower_bound is None and r.upper_bound is None else f"[{r.lower_bound}, {r.upper_bound})"
+    flags = " default" if r.is_default else ""
+    flags += " detach pending" if r.detach_pending else ""
+    return f"{'  ' * (r.level - 1)}{r.partition}  {bound}  ~{r.estimated_rows or 0} rows{flags}"
+
+
+def _step_line(s: Step) -> str:
+    bounds = f" [{s.lower_bound}, {s.upper_bound})" if s.lower_bound is not None or s.upper_bound is not None else ""
+    return f"{s.action} {s.partition or ''}{bounds}".rstrip() + ("" if s.action != "lock" else f": {s.statement}")
+
+
+def _action_line(a: MaintenanceAction) -> str:
+    return " ".join(x for x in (a.action, a.partition or "", a.detail or "") if x)
+
+
+def _action_dict(a: MaintenanceAction) -> dict[str, Any]:
+    return {"parent_table": a.parent_table, "action": a.action, "partition": a.partition, "detail": a.detail}

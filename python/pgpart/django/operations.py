@@ -1,0 +1,256 @@
+"""Migration operations for partitioned models.
+
+- :class:`CreatePartitionedModel`: ``CreateModel`` that creates the table
+  ``PARTITION BY ...`` (Django's table SQL, see :mod:`pgpart.django.schema`),
+  then stores the policy and creates the first partitions through the
+  extension, in the migration's transaction, so the model is usable right
+  after ``migrate``. Backwards: the policy row and the table (with its
+  partitions) are dropped.
+- :class:`AlterPartitioning`: the declaration changed (interval, premake,
+  retention, archive, tablespace, values, ...): applies it through the
+  extension, which refuses what cannot change on existing partitions (the
+  grid, the hash modulus). The method and the key cannot change.
+- :class:`DeletePartitionedModel`: ``DeleteModel`` that also removes the policy.
+- :class:`InstallPgpart`: install or upgrade the extension (``CREATE
+  EXTENSION`` where possible, else the script shipped with the client).
+
+Migration state keeps only the declaration (``options["_pgpart_partitioning"]``,
+invisible to the rendered historical model); partitions are never part of it:
+the catalog is the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation, OperationCategory
+from django.db.migrations.operations.models import CreateModel, DeleteModel, ModelOperation
+from django.db.migrations.state import ModelState, ProjectState
+
+from ..errors import PgpartError
+from . import db
+from .declaration import STATE_OPTION, Spec
+from .schema import create_partitioned_model
+
+__all__ = ["AlterPartitioning", "CreatePartitionedModel", "DeletePartitionedModel", "InstallPgpart"]
+
+
+def _apply(
+    schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model], spec: Spec, *, new_table: bool = False
+) -> None:
+    """Policy and partitions, through the schema editor (so ``sqlmigrate``
+    shows the calls instead of running them)."""
+    if not schema_editor.collect_sql:
+        _require_pgpart(schema_editor)
+    for sql, params in db.declaration_calls(model._meta.db_table, spec, new_table=new_table):
+        schema_editor.execute(sql, params)
+
+
+def _require_pgpart(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    session = db.DjangoSession(schema_editor.connection)
+    if db.installed_version(session) is None:
+        raise PgpartError(
+            f"pgpart is not installed in database {schema_editor.connection.alias!r}",
+            hint="Run `python manage.py pgpart install` (or CREATE EXTENSION pgpart as a superuser), "
+            "or add pgpart.django.operations.InstallPgpart() to an earlier migration.",
+        )
+
+
+def _forget(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model]) -> None:
+    for sql, params in db.forget_calls(model._meta.db_table):
+        schema_editor.execute(sql, params)
+
+
+class CreatePartitionedModel(CreateModel):
+    """Create a partitioned model's table, its policy and first partitions."""
+
+    def __init__(
+        self,
+        name: str,
+        fields: list[tuple[str, models.Field[Any, Any]]],
+        partitioning: dict[str, Any],
+        options: dict[str, Any] | None = None,
+        bases: Sequence[type[models.Model] | str] | None = None,
+        managers: Sequence[tuple[str, models.Manager[Any]]] | None = None,
+    ) -> None:
+        self.partitioning = dict(Spec.from_dict(partitioning).to_dict())
+        super().__init__(name, fields, options, bases, managers)
+
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        name, args, kwargs = super().deconstruct()
+        kwargs["partitioning"] = self.partitioning
+        return name, args, kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        options = {**self.options, STATE_OPTION: dict(self.partitioning)}
+        state.add_model(
+            ModelState(
+                app_label, self.name, list(self.fields), options, tuple(self.bases or ()), list(self.managers or ())
+            )
+        )
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        spec = Spec.from_dict(self.partitioning)
+        create_partitioned_model(schema_editor, model, spec)
+        _apply(schema_editor, model, spec, new_table=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _forget(schema_editor, model)
+            schema_editor.delete_model(model)
+
+    def describe(self) -> str:
+        method, key = self.partitioning["method"].upper(), self.partitioning["key"]
+        return f"Create partitioned model {self.name} ({method} on {key})"
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        # CreateModel.reduce() folds later operations into a new *CreateModel*:
+        # keep it partitioned, and fold AlterPartitioning in as well.
+        if isinstance(operation, AlterPartitioning) and operation.name_lower == self.name_lower:
+            return [self._partitioned(self, operation.partitioning)]
+        if isinstance(operation, DeleteModel) and operation.name_lower == self.name_lower:
+            return []
+        result: list[Operation] | bool = super().reduce(operation, app_label)
+        if isinstance(result, list):
+            return [self._partitioned(op, self.partitioning) if type(op) is CreateModel else op for op in result]
+        return result
+
+    @staticmethod
+    def _partitioned(op: CreateModel, partitioning: dict[str, Any]) -> CreatePartitionedModel:
+        return CreatePartitionedModel(
+            op.name, op.fields, partitioning, options=op.options, bases=op.bases, managers=op.managers
+        )
+
+
+class AlterPartitioning(ModelOperation):
+    """Apply a changed declaration to an existing partitioned table."""
+
+    category = OperationCategory.ALTERATION
+
+    def __init__(self, name: str, partitioning: dict[str, Any]) -> None:
+        self.partitioning = dict(Spec.from_dict(partitioning).to_dict())
+        super().__init__(name)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"name": self.name, "partitioning": self.partitioning}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        # Only the declaration changes: no field, so no model to re-render.
+        model_state = state.models[app_label, self.name_lower]
+        model_state.options = {**model_state.options, STATE_OPTION: dict(self.partitioning)}
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        old = from_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
+        spec = Spec.from_dict(self.partitioning)
+        if old is not None:
+            before = Spec.from_dict(old)
+            if (before.method, before.key) != (spec.method, spec.key):
+                raise PgpartError(
+                    f"cannot change the partitioning of {model._meta.db_table} from {before.method.upper()} "
+                    f"({before.key}) to {spec.method.upper()} ({spec.key})",
+                    hint="pgpart does not repartition an existing table: create a new model and copy the rows.",
+                )
+        _apply(schema_editor, model, spec)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        old = to_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
+        if old is None:
+            return
+        model = to_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _apply(schema_editor, model, Spec.from_dict(old))
+
+    def describe(self) -> str:
+        return f"Alter partitioning of {self.name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.name_lower}_partitioning"
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(operation, (AlterPartitioning, DeleteModel)) and operation.name_lower == self.name_lower:
+            return [operation]
+        result: list[Operation] | bool = super().reduce(operation, app_label)
+        return result
+
+
+class DeletePartitionedModel(DeleteModel):
+    """Drop a partitioned model's table (and partitions) and its policy."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _forget(schema_editor, model)
+            schema_editor.delete_model(model)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        partitioning = to_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if partitioning is None:
+            schema_editor.create_model(model)
+            return
+        spec = Spec.from_dict(partitioning)
+        create_partitioned_model(schema_editor, model, spec)
+        _apply(schema_editor, model, spec, new_table=True)
+
+    def describe(self) -> str:
+        return f"Delete partitioned model {self.name}"
+
+
+class InstallPgpart(Operation):
+    """Install or upgrade pgpart in the database (``Client.install()``):
+    ``CREATE EXTENSION`` where the server has pgpart and the role may,
+    else the script shipped with the Python client. Backwards: nothing."""
+
+    reversible = True
+    reduces_to_sql = False
+
+    def __init__(self, method: str = "auto") -> None:
+        self.method = method
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs = {} if self.method == "auto" else {"method": self.method}
+        return self.__class__.__qualname__, [], kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        from django.db import router
+
+        if router.allow_migrate(schema_editor.connection.alias, app_label):
+            db.client_for(schema_editor.connection.alias).install(method=self.method)  # type: ignore[arg-type]
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        pass
+
+    def describe(self) -> str:
+        return "Install or upgrade pgpart"
