@@ -13,21 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-# The SQL type of every optional argument, so each placeholder gets a cast
-# and no argument depends on how psycopg dumps a Python value.
-ARG_TYPES: dict[str, str] = {
-    "premake": "integer",
-    "start": "text",
-    "time_zone": "text",
-    "origin": "text",
-    "tablespace": "name",
-    "default_partition": "boolean",
-    "reloptions": "text[]",
-    "lock_timeout": "interval",
-    "lock_retries": "integer",
-    "now_at": "timestamptz",
-    "dry_run": "boolean",
-}
+from helpers_args import ARG_TYPES
 
 Row = tuple[Any, ...]
 

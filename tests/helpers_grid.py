@@ -13,25 +13,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from helpers_args import ARG_TYPES as _ARG_TYPES
+
 Conn = psycopg.Connection[Any]
 
 # The reference "now" of every time test: a Wednesday, mid-month, mid-quarter.
 NOW = "2024-05-15 10:37:00+00"
 
-# Casts for the named arguments of create_range_partitions.
-_ARG_TYPES = {
-    "premake": "integer",
-    "start": "text",
-    "time_zone": "text",
-    "origin": "text",
-    "tablespace": "name",
-    "default_partition": "boolean",
-    "reloptions": "text[]",
-    "lock_timeout": "interval",
-    "lock_retries": "integer",
-    "now_at": "timestamptz",
-    "dry_run": "boolean",
-}
 
 STEP_COLUMNS = ("step", "partition", "lower_bound", "upper_bound", "action", "statement", "locks", "top_level")
 
@@ -58,9 +46,7 @@ def create(conn: Conn, parent: str, interval: str, **kw: Any) -> list[dict[str, 
     """Calls pgpart.create_range_partitions with named arguments; rows as dicts."""
     args = [sql.SQL("{}::regclass").format(sql.Literal(parent)), sql.Literal(interval)]
     for name, value in kw.items():
-        args.append(
-            sql.SQL("{} => {}::{}").format(sql.Identifier(name), sql.Literal(value), sql.SQL(_ARG_TYPES[name]))
-        )
+        args.append(sql.SQL("{} => {}::{}").format(sql.Identifier(name), sql.Literal(value), sql.SQL(_ARG_TYPES[name])))
     query = sql.SQL("SELECT * FROM pgpart.create_range_partitions({})").format(sql.SQL(", ").join(args))
     cur = conn.execute(query)
     return [dict(zip(STEP_COLUMNS, row, strict=True)) for row in cur.fetchall()]

@@ -21,39 +21,12 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from helpers_args import ARG_TYPES
 from pgserver import PgServer
 
 Conn = psycopg.Connection[Any]
 
 UTC = timezone.utc
-
-# SQL types of every named argument of the lifecycle API, so each
-# placeholder carries a cast and nothing depends on psycopg's dumpers.
-ARG_TYPES: dict[str, str] = {
-    "parent": "regclass",
-    "premake": "integer",
-    "start": "text",
-    "time_zone": "text",
-    "origin": "text",
-    "tablespace": "name",
-    "default_partition": "boolean",
-    "reloptions": "text[]",
-    "lock_timeout": "interval",
-    "lock_retries": "integer",
-    "now_at": "timestamptz",
-    "dry_run": "boolean",
-    "online": "boolean",
-    "retention": "text",
-    "retention_action": "text",
-    "archive_schema": "name",
-    "archive_tablespace": "name",
-    "automatic_maintenance": "boolean",
-    "analyze_after": "boolean",
-    "referenced_retention": "text",
-    "reconcile": "boolean",
-    "propagate_grants": "boolean",
-    "move_large_bytes": "bigint",
-}
 
 
 def _args(first: list[Any], kw: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
