@@ -43,7 +43,7 @@ BEGIN
     IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
         RETURN (v_reach - v_now)::text;
     END IF;
-    RETURN (pgpart._coord_to_ts(v_reach) - pgpart._coord_to_ts(v_now))::text;
+    RETURN date_trunc('second', pgpart._coord_to_ts(v_reach) - pgpart._coord_to_ts(v_now))::text;
 END
 $body$;
 
