@@ -46,13 +46,14 @@ BEGIN
         JOIN pg_class AS c ON c.oid = i.inhrelid
         WHERE i.inhparent = p_parent AND c.relkind IN ('r', 'p', 'f')
     ),
-    parsed AS (
+    -- MATERIALIZED: inlined, every reference below would run the regex again
+    parsed AS MATERIALIZED (
         SELECT
             ch.*,
             regexp_match(ch.bound, '^FOR VALUES FROM \((.*)\) TO \((.*)\)$') AS m
         FROM children AS ch
     ),
-    literals AS (
+    literals AS MATERIALIZED (
         SELECT
             p.partition, p.relkind, p.detach_pending, p.bound,
             -- a quoted literal loses its quotes and doubled quotes
@@ -70,10 +71,22 @@ BEGIN
         l.bound,
         l.lower_literal,
         l.upper_literal,
-        CASE WHEN v_coords AND l.lower_literal IS NOT NULL
-             THEN pgpart._literal_to_coord(v_key_type, l.lower_literal) END,
-        CASE WHEN v_coords AND l.upper_literal IS NOT NULL
-             THEN pgpart._literal_to_coord(v_key_type, l.upper_literal) END
+        -- pgpart._literal_to_coord inlined: this runs for every partition of
+        -- every parent on each maintenance, and a function call per bound
+        -- (with its SET clauses) cost ~75 us; the SET timezone and datestyle
+        -- of this function hold here
+        CASE WHEN NOT v_coords OR l.lower_literal IS NULL THEN NULL
+             WHEN l.lower_literal = 'MINVALUE' THEN '-Infinity'::numeric
+             WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lower_literal::timestamptz)
+             WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lower_literal::timestamp)
+             WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.lower_literal::date::timestamp)
+             ELSE l.lower_literal::numeric END,
+        CASE WHEN NOT v_coords OR l.upper_literal IS NULL THEN NULL
+             WHEN l.upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric
+             WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.upper_literal::timestamptz)
+             WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.upper_literal::timestamp)
+             WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.upper_literal::date::timestamp)
+             ELSE l.upper_literal::numeric END
     FROM literals AS l
     ORDER BY l.bound = 'DEFAULT', 8, l.partition::oid;
 END
@@ -81,3 +94,17 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._partitions(regclass) IS
 'Direct partitions of a parent with their bounds (text and coordinates), from the catalog only.';
+
+-- pgpart._default_partition(parent): the default partition of PARENT, or
+-- NULL; straight from pg_partitioned_table, without reading any bound.
+CREATE FUNCTION pgpart._default_partition(p_parent regclass)
+RETURNS regclass
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT nullif(pt.partdefid, 0)::regclass FROM pg_partitioned_table AS pt WHERE pt.partrelid = p_parent;
+$body$;
+
+COMMENT ON FUNCTION pgpart._default_partition(regclass) IS
+'The default partition of a partitioned table, or NULL.';

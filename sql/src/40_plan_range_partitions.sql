@@ -53,6 +53,11 @@ DECLARE
     v_existing_lo numeric [];
     v_existing_hi numeric [];
     v_existing_rel regclass [];
+    v_near_lo numeric [];
+    v_near_from numeric;
+    v_near_to numeric;
+    v_near_hi numeric [];
+    v_near_rel regclass [];
     v_now numeric;
     v_first record;
     v_slot record;
@@ -122,7 +127,7 @@ BEGIN
     FROM pgpart._partitions(p_parent) AS p
     WHERE NOT p.is_default;
     v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
-    SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
+    v_default := pgpart._default_partition(p_parent);
 
     -- A grid cannot change under existing partitions (DESIGN §5).
     IF v_cfg.parent IS NOT NULL AND v_has_partitions
@@ -250,6 +255,14 @@ BEGIN
     END IF;
 
     FOREACH v_range IN ARRAY v_ranges LOOP
+        -- only the partitions that can touch this range are compared below
+        v_near_from := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo)).lo;
+        v_near_to := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.hi)).hi;
+        SELECT coalesce(array_agg(e.lo ORDER BY e.lo), '{}'), coalesce(array_agg(e.hi ORDER BY e.lo), '{}'),
+               coalesce(array_agg(e.rel ORDER BY e.lo), '{}')
+        INTO v_near_lo, v_near_hi, v_near_rel
+        FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
+        WHERE e.hi > v_near_from AND e.lo < v_near_to;
         v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo);
         WHILE v_slot.lo < v_range.hi LOOP
             v_iterations := v_iterations + 1;
@@ -269,11 +282,11 @@ BEGIN
             SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
                    (array_agg(e.rel ORDER BY e.lo))[1]
             INTO v_exact, v_overlap
-            FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
+            FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
             WHERE e.lo < v_hi AND e.hi > v_lo;
-            v_name := pgpart._relation_name(v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_lo));
             IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first.lo
-               AND to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL THEN
+               AND to_regclass(format('%I.%I', v_schema, pgpart._relation_name(
+                   v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_lo)))) IS NOT NULL THEN
                 -- a gap below the window whose name is taken (typically by the
                 -- table detached from it): leave the gap, check() reports it
                 NULL;

@@ -37,7 +37,7 @@ BEGIN
     ) AS t
     WHERE t.rel <> p_parent::oid
     ORDER BY t.rel;
-    SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
+    v_default := pgpart._default_partition(p_parent);
     IF v_default IS NOT NULL THEN
         statement := format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', v_default);
         locks := format('ACCESS EXCLUSIVE on %s (default partition)', v_default);

@@ -29,9 +29,9 @@ DECLARE
     r record;
 BEGIN
     v_cfg := pgpart._managed(p_parent);
-    v_has_default := EXISTS (SELECT 1 FROM pgpart._partitions(p_parent) AS p WHERE p.is_default);
+    v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
 
-    FOR r IN SELECT p.partition FROM pgpart._partitions(p_parent) AS p WHERE p.detach_pending LOOP
+    FOR r IN SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i WHERE i.inhparent = p_parent AND i.inhdetachpending LOOP
         v_step := v_step + 1;
         st := ROW(v_step, r.partition::text, NULL, NULL, 'finalize',
                   format('SELECT pgpart._finalize_detach(%L::regclass, %L::regclass, %L, %s)',

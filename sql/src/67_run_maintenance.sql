@@ -140,7 +140,7 @@ BEGIN
         END IF;
         -- Pending detaches first, in a subtransaction of their own: a later
         -- failure of this parent must not undo a finished detach.
-        FOR r IN SELECT p.partition FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending LOOP
+        FOR r IN SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i WHERE i.inhparent = v_parent AND i.inhdetachpending LOOP
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
                 PERFORM pgpart._finalize_detach(v_parent, r.partition, $3, $4);
@@ -164,12 +164,17 @@ BEGIN
         BEGIN
             v_caller := pgpart._become_owner(v_parent);
             SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
-            -- Plan without locks first: when nothing is missing, no lock is taken.
-            SELECT EXISTS (
-                SELECT 1 FROM pgpart._plan_range_partitions(
-                    v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2, NULL, 200) AS s
-                WHERE s.action = 'attach'
-            ) INTO v_due;
+            -- Nothing missing in the window: done, whatever the number of
+            -- partitions. Else plan without locks first: when nothing is
+            -- missing after all, no lock is taken.
+            v_due := NOT pgpart._window_complete(v_parent, $2);
+            IF v_due THEN
+                v_due := EXISTS (
+                    SELECT 1 FROM pgpart._plan_range_partitions(
+                        v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2, NULL, 200) AS s
+                    WHERE s.action = 'attach'
+                );
+            END IF;
             IF v_due THEN
                 FOR r IN
                     SELECT s.partition, s.lower_bound, s.upper_bound

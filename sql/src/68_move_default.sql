@@ -43,7 +43,7 @@ DECLARE
 BEGIN
     PERFORM pgpart._check_args($2, $3, $4);
     v_cfg := pgpart._managed($1);
-    SELECT p.partition INTO v_default FROM pgpart._partitions($1) AS p WHERE p.is_default;
+    v_default := pgpart._default_partition($1);
     IF v_default IS NULL THEN
         RETURN;
     END IF;

@@ -138,7 +138,7 @@ BEGIN
         END IF;
 
         -- Rows in the default partition: every ATTACH scans it under ACCESS EXCLUSIVE.
-        SELECT p.partition INTO v_default FROM pgpart._partitions(v_parent) AS p WHERE p.is_default;
+        v_default := pgpart._default_partition(v_parent);
         IF v_default IS NOT NULL THEN
             BEGIN
                 IF has_table_privilege(v_default, 'SELECT') THEN

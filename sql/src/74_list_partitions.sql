@@ -206,7 +206,7 @@ BEGIN
     PERFORM pgpart._require_tablespace(v_tablespace);
     v_target := pgpart._target_tablespace(p_parent, v_tablespace);
     PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
-    SELECT p.partition INTO v_default FROM pgpart._partitions(p_parent) AS p WHERE p.is_default;
+    v_default := pgpart._default_partition(p_parent);
 
     -- The locks come first in the plan, in the documented order.
     FOR e IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP

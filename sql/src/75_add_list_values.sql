@@ -88,7 +88,7 @@ BEGIN
         END IF;
     END LOOP;
     v_all := v_old || v_new;
-    SELECT p.partition INTO v_default FROM pgpart._partitions(v_parent) AS p WHERE p.is_default;
+    v_default := pgpart._default_partition(v_parent);
     v_check := concat_ws(' OR ',
                          CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', v_key.key_column) END,
                          format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
