@@ -71,3 +71,10 @@ lint: venv
 	$(VENV)/bin/mypy --strict python/pgpart
 	$(VENV)/bin/ruff check python/pgpart
 	$(VENV)/bin/ruff format --check python/pgpart
+
+# pgpart against pg_partman and hand-written SQL on a throwaway server; writes
+# bench/results/latest.md. BENCH_ARGS passes options, e.g. BENCH_ARGS='--reps 5'.
+.PHONY: bench
+bench: bootstrap venv install
+	PG_CONFIG=$(PG_CONFIG) bench/deps.sh
+	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python bench/run.py $(BENCH_ARGS)
