@@ -594,7 +594,8 @@ def test_interrupted_online_retention_is_finished_by_the_procedure(connect: Conn
     reader = _leave_pending(connect, "ev_p20240310")
     assert plan[1]["statement"].endswith("CONCURRENTLY")
     assert _pending(conn) == ["ev_p20240310"]
-    assert [s["action"] for s in _plan(conn, now_at)][:1] == ["finalize"]
+    # the journal says what follows: the same plan finishes the detach and archives
+    assert [s["action"] for s in _plan(conn, now_at)][:2] == ["finalize", "archive"]
     reader.rollback()
 
     call(conn, "detach_and_archive_proc", "ev", now_at=now_at)
@@ -608,3 +609,19 @@ def test_interrupted_online_retention_is_finished_by_the_procedure(connect: Conn
         "archive",
     ]
     assert _plan(conn, now_at) == []
+
+
+def test_table_detached_by_an_interrupted_run_is_reported_due(connect: Connect) -> None:
+    # a retention run that stopped after its detach: maintenance reports the
+    # table as due, so a client acting on 'retention due' finishes it
+    conn = connect()
+    create_events(conn)
+    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    fn(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
+    now_at = "2024-03-12 12:00+00"
+    first = fn(conn, "detach_and_archive", "ev", now_at=now_at)
+    assert [(s["action"], s["partition"]) for s in first] == [("detach", "public.ev_p20240310")]
+    due = [(r["action"], r["partition"], r["detail"]) for r in fn(conn, "run_maintenance", "ev", now_at=now_at)]
+    assert ("retention due", "public.ev_p20240310", "detached, then drop") in due
+    call(conn, "detach_and_archive_proc", "ev", now_at=now_at)
+    assert tables(conn, "ev_p20240310") == {}

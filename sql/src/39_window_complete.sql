@@ -23,6 +23,7 @@ DECLARE
     v_bound text;
     v_first numeric;
     v_count bigint;
+    v_default regclass;
 BEGIN
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     v_grid := pgpart._grid(p_parent, p_now_at);
@@ -50,15 +51,16 @@ BEGIN
     -- oldest is found without reading every bound; anything else (a name of
     -- another scheme, a partition off the grid) makes the counts differ, and
     -- the caller then plans in full.
+    v_default := pgpart._default_partition(p_parent);
     SELECT c.oid, pgpart._literal_to_coord(v_grid.key_type, (regexp_match(pg_get_expr(c.relpartbound, 0),
                                                              '^FOR VALUES FROM \(''?([^'')]*)''?\)'))[1])
     INTO v_part, v_first
     FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
-    WHERE h.inhparent = p_parent AND c.oid IS DISTINCT FROM pgpart._default_partition(p_parent)
+    WHERE h.inhparent = p_parent AND c.oid IS DISTINCT FROM v_default
     ORDER BY c.relname
     LIMIT 1;
     SELECT count(*) INTO v_count
-    FROM pg_inherits AS h WHERE h.inhparent = p_parent AND h.inhrelid IS DISTINCT FROM pgpart._default_partition(p_parent);
+    FROM pg_inherits AS h WHERE h.inhparent = p_parent AND h.inhrelid IS DISTINCT FROM v_default;
     RETURN v_first IS NOT NULL AND v_count = pgpart._slots_between(v_grid.kind, v_grid.step, v_grid.frame,
                                                                    v_first, v_slot.lo);
 END

@@ -27,6 +27,7 @@ DECLARE
     v_detach_locks text;
     st pgpart.step;
     r record;
+    v_journal record;
 BEGIN
     v_cfg := pgpart._managed(p_parent);
     v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
@@ -40,6 +41,20 @@ BEGIN
                          p_parent, r.partition),
                   false)::pgpart.step;
         RETURN NEXT st;
+        -- a journaled retention detach: its archive or drop follows at once
+        SELECT l.detail ->> 'then' AS then_action, (l.detail ->> 'archive_schema')::name AS archive_schema,
+               (l.detail ->> 'archive_tablespace')::name AS archive_tablespace
+        INTO v_journal
+        FROM pgpart.log AS l
+        WHERE l.parent = p_parent AND l.action = 'detach' AND (l.detail ->> 'partition_oid')::oid = r.partition::oid
+        ORDER BY l.id DESC
+        LIMIT 1;
+        IF v_journal.then_action IN ('archive', 'drop') THEN
+            v_step := v_step + 1;
+            st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_journal.then_action, v_journal.archive_schema,
+                                         v_journal.archive_tablespace, p_timeout, p_retries);
+            RETURN NEXT st;
+        END IF;
     END LOOP;
 
     FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP

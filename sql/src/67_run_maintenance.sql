@@ -194,6 +194,13 @@ BEGIN
                 detail := format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
                 RETURN NEXT;
             END LOOP;
+            -- detached earlier (an interrupted run), its archive or drop still to do
+            FOR r IN SELECT a.detached, a.then_action FROM pgpart._detached_awaiting(v_parent) AS a LOOP
+                action := 'retention due';
+                partition := r.detached::text;
+                detail := format('detached, then %s', r.then_action);
+                RETURN NEXT;
+            END LOOP;
             PERFORM set_config('role', v_caller, true);
             IF v_cfg.last_error IS NOT NULL THEN
                 UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
