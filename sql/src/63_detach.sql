@@ -146,34 +146,39 @@ COMMENT ON FUNCTION pgpart._finalize_detach(regclass, regclass, interval, intege
 -- belongs to the parent's owner.
 CREATE FUNCTION pgpart._detached_awaiting(p_parent regclass)
 RETURNS TABLE (detached regclass, then_action text, archive_schema name, archive_tablespace name)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT DISTINCT ON (c.oid)
-        c.oid::regclass,
-        l.detail ->> 'then',
-        (l.detail ->> 'archive_schema')::name,
-        (l.detail ->> 'archive_tablespace')::name
-    FROM pgpart.log AS l
-    JOIN pg_class AS c ON c.oid = (l.detail ->> 'partition_oid')::oid
-    JOIN pg_class AS pc ON pc.oid = p_parent
-    WHERE
-        l.parent = p_parent
-        AND c.relowner = pc.relowner
-        AND c.relkind IN ('r', 'p')
-        AND l.action = 'detach'
-        AND l.detail ->> 'then' IN ('archive', 'drop')
-        AND NOT c.relispartition
-        AND NOT EXISTS (
-            SELECT 1 FROM pgpart.log AS done
-            WHERE
-                done.parent = p_parent
-                AND done.action IN ('archive', 'drop')
-                AND done.id > l.id
-                AND (done.detail ->> 'partition_oid')::oid = c.oid
-        )
-    ORDER BY c.oid, l.id DESC;
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is cached for the session (every tick calls it)
+    RETURN QUERY
+        SELECT DISTINCT ON (c.oid)
+            c.oid::regclass,
+            l.detail ->> 'then',
+            (l.detail ->> 'archive_schema')::name,
+            (l.detail ->> 'archive_tablespace')::name
+        FROM pgpart.log AS l
+        JOIN pg_class AS c ON c.oid = (l.detail ->> 'partition_oid')::oid
+        JOIN pg_class AS pc ON pc.oid = p_parent
+        WHERE
+            l.parent = p_parent
+            AND c.relowner = pc.relowner
+            AND c.relkind IN ('r', 'p')
+            AND l.action = 'detach'
+            AND l.detail ->> 'then' IN ('archive', 'drop')
+            AND NOT c.relispartition
+            AND NOT EXISTS (
+                SELECT 1 FROM pgpart.log AS done
+                WHERE
+                    done.parent = p_parent
+                    AND done.action IN ('archive', 'drop')
+                    AND done.id > l.id
+                    AND (done.detail ->> 'partition_oid')::oid = c.oid
+            )
+        ORDER BY c.oid, l.id DESC;
+END
 $body$;
 
 COMMENT ON FUNCTION pgpart._detached_awaiting(regclass) IS

@@ -27,20 +27,26 @@ COMMENT ON FUNCTION pgpart._maintenance_parents(regclass) IS
 -- or the caller neither owns it nor is a superuser.
 CREATE FUNCTION pgpart._may_maintain(p_parent regclass)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT CASE
-        WHEN NOT EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = cfg.policy_author)
-             OR NOT pg_has_role(cfg.policy_author, c.relowner, 'USAGE')
-            THEN format('policy author %I no longer owns table %s', cfg.policy_author, p_parent)
-        WHEN NOT pg_has_role(current_user, c.relowner, 'USAGE')
-             AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
-            THEN format('role %I may not maintain table %s', current_user, p_parent)
-    END
-    FROM pgpart.config AS cfg JOIN pg_class AS c ON c.oid = cfg.parent
-    WHERE cfg.parent = p_parent;
+BEGIN
+    -- PL/pgSQL, not SQL: called for every parent on every tick, its plan is
+    -- cached for the session instead of made again on each call
+    RETURN (
+        SELECT CASE
+            WHEN NOT EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = cfg.policy_author)
+                 OR NOT pg_has_role(cfg.policy_author, c.relowner, 'USAGE')
+                THEN format('policy author %I no longer owns table %s', cfg.policy_author, p_parent)
+            WHEN NOT pg_has_role(current_user, c.relowner, 'USAGE')
+                 AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+                THEN format('role %I may not maintain table %s', current_user, p_parent)
+        END
+        FROM pgpart.config AS cfg JOIN pg_class AS c ON c.oid = cfg.parent
+        WHERE cfg.parent = p_parent
+    );
+END
 $body$;
 
 COMMENT ON FUNCTION pgpart._may_maintain(regclass) IS

@@ -60,6 +60,11 @@ CREATE FUNCTION pgpart._reconcile_plan(p_parent regclass, p_move_large boolean)
 RETURNS SETOF pgpart._fix
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- maintenance runs this for every parent on every tick: plan the catalog
+-- query once per session, and never JIT-compile it (its set-returning
+-- functions' row estimates would make it look expensive)
+SET jit = off
+SET plan_cache_mode = force_generic_plan
 AS $body$
 DECLARE
     v_reloptions text[];
