@@ -47,7 +47,6 @@ DECLARE
     v_target_ts name;
     v_reloptions text [];
     v_subpartition jsonb;
-    v_partition_by text;
     v_default regclass;
     v_has_partitions boolean;
     v_existing_lo numeric [];
@@ -81,7 +80,6 @@ DECLARE
     v_iterations integer := 0;
     v_parent_locks text;
     v_lock record;
-    v_ddl record;
     v_sub pgpart.step;
     st pgpart.step;
 BEGIN
@@ -156,9 +154,6 @@ BEGIN
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
     PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
-    IF v_subpartition IS NOT NULL THEN
-        v_partition_by := format('%s (%I)', upper(v_subpartition ->> 'method'), v_subpartition ->> 'key');
-    END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
     PERFORM pgpart._require_tablespace(v_tablespace);
     -- Where new partitions go: the policy's tablespace, else the parent's,
@@ -383,50 +378,21 @@ BEGIN
             st.locks := format('ACCESS SHARE on %s (index probe)', v_default);
             RETURN NEXT st;
         END IF;
-        FOR v_ddl IN SELECT * FROM pgpart._partition_ddl(p_parent, v_table, v_target_ts, v_reloptions, v_owner,
-                                                        v_partition_by) LOOP
-            v_step := v_step + 1;
-            st.step := v_step;
-            st.action := v_ddl.action;
-            st.statement := v_ddl.statement;
-            st.locks := CASE v_ddl.action
-                WHEN 'create table' THEN format('ACCESS EXCLUSIVE on %s (new), ACCESS SHARE on %s', v_table, p_parent)
-                WHEN 'create index' THEN format('SHARE on %s (new, empty)', v_table)
-                ELSE format('ACCESS EXCLUSIVE on %s (new, empty)', v_table)
-            END;
-            RETURN NEXT st;
+        FOR v_sub IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit), v_target_ts, v_reloptions,
+            v_step + 1, v_subpartition, v_parent_locks)
+        LOOP
+            v_sub.lower_bound := st.lower_bound;
+            v_sub.upper_bound := st.upper_bound;
+            v_step := v_sub.step;
+            RETURN NEXT v_sub;
         END LOOP;
-        -- sub-partitioning: fill the new partitioned table before it is attached
-        IF v_subpartition IS NOT NULL THEN
-            FOR v_sub IN SELECT * FROM pgpart._subpartition_steps(p_parent, v_table, v_subpartition, v_target_ts,
-                                                                  v_reloptions, v_owner, v_step + 1) LOOP
-                v_sub.lower_bound := st.lower_bound;
-                v_sub.upper_bound := st.upper_bound;
-                v_step := v_sub.step;
-                RETURN NEXT v_sub;
-            END LOOP;
-        END IF;
-        v_step := v_step + 1;
-        st.step := v_step;
-        st.action := 'attach';
-        st.statement := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)',
-                               p_parent, v_table, v_lo_lit, v_hi_lit);
-        st.locks := format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, v_table);
-        RETURN NEXT st;
-        IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
-            v_step := v_step + 1;
-            st.step := v_step;
-            st.action := 'replica identity';
-            st.statement := format('SELECT pgpart._copy_replica_identity(%L::regclass)', v_table);
-            st.locks := format('ACCESS EXCLUSIVE on %s (new, empty)', v_table);
-            RETURN NEXT st;
-        END IF;
     END LOOP;
 
     IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
         v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_default'));
         FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', v_target_ts, v_reloptions,
-                                                             v_step + 1) LOOP
+                                                             v_step + 1, NULL, v_parent_locks) LOOP
             v_step := st.step;
             RETURN NEXT st;
         END LOOP;

@@ -5,53 +5,6 @@
 -- rest of its retention (archive or drop in a later transaction); every
 -- journal entry is re-checked against the catalog before it is acted on.
 
--- pgpart._detach_lock_statements(parent, partition): the locks DETACH takes,
--- in the documented order: advisory, parent, tables linked by foreign keys
--- (OID order; referencing tables ACCESS EXCLUSIVE as DETACH takes them),
--- default partition, the partition.
-CREATE FUNCTION pgpart._detach_lock_statements(p_parent regclass, p_partition regclass)
-RETURNS TABLE (statement text, locks text)
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $body$
-#variable_conflict use_column
-DECLARE
-    v_default regclass;
-BEGIN
-    statement := format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent));
-    locks := format('advisory lock %s (pgpart, %s)', pgpart.advisory_key(p_parent), p_parent);
-    RETURN NEXT;
-    statement := format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_parent);
-    locks := format('ACCESS EXCLUSIVE on %s (until commit)', p_parent);
-    RETURN NEXT;
-    RETURN QUERY
-    SELECT format('LOCK TABLE ONLY %s IN %s MODE', t.rel::regclass, t.mode),
-           format('%s on %s (foreign key)', t.mode, t.rel::regclass)
-    FROM (
-        SELECT con.conrelid AS rel, 'ACCESS EXCLUSIVE' AS mode FROM pg_constraint AS con
-        WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
-        UNION
-        SELECT con.confrelid, 'SHARE ROW EXCLUSIVE' FROM pg_constraint AS con
-        WHERE con.conrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
-    ) AS t
-    WHERE t.rel <> p_parent::oid
-    ORDER BY t.rel;
-    v_default := pgpart._default_partition(p_parent);
-    IF v_default IS NOT NULL THEN
-        statement := format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', v_default);
-        locks := format('ACCESS EXCLUSIVE on %s (default partition)', v_default);
-        RETURN NEXT;
-    END IF;
-    statement := format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition);
-    locks := format('ACCESS EXCLUSIVE on %s', p_partition);
-    RETURN NEXT;
-END
-$body$;
-
-COMMENT ON FUNCTION pgpart._detach_lock_statements(regclass, regclass) IS
-'Lock statements, in order, that a plain DETACH PARTITION needs: advisory, parent, foreign-key tables, default, partition.';
-
 -- pgpart._journal_detach(parent, partition): records that PARTITION is being
 -- detached by retention and what must follow (the policy's action then).
 CREATE FUNCTION pgpart._journal_detach(p_parent regclass, p_partition regclass)
@@ -96,7 +49,7 @@ AS $body$
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
     PERFORM pgpart._acquire_locks(
-        array(SELECT l.statement FROM pgpart._detach_lock_statements(p_parent, p_partition) AS l),
+        array(SELECT l.statement FROM pgpart._lock_statements(p_parent, p_partition) AS l),
         p_timeout, p_retries);
     PERFORM pgpart._set_lock_timeout(p_timeout);
     PERFORM pgpart._journal_detach(p_parent, p_partition);

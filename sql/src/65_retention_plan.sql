@@ -80,7 +80,7 @@ BEGIN
                        'To proceed anyway: SELECT pgpart.set_policy(parent, referenced_retention => ''allow'').';
         END IF;
         SELECT string_agg(l.locks, ', ') INTO v_detach_locks
-        FROM pgpart._detach_lock_statements(p_parent, p_parent) AS l
+        FROM pgpart._lock_statements(p_parent, p_parent) AS l
         WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
         FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
             IF p_online AND NOT v_has_default THEN

@@ -3,6 +3,7 @@
 -- §3): the statements of pgpart._partition_ddl, then ATTACH ... BOUND, then
 -- the parent's replica identity; with SUBPARTITION the new table is itself
 -- partitioned and filled before it is attached. Numbered from FIRST_STEP.
+-- Used for every new partition: range, list, hash and default.
 CREATE FUNCTION pgpart._new_partition_steps(
     p_parent regclass,
     p_table text,
@@ -10,7 +11,8 @@ CREATE FUNCTION pgpart._new_partition_steps(
     p_tablespace name,
     p_reloptions text[],
     p_first_step integer,
-    p_subpartition jsonb DEFAULT NULL
+    p_subpartition jsonb DEFAULT NULL,
+    p_parent_locks text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -24,8 +26,12 @@ DECLARE
     r record;
 BEGIN
     SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
-    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
-    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    -- a caller building many partitions passes the parent's lock text once
+    v_parent_locks := p_parent_locks;
+    IF v_parent_locks IS NULL THEN
+        SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+        FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    END IF;
     FOR r IN SELECT * FROM pgpart._partition_ddl(
         p_parent, p_table, p_tablespace, p_reloptions, v_owner,
         CASE WHEN p_subpartition IS NOT NULL
@@ -60,7 +66,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._new_partition_steps(regclass, text, text, name, text[], integer, jsonb) IS
+COMMENT ON FUNCTION pgpart._new_partition_steps(regclass, text, text, name, text[], integer, jsonb, text) IS
 'Steps that build a new partition detached (table, constraints, indexes, owner), attach it with the given bound and copy the replica identity.';
 
 -- pgpart._target_tablespace(parent, tablespace): where new partitions go:

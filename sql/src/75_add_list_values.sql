@@ -53,7 +53,7 @@ BEGIN
     IF NOT $5 THEN
         -- lock first: the bound read below must not change before the re-attach
         PERFORM pgpart._acquire_locks(
-            array(SELECT l.statement FROM pgpart._detach_lock_statements(v_parent, $1) AS l), $3, $4);
+            array(SELECT l.statement FROM pgpart._lock_statements(v_parent, $1) AS l), $3, $4);
     END IF;
     SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old FROM pgpart._partitions(v_parent) AS p WHERE p.partition = $1;
     IF v_old IS NULL THEN
@@ -94,7 +94,7 @@ BEGIN
                          format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
                                 (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
 
-    FOR r IN SELECT l.statement, l.locks FROM pgpart._detach_lock_statements(v_parent, $1) AS l LOOP
+    FOR r IN SELECT l.statement, l.locks FROM pgpart._lock_statements(v_parent, $1) AS l LOOP
         v_n := v_n + 1;
         v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
     END LOOP;
