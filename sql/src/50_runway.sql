@@ -1,3 +1,32 @@
+-- pgpart._reach(parent, from): how far the attached partitions of PARENT
+-- reach from the coordinate FROM without a gap (FROM itself when no
+-- partition holds it).
+CREATE FUNCTION pgpart._reach(p_parent regclass, p_from numeric)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_reach numeric := p_from;
+    r record;
+BEGIN
+    FOR r IN
+        SELECT p.lower_coord, p.upper_coord FROM pgpart._partitions(p_parent) AS p
+        WHERE NOT p.is_default AND NOT p.detach_pending
+        ORDER BY p.lower_coord
+    LOOP
+        IF r.lower_coord <= v_reach AND r.upper_coord > v_reach THEN
+            v_reach := r.upper_coord;
+        END IF;
+    END LOOP;
+    RETURN v_reach;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._reach(regclass, numeric) IS
+'How far the attached partitions of a parent reach from a coordinate without a gap.';
+
 -- pgpart._runway(parent, now_at): how far ahead of "now" the partitions of a
 -- managed RANGE parent reach without a gap: an interval for time keys, a
 -- number of key values for integer keys (measured from the highest key
@@ -13,7 +42,6 @@ DECLARE
     v_cfg pgpart.config;
     v_now numeric;
     v_reach numeric;
-    r record;
 BEGIN
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     IF v_cfg.parent IS NULL THEN
@@ -30,16 +58,7 @@ BEGIN
     ELSE
         v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone));
     END IF;
-    v_reach := v_now;
-    FOR r IN
-        SELECT p.lower_coord, p.upper_coord FROM pgpart._partitions(p_parent) AS p
-        WHERE NOT p.is_default AND NOT p.detach_pending
-        ORDER BY p.lower_coord
-    LOOP
-        IF r.lower_coord <= v_reach AND r.upper_coord > v_reach THEN
-            v_reach := r.upper_coord;
-        END IF;
-    END LOOP;
+    v_reach := pgpart._reach(p_parent, v_now);
     IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
         RETURN (v_reach - v_now)::text;
     END IF;

@@ -20,7 +20,6 @@ DECLARE
     v_cfg pgpart.config;
     v_grid record;
     v_slot record;
-    v_runway text;
     v_reach numeric;
     v_default regclass;
     v_has_rows boolean;
@@ -84,15 +83,7 @@ BEGIN
                 FOR i IN 1 .. v_cfg.premake LOOP
                     v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
                 END LOOP;
-                v_reach := v_now;
-                FOR v_runway IN
-                    SELECT p.lower_coord::text || ' ' || p.upper_coord::text FROM pgpart._partitions(v_parent) AS p
-                    WHERE NOT p.is_default AND NOT p.detach_pending ORDER BY p.lower_coord
-                LOOP
-                    IF split_part(v_runway, ' ', 1)::numeric <= v_reach AND split_part(v_runway, ' ', 2)::numeric > v_reach THEN
-                        v_reach := split_part(v_runway, ' ', 2)::numeric;
-                    END IF;
-                END LOOP;
+                v_reach := pgpart._reach(v_parent, v_now);
                 IF v_reach < v_slot.hi THEN
                     RETURN QUERY SELECT 
                         CASE WHEN v_reach <= v_now THEN 'urgent' ELSE 'warning' END, v_parent, NULL::regclass,
