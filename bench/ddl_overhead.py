@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from pgserver import PgServer
+from pgcluster import PgServer
 
 TRIGGER = "pgpart_ddl_command_end"
 

@@ -1,6 +1,6 @@
 """pgpart against pg_partman 4.7 and hand-written SQL, side by side (`make bench`).
 
-Starts one throwaway server (scripts/pgserver.py), builds each fixture once
+Starts one throwaway server (scripts/pgcluster.py), builds each fixture once
 into a template database, runs every measure for every contestant several
 times in fresh copies, and prints a table of medians with the ratios
 pgpart/pg_partman and pgpart/floor; writes it, with the server version and

@@ -8,7 +8,7 @@ provides the throwaway server.
 from __future__ import annotations
 
 import psycopg
-from pgserver import PgServer
+from pgcluster import PgServer
 
 from pgpart import demo
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from pgserver import PgServer
+from pgcluster import PgServer
 from psycopg import sql
 
 TEMPLATE = "pgpart_template"

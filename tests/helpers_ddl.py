@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgserver import PgServer
+from pgcluster import PgServer
 
 Conn = psycopg.Connection[Any]
 NOW = "2024-03-10 12:00:00+00"

@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from helpers_args import ARG_TYPES
-from pgserver import PgServer
+from pgcluster import PgServer
 
 Conn = psycopg.Connection[Any]
 

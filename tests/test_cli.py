@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from fix_pg import Connect
-from pgserver import PgServer
+from pgcluster import PgServer
 from test_client import make_events
 from test_client_lifecycle import EXPIRED, archived, managed_events
 from test_install import FreshDatabase, fresh_database  # noqa: F401 - a fixture

@@ -31,7 +31,7 @@ from helpers_ddl import (
     tablespaces,  # noqa: F401
     tree,
 )
-from pgserver import PgServer
+from pgcluster import PgServer
 
 TRIGGER = "pgpart_ddl_command_end"
 

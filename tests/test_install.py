@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 from paths import REPO_ROOT
-from pgserver import PgServer
+from pgcluster import PgServer
 from psycopg import sql
 
 import pgpart

@@ -8,7 +8,7 @@ from typing import Any
 import pgpart
 import psycopg
 from paths import REPO_ROOT
-from pgserver import pg_config
+from pgcluster import pg_config
 
 
 def control_version() -> str:
