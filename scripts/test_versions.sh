@@ -22,7 +22,9 @@ for v in "${versions[@]}"; do
         status=1; failed_total=$((failed_total + 1)); continue
     fi
     # A reinstalled wheel loses what was installed into it: install every run.
-    if ! make -s install PG_CONFIG="$pg_config" >"$logdir/install-$v" 2>&1; then
+    # pgpart, and the suite's own test extension (tests/extension).
+    if ! { make -s install PG_CONFIG="$pg_config" &&
+           make -s -C tests/extension install PG_CONFIG="$pg_config"; } >"$logdir/install-$v" 2>&1; then
         cat "$logdir/install-$v"
         summaries+=("pg$v: 0 passed, 1 failed (make install)")
         status=1; failed_total=$((failed_total + 1)); continue
@@ -30,13 +32,15 @@ for v in "${versions[@]}"; do
     # shellcheck disable=SC2086  # PYTEST_ARGS is a list of options
     PG_CONFIG="$pg_config" "$venv/bin/pytest" ${PYTEST_ARGS:-} 2>&1 | tee "$logdir/pytest-$v"
     rc=${PIPESTATUS[0]}
-    last=$(grep -E '^=+ .* in [0-9.]+s' "$logdir/pytest-$v" | tail -n 1)
-    passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$last"); passed=${passed:-0}
+        # pytest's closing line, framed by '=' or (with -q) bare
+    last=$(grep -E '(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$logdir/pytest-$v" | tail -n 1)
+    passed=$(sed -nE 's/(^|.* )([0-9]+) passed.*/\2/p' <<<"$last"); passed=${passed:-0}
     failed=$(grep -oE '[0-9]+ (failed|error|errors)' <<<"$last" | awk '{s += $1} END {print s + 0}')
     [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1  # e.g. no tests collected (exit 5)
     [ "$rc" -eq 0 ] || status=1
     passed_total=$((passed_total + passed)); failed_total=$((failed_total + failed))
-    summaries+=("pg$v: $passed passed, $failed failed   (pytest exit $rc; ${last//=/})")
+    last=${last//=/}
+    summaries+=("pg$v: $passed passed, $failed failed   (pytest exit $rc:${last% in *})")
 done
 echo
 echo "=== summary by PostgreSQL version ==="

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from capabilities import require_extension
 from paths import REPO_ROOT
 
 # Procedures that COMMIT cannot carry a SET clause (PostgreSQL refuses it);
@@ -119,6 +120,7 @@ def test_policy_tables_not_writable_without_row_level_security(conn: psycopg.Con
 
 
 def test_plpgsql_bodies_pass_plpgsql_check(conn: psycopg.Connection[Any]) -> None:
+    require_extension(conn, "plpgsql_check")  # Debian packages it for 15 only
     conn.execute("CREATE EXTENSION plpgsql_check")
     findings = conn.execute(
         """

@@ -172,6 +172,11 @@ def owners(c: Conn, rel: str) -> set[str]:
     return {r[0] for r in rows.fetchall()}
 
 
+def identity_on_partitions(c: Conn) -> bool:
+    """PostgreSQL 17 gave partitions their parent's identity column."""
+    return c.info.server_version >= 170000
+
+
 def sequences(c: Conn) -> list[str]:
     rows = c.execute("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S' ORDER BY 1")
     return [r[0] for r in rows.fetchall()]
@@ -194,9 +199,16 @@ def test_same_as_partition_of(
     assert parent_cols["doubled"][7] == "s"
 
     assert columns(conn, PGPART_PART) == columns(conn, REF_PART)
-    assert [r[6] for r in columns(conn, PGPART_PART)] == [""] * len(parent_cols)  # no identity on PG 15
+    # Identity on partitions changed in PostgreSQL 17: an attached partition
+    # takes the parent's identity (before 17 partitions had none). Either
+    # way pgpart's partition must match PARTITION OF's, asserted just above.
+    expected_identity = [parent_cols[r[0]][6] if identity_on_partitions(conn) else "" for r in columns(conn, PGPART_PART)]
+    assert [r[6] for r in columns(conn, PGPART_PART)] == expected_identity
+    assert expected_identity.count("") == len(parent_cols) - (1 if identity_on_partitions(conn) else 0)
     assert constraints(conn, PGPART_PART) == constraints(conn, REF_PART)
-    assert {r[0] for r in constraints(conn, PGPART_PART)} == {"c", "p", "u"}
+    # PostgreSQL 18 records NOT NULL as constraints too (contype 'n')
+    not_null = {"n"} if conn.info.server_version >= 180000 else set()
+    assert {r[0] for r in constraints(conn, PGPART_PART)} == {"c", "p", "u"} | not_null
     assert index_defs(conn, PGPART_PART) == index_defs(conn, REF_PART)
 
     # exactly one index per parent index, nothing extra
@@ -260,18 +272,27 @@ def test_no_partition_local_sequences(conn: Conn, owner_conn: Conn, identity: st
     ]
     assert conn.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'ev_id_seq'").fetchone() == (3,)
 
-    # A direct insert without the identity column fails on NOT NULL, in a
-    # pgpart partition as in a PARTITION OF one (PostgreSQL 15 gives
-    # partitions no identity): no partition-local sequence hands out ids.
-    for part in (PGPART_PART, REF_PART):
-        with pytest.raises(errors.NotNullViolation):
-            owner_conn.execute(f"INSERT INTO {part} (created, amount) VALUES ('2024-03-10 13:00+00', 1)")
-    assert conn.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'ev_id_seq'").fetchone() == (3,)
+    # A direct insert without the identity column: before PostgreSQL 17
+    # partitions have no identity, so it fails on NOT NULL; from 17 on it
+    # draws from the parent's sequence. Either way, in a pgpart partition as
+    # in a PARTITION OF one, and no partition-local sequence hands out ids.
+    last_id = 3
+    for part, created in ((PGPART_PART, "2024-03-10 13:00+00"), (REF_PART, "2024-01-01 13:00+00")):
+        insert = f"INSERT INTO {part} (created, amount) VALUES ('{created}', 1) RETURNING id"
+        if identity_on_partitions(conn):
+            last_id += 1
+            assert owner_conn.execute(insert).fetchone() == (last_id,)
+        else:
+            with pytest.raises(errors.NotNullViolation):
+                owner_conn.execute(insert)
+    assert conn.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'ev_id_seq'").fetchone() == (last_id,)
 
     # A direct insert with an explicit id draws the serial column from the
-    # parent's sequence too, and computes the generated column.
+    # parent's sequence too, and computes the generated column. (OVERRIDING:
+    # from 17 the partition has the parent's GENERATED ALWAYS identity.)
     row = owner_conn.execute(
-        f"INSERT INTO {PGPART_PART} (id, created, amount) VALUES (100, '2024-03-10 15:00+00', 5) RETURNING s, doubled"
+        f"INSERT INTO {PGPART_PART} (id, created, amount) OVERRIDING SYSTEM VALUE"
+        " VALUES (100, '2024-03-10 15:00+00', 5) RETURNING s, doubled"
     ).fetchone()
     assert row is not None and row[1] == 10
     assert conn.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'ev_s_seq'").fetchone() == (row[0],)

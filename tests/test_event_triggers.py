@@ -379,10 +379,13 @@ def test_other_extensions_install_untouched(conn: Conn, owner_conn: Conn, tables
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     found = notices(conn)
-    conn.execute("CREATE EXTENSION hstore")
-    conn.execute("CREATE TABLE public.kv (id integer, h public.hstore)")
+    # pgpart_probe (tests/extension, installed by make test): a type, an
+    # operator and a partitioned table made inside CREATE EXTENSION
+    conn.execute("CREATE EXTENSION pgpart_probe")
+    conn.execute("CREATE TABLE public.kv (id integer, h public.pair)")
     assert found.items == []
-    assert conn.execute("SELECT 'a=>1'::public.hstore -> 'a'").fetchone() == ("1",)
+    assert conn.execute("SELECT ('a', '1')::public.pair OPERATOR(public.->) 'a'").fetchone() == ("1",)
+    assert conn.execute("SELECT count(*) FROM pgpart.config").fetchone() == (1,)
 
 
 def test_user_ddl_after_pgparts_own_ddl_in_the_same_transaction_is_seen(

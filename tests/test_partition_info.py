@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from capabilities import require_jit, require_library
 from fix_pg import Connect
 from helpers_tablespace import tablespace  # noqa: F401  (fixture)
 from psycopg import errors, sql
@@ -320,10 +321,11 @@ def test_not_jit_compiled(conn: Conn) -> None:
     hundreds of thousands, which pushes the plan past jit_above_cost: every
     call then spends about 0.4 s compiling (measured on PostgreSQL 15 with
     LLVM). Checked without timing: auto_explain shows whether JIT ran."""
+    require_jit(conn)  # the PyPI wheels' servers (16, 18) are built without it
     daily(conn, premake=3)
     notices: list[str] = []
     conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
+    require_library(conn, "auto_explain")
     conn.execute("SET auto_explain.log_min_duration = 0")
     conn.execute("SET auto_explain.log_nested_statements = on")
     conn.execute("SET auto_explain.log_level = notice")
@@ -332,3 +334,14 @@ def test_not_jit_compiled(conn: Conn) -> None:
     plans = [n for n in notices if "plan:" in n]
     assert len(plans) > 1  # the nested statements were seen
     assert [p for p in plans if "JIT:" in p] == []
+
+
+def test_catalog_readers_turn_jit_off(conn: Conn) -> None:
+    """The structural half of test_not_jit_compiled, on every server (with
+    or without JIT): the catalog readers carry SET jit = off."""
+    rows = conn.execute(
+        "SELECT p.proname, 'jit=off' = ANY (p.proconfig) FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'pgpart'::regnamespace AND p.proname IN ('partition_info', 'check', 'run_maintenance')"
+        " ORDER BY 1"
+    ).fetchall()
+    assert rows == [("check", True), ("partition_info", True), ("run_maintenance", True)]
