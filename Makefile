@@ -9,7 +9,12 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTEN
 # The install script is generated (and git-ignored); upgrade scripts are
 # committed as they are, and this wildcard is empty until the first exists.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+UPGRADES = $(wildcard sql/$(EXTENSION)--*--*.sql)
+# sql/released/: the install scripts of earlier releases, frozen byte for byte,
+# so `CREATE EXTENSION pgpart VERSION '0.1.0'` works and the upgrade tests can
+# start from each release (see docs/architecture.md, "Writing an upgrade").
+RELEASED = $(wildcard sql/released/$(EXTENSION)--*.sql)
+DATA = $(UPGRADES) $(RELEASED)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -31,7 +36,7 @@ $(DATA_built): sql/src $(SQL_SOURCES)
 # The Python package ships copies of the install and upgrade scripts, which
 # Client.install() runs where CREATE EXTENSION cannot (git-ignored; a test
 # checks they are the built ones). `install` builds `all`, so `make test` too.
-PY_SQL = $(patsubst sql/%,python/pgpart/_sql/%,$(DATA_built) $(DATA))
+PY_SQL = $(patsubst sql/%,python/pgpart/_sql/%,$(DATA_built) $(UPGRADES))
 all: $(PY_SQL)
 python/pgpart/_sql/%.sql: sql/%.sql
 	@mkdir -p $(@D)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+import pgpart
+
 sys.path.insert(0, str(Path(__file__).parent / "django_project"))
 
 from dbhelpers import partitions, query
@@ -214,6 +216,6 @@ def test_install_pgpart_operation(django_db: str, superuser_sql: Any) -> None:
     with pytest.warns(PgpartWarning, match="event trigger"), connection.schema_editor() as editor:
         op.database_forwards("testapp", editor, ProjectState(), ProjectState())
     (comment,) = query("SELECT pg_catalog.obj_description('pgpart'::regnamespace, 'pg_namespace')")[0]
-    assert comment.startswith("pgpart 0.1.0 (installed from the script")
+    assert comment.startswith(f"pgpart {pgpart.__version__} (installed from the script")
     _call("migrate", "testapp", verbosity=0)
     assert len(partitions("testapp_event")) == 3
