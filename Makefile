@@ -20,18 +20,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# File names carry numeric prefixes, so sorted order is load order.
-SQL_SOURCES = $(sort $(wildcard sql/src/*.sql))
+# Every source under sql/src (sql/pgpart_build.py orders them: sorted relative path).
+SQL_SOURCES = $(shell find sql/src -name '*.sql' | sort)
 
-# The sources are plain SQL (so sqlfluff can lint them); the psql guard is
-# added here. The directory is a prerequisite too, so deleting or renaming a
-# source also rebuilds. awk ends every file with a newline, so a missing final
-# newline cannot glue a trailing comment onto the next file's first statement.
-$(DATA_built): sql/src $(SQL_SOURCES)
-	@test -n "$(SQL_SOURCES)" || { echo "no SQL sources in sql/src" >&2; exit 1; }
-	{ printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
-	  awk 'FNR == 1 { print "-- source: " FILENAME } { print }' $(SQL_SOURCES); } > $@.tmp
-	mv $@.tmp $@
+# sql/pgpart_build.py is the one builder, shared with the Python package's build
+# (the PEP 517 backend in pyproject.toml), so a wheel built without make ships the same bytes. The
+# directory is a prerequisite too, so deleting or renaming a source rebuilds.
+$(DATA_built): sql/src $(SQL_SOURCES) sql/pgpart_build.py $(EXTENSION).control
+	python3 sql/pgpart_build.py $@
 
 # The Python package ships copies of the install and upgrade scripts, which
 # Client.install() runs where CREATE EXTENSION cannot (git-ignored; a test
@@ -47,7 +43,7 @@ VENV = .venv
 # Not PYTHON: PGXS defines that (the Python PostgreSQL was built with).
 VENV_PYTHON ?= python3
 
-.PHONY: bootstrap venv test demo lint
+.PHONY: bootstrap venv test demo lint dist
 
 bootstrap:
 	PG_CONFIG=$(PG_CONFIG) scripts/bootstrap.sh
@@ -74,6 +70,12 @@ test: bootstrap venv all
 
 demo: bootstrap venv install
 	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python scripts/demo.py
+
+# The Python package's sdist and wheel in dist/, each shipping the install and
+# upgrade scripts (built by sql/pgpart_build.py, the package's build backend).
+dist: venv
+	rm -rf dist
+	$(VENV)/bin/python -m build --outdir dist .
 
 lint: venv
 	$(VENV)/bin/sqlfluff lint sql/src
