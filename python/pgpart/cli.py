@@ -71,7 +71,7 @@ from . import __version__
 from ._psycopg import translate
 from ._terminal import Output, TerminalStream, shown
 from .client import Client
-from .errors import ConnectionFailureError, PgpartError
+from .errors import ConnectionFailureError, PgpartError, from_driver_error
 from .types import Finding, MaintenanceReport, MovedRange, PartitionInfo, Step
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ def _policy_value(path: str, where: str, key: str, value: object) -> object:
         ok = isinstance(value, bool)
     elif kind == _INTEGER:
         ok = isinstance(value, int) and not isinstance(value, bool)
-        if ok and not _INT_MIN <= value <= _INT_MAX:  # type: ignore[operator]  # an int here
+        if isinstance(value, int) and ok and not _INT_MIN <= value <= _INT_MAX:
             raise UsageError(f"{path}: {where}: {key} = {value} is out of range ({_INT_MIN} to {_INT_MAX})")
     elif kind == _NUMBER_OR_TEXT:
         ok = isinstance(value, str | int) and not isinstance(value, bool)
@@ -601,7 +601,7 @@ def _main(argv: Sequence[str] | None, out: Output, err: Output) -> int:
         print_error(exc, err)
         return EXIT_ERROR
     except psycopg.Error as exc:  # the demo's own statements, closing the connection
-        print_error(translate(exc) or ConnectionFailureError(str(exc).strip(), driver_error=exc), err)
+        print_error(translate(exc) or from_driver_error(exc, "psycopg"), err)
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("pgpart: interrupted\n")

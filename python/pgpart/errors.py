@@ -230,10 +230,10 @@ class DeadlockError(PgpartError):
 
 class ConnectionFailureError(PgpartError):
     """08006 connection_failure (and the rest of class 08): the connection
-    broke or could not be used, e.g. it was closed (08003
-    connection_does_not_exist). Whether the statement took effect is not
-    known when the connection broke during a commit; pgpart's steps are
-    idempotent, so the next run finishes what this one started."""
+    could not be made, broke, or was closed (08003 connection_does_not_exist).
+    When it broke while a statement ran, whether that statement took effect
+    is not known: read the state back (``info()``, ``check()``) on a new
+    connection."""
 
     default_sqlstate = "08006"
 
