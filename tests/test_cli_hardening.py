@@ -263,3 +263,18 @@ def test_a_closed_pipe_ends_quietly(pg: PgServer, dbname: str, conn: psycopg.Con
         assert (code, err) == (cli.EXIT_OK, ""), args
     late = closed_pipe(*db, "check", "--now", "2025-06-10 12:00+00")  # the partitions ran out
     assert late[0] in (cli.EXIT_WARNING, cli.EXIT_URGENT) and late[1] == ""
+
+
+def test_names_the_terminal_cannot_encode_are_escaped(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
+    import os
+
+    conn.execute(sql.SQL(EVENTS.replace("public.events", "public.{}")).format(sql.Identifier("évènements")))
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}  # a terminal (or cron mail) without UTF-8
+    db = dsn(pg, dbname)
+    done = pgpart(*db, "ensure", "public.évènements", "--interval", "1 day", "--premake", "0", "--now", NOW, env=env)
+    assert done.returncode == cli.EXIT_OK, done.stderr
+    assert done.stdout == 'public.\\xe9v\\xe8nements: created public."\\xe9v\\xe8nements_p20250310"\n'
+    missing = pgpart(*db, "info", "public.ñ", env=env)
+    assert missing.returncode == cli.EXIT_ERROR
+    assert "\\xf1" in missing.stderr
+    assert "Traceback" not in missing.stderr
