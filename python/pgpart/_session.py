@@ -4,7 +4,9 @@ A Session wraps a connection the caller owns: psycopg 3 natively
 (:mod:`pgpart._psycopg`) or any PEP 249 connection (:mod:`pgpart._dbapi`).
 Queries are written once, with ``%s`` placeholders (``%%`` for a literal
 ``%``) and explicit casts; each session converts them to its driver's
-paramstyle and translates its driver's errors into :mod:`pgpart.errors`.
+paramstyle and translates its driver's errors into :mod:`pgpart.errors`
+(every one of them: :meth:`Session.driver_errors`), and text with a NUL
+character is refused before it is sent.
 
 The session never opens, commits on behalf of, or closes the caller's
 connection: :meth:`Session.atomic` uses a savepoint inside the caller's
@@ -44,7 +46,8 @@ class Session(ABC):
 
     @abstractmethod
     def _translate(self, exc: BaseException) -> PgpartError | None:
-        """The pgpart error for a driver exception carrying a SQLSTATE, else None."""
+        """The pgpart error for a driver exception carrying a SQLSTATE, else None
+        (:meth:`driver_errors` then classifies it by its kind)."""
 
     @property
     @abstractmethod
