@@ -23,14 +23,23 @@ def call(
     function: str, args: Sequence[Arg], columns: str = "*", *, procedure: bool = False
 ) -> tuple[sql.Composed, list[object]]:
     """``SELECT columns FROM pgpart.function(name => %s::type, ...)`` (or
-    ``CALL pgpart.function(...)``) and its parameters."""
+    ``CALL pgpart.function(...)``) and its parameters. A value with a NUL
+    character (which PostgreSQL text cannot hold) is refused here, naming
+    its argument (InvalidArgumentError)."""
     parts: list[sql.Composable] = []
     params: list[object] = []
     for name, cast, value in args:
         if value is None:
             continue
+        text = _text(value)
+        if "\x00" in text:
+            raise InvalidArgumentError(
+                f"{name} must not contain a NUL character",
+                detail=f"PostgreSQL text cannot contain NUL (0x00); {name} is {text!r}.",
+                hint=f"Remove the NUL character from {name}.",
+            )
         parts.append(sql.SQL("{} => %s::{}").format(sql.Identifier(name), sql.SQL(cast)))
-        params.append(_text(value))
+        params.append(text)
     target = sql.SQL("{}({})").format(sql.Identifier("pgpart", function), sql.SQL(", ").join(parts))
     if procedure:
         return sql.SQL("CALL {}").format(target), params

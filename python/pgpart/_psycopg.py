@@ -20,6 +20,22 @@ _STATUS: dict[pq.TransactionStatus, TransactionStatus] = {
 }
 
 
+def translate(exc: BaseException) -> PgpartError | None:
+    """The pgpart error for a psycopg exception carrying a SQLSTATE, else None."""
+    if not isinstance(exc, psycopg.Error) or not exc.sqlstate:
+        return None
+    diag = exc.diag
+    return from_diagnostics(
+        exc.sqlstate,
+        diag.message_primary or str(exc),
+        detail=diag.message_detail,
+        hint=diag.message_hint,
+        schema_name=diag.schema_name,
+        table_name=diag.table_name,
+        driver_error=exc,
+    )
+
+
 class PsycopgSession(Session):
     driver = "psycopg"
 
@@ -37,18 +53,7 @@ class PsycopgSession(Session):
             return cur.fetchall()
 
     def _translate(self, exc: BaseException) -> PgpartError | None:
-        if not isinstance(exc, psycopg.Error) or not exc.sqlstate:
-            return None
-        diag = exc.diag
-        return from_diagnostics(
-            exc.sqlstate,
-            diag.message_primary or str(exc),
-            detail=diag.message_detail,
-            hint=diag.message_hint,
-            schema_name=diag.schema_name,
-            table_name=diag.table_name,
-            driver_error=exc,
-        )
+        return translate(exc)
 
     @property
     def autocommit(self) -> bool:

@@ -4,7 +4,9 @@ A Session wraps a connection the caller owns: psycopg 3 natively
 (:mod:`pgpart._psycopg`) or any PEP 249 connection (:mod:`pgpart._dbapi`).
 Queries are written once, with ``%s`` placeholders (``%%`` for a literal
 ``%``) and explicit casts; each session converts them to its driver's
-paramstyle and translates its driver's errors into :mod:`pgpart.errors`.
+paramstyle and translates its driver's errors into :mod:`pgpart.errors`
+(every one of them: :meth:`Session.driver_errors`), and text with a NUL
+character is refused before it is sent.
 
 The session never opens, commits on behalf of, or closes the caller's
 connection: :meth:`Session.atomic` uses a savepoint inside the caller's
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 from psycopg import sql
 
-from .errors import PgpartError, TransactionStateError
+from .errors import InvalidArgumentError, PgpartError, TransactionStateError, from_driver_error
 
 Row = tuple[Any, ...]
 Params = Sequence[object]
@@ -44,7 +46,8 @@ class Session(ABC):
 
     @abstractmethod
     def _translate(self, exc: BaseException) -> PgpartError | None:
-        """The pgpart error for a driver exception carrying a SQLSTATE, else None."""
+        """The pgpart error for a driver exception carrying a SQLSTATE, else None
+        (:meth:`driver_errors` then classifies it by its kind)."""
 
     @property
     @abstractmethod
@@ -86,17 +89,28 @@ class Session(ABC):
         self._call(statement, None)
 
     def _call(self, query: str | sql.Composable, params: Params | None) -> list[Row] | None:
-        text = query if isinstance(query, str) else self.render(query)
-        if params is not None and not params:
-            # No parameters: drivers disagree on whether "%%" is then still an
-            # escape (pg8000 sends the text as it is), so unescape it here.
-            text, params = text.replace("%%", "%"), None
-        try:
+        if params:
+            _refuse_nul(params)
+        with self.driver_errors():
+            text = query if isinstance(query, str) else self.render(query)
+            if params is not None and not params:
+                # No parameters: drivers disagree on whether "%%" is then still an
+                # escape (pg8000 sends the text as it is), so unescape it here.
+                text, params = text.replace("%%", "%"), None
             return self._run(text, params)
+
+    @contextlib.contextmanager
+    def driver_errors(self) -> Iterator[None]:
+        """Re-raise every exception of the driver as a :mod:`pgpart.errors`
+        class, chained: the one place no driver exception gets past. Errors
+        with a SQLSTATE by it (:meth:`_translate`), the others by their kind
+        (:func:`pgpart.errors.from_driver_error`)."""
+        try:
+            yield
+        except PgpartError:
+            raise
         except Exception as exc:
-            error = self._translate(exc)
-            if error is None:
-                raise
+            error = self._translate(exc) or from_driver_error(exc, self.driver)
             raise error from exc
 
     @contextlib.contextmanager
@@ -104,13 +118,15 @@ class Session(ABC):
         """All or nothing, without ever committing the caller's work: its own
         transaction on an idle autocommit connection, else a savepoint inside
         the caller's transaction (which the caller then commits or not)."""
-        status = self.transaction_status()
+        with self.driver_errors():
+            status = self.transaction_status()
+            autocommit = self.autocommit
         if status == "inerror":
             raise TransactionStateError(
                 "the connection's transaction has failed",
                 hint="Roll it back first.",
             )
-        if self.autocommit and status == "idle":
+        if autocommit and status == "idle":
             self.execute_verbatim("BEGIN")
             try:
                 yield
@@ -134,7 +150,9 @@ class Session(ABC):
         statement: refuse (TransactionStateError) a connection inside an open
         transaction, switch autocommit on for the block if it was off, and
         switch it back afterwards."""
-        status = self.transaction_status()
+        with self.driver_errors():
+            status = self.transaction_status()
+            previous = self.autocommit
         if status in ("intrans", "inerror", "active"):
             raise TransactionStateError(
                 f"{what} needs a connection outside a transaction block",
@@ -142,20 +160,20 @@ class Session(ABC):
                 hint="Commit or roll back first, or pass a connection in autocommit mode; "
                 "pgpart never commits the caller's work.",
             )
-        if status == "unknown" and not self.autocommit:
+        if status == "unknown" and not previous:
             raise TransactionStateError(
                 f"{what} needs a connection in autocommit mode",
                 detail=f"The {self.driver} driver does not tell whether a transaction is open.",
                 hint="Switch the connection to autocommit mode first.",
             )
-        previous = self.autocommit
         if not previous:
-            self.set_autocommit(True)
+            with self.driver_errors():
+                self.set_autocommit(True)
         try:
             yield
         finally:
-            if not previous and self.transaction_status() in ("idle", "unknown"):
-                self.set_autocommit(False)
+            if not previous:
+                self._restore_autocommit()
 
     @contextlib.contextmanager
     def lock_timeout(self, timeout: str) -> Iterator[None]:
@@ -185,6 +203,18 @@ class Session(ABC):
             [timeout],
         )
 
+    def _restore_autocommit(self) -> None:
+        # After the block: quietly if it failed (its error matters more), and
+        # never on a connection that is now inside a transaction.
+        failing = sys.exc_info()[0] is not None
+        try:
+            with self.driver_errors():
+                if self.transaction_status() in ("idle", "unknown"):
+                    self.set_autocommit(False)
+        except PgpartError:
+            if not failing:
+                raise
+
     def _quietly(self, statement: str, params: Params | None = None) -> None:
         # Clean-up while another exception propagates: that one matters more.
         with contextlib.suppress(Exception):
@@ -195,6 +225,19 @@ class Session(ABC):
             self._quietly(statement, params)
         else:
             self._call(statement, params)
+
+
+def _refuse_nul(params: Params) -> None:
+    """PostgreSQL text cannot hold a NUL character, and drivers refuse it each
+    in its own way (psycopg's DataError, psycopg2's ValueError, pg8000's
+    server error): refuse it here, before anything is sent."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidArgumentError(
+                "argument contains a NUL character",
+                detail=f"PostgreSQL text cannot contain NUL (0x00); the value is {value!r}.",
+                hint="Remove the NUL character.",
+            )
 
 
 def session_for(conn: object, *, paramstyle: str | None = None) -> Session:

@@ -38,28 +38,44 @@ Exit codes:
         stderr), or no connection; for check this means "unknown"
     4   maintain, or ensure --file: done, but at least one table failed
         (the others were processed; the failures are on stderr)
-    64  usage error (bad option or policy file)
+    64  usage error (bad option, --dsn that is not a connection string,
+        policy file that cannot be read or is not of the shape above)
     130 interrupted
 
 check's 0/1/2/3 follow the Nagios plugin convention, so it can serve as a
-monitoring check as it is.
+monitoring check as it is. Usage errors are found before connecting, and
+no error prints a Python traceback (an unexpected one, a bug, exits 3 with
+its traceback escaped). Names and messages from the database, the command
+line and policy files are printed with control characters escaped (a table
+named with terminal escape sequences shows as ``\x1b[2J``, see
+``pgpart._terminal``). When the reader of the output goes away
+(``pgpart info | head``) the rest of the output is discarded quietly and the
+exit code is the command's.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import json
 import sys
+import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from . import __version__
+from ._psycopg import translate
+from ._terminal import Output, TerminalStream, shown
 from .client import Client
-from .errors import PgpartError
+from .errors import ConnectionFailureError, PgpartError, from_driver_error
 from .types import Finding, MaintenanceReport, MovedRange, PartitionInfo, Step
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "EXIT_ERROR",
@@ -80,10 +96,24 @@ EXIT_PARTIAL = 4
 EXIT_USAGE = 64
 EXIT_INTERRUPTED = 130
 
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # SQL integer
+
+
+def _int32(text: str) -> int:
+    """An option's value as a SQL integer (argparse turns the error into exit 64)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is out of range ({_INT_MIN} to {_INT_MAX})")
+    return value
+
+
 # ensure's keyword arguments: (option, type, help)
-_ENSURE_OPTIONS: list[tuple[str, type, str]] = [
+_ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("interval", str, "partition interval: '1 day', '1 month', '1 hour', or a number for integer keys"),
-    ("premake", int, "partitions kept ready ahead of the current one"),
+    ("premake", _int32, "partitions kept ready ahead of the current one"),
     ("retention", str, "how long partitions are kept ('90 days', or a distance for integer keys; 'none' clears)"),
     ("retention_action", str, "what happens to an expired partition: detach, archive or drop"),
     ("archive_schema", str, "schema archived partitions move to"),
@@ -92,9 +122,28 @@ _ENSURE_OPTIONS: list[tuple[str, type, str]] = [
     ("time_zone", str, "time zone of the grid for intervals of a day or more (default: as configured, else UTC)"),
     ("origin", str, "grid origin for intervals that are not calendar units"),
     ("lock_timeout", str, "lock timeout of each attempt (default 200ms)"),
-    ("lock_retries", int, "retries after a lock timeout (default 10)"),
+    ("lock_retries", _int32, "retries after a lock timeout (default 10)"),
 ]
-_ENSURE_KEYS = {name: kind for name, kind, _ in _ENSURE_OPTIONS} | {"default_partition": bool}
+_ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition"]
+
+# What a policy file's key may hold: names and choices are strings; an
+# interval, retention or origin may also be a number (integer keys); counts
+# are integers; default_partition is a boolean.
+_NAME, _NUMBER_OR_TEXT, _INTEGER, _BOOLEAN = "a string", "a string or an integer", "an integer", "true or false"
+_POLICY_KEY_KINDS: dict[str, str] = {
+    "interval": _NUMBER_OR_TEXT,
+    "premake": _INTEGER,
+    "retention": _NUMBER_OR_TEXT,
+    "retention_action": _NAME,
+    "archive_schema": _NAME,
+    "archive_tablespace": _NAME,
+    "tablespace": _NAME,
+    "time_zone": _NAME,
+    "origin": _NUMBER_OR_TEXT,
+    "lock_timeout": _NUMBER_OR_TEXT,
+    "lock_retries": _INTEGER,
+    "default_partition": _BOOLEAN,
+}
 
 
 class UsageError(Exception):
@@ -105,6 +154,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # Usage, help and errors (which quote the arguments) through the
+        # escaping stream like everything else.
+        if message:
+            stream = TerminalStream(file if file is not None else sys.stderr)
+            stream.write(message)
+            stream.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="first move the rows of TABLE's default partition into partitions, one range per transaction",
     )
     p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
-    p.add_argument("--lock-retries", type=int, help="retries after a lock timeout (default 10)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     _now_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
@@ -181,14 +238,16 @@ def human_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO, indent: str = "") -> None:
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str], out: Output, indent: str = "") -> None:
+    """Aligned columns; every cell shown escaped (so widths are those printed)."""
+    cells = [[shown(c) for c in row] for row in rows]
+    widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=True)]
     out.write(indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
-    for row in rows:
-        out.write(indent + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        out.write(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def print_info(rows: Sequence[PartitionInfo], out: TextIO) -> None:
+def print_info(rows: Sequence[PartitionInfo], out: Output) -> None:
     if not rows:
         out.write("no partitions\n")
         return
@@ -200,7 +259,8 @@ def print_info(rows: Sequence[PartitionInfo], out: TextIO) -> None:
             out.write("\n")
         runway = parts[0].runway
         total = sum(p.size_bytes or 0 for p in parts)  # leaves only: partitioned ones have no size
-        out.write(f"{parent}: {len(parts)} partitions, {human_size(total)}, runway {runway or 'unknown'}\n")
+        summary = f"{len(parts)} partitions, {human_size(total)}, runway {shown(runway or 'unknown')}"
+        out.write(f"{shown(parent)}: {summary}\n")
         table(
             [
                 [
@@ -220,41 +280,41 @@ def print_info(rows: Sequence[PartitionInfo], out: TextIO) -> None:
         )
 
 
-def print_findings(findings: Sequence[Finding], out: TextIO) -> None:
+def print_findings(findings: Sequence[Finding], out: Output) -> None:
     if not findings:
         out.write("no findings\n")
         return
     for f in findings:
-        where = " ".join(x for x in (f.parent_table, f.partition) if x)
-        out.write(f"{f.severity.upper():8} {where}: {f.problem}\n")
+        where = " ".join(shown(x) for x in (f.parent_table, f.partition) if x)
+        out.write(f"{shown(f.severity.upper()):8} {where}: {shown(f.problem)}\n")
         if f.fix:
-            out.write(f"         fix: {f.fix}\n")
+            out.write(f"         fix: {shown(f.fix)}\n")
 
 
-def print_steps(steps: Sequence[Step], out: TextIO, indent: str = "  ") -> None:
+def print_steps(steps: Sequence[Step], out: Output, indent: str = "  ") -> None:
     for s in steps:
-        target = f" {s.partition}" if s.partition else ""
-        bounds = f" [{s.lower_bound}, {s.upper_bound})" if s.lower_bound or s.upper_bound else ""
+        target = f" {shown(s.partition)}" if s.partition else ""
+        bounds = f" [{shown(s.lower_bound)}, {shown(s.upper_bound)})" if s.lower_bound or s.upper_bound else ""
         top = "  (top level)" if s.top_level else ""
-        out.write(f"{indent}{s.step:>3}. {s.action}{target}{bounds}{top}\n")
-        out.write(f"{indent}     {s.statement}\n")
+        out.write(f"{indent}{s.step:>3}. {shown(s.action)}{target}{bounds}{top}\n")
+        out.write(f"{indent}     {shown(s.statement)}\n")
         if s.locks:
-            out.write(f"{indent}     locks: {s.locks}\n")
+            out.write(f"{indent}     locks: {shown(s.locks)}\n")
 
 
-def print_plan(report: MaintenanceReport, out: TextIO) -> None:
+def print_plan(report: MaintenanceReport, out: Output) -> None:
     if not report.plans:
         out.write("no managed tables\n")
     for parent, steps in report.plans:
         work = [s for s in steps if s.partition or s.action == "analyze"]
         if not work:
-            out.write(f"{parent}: nothing to do\n")
+            out.write(f"{shown(parent)}: nothing to do\n")
             continue
-        out.write(f"{parent}: {len(steps)} steps\n")
+        out.write(f"{shown(parent)}: {len(steps)} steps\n")
         print_steps(steps, out)
 
 
-def _json(value: Any, out: TextIO) -> None:
+def _json(value: Any, out: Output) -> None:
     def default(o: object) -> object:
         if dataclasses.is_dataclass(o) and not isinstance(o, type):
             return {f.name: getattr(o, f.name) for f in dataclasses.fields(o) if f.name != "error"}
@@ -266,9 +326,13 @@ def _json(value: Any, out: TextIO) -> None:
     out.write("\n")
 
 
-def print_error(exc: PgpartError, err: TextIO, prefix: str = "pgpart: ") -> None:
-    code = f" [{exc.sqlstate}]" if exc.sqlstate else ""
-    err.write(f"{prefix}error{code}: {exc.message}\n")
+def print_error(exc: PgpartError, err: Output, prefix: str = "pgpart: ") -> None:
+    """EXC as psql shows an error. PREFIX is the command's own text (names in
+    it already shown escaped); the message is one line, DETAIL and HINT may
+    have several, as the server wrote them (control characters escaped by
+    the stream)."""
+    code = f" [{shown(exc.sqlstate)}]" if exc.sqlstate else ""
+    err.write(f"{prefix}error{code}: {shown(exc.message)}\n")
     if exc.detail:
         err.write(f"DETAIL: {exc.detail}\n")
     if exc.hint:
@@ -278,65 +342,130 @@ def print_error(exc: PgpartError, err: TextIO, prefix: str = "pgpart: ") -> None
 # -- commands -------------------------------------------------------------------------
 
 
+def _toml_type(value: object) -> str:
+    """What a TOML value is, in the words of the TOML spec."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dt.date | dt.time):
+        return "a date or time"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__  # pragma: no cover - tomllib returns nothing else
+
+
+def _policy_value(path: str, where: str, key: str, value: object) -> object:
+    """VALUE of KEY if it has the type the key takes, else a UsageError naming
+    the file, the section and the key."""
+    kind = _POLICY_KEY_KINDS.get(key)
+    if kind is None:
+        known = ", ".join(sorted(_POLICY_KEY_KINDS))
+        raise UsageError(f"{path}: {where}: unknown key {shown(repr(key))} (known: {known})")
+    if kind == _BOOLEAN:
+        ok = isinstance(value, bool)
+    elif kind == _INTEGER:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(value, int) and ok and not _INT_MIN <= value <= _INT_MAX:
+            raise UsageError(f"{path}: {where}: {key} = {value} is out of range ({_INT_MIN} to {_INT_MAX})")
+    elif kind == _NUMBER_OR_TEXT:
+        ok = isinstance(value, str | int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise UsageError(f"{path}: {where}: {key} must be {kind}, not {_toml_type(value)}")
+    if isinstance(value, str) and "\x00" in value:
+        raise UsageError(f"{path}: {where}: {key} contains a NUL character")
+    return value
+
+
 def _read_policy_file(path: str) -> dict[str, dict[str, Any]]:
+    """The policies of a policy file, each checked: every shape or type error
+    is a UsageError naming the file and the key (exit 64, no traceback)."""
     try:
         import tomllib
     except ImportError as exc:  # Python 3.10
         raise UsageError("policy files need Python 3.11 or later (tomllib)") from exc
 
+    shown_path = shown(path)
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read policy file {path}: {exc}") from exc
-    unknown = set(data) - {"defaults", "tables"}
+    except OSError as exc:
+        raise UsageError(f"cannot read policy file {shown_path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        byte = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise UsageError(f"{shown_path}: not a policy file: not UTF-8 text ({byte})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{shown_path}: not a policy file: invalid TOML: {exc}") from exc
+    unknown = sorted(set(data) - {"defaults", "tables"})
     if unknown:
-        raise UsageError(f'{path}: unknown sections {sorted(unknown)} (expected [defaults] and [tables."name"])')
+        names = ", ".join(shown(repr(k)) for k in unknown)
+        raise UsageError(f'{shown_path}: unknown sections {names} (expected [defaults] and [tables."name"])')
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise UsageError(f"{shown_path}: defaults must be a table ([defaults]), not {_toml_type(defaults)}")
+    checked_defaults = {key: _policy_value(shown_path, "[defaults]", key, v) for key, v in defaults.items()}
     tables = data.get("tables", {})
-    if not isinstance(tables, dict) or not tables:
-        raise UsageError(f'{path}: no [tables."schema.table"] sections')
+    if not isinstance(tables, dict):
+        raise UsageError(f'{shown_path}: tables must be tables ([tables."schema.table"]), not {_toml_type(tables)}')
+    if not tables:
+        raise UsageError(f'{shown_path}: no [tables."schema.table"] sections')
     policies: dict[str, dict[str, Any]] = {}
     for name, policy in tables.items():
-        merged = {**defaults, **policy}
-        for key, value in merged.items():
-            kind = _ENSURE_KEYS.get(key)
-            if kind is None:
-                known = ", ".join(sorted(_ENSURE_KEYS))
-                raise UsageError(f"{path}: table {name}: unknown key {key!r} (known: {known})")
-            if kind is bool and not isinstance(value, bool):
-                raise UsageError(f"{path}: table {name}: {key} must be true or false")
-            if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
-                raise UsageError(f"{path}: table {name}: {key} must be an integer")
-            if kind is str and not isinstance(value, str | int):
-                raise UsageError(f"{path}: table {name}: {key} must be a string")
-        policies[name] = merged
+        where = f"table {shown(name)}"
+        if "\x00" in name or not name.strip():
+            raise UsageError(f"{shown_path}: {where}: not a table name")
+        if not isinstance(policy, dict):
+            raise UsageError(
+                f'{shown_path}: {where} must be a table ([tables."{shown(name)}"]), not {_toml_type(policy)}'
+            )
+        checked = {key: _policy_value(shown_path, where, key, v) for key, v in policy.items()}
+        policies[name] = {**checked_defaults, **checked}
     return policies
 
 
-def cmd_install(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _check_usage(args: argparse.Namespace) -> None:
+    """What can be found wrong without a connection, found before connecting
+    (UsageError); ensure's policies are read into ``args.policies``."""
+    if args.command == "ensure":
+        if args.file:
+            if args.table or any(getattr(args, k) is not None for k in _ENSURE_KEYS):
+                raise UsageError("ensure --file takes no table and no policy options")
+            args.policies = _read_policy_file(args.file)
+        elif args.table:
+            args.policies = {args.table: {k: getattr(args, k) for k in _ENSURE_KEYS if getattr(args, k) is not None}}
+        else:
+            raise UsageError("ensure needs a TABLE or --file")
+    elif args.command == "maintain" and args.move_default_rows and (not args.table or args.dry_run):
+        raise UsageError("--move-default-rows needs a TABLE and no --dry-run")
+
+
+def cmd_install(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     report = client.install(method=args.method)
     if report.action == "unchanged":
-        out.write(f"pgpart {report.version} is installed ({report.method}); nothing to do\n")
+        out.write(f"pgpart {shown(report.version)} is installed ({report.method}); nothing to do\n")
     elif report.action == "upgraded":
-        out.write(f"pgpart upgraded from {report.previous_version} to {report.version} ({report.method})\n")
+        versions = f"{shown(report.previous_version)} to {shown(report.version)}"
+        out.write(f"pgpart upgraded from {versions} ({report.method})\n")
     else:
         how = "CREATE EXTENSION" if report.method == "extension" else "the script shipped with this package"
-        out.write(f"pgpart {report.version} installed with {how}\n")
+        out.write(f"pgpart {shown(report.version)} installed with {how}\n")
     for name in report.skipped_event_triggers:
-        err.write(f"pgpart: event trigger {name} not created (the role may not create event triggers)\n")
+        err.write(f"pgpart: event trigger {shown(name)} not created (the role may not create event triggers)\n")
     return EXIT_OK
 
 
-def cmd_ensure(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.file:
-        if args.table or any(getattr(args, k) is not None for k in _ENSURE_KEYS):
-            raise UsageError("ensure --file takes no table and no policy options")
-        policies = _read_policy_file(args.file)
-    elif args.table:
-        policies = {args.table: {k: getattr(args, k) for k in _ENSURE_KEYS if getattr(args, k) is not None}}
-    else:
-        raise UsageError("ensure needs a TABLE or --file")
+def cmd_ensure(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    if not hasattr(args, "policies"):
+        _check_usage(args)
+    policies: dict[str, dict[str, Any]] = args.policies
     failed = 0
     results: list[dict[str, Any]] = []
     for name, policy in policies.items():
@@ -345,25 +474,25 @@ def cmd_ensure(client: Client, args: argparse.Namespace, out: TextIO, err: TextI
         except PgpartError as exc:
             if len(policies) == 1:
                 raise
-            print_error(exc, err, prefix=f"pgpart: {name}: ")
+            print_error(exc, err, prefix=f"pgpart: {shown(name)}: ")
             failed += 1
             continue
         results.append({"table": name, "created": report.created, "steps": report.steps})
         if args.json:
             continue
         if args.dry_run:
-            out.write(f"{name}: plan\n")
+            out.write(f"{shown(name)}: plan\n")
             print_steps(report.steps, out)
         elif report.created:
-            out.write(f"{name}: created {', '.join(report.created)}\n")
+            out.write(f"{shown(name)}: created {', '.join(shown(c) for c in report.created)}\n")
         else:
-            out.write(f"{name}: up to date\n")
+            out.write(f"{shown(name)}: up to date\n")
     if args.json:
         _json(results, out)
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def cmd_info(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_info(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     rows = client.info(args.table, now_at=args.now)
     if args.json:
         _json(rows, out)
@@ -372,7 +501,7 @@ def cmd_info(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO)
     return EXIT_OK
 
 
-def cmd_check(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_check(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     findings = client.check(args.table, now_at=args.now)
     if args.json:
         _json(findings, out)
@@ -386,19 +515,18 @@ def cmd_check(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO
     return EXIT_OK
 
 
-def cmd_maintain(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     def progress(step: Step, number: int, total: int) -> None:
         if not args.quiet:
-            err.write(f"[{number}/{total}] {step.action} {step.partition or ''}\n".replace(" \n", "\n"))
+            err.write(f"[{number}/{total}] {shown(step.action)} {shown(step.partition)}".rstrip() + "\n")
             err.flush()
 
     if args.move_default_rows:
-        if not args.table or args.dry_run:
-            raise UsageError("--move-default-rows needs a TABLE and no --dry-run")
+        _check_usage(args)
 
         def moved(r: MovedRange, number: int) -> None:
             if not args.quiet:
-                err.write(f"[{number}] moved {r.rows_moved} rows to {r.partition}\n")
+                err.write(f"[{number}] moved {r.rows_moved} rows to {shown(r.partition)}\n")
                 err.flush()
 
         client.move_default_rows(
@@ -415,31 +543,27 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: TextIO, err: Tex
     elif args.dry_run:
         print_plan(report, out)
     else:
-        rows = [
-            [a.parent_table or "", a.action, a.partition or "", a.detail or ""]
-            for a in report.actions
-            if a.action != "error"
-        ]
+        rows = [[a.parent_table, a.action, a.partition, a.detail] for a in report.actions if a.action != "error"]
         if rows:
             table(rows, ["table", "action", "partition", "detail"], out)
         else:
             out.write("nothing to do\n")
     for failure in report.errors:
         if failure.error is not None:
-            print_error(failure.error, err, prefix=f"pgpart: {failure.parent_table}: ")
+            print_error(failure.error, err, prefix=f"pgpart: {shown(failure.parent_table)}: ")
         else:
-            err.write(f"pgpart: {failure.parent_table}: {failure.detail}\n")
+            err.write(f"pgpart: {shown(failure.parent_table)}: {shown(failure.detail)}\n")
     return EXIT_PARTIAL if report.errors else EXIT_OK
 
 
-def cmd_demo(client: Client, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_demo(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     from . import demo
 
     demo.run(client.connection, out=out, reset=args.reset)
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[Client, argparse.Namespace, TextIO, TextIO], int]] = {
+COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]] = {
     "install": cmd_install,
     "ensure": cmd_ensure,
     "info": cmd_info,
@@ -449,27 +573,68 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, TextIO, TextIO], int]]
 }
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the command; returns the exit code (the console script exits with it)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, out: Output | None = None, err: Output | None = None) -> int:
+    """Run the command; returns the exit code (the console script exits with it).
+
+    Everything is written through a TerminalStream (control characters
+    escaped; a reader that went away ends the output quietly)."""
+    stdout = TerminalStream(out if out is not None else sys.stdout)
+    stderr = TerminalStream(err if err is not None else sys.stderr)
     try:
-        with psycopg.connect(getattr(args, "dsn", None) or "", autocommit=True) as conn:
+        return _main(argv, stdout, stderr)
+    finally:
+        stdout.flush()
+        stderr.flush()
+
+
+def _main(argv: Sequence[str] | None, out: Output, err: Output) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit 64 (_Parser.error)
+    try:
+        _check_usage(args)
+        with _connect(getattr(args, "dsn", None) or "") as conn:
             return COMMANDS[args.command](Client(conn), args, out, err)
     except UsageError as exc:
-        err.write(f"pgpart: {exc}\n")
+        err.write(f"pgpart: {shown(exc)}\n")
         return EXIT_USAGE
     except PgpartError as exc:
         print_error(exc, err)
         return EXIT_ERROR
-    except psycopg.Error as exc:  # no connection, or an error without SQLSTATE
-        err.write(f"pgpart: error: {str(exc).strip()}\n")
+    except psycopg.Error as exc:  # the demo's own statements, closing the connection
+        print_error(translate(exc) or from_driver_error(exc, "psycopg"), err)
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("pgpart: interrupted\n")
         return EXIT_INTERRUPTED
+    except Exception:
+        # A bug: its traceback (escaped) for the report, and exit 3 so that
+        # check reads "unknown" rather than "warning" (exit 1).
+        err.write("pgpart: internal error (please report it, with what follows)\n")
+        err.write(traceback.format_exc())
+        return EXIT_ERROR
+
+
+def _connect(dsn: str) -> psycopg.Connection[Any]:
+    """An autocommit connection for DSN (else the libpq environment). A DSN
+    that is not a connection string is a usage error; failing to connect is
+    ConnectionFailureError (exit 3), whatever failed (libpq, or resolving
+    a host name that cannot be one, e.g. with a label over 63 characters)."""
+    try:
+        conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise UsageError(f"--dsn is not a connection string: {str(exc).strip()}") from exc
+    try:
+        return psycopg.connect(dsn, autocommit=True)
+    except psycopg.Error as exc:
+        first, _, rest = str(exc).strip().partition("\n")
+        detail = "\n".join(line.strip() for line in rest.splitlines() if line.strip()) or None
+        raise translate(exc) or ConnectionFailureError(first, detail=detail, driver_error=exc) from exc
+    except (OSError, ValueError) as exc:  # UnicodeError too
+        raise ConnectionFailureError(
+            f"cannot connect: {exc}",
+            hint="Check the host and port in --dsn or the libpq environment (PGHOST, PGPORT, PGSERVICE).",
+            driver_error=exc,
+        ) from exc
 
 
 if __name__ == "__main__":

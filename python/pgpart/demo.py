@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 from psycopg import sql
 
+from ._terminal import Output
 from .client import Client
 
 __all__ = ["SCHEMA", "STEPS", "run"]
@@ -37,7 +38,7 @@ FROM generate_series(0, 999) AS i""",
 ]
 
 
-def print_result(description: list[str], rows: list[tuple[Any, ...]], out: TextIO) -> None:
+def print_result(description: list[str], rows: list[tuple[Any, ...]], out: Output) -> None:
     """A result like psql prints it: aligned columns, then a row count."""
     cells = [["" if value is None else str(value) for value in row] for row in rows]
     widths = [max(map(len, column)) for column in zip(description, *cells, strict=True)]
@@ -48,7 +49,7 @@ def print_result(description: list[str], rows: list[tuple[Any, ...]], out: TextI
     out.write(f"({len(rows)} rows)\n\n")
 
 
-def run(conn: Any, *, out: TextIO = sys.stdout, reset: bool = False) -> None:
+def run(conn: Any, *, out: Output = sys.stdout, reset: bool = False) -> None:
     """The demo on CONN (a psycopg 3 connection in autocommit mode)."""
     from .cli import print_info, print_plan  # the command's own rendering
 

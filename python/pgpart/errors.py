@@ -7,8 +7,14 @@ class (the first two characters), else as :class:`PgpartError`. The driver's
 exception (psycopg 3, psycopg2, pg8000, ...) is chained as ``__cause__`` and
 kept in :attr:`PgpartError.driver_error`, so nothing it said is lost.
 
-Driver errors without a SQLSTATE (a broken connection, a closed cursor) are
-not translated: they reach the caller as the driver raised them.
+No driver exception reaches the caller unwrapped: errors the driver raises
+without a SQLSTATE (a broken or closed connection, text it cannot send) are
+re-raised as :class:`ConnectionFailureError` (08006, or 08003 for a closed
+connection), :class:`InvalidArgumentError` (a value the driver refused) or
+else :class:`PgpartError` (no SQLSTATE), the driver's exception chained the
+same way (see :func:`from_driver_error`). Arguments the server would refuse
+in any case (text with a NUL character) are refused before anything is sent,
+with InvalidArgumentError naming the argument.
 
 The fields follow PostgreSQL's error report: ``message`` is the primary
 message, ``detail`` the facts, ``hint`` what to do, ``schema_name`` and
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 __all__ = [
     "SQLSTATE_CLASSES",
+    "ConnectionFailureError",
     "DeadlockError",
     "DefaultPartitionRowsError",
     "DuplicateSchemaError",
@@ -41,6 +48,7 @@ __all__ = [
     "UndefinedTableError",
     "error_class",
     "from_diagnostics",
+    "from_driver_error",
 ]
 
 
@@ -220,6 +228,16 @@ class DeadlockError(PgpartError):
     default_sqlstate = "40P01"
 
 
+class ConnectionFailureError(PgpartError):
+    """08006 connection_failure (and the rest of class 08): the connection
+    could not be made, broke, or was closed (08003 connection_does_not_exist).
+    When it broke while a statement ran, whether that statement took effect
+    is not known: read the state back (``info()``, ``check()``) on a new
+    connection."""
+
+    default_sqlstate = "08006"
+
+
 class InstallError(PgpartError):
     """pgpart cannot be installed or upgraded this way (no SQLSTATE from the
     server: e.g. no upgrade path between two versions)."""
@@ -244,10 +262,12 @@ SQLSTATE_CLASSES: dict[str, type[PgpartError]] = {
     "25001": TransactionStateError,
     "57014": QueryCanceledError,
     "40P01": DeadlockError,
+    "08006": ConnectionFailureError,
 }
 
 # SQLSTATE class (first two characters) -> class, when no exact code matches.
 _CLASS_FALLBACK: dict[str, type[PgpartError]] = {
+    "08": ConnectionFailureError,  # connection exception
     "22": InvalidArgumentError,  # data exception: bad interval, date, number...
     "25": TransactionStateError,  # invalid transaction state
     "54": LimitExceededError,  # program limit exceeded
@@ -282,3 +302,42 @@ def from_diagnostics(
         table_name=table_name,
         driver_error=driver_error,
     )
+
+
+# PEP 249 exception names (in the exception's class hierarchy) -> (class, SQLSTATE)
+_DBAPI_CLASSES: tuple[tuple[str, type[PgpartError], str | None], ...] = (
+    ("OperationalError", ConnectionFailureError, "08006"),
+    ("InterfaceError", ConnectionFailureError, "08003"),
+    ("DataError", InvalidArgumentError, "22023"),
+)
+
+
+def from_driver_error(exc: BaseException, driver: str) -> PgpartError:
+    """The pgpart exception for EXC, an exception DRIVER raised without a
+    SQLSTATE (the caller raises it ``from exc``).
+
+    PEP 249 names say what happened whatever the driver: OperationalError
+    (the connection broke) and InterfaceError (it is closed, or the driver
+    cannot use it) become ConnectionFailureError; DataError, and the
+    ValueError or UnicodeError of a value the driver cannot send (psycopg2
+    refuses NUL characters with ValueError), InvalidArgumentError; anything
+    else PgpartError without a SQLSTATE.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    kind: type[PgpartError] = PgpartError
+    sqlstate: str | None = None
+    for name, cls, code in _DBAPI_CLASSES:
+        if name in names:
+            kind, sqlstate = cls, code
+            break
+    else:
+        if isinstance(exc, OSError):
+            kind, sqlstate = ConnectionFailureError, "08006"
+        elif isinstance(exc, ValueError):  # UnicodeError too
+            kind, sqlstate = InvalidArgumentError, "22023"
+    cls_name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    # libpq's messages go on over several lines: the first is the message.
+    first, _, rest = str(exc).strip().partition("\n")
+    facts = [line.strip() for line in rest.splitlines() if line.strip()]
+    facts.append(f"The {driver or 'database'} driver raised {cls_name} without a SQLSTATE.")
+    return kind(first.strip() or cls_name, sqlstate=sqlstate, detail="\n".join(facts), driver_error=exc)

@@ -15,6 +15,9 @@ default: every partitioned model the database router sends to the database),
 ``--json``. ``--now`` (a timestamp with time zone) is the reference time of
 the time-dependent verbs. Exit codes: 0 done, 1 error, 2 ``check`` found
 something, 3 a lock was not obtained in time (nothing half-done; retry).
+Output and error messages are written with control characters escaped, as
+the ``pgpart`` command writes them (:mod:`pgpart._terminal`): partition
+names and server messages come from the database.
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ import json
 import sys
 from argparse import ArgumentParser
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 
 from .... import Client
 from ...._calls import Arg, call
+from ...._terminal import TerminalStream
 from ....errors import LockTimeoutError, PgpartError
 from ....types import MaintenanceAction, PartitionInfo, Step
 from ... import db
@@ -87,6 +91,11 @@ class Command(BaseCommand):
     # -- plumbing -----------------------------------------------------------------
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Everything written, CommandError messages included (Django writes
+        # them through self.stderr), goes through pgpart's escaping stream.
+        # (The inner OutputWrapper still adds line endings, and colours on a terminal.)
+        self.stdout = OutputWrapper(cast(TextIO, TerminalStream(self.stdout)))
+        self.stderr = OutputWrapper(cast(TextIO, TerminalStream(self.stderr)))
         self.as_json: bool = options["json"]
         self.alias: str = options["database"]
         if self.alias not in connections:
