@@ -206,14 +206,17 @@ COMMENT ON FUNCTION pgpart._statement_timed_out(text) IS
 -- it samples until commit (on 15 and 16 it also analyzes each partition and
 -- locks its indexes; 18 has ANALYZE ONLY, which spares that). When the
 -- relations it would lock exceed half of max_locks_per_transaction x
--- max_connections it is skipped (logged 'skipped'). A failure (53200
--- included) is logged as the parent's last error, never raised, so it
--- never aborts the run that called it; only a user's cancel is raised.
--- Returns NULL when analyzed, else why not.
-CREATE FUNCTION pgpart._analyze_bounded(p_parent regclass)
+-- max_connections it is skipped (logged 'skipped'). Its locks are waited
+-- for at most LOCK_TIMEOUT (a session holding one partition must not stall
+-- the run; then it is skipped too). A failure (53200 included) is logged as
+-- the parent's last error, never raised, so it never aborts the run that
+-- called it; only a user's cancel is raised. Returns NULL when analyzed,
+-- else why not.
+CREATE FUNCTION pgpart._analyze_bounded(p_parent regclass, p_lock_timeout interval DEFAULT '200ms')
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
 AS $body$
 DECLARE
     v_only boolean := current_setting('server_version_num')::integer >= 180000;
@@ -223,6 +226,7 @@ DECLARE
     v_message text;
     v_reason text;
 BEGIN
+    PERFORM pgpart._set_lock_timeout(coalesce(p_lock_timeout, interval '200ms'));
     WITH RECURSIVE tree AS (
         SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = p_parent
         UNION ALL
@@ -238,6 +242,21 @@ BEGIN
                            'the shared lock table (max_locks_per_transaction %s x max_connections %s)', p_parent,
                            v_relations, current_setting('max_locks_per_transaction'),
                            current_setting('max_connections'));
+    ELSE
+        BEGIN
+            EXECUTE format('ANALYZE %s%s', CASE WHEN v_only THEN 'ONLY ' ELSE '' END, p_parent);
+            RETURN NULL;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;
+            END IF;
+        END;
+        IF v_state = '55P03' THEN
+            v_reason := format('ANALYZE of %s skipped: %s', p_parent, v_message);
+        END IF;
+    END IF;
+    IF v_reason IS NOT NULL THEN
         RAISE NOTICE 'pgpart: %', v_reason;
         BEGIN
             PERFORM pgpart._log(p_parent, 'analyze', 'skipped',
@@ -247,20 +266,11 @@ BEGIN
         END;
         RETURN v_reason;
     END IF;
-    BEGIN
-        EXECUTE format('ANALYZE %s%s', CASE WHEN v_only THEN 'ONLY ' ELSE '' END, p_parent);
-    EXCEPTION WHEN OTHERS OR query_canceled THEN
-        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-        IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
-            RAISE;
-        END IF;
-        RAISE WARNING 'pgpart: ANALYZE of % failed: % %', p_parent, v_state, v_message;
-        PERFORM pgpart._record_failure(p_parent, 'analyze', v_state, v_message);
-        RETURN format('ANALYZE of %s failed: %s: %s', p_parent, v_state, v_message);
-    END;
-    RETURN NULL;
+    RAISE WARNING 'pgpart: ANALYZE of % failed: % %', p_parent, v_state, v_message;
+    PERFORM pgpart._record_failure(p_parent, 'analyze', v_state, v_message);  -- never raises
+    RETURN format('ANALYZE of %s failed: %s: %s', p_parent, v_state, v_message);
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._analyze_bounded(regclass) IS
+COMMENT ON FUNCTION pgpart._analyze_bounded(regclass, interval) IS
 'ANALYZE of a partitioned parent after retention, skipped above a lock budget, a failure logged and never raised (but a cancel); NULL when done, else why not.';

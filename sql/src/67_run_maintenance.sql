@@ -348,6 +348,7 @@ DECLARE
     v_steps integer;
     v_state text;
     v_message text;
+    v_fired text;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF pg_catalog.pg_is_in_recovery() THEN
@@ -364,6 +365,8 @@ BEGIN
             RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
             CONTINUE;
         END IF;
+        -- set when statement_timeout fires (pgpart._statement_timed_out)
+        v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
         BEGIN
             -- isolated per parent inside; this catches what fails around it
             PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
@@ -377,6 +380,11 @@ BEGIN
         END;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
+            -- this parent took too long: the rest of its work waits for the next run
+            RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            CONTINUE;
+        END IF;
         v_steps := 0;
         LOOP
             BEGIN
@@ -397,9 +405,10 @@ BEGIN
             RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
             EXIT WHEN v_steps >= 100000;
         END LOOP;
-        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
+           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
             -- bounded, and its failure logged, never raised: it cannot abort the run
-            PERFORM pgpart._analyze_bounded(v_parent);
+            PERFORM pgpart._analyze_bounded(v_parent, $3);
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         END IF;
