@@ -25,7 +25,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from pgcluster import PgServer
 from psycopg import sql
 
 from fix_pg import Connect, MakeServer
@@ -45,6 +44,7 @@ from helpers_policy import (
     select,
     set_policy,
 )
+from pgcluster import PgServer
 
 Conn = psycopg.Connection[Any]
 
@@ -100,7 +100,7 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_run_maintenance(
     rows = details(conn, now_at=LATER, lock_timeout="1 hour")
     conn.execute("RESET statement_timeout")
     aa = [(a, d) for t, a, d in rows if t == "aa"]
-    assert len(aa) == 1 and aa[0][0] == "error" and (aa[0][1] or "").startswith("57014"), rows
+    assert [(a, (d or "")[:5]) for a, d in aa] == [("error", "57014")], rows
     # bb: maintained in full after aa's timeout
     assert [a for t, a, d in rows if t == "bb"].count("created") == 10
     assert partitions(conn, "bb") == day_partitions("bb", ["20240310", "20240311", "20240312", *LATER_DAYS])
@@ -109,7 +109,8 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_run_maintenance(
     errors = [e for e in log(conn, "aa") if e["outcome"] == "error"]
     assert [(e["action"], e["detail"]["sqlstate"]) for e in errors] == [("maintenance", "57014")]
     cfg = config(conn, "aa")
-    assert cfg is not None and cfg["last_error"].startswith("57014")
+    assert cfg is not None
+    assert cfg["last_error"].startswith("57014")
     holder.rollback()
     findings = check(conn, now_at=LATER)
     assert any(f["parent_table"] == "aa" and "last maintenance failed" in f["problem"] for f in findings)
@@ -137,7 +138,8 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_the_procedure(
     assert not [e for e in log(conn, "aa") if e["action"] in ("detach", "retention")]
     assert any("aa timed out" in n for n in notices), notices
     cfg = config(conn, "aa")
-    assert cfg is not None and cfg["last_error"].startswith("57014")
+    assert cfg is not None
+    assert cfg["last_error"].startswith("57014")
 
 
 def test_a_cancel_still_stops_the_whole_run(two_parents: Conn, conn: Conn, connect: Connect, holder: Conn) -> None:
@@ -253,7 +255,8 @@ def test_a_full_lock_table_in_one_parent_is_isolated(tiny: Conn, entry: str) -> 
     spec = {"method": "hash", "key": "v", "modulus": 100}
     create_range(small, "aa", "1 day", premake=0, now_at=NOW, subpartition=spec)
     cfg = config(small, "aa")
-    assert cfg is not None and cfg["subpartition"]["modulus"] == 100
+    assert cfg is not None
+    assert cfg["subpartition"]["modulus"] == 100
     create_daily(small, "bb", premake=0)
     aa_before = partitions(small, "aa")
     tomorrow = "2024-03-11 12:00:00+00"
@@ -300,7 +303,7 @@ def test_analyze_after_retention_is_skipped_above_the_lock_budget(small: Conn) -
             )
         )
     call(small, "run_maintenance_proc", None, now_at=LATER)
-    skipped = [e for e in log(small, "aa", "analyze")]
+    skipped = log(small, "aa", "analyze")
     assert [e["outcome"] for e in skipped] == ["skipped"]
     assert "lock" in skipped[0]["detail"]["message"]
     assert inherited_stats(small, "aa") == 0
@@ -308,7 +311,7 @@ def test_analyze_after_retention_is_skipped_above_the_lock_budget(small: Conn) -
     assert partitions(small, "bb")[0] == "bb_p20240317"
     assert inherited_stats(small, "bb") > 0
     # retention of aa itself was done
-    assert [p for p in partitions(small, "aa") if p.startswith("aa_p")][0] == "aa_p20240317"
+    assert next(p for p in partitions(small, "aa") if p.startswith("aa_p")) == "aa_p20240317"
 
 
 def test_analyze_waits_for_its_locks_at_most_lock_timeout(owner_conn: Conn, conn: Conn, holder: Conn) -> None:
@@ -339,13 +342,22 @@ def test_set_policy_bounds_premake(two_parents: Conn, conn: Conn, premake: int) 
 
 @pytest.mark.parametrize("dry_run", [False, True])
 @pytest.mark.parametrize("function", ["create_range_partitions", "ensure_range"])
-def test_verbs_bound_premake(owner_conn: Conn, conn: Conn, function: str, dry_run: bool) -> None:
+def test_verbs_bound_premake(owner_conn: Conn, conn: Conn, holder: Conn, function: str, dry_run: bool) -> None:
     owner_conn.execute("CREATE TABLE ev (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)")
     before = snapshot(conn)
-    conn.execute("SET statement_timeout = '60s'")  # a safety net: refused before any planning
-    with pytest.raises(psycopg.errors.InvalidParameterValue) as info:
-        select(owner_conn, function, "ev", interval="1 day", premake=2147483647, now_at=NOW, dry_run=dry_run)
-    assert info.value.diag.message_hint
+    # refused before any lock is waited for and before any planning (the
+    # statement timeout is only a safety net: it would show as 57014)
+    holds_access_exclusive(holder, "ev")
+    owner_conn.execute("SET statement_timeout = '60s'")
+    for premake in (2147483647, 1001, -1):
+        with pytest.raises(psycopg.errors.InvalidParameterValue) as info:
+            select(
+                owner_conn, function, "ev", interval="1 day", premake=premake, now_at=NOW, dry_run=dry_run,
+                lock_timeout="1 hour",
+            )  # fmt: skip
+        assert "premake" in (info.value.diag.message_primary or "")
+        assert info.value.diag.message_hint
+    holder.rollback()
     assert snapshot(conn) == before
 
 
@@ -420,8 +432,8 @@ def test_sub_partition_leaves_count_in_the_cap(owner_conn: Conn, conn: Conn, dry
         owner_conn.execute(query, [20, NOW, json.dumps({"method": "hash", "key": "t", "modulus": 16}), dry_run])
     assert "max_new => 11" in (info.value.diag.message_hint or "")
     # a list sub-partition spec of 100,000 values
+    spec = {"method": "list", "key": "t", "values": {"all": [str(i) for i in range(100_000)]}}
     with pytest.raises(psycopg.errors.ProgramLimitExceeded):
-        spec = {"method": "list", "key": "t", "values": {"all": [str(i) for i in range(100_000)]}}
         owner_conn.execute(query, [0, NOW, json.dumps(spec), dry_run])
     assert snapshot(conn) == before
 
@@ -430,7 +442,7 @@ def test_a_bounded_run_makes_what_fits_with_its_sub_partitions(owner_conn: Conn)
     subpartitioned(owner_conn)
     plan = owner_conn.execute(
         "SELECT action FROM pgpart.create_range_partitions('sp', '1 day', premake => 20, now_at => %s,"
-        " subpartition => '{\"method\": \"hash\", \"key\": \"t\", \"modulus\": 16}', max_new => 50, dry_run => true)",
+        ' subpartition => \'{"method": "hash", "key": "t", "modulus": 16}\', max_new => 50, dry_run => true)',
         [NOW],
     ).fetchall()
     actions = [r[0] for r in plan]
@@ -453,13 +465,14 @@ def test_move_default_range_refuses_a_list_parent(owner_conn: Conn, conn: Conn) 
         with pytest.raises(psycopg.errors.InvalidObjectDefinition) as info:
             owner_conn.execute(statement)
         diag = info.value.diag
-        assert "LIST" in (diag.message_primary or "") and diag.message_hint
+        assert "LIST" in (diag.message_primary or "")
+        assert diag.message_hint
         assert (diag.schema_name, diag.table_name) == ("public", "li")
     assert snapshot(conn) == before
     assert owner_conn.execute("SELECT count(*) FROM ONLY li_default").fetchone() == (2,)
     # check() no longer offers a fix that cannot work for a LIST parent
     rows = [f for f in check(conn) if f["parent_table"] == "li" and "default partition holds rows" in f["problem"]]
-    assert len(rows) == 1 and rows[0]["fix"] is None
+    assert [f["fix"] for f in rows] == [None]
 
 
 @pytest.mark.parametrize("who", ["owner", "superuser"])
@@ -491,15 +504,15 @@ INFINITE_NOW_AT = [
 
 
 @pytest.mark.parametrize("now_at", ["infinity", "-infinity"])
-@pytest.mark.parametrize(("kind", "function", "kwargs"), INFINITE_NOW_AT, ids=[f[1] + str(f[2]) for f in INFINITE_NOW_AT])
+@pytest.mark.parametrize(
+    ("kind", "function", "kwargs"), INFINITE_NOW_AT, ids=[f[1] + str(f[2]) for f in INFINITE_NOW_AT]
+)
 def test_an_infinite_now_at_is_refused(
     two_parents: Conn, conn: Conn, now_at: str, kind: str, function: str, kwargs: dict[str, Any]
 ) -> None:
     before = snapshot(conn)
+    run = select if kind == "select" else call
     with pytest.raises(psycopg.errors.InvalidParameterValue) as info:
-        if kind == "select":
-            select(two_parents, function, "aa", now_at=now_at, **kwargs)
-        else:
-            call(two_parents, function, "aa", now_at=now_at, **kwargs)
+        run(two_parents, function, "aa", now_at=now_at, **kwargs)
     assert "now_at" in (info.value.diag.message_primary or "")
     assert snapshot(conn) == before

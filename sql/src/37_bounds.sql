@@ -57,7 +57,7 @@ COMMENT ON FUNCTION pgpart._max_list_values() IS
 CREATE FUNCTION pgpart._check_premake(p_premake integer, p_parent regclass)
 RETURNS void
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN

@@ -39,6 +39,9 @@ DECLARE
     v_created jsonb;
 BEGIN
     PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
+    IF $3 IS NOT NULL THEN
+        PERFORM pgpart._check_premake($3, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15);
         RETURN;
