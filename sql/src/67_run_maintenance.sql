@@ -137,6 +137,7 @@ DECLARE
     v_actions text [];
     v_partitions text [];
     v_details text [];
+    v_timed_out boolean;
     r record;
 BEGIN
     IF pg_is_in_recovery() THEN
@@ -185,6 +186,7 @@ BEGIN
         v_actions := '{}';
         v_partitions := '{}';
         v_details := '{}';
+        v_timed_out := false;
         BEGIN
             v_caller := pgpart._become_owner(v_parent);
             SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
@@ -248,6 +250,7 @@ BEGIN
                 IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
                     RAISE;  -- a cancel stops the whole run
                 END IF;
+                v_timed_out := v_state = '57014';
                 RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
                 PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
                 action := 'error';
@@ -257,7 +260,9 @@ BEGIN
         END;
         -- Partitions made or changed by others, brought in step (reconcile) in
         -- a subtransaction of its own: its failure keeps what was created.
-        IF (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+        -- (not after a statement timeout: the rest of that parent's work waits
+        -- for the next run)
+        IF NOT v_timed_out AND (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
                 FOR r IN
