@@ -27,6 +27,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+import pgpart
 from fix_pg import Connect, MakeServer
 from helpers_errors import snapshot
 from helpers_list import add_values, create_list, create_list_array, create_range, wait_until_waiting
@@ -140,6 +141,22 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_the_procedure(
     cfg = config(conn, "aa")
     assert cfg is not None
     assert cfg["last_error"].startswith("57014")
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_a_statement_timeout_in_one_parent_is_isolated_by_the_client(
+    two_parents: Conn, conn: Conn, holder: Conn, online: bool
+) -> None:
+    holds_access_exclusive(holder, "aa")
+    aa_before = partitions(conn, "aa")
+    conn.execute("SET statement_timeout = '300ms'")
+    report = pgpart.Client(conn).maintain(now_at=LATER, lock_timeout="1 hour", online=online)
+    conn.execute("RESET statement_timeout")
+    assert {a.parent_table for a in report.errors} == {"aa"}
+    assert all("57014" in (a.detail or "") for a in report.errors)
+    assert partitions(conn, "aa") == aa_before
+    # bb: partitions ahead, then retention, online or not
+    assert partitions(conn, "bb") == day_partitions("bb", [f"202403{d}" for d in range(17, 23)])
 
 
 def test_a_cancel_still_stops_the_whole_run(two_parents: Conn, conn: Conn, connect: Connect, holder: Conn) -> None:
