@@ -8,7 +8,9 @@
 -- With SUBPARTITION (kept in the policy) each new partition is itself
 -- partitioned by hash or list and filled before it is attached. MAX_NEW
 -- bounds a call (the slot of now and what follows first, then the most
--- recent gaps); without it more than 200 new partitions are refused.
+-- recent gaps, as many as fit with their sub-partitions); without it more
+-- than 200 new tables (partitions, sub-partitions, a default) are refused
+-- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
 CREATE FUNCTION pgpart.create_range_partitions(
     parent regclass,
     "interval" text,
