@@ -343,6 +343,25 @@ def test_analyze_waits_for_its_locks_at_most_lock_timeout(owner_conn: Conn, conn
     assert not [e for e in log(conn) if e["outcome"] == "error"]
 
 
+def test_a_failing_analyze_is_logged_and_the_run_goes_on(owner_conn: Conn, conn: Conn) -> None:
+    kept_and_expired(owner_conn)
+    # statistics on an expression of the owner's that fails: ANALYZE of aa fails
+    owner_conn.execute(
+        "CREATE FUNCTION boom(integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE"
+        " AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$"
+    )
+    owner_conn.execute("CREATE STATISTICS aa_boom ON (boom(v)) FROM aa")
+    call(conn, "run_maintenance_proc", None, now_at=LATER)
+    assert [(e["outcome"], e["detail"]["sqlstate"]) for e in log(conn, "aa", "analyze")] == [("error", "P0001")]
+    cfg = config(conn, "aa")
+    assert cfg is not None
+    assert cfg["last_error"].startswith("P0001")
+    # aa's retention was done; bb after it maintained, its retention done and analyzed
+    assert partitions(conn, "aa")[0] == "aa_p20240317"
+    assert partitions(conn, "bb")[0] == "bb_p20240317"
+    assert inherited_stats(conn, "bb") > 0
+
+
 # --- bounds ---------------------------------------------------------------------------
 
 
