@@ -15,10 +15,11 @@ BEGIN
                              coalesce(p_lock_timeout::text, 'NULL')),
             HINT = 'Pass a short interval such as ''200ms'': writers queue behind a waiting lock for that long.';
     END IF;
-    IF p_lock_retries IS NULL OR p_lock_retries < 0 THEN
+    -- bounded: a run must end even when another session holds a lock for good
+    IF p_lock_retries IS NULL OR p_lock_retries < 0 OR p_lock_retries > 1000 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lock_retries must be 0 or more, got %s', coalesce(p_lock_retries::text, 'NULL')),
+            MESSAGE = format('lock_retries must be between 0 and 1000, got %s', coalesce(p_lock_retries::text, 'NULL')),
             HINT = 'Pass how many times to retry a lock that timed out, such as 10.';
     END IF;
     IF p_now_at IS NULL OR NOT isfinite(p_now_at) THEN

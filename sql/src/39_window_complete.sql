@@ -27,8 +27,11 @@ DECLARE
 BEGIN
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     v_grid := pgpart._grid(p_parent, p_now_at);
-    IF v_cfg.parent IS NULL OR v_grid.now_coord IS NULL OR v_cfg.subpartition IS NOT NULL THEN
-        RETURN false;  -- integer keys need the highest key; sub-partitions their leaves
+    IF v_cfg.parent IS NULL OR v_grid.now_coord IS NULL OR v_cfg.subpartition IS NOT NULL
+       OR v_cfg.premake NOT BETWEEN 0 AND pgpart._max_premake() THEN
+        -- integer keys need the highest key; sub-partitions their leaves; a
+        -- premake out of bounds is refused by the planner, not walked here
+        RETURN false;
     END IF;
     SELECT n.nspname, c.relname INTO v_schema, v_relname
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;

@@ -29,9 +29,13 @@ SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
-    -- at most this many new partitions in one transaction: each takes about
-    -- ten locks, and the shared lock table is sized for a few thousand
-    v_cap constant integer := 200;
+    -- at most this many new tables in one transaction, sub-partitions
+    -- included: each takes about ten locks, and the shared lock table is
+    -- sized for a few thousand (pgpart._max_new_tables)
+    v_cap constant integer := pgpart._max_new_tables();
+    -- the new partitions that fit under it: fewer with sub-partitions
+    v_part_cap integer;
+    v_leaves integer;
     v_key record;
     v_iv record;
     v_cfg pgpart.config;
@@ -144,16 +148,28 @@ BEGIN
 
     -- Policy values: a NULL argument keeps what is configured.
     v_premake := coalesce(p_premake, v_cfg.premake, 4);
-    IF v_premake < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('premake must not be negative, got %s', v_premake),
-            HINT = 'premake counts the partitions ahead of the current one; pass 0 or more.';
-    END IF;
+    -- bounded before the grid is walked premake slots ahead (a value in the
+    -- policy row is checked too: an owner can write that row directly)
+    PERFORM pgpart._check_premake(v_premake, p_parent);
     PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
     PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
+    -- Sub-partitions count in the cap: a partition and its leaves are built
+    -- in the same transaction.
+    v_leaves := pgpart._subpartition_leaves(v_subpartition);
+    v_part_cap := v_cap / (1 + v_leaves);
+    IF v_part_cap < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('each new partition of %s would have %s sub-partitions, more than the %s new tables one '
+                             'transaction may create', p_parent, v_leaves, v_cap),
+            DETAIL = 'A partition and its sub-partitions are built in one transaction; each new table holds about ten '
+                     'locks until commit, and thousands exhaust the shared lock table.',
+            HINT = format('Use a sub-partition spec with at most %s sub-partitions (a smaller modulus, fewer list '
+                          'groups).', v_cap - 1),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
     PERFORM pgpart._require_tablespace(v_tablespace);
     -- Where new partitions go: the policy's tablespace, else the parent's,
@@ -236,6 +252,13 @@ BEGIN
             MESSAGE = format('max_new must be between 1 and %s, got %s', v_cap, p_max_new),
             HINT = 'Pass how many partitions one call may create at most, or leave it out.';
     END IF;
+    IF p_max_new IS NOT NULL THEN
+        -- a bounded run makes what fits under the cap with its sub-partitions
+        v_part_cap := least(p_max_new, v_part_cap);
+    ELSE
+        -- one more than fits: enough to refuse the call below
+        v_part_cap := v_part_cap + 1;
+    END IF;
     -- The window first, then the gaps below it from the most recent down, so
     -- that a bounded run (max_new) creates what matters most first.
     v_ranges := ARRAY[ROW(v_first.lo, v_end)::pgpart._range];
@@ -290,7 +313,7 @@ BEGIN
                 v_new_hi := v_new_hi || v_hi;
                 -- a bounded run stops at its bound; otherwise refuse as soon as
                 -- the cap is passed, not after walking a huge window
-                EXIT WHEN cardinality(v_new_lo) >= coalesce(p_max_new, v_cap + 1);
+                EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
             ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
                 -- only an explicit start may not overlap a partition off the grid
                 RAISE EXCEPTION USING
@@ -305,7 +328,7 @@ BEGIN
             EXIT WHEN v_hi = 'Infinity'::numeric;
             v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
         END LOOP;
-        EXIT WHEN cardinality(v_new_lo) >= coalesce(p_max_new, v_cap + 1);
+        EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
     END LOOP;
     -- partitions are created in bound order
     SELECT array_agg(n.lo ORDER BY n.lo), array_agg(n.hi ORDER BY n.lo) INTO v_new_lo, v_new_hi
@@ -314,16 +337,20 @@ BEGIN
     v_new_hi := coalesce(v_new_hi, '{}'::numeric []);
 
     v_n := cardinality(v_new_lo);
-    -- a default partition to create counts too
-    v_total := v_n + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer;
+    -- a default partition to create counts too, and every sub-partition
+    v_total := v_n * (1 + v_leaves) + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer;
     IF v_total > v_cap THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
-            MESSAGE = format('more than %s partitions of %s requested, but at most %s are created in one transaction',
+            MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
                              v_cap, p_parent, v_cap),
-            DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
-            HINT = format('Each call creates at most %s partitions: pass a smaller premake, or a start (which also skips '
-                          'filling gaps below it), and call again.', v_cap),
+            DETAIL = format('Each new partition%s holds about ten locks until commit; thousands exhaust the shared lock '
+                            'table.', CASE WHEN v_leaves > 0
+                                           THEN format(' (here with its %s sub-partitions, %s tables)', v_leaves,
+                                                       1 + v_leaves) ELSE '' END),
+            HINT = format('Each call creates at most %s new tables: pass max_new => %s (the rest on the next calls), '
+                          'a smaller premake, or a start (which also skips filling gaps below it), and call again.',
+                          v_cap, greatest(1, (v_cap - 1) / (1 + v_leaves))),
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
 

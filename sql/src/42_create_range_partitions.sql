@@ -8,7 +8,9 @@
 -- With SUBPARTITION (kept in the policy) each new partition is itself
 -- partitioned by hash or list and filled before it is attached. MAX_NEW
 -- bounds a call (the slot of now and what follows first, then the most
--- recent gaps); without it more than 200 new partitions are refused.
+-- recent gaps, as many as fit with their sub-partitions); without it more
+-- than 200 new tables (partitions, sub-partitions, a default) are refused
+-- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
 CREATE FUNCTION pgpart.create_range_partitions(
     parent regclass,
     "interval" text,
@@ -39,6 +41,9 @@ DECLARE
     v_created jsonb;
 BEGIN
     PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
+    IF $3 IS NOT NULL THEN
+        PERFORM pgpart._check_premake($3, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15);
         RETURN;

@@ -122,12 +122,8 @@ BEGIN
     END IF;
 
     IF $7 IS NOT NULL THEN
-        IF $7 < 0 THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('premake must not be negative, got %s', $7),
-                HINT = 'premake counts the partitions ahead of the current one; pass 0 or more.';
-        END IF;
+        -- bounded: maintenance and check() walk the grid premake slots ahead
+        PERFORM pgpart._check_premake($7, p_parent);
         v_new.premake := $7;
     END IF;
     v_new.automatic_maintenance := coalesce($8, v_old.automatic_maintenance);

@@ -17,6 +17,9 @@ DECLARE
     v_cutoff numeric;
     v_max numeric;
 BEGIN
+    -- an infinite now_at would expire every partition but the newest (every
+    -- retention path comes through here: refuse it, 22023 naming now_at)
+    PERFORM pgpart._check_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     IF v_cfg.retention IS NULL THEN
         RETURN;

@@ -116,7 +116,9 @@ BEGIN
 
     IF v_step > 0 AND v_cfg.analyze_after THEN
         v_step := v_step + 1;
-        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'analyze', format('ANALYZE %s', p_parent),
+        -- bounded, its failure logged and not raised (pgpart._analyze_bounded)
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'analyze',
+                        format('SELECT pgpart._analyze_bounded(%L::regclass, %L)', p_parent::text, p_timeout),
                         format('SHARE UPDATE EXCLUSIVE on %s and its partitions', p_parent), false)::pgpart.step;
     END IF;
 END

@@ -84,7 +84,7 @@ BEGIN
     END LOOP;
     SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = $1;
     IF v_done > 0 AND v_analyze THEN
-        PERFORM pgpart._analyze($1);
+        PERFORM pgpart._analyze_bounded($1, $2);  -- bounded; a failure is logged, not raised
     END IF;
 END
 $body$;

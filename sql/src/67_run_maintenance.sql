@@ -90,6 +90,10 @@ BEGIN
     UPDATE pgpart.config AS c
     SET last_error = format('%s: %s', p_sqlstate, p_message), last_error_at = now()
     WHERE c.parent = p_parent;
+EXCEPTION WHEN OTHERS THEN
+    -- called from a failure handler: failing to record (the lock table still
+    -- full, the table dropped meanwhile) must not abort the run for the others
+    RAISE WARNING 'pgpart: could not record the failure of % on %: % (%)', p_action, p_parent, SQLERRM, SQLSTATE;
 END
 $body$;
 
@@ -103,6 +107,10 @@ COMMENT ON FUNCTION pgpart._record_failure(regclass, text, text, text) IS
 -- others in step (reconcile); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
+-- Every parent's work runs in subtransactions of its own: any failure,
+-- statement timeouts (57014, see pgpart._statement_timed_out) and a full
+-- lock table (53200) included, rolls back that parent's work only, is
+-- logged and reported, and the others go on; a user's cancel stops the run.
 CREATE FUNCTION pgpart.run_maintenance(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
@@ -125,6 +133,11 @@ DECLARE
     v_state text;
     v_message text;
     v_due boolean;
+    -- rows of a parent's work, returned only once that work has succeeded
+    v_actions text [];
+    v_partitions text [];
+    v_details text [];
+    v_timed_out boolean;
     r record;
 BEGIN
     IF pg_is_in_recovery() THEN
@@ -155,8 +168,11 @@ BEGIN
                 partition := r.partition::text;
                 detail := NULL;
                 RETURN NEXT;
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
                 RAISE NOTICE 'pgpart: could not finish the detach of %: % %', r.partition, v_state, v_message;
                 PERFORM pgpart._log(v_parent, 'finalize', CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END,
                                     jsonb_build_object('partition', r.partition::text, 'sqlstate', v_state,
@@ -167,6 +183,10 @@ BEGIN
                 RETURN NEXT;
             END;
         END LOOP;
+        v_actions := '{}';
+        v_partitions := '{}';
+        v_details := '{}';
+        v_timed_out := false;
         BEGIN
             v_caller := pgpart._become_owner(v_parent);
             SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
@@ -188,29 +208,33 @@ BEGIN
                                                         lock_timeout => $3, lock_retries => $4, now_at => $2,
                                                         max_new => 200) AS s
                 LOOP
-                    action := 'created';
-                    partition := r.partition;
-                    detail := format('from %s to %s', r.lower_bound, r.upper_bound);
-                    RETURN NEXT;
+                    v_actions := v_actions || 'created'::text;
+                    v_partitions := v_partitions || r.partition;
+                    v_details := v_details || format('from %s to %s', r.lower_bound, r.upper_bound);
                 END LOOP;
             END IF;
             FOR r IN SELECT e.partition FROM pgpart._expired_partitions(v_parent, $2, $3) AS e LOOP
-                action := 'retention due';
-                partition := r.partition::text;
-                detail := format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
-                RETURN NEXT;
+                v_actions := v_actions || 'retention due'::text;
+                v_partitions := v_partitions || r.partition::text;
+                v_details := v_details || format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
             END LOOP;
             -- detached earlier (an interrupted run), its archive or drop still to do
             FOR r IN SELECT a.detached, a.then_action FROM pgpart._detached_awaiting(v_parent) AS a LOOP
-                action := 'retention due';
-                partition := r.detached::text;
-                detail := format('detached, then %s', r.then_action);
-                RETURN NEXT;
+                v_actions := v_actions || 'retention due'::text;
+                v_partitions := v_partitions || r.detached::text;
+                v_details := v_details || format('detached, then %s', r.then_action);
             END LOOP;
             PERFORM set_config('role', v_caller, true);
             IF v_cfg.last_error IS NOT NULL THEN
                 UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
             END IF;
+            -- done: its rows are true now (a failure above would have undone them)
+            FOR i IN 1 .. cardinality(v_actions) LOOP
+                action := v_actions[i];
+                partition := v_partitions[i];
+                detail := v_details[i];
+                RETURN NEXT;
+            END LOOP;
         EXCEPTION
             WHEN lock_not_available THEN
                 GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
@@ -221,8 +245,12 @@ BEGIN
                 partition := NULL;
                 detail := v_message;
                 RETURN NEXT;
-            WHEN OTHERS THEN
+            WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                v_timed_out := v_state = '57014';
                 RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
                 PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
                 action := 'error';
@@ -232,7 +260,9 @@ BEGIN
         END;
         -- Partitions made or changed by others, brought in step (reconcile) in
         -- a subtransaction of its own: its failure keeps what was created.
-        IF (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+        -- (not after a statement timeout: the rest of that parent's work waits
+        -- for the next run)
+        IF NOT v_timed_out AND (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
                 FOR r IN
@@ -245,8 +275,11 @@ BEGIN
                     RETURN NEXT;
                 END LOOP;
                 PERFORM set_config('role', v_caller, true);
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
                 IF v_state = '55P03' THEN
                     PERFORM pgpart._log(v_parent, 'reconcile', 'skipped',
                                         jsonb_build_object('sqlstate', v_state, 'message', v_message));
@@ -298,7 +331,10 @@ COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, inte
 
 -- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
 -- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
--- retention one step per transaction, then ANALYZE if the policy says so.
+-- retention one step per transaction, then ANALYZE if the policy says so
+-- (bounded, see pgpart._analyze_bounded). A parent that fails in any of
+-- these (a statement timeout and a full lock table included) is logged and
+-- the others go on; a user's cancel stops the run.
 -- CALL it outside a transaction block. A procedure cannot carry SET
 -- clauses: it re-pins search_path after each COMMIT and runs DDL only
 -- through helper functions.
@@ -317,6 +353,7 @@ DECLARE
     v_steps integer;
     v_state text;
     v_message text;
+    v_fired text;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF pg_catalog.pg_is_in_recovery() THEN
@@ -333,15 +370,35 @@ BEGIN
             RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
             CONTINUE;
         END IF;
-        PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
+        -- set when statement_timeout fires (pgpart._statement_timed_out)
+        v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
+        BEGIN
+            -- isolated per parent inside; this catches what fails around it
+            PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;  -- a cancel stops the whole run
+            END IF;
+            RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+            PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+        END;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
+            -- this parent took too long: the rest of its work waits for the next run
+            RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            CONTINUE;
+        END IF;
         v_steps := 0;
         LOOP
             BEGIN
                 st := pgpart._retention_step(v_parent, $2, $3, $4);
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
                 RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
                 PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
                 st := NULL;
@@ -353,8 +410,10 @@ BEGIN
             RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
             EXIT WHEN v_steps >= 100000;
         END LOOP;
-        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
-            PERFORM pgpart._analyze(v_parent);
+        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
+           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
+            -- bounded, and its failure logged, never raised: it cannot abort the run
+            PERFORM pgpart._analyze_bounded(v_parent, $3);
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         END IF;

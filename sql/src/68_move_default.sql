@@ -43,6 +43,18 @@ DECLARE
 BEGIN
     PERFORM pgpart._check_args($2, $3, $4);
     v_cfg := pgpart._managed($1);
+    -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
+    IF v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', $1, upper(v_cfg.strategy)),
+            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
+            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
+                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = $1),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+    END IF;
     v_default := pgpart._default_partition($1);
     IF v_default IS NULL THEN
         RETURN;

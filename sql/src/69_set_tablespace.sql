@@ -31,18 +31,26 @@ BEGIN
             MESSAGE = format('%s is not a plain table', $1),
             HINT = 'Move each leaf partition of a partitioned partition on its own.';
     END IF;
+    -- a partition: its move is logged under its parent (refused before anything)
+    IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
+                   JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
+                   WHERE i.inhrelid = $1) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not a partition', $1),
+            DETAIL = 'pgpart.set_tablespace moves partitions of partitioned tables.',
+            HINT = format('Move a table of your own with ALTER TABLE %s SET TABLESPACE ... (a blocking rewrite).', $1),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = $1),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+    END IF;
     IF $2 IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = $2) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident($2), 'NULL')),
             HINT = 'Pass the name of an existing tablespace.';
     END IF;
-    IF $3 IS NULL OR $3 <= interval '0' OR $4 IS NULL OR $4 < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid lock_timeout %s or lock_retries %s', $3, $4),
-            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
-    END IF;
+    PERFORM pgpart._check_args($3, $4, now());
     v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock',
                               format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', $1),
                               format('ACCESS EXCLUSIVE on %s', $1), false)::pgpart.step;

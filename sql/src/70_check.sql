@@ -25,6 +25,8 @@ DECLARE
     v_has_rows boolean;
     v_now numeric;
     v_at text;
+    v_state text;
+    v_message text;
 BEGIN
     PERFORM pgpart._check_args(interval '1s', 0, $2);
     -- a fix acts as of the same reference time as the check that found it
@@ -64,6 +66,11 @@ BEGIN
         SELECT c.parent FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
         WHERE $1 IS NULL OR c.parent = $1 ORDER BY c.parent
     LOOP
+      -- Each parent in a block of its own: one whose check fails (a statement
+      -- timeout, the lock table full, a broken policy row) is reported as a
+      -- finding and the others are still checked (57014: see
+      -- pgpart._statement_timed_out; a cancel stops the whole check).
+      BEGIN
         SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
         parent_table := v_parent;
 
@@ -73,8 +80,18 @@ BEGIN
                             format('CALL pgpart.run_maintenance_proc(%L%s);', v_parent::text, v_at);
         END IF;
 
+        -- A premake out of bounds (written into the policy row directly):
+        -- maintenance refuses the parent; the runway is not walked.
+        IF v_cfg.strategy = 'range' AND v_cfg.premake NOT BETWEEN 0 AND pgpart._max_premake() THEN
+            RETURN QUERY SELECT 'urgent', v_parent, NULL::regclass,
+                            format('premake %s is out of bounds (0 to %s): maintenance refuses this table',
+                                   v_cfg.premake, pgpart._max_premake()),
+                            format('SELECT * FROM pgpart.set_policy(%L, premake => %s);', v_parent::text,
+                                   least(greatest(v_cfg.premake, 0), pgpart._max_premake()));
+        END IF;
+
         -- Runway: the partitions must reach premake slots past the one of now.
-        IF v_cfg.strategy = 'range' THEN
+        IF v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake() THEN
             v_grid := pgpart._grid(v_parent, $2);
             BEGIN
                 v_now := coalesce(v_grid.now_coord,
@@ -289,6 +306,17 @@ BEGIN
            OR EXISTS (SELECT 1 FROM pg_publication_rel AS pr WHERE pr.prpubid = pub.oid AND pr.prrelid = v_parent)
            OR EXISTS (SELECT 1 FROM pg_publication_namespace AS pn JOIN pg_class AS c ON c.relnamespace = pn.pnnspid
                       WHERE pn.pnpubid = pub.oid AND c.oid = v_parent);
+      EXCEPTION WHEN OTHERS OR query_canceled THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+        IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+            RAISE;
+        END IF;
+        -- the findings returned before the failure stand; this one says the rest is unknown
+        RETURN QUERY SELECT 'urgent', v_parent, NULL::regclass,
+                        format('check of %s failed: %s: %s; its other findings are unknown', v_parent, v_state,
+                               v_message),
+                        NULL::text;
+      END;
     END LOOP;
 END
 $body$;

@@ -28,6 +28,8 @@ DECLARE
     st pgpart.step;
 BEGIN
     PERFORM pgpart._check_args($6, $7, now());
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size($1, $2, 'the list request for table');
     IF NOT $8 THEN
         PERFORM pgpart._require_owner($1);
         PERFORM pgpart._key_of($1, 'l');
@@ -186,11 +188,13 @@ DECLARE
     v_seen text [] := '{}'::text [];
     v_seen_null boolean := false;
     v_existing pgpart._list_part [];
+    v_new integer := 0;
     st pgpart.step;
     r record;
     e record;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
     v_key := pgpart._key_of(p_parent, 'l');
     SELECT n.nspname, c.relname INTO v_schema, v_relname
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
@@ -272,6 +276,19 @@ BEGIN
                     SCHEMA = v_schema, TABLE = v_relname;
             END IF;
         END LOOP;
+        -- the cap on new tables in one transaction (pgpart._max_new_tables),
+        -- the default partition included: refused as soon as it is passed
+        v_new := v_new + 1;
+        IF v_new + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer > pgpart._max_new_tables() THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('more than %s new partitions of %s requested, but at most %s are created in one '
+                                 'transaction', pgpart._max_new_tables(), p_parent, pgpart._max_new_tables()),
+                DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
+                HINT = format('Pass the values in several calls of at most %s new partitions each: the partitions '
+                              'already made are kept.', pgpart._max_new_tables()),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
         IF to_regclass(v_table) IS NOT NULL THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'duplicate_table',

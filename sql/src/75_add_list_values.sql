@@ -50,6 +50,8 @@ BEGIN
     END IF;
     PERFORM pgpart._require_owner(v_parent);
     v_key := pgpart._key_of(v_parent, 'l');
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size(v_parent, $2, 'the values to add to table');
     IF NOT $5 THEN
         -- lock first: the bound read below must not change before the re-attach
         PERFORM pgpart._acquire_locks(

@@ -64,6 +64,7 @@ BEGIN
         RETURN jsonb_build_object('method', 'hash', 'key', v_key, 'modulus', v_modulus);
     END IF;
     -- list: validated (and made canonical) by the same reader as create_list_partitions
+    PERFORM pgpart._check_list_size(p_parent, p_spec -> 'values', 'the sub-partition spec for table');
     IF EXISTS (
         SELECT v FROM pgpart._list_request(v_type, p_spec -> 'values') AS q, unnest(q.list_values) AS v
         GROUP BY v HAVING count(*) > 1
