@@ -2,6 +2,7 @@
 -- ordered steps of retention for one managed parent, each one statement
 -- meant to run in its own transaction (DESIGN §3, §4):
 --   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
+--   discard   a journal entry no longer valid (pgpart._journal), never acted on;
 --   archive / drop  tables detached earlier whose second half is still due;
 --   detach    each expired partition: with ONLINE and no default partition
 --             a journal step then DETACH ... CONCURRENTLY (top level: only a
@@ -28,6 +29,7 @@ DECLARE
     st pgpart.step;
     r record;
     v_journal record;
+    v_checked boolean := false;
 BEGIN
     v_cfg := pgpart._managed(p_parent);
     v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
@@ -42,12 +44,11 @@ BEGIN
                   false)::pgpart.step;
         RETURN NEXT st;
         -- a journaled retention detach: its archive or drop follows at once
-        SELECT l.detail ->> 'then' AS then_action, (l.detail ->> 'archive_schema')::name AS archive_schema,
-               (l.detail ->> 'archive_tablespace')::name AS archive_tablespace
+        SELECT j.then_action, j.archive_schema, j.archive_tablespace
         INTO v_journal
-        FROM pgpart.log AS l
-        WHERE l.parent = p_parent AND l.action = 'detach' AND (l.detail ->> 'partition_oid')::oid = r.partition::oid
-        ORDER BY l.id DESC
+        FROM pgpart._journal(p_parent) AS j
+        WHERE j.detached = r.partition::oid AND j.state = 'pending'
+        ORDER BY j.entry DESC
         LIMIT 1;
         IF v_journal.then_action IN ('archive', 'drop') THEN
             v_step := v_step + 1;
@@ -55,6 +56,16 @@ BEGIN
                                          v_journal.archive_tablespace, p_timeout, p_retries);
             RETURN NEXT st;
         END IF;
+    END LOOP;
+
+    -- journal entries no longer valid (table gone, renamed, still attached,
+    -- an owner changed): never acted on, discarded with the reason
+    FOR r IN SELECT j.entry, j.detached_name, j.problem FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale' LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, r.detached_name, NULL, NULL, 'discard',
+                        format('SELECT pgpart._discard_journal(%L::regclass, %s, %L, %s)',
+                               p_parent::text, r.entry, p_timeout, p_retries),
+                        format('none on tables (journal entry void: %s)', r.problem), false)::pgpart.step;
     END LOOP;
 
     FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
@@ -83,6 +94,13 @@ BEGIN
         FROM pgpart._lock_statements(p_parent, p_parent) AS l
         WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
         FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
+            IF v_cfg.retention_action = 'archive' AND NOT v_checked THEN
+                -- a bad destination (pgpart.config is writable by the owner)
+                -- refuses retention before anything is detached
+                PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
+                PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                v_checked := true;
+            END IF;
             IF p_online AND NOT v_has_default THEN
                 v_step := v_step + 1;
                 RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'journal',
