@@ -32,7 +32,8 @@ from psycopg import sql
 
 from fix_pg import Connect
 from helpers_errors import temporary_role
-from helpers_policy import config, create_daily, exists, fill_days, partitions, select, set_policy
+from helpers_lifecycle import MakeTablespace, make_tablespace  # noqa: F401 - a fixture
+from helpers_policy import check, config, create_daily, exists, fill_days, partitions, select, set_policy
 from pgcluster import PgServer
 
 import pgpart
@@ -463,6 +464,11 @@ def test_renamed_or_reattached_table_is_not_acted_on(ev: Conn, conn: Conn, run: 
     ev.execute("ALTER TABLE ev_p20240301 RENAME TO keep_me")  # the owner keeps it
     ev.execute("SELECT pgpart._journal_detach('public.ev', 'public.ev_p20240302')")  # never detached
     assert open_entries(conn, "public.ev") == [("keep_me", "stale"), ("ev_p20240302", "stale")]
+    # check() reports them, with the call that discards them
+    void = [f for f in check(conn, "public.ev", now_at=LATER) if "journal entry void" in f["problem"]]
+    assert [(f["severity"], f["partition"]) for f in void] == [("info", "keep_me"), ("info", "ev_p20240302")], void
+    assert "renamed" not in void[0]["problem"] and "ev_p20240301" in void[0]["problem"]
+    assert "attached" in void[1]["problem"] and "detach_and_archive_proc" in void[1]["fix"]
 
     outcome = run("public.ev", LATER)
 
@@ -524,3 +530,38 @@ def test_ordinary_retention_still_works(
     assert last_error(conn, "public.ev") is None
     assert in_system_places(conn, "pgpart_owner") == []
     assert exists(conn, "public.accounts") and partitions(conn, "public.ev")
+
+
+# --- tablespaces the owner may not use ------------------------------------------------
+
+
+def test_tablespace_the_owner_may_not_use(ev: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:  # noqa: F811
+    ts = make_tablespace("locked")
+    conn.execute(sql.SQL("REVOKE CREATE ON TABLESPACE {} FROM pgpart_owner").format(sql.Identifier(ts)))
+    # set_policy refuses it, whoever asks
+    for setting in ("archive_tablespace", "tablespace"):
+        before = config(conn, "public.ev")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege) as info:
+            set_policy(conn, "public.ev", **{setting: ts})
+        assert ts in info.value.diag.message_primary and info.value.diag.message_hint
+        assert config(conn, "public.ev") == before
+    # written directly into the policy row, it is refused when used: by a
+    # superuser's maintenance creating partitions...
+    ev.execute("UPDATE pgpart.config SET tablespace = %s WHERE parent = 'public.ev'::regclass", [ts])
+    conn.execute("CALL pgpart.run_maintenance_proc(now_at => %s::timestamptz)", [LATER])
+    in_ts = "SELECT count(*) FROM pg_class WHERE reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = %s)"
+    assert conn.execute(in_ts, [ts]).fetchone() == (0,)
+    error = last_error(conn, "public.ev")
+    assert error is not None and error.startswith("42501") and ts in error
+    report = pgpart.Client(conn).maintain(now_at=LATER)
+    assert [(e.detail or "")[:5] for e in report.errors] == ["42501"], report
+    assert conn.execute(in_ts, [ts]).fetchone() == (0,)
+    # ... and by archiving a detached partition
+    ev.execute("UPDATE pgpart.config SET tablespace = NULL, retention_action = 'archive', archive_tablespace = %s"
+               " WHERE parent = 'public.ev'::regclass", [ts])  # fmt: skip
+    ev.execute("SELECT pgpart._journal_detach('public.ev', 'public.ev_p20240301')")
+    ev.execute("ALTER TABLE ev DETACH PARTITION ev_p20240301")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("CALL pgpart.detach_and_archive_proc('public.ev', now_at => %s::timestamptz)", [LATER])
+    assert where(conn, "ev_p20240301") == ("public", "pg_default", False)
+    assert conn.execute(in_ts, [ts]).fetchone() == (0,)
