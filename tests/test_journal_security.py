@@ -580,3 +580,29 @@ def test_tablespace_the_owner_may_not_use(ev: Conn, conn: Conn, make_tablespace:
         conn.execute("CALL pgpart.detach_and_archive_proc('public.ev', now_at => %s::timestamptz)", [LATER])
     assert where(conn, "ev_p20240301") == ("public", "pg_default", False)
     assert conn.execute(in_ts, [ts]).fetchone() == (0,)
+
+
+# --- a former owner's policy --------------------------------------------------------------
+
+
+def test_policy_of_a_former_owner_is_applied_by_no_path(
+    ev: Conn, conn: Conn, connect: Connect, run: Callable[[str, str], Outcome]
+) -> None:
+    set_policy(ev, "ev", retention="2 days", retention_action="drop")
+    with temporary_role(conn, "alice") as alice:
+        conn.execute(sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(alice)))
+        conn.execute(sql.SQL("REASSIGN OWNED BY pgpart_owner TO {}").format(sql.Identifier(alice)))
+
+        outcome = run("public.ev", LATER)
+
+        # maintenance skips the parent; a direct retention call refuses it
+        assert outcome.sqlstate in (None, "55000"), outcome
+        if outcome.sqlstate == "55000":
+            assert "no longer owns" in outcome.text, outcome
+        for p in EXPIRED + KEPT:
+            assert where(conn, p) == ("public", "pg_default", True), p
+        # once the new owner adopts the policy, it is applied
+        a = connect(alice)
+        a.execute("UPDATE pgpart.config SET policy_author = current_user WHERE parent = 'public.ev'::regclass")
+        assert run("public.ev", LATER).sqlstate is None
+        assert [where(conn, p) for p in EXPIRED] == [None, None, None]

@@ -94,11 +94,17 @@ BEGIN
         FROM pgpart._lock_statements(p_parent, p_parent) AS l
         WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
         FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
-            IF v_cfg.retention_action = 'archive' AND NOT v_checked THEN
+            IF NOT v_checked THEN
+                -- only the policy of the table's owner (as maintenance
+                -- requires, whichever path runs retention): not one a former
+                -- owner wrote before ALTER ... OWNER or REASSIGN OWNED
+                PERFORM pgpart._require_policy_of_owner(p_parent, v_cfg.policy_author);
                 -- a bad destination (pgpart.config is writable by the owner)
                 -- refuses retention before anything is detached
-                PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
-                PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                IF v_cfg.retention_action = 'archive' THEN
+                    PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
+                    PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                END IF;
                 v_checked := true;
             END IF;
             IF p_online AND NOT v_has_default THEN
@@ -142,6 +148,41 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer) IS
 'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
+
+-- pgpart._require_policy_of_owner(parent, author): raises 55000 unless the
+-- policy's AUTHOR still owns PARENT (or is a member of its owner): the
+-- expired partitions of a table are detached only under a policy its
+-- current owner wrote. Maintenance skips such a parent (pgpart._may_maintain);
+-- this makes detach_and_archive refuse it too, whoever calls.
+CREATE FUNCTION pgpart._require_policy_of_owner(p_parent regclass, p_author name)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner oid;
+BEGIN
+    SELECT c.relowner INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    -- nested, not OR: pg_has_role raises for a role that no longer exists
+    IF EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = p_author) THEN
+        IF pg_has_role(p_author, v_owner, 'USAGE') THEN
+            RETURN;
+        END IF;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('the retention policy of %s was written by %I, who no longer owns the table', p_parent,
+                         p_author),
+        DETAIL = format('Table %s is owned by %I. Retention applies only a policy of the table''s owner, '
+                        'whichever path runs it.', p_parent, pg_get_userbyid(v_owner)),
+        HINT = format('As %I, check the policy, then adopt it: UPDATE pgpart.config SET policy_author = current_user '
+                      'WHERE parent = %L::regclass;', pg_get_userbyid(v_owner), p_parent::text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_policy_of_owner(regclass, name) IS
+'Raises 55000 unless the policy''s author still owns the parent (retention applies only the current owner''s policy).';
 
 -- pgpart._follow_up_step(...): the archive or drop step for a detached table.
 CREATE FUNCTION pgpart._follow_up_step(
