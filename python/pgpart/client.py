@@ -288,6 +288,12 @@ class Client:
                     )  # fmt: skip
                 except PgpartError as exc:
                     actions.append(MaintenanceAction(parent, "error", exc.table, str(exc), exc))
+                    # logged and kept as last_error for check(), as the SQL path
+                    # (run_maintenance_proc) does; best effort, never masking exc
+                    self._session._quietly(
+                        "SELECT pgpart._record_failure(%s::regclass, 'retention', %s, %s)",
+                        [parent, exc.sqlstate or "XX000", exc.message],
+                    )
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement) for s in steps]
         return MaintenanceReport(online=True, dry_run=False, actions=tuple(actions))

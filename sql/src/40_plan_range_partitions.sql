@@ -172,6 +172,11 @@ BEGIN
     END IF;
     v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
     PERFORM pgpart._require_tablespace(v_tablespace);
+    IF p_tablespace IS NULL THEN
+        -- the policy's tablespace (its row is writable by the owner): only
+        -- one the owner may use, whoever runs this (a superuser's maintenance)
+        PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
+    END IF;
     -- Where new partitions go: the policy's tablespace, else the parent's,
     -- else the database default; always named, never the session's default.
     SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts

@@ -29,12 +29,9 @@ DECLARE
     p_parent regclass := p_old.parent;
     v_old pgpart.config := p_old;
     v_new pgpart.config;
-    v_owner name;
     v_iv interval;
-    v_ts name;
 BEGIN
     v_new := v_old;
-    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
 
     IF $2 IS NOT NULL THEN
         IF lower(btrim($2)) = 'none' THEN
@@ -81,39 +78,14 @@ BEGIN
         v_new.retention_action := $3;
     END IF;
 
+    -- destinations: never a system schema, pgpart or pg_global, only where
+    -- the owner may create (checked again at the moment of use)
     IF $4 IS NOT NULL THEN
         v_new.archive_schema := nullif($4, '');
-        IF v_new.archive_schema IS NOT NULL THEN
-            IF NOT EXISTS (SELECT 1 FROM pg_namespace AS n WHERE n.nspname = v_new.archive_schema) THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'invalid_schema_name',
-                    MESSAGE = format('schema %I does not exist', v_new.archive_schema),
-                    HINT = format('CREATE SCHEMA %I first, owned by or writable for role %I.', v_new.archive_schema, v_owner);
-            END IF;
-            IF NOT has_schema_privilege(v_owner, v_new.archive_schema, 'CREATE') THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'insufficient_privilege',
-                    MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent,
-                                     v_new.archive_schema),
-                    HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_new.archive_schema, v_owner);
-            END IF;
-        END IF;
+        PERFORM pgpart._require_archive_schema(p_parent, v_new.archive_schema);
     END IF;
-
-    FOREACH v_ts IN ARRAY ARRAY[nullif($5, ''), nullif($6, '')] LOOP
-        IF v_ts IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = v_ts) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('tablespace %I does not exist', v_ts),
-                HINT = 'Create the tablespace first, or pass an existing one.';
-        END IF;
-        IF v_ts IS NOT NULL AND v_ts NOT IN ('pg_default') AND NOT has_tablespace_privilege(v_owner, v_ts, 'CREATE') THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'insufficient_privilege',
-                MESSAGE = format('owner %I of table %s may not create in tablespace %I', v_owner, p_parent, v_ts),
-                HINT = format('GRANT CREATE ON TABLESPACE %I TO %I.', v_ts, v_owner);
-        END IF;
-    END LOOP;
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif($5, ''), 'archive tablespace');
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif($6, ''), 'tablespace');
     IF $5 IS NOT NULL THEN
         v_new.archive_tablespace := nullif($5, '');
     END IF;

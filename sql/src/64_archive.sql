@@ -2,17 +2,21 @@
 -- detach: the detached table is no longer part of the parent, so the
 -- ACCESS EXCLUSIVE it takes here blocks no writer of the parent.
 
--- pgpart._require_detached(parent, table): the table must no longer be a
--- partition (pgpart never drops or moves an attached one), and it must
--- belong to the parent's owner: the retention journal lives in pgpart.log,
--- which the owner may write, so a forged entry must never let a superuser's
--- retention touch another role's table.
+-- pgpart._require_detached(parent, table): pgpart archives or drops only a
+-- table its retention detached: one with a valid journal entry
+-- (pgpart._journal: written by pgpart._journal_detach while the table was a
+-- partition of PARENT, and still the same table, with the same owner as the
+-- parent). Nothing else, whoever calls and whatever pgpart.log says
+-- otherwise: the owner may write log rows, so only verified entries count.
 CREATE FUNCTION pgpart._require_detached(p_parent regclass, p_table regclass)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+DECLARE
+    v_state text;
+    v_problem text;
 BEGIN
     IF (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_table)
        IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_parent) THEN
@@ -27,11 +31,22 @@ BEGIN
             MESSAGE = format('table %s is still a partition', p_table),
             HINT = 'Detach it first; pgpart archives or drops only detached tables.';
     END IF;
+    SELECT j.state, j.problem INTO v_state, v_problem
+    FROM pgpart._journal(p_parent) AS j WHERE j.detached = p_table::oid
+    ORDER BY j.entry DESC LIMIT 1;
+    IF v_state IS DISTINCT FROM 'awaiting' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s was not detached from %s by pgpart retention', p_table, p_parent),
+            DETAIL = coalesce('Its journal entry is void: ' || v_problem || '.',
+                              'No valid retention journal entry names it.'),
+            HINT = 'pgpart archives or drops only tables its own retention detached; archive or drop this one by hand.';
+    END IF;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._require_detached(regclass, regclass) IS
-'Raises 42501 unless the table belongs to the parent''s owner, 55000 while it is still attached as a partition.';
+'Raises 42501 unless the table belongs to the parent''s owner, 55000 while it is attached or when no valid retention journal entry names it.';
 
 -- pgpart._archive_partition(parent, table, schema, tablespace, timeout,
 -- retries): moves a detached table to the archive schema and/or tablespace,
@@ -59,6 +74,11 @@ DECLARE
 BEGIN
     PERFORM pgpart._require_owner(p_table);
     PERFORM pgpart._require_detached(p_parent, p_table);
+    -- the destination, checked now whoever runs this and wherever it came
+    -- from (policy, journal, plan): never a system schema, pgpart or
+    -- pg_global, only where the parent's owner may create
+    PERFORM pgpart._require_archive_schema(p_parent, p_schema);
+    PERFORM pgpart._require_owner_tablespace(p_parent, p_tablespace, 'archive tablespace');
     SELECT c.relname INTO v_name FROM pg_class AS c WHERE c.oid = p_table;
     IF p_schema IS NOT NULL AND to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL
        AND to_regclass(format('%I.%I', p_schema, v_name)) <> p_table THEN
@@ -92,9 +112,9 @@ BEGIN
             END LOOP;
         END IF;
     END LOOP;
-    PERFORM pgpart._log(p_parent, 'archive', 'ok',
-                        jsonb_build_object('partition_oid', p_table::oid, 'table', p_table::text,
-                                           'schema', p_schema, 'tablespace', p_tablespace));
+    PERFORM pgpart._log_journal(p_parent, 'archive', p_table::oid, NULL, NULL,
+                                jsonb_build_object('partition_oid', p_table::oid, 'table', p_table::text,
+                                                   'schema', p_schema, 'tablespace', p_tablespace));
 END
 $body$;
 
@@ -120,7 +140,8 @@ BEGIN
     PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
     PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('DROP TABLE %s', p_table);
-    PERFORM pgpart._log(p_parent, 'drop', 'ok', jsonb_build_object('partition_oid', v_oid, 'table', v_name));
+    PERFORM pgpart._log_journal(p_parent, 'drop', v_oid, NULL, NULL,
+                                jsonb_build_object('partition_oid', v_oid, 'table', v_name));
 END
 $body$;
 

@@ -2,6 +2,7 @@
 -- ordered steps of retention for one managed parent, each one statement
 -- meant to run in its own transaction (DESIGN §3, §4):
 --   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
+--   discard   a journal entry no longer valid (pgpart._journal), never acted on;
 --   archive / drop  tables detached earlier whose second half is still due;
 --   detach    each expired partition: with ONLINE and no default partition
 --             a journal step then DETACH ... CONCURRENTLY (top level: only a
@@ -28,6 +29,7 @@ DECLARE
     st pgpart.step;
     r record;
     v_journal record;
+    v_checked boolean := false;
 BEGIN
     v_cfg := pgpart._managed(p_parent);
     v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
@@ -42,12 +44,11 @@ BEGIN
                   false)::pgpart.step;
         RETURN NEXT st;
         -- a journaled retention detach: its archive or drop follows at once
-        SELECT l.detail ->> 'then' AS then_action, (l.detail ->> 'archive_schema')::name AS archive_schema,
-               (l.detail ->> 'archive_tablespace')::name AS archive_tablespace
+        SELECT j.then_action, j.archive_schema, j.archive_tablespace
         INTO v_journal
-        FROM pgpart.log AS l
-        WHERE l.parent = p_parent AND l.action = 'detach' AND (l.detail ->> 'partition_oid')::oid = r.partition::oid
-        ORDER BY l.id DESC
+        FROM pgpart._journal(p_parent) AS j
+        WHERE j.detached = r.partition::oid AND j.state = 'pending'
+        ORDER BY j.entry DESC
         LIMIT 1;
         IF v_journal.then_action IN ('archive', 'drop') THEN
             v_step := v_step + 1;
@@ -55,6 +56,16 @@ BEGIN
                                          v_journal.archive_tablespace, p_timeout, p_retries);
             RETURN NEXT st;
         END IF;
+    END LOOP;
+
+    -- journal entries no longer valid (table gone, renamed, still attached,
+    -- an owner changed): never acted on, discarded with the reason
+    FOR r IN SELECT j.entry, j.detached_name, j.problem FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale' LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, r.detached_name, NULL, NULL, 'discard',
+                        format('SELECT pgpart._discard_journal(%L::regclass, %s, %L, %s)',
+                               p_parent::text, r.entry, p_timeout, p_retries),
+                        format('none on tables (journal entry void: %s)', r.problem), false)::pgpart.step;
     END LOOP;
 
     FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
@@ -83,6 +94,19 @@ BEGIN
         FROM pgpart._lock_statements(p_parent, p_parent) AS l
         WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
         FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
+            IF NOT v_checked THEN
+                -- only the policy of the table's owner (as maintenance
+                -- requires, whichever path runs retention): not one a former
+                -- owner wrote before ALTER ... OWNER or REASSIGN OWNED
+                PERFORM pgpart._require_policy_of_owner(p_parent, v_cfg.policy_author);
+                -- a bad destination (pgpart.config is writable by the owner)
+                -- refuses retention before anything is detached
+                IF v_cfg.retention_action = 'archive' THEN
+                    PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
+                    PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                END IF;
+                v_checked := true;
+            END IF;
             IF p_online AND NOT v_has_default THEN
                 v_step := v_step + 1;
                 RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'journal',
@@ -126,6 +150,41 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer) IS
 'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
+
+-- pgpart._require_policy_of_owner(parent, author): raises 55000 unless the
+-- policy's AUTHOR still owns PARENT (or is a member of its owner): the
+-- expired partitions of a table are detached only under a policy its
+-- current owner wrote. Maintenance skips such a parent (pgpart._may_maintain);
+-- this makes detach_and_archive refuse it too, whoever calls.
+CREATE FUNCTION pgpart._require_policy_of_owner(p_parent regclass, p_author name)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner oid;
+BEGIN
+    SELECT c.relowner INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    -- nested, not OR: pg_has_role raises for a role that no longer exists
+    IF EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = p_author) THEN
+        IF pg_has_role(p_author, v_owner, 'USAGE') THEN
+            RETURN;
+        END IF;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('the retention policy of %s was written by %I, who no longer owns the table', p_parent,
+                         p_author),
+        DETAIL = format('Table %s is owned by %I. Retention applies only a policy of the table''s owner, '
+                        'whichever path runs it.', p_parent, pg_get_userbyid(v_owner)),
+        HINT = format('As %I, check the policy, then adopt it: UPDATE pgpart.config SET policy_author = current_user '
+                      'WHERE parent = %L::regclass;', pg_get_userbyid(v_owner), p_parent::text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_policy_of_owner(regclass, name) IS
+'Raises 55000 unless the policy''s author still owns the parent (retention applies only the current owner''s policy).';
 
 -- pgpart._follow_up_step(...): the archive or drop step for a detached table.
 CREATE FUNCTION pgpart._follow_up_step(

@@ -224,6 +224,13 @@ BEGIN
                 v_partitions := v_partitions || r.detached::text;
                 v_details := v_details || format('detached, then %s', r.then_action);
             END LOOP;
+            -- journal entries no longer valid: retention discards them (never acts on them)
+            FOR r IN SELECT j.detached_name, j.problem FROM pgpart._journal(v_parent) AS j WHERE j.state = 'stale' LOOP
+                action := 'retention due';
+                partition := r.detached_name;
+                detail := format('journal entry void, to discard: %s', r.problem);
+                RETURN NEXT;
+            END LOOP;
             PERFORM set_config('role', v_caller, true);
             IF v_cfg.last_error IS NOT NULL THEN
                 UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;

@@ -175,6 +175,11 @@ BEGIN
         SELECT 'warning', v_parent, a.detached, format('detached by retention; its %s is still due', a.then_action),
                format('CALL pgpart.detach_and_archive_proc(%L%s);', v_parent::text, v_at)
         FROM pgpart._detached_awaiting(v_parent) AS a;
+        -- journal entries no longer valid: retention discards them, never acts on them
+        RETURN QUERY
+        SELECT 'info', v_parent, j.detached::regclass, format('retention journal entry void: %s', j.problem),
+               format('CALL pgpart.detach_and_archive_proc(%L%s);', v_parent::text, v_at)
+        FROM pgpart._journal(v_parent) AS j WHERE j.state = 'stale';
 
         -- Every partition, at every level: indexes, owner, grants, validity.
         RETURN QUERY
