@@ -1,4 +1,3330 @@
 -- pgpart 0.1.0 -> 0.1.1 (security release). Run by ALTER EXTENSION pgpart
--- UPDATE, or by Client.install() over a script install. The result must equal
--- a fresh 0.1.1 install (tests/test_upgrade.py compares their fingerprints).
+-- UPDATE, or by Client.install() over a script install. The result equals a
+-- fresh 0.1.1 install (tests/test_upgrade.py compares their fingerprints).
 \echo Use "ALTER EXTENSION pgpart UPDATE" to load this file. \quit
+
+-- The retention journal (pgpart.log): a 'detach' row is honoured only with
+-- the identity of the table it names, checked when it is written (policy
+-- log_journal, created below with the routines).
+ALTER TABLE pgpart.log
+ADD COLUMN journal_oid oid,
+ADD COLUMN journal_name name,
+ADD COLUMN journal_owner oid;
+
+-- 0.1.0's journal rows carried no identity, so none is honoured any more.
+-- The ones that can still be verified are kept: the latest 'detach' row of a
+-- table that is, now, a partition of that parent (attached or detach
+-- pending) with the parent's owner, which 0.1.1 would have journaled the same
+-- way. A table 0.1.0 detached but never archived or dropped stays as it is:
+-- it is listed here, for its owner to archive or drop by hand.
+UPDATE pgpart.log AS l
+SET journal_oid = c.oid, journal_name = c.relname, journal_owner = c.relowner
+FROM pg_catalog.pg_inherits AS i
+INNER JOIN pg_catalog.pg_class AS c ON i.inhrelid = c.oid
+INNER JOIN pg_catalog.pg_class AS p ON i.inhparent = p.oid
+WHERE
+    l.action = 'detach'
+    AND l.outcome = 'ok'
+    AND (l.detail ->> 'partition_oid')::oid = c.oid
+    AND i.inhparent = l.parent
+    AND c.relowner = p.relowner
+    AND l.id = (
+        SELECT max(l2.id) FROM pgpart.log AS l2
+        WHERE l2.action = 'detach' AND l2.detail ->> 'partition_oid' = l.detail ->> 'partition_oid'
+    );
+
+DO $upgrade$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT ON (l.detail ->> 'partition_oid') l.parent_name, c.oid::regclass AS tbl
+        FROM pgpart.log AS l
+        INNER JOIN pg_catalog.pg_class AS c ON c.oid = (l.detail ->> 'partition_oid')::oid
+        WHERE
+            l.action = 'detach' AND l.journal_oid IS NULL
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = c.oid)
+        ORDER BY l.detail ->> 'partition_oid', l.id DESC
+    LOOP
+        -- WARNING: CREATE/ALTER EXTENSION run their script with client_min_messages = warning
+        RAISE WARNING 'pgpart 0.1.1: table % was detached from % by retention and not yet archived or dropped',
+            r.tbl, r.parent_name
+            USING HINT = 'Retention no longer acts on tables journaled by 0.1.0: archive or drop it by hand.';
+    END LOOP;
+END
+$upgrade$;
+
+-- Routines, policies and comments new or changed since 0.1.0 (drafted by scripts/upgrade_draft.py).
+
+-- new or changed since pgpart--0.1.0.sql
+-- A retention journal entry (action 'detach' with journal_oid) must name,
+-- at the moment it is written, a partition of the parent (attached or
+-- detach pending) with that name, both owned by journal_owner, a role the
+-- writer acts for. Restrictive: it narrows log_append, never widens it.
+CREATE POLICY log_journal ON pgpart.log AS RESTRICTIVE FOR INSERT
+WITH CHECK (
+    journal_oid IS NULL
+    OR action <> 'detach'
+    OR (
+        pg_catalog.pg_has_role(current_user, journal_owner, 'USAGE')
+        AND EXISTS (
+            SELECT 1
+            FROM pg_catalog.pg_inherits AS i
+            INNER JOIN pg_catalog.pg_class AS c ON i.inhrelid = c.oid
+            INNER JOIN pg_catalog.pg_class AS p ON i.inhparent = p.oid
+            WHERE
+                i.inhrelid = log.journal_oid
+                AND i.inhparent = log.parent
+                AND c.relname = log.journal_name
+                AND c.relowner = log.journal_owner
+                AND p.relowner = log.journal_owner
+        )
+    )
+);
+
+-- source: sql/src/36_check_args.sql
+-- pgpart._check_args(lock_timeout, lock_retries, now_at): the arguments every
+-- changing verb shares, checked before any lock is taken (a lock_timeout of
+-- 0 would mean "wait forever" to PostgreSQL).
+CREATE OR REPLACE FUNCTION pgpart._check_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_timeout > interval '1 hour' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_timeout must be positive and at most an hour, got %s',
+                             coalesce(p_lock_timeout::text, 'NULL')),
+            HINT = 'Pass a short interval such as ''200ms'': writers queue behind a waiting lock for that long.';
+    END IF;
+    -- bounded: a run must end even when another session holds a lock for good
+    IF p_lock_retries IS NULL OR p_lock_retries < 0 OR p_lock_retries > 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_retries must be between 0 and 1000, got %s', coalesce(p_lock_retries::text, 'NULL')),
+            HINT = 'Pass how many times to retry a lock that timed out, such as 10.';
+    END IF;
+    IF p_now_at IS NULL OR NOT isfinite(p_now_at) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('now_at must be a finite time, got %s', coalesce(p_now_at::text, 'NULL')),
+            HINT = 'Leave now_at out to use now(), or pass the reference time to act as of.';
+    END IF;
+END
+$body$;
+
+-- source: sql/src/37_bounds.sql
+-- Bounds on the work of one call, checked before any work (DESIGN §3): a
+-- table owner's policy must not make a call plan or build without end, nor
+-- exhaust the shared lock table that every session needs.
+
+-- pgpart._max_new_tables(): at most this many new tables in one
+-- transaction, counting partitions, their sub-partitions and a default
+-- partition alike: each holds six to ten locks until commit (measured:
+-- ~10 for a range partition with two indexes, ~9 for a hash leaf), and the
+-- shared lock table holds max_locks_per_transaction x max_connections
+-- entries (6,400 by default) for every session together.
+CREATE OR REPLACE FUNCTION pgpart._max_new_tables()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT 200;
+$body$;
+
+COMMENT ON FUNCTION pgpart._max_new_tables() IS
+'At most this many new tables (partitions, sub-partitions, a default) in one transaction: 200.';
+
+-- pgpart._max_premake(): premake is planned slot by slot, by
+-- create_range_partitions, maintenance and check alike; 1,000 slots ahead
+-- is a week of 15-minute partitions or nearly three years of daily ones.
+CREATE OR REPLACE FUNCTION pgpart._max_premake()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT 1000;
+$body$;
+
+COMMENT ON FUNCTION pgpart._max_premake() IS
+'Largest premake accepted: 1000 slots ahead of the current one.';
+
+-- pgpart._max_list_values(): at most this many list values in one call
+-- (create_list_partitions, add_list_values, a list sub-partition spec):
+-- each value is validated against every other and against the bounds of
+-- the existing partitions.
+CREATE OR REPLACE FUNCTION pgpart._max_list_values()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT 1000;
+$body$;
+
+COMMENT ON FUNCTION pgpart._max_list_values() IS
+'At most this many list values in one call: 1000.';
+
+-- pgpart._check_premake(premake, parent): 22023 unless 0 <= premake <=
+-- _max_premake(). Called by set_policy and by the planner (which also
+-- covers a value written into pgpart.config directly), before any loop.
+CREATE OR REPLACE FUNCTION pgpart._check_premake(p_premake integer, p_parent regclass)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_premake < 0 OR p_premake > pgpart._max_premake() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('premake of table %s must be between 0 and %s, got %s', p_parent,
+                             pgpart._max_premake(), p_premake),
+            DETAIL = 'premake counts the partitions kept ready ahead of the current one.',
+            HINT = format('Pass a premake from 0 to %s: SELECT * FROM pgpart.set_policy(%L, premake => %s);',
+                          pgpart._max_premake(), p_parent::text, least(greatest(p_premake, 0), pgpart._max_premake()));
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_premake(integer, regclass) IS
+'Raises 22023 unless premake is between 0 and pgpart._max_premake().';
+
+-- pgpart._list_value_count(values): how many values a list request holds
+-- (a JSON array of values, or an object of groups of values), counted
+-- without reading them one by one, so a huge request is refused at once.
+CREATE OR REPLACE FUNCTION pgpart._list_value_count(p_values jsonb)
+RETURNS bigint
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT CASE jsonb_typeof(p_values)
+        WHEN 'array' THEN jsonb_array_length(p_values)::bigint
+        WHEN 'object' THEN (
+            SELECT coalesce(sum(CASE WHEN jsonb_typeof(e.value) = 'array' THEN jsonb_array_length(e.value) ELSE 1 END), 0)
+            FROM jsonb_each(p_values) AS e
+        )::bigint
+        ELSE 0::bigint
+    END;
+$body$;
+
+COMMENT ON FUNCTION pgpart._list_value_count(jsonb) IS
+'Number of values in a list request (array of values or object of groups).';
+
+-- pgpart._check_list_size(parent, values, what): 54000 when a list request
+-- holds more than _max_list_values() values; WHAT names the request, such
+-- as 'the list request for table' (the table's name follows).
+CREATE OR REPLACE FUNCTION pgpart._check_list_size(p_parent regclass, p_values jsonb, p_what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_count bigint := pgpart._list_value_count(p_values);
+BEGIN
+    IF v_count > pgpart._max_list_values() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('%s %s holds %s values, more than the %s one call accepts', p_what, p_parent,
+                             v_count, pgpart._max_list_values()),
+            DETAIL = 'Each value is checked against every other and against the existing partitions before any work.',
+            HINT = format('Split the values over several calls of at most %s values each: partitions already made '
+                          'are kept, and pgpart.add_list_values adds values to an existing partition.',
+                          pgpart._max_list_values()),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_list_size(regclass, jsonb, text) IS
+'Raises 54000 when a list request holds more values than pgpart._max_list_values().';
+
+-- pgpart._subpartition_leaves(spec): how many sub-partitions each
+-- new partition gets under a (validated) sub-partition spec; 0 without one.
+CREATE OR REPLACE FUNCTION pgpart._subpartition_leaves(p_spec jsonb)
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT CASE
+        WHEN p_spec IS NULL OR p_spec = 'null'::jsonb THEN 0
+        WHEN p_spec ->> 'method' = 'hash' THEN (p_spec ->> 'modulus')::integer
+        WHEN jsonb_typeof(p_spec -> 'values') = 'object'
+            THEN (SELECT count(*) FROM jsonb_object_keys(p_spec -> 'values'))::integer
+        ELSE jsonb_array_length(p_spec -> 'values')
+    END;
+$body$;
+
+COMMENT ON FUNCTION pgpart._subpartition_leaves(jsonb) IS
+'Number of sub-partitions each new partition gets under a sub-partition spec (0 without one).';
+
+-- pgpart._statement_timed_out(message): after a handler caught 57014
+-- (query_canceled), true when it was statement_timeout firing, false when
+-- it was a cancel (pg_cancel_backend, Ctrl-C), which must stop the whole
+-- run. PL/pgSQL's WHEN OTHERS does not catch 57014, so maintenance and
+-- check() catch it explicitly and ask this.
+--
+-- What statement_timeout means after it fired once: PostgreSQL arms it once
+-- per top-level statement and does not re-arm it, not even after a COMMIT
+-- inside a procedure (verified on 18). We treat its firing as "this parent
+-- took too long": that parent's work is rolled back, logged and reported,
+-- and the run goes on with the others WITHOUT a statement timeout. That is
+-- deliberate: the point of isolating it is that one owner's table cannot
+-- starve everyone else's maintenance, and every remaining step is bounded by
+-- pgpart itself (each lock under lock_timeout x lock_retries, at most
+-- _max_new_tables() new tables per parent and call, bounded planning).
+-- Whoever needs a hard limit for every parent runs maintenance per parent
+-- (CALL pgpart.run_maintenance_proc('t'), one statement each).
+--
+-- The message is compared in English, and, for servers whose lc_messages
+-- translate it, the time elapsed since the statement began is compared with
+-- statement_timeout. Since the timeout fires once per statement, the first
+-- firing is remembered (a session setting holding the statement's start),
+-- and any later 57014 of the same statement is a cancel.
+CREATE OR REPLACE FUNCTION pgpart._statement_timed_out(p_message text)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_statement text := statement_timestamp()::text;
+    v_timeout_ms bigint;
+BEGIN
+    IF current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_statement THEN
+        RETURN false;
+    END IF;
+    SELECT s.setting::bigint INTO v_timeout_ms FROM pg_settings AS s WHERE s.name = 'statement_timeout';
+    IF p_message = 'canceling statement due to statement timeout'
+       OR (v_timeout_ms > 0
+           AND clock_timestamp() - statement_timestamp() >= v_timeout_ms * interval '1 millisecond') THEN
+        -- not local: it must outlive this function and the caller's subtransaction
+        PERFORM set_config('pgpart.statement_timeout_fired', v_statement, false);
+        RETURN true;
+    END IF;
+    RETURN false;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._statement_timed_out(text) IS
+'After catching 57014: true if statement_timeout fired (the first time in this statement), false for a cancel.';
+
+-- pgpart._analyze_bounded(parent): ANALYZE of a partitioned parent after
+-- retention (autovacuum never analyzes partitioned tables), bounded so that
+-- it can never exhaust the shared lock table: ANALYZE locks every partition
+-- it samples until commit (on 15 and 16 it also analyzes each partition and
+-- locks its indexes; 18 has ANALYZE ONLY, which spares that). When the
+-- relations it would lock exceed half of max_locks_per_transaction x
+-- max_connections it is skipped (logged 'skipped'). Its locks are waited
+-- for at most LOCK_TIMEOUT (a session holding one partition must not stall
+-- the run; then it is skipped too). A failure (53200 included) is logged as
+-- the parent's last error, never raised, so it never aborts the run that
+-- called it; only a user's cancel is raised. Returns NULL when analyzed,
+-- else why not.
+CREATE OR REPLACE FUNCTION pgpart._analyze_bounded(p_parent regclass, p_lock_timeout interval DEFAULT '200ms')
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_only boolean := current_setting('server_version_num')::integer >= 180000;
+    v_relations bigint;
+    v_budget bigint;
+    v_state text;
+    v_message text;
+    v_reason text;
+BEGIN
+    PERFORM pgpart._set_lock_timeout(coalesce(p_lock_timeout, interval '200ms'));
+    WITH RECURSIVE tree AS (
+        SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = p_parent
+        UNION ALL
+        SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+    )
+    SELECT count(*) + CASE WHEN v_only THEN 0
+                           ELSE (SELECT count(*) FROM pg_index AS x WHERE x.indrelid IN (SELECT t.rel FROM tree AS t)) END
+    INTO v_relations
+    FROM tree;
+    v_budget := current_setting('max_locks_per_transaction')::bigint * current_setting('max_connections')::bigint / 2;
+    IF v_relations > v_budget THEN
+        v_reason := format('ANALYZE of %s skipped: it would lock %s relations in one transaction, more than half of '
+                           'the shared lock table (max_locks_per_transaction %s x max_connections %s)', p_parent,
+                           v_relations, current_setting('max_locks_per_transaction'),
+                           current_setting('max_connections'));
+    ELSE
+        BEGIN
+            EXECUTE format('ANALYZE %s%s', CASE WHEN v_only THEN 'ONLY ' ELSE '' END, p_parent);
+            RETURN NULL;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;
+            END IF;
+        END;
+        IF v_state = '55P03' THEN
+            v_reason := format('ANALYZE of %s skipped: %s', p_parent, v_message);
+        END IF;
+    END IF;
+    IF v_reason IS NOT NULL THEN
+        RAISE NOTICE 'pgpart: %', v_reason;
+        BEGIN
+            PERFORM pgpart._log(p_parent, 'analyze', 'skipped',
+                                jsonb_build_object('message', v_reason, 'relations', v_relations));
+        EXCEPTION WHEN OTHERS THEN
+            NULL;  -- not the owner (a reader): the NOTICE and the result say it
+        END;
+        RETURN v_reason;
+    END IF;
+    RAISE WARNING 'pgpart: ANALYZE of % failed: % %', p_parent, v_state, v_message;
+    PERFORM pgpart._record_failure(p_parent, 'analyze', v_state, v_message);  -- never raises
+    RETURN format('ANALYZE of %s failed: %s: %s', p_parent, v_state, v_message);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._analyze_bounded(regclass, interval) IS
+'ANALYZE of a partitioned parent after retention, skipped above a lock budget, a failure logged and never raised (but a cancel); NULL when done, else why not.';
+
+-- source: sql/src/38_destination.sql
+-- Where pgpart may put a table of someone else's: the archive schema, the
+-- archive tablespace and the tablespace of new partitions. Checked when a
+-- policy is set AND again at the moment of use, because pgpart.config and
+-- the retention journal are writable by the table's owner (row-level
+-- security lets an owner write rows about its own tables, bypassing
+-- set_policy), and because whoever runs maintenance (a superuser, the
+-- online client, the CLI) must never put a table where the table's owner
+-- could not put it: never a system schema (it would shadow catalogs for
+-- every user), never pgpart's own schema, never pg_global.
+
+-- pgpart._require_archive_schema(parent, schema): raises unless SCHEMA is
+-- a place the owner of PARENT may move tables to: 3F000 when it does not
+-- exist, 22023 for a system schema (pg_catalog, information_schema, every
+-- pg_* schema: pg_toast*, pg_temp*, ...) or pgpart's schema, 42501 when the
+-- owner lacks CREATE on it. NULL passes (no schema asked for).
+CREATE OR REPLACE FUNCTION pgpart._require_archive_schema(p_parent regclass, p_schema name)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner name;
+BEGIN
+    IF p_schema IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    -- the pg_ prefix is reserved for system schemas (CREATE SCHEMA refuses it)
+    IF p_schema LIKE 'pg\_%' OR p_schema IN ('information_schema', 'pgpart')
+       OR p_schema = (SELECT n.nspname FROM pg_extension AS e JOIN pg_namespace AS n ON n.oid = e.extnamespace
+                      WHERE e.extname = 'pgpart') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('schema %I is not a valid archive schema for table %s', p_schema, p_parent),
+            DETAIL = 'System schemas and pgpart''s own schema never receive archived tables: '
+                     'a table there would shadow catalogs or pgpart''s objects for every user.',
+            HINT = format('Choose a schema of your own, such as CREATE SCHEMA archive AUTHORIZATION %I, '
+                          'then SELECT pgpart.set_policy(%L, archive_schema => ''archive'').', v_owner, p_parent::text);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_namespace AS n WHERE n.nspname = p_schema) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_schema_name',
+            MESSAGE = format('schema %I does not exist', p_schema),
+            HINT = format('CREATE SCHEMA %I first, owned by or writable for role %I.', p_schema, v_owner);
+    END IF;
+    IF NOT has_schema_privilege(v_owner, p_schema, 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent, p_schema),
+            DETAIL = 'pgpart moves a table only where its owner could move it itself, whoever runs maintenance.',
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I, or choose another archive schema.', p_schema, v_owner);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_archive_schema(regclass, name) IS
+'Raises 3F000, 22023 (system schema or pgpart) or 42501 (owner lacks CREATE) unless the schema may receive archived tables of the parent.';
+
+-- pgpart._require_owner_tablespace(parent, tablespace, what): raises unless
+-- the owner of PARENT may create in TABLESPACE: 22023 when it does not
+-- exist or is pg_global, 42501 when the owner lacks CREATE on it (the
+-- database's default tablespace needs none, as in PostgreSQL). WHAT names
+-- the setting in the message. NULL passes.
+CREATE OR REPLACE FUNCTION pgpart._require_owner_tablespace(p_parent regclass, p_tablespace name, p_what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner name;
+    v_oid oid;
+BEGIN
+    IF p_tablespace IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    SELECT t.oid INTO v_oid FROM pg_tablespace AS t WHERE t.spcname = p_tablespace;
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %I does not exist', p_tablespace),
+            HINT = 'Create the tablespace first, or pass an existing one.';
+    END IF;
+    IF p_tablespace = 'pg_global' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace pg_global is not a valid %s for table %s', p_what, p_parent),
+            DETAIL = 'pg_global holds only shared system catalogs.',
+            HINT = 'Choose a tablespace of your own, or pg_default.';
+    END IF;
+    IF v_oid <> (SELECT d.dattablespace FROM pg_database AS d WHERE d.datname = current_database())
+       AND NOT has_tablespace_privilege(v_owner, v_oid, 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('owner %I of table %s may not create in tablespace %I (the %s)', v_owner, p_parent,
+                             p_tablespace, p_what),
+            DETAIL = 'pgpart puts a table only where its owner could put it itself, whoever runs maintenance.',
+            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', p_tablespace, v_owner);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_owner_tablespace(regclass, name, text) IS
+'Raises 22023 (missing or pg_global) or 42501 (owner lacks CREATE, outside the database default) unless the parent''s owner may use the tablespace.';
+
+-- source: sql/src/39_window_complete.sql
+-- pgpart._window_complete(parent, now_at): true when every slot from the one
+-- holding NOW_AT through PREMAKE ahead has its partition, under pgpart's
+-- name and with exactly that slot's bounds. It looks those few partitions
+-- up by name instead of reading every bound, so the maintenance call that
+-- finds nothing to do costs the same for 10 partitions or 10,000 (gaps
+-- further back are filled by create_range_partitions and reported by check).
+-- False when unsure: the caller then plans in full.
+CREATE OR REPLACE FUNCTION pgpart._window_complete(p_parent regclass, p_now_at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_grid record;
+    v_slot record;
+    v_schema name;
+    v_relname name;
+    v_part oid;
+    v_bound text;
+    v_first numeric;
+    v_count bigint;
+    v_default regclass;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    v_grid := pgpart._grid(p_parent, p_now_at);
+    IF v_cfg.parent IS NULL OR v_grid.now_coord IS NULL OR v_cfg.subpartition IS NOT NULL
+       OR v_cfg.premake NOT BETWEEN 0 AND pgpart._max_premake() THEN
+        -- integer keys need the highest key; sub-partitions their leaves; a
+        -- premake out of bounds is refused by the planner, not walked here
+        RETURN false;
+    END IF;
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_grid.now_coord);
+    FOR i IN 0 .. v_cfg.premake LOOP
+        v_part := to_regclass(format('%I.%I', v_schema, pgpart._relation_name(
+            v_relname, pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_slot.lo))));
+        SELECT pg_get_expr(c.relpartbound, 0) INTO v_bound
+        FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
+        WHERE h.inhrelid = v_part AND h.inhparent = p_parent AND NOT h.inhdetachpending;
+        IF v_bound IS DISTINCT FROM format('FOR VALUES FROM (%s) TO (%s)',
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.lo),
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.hi)) THEN
+            RETURN false;
+        END IF;
+        v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
+    END LOOP;
+    -- No gap below the window either: as many partitions as grid slots from
+    -- the oldest one to the window's end. pgpart's names sort by date, so the
+    -- oldest is found without reading every bound; anything else (a name of
+    -- another scheme, a partition off the grid) makes the counts differ, and
+    -- the caller then plans in full.
+    v_default := pgpart._default_partition(p_parent);
+    SELECT c.oid, pgpart._literal_to_coord(v_grid.key_type, (regexp_match(pg_get_expr(c.relpartbound, 0),
+                                                             '^FOR VALUES FROM \(''?([^'')]*)''?\)'))[1])
+    INTO v_part, v_first
+    FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
+    WHERE h.inhparent = p_parent AND c.oid IS DISTINCT FROM v_default
+    ORDER BY c.relname
+    LIMIT 1;
+    SELECT count(*) INTO v_count
+    FROM pg_inherits AS h WHERE h.inhparent = p_parent AND h.inhrelid IS DISTINCT FROM v_default;
+    RETURN v_first IS NOT NULL AND v_count = pgpart._slots_between(v_grid.kind, v_grid.step, v_grid.frame,
+                                                                   v_first, v_slot.lo);
+END
+$body$;
+
+-- source: sql/src/40_plan_range_partitions.sql
+-- pgpart._plan_range_partitions(...): validates a create_range_partitions
+-- call and returns its plan, changing nothing: the lock steps, then for each
+-- missing slot of the grid the steps that build, check and attach its
+-- partition, then the policy registration. All checks that can refuse the
+-- call run here, before any DDL (DESIGN §3, §5, §6).
+CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
+    p_parent regclass,
+    p_interval text,
+    p_premake integer,
+    p_start text,
+    p_time_zone text,
+    p_origin text,
+    p_tablespace name,
+    p_default_partition boolean,
+    p_reloptions text[],
+    p_lock_timeout interval,
+    p_now_at timestamptz,
+    p_subpartition jsonb DEFAULT NULL,
+    p_max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    -- at most this many new tables in one transaction, sub-partitions
+    -- included: each takes about ten locks, and the shared lock table is
+    -- sized for a few thousand (pgpart._max_new_tables)
+    v_cap constant integer := pgpart._max_new_tables();
+    -- the new partitions that fit under it: fewer with sub-partitions
+    v_part_cap integer;
+    v_leaves integer;
+    v_key record;
+    v_iv record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_owner name;
+    v_zone text;
+    v_frame text;
+    v_origin numeric;
+    v_origin_text text;
+    v_premake integer;
+    v_tablespace name;
+    v_target_ts name;
+    v_reloptions text [];
+    v_subpartition jsonb;
+    v_default regclass;
+    v_has_partitions boolean;
+    v_existing_lo numeric [];
+    v_existing_hi numeric [];
+    v_existing_rel regclass [];
+    v_near_lo numeric [];
+    v_near_from numeric;
+    v_near_to numeric;
+    v_near_hi numeric [];
+    v_near_rel regclass [];
+    v_now numeric;
+    v_first record;
+    v_slot record;
+    v_end numeric;
+    v_ranges pgpart._range[];
+    v_range pgpart._range;
+    v_lo numeric;
+    v_hi numeric;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_new_lo numeric [] := '{}'::numeric [];
+    v_new_hi numeric [] := '{}'::numeric [];
+    v_new_names name [] := '{}'::name [];
+    v_name name;
+    v_table text;
+    v_overlap regclass;
+    v_exact boolean;
+    v_n integer := 0;
+    v_total integer;
+    v_step integer := 0;
+    v_iterations integer := 0;
+    v_parent_locks text;
+    v_lock record;
+    v_sub pgpart.step;
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    v_key := pgpart._range_key(p_parent);
+    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
+    INTO v_schema, v_relname, v_owner
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Use the verb of that strategy, or delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- The grid: interval, zone, origin.
+    v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
+    v_zone := pgpart._check_zone(coalesce(p_time_zone, v_cfg.time_zone, 'UTC'));
+    v_frame := CASE WHEN v_key.key_type = 'timestamptz'::regtype AND v_iv.kind IN ('days', 'months')
+                    THEN v_zone ELSE 'UTC' END;
+    IF p_origin IS NOT NULL THEN
+        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin');
+        IF v_key.key_type = 'timestamptz'::regtype THEN
+            -- the origin is kept as a wall time of the grid's own zone
+            v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
+        END IF;
+    ELSIF v_cfg.grid_origin IS NOT NULL AND v_cfg.partition_interval = v_iv.canonical THEN
+        v_origin := CASE WHEN v_iv.kind = 'integer' THEN v_cfg.grid_origin::numeric
+                         ELSE extract(epoch FROM v_cfg.grid_origin::timestamp) END;
+    ELSE
+        v_origin := pgpart._default_origin(v_iv.kind, v_iv.step);
+    END IF;
+    v_origin_text := CASE WHEN v_iv.kind = 'integer' THEN v_origin::text
+                          ELSE to_char(pgpart._coord_to_ts(v_origin) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END;
+
+    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
+           array_agg(p.upper_coord ORDER BY p.lower_coord),
+           array_agg(p.partition ORDER BY p.lower_coord)
+    INTO v_existing_lo, v_existing_hi, v_existing_rel
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default;
+    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
+    v_default := pgpart._default_partition(p_parent);
+
+    -- A grid cannot change under existing partitions (DESIGN §5).
+    IF v_cfg.parent IS NOT NULL AND v_has_partitions
+       AND (v_cfg.partition_interval IS DISTINCT FROM v_iv.canonical
+            OR v_cfg.grid_origin IS DISTINCT FROM v_origin_text
+            OR (v_frame <> 'UTC' AND v_cfg.time_zone IS DISTINCT FROM v_zone)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the partition grid of table %s', p_parent),
+            DETAIL = format('Configured: interval %L, origin %L, time zone %L; requested: interval %L, origin %L, time zone %L.',
+                            v_cfg.partition_interval, v_cfg.grid_origin, v_cfg.time_zone,
+                            v_iv.canonical, v_origin_text, v_zone),
+            HINT = 'Call again with the configured interval, origin and time zone (or leave them out); the grid of a table with partitions stays fixed.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- Policy values: a NULL argument keeps what is configured.
+    v_premake := coalesce(p_premake, v_cfg.premake, 4);
+    -- bounded before the grid is walked premake slots ahead (a value in the
+    -- policy row is checked too: an owner can write that row directly)
+    PERFORM pgpart._check_premake(v_premake, p_parent);
+    PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
+    v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
+    v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
+    -- Sub-partitions count in the cap: a partition and its leaves are built
+    -- in the same transaction.
+    v_leaves := pgpart._subpartition_leaves(v_subpartition);
+    v_part_cap := v_cap / (1 + v_leaves);
+    IF v_part_cap < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('each new partition of %s would have %s sub-partitions, more than the %s new tables one '
+                             'transaction may create', p_parent, v_leaves, v_cap),
+            DETAIL = 'A partition and its sub-partitions are built in one transaction; each new table holds about ten '
+                     'locks until commit, and thousands exhaust the shared lock table.',
+            HINT = format('Use a sub-partition spec with at most %s sub-partitions (a smaller modulus, fewer list '
+                          'groups).', v_cap - 1),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    PERFORM pgpart._require_tablespace(v_tablespace);
+    IF p_tablespace IS NULL THEN
+        -- the policy's tablespace (its row is writable by the owner): only
+        -- one the owner may use, whoever runs this (a superuser's maintenance)
+        PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
+    END IF;
+    -- Where new partitions go: the policy's tablespace, else the parent's,
+    -- else the database default; always named, never the session's default.
+    SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
+    FROM pg_class AS c
+    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
+    CROSS JOIN pg_database AS d
+    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
+    WHERE c.oid = p_parent AND d.datname = current_database();
+
+    -- Privileges: checked up front so a refused call leaves nothing behind.
+    IF NOT has_schema_privilege(current_user, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied to create partitions of %s in schema %I', p_parent, v_schema),
+            DETAIL = format('Role %I lacks CREATE on schema %I.', current_user, v_schema),
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, current_user),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    IF NOT has_schema_privilege(v_owner, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent, v_schema),
+            DETAIL = 'New partitions are owned by the parent''s owner, which needs CREATE on the schema.',
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, v_owner),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    IF v_target_ts <> 'pg_default' AND NOT has_tablespace_privilege(current_user, v_target_ts, 'CREATE')
+       AND v_target_ts <> (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+                           WHERE d.datname = current_database()) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for tablespace %I', v_target_ts),
+            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', v_target_ts, current_user),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- "Now": the reference time, or for integer keys the highest key value.
+    IF v_iv.kind = 'integer' THEN
+        BEGIN
+            -- an empty table: its "now" is the start given, else where its
+            -- partitions begin, else 0 (DESIGN §5); so a call without start
+            -- after one with it changes nothing
+            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout),
+                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
+                              (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'lock_not_available',
+                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_lock_timeout),
+                DETAIL = 'A partition is locked by another session (ACCESS EXCLUSIVE).',
+                HINT = 'Retry later, or pass start so the highest key need not be read.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END;
+    ELSIF v_key.key_type = 'timestamptz'::regtype THEN
+        v_now := extract(epoch FROM p_now_at);
+    ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
+    END IF;
+
+    -- The window: from START (or the slot of now) to PREMAKE slots after
+    -- now; without START also every gap between existing partitions below
+    -- it. Gaps are found in one pass over the sorted bounds, so the cost
+    -- grows with the number of gaps, not of partitions.
+    IF p_start IS NOT NULL THEN
+        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin,
+                                pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'));
+    ELSE
+        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
+    END IF;
+    v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
+    FOR i IN 1 .. v_premake LOOP
+        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+    END LOOP;
+    v_end := greatest(v_slot.hi, v_first.hi);
+    IF p_max_new IS NOT NULL AND (p_max_new < 1 OR p_max_new > v_cap) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('max_new must be between 1 and %s, got %s', v_cap, p_max_new),
+            HINT = 'Pass how many partitions one call may create at most, or leave it out.';
+    END IF;
+    IF p_max_new IS NOT NULL THEN
+        -- a bounded run makes what fits under the cap with its sub-partitions
+        v_part_cap := least(p_max_new, v_part_cap);
+    ELSE
+        -- one more than fits: enough to refuse the call below
+        v_part_cap := v_part_cap + 1;
+    END IF;
+    -- The window first, then the gaps below it from the most recent down, so
+    -- that a bounded run (max_new) creates what matters most first.
+    v_ranges := ARRAY[ROW(v_first.lo, v_end)::pgpart._range];
+    IF p_start IS NULL THEN
+        SELECT v_ranges || array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo DESC)
+        INTO v_ranges
+        FROM (
+            SELECT e.hi AS gap_lo, coalesce(lead(e.lo) OVER (ORDER BY e.lo), 'Infinity'::numeric) AS gap_hi
+            FROM unnest(v_existing_lo, v_existing_hi) AS e (lo, hi)
+        ) AS g
+        WHERE g.gap_lo < least(g.gap_hi, v_first.lo);
+    END IF;
+
+    FOREACH v_range IN ARRAY v_ranges LOOP
+        -- only the partitions that can touch this range are compared below
+        v_near_from := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo)).lo;
+        v_near_to := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.hi)).hi;
+        SELECT coalesce(array_agg(e.lo ORDER BY e.lo), '{}'), coalesce(array_agg(e.hi ORDER BY e.lo), '{}'),
+               coalesce(array_agg(e.rel ORDER BY e.lo), '{}')
+        INTO v_near_lo, v_near_hi, v_near_rel
+        FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
+        WHERE e.hi > v_near_from AND e.lo < v_near_to;
+        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo);
+        WHILE v_slot.lo < v_range.hi LOOP
+            v_iterations := v_iterations + 1;
+            IF v_iterations > 100000 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'program_limit_exceeded',
+                    MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
+                    HINT = 'Pass a later start or a smaller premake.';
+            END IF;
+            -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
+            v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.lo);
+            v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.hi);
+            EXIT WHEN v_lo_lit = 'MAXVALUE';
+            v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+            v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+
+            SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
+                   (array_agg(e.rel ORDER BY e.lo))[1]
+            INTO v_exact, v_overlap
+            FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
+            WHERE e.lo < v_hi AND e.hi > v_lo;
+            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first.lo
+               AND to_regclass(format('%I.%I', v_schema, pgpart._relation_name(
+                   v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_lo)))) IS NOT NULL THEN
+                -- a gap below the window whose name is taken (typically by the
+                -- table detached from it): leave the gap, check() reports it
+                NULL;
+            ELSIF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
+                v_new_lo := v_new_lo || v_lo;
+                v_new_hi := v_new_hi || v_hi;
+                -- a bounded run stops at its bound; otherwise refuse as soon as
+                -- the cap is passed, not after walking a huge window
+                EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
+            ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
+                -- only an explicit start may not overlap a partition off the grid
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
+                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_lo),
+                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_hi), v_overlap),
+                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, v_iv.canonical),
+                    HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+            EXIT WHEN v_hi = 'Infinity'::numeric;
+            v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+        END LOOP;
+        EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
+    END LOOP;
+    -- partitions are created in bound order
+    SELECT array_agg(n.lo ORDER BY n.lo), array_agg(n.hi ORDER BY n.lo) INTO v_new_lo, v_new_hi
+    FROM unnest(v_new_lo, v_new_hi) AS n (lo, hi);
+    v_new_lo := coalesce(v_new_lo, '{}'::numeric []);
+    v_new_hi := coalesce(v_new_hi, '{}'::numeric []);
+
+    v_n := cardinality(v_new_lo);
+    -- a default partition to create counts too, and every sub-partition
+    v_total := v_n * (1 + v_leaves) + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer;
+    IF v_total > v_cap THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
+                             v_cap, p_parent, v_cap),
+            DETAIL = format('Each new partition%s holds about ten locks until commit; thousands exhaust the shared lock '
+                            'table.', CASE WHEN v_leaves > 0
+                                           THEN format(' (here with its %s sub-partitions, %s tables)', v_leaves,
+                                                       1 + v_leaves) ELSE '' END),
+            HINT = format('Each call creates at most %s new tables: pass max_new => %s (the rest on the next calls), '
+                          'a smaller premake, or a start (which also skips filling gaps below it), and call again.',
+                          v_cap, greatest(1, (v_cap - 1) / (1 + v_leaves))),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- Names: byte-limited, and never an existing relation (DESIGN §5).
+    FOR i IN 1 .. v_n LOOP
+        v_name := pgpart._relation_name(v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_new_lo[i]));
+        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL OR v_name = ANY (v_new_names) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
+                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]),
+                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]), v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        v_new_names := v_new_names || v_name;
+    END LOOP;
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_name := pgpart._relation_name(v_relname, '_default');
+        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+    END IF;
+
+    -- The plan. Locks first, in the documented order.
+    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+        RETURN NEXT st;
+    END LOOP;
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+
+    FOR i IN 1 .. v_n LOOP
+        v_table := format('%I.%I', v_schema, v_new_names[i]);
+        v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_new_lo[i]);
+        v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_new_hi[i]);
+        st.partition := v_table;
+        st.lower_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]);
+        st.upper_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]);
+        IF v_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'check default';
+            st.statement := format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                   v_default::text, v_key.key_column, v_lo_lit, v_hi_lit);
+            st.locks := format('ACCESS SHARE on %s (index probe)', v_default);
+            RETURN NEXT st;
+        END IF;
+        FOR v_sub IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit), v_target_ts, v_reloptions,
+            v_step + 1, v_subpartition, v_parent_locks)
+        LOOP
+            v_sub.lower_bound := st.lower_bound;
+            v_sub.upper_bound := st.upper_bound;
+            v_step := v_sub.step;
+            RETURN NEXT v_sub;
+        END LOOP;
+    END LOOP;
+
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_default'));
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', v_target_ts, v_reloptions,
+                                                             v_step + 1, NULL, v_parent_locks) LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    st := ROW(v_step, NULL, NULL, NULL, 'register policy',
+              format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+                     p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
+                     v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition),
+              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    RETURN NEXT st;
+END
+$body$;
+
+-- source: sql/src/42_create_range_partitions.sql
+-- pgpart.create_range_partitions(parent, interval, ...): creates the
+-- partitions of a RANGE-partitioned table that its grid says should exist
+-- now: the slot holding NOW_AT (for integer keys, the highest key value)
+-- plus PREMAKE ahead, and any gap after the lowest existing partition.
+-- Registers or updates the policy. Idempotent. Each partition is built
+-- detached (indexes, owner) and then ATTACHed, so the parent is only ever
+-- locked SHARE UPDATE EXCLUSIVE (DESIGN §3). With DRY_RUN, returns the plan.
+-- With SUBPARTITION (kept in the policy) each new partition is itself
+-- partitioned by hash or list and filled before it is attached. MAX_NEW
+-- bounds a call (the slot of now and what follows first, then the most
+-- recent gaps, as many as fit with their sub-partitions); without it more
+-- than 200 new tables (partitions, sub-partitions, a default) are refused
+-- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
+CREATE OR REPLACE FUNCTION pgpart.create_range_partitions(
+    parent regclass,
+    "interval" text,
+    premake integer DEFAULT NULL,
+    start text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    origin text DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    default_partition boolean DEFAULT false,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    subpartition jsonb DEFAULT NULL,
+    max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR $1;
+    p_lock_timeout ALIAS FOR $10;
+    p_lock_retries ALIAS FOR $11;
+    p_dry_run ALIAS FOR $13;
+    v_steps pgpart.step [];
+    v_created jsonb;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
+    IF $3 IS NOT NULL THEN
+        PERFORM pgpart._check_premake($3, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15);
+        RETURN;
+    END IF;
+    -- Take the locks before planning, so that the plan cannot go stale:
+    -- SHARE UPDATE EXCLUSIVE on the parent excludes any other ATTACH,
+    -- DETACH or CREATE ... PARTITION OF until we commit.
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._range_key(p_parent);
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                  p_lock_timeout, p_lock_retries);
+    v_steps := array(SELECT s FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15) AS s);
+    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    IF v_created IS NOT NULL THEN
+        PERFORM pgpart._log(p_parent, 'create_range_partitions', 'ok', jsonb_build_object('created', v_created));
+    END IF;
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(v_steps) AS s
+    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+END
+$body$;
+
+-- source: sql/src/51_partition_info.sql
+-- pgpart.partition_info(parent, now_at): one row per partition of PARENT
+-- (or of every managed parent), sub-partitions under their partition, in
+-- bound order. Read from the catalog only, so it answers while another
+-- session holds ACCESS EXCLUSIVE on a partition (DESIGN §2): bounds from
+-- pg_get_expr(relpartbound, 0), sizes from relpages, rows from reltuples.
+-- Bounds of timestamptz keys are shown in the configured time zone, never in
+-- the session's.
+CREATE OR REPLACE FUNCTION pgpart.partition_info(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
+RETURNS TABLE (
+    parent_table regclass,
+    partition regclass,
+    level integer,
+    parent_partition regclass,
+    lower_bound text,
+    upper_bound text,
+    bound text,
+    is_default boolean,
+    tablespace name,
+    estimated_rows bigint,
+    size_bytes bigint,
+    detach_pending boolean,
+    runway text
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR $1;
+    p_now_at ALIAS FOR $2;
+    v_root regclass;
+    v_zone text;
+    v_runway text;
+BEGIN
+    -- now_at as the changing verbs take it: finite (22023 naming it)
+    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    FOR v_root IN
+        SELECT p_parent WHERE p_parent IS NOT NULL
+        UNION ALL
+        SELECT c.parent FROM pgpart.config AS c
+        JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE p_parent IS NULL
+        ORDER BY 1
+    LOOP
+        SELECT c.time_zone INTO v_zone FROM pgpart.config AS c WHERE c.parent = v_root;
+        v_runway := pgpart._runway(v_root, p_now_at);
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT
+                p.partition AS node, p.relkind, 1 AS depth, v_root AS up, p.bound, p.is_default,
+                p.detach_pending, p.lower_coord, p.upper_coord,
+                ARRAY[CASE WHEN p.is_default THEN 'Infinity'::numeric
+                           ELSE coalesce(p.lower_coord, p.partition::oid::bigint::numeric) END,
+                      p.partition::oid::bigint::numeric] AS sort_key
+            FROM pgpart._partitions(v_root) AS p
+            UNION ALL
+            SELECT
+                p.partition, p.relkind, t.depth + 1, t.node, p.bound, p.is_default,
+                p.detach_pending, p.lower_coord, p.upper_coord,
+                t.sort_key || ARRAY[CASE WHEN p.is_default THEN 'Infinity'::numeric
+                                         ELSE coalesce(p.lower_coord, p.partition::oid::bigint::numeric) END,
+                                    p.partition::oid::bigint::numeric]
+            FROM tree AS t
+            CROSS JOIN LATERAL pgpart._partitions(t.node) AS p
+            WHERE t.relkind = 'p'
+        )
+        SELECT
+            v_root,
+            r.node,
+            r.depth,
+            CASE WHEN r.depth > 1 THEN r.up END,
+            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord),
+            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord),
+            r.bound,
+            r.is_default,
+            coalesce(ts.spcname, dts.spcname),
+            CASE WHEN c.relkind = 'r' AND c.reltuples >= 0 THEN c.reltuples::bigint END,
+            CASE WHEN c.relkind = 'r' THEN
+                (c.relpages::bigint + coalesce(toast.relpages, 0)
+                 + coalesce((SELECT sum(ic.relpages) FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+                             WHERE ix.indrelid IN (c.oid, c.reltoastrelid)), 0))
+                * current_setting('block_size')::bigint
+            END,
+            r.detach_pending,
+            v_runway
+        FROM tree AS r
+        JOIN pg_class AS c ON c.oid = r.node
+        LEFT JOIN pg_class AS toast ON toast.oid = c.reltoastrelid
+        LEFT JOIN pg_tablespace AS ts ON ts.oid = c.reltablespace
+        CROSS JOIN (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+                    WHERE d.datname = current_database()) AS dts
+        LEFT JOIN LATERAL (
+            SELECT a.atttypid::regtype AS key_type
+            FROM pg_partitioned_table AS pt
+            JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+            WHERE pt.partrelid = r.up AND pt.partnatts = 1 AND pt.partstrat = 'r'
+        ) AS k ON true
+        ORDER BY r.sort_key;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/61_set_policy.sql
+-- pgpart._merge_policy(old, ...) validates policy values and merges them into
+-- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
+-- parent. A NULL argument keeps what is configured; retention => 'none'
+-- clears the retention, and an empty name clears archive_schema,
+-- archive_tablespace or tablespace. Every value is validated before
+-- anything is written, so a refused call changes nothing.
+CREATE OR REPLACE FUNCTION pgpart._merge_policy(
+    p_old pgpart.config,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    premake integer DEFAULT NULL,
+    automatic_maintenance boolean DEFAULT NULL,
+    analyze_after boolean DEFAULT NULL,
+    referenced_retention text DEFAULT NULL,
+    reconcile boolean DEFAULT NULL,
+    propagate_grants boolean DEFAULT NULL,
+    move_large_bytes bigint DEFAULT NULL
+)
+RETURNS pgpart.config
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    p_parent regclass := p_old.parent;
+    v_old pgpart.config := p_old;
+    v_new pgpart.config;
+    v_iv interval;
+BEGIN
+    v_new := v_old;
+
+    IF $2 IS NOT NULL THEN
+        IF lower(btrim($2)) = 'none' THEN
+            v_new.retention := NULL;
+        ELSIF v_old.strategy <> 'range' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('retention does not apply to %s partitions of table %s', upper(v_old.strategy), p_parent),
+                HINT = 'Retention expires ranges; LIST and HASH partitions hold no range to expire.';
+        ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            IF btrim($2) !~ '^\+?[0-9]{1,19}$' OR btrim($2)::numeric = 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for the integer key of %s', $2, p_parent),
+                    HINT = 'Pass a positive whole number: how many key values below the highest to keep.';
+            END IF;
+            v_new.retention := btrim($2)::numeric::text;
+        ELSE
+            BEGIN
+                v_iv := $2::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                v_iv := NULL;
+            END;
+            -- every field non-negative: '1 mon -29 days' would reach into the future
+            IF v_iv IS NULL OR v_iv = interval '0' OR btrim($2) ~ '^[-+]?[0-9.]*$'
+               OR extract(year FROM v_iv) < 0 OR extract(month FROM v_iv) < 0 OR extract(day FROM v_iv) < 0
+               OR extract(epoch FROM v_iv - date_trunc('day', v_iv)) < 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for table %s', $2, p_parent),
+                    HINT = 'Pass a positive interval with a unit and no negative part, such as ''30 days'' or ''6 months'', or ''none''.';
+            END IF;
+            v_new.retention := v_iv::text;
+        END IF;
+    END IF;
+
+    IF $3 IS NOT NULL THEN
+        IF $3 NOT IN ('detach', 'archive', 'drop') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid retention_action %L', $3),
+                HINT = 'Pass ''detach'', ''archive'' or ''drop''.';
+        END IF;
+        v_new.retention_action := $3;
+    END IF;
+
+    -- destinations: never a system schema, pgpart or pg_global, only where
+    -- the owner may create (checked again at the moment of use)
+    IF $4 IS NOT NULL THEN
+        v_new.archive_schema := nullif($4, '');
+        PERFORM pgpart._require_archive_schema(p_parent, v_new.archive_schema);
+    END IF;
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif($5, ''), 'archive tablespace');
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif($6, ''), 'tablespace');
+    IF $5 IS NOT NULL THEN
+        v_new.archive_tablespace := nullif($5, '');
+    END IF;
+    IF $6 IS NOT NULL THEN
+        v_new.tablespace := nullif($6, '');
+    END IF;
+
+    IF $7 IS NOT NULL THEN
+        -- bounded: maintenance and check() walk the grid premake slots ahead
+        PERFORM pgpart._check_premake($7, p_parent);
+        v_new.premake := $7;
+    END IF;
+    v_new.automatic_maintenance := coalesce($8, v_old.automatic_maintenance);
+    v_new.analyze_after := coalesce($9, v_old.analyze_after);
+    IF $10 IS NOT NULL THEN
+        IF $10 NOT IN ('refuse', 'allow') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid referenced_retention %L', $10),
+                HINT = 'Pass ''refuse'' (retention is refused while other tables reference the parent) or ''allow''.';
+        END IF;
+        v_new.referenced_retention := $10;
+    END IF;
+    v_new.reconcile := coalesce($11, v_old.reconcile);
+    IF $12 IS TRUE AND (
+        (SELECT c.relrowsecurity FROM pg_class AS c WHERE c.oid = p_parent)
+        OR EXISTS (SELECT 1 FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attacl IS NOT NULL)
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot propagate grants of table %s', p_parent),
+            DETAIL = 'It uses row-level security or column privileges; a grant on a partition would bypass them.',
+            HINT = 'Grant access on the parent only: queries through the parent need no grant on partitions.';
+    END IF;
+    v_new.propagate_grants := coalesce($12, v_old.propagate_grants);
+    IF $13 IS NOT NULL THEN
+        IF $13 < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('move_large_bytes must not be negative, got %s', $13),
+                HINT = 'Pass a size in bytes, such as 104857600 (100 MB).';
+        END IF;
+        v_new.move_large_bytes := $13;
+    END IF;
+
+    IF v_new.retention_action = 'archive' AND v_new.archive_schema IS NULL AND v_new.archive_tablespace IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention_action ''archive'' for table %s needs an archive schema or tablespace', p_parent),
+            HINT = 'Pass archive_schema and/or archive_tablespace, or choose ''detach'' or ''drop''.';
+    END IF;
+
+    RETURN v_new;
+END
+$body$;
+
+-- source: sql/src/62_expired.sql
+-- pgpart._expired_partitions(parent, now_at, timeout): the partitions of a
+-- managed parent that retention removes: their whole range ends at or before
+-- now_at minus the retention (calendar arithmetic in the configured zone),
+-- or for integer keys at or below the highest key value minus the retention
+-- distance. Never the default, never one already detaching, never the newest
+-- partition by bound. Catalog only, except the integer key probe (each read
+-- waits at most TIMEOUT).
+CREATE OR REPLACE FUNCTION pgpart._expired_partitions(p_parent regclass, p_now_at timestamptz, p_timeout interval)
+RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_cutoff numeric;
+    v_max numeric;
+BEGIN
+    -- an infinite now_at would expire every partition but the newest (every
+    -- retention path comes through here: refuse it, 22023 naming now_at)
+    PERFORM pgpart._check_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.retention IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        v_max := pgpart._max_key(p_parent, v_cfg.key_column, p_timeout);
+        IF v_max IS NULL THEN
+            RETURN;  -- an empty table has nothing to expire
+        END IF;
+        v_cutoff := v_max - v_cfg.retention::numeric;
+    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+        v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval)
+                                       AT TIME ZONE v_cfg.time_zone);
+    ELSE
+        v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval));
+    END IF;
+    RETURN QUERY
+    SELECT p.partition, p.lower_coord, p.upper_coord
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE
+        NOT p.is_default
+        AND NOT p.detach_pending
+        AND p.upper_coord <= v_cutoff
+        AND p.upper_coord < (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default)
+    ORDER BY p.lower_coord;
+END
+$body$;
+
+-- source: sql/src/63_detach.sql
+-- Detaching, the first half of retention (DESIGN §3, §4). A plain DETACH
+-- holds ACCESS EXCLUSIVE on the parent until commit, so each detach is its
+-- own transaction and nothing that could wait (archiving, dropping) shares
+-- it. pgpart.log doubles as the journal that links a detached table to the
+-- rest of its retention (archive or drop in a later transaction); every
+-- journal entry is re-checked against the catalog before it is acted on.
+
+-- pgpart._log_journal(parent, action, table, name, owner, detail): appends
+-- a retention journal row to pgpart.log (columns journal_oid, journal_name,
+-- journal_owner). For action 'detach' row-level security admits it only
+-- while TABLE is a partition of PARENT with that name and owner; 'archive',
+-- 'drop' and 'discard' rows close the entry of TABLE.
+CREATE OR REPLACE FUNCTION pgpart._log_journal(
+    p_parent regclass,
+    p_action text,
+    p_table oid,
+    p_name name,
+    p_owner oid,
+    p_detail jsonb
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO pgpart.log (parent, parent_name, action, outcome, detail, journal_oid, journal_name, journal_owner)
+    VALUES (p_parent, p_parent::text, p_action, 'ok', p_detail, p_table, p_name, p_owner);
+END;
+
+COMMENT ON FUNCTION pgpart._log_journal(regclass, text, oid, name, oid, jsonb) IS
+'Appends a retention journal row (with the table''s identity) to pgpart.log in the name of the current role.';
+
+-- pgpart._journal_detach(parent, partition): records that PARTITION is being
+-- detached by retention and what must follow (the policy's action then).
+-- The one writer of journal entries: it verifies, at this moment, that
+-- PARTITION is a partition of PARENT (attached or detach pending) and
+-- records its OID, name and owner, so an entry can never name a table that
+-- pgpart did not find in the parent (nor one that does not exist yet), and
+-- an entry is void once ownership changes. A partition owned by another role
+-- than the parent's gets a history row only: retention never archives or
+-- drops it.
+CREATE OR REPLACE FUNCTION pgpart._journal_detach(p_parent regclass, p_partition regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner oid;
+    v_part_owner oid;
+    v_name name;
+    v_cfg pgpart.config;
+    v_same boolean;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    SELECT c.relowner, c.relname INTO v_part_owner, v_name
+    FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+    WHERE i.inhrelid = p_partition AND i.inhparent = p_parent;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not a partition of %s', p_partition, p_parent),
+            DETAIL = 'Retention journals only a partition it is about to detach.',
+            HINT = 'Run retention again: it plans from the catalog.';
+    END IF;
+    SELECT c.relowner INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS cfg WHERE cfg.parent = p_parent;
+    v_same := v_part_owner = v_owner;
+    PERFORM pgpart._log_journal(
+        p_parent, 'detach',
+        CASE WHEN v_same THEN p_partition::oid END,
+        CASE WHEN v_same THEN v_name END,
+        CASE WHEN v_same THEN v_owner END,
+        jsonb_build_object(
+            'partition_oid', p_partition::oid,
+            'partition', p_partition::text,
+            'bound', pg_get_expr((SELECT c.relpartbound FROM pg_class AS c WHERE c.oid = p_partition), 0),
+            'then', CASE WHEN v_same THEN v_cfg.retention_action ELSE 'detach' END,
+            'archive_schema', v_cfg.archive_schema,
+            'archive_tablespace', v_cfg.archive_tablespace
+        ) || CASE WHEN v_same THEN '{}'::jsonb
+                  ELSE jsonb_build_object('kept', format('owned by %I, not by the owner of %s',
+                                                         pg_get_userbyid(v_part_owner), p_parent)) END
+    );
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._journal_detach(regclass, regclass) IS
+'Journals in pgpart.log that retention detaches a partition (verified to be one now, with its OID, name and owner) and the action that must follow.';
+
+-- pgpart._journal(parent): the open retention journal entries of PARENT
+-- whose archive or drop is still to come, each checked against the
+-- catalog now. STATE is 'awaiting' (the table is detached and still the
+-- one journaled: same OID, name and owner, and the parent still has that
+-- owner), 'pending' (its DETACH CONCURRENTLY awaits FINALIZE) or 'stale'
+-- (PROBLEM says why: gone, renamed, still attached, or an owner changed,
+-- e.g. by REASSIGN OWNED): a stale entry is never acted on, only discarded.
+-- Only rows that came through pgpart._journal_detach count: journal_oid
+-- is set and row-level security verified it when it was written; older
+-- rows and history rows without it are never honoured. An entry is open
+-- until an 'archive', 'drop' or 'discard' row for its table follows it.
+CREATE OR REPLACE FUNCTION pgpart._journal(p_parent regclass)
+RETURNS TABLE (
+    entry bigint,
+    detached oid,
+    detached_name text,
+    then_action text,
+    archive_schema name,
+    archive_tablespace name,
+    state text,
+    problem text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is cached for the session (every tick calls it)
+    RETURN QUERY
+        SELECT
+            l.id,
+            l.journal_oid,
+            coalesce(c.oid::regclass::text, l.detail ->> 'partition'),
+            l.detail ->> 'then',
+            (l.detail ->> 'archive_schema')::name,
+            (l.detail ->> 'archive_tablespace')::name,
+            CASE
+                WHEN c.oid IS NULL OR pc.relowner <> l.journal_owner OR c.relowner <> l.journal_owner
+                     OR c.relname <> l.journal_name OR c.relkind NOT IN ('r', 'p') THEN 'stale'
+                WHEN c.relispartition AND EXISTS (
+                    SELECT 1 FROM pg_inherits AS i
+                    WHERE i.inhrelid = c.oid AND i.inhparent = p_parent AND i.inhdetachpending
+                ) THEN 'pending'
+                WHEN c.relispartition THEN 'stale'
+                ELSE 'awaiting'
+            END,
+            CASE
+                WHEN c.oid IS NULL OR c.relkind NOT IN ('r', 'p') THEN
+                    format('table %s (OID %s) no longer exists', l.detail ->> 'partition', l.journal_oid)
+                WHEN pc.relowner <> l.journal_owner THEN
+                    format('the owner of %s is now %I, not %I who owned it when %s was detached', p_parent,
+                           pg_get_userbyid(pc.relowner), pg_get_userbyid(l.journal_owner), c.oid::regclass)
+                WHEN c.relowner <> l.journal_owner THEN
+                    format('table %s is now owned by %I, not %I', c.oid::regclass, pg_get_userbyid(c.relowner),
+                           pg_get_userbyid(l.journal_owner))
+                WHEN c.relname <> l.journal_name THEN
+                    format('table %s (OID %s) was %I when it was detached', c.oid::regclass, c.oid, l.journal_name)
+                WHEN c.relispartition AND NOT EXISTS (
+                    SELECT 1 FROM pg_inherits AS i
+                    WHERE i.inhrelid = c.oid AND i.inhparent = p_parent AND i.inhdetachpending
+                ) THEN format('table %s is attached: the journaled detach did not happen', c.oid::regclass)
+            END
+        FROM (
+            SELECT DISTINCT ON (j.journal_oid) j.id, j.journal_oid, j.journal_name, j.journal_owner, j.detail
+            FROM pgpart.log AS j
+            WHERE j.parent = p_parent AND j.action = 'detach' AND j.journal_oid IS NOT NULL
+            ORDER BY j.journal_oid, j.id DESC
+        ) AS l
+        JOIN pg_class AS pc ON pc.oid = p_parent
+        LEFT JOIN pg_class AS c ON c.oid = l.journal_oid
+        WHERE
+            l.detail ->> 'then' IN ('archive', 'drop')
+            AND NOT EXISTS (
+                SELECT 1 FROM pgpart.log AS done
+                WHERE
+                    done.parent = p_parent
+                    AND done.action IN ('archive', 'drop', 'discard')
+                    AND done.journal_oid = l.journal_oid
+                    AND done.id > l.id
+            )
+        ORDER BY l.id;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._journal(regclass) IS
+'Open retention journal entries of a parent, each checked against the catalog: awaiting, pending (FINALIZE due) or stale (never acted on).';
+
+-- pgpart._detached_awaiting(parent): tables detached by retention whose
+-- archive or drop has not happened yet: the journal entries still valid.
+CREATE OR REPLACE FUNCTION pgpart._detached_awaiting(p_parent regclass)
+RETURNS TABLE (detached regclass, then_action text, archive_schema name, archive_tablespace name)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT j.detached::regclass, j.then_action, j.archive_schema, j.archive_tablespace
+        FROM pgpart._journal(p_parent) AS j
+        WHERE j.state = 'awaiting'
+        ORDER BY j.entry;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._detached_awaiting(regclass) IS
+'Tables detached by retention still awaiting their archive or drop (journal entries still valid in the catalog).';
+
+-- pgpart._discard_journal(parent, entry, timeout, retries): closes a stale
+-- journal entry (pgpart._journal) with a 'discard' row saying why, so it is
+-- reported once and never acted on. Re-checks that the entry is stale now;
+-- a valid or closed entry is left alone. Holds the parent's advisory lock,
+-- so a client in the middle of a retention run is not disturbed.
+CREATE OR REPLACE FUNCTION pgpart._discard_journal(p_parent regclass, p_entry bigint, p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    j record;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._acquire_locks(
+        ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))],
+        p_timeout, p_retries);
+    SELECT * INTO j FROM pgpart._journal(p_parent) AS x WHERE x.entry = p_entry AND x.state = 'stale';
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    RAISE NOTICE 'pgpart: discarding the retention journal entry of % (%): %', j.detached_name, j.then_action, j.problem;
+    PERFORM pgpart._log_journal(
+        p_parent, 'discard', j.detached, NULL, NULL,
+        jsonb_build_object('entry', p_entry, 'partition_oid', j.detached, 'table', j.detached_name,
+                           'then', j.then_action, 'reason', j.problem));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._discard_journal(regclass, bigint, interval, integer) IS
+'Closes a stale retention journal entry (its table gone, renamed, attached or its owner changed) without acting on it; logs why.';
+
+-- source: sql/src/64_archive.sql
+-- The second half of retention, always in a later transaction than the
+-- detach: the detached table is no longer part of the parent, so the
+-- ACCESS EXCLUSIVE it takes here blocks no writer of the parent.
+
+-- pgpart._require_detached(parent, table): pgpart archives or drops only a
+-- table its retention detached: one with a valid journal entry
+-- (pgpart._journal: written by pgpart._journal_detach while the table was a
+-- partition of PARENT, and still the same table, with the same owner as the
+-- parent). Nothing else, whoever calls and whatever pgpart.log says
+-- otherwise: the owner may write log rows, so only verified entries count.
+CREATE OR REPLACE FUNCTION pgpart._require_detached(p_parent regclass, p_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_state text;
+    v_problem text;
+BEGIN
+    IF (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_table)
+       IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_parent) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('table %s is not owned by the owner of %s', p_table, p_parent),
+            HINT = 'pgpart archives or drops only tables detached from the parent, owned by its owner.';
+    END IF;
+    IF (SELECT c.relispartition FROM pg_class AS c WHERE c.oid = p_table) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is still a partition', p_table),
+            HINT = 'Detach it first; pgpart archives or drops only detached tables.';
+    END IF;
+    SELECT j.state, j.problem INTO v_state, v_problem
+    FROM pgpart._journal(p_parent) AS j WHERE j.detached = p_table::oid
+    ORDER BY j.entry DESC LIMIT 1;
+    IF v_state IS DISTINCT FROM 'awaiting' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s was not detached from %s by pgpart retention', p_table, p_parent),
+            DETAIL = coalesce('Its journal entry is void: ' || v_problem || '.',
+                              'No valid retention journal entry names it.'),
+            HINT = 'pgpart archives or drops only tables its own retention detached; archive or drop this one by hand.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_detached(regclass, regclass) IS
+'Raises 42501 unless the table belongs to the parent''s owner, 55000 while it is attached or when no valid retention journal entry names it.';
+
+-- pgpart._archive_partition(parent, table, schema, tablespace, timeout,
+-- retries): moves a detached table to the archive schema and/or tablespace,
+-- its indexes too. A tablespace move rewrites the table under ACCESS
+-- EXCLUSIVE on that table only.
+CREATE OR REPLACE FUNCTION pgpart._archive_partition(
+    p_parent regclass,
+    p_table regclass,
+    p_schema name,
+    p_tablespace name,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_name name;
+    v_index regclass;
+    v_rel regclass;
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    PERFORM pgpart._require_detached(p_parent, p_table);
+    -- the destination, checked now whoever runs this and wherever it came
+    -- from (policy, journal, plan): never a system schema, pgpart or
+    -- pg_global, only where the parent's owner may create
+    PERFORM pgpart._require_archive_schema(p_parent, p_schema);
+    PERFORM pgpart._require_owner_tablespace(p_parent, p_tablespace, 'archive tablespace');
+    SELECT c.relname INTO v_name FROM pg_class AS c WHERE c.oid = p_table;
+    IF p_schema IS NOT NULL AND to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL
+       AND to_regclass(format('%I.%I', p_schema, v_name)) <> p_table THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
+            DETAIL = format('Archiving %s would move it there.', p_table),
+            HINT = 'Rename or drop the table in the archive schema, then run retention again.';
+    END IF;
+    -- without ONLY: a sub-partitioned table locks its leaves too
+    PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    -- A sub-partitioned table moves with all its levels: SET SCHEMA and SET
+    -- TABLESPACE on a partitioned table touch only that table.
+    FOR v_rel IN
+        WITH RECURSIVE tree AS (
+            SELECT p_table::oid AS rel
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        )
+        SELECT t.rel::regclass FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
+    LOOP
+        IF p_schema IS NOT NULL AND p_schema <> (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n
+                                                 ON n.oid = c.relnamespace WHERE c.oid = v_rel) THEN
+            EXECUTE format('ALTER TABLE %s SET SCHEMA %I', v_rel, p_schema);
+        END IF;
+        IF p_tablespace IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %s SET TABLESPACE %I', v_rel, p_tablespace);
+            FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = v_rel ORDER BY 1 LOOP
+                EXECUTE format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace);
+            END LOOP;
+        END IF;
+    END LOOP;
+    PERFORM pgpart._log_journal(p_parent, 'archive', p_table::oid, NULL, NULL,
+                                jsonb_build_object('partition_oid', p_table::oid, 'table', p_table::text,
+                                                   'schema', p_schema, 'tablespace', p_tablespace));
+END
+$body$;
+
+-- pgpart._drop_detached(parent, table, timeout, retries): drops a table
+-- retention detached earlier.
+CREATE OR REPLACE FUNCTION pgpart._drop_detached(p_parent regclass, p_table regclass, p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_name text := p_table::text;
+    v_oid oid := p_table::oid;
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    PERFORM pgpart._require_detached(p_parent, p_table);
+    PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_table)], p_timeout, p_retries);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    EXECUTE format('DROP TABLE %s', p_table);
+    PERFORM pgpart._log_journal(p_parent, 'drop', v_oid, NULL, NULL,
+                                jsonb_build_object('partition_oid', v_oid, 'table', v_name));
+END
+$body$;
+
+-- source: sql/src/65_retention_plan.sql
+-- pgpart._retention_plan(parent, now_at, online, timeout, retries): the
+-- ordered steps of retention for one managed parent, each one statement
+-- meant to run in its own transaction (DESIGN §3, §4):
+--   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
+--   discard   a journal entry no longer valid (pgpart._journal), never acted on;
+--   archive / drop  tables detached earlier whose second half is still due;
+--   detach    each expired partition: with ONLINE and no default partition
+--             a journal step then DETACH ... CONCURRENTLY (top level: only a
+--             client can run it), else the lock-bounded plain DETACH;
+--             each followed by its archive or drop step;
+--   analyze   the parent, when the policy asks for it.
+CREATE OR REPLACE FUNCTION pgpart._retention_plan(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_online boolean,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_has_default boolean;
+    v_step integer := 0;
+    v_follow text;
+    v_detach_locks text;
+    st pgpart.step;
+    r record;
+    v_journal record;
+    v_checked boolean := false;
+BEGIN
+    v_cfg := pgpart._managed(p_parent);
+    v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
+
+    FOR r IN SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i WHERE i.inhparent = p_parent AND i.inhdetachpending LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, r.partition::text, NULL, NULL, 'finalize',
+                  format('SELECT pgpart._finalize_detach(%L::regclass, %L::regclass, %L, %s)',
+                         p_parent::text, r.partition::text, p_timeout, p_retries),
+                  format('SHARE UPDATE EXCLUSIVE on %s, ACCESS EXCLUSIVE on %s; waits for transactions using the parent',
+                         p_parent, r.partition),
+                  false)::pgpart.step;
+        RETURN NEXT st;
+        -- a journaled retention detach: its archive or drop follows at once
+        SELECT j.then_action, j.archive_schema, j.archive_tablespace
+        INTO v_journal
+        FROM pgpart._journal(p_parent) AS j
+        WHERE j.detached = r.partition::oid AND j.state = 'pending'
+        ORDER BY j.entry DESC
+        LIMIT 1;
+        IF v_journal.then_action IN ('archive', 'drop') THEN
+            v_step := v_step + 1;
+            st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_journal.then_action, v_journal.archive_schema,
+                                         v_journal.archive_tablespace, p_timeout, p_retries);
+            RETURN NEXT st;
+        END IF;
+    END LOOP;
+
+    -- journal entries no longer valid (table gone, renamed, still attached,
+    -- an owner changed): never acted on, discarded with the reason
+    FOR r IN SELECT j.entry, j.detached_name, j.problem FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale' LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, r.detached_name, NULL, NULL, 'discard',
+                        format('SELECT pgpart._discard_journal(%L::regclass, %s, %L, %s)',
+                               p_parent::text, r.entry, p_timeout, p_retries),
+                        format('none on tables (journal entry void: %s)', r.problem), false)::pgpart.step;
+    END LOOP;
+
+    FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
+        v_step := v_step + 1;
+        st := pgpart._follow_up_step(v_step, p_parent, r.detached, r.then_action, r.archive_schema,
+                                     r.archive_tablespace, p_timeout, p_retries);
+        RETURN NEXT st;
+    END LOOP;
+
+    IF v_cfg.retention IS NOT NULL THEN
+        IF v_cfg.referenced_retention = 'refuse' AND EXISTS (
+            SELECT 1 FROM pg_constraint AS con
+            WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('retention on table %s is refused: other tables reference it by foreign key', p_parent),
+                DETAIL = format('Referencing tables: %s.',
+                                (SELECT string_agg(DISTINCT con.conrelid::regclass::text, ', ')
+                                 FROM pg_constraint AS con
+                                 WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0)),
+                HINT = 'DETACH takes ACCESS EXCLUSIVE on referencing tables and fails while rows reference the partition. '
+                       'To proceed anyway: SELECT pgpart.set_policy(parent, referenced_retention => ''allow'').';
+        END IF;
+        SELECT string_agg(l.locks, ', ') INTO v_detach_locks
+        FROM pgpart._lock_statements(p_parent, p_parent) AS l
+        WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
+        FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
+            IF NOT v_checked THEN
+                -- only the policy of the table's owner (as maintenance
+                -- requires, whichever path runs retention): not one a former
+                -- owner wrote before ALTER ... OWNER or REASSIGN OWNED
+                PERFORM pgpart._require_policy_of_owner(p_parent, v_cfg.policy_author);
+                -- a bad destination (pgpart.config is writable by the owner)
+                -- refuses retention before anything is detached
+                IF v_cfg.retention_action = 'archive' THEN
+                    PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
+                    PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                END IF;
+                v_checked := true;
+            END IF;
+            IF p_online AND NOT v_has_default THEN
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'journal',
+                                format('SELECT pgpart._journal_detach(%L::regclass, %L::regclass)',
+                                       p_parent::text, r.partition::text),
+                                'ROW EXCLUSIVE on pgpart.log', false)::pgpart.step;
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY', p_parent, r.partition),
+                                concat_ws(', ', format('SHARE UPDATE EXCLUSIVE on %s and %s', p_parent, r.partition),
+                                          nullif(v_detach_locks, ''), 'waits for transactions using the parent'),
+                                true)::pgpart.step;
+            ELSE
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('SELECT pgpart._detach_partition(%L::regclass, %L::regclass, %L, %s)',
+                                       p_parent::text, r.partition::text, p_timeout, p_retries),
+                                concat_ws(', ', format('ACCESS EXCLUSIVE on %s (until commit)', p_parent),
+                                          nullif(v_detach_locks, ''), format('ACCESS EXCLUSIVE on %s', r.partition)),
+                                false)::pgpart.step;
+            END IF;
+            v_follow := v_cfg.retention_action;
+            IF v_follow IN ('archive', 'drop') THEN
+                v_step := v_step + 1;
+                st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_follow, v_cfg.archive_schema,
+                                             v_cfg.archive_tablespace, p_timeout, p_retries);
+                RETURN NEXT st;
+            END IF;
+        END LOOP;
+    END IF;
+
+    IF v_step > 0 AND v_cfg.analyze_after THEN
+        v_step := v_step + 1;
+        -- bounded, its failure logged and not raised (pgpart._analyze_bounded)
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'analyze',
+                        format('SELECT pgpart._analyze_bounded(%L::regclass, %L)', p_parent::text, p_timeout),
+                        format('SHARE UPDATE EXCLUSIVE on %s and its partitions', p_parent), false)::pgpart.step;
+    END IF;
+END
+$body$;
+
+-- pgpart._require_policy_of_owner(parent, author): raises 55000 unless the
+-- policy's AUTHOR still owns PARENT (or is a member of its owner): the
+-- expired partitions of a table are detached only under a policy its
+-- current owner wrote. Maintenance skips such a parent (pgpart._may_maintain);
+-- this makes detach_and_archive refuse it too, whoever calls.
+CREATE OR REPLACE FUNCTION pgpart._require_policy_of_owner(p_parent regclass, p_author name)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner oid;
+BEGIN
+    SELECT c.relowner INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    -- nested, not OR: pg_has_role raises for a role that no longer exists
+    IF EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = p_author) THEN
+        IF pg_has_role(p_author, v_owner, 'USAGE') THEN
+            RETURN;
+        END IF;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('the retention policy of %s was written by %I, who no longer owns the table', p_parent,
+                         p_author),
+        DETAIL = format('Table %s is owned by %I. Retention applies only a policy of the table''s owner, '
+                        'whichever path runs it.', p_parent, pg_get_userbyid(v_owner)),
+        HINT = format('As %I, check the policy, then adopt it: UPDATE pgpart.config SET policy_author = current_user '
+                      'WHERE parent = %L::regclass;', pg_get_userbyid(v_owner), p_parent::text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_policy_of_owner(regclass, name) IS
+'Raises 55000 unless the policy''s author still owns the parent (retention applies only the current owner''s policy).';
+
+-- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
+-- a parent, one step per transaction (CALL it outside a transaction block).
+-- A procedure cannot carry SET clauses, so it re-pins search_path after
+-- every COMMIT and runs its DDL only through pgpart's helper functions.
+CREATE OR REPLACE PROCEDURE pgpart.detach_and_archive_proc(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    st pgpart.step;
+    v_done integer := 0;
+    v_analyze boolean;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    LOOP
+        SELECT * INTO st FROM pgpart.detach_and_archive($1, $2, $3, $4) AS s;
+        EXIT WHEN st.step IS NULL;
+        v_done := v_done + 1;
+        RAISE NOTICE 'pgpart: % %', st.action, st.partition;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF v_done > 100000 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('retention of %s did not finish after %s steps', $1, v_done);
+        END IF;
+    END LOOP;
+    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = $1;
+    IF v_done > 0 AND v_analyze THEN
+        PERFORM pgpart._analyze_bounded($1, $2);  -- bounded; a failure is logged, not raised
+    END IF;
+END
+$body$;
+
+-- pgpart._record_failure(parent, action, sqlstate, message): logs a failed
+-- parent and keeps the error on its policy row for check().
+CREATE OR REPLACE FUNCTION pgpart._record_failure(p_parent regclass, p_action text, p_sqlstate text, p_message text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    PERFORM pgpart._log(p_parent, p_action, 'error', jsonb_build_object('sqlstate', p_sqlstate, 'message', p_message));
+    UPDATE pgpart.config AS c
+    SET last_error = format('%s: %s', p_sqlstate, p_message), last_error_at = now()
+    WHERE c.parent = p_parent;
+EXCEPTION WHEN OTHERS THEN
+    -- called from a failure handler: failing to record (the lock table still
+    -- full, the table dropped meanwhile) must not abort the run for the others
+    RAISE WARNING 'pgpart: could not record the failure of % on %: % (%)', p_action, p_parent, SQLERRM, SQLSTATE;
+END
+$body$;
+
+-- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
+-- maintenance, in one transaction: finish pending detaches, create the
+-- partitions ahead (at most 200 per run: a run after a long pause catches
+-- up over several runs, the slot of now first), bring partitions made by
+-- others in step (reconcile); report the retention that is due (its detaches must
+-- commit one by one: run_maintenance_proc or the Python client do them).
+-- When nothing is due it reads only the catalog and takes no lock.
+-- Every parent's work runs in subtransactions of its own: any failure,
+-- statement timeouts (57014, see pgpart._statement_timed_out) and a full
+-- lock table (53200) included, rolls back that parent's work only, is
+-- logged and reported, and the others go on; a user's cancel stops the run.
+CREATE OR REPLACE FUNCTION pgpart.run_maintenance(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+RETURNS TABLE (parent_table regclass, action text, partition text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_parent regclass;
+    v_cfg pgpart.config;
+    v_caller name;
+    v_reason text;
+    v_state text;
+    v_message text;
+    v_due boolean;
+    -- rows of a parent's work, returned only once that work has succeeded
+    v_actions text [];
+    v_partitions text [];
+    v_details text [];
+    v_timed_out boolean;
+    r record;
+BEGIN
+    IF pg_is_in_recovery() THEN
+        RETURN;  -- a standby has nothing to maintain
+    END IF;
+    PERFORM pgpart._check_args($3, $4, $2);
+    IF $1 IS NOT NULL THEN
+        PERFORM pgpart._managed($1);
+    END IF;
+    FOR v_parent IN SELECT * FROM pgpart._maintenance_parents($1) LOOP
+        parent_table := v_parent;
+        v_reason := pgpart._may_maintain(v_parent);
+        IF v_reason IS NOT NULL THEN
+            action := 'skipped';
+            partition := NULL;
+            detail := v_reason;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        -- Pending detaches first, in a subtransaction of their own: a later
+        -- failure of this parent must not undo a finished detach.
+        FOR r IN SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i WHERE i.inhparent = v_parent AND i.inhdetachpending LOOP
+            BEGIN
+                v_caller := pgpart._become_owner(v_parent);
+                PERFORM pgpart._finalize_detach(v_parent, r.partition, $3, $4);
+                PERFORM set_config('role', v_caller, true);
+                action := 'finalized';
+                partition := r.partition::text;
+                detail := NULL;
+                RETURN NEXT;
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                RAISE NOTICE 'pgpart: could not finish the detach of %: % %', r.partition, v_state, v_message;
+                PERFORM pgpart._log(v_parent, 'finalize', CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END,
+                                    jsonb_build_object('partition', r.partition::text, 'sqlstate', v_state,
+                                                       'message', v_message));
+                action := CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END;
+                partition := r.partition::text;
+                detail := format('%s: %s', v_state, v_message);
+                RETURN NEXT;
+            END;
+        END LOOP;
+        v_actions := '{}';
+        v_partitions := '{}';
+        v_details := '{}';
+        v_timed_out := false;
+        BEGIN
+            v_caller := pgpart._become_owner(v_parent);
+            SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
+            -- Nothing missing in the window: done, whatever the number of
+            -- partitions. Else plan without locks first: when nothing is
+            -- missing after all, no lock is taken.
+            v_due := NOT pgpart._window_complete(v_parent, $2);
+            IF v_due THEN
+                v_due := EXISTS (
+                    SELECT 1 FROM pgpart._plan_range_partitions(
+                        v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, $3, $2, NULL, 200) AS s
+                    WHERE s.action = 'attach'
+                );
+            END IF;
+            IF v_due THEN
+                FOR r IN
+                    SELECT s.partition, s.lower_bound, s.upper_bound
+                    FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
+                                                        lock_timeout => $3, lock_retries => $4, now_at => $2,
+                                                        max_new => 200) AS s
+                LOOP
+                    v_actions := v_actions || 'created'::text;
+                    v_partitions := v_partitions || r.partition;
+                    v_details := v_details || format('from %s to %s', r.lower_bound, r.upper_bound);
+                END LOOP;
+            END IF;
+            FOR r IN SELECT e.partition FROM pgpart._expired_partitions(v_parent, $2, $3) AS e LOOP
+                v_actions := v_actions || 'retention due'::text;
+                v_partitions := v_partitions || r.partition::text;
+                v_details := v_details || format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
+            END LOOP;
+            -- detached earlier (an interrupted run), its archive or drop still to do
+            FOR r IN SELECT a.detached, a.then_action FROM pgpart._detached_awaiting(v_parent) AS a LOOP
+                v_actions := v_actions || 'retention due'::text;
+                v_partitions := v_partitions || r.detached::text;
+                v_details := v_details || format('detached, then %s', r.then_action);
+            END LOOP;
+            -- journal entries no longer valid: retention discards them (never acts on them)
+            FOR r IN SELECT j.detached_name, j.problem FROM pgpart._journal(v_parent) AS j WHERE j.state = 'stale' LOOP
+                action := 'retention due';
+                partition := r.detached_name;
+                detail := format('journal entry void, to discard: %s', r.problem);
+                RETURN NEXT;
+            END LOOP;
+            PERFORM set_config('role', v_caller, true);
+            IF v_cfg.last_error IS NOT NULL THEN
+                UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
+            END IF;
+            -- done: its rows are true now (a failure above would have undone them)
+            FOR i IN 1 .. cardinality(v_actions) LOOP
+                action := v_actions[i];
+                partition := v_partitions[i];
+                detail := v_details[i];
+                RETURN NEXT;
+            END LOOP;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+                RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_message;
+                PERFORM pgpart._log(v_parent, 'maintenance', 'skipped', jsonb_build_object('sqlstate', '55P03',
+                                                                                        'message', v_message));
+                action := 'skipped';
+                partition := NULL;
+                detail := v_message;
+                RETURN NEXT;
+            WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                v_timed_out := v_state = '57014';
+                RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+                action := 'error';
+                partition := NULL;
+                detail := format('%s: %s', v_state, v_message);
+                RETURN NEXT;
+        END;
+        -- Partitions made or changed by others, brought in step (reconcile) in
+        -- a subtransaction of its own: its failure keeps what was created.
+        -- (not after a statement timeout: the rest of that parent's work waits
+        -- for the next run)
+        IF NOT v_timed_out AND (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+            BEGIN
+                v_caller := pgpart._become_owner(v_parent);
+                FOR r IN
+                    SELECT x.partition, x.action, x.statement
+                    FROM pgpart.reconcile(v_parent, lock_timeout => $3, lock_retries => $4) AS x
+                LOOP
+                    action := CASE WHEN r.action IN ('skipped large', 'skipped') THEN 'drift' ELSE 'reconciled' END;
+                    partition := r.partition::text;
+                    detail := r.action || coalesce(': ' || r.statement, '');
+                    RETURN NEXT;
+                END LOOP;
+                PERFORM set_config('role', v_caller, true);
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                IF v_state = '55P03' THEN
+                    PERFORM pgpart._log(v_parent, 'reconcile', 'skipped',
+                                        jsonb_build_object('sqlstate', v_state, 'message', v_message));
+                ELSE
+                    RAISE WARNING 'pgpart: reconcile of % failed: % %', v_parent, v_state, v_message;
+                    PERFORM pgpart._record_failure(v_parent, 'reconcile', v_state, v_message);
+                END IF;
+                action := CASE WHEN v_state = '55P03' THEN 'skipped' ELSE 'error' END;
+                partition := NULL;
+                detail := format('reconcile: %s: %s', v_state, v_message);
+                RETURN NEXT;
+            END;
+        END IF;
+    END LOOP;
+END
+$body$;
+
+-- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
+-- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
+-- retention one step per transaction, then ANALYZE if the policy says so
+-- (bounded, see pgpart._analyze_bounded). A parent that fails in any of
+-- these (a statement timeout and a full lock table included) is logged and
+-- the others go on; a user's cancel stops the run.
+-- CALL it outside a transaction block. A procedure cannot carry SET
+-- clauses: it re-pins search_path after each COMMIT and runs DDL only
+-- through helper functions.
+CREATE OR REPLACE PROCEDURE pgpart.run_maintenance_proc(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parents regclass [];
+    v_parent regclass;
+    st pgpart.step;
+    v_steps integer;
+    v_state text;
+    v_message text;
+    v_fired text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._check_args($3, $4, $2);
+    IF $1 IS NOT NULL THEN
+        PERFORM pgpart._managed($1);
+    END IF;
+    v_parents := ARRAY(SELECT pgpart._maintenance_parents($1));
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        v_state := pgpart._may_maintain(v_parent);
+        IF v_state IS NOT NULL THEN
+            RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
+            CONTINUE;
+        END IF;
+        -- set when statement_timeout fires (pgpart._statement_timed_out)
+        v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
+        BEGIN
+            -- isolated per parent inside; this catches what fails around it
+            PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;  -- a cancel stops the whole run
+            END IF;
+            RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+            PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+        END;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
+            -- this parent took too long: the rest of its work waits for the next run
+            RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            CONTINUE;
+        END IF;
+        v_steps := 0;
+        LOOP
+            BEGIN
+                st := pgpart._retention_step(v_parent, $2, $3, $4);
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
+                st := NULL;
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            EXIT WHEN st.step IS NULL;
+            v_steps := v_steps + 1;
+            RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
+            EXIT WHEN v_steps >= 100000;
+        END LOOP;
+        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
+           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
+            -- bounded, and its failure logged, never raised: it cannot abort the run
+            PERFORM pgpart._analyze_bounded(v_parent, $3);
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        END IF;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/68_move_default.sql
+-- Rows in the default partition (DESIGN §3): a range that has rows there
+-- cannot get its partition until they move. One range per transaction:
+-- lock the default (ACCESS EXCLUSIVE, under the lock timeout), build the
+-- new table detached, move the rows with DELETE ... RETURNING into it,
+-- attach, commit. Ranges still receiving live writes (the slot holding now
+-- and later ones) go last.
+
+-- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
+-- the default partition into a new partition of the grid; returns it, or no
+-- row when the default holds nothing more to move.
+CREATE OR REPLACE FUNCTION pgpart.move_default_range(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_default regclass;
+    v_now_slot record;
+    v_min numeric;
+    v_grid record;
+    v_slot record;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_step pgpart.step;
+    v_table text;
+    v_cols text;
+    v_count bigint;
+    v_where text;
+    v_lo numeric;
+    v_hi numeric;
+    v_overlap regclass;
+BEGIN
+    PERFORM pgpart._check_args($2, $3, $4);
+    v_cfg := pgpart._managed($1);
+    -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
+    IF v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', $1, upper(v_cfg.strategy)),
+            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
+            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
+                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = $1),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+    END IF;
+    v_default := pgpart._default_partition($1);
+    IF v_default IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
+    PERFORM pgpart._set_lock_timeout($2);
+
+    -- The grid, and the slot holding now: it and later ones go last.
+    v_grid := pgpart._grid($1, $4);
+    v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
+                               coalesce(v_grid.now_coord, 'Infinity'::numeric));
+
+    -- The lowest row below the live ranges first, else the lowest of all
+    -- (index probes on the key).
+    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
+                   v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
+                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
+    INTO v_min;
+    IF v_min IS NULL THEN
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
+                       v_cfg.key_type, v_cfg.key_column, v_default)
+        INTO v_min;
+    END IF;
+    IF v_min IS NULL THEN
+        RETURN;
+    END IF;
+    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
+    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
+    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+
+    v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+    v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+    SELECT p.partition INTO v_overlap FROM pgpart._partitions($1) AS p
+    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
+    LIMIT 1;
+    IF v_overlap IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
+                             $1, v_lo_lit, v_hi_lit),
+            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
+            HINT = 'Move those rows by hand, or detach the overlapping partition.';
+    END IF;
+    SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
+                  pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
+    INTO v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = $1;
+    IF to_regclass(v_table) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %s already exists', v_table),
+            HINT = 'Rename or drop that relation, then move the rows again.';
+    END IF;
+
+    -- The partition for that slot, built as create_range_partitions builds
+    -- one; the rows move into it just before it joins the parent.
+    FOR v_step IN
+        SELECT * FROM pgpart._new_partition_steps(
+            $1, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            pgpart._target_tablespace($1, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
+        ORDER BY s.step
+    LOOP
+        IF v_step.action = 'attach' THEN
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+            FROM pg_attribute AS a
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+            v_where := concat_ws(' AND ',
+                                 CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
+                                 CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
+            EXECUTE format('WITH moved AS (DELETE FROM ONLY %s WHERE %s RETURNING %s) '
+                           'INSERT INTO %s (%s) SELECT %s FROM moved',
+                           v_default, v_where, v_cols, v_table, v_cols, v_cols);
+            GET DIAGNOSTICS v_count = ROW_COUNT;
+            partition := v_table;
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
+            rows_moved := v_count;
+        END IF;
+        EXECUTE v_step.statement;
+    END LOOP;
+    PERFORM pgpart._log($1, 'move_default_range', 'ok',
+                        jsonb_build_object('partition', v_table, 'rows', v_count));
+    RETURN NEXT;
+END
+$body$;
+
+-- source: sql/src/69_set_tablespace.sql
+-- pgpart.set_tablespace(partition, tablespace, ...): moves a partition and
+-- all its indexes to TABLESPACE (seed rule: a partition's local indexes
+-- follow its tablespace). This is a BLOCKING REWRITE of that partition: it
+-- holds ACCESS EXCLUSIVE on it while the files are copied, and every query
+-- on the parent that is not pruned to other partitions waits meanwhile.
+-- The lock itself is taken under the lock timeout with retries.
+CREATE OR REPLACE FUNCTION pgpart.set_tablespace(
+    partition regclass,
+    tablespace name,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_kind "char";
+    v_index regclass;
+    v_n integer := 1;
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._require_owner($1);
+    SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = $1;
+    IF v_kind <> 'r' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('%s is not a plain table', $1),
+            HINT = 'Move each leaf partition of a partitioned partition on its own.';
+    END IF;
+    -- a partition: its move is logged under its parent (refused before anything)
+    IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
+                   JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
+                   WHERE i.inhrelid = $1) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not a partition', $1),
+            DETAIL = 'pgpart.set_tablespace moves partitions of partitioned tables.',
+            HINT = format('Move a table of your own with ALTER TABLE %s SET TABLESPACE ... (a blocking rewrite).', $1),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = $1),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+    END IF;
+    IF $2 IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = $2) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident($2), 'NULL')),
+            HINT = 'Pass the name of an existing tablespace.';
+    END IF;
+    PERFORM pgpart._check_args($3, $4, now());
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock',
+                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', $1),
+                              format('ACCESS EXCLUSIVE on %s', $1), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set tablespace',
+                              format('ALTER TABLE %s SET TABLESPACE %I', $1, $2),
+                              format('ACCESS EXCLUSIVE on %s while its files are copied', $1), false)::pgpart.step;
+    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = $1 ORDER BY 1 LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set index tablespace',
+                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, $2),
+                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, $1),
+                                  false)::pgpart.step;
+    END LOOP;
+    IF NOT $5 THEN
+        PERFORM pgpart._run_steps(v_steps, $3, $4);
+        PERFORM pgpart._log(
+            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = $1),
+            'set_tablespace', 'ok', jsonb_build_object('partition', $1::text, 'tablespace', $2));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/70_check.sql
+-- pgpart.check(parent, now_at): compares policy with reality and returns
+-- findings, each with a ready-to-run fix where one exists. Never raises for
+-- a finding and never waits for a lock: it reads the catalog, and the few
+-- reads of table data (rows in the default partition, the highest integer
+-- key) run under a 10 ms lock timeout; what it could not read is reported
+-- as a finding of its own.
+CREATE OR REPLACE FUNCTION pgpart.check(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
+RETURNS TABLE (severity text, parent_table regclass, partition regclass, problem text, fix text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_parent regclass;
+    v_cfg pgpart.config;
+    v_grid record;
+    v_slot record;
+    v_reach numeric;
+    v_default regclass;
+    v_has_rows boolean;
+    v_now numeric;
+    v_at text;
+    v_state text;
+    v_message text;
+BEGIN
+    PERFORM pgpart._check_args(interval '1s', 0, $2);
+    -- a fix acts as of the same reference time as the check that found it
+    v_at := CASE WHEN $2 <> now() THEN format(', now_at => %L', $2) ELSE '' END;
+    IF $1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = $1) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not managed by pgpart', $1),
+            HINT = 'Call pgpart.create_range_partitions for it first.';
+    END IF;
+
+    -- The event trigger: without it, partitions made or changed by other tools
+    -- come in step only through maintenance or pgpart.reconcile.
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger AS e
+                   WHERE e.evtname = 'pgpart_ddl_command_end' AND e.evtenabled <> 'D'
+                     AND e.evtfoid = to_regprocedure('pgpart._ddl_command_end()'))
+       AND EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.reconcile AND ($1 IS NULL OR c.parent = $1)) THEN
+        RETURN QUERY SELECT 'info', $1, NULL::regclass,
+            'the event trigger pgpart_ddl_command_end is not active: partitions made or changed by other tools are '
+            'brought in step only by maintenance or pgpart.reconcile',
+            CASE WHEN EXISTS (SELECT 1 FROM pg_event_trigger AS e WHERE e.evtname = 'pgpart_ddl_command_end')
+                 THEN 'ALTER EVENT TRIGGER pgpart_ddl_command_end ENABLE;  -- as a superuser'
+                 ELSE 'CREATE EVENT TRIGGER pgpart_ddl_command_end ON ddl_command_end WHEN TAG IN (''CREATE TABLE'', '
+                      '''ALTER TABLE'', ''CREATE INDEX'', ''ALTER INDEX'') EXECUTE FUNCTION pgpart._ddl_command_end();  '
+                      '-- as a superuser' END;
+    END IF;
+
+    -- Policies whose table is gone.
+    RETURN QUERY
+    SELECT 'warning', NULL::regclass, NULL::regclass,
+           format('policy for a table that no longer exists (OID %s)', c.parent::oid),
+           format('DELETE FROM pgpart.config WHERE parent = %s;', c.parent::oid)
+    FROM pgpart.config AS c
+    WHERE $1 IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent);
+
+    FOR v_parent IN
+        SELECT c.parent FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE $1 IS NULL OR c.parent = $1 ORDER BY c.parent
+    LOOP
+      -- Each parent in a block of its own: one whose check fails (a statement
+      -- timeout, the lock table full, a broken policy row) is reported as a
+      -- finding and the others are still checked (57014: see
+      -- pgpart._statement_timed_out; a cancel stops the whole check).
+      BEGIN
+        SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
+        parent_table := v_parent;
+
+        IF v_cfg.last_error IS NOT NULL THEN
+            RETURN QUERY SELECT 'warning', v_parent, NULL::regclass,
+                            format('last maintenance failed at %s: %s', v_cfg.last_error_at, v_cfg.last_error),
+                            format('CALL pgpart.run_maintenance_proc(%L%s);', v_parent::text, v_at);
+        END IF;
+
+        -- A premake out of bounds (written into the policy row directly):
+        -- maintenance refuses the parent; the runway is not walked.
+        IF v_cfg.strategy = 'range' AND v_cfg.premake NOT BETWEEN 0 AND pgpart._max_premake() THEN
+            RETURN QUERY SELECT 'urgent', v_parent, NULL::regclass,
+                            format('premake %s is out of bounds (0 to %s): maintenance refuses this table',
+                                   v_cfg.premake, pgpart._max_premake()),
+                            format('SELECT * FROM pgpart.set_policy(%L, premake => %s);', v_parent::text,
+                                   least(greatest(v_cfg.premake, 0), pgpart._max_premake()));
+        END IF;
+
+        -- Runway: the partitions must reach premake slots past the one of now.
+        IF v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake() THEN
+            v_grid := pgpart._grid(v_parent, $2);
+            BEGIN
+                v_now := coalesce(v_grid.now_coord,
+                                  coalesce(pgpart._max_key(v_parent, v_cfg.key_column, interval '10ms'), 0));
+                v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_now);
+                FOR i IN 1 .. v_cfg.premake LOOP
+                    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
+                END LOOP;
+                v_reach := pgpart._reach(v_parent, v_now);
+                IF v_reach < v_slot.hi THEN
+                    RETURN QUERY SELECT 
+                        CASE WHEN v_reach <= v_now THEN 'urgent' ELSE 'warning' END, v_parent, NULL::regclass,
+                        CASE WHEN v_reach <= v_now
+                             THEN format('no partition holds the current key (%s): inserts fail or go to the default partition',
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now))
+                             ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
+                                         pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
+                        format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', v_parent::text,
+                               v_cfg.partition_interval, v_at);
+                END IF;
+            EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
+                RETURN QUERY SELECT 'info', v_parent, NULL::regclass,
+                                'runway unknown: the highest key could not be read (locked or not permitted)', NULL::text;
+            END;
+
+            -- Gaps between consecutive partitions.
+            RETURN QUERY
+            SELECT 'warning', v_parent, g.next_part,
+                   format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
+                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
+                          pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
+                   format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', v_parent::text, v_cfg.partition_interval, v_at)
+            FROM (
+                SELECT p.upper_coord AS hi,
+                       lead(p.lower_coord) OVER (ORDER BY p.lower_coord) AS next_lo,
+                       lead(p.partition) OVER (ORDER BY p.lower_coord) AS next_part
+                FROM pgpart._partitions(v_parent) AS p WHERE NOT p.is_default
+            ) AS g
+            WHERE g.next_lo > g.hi;
+
+            -- Partitions off the grid (respected, but worth knowing).
+            RETURN QUERY
+            SELECT 'info', v_parent, p.partition,
+                   format('partition off the grid of interval %L: its bounds are not one slot', v_cfg.partition_interval),
+                   NULL::text
+            FROM pgpart._partitions(v_parent) AS p
+            CROSS JOIN LATERAL pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
+                                            p.lower_coord) AS s
+            WHERE NOT p.is_default AND p.lower_coord > '-Infinity'::numeric
+              AND (s.lo <> p.lower_coord OR (s.hi <> p.upper_coord AND p.upper_coord <> 'Infinity'::numeric));
+        END IF;
+
+        -- Rows in the default partition: every ATTACH scans it under ACCESS EXCLUSIVE.
+        v_default := pgpart._default_partition(v_parent);
+        IF v_default IS NOT NULL THEN
+            BEGIN
+                IF has_table_privilege(v_default, 'SELECT') THEN
+                    EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
+                    IF v_has_rows THEN
+                        RETURN QUERY SELECT 'urgent', v_parent, v_default,
+                                        'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
+                                        'and ranges with rows in it cannot be created',
+                                        format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at);
+                    END IF;
+                ELSE
+                    RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
+                                    NULL::text;
+                END IF;
+            EXCEPTION WHEN lock_not_available THEN
+                RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked', NULL::text;
+            END;
+        END IF;
+
+        -- Detaches left pending, and detached tables whose archive or drop is due.
+        RETURN QUERY
+        SELECT 'warning', v_parent, p.partition, 'detach pending: an interrupted DETACH ... CONCURRENTLY',
+               format('ALTER TABLE %s DETACH PARTITION %s FINALIZE;', v_parent, p.partition)
+        FROM pgpart._partitions(v_parent) AS p WHERE p.detach_pending;
+        RETURN QUERY
+        SELECT 'warning', v_parent, a.detached, format('detached by retention; its %s is still due', a.then_action),
+               format('CALL pgpart.detach_and_archive_proc(%L%s);', v_parent::text, v_at)
+        FROM pgpart._detached_awaiting(v_parent) AS a;
+        -- journal entries no longer valid: retention discards them, never acts on them
+        RETURN QUERY
+        SELECT 'info', v_parent, j.detached::regclass, format('retention journal entry void: %s', j.problem),
+               format('CALL pgpart.detach_and_archive_proc(%L%s);', v_parent::text, v_at)
+        FROM pgpart._journal(v_parent) AS j WHERE j.state = 'stale';
+
+        -- Every partition, at every level: indexes, owner, grants, validity.
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = v_parent
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        ),
+        parts AS (
+            SELECT c.oid, c.relkind, c.relowner, c.relacl,
+                   coalesce(nullif(c.reltablespace, 0), d.dattablespace) AS spc
+            FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
+            CROSS JOIN pg_database AS d WHERE d.datname = current_database()
+        ),
+        findings AS (
+            SELECT 'warning' AS sev, p.oid AS part,
+                   format('index %s is in tablespace %s, its partition in %s', ix.indexrelid::regclass,
+                          (SELECT t.spcname FROM pg_tablespace AS t
+                           WHERE t.oid = coalesce(nullif(ic.reltablespace, 0), d.dattablespace)),
+                          (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = p.spc)) AS problem,
+                   format('ALTER INDEX %s SET TABLESPACE %I;', ix.indexrelid::regclass,
+                          (SELECT t.spcname FROM pg_tablespace AS t WHERE t.oid = p.spc)) AS fix
+            FROM parts AS p
+            JOIN pg_index AS ix ON ix.indrelid = p.oid
+            JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            CROSS JOIN pg_database AS d
+            WHERE d.datname = current_database() AND p.relkind = 'r'
+              AND coalesce(nullif(ic.reltablespace, 0), d.dattablespace) <> p.spc
+            UNION ALL
+            SELECT 'warning', p.oid,
+                   format('owner %I differs from the parent''s owner %I', pg_get_userbyid(p.relowner),
+                          pg_get_userbyid(pc.relowner)),
+                   format('ALTER TABLE %s OWNER TO %I;', p.oid::regclass, pg_get_userbyid(pc.relowner))
+            FROM parts AS p CROSS JOIN pg_class AS pc
+            WHERE pc.oid = v_parent AND p.relowner <> pc.relowner
+            UNION ALL
+            SELECT DISTINCT 'urgent', p.oid,
+                   format('role %s may read partition %s directly, bypassing the row-level security of %s',
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          p.oid::regclass, v_parent),
+                   format('REVOKE ALL ON %s FROM %s;', p.oid::regclass,
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+            FROM parts AS p CROSS JOIN LATERAL aclexplode(p.relacl) AS a CROSS JOIN pg_class AS pc
+            WHERE pc.oid = v_parent AND pc.relrowsecurity AND a.grantee <> p.relowner
+            UNION ALL
+            SELECT 'warning', ix.indrelid, format('index %s is invalid', ix.indexrelid::regclass),
+                   CASE WHEN ic.relkind = 'I'
+                        THEN format('-- create the missing partition indexes, then ALTER INDEX %s ATTACH PARTITION ...',
+                                    ix.indexrelid::regclass)
+                        -- a failed unique build fails again while its duplicates are there
+                        WHEN ix.indisunique
+                        THEN format('DROP INDEX CONCURRENTLY %s;  -- remove the duplicate keys, then create it again',
+                                    ix.indexrelid::regclass)
+                        ELSE format('REINDEX INDEX CONCURRENTLY %s;', ix.indexrelid::regclass) END
+            FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            WHERE NOT ix.indisvalid AND (ix.indrelid = v_parent OR ix.indrelid IN (SELECT p.oid FROM parts AS p))
+        )
+        SELECT f.sev, v_parent, f.part::regclass, f.problem, f.fix FROM findings AS f;
+
+        -- Drift that reconcile repairs and the findings above do not cover:
+        -- replica identity, storage parameters, propagated grants, partitioned
+        -- indexes of sub-partitioned partitions (the plan reads the catalog only).
+        IF v_cfg.reconcile THEN
+            RETURN QUERY
+            SELECT CASE WHEN f.action = 'refused' THEN 'urgent' ELSE 'warning' END, v_parent, f.partition, f.detail,
+                   CASE WHEN f.action = 'refused'
+                        THEN format('SELECT * FROM pgpart.set_policy(%L, propagate_grants => false);', v_parent::text)
+                        ELSE f.statement || ';' END
+            FROM pgpart._reconcile_plan(v_parent, true) AS f
+            WHERE f.action NOT IN ('set owner', 'set index tablespace')
+               OR (f.action = 'set index tablespace'
+                   AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = f.partition) = 'p')
+            ORDER BY f.ord;
+        END IF;
+
+        -- Hash-partitioned tables (the parent, or a sub-partitioned partition)
+        -- missing a remainder: rows that hash there cannot be inserted.
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT v_parent::oid AS rel
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        ),
+        kids AS (
+            SELECT t.rel,
+                   (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer AS modulus,
+                   (regexp_match(p.bound, 'remainder (\d+)'))[1]::integer AS remainder
+            FROM tree AS t
+            JOIN pg_partitioned_table AS pt ON pt.partrelid = t.rel AND pt.partstrat = 'h'
+            CROSS JOIN LATERAL pgpart._partitions(t.rel::regclass) AS p
+        ),
+        missing AS (
+            SELECT m.rel, m.modulus, g.remainder
+            FROM (SELECT k.rel, max(k.modulus) AS modulus FROM kids AS k GROUP BY k.rel) AS m
+            CROSS JOIN LATERAL generate_series(0, m.modulus - 1) AS g (remainder)
+            WHERE NOT EXISTS (SELECT 1 FROM kids AS k WHERE k.rel = m.rel AND g.remainder % k.modulus = k.remainder)
+        )
+        SELECT 'urgent', v_parent, CASE WHEN x.rel <> v_parent THEN x.rel::regclass END,
+               format('%s has no hash partition for remainder %s of modulus %s: rows hashing there cannot be inserted',
+                      x.rel::regclass, x.remainder, x.modulus),
+               CASE WHEN x.rel = v_parent
+                    THEN format('SELECT * FROM pgpart.create_hash_partitions(%L, %s);', v_parent::text, x.modulus)
+                    ELSE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES WITH (MODULUS %s, REMAINDER %s);',
+                                n.nspname, pgpart._relation_name(c.relname, '_h' || x.remainder), x.rel::regclass,
+                                x.modulus, x.remainder) END
+        FROM missing AS x
+        JOIN pg_class AS c ON c.oid = x.rel
+        JOIN pg_namespace AS n ON n.oid = c.relnamespace;
+
+        -- Foreign keys to and from the parent, and publications.
+        RETURN QUERY
+        SELECT 'info', v_parent, NULL::regclass,
+               CASE WHEN con.confrelid = v_parent
+                    THEN format('referenced by %s (%s): retention is %s', con.conrelid::regclass, con.conname,
+                                CASE v_cfg.referenced_retention WHEN 'refuse' THEN 'refused'
+                                     ELSE 'allowed, and DETACH locks it ACCESS EXCLUSIVE' END)
+                    ELSE format('references %s (%s): every ATTACH locks it SHARE ROW EXCLUSIVE', con.confrelid::regclass,
+                                con.conname) END,
+               NULL::text
+        FROM pg_constraint AS con
+        WHERE con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = v_parent OR con.confrelid = v_parent);
+        RETURN QUERY
+        SELECT 'info', v_parent, NULL::regclass,
+               format('published by %I: a detached partition leaves the publication, and dropping it is not replicated',
+                      pub.pubname),
+               NULL::text
+        FROM pg_publication AS pub
+        WHERE pub.puballtables
+           OR EXISTS (SELECT 1 FROM pg_publication_rel AS pr WHERE pr.prpubid = pub.oid AND pr.prrelid = v_parent)
+           OR EXISTS (SELECT 1 FROM pg_publication_namespace AS pn JOIN pg_class AS c ON c.relnamespace = pn.pnnspid
+                      WHERE pn.pnpubid = pub.oid AND c.oid = v_parent);
+      EXCEPTION WHEN OTHERS OR query_canceled THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+        IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+            RAISE;
+        END IF;
+        -- the findings returned before the failure stand; this one says the rest is unknown
+        RETURN QUERY SELECT 'urgent', v_parent, NULL::regclass,
+                        format('check of %s failed: %s: %s; its other findings are unknown', v_parent, v_state,
+                               v_message),
+                        NULL::text;
+      END;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/74_list_partitions.sql
+-- pgpart.create_list_partitions(parent, values, ...): the partitions of a
+-- LIST-partitioned table: one per value (a JSON array, or a text[]), or one
+-- per named group of values (a JSON object {"eu": ["de", "fr"], ...}).
+-- Idempotent: a partition holding exactly the requested values is kept;
+-- new values and groups are added. A value another partition holds: 42P17
+-- naming it. More values for an existing group: 0A000 (see
+-- pgpart.add_list_values, an explicitly blocking operation). Each partition
+-- is built detached and attached (DESIGN §3); a default partition holding
+-- rows of a new value refuses the call (23514).
+CREATE OR REPLACE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" jsonb,
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET timezone = 'UTC'
+AS $body$
+DECLARE
+    v_steps pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_args($6, $7, now());
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size($1, $2, 'the list request for table');
+    IF NOT $8 THEN
+        PERFORM pgpart._require_owner($1);
+        PERFORM pgpart._key_of($1, 'l');
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $6, $7);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_list_partitions($1, $2, $3, $4, $5) AS s);
+    IF $8 THEN
+        FOREACH st IN ARRAY v_steps LOOP
+            RETURN NEXT st;
+        END LOOP;
+        RETURN;
+    END IF;
+    PERFORM pgpart._run_steps(v_steps, $6, $7);
+    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+        PERFORM pgpart._log($1, 'create_list_partitions', 'ok',
+                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        CONTINUE WHEN st.action <> 'attach';
+        st.action := 'created';
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+-- pgpart._plan_list_partitions(...): validates a create_list_partitions call
+-- and returns its steps, changing nothing.
+CREATE OR REPLACE FUNCTION pgpart._plan_list_partitions(
+    p_parent regclass,
+    p_values jsonb,
+    p_default_partition boolean,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    v_key record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_default regclass;
+    v_tablespace name;
+    v_target name;
+    v_name name;
+    v_table text;
+    v_holder regclass;
+    v_value text;
+    v_step integer := 0;
+    v_seen text [] := '{}'::text [];
+    v_seen_null boolean := false;
+    v_existing pgpart._list_part [];
+    v_new integer := 0;
+    st pgpart.step;
+    r record;
+    e record;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
+    v_key := pgpart._key_of(p_parent, 'l');
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'list' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    PERFORM pgpart._require_tablespace(v_tablespace);
+    v_target := pgpart._target_tablespace(p_parent, v_tablespace);
+    PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
+    v_default := pgpart._default_partition(p_parent);
+
+    -- The locks come first in the plan, in the documented order.
+    FOR e IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'lock', e.statement, e.locks, false)::pgpart.step;
+    END LOOP;
+
+    -- The existing partitions with their values.
+    v_existing := array(SELECT ROW(p.partition, pgpart._bound_values(p.bound, v_key.key_format))::pgpart._list_part
+                        FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
+
+    FOR r IN SELECT * FROM pgpart._list_request(v_key.key_format, p_values) LOOP
+        -- a partition holding exactly these values already: nothing to do
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM unnest(v_existing) AS x
+            WHERE (SELECT array_agg(v ORDER BY v NULLS FIRST) FROM unnest(x.list_values) AS v)
+                  IS NOT DISTINCT FROM (SELECT array_agg(DISTINCT v ORDER BY v NULLS FIRST) FROM unnest(r.list_values) AS v)
+        );
+        v_name := pgpart._relation_name(v_relname, r.suffix);
+        v_table := format('%I.%I', v_schema, v_name);
+        IF r.group_name IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_existing) AS x WHERE x.partition = to_regclass(v_table)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('partition %s of group %L exists with other values than requested', v_table, r.group_name),
+                DETAIL = format('It holds %s; requested: %s.',
+                                pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                      WHERE x.partition = to_regclass(v_table))),
+                                pgpart._list_literal(r.list_values)),
+                HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                              'SELECT * FROM pgpart.add_list_values(%L, ...);', v_table),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        FOREACH v_value IN ARRAY r.list_values LOOP
+            IF (v_value IS NULL AND v_seen_null) OR v_value = ANY (v_seen) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s is requested for two partitions of %s', coalesce(quote_literal(v_value), 'NULL'),
+                                     p_parent),
+                    HINT = 'List each value once.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+            v_seen_null := v_seen_null OR v_value IS NULL;
+            v_seen := v_seen || v_value;
+            SELECT x.partition INTO v_holder FROM unnest(v_existing) AS x
+            WHERE EXISTS (SELECT 1 FROM unnest(x.list_values) AS v WHERE v IS NOT DISTINCT FROM v_value) LIMIT 1;
+            IF v_holder IS NOT NULL AND v_holder::text IN (v_table, quote_ident(v_name)) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = format('partition %s exists with other values than requested', v_holder),
+                    DETAIL = format('It holds %s; requested: %s.',
+                                    pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                          WHERE x.partition = v_holder)),
+                                    pgpart._list_literal(r.list_values)),
+                    HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                                  'SELECT * FROM pgpart.add_list_values(%L, ...);', v_holder::text),
+                    SCHEMA = v_schema, TABLE = v_relname;
+            ELSIF v_holder IS NOT NULL THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s of %s is already held by partition %s',
+                                     coalesce(quote_literal(v_value), 'NULL'), p_parent, v_holder),
+                    HINT = 'Leave that value out, or detach that partition first.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+        END LOOP;
+        -- the cap on new tables in one transaction (pgpart._max_new_tables),
+        -- the default partition included: refused as soon as it is passed
+        v_new := v_new + 1;
+        IF v_new + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer > pgpart._max_new_tables() THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('more than %s new partitions of %s requested, but at most %s are created in one '
+                                 'transaction', pgpart._max_new_tables(), p_parent, pgpart._max_new_tables()),
+                DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
+                HINT = format('Pass the values in several calls of at most %s new partitions each: the partitions '
+                              'already made are kept.', pgpart._max_new_tables()),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                DETAIL = format('pgpart names the partition of %s for %s %s.', p_parent,
+                                coalesce('group ' || quote_literal(r.group_name), 'value'), pgpart._list_literal(r.list_values)),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        IF v_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            RETURN NEXT ROW(v_step, v_table, NULL, NULL, 'check default',
+                            format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                   v_default::text, v_key.key_column, r.list_values),
+                            format('ACCESS SHARE on %s (index probe)', v_default), false)::pgpart.step;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES IN (%s)', pgpart._list_literal(r.list_values)),
+            v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+        LOOP
+            st.lower_bound := pgpart._list_literal(r.list_values);
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END LOOP;
+
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_name := pgpart._relation_name(v_relname, '_default');
+        v_table := format('%I.%I', v_schema, v_name);
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, 'DEFAULT', v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+        LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'register policy',
+                    format('SELECT pgpart._save_policy(%L::regclass, ''list'', %L, %L::regtype, %L, %L)',
+                           p_parent::text, v_key.key_column, v_key.key_type::text, v_tablespace,
+                           coalesce(p_reloptions, v_cfg.reloptions)),
+                    'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+END
+$body$;
+
+-- source: sql/src/75_add_list_values.sql
+-- pgpart.add_list_values(partition, values, ...): adds values to an existing
+-- LIST partition. PostgreSQL cannot change a bound in place, so this is an
+-- EXPLICITLY BLOCKING operation, in one short transaction:
+--   1. lock the parent, the default partition and the partition ACCESS
+--      EXCLUSIVE (under the lock timeout, with retries): every query on the
+--      parent waits until commit;
+--   2. give the partition a validated CHECK (key IS NOT NULL AND key IN
+--      (old and new values)) - this scans the partition, under the lock;
+--   3. DETACH it and ATTACH it again with the new bound: the CHECK implies the
+--      bound, so ATTACH does not scan it again; drop the CHECK.
+-- The IS NOT NULL matters: without it PostgreSQL does not see that the CHECK
+-- implies a bound on a nullable key (verified), and would scan.
+CREATE OR REPLACE FUNCTION pgpart.add_list_values(
+    partition regclass,
+    "values" jsonb,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_parent regclass;
+    v_key record;
+    v_old text [];
+    v_new text [];
+    v_all text [];
+    v_default regclass;
+    v_holder regclass;
+    v_value text;
+    v_check text;
+    v_con name := 'pgpart_add_list_values'::name;
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_n integer := 0;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._check_args($3, $4, now());
+    SELECT i.inhparent::regclass INTO v_parent FROM pg_inherits AS i WHERE i.inhrelid = $1;
+    IF v_parent IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not a partition', $1),
+            HINT = 'Pass a partition of a LIST-partitioned table.';
+    END IF;
+    PERFORM pgpart._require_owner(v_parent);
+    v_key := pgpart._key_of(v_parent, 'l');
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size(v_parent, $2, 'the values to add to table');
+    IF NOT $5 THEN
+        -- lock first: the bound read below must not change before the re-attach
+        PERFORM pgpart._acquire_locks(
+            array(SELECT l.statement FROM pgpart._lock_statements(v_parent, $1) AS l), $3, $4);
+    END IF;
+    SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old FROM pgpart._partitions(v_parent) AS p WHERE p.partition = $1;
+    IF v_old IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('partition %s is the default partition', $1),
+            HINT = 'Values can be added only to a partition with a list of values.';
+    END IF;
+    IF $2 IS NULL OR jsonb_typeof($2) <> 'array' OR jsonb_array_length($2) = 0
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements($2) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid list values %s', coalesce($2::text, 'NULL')),
+            HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
+    END IF;
+    v_new := array(SELECT pgpart._canonical(v_key.key_format, e #>> '{}') FROM jsonb_array_elements($2) AS e
+                   WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
+                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_format, e #>> '{}')));
+    IF cardinality(v_new) = 0 THEN
+        RETURN;  -- it holds them all already
+    END IF;
+    FOREACH v_value IN ARRAY v_new LOOP
+        SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
+        WHERE NOT p.is_default AND p.partition <> $1
+          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, v_key.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
+        IF v_holder IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_object_definition',
+                MESSAGE = format('value %s of %s is already held by partition %s', coalesce(quote_literal(v_value), 'NULL'),
+                                 v_parent, v_holder),
+                HINT = 'Leave that value out.';
+        END IF;
+    END LOOP;
+    v_all := v_old || v_new;
+    v_default := pgpart._default_partition(v_parent);
+    v_check := concat_ws(' OR ',
+                         CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', v_key.key_column) END,
+                         format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
+                                (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
+
+    FOR r IN SELECT l.statement, l.locks FROM pgpart._lock_statements(v_parent, $1) AS l LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
+    END LOOP;
+    IF v_default IS NOT NULL THEN
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'check default',
+                                  format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                         v_default::text, v_key.key_column, v_new),
+                                  format('ACCESS EXCLUSIVE on %s (held)', v_default), false)::pgpart.step;
+    END IF;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'add check',
+                              format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', $1, v_con, v_check),
+                              format('ACCESS EXCLUSIVE on %s; scans it', $1), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'detach',
+                              format('ALTER TABLE %s DETACH PARTITION %s', v_parent, $1),
+                              format('ACCESS EXCLUSIVE on %s (until commit)', v_parent), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, pgpart._list_literal(v_all), NULL, 'attach',
+                              format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)', v_parent, $1,
+                                     pgpart._list_literal(v_all)),
+                              format('ACCESS EXCLUSIVE on %s (until commit); the CHECK spares the scan', v_parent),
+                              false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'drop check',
+                              format('ALTER TABLE %s DROP CONSTRAINT %I', $1, v_con),
+                              format('ACCESS EXCLUSIVE on %s', $1), false)::pgpart.step;
+    IF NOT $5 THEN
+        PERFORM pgpart._run_steps(v_steps, $3, $4);
+        PERFORM pgpart._log(v_parent, 'add_list_values', 'ok',
+                            jsonb_build_object('partition', $1::text, 'added', to_jsonb(v_new)));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/77_subpartition.sql
+-- Sub-partitioning: every new range partition of a parent with a
+-- sub-partition spec is itself partitioned and filled before it is
+-- attached, e.g. monthly by time, then by hash of a tenant. The spec lives
+-- in pgpart.config.subpartition:
+--   {"method": "hash", "key": "tenant_id", "modulus": 4}
+--   {"method": "list", "key": "region", "values": {"eu": ["de", "fr"], "us": ["us"]}}
+-- The new partition is a new, unattached table, so its sub-partitions are
+-- created with PARTITION OF: no lock on anything the application uses.
+
+-- pgpart._subpartition_spec(parent, spec): the validated, normalised spec.
+CREATE OR REPLACE FUNCTION pgpart._subpartition_spec(p_parent regclass, p_spec jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_method text := lower(p_spec ->> 'method');
+    v_key name := (p_spec ->> 'key')::name;
+    v_type text;
+    v_typeid oid;
+    v_modulus integer;
+BEGIN
+    IF p_spec IS NULL OR p_spec = 'null'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(p_spec) <> 'object' OR v_method IS NULL OR v_method NOT IN ('hash', 'list') OR v_key IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid sub-partition spec %s', p_spec),
+            HINT = 'Pass {"method": "hash", "key": "col", "modulus": 4} or '
+                   '{"method": "list", "key": "col", "values": {"group": ["value", ...]}}.';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid INTO v_type, v_typeid
+    FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = v_key AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('table %s has no column %I for sub-partitioning', p_parent, v_key),
+            HINT = 'Name a column of the table as "key".';
+    END IF;
+    IF v_method = 'hash' THEN
+        v_modulus := CASE WHEN p_spec ->> 'modulus' ~ '^[0-9]{1,4}$' THEN (p_spec ->> 'modulus')::integer END;
+        IF v_modulus IS NULL OR v_modulus < 1 OR v_modulus > 1024 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid hash modulus in sub-partition spec %s', p_spec),
+                HINT = 'Pass "modulus" between 1 and 1024, such as 4.';
+        END IF;
+        -- a type without a default hash operator class cannot be hashed
+        IF NOT EXISTS (
+            SELECT 1 FROM pg_opclass AS oc JOIN pg_am AS am ON am.oid = oc.opcmethod
+            WHERE am.amname = 'hash' AND oc.opcdefault
+              AND (oc.opcintype = v_typeid
+                   OR EXISTS (SELECT 1 FROM pg_cast AS ca WHERE ca.castsource = v_typeid
+                              AND ca.casttarget = oc.opcintype AND ca.castmethod = 'b'))
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('column %I of table %s has type %s, which has no hash operator class', v_key, p_parent,
+                                 v_type),
+                HINT = 'Sub-partition by hash on a column whose type can be hashed, or by list.';
+        END IF;
+        RETURN jsonb_build_object('method', 'hash', 'key', v_key, 'modulus', v_modulus);
+    END IF;
+    -- list: validated (and made canonical) by the same reader as create_list_partitions
+    PERFORM pgpart._check_list_size(p_parent, p_spec -> 'values', 'the sub-partition spec for table');
+    IF EXISTS (
+        SELECT v FROM pgpart._list_request(v_type, p_spec -> 'values') AS q, unnest(q.list_values) AS v
+        GROUP BY v HAVING count(*) > 1
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('a value appears twice in sub-partition spec %s', p_spec),
+            HINT = 'List each value once.';
+    END IF;
+    RETURN jsonb_build_object('method', 'list', 'key', v_key, 'values', p_spec -> 'values');
+END
+$body$;
+

@@ -137,3 +137,29 @@ def test_a_database_managed_by_an_earlier_release_keeps_working(
         assert problems == []
         row: Any = conn.execute("SELECT count(*) FROM public.ev").fetchone()
         assert row == (0,)  # all 41 rows were in partitions that expired
+
+
+def test_upgrade_from_0_1_0_lists_tables_its_retention_left_detached(
+    pg: PgServer, fresh_database: FreshDatabase
+) -> None:
+    """0.1.0's journal rows carry no identity a forger could not fake, so
+    0.1.1 honours none of them: a table 0.1.0's retention detached but had not
+    yet dropped is named by a WARNING of the upgrade and left alone after."""
+    with psycopg.connect(pg.dsn(fresh_database()), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pgpart VERSION '0.1.0'")
+        conn.execute("CREATE TABLE public.ev (created timestamptz NOT NULL) PARTITION BY RANGE (created)")
+        conn.execute(
+            "SELECT count(*) FROM pgpart.ensure_range('public.ev', '1 day', premake => 1, retention => '1 day',"
+            " retention_action => 'drop', now_at => '2026-01-10 12:00+00')"
+        )
+        # what 0.1.0's retention does, interrupted after its detach committed
+        conn.execute("SELECT pgpart._journal_detach('public.ev', 'public.ev_p20260110')")
+        conn.execute("ALTER TABLE public.ev DETACH PARTITION public.ev_p20260110")
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        conn.execute("ALTER EXTENSION pgpart UPDATE TO '0.1.1'")
+        assert [n for n in notices if "ev_p20260110" in n] == [
+            "pgpart 0.1.1: table public.ev_p20260110 was detached from public.ev by retention and not yet archived or dropped"
+        ]
+        conn.execute("CALL pgpart.run_maintenance_proc(now_at => '2026-01-20 12:00+00')")
+        assert conn.execute("SELECT to_regclass('public.ev_p20260110') IS NOT NULL").fetchone() == (True,)
