@@ -17,7 +17,8 @@
 --         key columns' (domain) types; ATTACH with a default partition
 --         evaluates the key on the default's rows.
 --   read  ddl, plus the row-level security policies of the tables pgpart
---         reads (the highest integer key, rows in the default partition).
+--         reads (the highest integer key, rows in the default partition),
+--         where row-level security applies to the current role.
 --   move  read, plus what INSERT and DELETE run: triggers, CHECK
 --         constraints, domain-typed columns, generated columns, index
 --         expressions and predicates (index maintenance on INSERT runs them
@@ -97,6 +98,7 @@ AS $body$
     SELECT 'pg_policy'::regclass::oid, pol.oid
     FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid
     WHERE p_read AND p_classid = 'pg_class'::regclass AND pol.polrelid = p_objid AND c.relrowsecurity
+      AND row_security_active(c.oid)
     UNION
     -- a partition key (the pseudo-object pg_partitioned_table, see below):
     -- its expressions and operator classes, and the key columns' types
@@ -163,6 +165,9 @@ BEGIN
                'pg_policy'::regclass::oid, pol.oid
         FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid
         WHERE v_read AND c.oid = ANY (v_tree) AND c.relrowsecurity
+          -- not for a superuser or the owner of a table without FORCE: RLS
+          -- does not apply to them (row_security_active knows the rules)
+          AND row_security_active(c.oid)
         UNION ALL
         -- move: triggers (and their WHEN clauses)
         SELECT pg_describe_object('pg_trigger'::regclass, tg.oid, 0), 'pg_trigger'::regclass::oid, tg.oid
