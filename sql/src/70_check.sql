@@ -89,7 +89,8 @@ BEGIN
             FROM pg_class AS pc
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN pgpart._default_partition(v_parent) IS NOT NULL THEN 'move'
-                            WHEN v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+                            WHEN v_cfg.strategy = 'range'
+                                 AND v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
                                 THEN 'read'
                             ELSE 'ddl' END AS work
             ) AS w
