@@ -491,3 +491,28 @@ def test_the_client_carries_the_refusal(conn: psycopg.Connection[Any], owner_con
     assert exc.value.table_name == "ev"
     assert "trigger spy_default on table public.ev_default calls function public.spy_trigger()" in str(exc.value.detail)
     assert "pgpart_owner" in str(exc.value.hint)
+
+
+def test_postgresql_runs_index_builds_and_analyze_as_the_owner(
+    owner_conn: psycopg.Connection[Any], conn: psycopg.Connection[Any]
+) -> None:
+    """Why pgpart does not guard index builds, ANALYZE and VACUUM
+    (sql/src/21_untrusted_code.sql): PostgreSQL runs their expressions as the
+    table's owner in a security-restricted operation (CVE-2022-1552), where
+    the owner's code cannot switch back to the session's role. INSERT, by
+    contrast, maintains indexes as the caller: that is why moving rows is
+    guarded."""
+    owner_conn.execute(SPY)
+    spy = Spy(conn)
+    spy.rows.clear()
+    owner_conn.execute("CREATE TABLE public.plain (k bigint)")
+    owner_conn.execute("INSERT INTO public.plain VALUES (1)")
+    conn.execute("CREATE INDEX ON public.plain (public.spy_i('create index', k))")
+    conn.execute("REINDEX TABLE public.plain")
+    conn.execute("ANALYZE public.plain")
+    conn.execute("VACUUM public.plain")
+    restricted = [r for r in spy.rows if r[0] == "create index"]
+    assert restricted and all(r[1:] == ("postgres", "pgpart_owner", False, False) for r in restricted), spy.rows
+    spy.rows.clear()
+    conn.execute("INSERT INTO public.plain VALUES (2)")
+    assert ("create index", "postgres", "postgres", True, False) in spy.rows

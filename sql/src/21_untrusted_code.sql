@@ -48,11 +48,13 @@ $body$;
 COMMENT ON FUNCTION pgpart._trusted_for(regclass) IS
 'True when session_user and current_user are both the owner of the table: owner code then runs with the owner''s own rights.';
 
--- pgpart._code_edges(classid, objid, read): the objects whose code
--- runs when the given object's code runs, for pgpart._untrusted_code's walk.
+-- pgpart._code_edges(classid, objid, read, as_owner): the objects whose
+-- code runs when the given object's code runs, for pgpart._untrusted_code's
+-- walk (READ: policies of the tables read count; AS_OWNER: whether they
+-- apply is judged for the table's owner rather than the current role).
 -- Functions end the walk (what a trusted function calls is its owner's
 -- business); built-in objects (OID below 16384) carry no user code.
-CREATE FUNCTION pgpart._code_edges(p_classid oid, p_objid oid, p_read boolean)
+CREATE FUNCTION pgpart._code_edges(p_classid oid, p_objid oid, p_read boolean, p_as_owner boolean)
 RETURNS TABLE (classid oid, objid oid)
 LANGUAGE sql
 STABLE
@@ -98,7 +100,7 @@ AS $body$
     SELECT 'pg_policy'::regclass::oid, pol.oid
     FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid
     WHERE p_read AND p_classid = 'pg_class'::regclass AND pol.polrelid = p_objid AND c.relrowsecurity
-      AND row_security_active(c.oid)
+      AND (p_as_owner OR row_security_active(c.oid))
     UNION
     -- a partition key (the pseudo-object pg_partitioned_table, see below):
     -- its expressions and operator classes, and the key columns' types
@@ -117,7 +119,7 @@ AS $body$
     WHERE p_classid = 'pg_partitioned_table'::regclass AND pt.partrelid = p_objid AND a.atttypid >= 16384;
 $body$;
 
-COMMENT ON FUNCTION pgpart._code_edges(oid, oid, boolean) IS
+COMMENT ON FUNCTION pgpart._code_edges(oid, oid, boolean, boolean) IS
 'The objects whose code runs when an object''s code runs (expressions, operators, domains, operator families, views, policies, partition keys); one step of pgpart._untrusted_code.';
 
 -- pgpart._untrusted_code(parent, work, columns): each function of an
@@ -125,8 +127,16 @@ COMMENT ON FUNCTION pgpart._code_edges(oid, oid, boolean) IS
 -- 'read' or 'move', see the top of this file) on PARENT and every table
 -- under it would run, with the piece of the table that calls it. COLUMNS
 -- names further columns of PARENT about to become a partition key (a
--- sub-partition spec), whose values pgpart casts. Catalog reads only.
-CREATE FUNCTION pgpart._untrusted_code(p_parent regclass, p_work text, p_columns name[] DEFAULT NULL)
+-- sub-partition spec), whose values pgpart casts. AS_OWNER judges whether
+-- row-level security applies for the table's owner (what maintenance,
+-- which switches to the owner, would meet) instead of the current role.
+-- Catalog reads only.
+CREATE FUNCTION pgpart._untrusted_code(
+    p_parent regclass,
+    p_work text,
+    p_columns name[] DEFAULT NULL,
+    p_as_owner boolean DEFAULT false
+)
 RETURNS TABLE (piece text, function regprocedure, function_owner name, description text)
 LANGUAGE plpgsql
 STABLE
@@ -163,11 +173,14 @@ BEGIN
         -- read: the row-level security policies of the tables read
         SELECT 'row-level security ' || pg_describe_object('pg_policy'::regclass, pol.oid, 0),
                'pg_policy'::regclass::oid, pol.oid
-        FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid
+        FROM pg_policy AS pol
+        JOIN pg_class AS c ON c.oid = pol.polrelid
+        JOIN pg_roles AS o ON o.oid = c.relowner
         WHERE v_read AND c.oid = ANY (v_tree) AND c.relrowsecurity
           -- not for a superuser or the owner of a table without FORCE: RLS
           -- does not apply to them (row_security_active knows the rules)
-          AND row_security_active(c.oid)
+          AND CASE WHEN p_as_owner THEN c.relforcerowsecurity AND NOT o.rolsuper AND NOT o.rolbypassrls
+                   ELSE row_security_active(c.oid) END
         UNION ALL
         -- move: triggers (and their WHEN clauses)
         SELECT pg_describe_object('pg_trigger'::regclass, tg.oid, 0), 'pg_trigger'::regclass::oid, tg.oid
@@ -200,7 +213,7 @@ BEGIN
         UNION ALL
         SELECT w.piece, e.classid, e.objid, w.seen || (e.classid::text || '/' || e.objid)
         FROM walk AS w
-        CROSS JOIN LATERAL pgpart._code_edges(w.classid, w.objid, v_read) AS e
+        CROSS JOIN LATERAL pgpart._code_edges(w.classid, w.objid, v_read, p_as_owner) AS e
         WHERE w.classid <> 'pg_proc'::regclass
           AND NOT (e.classid::text || '/' || e.objid) = ANY (w.seen)
           AND cardinality(w.seen) < cardinality(v_tree) + 32
@@ -215,7 +228,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._untrusted_code(regclass, text, name[]) IS
+COMMENT ON FUNCTION pgpart._untrusted_code(regclass, text, name[], boolean) IS
 'Functions of roles neither superuser nor session_user that work of a kind (ddl, read, move) on a table would run, with the piece that calls each (policy, trigger, constraint, domain, index, key).';
 
 -- pgpart._guard_owner_code(parent, work, columns): refuses (42501) WORK on

@@ -25,7 +25,6 @@ DECLARE
     v_has_rows boolean;
     v_now numeric;
     v_at text;
-    v_caller name;
 BEGIN
     PERFORM pgpart._check_args(interval '1s', 0, $2);
     -- a fix acts as of the same reference time as the check that found it
@@ -72,9 +71,6 @@ BEGIN
         -- refuses the work that would run it, so this parent's maintenance
         -- and fixes must run in a session authenticated as its owner.
         IF NOT pgpart._trusted_for(v_parent) THEN
-            -- as maintenance would look: with the owner's role (row-level
-            -- security applies to it, not to a superuser)
-            v_caller := pgpart._become_owner(v_parent);
             RETURN QUERY
             SELECT 'warning', v_parent, NULL::regclass,
                    format('pgpart refuses to %s this table as role %I: it would run code of role %s: %s',
@@ -94,10 +90,15 @@ BEGIN
                                 THEN 'read'
                             ELSE 'ddl' END AS work
             ) AS w
-            CROSS JOIN LATERAL pgpart._untrusted_code(v_parent, w.work) AS u
+            -- judged as maintenance meets it: a superuser's (or a stranger's)
+            -- maintenance switches to the owner, a member's does not
+            CROSS JOIN LATERAL pgpart._untrusted_code(
+                v_parent, w.work, NULL,
+                NOT pg_has_role(current_user, pc.relowner, 'USAGE')
+                OR (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+            ) AS u
             WHERE pc.oid = v_parent
             GROUP BY w.work, pc.relowner;
-            PERFORM set_config('role', v_caller, true);
         END IF;
 
         IF v_cfg.last_error IS NOT NULL THEN
