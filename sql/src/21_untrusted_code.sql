@@ -56,10 +56,15 @@ COMMENT ON FUNCTION pgpart._trusted_for(regclass) IS
 -- business); built-in objects (OID below 16384) carry no user code.
 CREATE FUNCTION pgpart._code_edges(p_classid oid, p_objid oid, p_read boolean, p_as_owner boolean)
 RETURNS TABLE (classid oid, objid oid)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL, not SQL: called once per object of every walk, its plan is
+    -- cached for the session instead of made again on each call
+    RETURN QUERY
     -- what an expression, operator, type, constraint, trigger, policy, rule,
     -- operator class or index refers to (pg_depend records every function,
     -- operator and type an expression uses)
@@ -117,6 +122,7 @@ AS $body$
     CROSS JOIN LATERAL unnest(pt.partattrs::int2 []) AS k (attnum)
     JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
     WHERE p_classid = 'pg_partitioned_table'::regclass AND pt.partrelid = p_objid AND a.atttypid >= 16384;
+END
 $body$;
 
 COMMENT ON FUNCTION pgpart._code_edges(oid, oid, boolean, boolean) IS
@@ -154,7 +160,16 @@ BEGIN
             MESSAGE = format('unknown kind of work %L', p_work),
             HINT = 'Pass ''ddl'', ''read'' or ''move''.';
     END IF;
-    v_tree := array(SELECT t.relid::oid FROM pg_partition_tree(p_parent) AS t);
+    -- the tree from pg_inherits, not pg_partition_tree(), which locks
+    -- every partition (reading the catalog never waits for a lock)
+    v_tree := array(
+        WITH RECURSIVE tree (rel) AS (
+            SELECT p_parent::oid
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        )
+        SELECT t.rel FROM tree AS t
+    );
     RETURN QUERY
     WITH RECURSIVE start (piece, classid, objid) AS (
         -- ddl: the partition key of every partitioned table of the tree
