@@ -292,6 +292,42 @@ def test_untrusted_code_lists_each_piece(
         pieces("b.ik", "write")
 
 
+def test_untrusted_code_is_found_through_views_operators_and_nested_domains(
+    bob_conn: psycopg.Connection[Any], conn: psycopg.Connection[Any], bob: str
+) -> None:
+    """The walk follows pg_depend generically: a policy reading a view that
+    calls the code, an operator whose function is the code, a domain over a
+    domain, a sub-partition key about to be cast."""
+    bob_conn.execute("CREATE FUNCTION b.eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS 'SELECT b.pwn()'")
+    bob_conn.execute("CREATE OPERATOR b.=== (FUNCTION = b.eq, LEFTARG = bigint, RIGHTARG = bigint)")
+    bob_conn.execute("CREATE VIEW b.v AS SELECT 1 AS one WHERE b.pwn()")
+    bob_conn.execute("CREATE DOMAIN b.inner_d AS integer CHECK (b.pwn())")
+    bob_conn.execute("CREATE DOMAIN b.outer_d AS b.inner_d")
+    bob_conn.execute(
+        "CREATE TABLE b.t (ts timestamptz NOT NULL, id bigint CHECK (id OPERATOR(b.===) id), n b.outer_d,"
+        " tenant integer) PARTITION BY RANGE (ts)"
+    )
+    bob_conn.execute("ALTER TABLE b.t ENABLE ROW LEVEL SECURITY")
+    bob_conn.execute("ALTER TABLE b.t FORCE ROW LEVEL SECURITY")
+    bob_conn.execute("CREATE POLICY pv ON b.t USING (EXISTS (SELECT 1 FROM b.v))")
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(bob)))
+    rows = conn.execute("SELECT piece, function::text FROM pgpart._untrusted_code('b.t', 'move')").fetchall()
+    conn.execute("RESET ROLE")
+    assert ("row-level security policy pv on table b.t", "b.pwn()") in rows
+    assert any(piece.startswith("constraint t_id_check") and fn == "b.eq(bigint,bigint)" for piece, fn in rows), rows
+    assert ("type b.outer_d of column n of table b.t", "b.pwn()") in rows
+    # a sub-partition key of a domain type: its values are cast when partitions are made
+    bob_conn.execute("ALTER TABLE b.t ADD COLUMN region b.inner_d")
+    conn.execute("SELECT * FROM pgpart.create_range_partitions('b.t', '1 day', premake => 1)")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc:
+        conn.execute(
+            "SELECT * FROM pgpart.create_range_partitions('b.t', '1 day', premake => 2,"
+            """ subpartition => '{"method": "list", "key": "region", "values": {"a": ["1"]}}', dry_run => true)"""
+        )
+    assert "type b.inner_d of column region of table b.t calls function b.pwn()" in str(exc.value.diag.message_detail)
+    assert_not_pwned(conn, bob)
+
+
 # --- item 5: every verb and every fix, as a superuser, on planted tables ---
 
 SPY = """
