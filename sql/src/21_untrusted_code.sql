@@ -259,7 +259,7 @@ AS $body$
 DECLARE
     v_owners text;
     v_detail text;
-    v_count integer;
+    v_count bigint;
     v_owner name;
     v_schema name;
     v_table name;
