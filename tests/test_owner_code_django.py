@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from pgcluster import PgServer
 
 sys.path.insert(0, str(Path(__file__).parent / "django_project"))
