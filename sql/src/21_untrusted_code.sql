@@ -197,28 +197,40 @@ BEGIN
           AND CASE WHEN p_as_owner THEN c.relforcerowsecurity AND NOT o.rolsuper AND NOT o.rolbypassrls
                    ELSE row_security_active(c.oid) END
         UNION ALL
-        -- move: triggers (and their WHEN clauses)
+        -- move: triggers (and their WHEN clauses); a partition's clone of a
+        -- parent's trigger runs the same code and is not listed again
         SELECT pg_describe_object('pg_trigger'::regclass, tg.oid, 0), 'pg_trigger'::regclass::oid, tg.oid
-        FROM pg_trigger AS tg WHERE v_move AND tg.tgrelid = ANY (v_tree) AND tg.tgenabled <> 'D'
+        FROM pg_trigger AS tg WHERE v_move AND tg.tgrelid = ANY (v_tree) AND tg.tgenabled <> 'D' AND tg.tgparentid = 0
         UNION ALL
-        -- move: CHECK constraints
-        SELECT pg_describe_object('pg_constraint'::regclass, con.oid, 0), 'pg_constraint'::regclass::oid, con.oid
-        FROM pg_constraint AS con WHERE v_move AND con.conrelid = ANY (v_tree) AND con.contype = 'c'
+        -- move: CHECK constraints, each expression once (every partition
+        -- has the parent's), the parent's first
+        (SELECT DISTINCT ON (con.conbin::text)
+            pg_describe_object('pg_constraint'::regclass, con.oid, 0), 'pg_constraint'::regclass::oid, con.oid
+         FROM pg_constraint AS con WHERE v_move AND con.conrelid = ANY (v_tree) AND con.contype = 'c'
+         ORDER BY con.conbin::text, con.conrelid <> p_parent, con.oid)
         UNION ALL
-        -- move: generated columns
-        SELECT pg_describe_object('pg_attrdef'::regclass, ad.oid, 0), 'pg_attrdef'::regclass::oid, ad.oid
-        FROM pg_attrdef AS ad JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-        WHERE v_move AND ad.adrelid = ANY (v_tree) AND a.attgenerated <> ''
+        -- move: generated columns, each expression once
+        (SELECT DISTINCT ON (ad.adbin::text)
+            pg_describe_object('pg_attrdef'::regclass, ad.oid, 0), 'pg_attrdef'::regclass::oid, ad.oid
+         FROM pg_attrdef AS ad JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+         WHERE v_move AND ad.adrelid = ANY (v_tree) AND a.attgenerated <> ''
+         ORDER BY ad.adbin::text, ad.adrelid <> p_parent, ad.oid)
         UNION ALL
-        -- move: columns of user types (domains run their CHECKs)
-        SELECT format('type %s of %s', a.atttypid::regtype, pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
-               'pg_type'::regclass::oid, a.atttypid
-        FROM pg_attribute AS a
-        WHERE v_move AND a.attrelid = ANY (v_tree) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+        -- move: columns of user types (domains run their CHECKs), each type once
+        (SELECT DISTINCT ON (a.atttypid)
+            format('type %s of %s', a.atttypid::regtype,
+                   pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
+            'pg_type'::regclass::oid, a.atttypid
+         FROM pg_attribute AS a
+         WHERE v_move AND a.attrelid = ANY (v_tree) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+         ORDER BY a.atttypid, a.attrelid <> p_parent, a.attrelid, a.attnum)
         UNION ALL
-        -- move: indexes (expressions, predicates, operator classes)
+        -- move: indexes (expressions, predicates, operator classes); a
+        -- partition's index attached to a parent's index has its definition
         SELECT pg_describe_object('pg_class'::regclass, ix.indexrelid, 0), 'pg_class'::regclass::oid, ix.indexrelid
-        FROM pg_index AS ix WHERE v_move AND ix.indrelid = ANY (v_tree)
+        FROM pg_index AS ix
+        WHERE v_move AND ix.indrelid = ANY (v_tree)
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = ix.indexrelid)
     ),
     walk (piece, classid, objid, seen) AS (
         SELECT s.piece, s.classid, s.objid,
