@@ -20,6 +20,9 @@ DECLARE
     v_schema name;
     v_table name;
 BEGIN
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
     v_where := concat_ws(' AND ',
                          CASE WHEN p_lower <> 'MINVALUE' THEN format('%I >= %s', p_key, p_lower) END,
                          CASE WHEN p_upper <> 'MAXVALUE' THEN format('%I < %s', p_key, p_upper) END,

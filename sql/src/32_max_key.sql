@@ -17,6 +17,9 @@ DECLARE
     v_key_type regtype;
     r record;
 BEGIN
+    -- reading goes through the row-level security of the parent and the
+    -- default: their policies' code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'read');
     PERFORM pgpart._set_lock_timeout(p_timeout);
     SELECT a.atttypid::regtype INTO v_key_type
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = p_key;

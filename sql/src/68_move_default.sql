@@ -59,6 +59,9 @@ BEGIN
     IF v_default IS NULL THEN
         RETURN;
     END IF;
+    -- DELETE from the default and INSERT into the new table run triggers,
+    -- constraints, index expressions ...: their code must be trusted
+    PERFORM pgpart._guard_owner_code($1, 'move');
     PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
     PERFORM pgpart._set_lock_timeout($2);
 

@@ -74,6 +74,40 @@ BEGIN
         SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
         parent_table := v_parent;
 
+        -- Owner code that the caller may not run (docs/security.md): pgpart
+        -- refuses the work that would run it, so this parent's maintenance
+        -- and fixes must run in a session authenticated as its owner.
+        IF NOT pgpart._trusted_for(v_parent) THEN
+            RETURN QUERY
+            SELECT 'warning', v_parent, NULL::regclass,
+                   format('pgpart refuses to %s this table as role %I: it would run code of role %s: %s',
+                          CASE w.work WHEN 'move' THEN 'maintain, or move the rows of the default partition of,'
+                                      ELSE 'maintain' END,
+                          session_user, string_agg(DISTINCT quote_ident(u.function_owner), ', '),
+                          string_agg(u.description, '; ' ORDER BY u.description)),
+                   format('-- run pgpart for this table in a session authenticated as %I, e.g. SELECT '
+                          'cron.schedule_in_database(''pgpart %s'', ''*/10 * * * *'', ''CALL pgpart.run_maintenance_proc()'', '
+                          'current_database(), username => %L);', pg_get_userbyid(pc.relowner), pg_get_userbyid(pc.relowner),
+                          pg_get_userbyid(pc.relowner))
+            FROM pg_class AS pc
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN pgpart._default_partition(v_parent) IS NOT NULL THEN 'move'
+                            WHEN v_cfg.strategy = 'range'
+                                 AND v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+                                THEN 'read'
+                            ELSE 'ddl' END AS work
+            ) AS w
+            -- judged as maintenance meets it: a superuser's (or a stranger's)
+            -- maintenance switches to the owner, a member's does not
+            CROSS JOIN LATERAL pgpart._untrusted_code(
+                v_parent, w.work, NULL,
+                NOT pg_has_role(current_user, pc.relowner, 'USAGE')
+                OR (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+            ) AS u
+            WHERE pc.oid = v_parent
+            GROUP BY w.work, pc.relowner;
+        END IF;
+
         IF v_cfg.last_error IS NOT NULL THEN
             RETURN QUERY SELECT 'warning', v_parent, NULL::regclass,
                             format('last maintenance failed at %s: %s', v_cfg.last_error_at, v_cfg.last_error),
@@ -150,6 +184,7 @@ BEGIN
         IF v_default IS NOT NULL THEN
             BEGIN
                 IF has_table_privilege(v_default, 'SELECT') THEN
+                    PERFORM pgpart._guard_owner_code(v_parent, 'read');
                     EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
                     IF v_has_rows THEN
                         RETURN QUERY SELECT 'urgent', v_parent, v_default,
@@ -161,8 +196,14 @@ BEGIN
                     RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
                                     NULL::text;
                 END IF;
-            EXCEPTION WHEN lock_not_available THEN
-                RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked', NULL::text;
+            EXCEPTION
+                WHEN lock_not_available THEN
+                    RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked',
+                                        NULL::text;
+                WHEN insufficient_privilege THEN
+                    RETURN QUERY SELECT 'info', v_parent, v_default,
+                                        'rows in the default partition unknown: reading them would run code of the '
+                                        'table''s owner (see the finding on owner code)', NULL::text;
             END;
         END IF;
 

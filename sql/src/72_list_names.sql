@@ -44,6 +44,9 @@ BEGIN
     END IF;
     SELECT a.attname, a.atttypid::regtype, format_type(a.atttypid, a.atttypmod) INTO key_column, key_type, key_format
     FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attnum = v_attnum;
+    -- every caller casts values to this type and attaches partitions (dry
+    -- runs too): a domain's CHECK, key code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl');
 END
 $body$;
 

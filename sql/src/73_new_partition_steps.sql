@@ -25,6 +25,9 @@ DECLARE
     v_step integer := p_first_step;
     r record;
 BEGIN
+    -- ATTACH evaluates key code (on the default's rows too): it must be
+    -- trusted, for every verb that plans a partition (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl');
     SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
     -- a caller building many partitions passes the parent's lock text once
     v_parent_locks := p_parent_locks;

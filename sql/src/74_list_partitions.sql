@@ -356,6 +356,9 @@ DECLARE
     v_count bigint;
     v_where text;
 BEGIN
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
     v_where := concat_ws(' OR ',
                          CASE WHEN array_position(p_values, NULL) IS NOT NULL THEN format('%I IS NULL', p_key) END,
                          CASE WHEN EXISTS (SELECT 1 FROM unnest(p_values) AS v WHERE v IS NOT NULL)

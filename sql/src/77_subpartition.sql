@@ -39,6 +39,8 @@ BEGIN
             MESSAGE = format('table %s has no column %I for sub-partitioning', p_parent, v_key),
             HINT = 'Name a column of the table as "key".';
     END IF;
+    -- the column becomes a key, its values are cast: its type's code must be trusted
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl', ARRAY[v_key]);
     IF v_method = 'hash' THEN
         v_modulus := CASE WHEN p_spec ->> 'modulus' ~ '^[0-9]{1,4}$' THEN (p_spec ->> 'modulus')::integer END;
         IF v_modulus IS NULL OR v_modulus < 1 OR v_modulus > 1024 THEN
