@@ -82,6 +82,423 @@ WITH CHECK (
     )
 );
 
+-- source: sql/src/21_untrusted_code.sql
+-- Owner code (docs/security.md, DESIGN §6). A table's owner can attach code
+-- to it that PostgreSQL runs with the rights of whoever touches the table:
+-- row-level security policies, triggers, CHECK constraints, domain CHECKs,
+-- generated columns, index expressions, partition key expressions. Neither
+-- SET ROLE nor SET SESSION AUTHORIZATION is a boundary (the code can reset
+-- either to session_user), so when a superuser's nightly job, or a role that
+-- is merely a member of the owner, works on the table, pgpart must not make
+-- code of an untrusted role run at all. A call is trusted for a parent when
+-- session_user and current_user are both its owner: then any owner code runs
+-- with the owner's own rights. Otherwise pgpart finds, before it works, the
+-- functions its work would run and refuses (42501) when one is owned by a
+-- role that is neither a superuser nor session_user.
+--
+-- What each kind of work runs:
+--   ddl   creating and attaching partitions, casting bound and list values:
+--         partition key expressions and operator classes at every level, the
+--         key columns' (domain) types; ATTACH with a default partition
+--         evaluates the key on the default's rows.
+--   read  ddl, plus the row-level security policies of the tables pgpart
+--         reads (the highest integer key, rows in the default partition),
+--         where row-level security applies to the current role.
+--   move  read, plus what INSERT and DELETE run: triggers, CHECK
+--         constraints, domain-typed columns, generated columns, index
+--         expressions and predicates (index maintenance on INSERT runs them
+--         as the caller).
+-- Not listed, because PostgreSQL already runs them as the table's owner in
+-- a security-restricted operation, where SET ROLE is refused (its fix for
+-- CVE-2022-1552; tests/test_owner_code.py checks it on each version): index builds (CREATE INDEX,
+-- the indexes of a new partition, REINDEX), ANALYZE and VACUUM. Plain
+-- DETACH, SET SCHEMA, SET TABLESPACE, OWNER TO and DROP run no table code.
+
+-- pgpart._trusted_for(parent): whether the caller works on PARENT with its
+-- owner's own rights, so that no owner code can gain anything: the session
+-- was authenticated as the owner and the current role is the owner.
+CREATE OR REPLACE FUNCTION pgpart._trusted_for(p_parent regclass)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT coalesce(bool_and(c.relowner = r_s.oid AND c.relowner = r_c.oid), false)
+    FROM pg_class AS c
+    CROSS JOIN pg_roles AS r_s
+    CROSS JOIN pg_roles AS r_c
+    WHERE c.oid = p_parent AND r_s.rolname = session_user AND r_c.rolname = current_user;
+$body$;
+
+COMMENT ON FUNCTION pgpart._trusted_for(regclass) IS
+'True when session_user and current_user are both the owner of the table: owner code then runs with the owner''s own rights.';
+
+-- pgpart._code_edges(classid, objid, read, as_owner): the objects whose
+-- code runs when the given object's code runs, for pgpart._untrusted_code's
+-- walk (READ: policies of the tables read count; AS_OWNER: whether they
+-- apply is judged for the table's owner rather than the current role).
+-- Functions end the walk (what a trusted function calls is its owner's
+-- business); built-in objects (OID below 16384) carry no user code.
+CREATE OR REPLACE FUNCTION pgpart._code_edges(p_classid oid, p_objid oid, p_read boolean, p_as_owner boolean)
+RETURNS TABLE (classid oid, objid oid)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL, not SQL: called once per object of every walk, its plan is
+    -- cached for the session instead of made again on each call
+    RETURN QUERY
+    -- what an expression, operator, type, constraint, trigger, policy, rule,
+    -- operator class or index refers to (pg_depend records every function,
+    -- operator and type an expression uses)
+    SELECT d.refclassid, d.refobjid
+    FROM pg_depend AS d
+    WHERE d.classid = p_classid AND d.objid = p_objid
+      AND p_classid <> 'pg_proc'::regclass
+      AND (p_classid <> 'pg_class'::regclass
+           OR (SELECT c.relkind FROM pg_class AS c WHERE c.oid = p_objid) IN ('i', 'I'))
+      AND d.objsubid = 0
+      AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_type'::regclass,
+                           'pg_opclass'::regclass, 'pg_opfamily'::regclass, 'pg_class'::regclass)
+      AND d.refobjid >= 16384
+      AND NOT (d.refclassid = p_classid AND d.refobjid = p_objid)
+    UNION
+    -- a domain's CHECK constraints
+    SELECT 'pg_constraint'::regclass::oid, con.oid
+    FROM pg_constraint AS con
+    WHERE p_classid = 'pg_type'::regclass AND con.contypid = p_objid AND con.contype = 'c'
+    UNION
+    -- an operator family's operators and support functions
+    SELECT d.classid, d.objid
+    FROM pg_depend AS d
+    WHERE p_classid = 'pg_opfamily'::regclass AND d.refclassid = 'pg_opfamily'::regclass AND d.refobjid = p_objid
+      AND d.classid IN ('pg_amop'::regclass, 'pg_amproc'::regclass)
+    UNION
+    -- a relation an expression refers to: a composite type's column types,
+    -- a view's rules, and a table's policies when it is read
+    SELECT 'pg_type'::regclass::oid, a.atttypid
+    FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+    WHERE p_classid = 'pg_class'::regclass AND a.attrelid = p_objid AND c.relkind = 'c'
+      AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+    UNION
+    SELECT 'pg_rewrite'::regclass::oid, rw.oid
+    FROM pg_rewrite AS rw
+    WHERE p_classid = 'pg_class'::regclass AND rw.ev_class = p_objid
+    UNION
+    SELECT 'pg_policy'::regclass::oid, pol.oid
+    FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid
+    WHERE p_read AND p_classid = 'pg_class'::regclass AND pol.polrelid = p_objid AND c.relrowsecurity
+      AND (p_as_owner OR row_security_active(c.oid))
+    UNION
+    -- a partition key (the pseudo-object pg_partitioned_table, see below):
+    -- its expressions and operator classes, and the key columns' types
+    SELECT d.refclassid, d.refobjid
+    FROM pg_depend AS d
+    WHERE p_classid = 'pg_partitioned_table'::regclass
+      AND d.classid = 'pg_class'::regclass AND d.objid = p_objid AND d.objsubid = 0
+      AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_type'::regclass,
+                           'pg_opclass'::regclass, 'pg_opfamily'::regclass)
+      AND d.refobjid >= 16384
+    UNION
+    SELECT 'pg_type'::regclass::oid, a.atttypid
+    FROM pg_partitioned_table AS pt
+    CROSS JOIN LATERAL unnest(pt.partattrs::int2 []) AS k (attnum)
+    JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
+    WHERE p_classid = 'pg_partitioned_table'::regclass AND pt.partrelid = p_objid AND a.atttypid >= 16384;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._code_edges(oid, oid, boolean, boolean) IS
+'The objects whose code runs when an object''s code runs (expressions, operators, domains, operator families, views, policies, partition keys); one step of pgpart._untrusted_code.';
+
+-- pgpart._untrusted_code(parent, work, columns): each function of an
+-- untrusted role (neither a superuser nor session_user) that WORK ('ddl',
+-- 'read' or 'move', see the top of this file) on PARENT and every table
+-- under it would run, with the piece of the table that calls it. COLUMNS
+-- names further columns of PARENT about to become a partition key (a
+-- sub-partition spec), whose values pgpart casts. AS_OWNER judges whether
+-- row-level security applies for the table's owner (what maintenance,
+-- which switches to the owner, would meet) instead of the current role.
+-- Catalog reads only.
+CREATE OR REPLACE FUNCTION pgpart._untrusted_code(
+    p_parent regclass,
+    p_work text,
+    p_columns name[] DEFAULT NULL,
+    p_as_owner boolean DEFAULT false
+)
+RETURNS TABLE (piece text, function regprocedure, function_owner name, description text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_read boolean := p_work IN ('read', 'move');
+    v_move boolean := p_work = 'move';
+    v_tree oid [];
+BEGIN
+    IF p_work IS NULL OR p_work NOT IN ('ddl', 'read', 'move') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('unknown kind of work %L', p_work),
+            HINT = 'Pass ''ddl'', ''read'' or ''move''.';
+    END IF;
+    -- the tree from pg_inherits, not pg_partition_tree(), which locks
+    -- every partition (reading the catalog never waits for a lock)
+    v_tree := array(
+        WITH RECURSIVE tree (rel) AS (
+            SELECT p_parent::oid
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        )
+        SELECT t.rel FROM tree AS t
+    );
+    RETURN QUERY
+    WITH RECURSIVE start (piece, classid, objid) AS (
+        -- ddl: the partition key of every partitioned table of the tree
+        SELECT 'partition key of ' || pg_describe_object('pg_class'::regclass, c.oid, 0),
+               'pg_partitioned_table'::regclass::oid, c.oid
+        FROM pg_class AS c WHERE c.oid = ANY (v_tree) AND c.relkind = 'p'
+        UNION ALL
+        -- ddl: columns about to become a key (their values are cast)
+        SELECT format('type %s of %s', a.atttypid::regtype, pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
+               'pg_type'::regclass::oid, a.atttypid
+        FROM pg_attribute AS a
+        WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+          AND (a.attname = ANY (p_columns)
+               OR a.attname = (SELECT cfg.subpartition ->> 'key' FROM pgpart.config AS cfg WHERE cfg.parent = p_parent))
+        UNION ALL
+        -- read: the row-level security policies of the tables read
+        SELECT 'row-level security ' || pg_describe_object('pg_policy'::regclass, pol.oid, 0),
+               'pg_policy'::regclass::oid, pol.oid
+        FROM pg_policy AS pol
+        JOIN pg_class AS c ON c.oid = pol.polrelid
+        JOIN pg_roles AS o ON o.oid = c.relowner
+        WHERE v_read AND c.oid = ANY (v_tree) AND c.relrowsecurity
+          -- not for a superuser or the owner of a table without FORCE: RLS
+          -- does not apply to them (row_security_active knows the rules)
+          AND CASE WHEN p_as_owner THEN c.relforcerowsecurity AND NOT o.rolsuper AND NOT o.rolbypassrls
+                   ELSE row_security_active(c.oid) END
+        UNION ALL
+        -- move: triggers (and their WHEN clauses); a partition's clone of a
+        -- parent's trigger runs the same code and is not listed again
+        SELECT pg_describe_object('pg_trigger'::regclass, tg.oid, 0), 'pg_trigger'::regclass::oid, tg.oid
+        FROM pg_trigger AS tg WHERE v_move AND tg.tgrelid = ANY (v_tree) AND tg.tgenabled <> 'D' AND tg.tgparentid = 0
+        UNION ALL
+        -- move: CHECK constraints, each expression once (every partition
+        -- has the parent's), the parent's first
+        (SELECT DISTINCT ON (con.conbin::text)
+            pg_describe_object('pg_constraint'::regclass, con.oid, 0), 'pg_constraint'::regclass::oid, con.oid
+         FROM pg_constraint AS con WHERE v_move AND con.conrelid = ANY (v_tree) AND con.contype = 'c'
+         ORDER BY con.conbin::text, con.conrelid <> p_parent, con.oid)
+        UNION ALL
+        -- move: generated columns, each expression once
+        (SELECT DISTINCT ON (ad.adbin::text)
+            pg_describe_object('pg_attrdef'::regclass, ad.oid, 0), 'pg_attrdef'::regclass::oid, ad.oid
+         FROM pg_attrdef AS ad JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+         WHERE v_move AND ad.adrelid = ANY (v_tree) AND a.attgenerated <> ''
+         ORDER BY ad.adbin::text, ad.adrelid <> p_parent, ad.oid)
+        UNION ALL
+        -- move: columns of user types (domains run their CHECKs), each type once
+        (SELECT DISTINCT ON (a.atttypid)
+            format('type %s of %s', a.atttypid::regtype,
+                   pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
+            'pg_type'::regclass::oid, a.atttypid
+         FROM pg_attribute AS a
+         WHERE v_move AND a.attrelid = ANY (v_tree) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+         ORDER BY a.atttypid, a.attrelid <> p_parent, a.attrelid, a.attnum)
+        UNION ALL
+        -- move: indexes (expressions, predicates, operator classes); a
+        -- partition's index attached to a parent's index has its definition
+        SELECT pg_describe_object('pg_class'::regclass, ix.indexrelid, 0), 'pg_class'::regclass::oid, ix.indexrelid
+        FROM pg_index AS ix
+        WHERE v_move AND ix.indrelid = ANY (v_tree)
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = ix.indexrelid)
+    ),
+    walk (piece, classid, objid, seen) AS (
+        SELECT s.piece, s.classid, s.objid,
+               array_cat(array(SELECT 'pg_class'::regclass::oid::text || '/' || t FROM unnest(v_tree) AS t),
+                         ARRAY[s.classid::text || '/' || s.objid])
+        FROM start AS s
+        UNION ALL
+        SELECT w.piece, e.classid, e.objid, w.seen || (e.classid::text || '/' || e.objid)
+        FROM walk AS w
+        CROSS JOIN LATERAL pgpart._code_edges(w.classid, w.objid, v_read, p_as_owner) AS e
+        WHERE w.classid <> 'pg_proc'::regclass
+          AND NOT (e.classid::text || '/' || e.objid) = ANY (w.seen)
+          AND cardinality(w.seen) < cardinality(v_tree) + 32
+    )
+    SELECT DISTINCT w.piece, p.oid::regprocedure, r.rolname,
+           format('%s calls function %s owned by role %I', w.piece, p.oid::regprocedure, r.rolname)
+    FROM walk AS w
+    JOIN pg_proc AS p ON p.oid = w.objid
+    JOIN pg_roles AS r ON r.oid = p.proowner
+    WHERE w.classid = 'pg_proc'::regclass AND NOT r.rolsuper AND r.rolname <> session_user
+    ORDER BY 1, 2;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._untrusted_code(regclass, text, name[], boolean) IS
+'Functions of roles neither superuser nor session_user that work of a kind (ddl, read, move) on a table would run, with the piece that calls each (policy, trigger, constraint, domain, index, key).';
+
+-- pgpart._guard_owner_code(parent, work, columns): refuses (42501) WORK on
+-- PARENT when the caller is not trusted for it and the work would run code
+-- of an untrusted role. Called at the lowest points where pgpart reads
+-- table data, moves rows or creates partitions, so every verb inherits it.
+CREATE OR REPLACE FUNCTION pgpart._guard_owner_code(p_parent regclass, p_work text, p_columns name[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owners text;
+    v_detail text;
+    v_count bigint;
+    v_owner name;
+    v_schema name;
+    v_table name;
+BEGIN
+    IF p_parent IS NULL OR pgpart._trusted_for(p_parent) THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(DISTINCT quote_ident(u.function_owner), ', '),
+           string_agg(u.description, '; ' ORDER BY u.description),
+           count(*)
+    INTO v_owners, v_detail, v_count
+    FROM pgpart._untrusted_code(p_parent, p_work, p_columns) AS u;
+    IF v_count = 0 THEN
+        RETURN;
+    END IF;
+    SELECT pg_get_userbyid(c.relowner), n.nspname, c.relname INTO v_owner, v_schema, v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    RAISE EXCEPTION USING
+        ERRCODE = 'insufficient_privilege',
+        MESSAGE = format('pgpart refuses to work on table %s as %s: it would run code of role %s',
+                         p_parent,
+                         CASE WHEN session_user = current_user THEN quote_ident(session_user)
+                              ELSE format('%I (session %I)', current_user, session_user) END,
+                         v_owners),
+        DETAIL = left(v_detail, 2000) || CASE WHEN length(v_detail) > 2000 THEN ' ...' ELSE '' END,
+        HINT = format('Run pgpart for this table in a session authenticated as its owner %I, e.g. '
+                      'SELECT cron.schedule_in_database(''pgpart %s'', ''*/10 * * * *'', '
+                      '''CALL pgpart.run_maintenance_proc()'', current_database(), username => %L); '
+                      'or the Python client and the pgpart command with %I''s own connection string. '
+                      'See docs/security.md.',
+                      v_owner, v_owner, v_owner, v_owner),
+        SCHEMA = v_schema,
+        TABLE = v_table;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._guard_owner_code(regclass, text, name[]) IS
+'Raises 42501 when the caller is not the table''s owner in its own session and the work (ddl, read, move) would run functions of an untrusted role.';
+
+-- source: sql/src/31_default_rows.sql
+-- pgpart._check_default_rows(default, key, lower, upper): refuses a new
+-- range when the default partition already holds rows for it (ATTACH would
+-- fail anyway, after scanning the whole default under ACCESS EXCLUSIVE).
+-- An index on the key makes the EXISTS probe cheap; the count is only
+-- taken when there is something to report.
+CREATE OR REPLACE FUNCTION pgpart._check_default_rows(
+    p_default regclass,
+    p_key name,
+    p_lower text,
+    p_upper text
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_found boolean;
+    v_count bigint;
+    v_where text;
+    v_schema name;
+    v_table name;
+BEGIN
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
+    v_where := concat_ws(' AND ',
+                         CASE WHEN p_lower <> 'MINVALUE' THEN format('%I >= %s', p_key, p_lower) END,
+                         CASE WHEN p_upper <> 'MAXVALUE' THEN format('%I < %s', p_key, p_upper) END,
+                         format('%I IS NOT NULL', p_key));
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %s)', p_default, v_where) INTO v_found;
+    IF v_found THEN
+        EXECUTE format('SELECT count(*) FROM %s WHERE %s', p_default, v_where) INTO v_count;
+        SELECT n.nspname, c.relname INTO v_schema, v_table
+        FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE c.oid = p_default;
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = format('default partition %s holds %s rows for the new range from %s to %s',
+                             p_default, v_count, p_lower, p_upper),
+            DETAIL = 'A partition for this range cannot be attached while the default partition holds its rows.',
+            HINT = format('Move them out first, one range per transaction: CALL pgpart.move_default_rows(%L);',
+                          (SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = p_default)),
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+END
+$body$;
+
+-- source: sql/src/32_max_key.sql
+-- pgpart._max_key(parent, key, timeout): the highest value of an integer
+-- key, found by index-backed max() probes of the newest non-empty partition
+-- and of the default, never by scanning every partition. Each probe reads
+-- through the parent with the partition's bounds, so plan-time pruning keeps
+-- it to that one partition and only the parent's privileges count
+-- (partitions carry no grants, DESIGN §6). Each read waits at most TIMEOUT
+-- for its lock; NULL means the table holds no rows.
+CREATE OR REPLACE FUNCTION pgpart._max_key(p_parent regclass, p_key name, p_timeout interval)
+RETURNS numeric
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_max numeric;
+    v_part_max numeric;
+    v_key_type regtype;
+    r record;
+BEGIN
+    -- reading goes through the row-level security of the parent and the
+    -- default: their policies' code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'read');
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    SELECT a.atttypid::regtype INTO v_key_type
+    FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attname = p_key;
+    FOR r IN
+        SELECT p.partition, p.is_default, p.lower_coord, p.upper_coord
+        FROM pgpart._partitions(p_parent) AS p
+        WHERE NOT p.detach_pending
+        ORDER BY p.is_default DESC, p.upper_coord DESC
+    LOOP
+        IF r.is_default THEN
+            -- no bounds to prune with: read it directly, if we may
+            CONTINUE WHEN NOT has_table_privilege(r.partition, 'SELECT');
+            EXECUTE format('SELECT max(%I)::numeric FROM ONLY %s', p_key, r.partition) INTO v_part_max;
+        ELSE
+            EXECUTE format('SELECT max(%I)::numeric FROM %s WHERE %s', p_key, p_parent,
+                           concat_ws(' AND ',
+                                     format('%I IS NOT NULL', p_key),
+                                     CASE WHEN r.lower_coord > '-Infinity'::numeric THEN format('%I >= %s', p_key,
+                                         pgpart._coord_to_literal(v_key_type, r.lower_coord)) END,
+                                     CASE WHEN r.upper_coord < 'Infinity'::numeric THEN format('%I < %s', p_key,
+                                         pgpart._coord_to_literal(v_key_type, r.upper_coord)) END))
+            INTO v_part_max;
+        END IF;
+        v_max := greatest(v_max, v_part_max);
+        -- ranges are disjoint: the first non-empty one from the top holds the maximum
+        EXIT WHEN v_part_max IS NOT NULL AND NOT r.is_default;
+    END LOOP;
+    RETURN v_max;
+END
+$body$;
+
 -- source: sql/src/36_check_args.sql
 -- pgpart._check_args(lock_timeout, lock_retries, now_at): the arguments every
 -- changing verb shares, checked before any lock is taken (a lock_timeout of
@@ -1958,6 +2375,52 @@ $body$;
 COMMENT ON FUNCTION pgpart._require_policy_of_owner(regclass, name) IS
 'Raises 55000 unless the policy''s author still owns the parent (retention applies only the current owner''s policy).';
 
+-- source: sql/src/66_detach_and_archive.sql
+-- pgpart.detach_and_archive(parent, ...): retention for one managed parent.
+-- With DRY_RUN it returns the whole plan (pgpart._retention_plan); with
+-- ONLINE the plan uses DETACH ... CONCURRENTLY, which only a client at top
+-- level can run (the Python client does). Otherwise it performs exactly ONE
+-- step, the first of the plan, and returns it: each step must commit before
+-- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
+-- commit), so call it once per transaction, or use the procedure below.
+CREATE OR REPLACE FUNCTION pgpart.detach_and_archive(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    online boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_args($2, $3, $4);
+    IF $5 THEN
+        RETURN QUERY SELECT * FROM pgpart._retention_plan($1, $4, $6, $2, $3);
+        RETURN;
+    END IF;
+    IF $6 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = 'online retention cannot run inside a function',
+            DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
+            HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
+                   '(pgpart.Client.detach_and_archive does), or call this without online.';
+    END IF;
+    SELECT * INTO st FROM pgpart._retention_plan($1, $4, false, $2, $3) AS s
+    WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
+    IF st.step IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE st.statement;
+    RETURN NEXT st;
+END
+$body$;
+
 -- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
 -- a parent, one step per transaction (CALL it outside a transaction block).
 -- A procedure cannot carry SET clauses, so it re-pins search_path after
@@ -2373,6 +2836,9 @@ BEGIN
     IF v_default IS NULL THEN
         RETURN;
     END IF;
+    -- DELETE from the default and INSERT into the new table run triggers,
+    -- constraints, index expressions ...: their code must be trusted
+    PERFORM pgpart._guard_owner_code($1, 'move');
     PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
     PERFORM pgpart._set_lock_timeout($2);
 
@@ -2612,6 +3078,40 @@ BEGIN
         SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
         parent_table := v_parent;
 
+        -- Owner code that the caller may not run (docs/security.md): pgpart
+        -- refuses the work that would run it, so this parent's maintenance
+        -- and fixes must run in a session authenticated as its owner.
+        IF NOT pgpart._trusted_for(v_parent) THEN
+            RETURN QUERY
+            SELECT 'warning', v_parent, NULL::regclass,
+                   format('pgpart refuses to %s this table as role %I: it would run code of role %s: %s',
+                          CASE w.work WHEN 'move' THEN 'maintain, or move the rows of the default partition of,'
+                                      ELSE 'maintain' END,
+                          session_user, string_agg(DISTINCT quote_ident(u.function_owner), ', '),
+                          string_agg(u.description, '; ' ORDER BY u.description)),
+                   format('-- run pgpart for this table in a session authenticated as %I, e.g. SELECT '
+                          'cron.schedule_in_database(''pgpart %s'', ''*/10 * * * *'', ''CALL pgpart.run_maintenance_proc()'', '
+                          'current_database(), username => %L);', pg_get_userbyid(pc.relowner), pg_get_userbyid(pc.relowner),
+                          pg_get_userbyid(pc.relowner))
+            FROM pg_class AS pc
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN pgpart._default_partition(v_parent) IS NOT NULL THEN 'move'
+                            WHEN v_cfg.strategy = 'range'
+                                 AND v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+                                THEN 'read'
+                            ELSE 'ddl' END AS work
+            ) AS w
+            -- judged as maintenance meets it: a superuser's (or a stranger's)
+            -- maintenance switches to the owner, a member's does not
+            CROSS JOIN LATERAL pgpart._untrusted_code(
+                v_parent, w.work, NULL,
+                NOT pg_has_role(current_user, pc.relowner, 'USAGE')
+                OR (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+            ) AS u
+            WHERE pc.oid = v_parent
+            GROUP BY w.work, pc.relowner;
+        END IF;
+
         IF v_cfg.last_error IS NOT NULL THEN
             RETURN QUERY SELECT 'warning', v_parent, NULL::regclass,
                             format('last maintenance failed at %s: %s', v_cfg.last_error_at, v_cfg.last_error),
@@ -2688,19 +3188,29 @@ BEGIN
         IF v_default IS NOT NULL THEN
             BEGIN
                 IF has_table_privilege(v_default, 'SELECT') THEN
+                    PERFORM pgpart._guard_owner_code(v_parent, 'read');
                     EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
                     IF v_has_rows THEN
                         RETURN QUERY SELECT 'urgent', v_parent, v_default,
                                         'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
                                         'and ranges with rows in it cannot be created',
-                                        format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at);
+                                        -- the move exists for the range grid only: a list value
+                                        -- needs a partition chosen by hand (add_list_values)
+                                        CASE WHEN v_cfg.strategy = 'range'
+                                            THEN format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at) END;
                     END IF;
                 ELSE
                     RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
                                     NULL::text;
                 END IF;
-            EXCEPTION WHEN lock_not_available THEN
-                RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked', NULL::text;
+            EXCEPTION
+                WHEN lock_not_available THEN
+                    RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: it is locked',
+                                        NULL::text;
+                WHEN insufficient_privilege THEN
+                    RETURN QUERY SELECT 'info', v_parent, v_default,
+                                        'rows in the default partition unknown: reading them would run code of the '
+                                        'table''s owner (see the finding on owner code)', NULL::text;
             END;
         END IF;
 
@@ -2861,6 +3371,131 @@ BEGIN
                         NULL::text;
       END;
     END LOOP;
+END
+$body$;
+
+-- source: sql/src/72_list_names.sql
+-- pgpart._key_of(parent, strategy): the single key column and type of a
+-- table partitioned by LIST ('l') or HASH ('h'), or an error saying why
+-- pgpart cannot manage it that way (42P17, 0A000).
+CREATE OR REPLACE FUNCTION pgpart._key_of(
+    p_parent regclass,
+    p_strategy "char",
+    OUT key_column name,
+    OUT key_type regtype,
+    OUT key_format text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_strategy "char";
+    v_natts int2;
+    v_attnum int2;
+    v_schema name;
+    v_table name;
+    v_want text := CASE p_strategy WHEN 'l' THEN 'LIST' WHEN 'h' THEN 'HASH' ELSE 'RANGE' END;
+BEGIN
+    SELECT n.nspname, c.relname INTO v_schema, v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT pt.partstrat, pt.partnatts, pt.partattrs[0] INTO v_strategy, v_natts, v_attnum
+    FROM pg_partitioned_table AS pt WHERE pt.partrelid = p_parent;
+    IF NOT FOUND OR v_strategy <> p_strategy THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not partitioned by %s', p_parent, v_want),
+            DETAIL = CASE WHEN NOT FOUND THEN 'It is not partitioned.'
+                          ELSE format('It is partitioned by %s.', CASE v_strategy WHEN 'l' THEN 'LIST'
+                                                                      WHEN 'h' THEN 'HASH' ELSE 'RANGE' END) END,
+            HINT = format('Create the table with PARTITION BY %s (column).', v_want),
+            SCHEMA = v_schema, TABLE = v_table;
+    END IF;
+    IF v_natts <> 1 OR v_attnum = 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('partition key of table %s is not a single column', p_parent),
+            HINT = format('Partition by %s on one plain column.', v_want),
+            SCHEMA = v_schema, TABLE = v_table;
+    END IF;
+    SELECT a.attname, a.atttypid::regtype, format_type(a.atttypid, a.atttypmod) INTO key_column, key_type, key_format
+    FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attnum = v_attnum;
+    -- every caller casts values to this type and attaches partitions (dry
+    -- runs too): a domain's CHECK, key code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl');
+END
+$body$;
+
+-- source: sql/src/73_new_partition_steps.sql
+-- pgpart._new_partition_steps(parent, table, bound, tablespace, reloptions):
+-- the steps that build one new partition detached and attach it (DESIGN
+-- §3): the statements of pgpart._partition_ddl, then ATTACH ... BOUND, then
+-- the parent's replica identity; with SUBPARTITION the new table is itself
+-- partitioned and filled before it is attached. Numbered from FIRST_STEP.
+-- Used for every new partition: range, list, hash and default.
+CREATE OR REPLACE FUNCTION pgpart._new_partition_steps(
+    p_parent regclass,
+    p_table text,
+    p_bound text,
+    p_tablespace name,
+    p_reloptions text[],
+    p_first_step integer,
+    p_subpartition jsonb DEFAULT NULL,
+    p_parent_locks text DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_owner name;
+    v_parent_locks text;
+    v_step integer := p_first_step;
+    r record;
+BEGIN
+    -- ATTACH evaluates key code (on the default's rows too): it must be
+    -- trusted, for every verb that plans a partition (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl');
+    SELECT pg_get_userbyid(c.relowner) INTO v_owner FROM pg_class AS c WHERE c.oid = p_parent;
+    -- a caller building many partitions passes the parent's lock text once
+    v_parent_locks := p_parent_locks;
+    IF v_parent_locks IS NULL THEN
+        SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+        FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    END IF;
+    FOR r IN SELECT * FROM pgpart._partition_ddl(
+        p_parent, p_table, p_tablespace, p_reloptions, v_owner,
+        CASE WHEN p_subpartition IS NOT NULL
+             THEN format('%s (%I)', upper(p_subpartition ->> 'method'), p_subpartition ->> 'key') END
+    ) LOOP
+        RETURN NEXT ROW(v_step, p_table, NULL, NULL, r.action, r.statement,
+                        CASE r.action
+                            WHEN 'create table' THEN format('ACCESS EXCLUSIVE on %s (new), ACCESS SHARE on %s',
+                                                            p_table, p_parent)
+                            WHEN 'create index' THEN format('SHARE on %s (new, empty)', p_table)
+                            ELSE format('ACCESS EXCLUSIVE on %s (new, empty)', p_table)
+                        END, false)::pgpart.step;
+        v_step := v_step + 1;
+    END LOOP;
+    -- sub-partitioning: fill the new partitioned table before it is attached
+    IF p_subpartition IS NOT NULL THEN
+        FOR r IN SELECT * FROM pgpart._subpartition_steps(p_parent, p_table, p_subpartition, p_tablespace, p_reloptions,
+                                                           v_owner, v_step) LOOP
+            RETURN NEXT r;
+            v_step := r.step + 1;
+        END LOOP;
+    END IF;
+    RETURN NEXT ROW(v_step, p_table, NULL, NULL, 'attach',
+                    format('ALTER TABLE %s ATTACH PARTITION %s %s', p_parent, p_table, p_bound),
+                    format('%s, ACCESS EXCLUSIVE on %s (new, empty)', v_parent_locks, p_table), false)::pgpart.step;
+    IF (SELECT c.relreplident FROM pg_class AS c WHERE c.oid = p_parent) <> 'd' THEN
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, p_table, NULL, NULL, 'replica identity',
+                        format('SELECT pgpart._copy_replica_identity(%L::regclass)', p_table),
+                        format('ACCESS EXCLUSIVE on %s (new, empty)', p_table), false)::pgpart.step;
+    END IF;
 END
 $body$;
 
@@ -3108,6 +3743,43 @@ BEGIN
 END
 $body$;
 
+-- pgpart._check_default_list_rows(default, key, values): refuses new list
+-- values while the default partition holds rows of them (23514).
+CREATE OR REPLACE FUNCTION pgpart._check_default_list_rows(p_default regclass, p_key name, p_values text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_count bigint;
+    v_where text;
+BEGIN
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
+    v_where := concat_ws(' OR ',
+                         CASE WHEN array_position(p_values, NULL) IS NOT NULL THEN format('%I IS NULL', p_key) END,
+                         CASE WHEN EXISTS (SELECT 1 FROM unnest(p_values) AS v WHERE v IS NOT NULL)
+                              THEN format('%I IN (%s)', p_key,
+                                          (SELECT string_agg(quote_literal(v), ', ') FROM unnest(p_values) AS v
+                                           WHERE v IS NOT NULL)) END);
+    EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %s LIMIT 1000000) AS s', p_default, v_where)
+    INTO v_count;
+    IF v_count > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = format('default partition %s holds %s rows for the new values %s', p_default, v_count,
+                             pgpart._list_literal(p_values)),
+            DETAIL = 'A partition for these values cannot be attached while the default partition holds their rows.',
+            HINT = 'Move those rows out of the default partition first (INSERT them into a new table, DELETE them, '
+                   'then attach it), one value per transaction.',
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_default),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_default);
+    END IF;
+END
+$body$;
+
 -- source: sql/src/75_add_list_values.sql
 -- pgpart.add_list_values(partition, values, ...): adds values to an existing
 -- LIST partition. PostgreSQL cannot change a bound in place, so this is an
@@ -3289,6 +3961,8 @@ BEGIN
             MESSAGE = format('table %s has no column %I for sub-partitioning', p_parent, v_key),
             HINT = 'Name a column of the table as "key".';
     END IF;
+    -- the column becomes a key, its values are cast: its type's code must be trusted
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl', ARRAY[v_key]);
     IF v_method = 'hash' THEN
         v_modulus := CASE WHEN p_spec ->> 'modulus' ~ '^[0-9]{1,4}$' THEN (p_spec ->> 'modulus')::integer END;
         IF v_modulus IS NULL OR v_modulus < 1 OR v_modulus > 1024 THEN

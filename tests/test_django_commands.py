@@ -147,7 +147,9 @@ def test_check_exits_non_zero_for_findings(migrated_db: str, pg: Any) -> None:
     result = manage(pg, migrated_db, "pgpart", "check")
     assert result.returncode == 2, result.stderr
     assert "the default partition holds rows" in result.stdout
-    assert "move_default_rows" in result.stdout
+    # Order is LIST-partitioned: moving default rows exists for range grids
+    # only (the call would fail with 42P17), so no such fix is offered
+    assert "move_default_rows" not in result.stdout
     later = _month_start(dt.datetime.now(dt.timezone.utc), 2).isoformat()
     result = manage(pg, migrated_db, "pgpart", "maintain", "--now", later, "--yes")
     assert result.returncode == 0, result.stderr

@@ -20,12 +20,7 @@ AS $body$
 DECLARE
     st pgpart.step;
 BEGIN
-    IF $2 IS NULL OR $2 <= interval '0' OR $3 IS NULL OR $3 < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid lock_timeout %s or lock_retries %s', $2, $3),
-            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
-    END IF;
+    PERFORM pgpart._check_args($2, $3, $4);
     IF $5 THEN
         RETURN QUERY SELECT * FROM pgpart._retention_plan($1, $4, $6, $2, $3);
         RETURN;

@@ -190,7 +190,10 @@ BEGIN
                         RETURN QUERY SELECT 'urgent', v_parent, v_default,
                                         'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
                                         'and ranges with rows in it cannot be created',
-                                        format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at);
+                                        -- the move exists for the range grid only: a list value
+                                        -- needs a partition chosen by hand (add_list_values)
+                                        CASE WHEN v_cfg.strategy = 'range'
+                                            THEN format('CALL pgpart.move_default_rows(%L%s);', v_parent::text, v_at) END;
                     END IF;
                 ELSE
                     RETURN QUERY SELECT 'info', v_parent, v_default, 'rows in the default partition unknown: not permitted to read it',
