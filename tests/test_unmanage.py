@@ -67,13 +67,14 @@ def test_unmanage_removes_the_policy_and_keeps_the_partitions(owner_conn: Conn) 
     assert _policy(owner_conn, "public.owned") is None
     assert _partitions(owner_conn, "public.owned") == parts  # still attached
     [(name, actor, outcome, detail)] = _unmanage_log(owner_conn)
-    assert (name, actor, outcome, detail["partitions"]) == ("owned", "pgpart_owner", "ok", 3)
+    assert (name, actor, outcome, detail["partitions"]) == ("public.owned", "pgpart_owner", "ok", 3)
     assert detail["policy"]["retention"] == "30 days"
 
-    # Not managed any more: maintenance leaves it alone, check does not know it.
-    assert owner_conn.execute("SELECT * FROM pgpart.run_maintenance('public.owned')").fetchall() == []
+    # Not managed any more: maintenance of every table leaves it alone, of it alone refuses.
+    maintained = owner_conn.execute("SELECT parent_table::text FROM pgpart.run_maintenance()").fetchall()
+    assert ("owned",) not in maintained
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
-        owner_conn.execute("SELECT * FROM pgpart.check('public.owned')").fetchall()
+        owner_conn.execute("SELECT * FROM pgpart.run_maintenance('public.owned')").fetchall()
 
 
 def test_unmanage_of_a_table_without_policy(owner_conn: Conn) -> None:
@@ -191,7 +192,7 @@ def test_client_unmanage(owner_conn: Conn, other_conn: Conn) -> None:
     with pytest.raises(errors.NotManagedError) as missing:
         client.unmanage("public.owned")
     assert missing.value.sqlstate == "55000"
-    assert missing.value.table == "owned"
+    assert missing.value.table == "public.owned"
     assert client.unmanage("public.owned", missing_ok=True) is None
 
     # Managed again by ensure, with the partitions it left.
