@@ -119,3 +119,9 @@ def test_maintain_option_names_of_the_pgpart_command(migrated_db: str) -> None:
     assert plans[0] == plans[1]
     assert "steps planned" in plans[0]
     assert call("maintain", "--lock-retries", "many")[0] == ExitCode.USAGE
+    code, output = call(
+        "ensure", "--model", "testapp.Event", "--dry-run", "--lock-timeout", "50ms", "--lock-retries", "0"
+    )
+    assert code == ExitCode.OK, output
+    code, output = call("ensure", "--model", "testapp.Event", "--lock-timeout=-1s")
+    assert code == ExitCode.ERROR, output

@@ -108,10 +108,16 @@ def client_for(alias: str) -> Client:
 
 
 def declaration(
-    spec: Spec, *, now_at: str | None = None, dry_run: bool = False, new_table: bool = False
+    spec: Spec,
+    *,
+    now_at: str | None = None,
+    dry_run: bool = False,
+    new_table: bool = False,
+    lock_timeout: str | None = None,
+    lock_retries: int | None = None,
 ) -> dict[str, Any]:
-    """The keyword arguments of :meth:`pgpart.Client.declare` for SPEC, with
-    the lock settings of the Django settings."""
+    """The keyword arguments of :meth:`pgpart.Client.declare` for SPEC; the
+    lock settings, unless given, those of the Django settings."""
     return {
         "method": spec.method,
         "interval": spec.interval,
@@ -127,8 +133,8 @@ def declaration(
         "subpartition": spec.subpartition,
         "values": spec.values,
         "modulus": spec.modulus,
-        "lock_timeout": conf.lock_timeout(),
-        "lock_retries": conf.lock_retries(),
+        "lock_timeout": conf.lock_timeout() if lock_timeout is None else lock_timeout,
+        "lock_retries": conf.lock_retries() if lock_retries is None else lock_retries,
         "now_at": now_at,
         "dry_run": dry_run,
         "new_table": new_table,

@@ -53,7 +53,7 @@ from ....output import (
     step_line,
 )
 from ....types import Finding, MaintenanceAction
-from ... import db
+from ... import conf, db
 from ...checks import database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
@@ -104,16 +104,25 @@ class Command(BaseCommand):
             if now:
                 p.add_argument("--now", help="Reference time, a timestamp with time zone (default: now).")
 
+        def locking(p: ArgumentParser) -> None:
+            # The pgpart command's options; the defaults are PGPART_LOCK_TIMEOUT and PGPART_LOCK_RETRIES.
+            p.add_argument("--lock-timeout", help="Lock timeout of each attempt (default: PGPART_LOCK_TIMEOUT).")
+            p.add_argument(
+                "--lock-retries", type=int, help="Retries after a lock timeout (default: PGPART_LOCK_RETRIES)."
+            )
+
         common(sub.add_parser("info", help="Partitions of each model, from the catalog."))
         ensure = sub.add_parser("ensure", help="Apply each model's declaration (policy and missing partitions).")
         common(ensure)
         ensure.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
+        locking(ensure)
         maintain = sub.add_parser("maintain", help="Create partitions ahead, apply retention.")
         common(maintain)
         maintain.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
         maintain.add_argument(
             "--yes", action="store_true", help="Apply retention (detach/archive/drop) without asking."
         )
+        locking(maintain)
         maintain.add_argument("--no-input", "--noinput", dest="interactive", action="store_false", help="Never prompt.")
         maintain.add_argument(
             "--sql-path",
@@ -122,8 +131,6 @@ class Command(BaseCommand):
             action="store_false",
             help="Retention with plain DETACH (SQL path) instead of DETACH ... CONCURRENTLY.",
         )
-        maintain.add_argument("--lock-timeout", help="Lock timeout of each attempt (default 200ms).")
-        maintain.add_argument("--lock-retries", type=int, help="Retries after a lock timeout (default 10).")
         common(sub.add_parser("check", help="pgpart.check() findings and drift; exit 1 (warning) or 2 (urgent)."))
         install = sub.add_parser("install", help="Install or upgrade pgpart in the database.")
         common(install, models_=False, now=False)
@@ -212,7 +219,14 @@ class Command(BaseCommand):
             table = model._meta.db_table
             with transaction.atomic(using=self.alias):
                 report = self.client.declare(
-                    table, **db.declaration(spec, now_at=options["now"], dry_run=options["dry_run"])
+                    table,
+                    **db.declaration(
+                        spec,
+                        now_at=options["now"],
+                        dry_run=options["dry_run"],
+                        lock_timeout=options["lock_timeout"],
+                        lock_retries=options["lock_retries"],
+                    ),
                 )
             steps = list(report.steps)
             if not options["dry_run"]:
@@ -227,7 +241,11 @@ class Command(BaseCommand):
 
     def do_maintain(self, options: dict[str, Any]) -> None:
         now, online = options["now"], options["online"]
-        locking = {"lock_timeout": options["lock_timeout"], "lock_retries": options["lock_retries"]}
+        # As every pgpart call of the app: the settings unless the options say otherwise.
+        locking: dict[str, Any] = {
+            "lock_timeout": conf.lock_timeout() if options["lock_timeout"] is None else options["lock_timeout"],
+            "lock_retries": conf.lock_retries() if options["lock_retries"] is None else options["lock_retries"],
+        }
         data: dict[str, Any] = {}
         text: list[str] = []
         refused: list[str] = []
