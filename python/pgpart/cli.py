@@ -48,7 +48,7 @@ no error prints a Python traceback (an unexpected one, a bug, exits 3 with
 its traceback escaped). Names and messages from the database, the command
 line and policy files are printed with control characters escaped (a table
 named with terminal escape sequences shows as ``\x1b[2J``, see
-``pgpart._terminal``). When the reader of the output goes away
+``pgpart.output``). When the reader of the output goes away
 (``pgpart info | head``) the rest of the output is discarded quietly and the
 exit code is the command's.
 """
