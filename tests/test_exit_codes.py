@@ -125,3 +125,13 @@ def test_maintain_option_names_of_the_pgpart_command(migrated_db: str) -> None:
     assert code == ExitCode.OK, output
     code, output = call("ensure", "--model", "testapp.Event", "--lock-timeout=-1s")
     assert code == ExitCode.ERROR, output
+
+
+def test_usage_errors_are_printed_escaped(pg: Any, migrated_db: str) -> None:
+    for done in (
+        pgpart(pg, migrated_db, "info", "--\x1b[2J"),
+        manage(pg, migrated_db, "pgpart", "info", "--\x1b[2J"),
+    ):
+        assert done.returncode == ExitCode.USAGE, done.stderr
+        assert "\x1b" not in done.stderr
+        assert "\\x1b[2J" in done.stderr

@@ -70,6 +70,13 @@ class _Parser(CommandParser):
             self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
         raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # Usage, help and errors (which quote the arguments) escaped, as the pgpart command writes them.
+        if message:
+            stream = TerminalStream(file if file is not None else sys.stderr)
+            stream.write(message)
+            stream.flush()
+
 
 def _usage(message: str) -> CommandError:
     return CommandError(message, returncode=ExitCode.USAGE)
