@@ -19,6 +19,7 @@ from .types import (
     PartitionInfo,
     RetentionReport,
     Step,
+    Unmanaged,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PgpartWarning",
     "RetentionReport",
     "Step",
+    "Unmanaged",
     "__version__",
     "errors",
 ]
