@@ -13,7 +13,7 @@ out=sql/pgpart--$from--$to.sql
     cat "sql/upgrade/$from--$to.head.sql"
     echo "-- Routines, policies and comments new or changed since $from (drafted by scripts/upgrade_draft.py)."
     echo
-    .venv/bin/python scripts/upgrade_draft.py "sql/released/pgpart--$from.sql" "sql/pgpart--$to.sql" |
+    "${PYTHON:-.venv/bin/python}" scripts/upgrade_draft.py "sql/released/pgpart--$from.sql" "sql/pgpart--$to.sql" |
         SKIP="$skip" python3 -c '
 import os, re, sys
 blocks = sys.stdin.read().split("\n\n")

@@ -4,7 +4,7 @@ All partitioning logic lives in the extension (schema ``pgpart``); this package
 calls its functions and adapts the results to Python types.
 """
 
-__version__ = "0.1.1"  # must equal default_version in pgpart.control (tests/test_version.py)
+__version__ = "0.2.0"  # must equal default_version in pgpart.control (tests/test_version.py)
 
 from . import errors
 from .client import Client
@@ -19,6 +19,7 @@ from .types import (
     PartitionInfo,
     RetentionReport,
     Step,
+    Unmanaged,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PgpartWarning",
     "RetentionReport",
     "Step",
+    "Unmanaged",
     "__version__",
     "errors",
 ]

@@ -1,7 +1,10 @@
 """The one interface the client talks to a borrowed connection through.
 
 A Session wraps a connection the caller owns: psycopg 3 natively
-(:mod:`pgpart._psycopg`) or any PEP 249 connection (:mod:`pgpart._dbapi`).
+(:mod:`pgpart._psycopg`) or any PEP 249 connection (:mod:`pgpart._dbapi`);
+:func:`pgpart._adapters.session_for` picks the one for a connection. This
+module imports no adapter, so the adapters import it without a cycle; its
+public face is :mod:`pgpart.session`.
 Queries are written once, with ``%s`` placeholders (``%%`` for a literal
 ``%``) and explicit casts; each session converts them to its driver's
 paramstyle and translates its driver's errors into :mod:`pgpart.errors`
@@ -238,20 +241,3 @@ def _refuse_nul(params: Params) -> None:
                 detail=f"PostgreSQL text cannot contain NUL (0x00); the value is {value!r}.",
                 hint="Remove the NUL character.",
             )
-
-
-def session_for(conn: object, *, paramstyle: str | None = None) -> Session:
-    """The Session for CONN: psycopg 3 natively, anything else as PEP 249."""
-    if isinstance(conn, Session):
-        return conn
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        psycopg = None  # type: ignore[assignment]
-    if psycopg is not None and isinstance(conn, psycopg.Connection):
-        from ._psycopg import PsycopgSession
-
-        return PsycopgSession(conn)
-    from ._dbapi import dbapi_session
-
-    return dbapi_session(conn, paramstyle=paramstyle)

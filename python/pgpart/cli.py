@@ -29,7 +29,7 @@ table per ``[tables."schema.table"]``, with the keyword arguments of
     retention_action = "archive"
     archive_schema = "archive"
 
-Exit codes:
+Exit codes (:class:`pgpart.output.ExitCode`, the same for ``manage.py pgpart``):
 
     0   success; for check: no finding worse than info
     1   check: at least one warning
@@ -48,7 +48,7 @@ no error prints a Python traceback (an unexpected one, a bug, exits 3 with
 its traceback escaped). Names and messages from the database, the command
 line and policy files are printed with control characters escaped (a table
 named with terminal escape sequences shows as ``\x1b[2J``, see
-``pgpart._terminal``). When the reader of the output goes away
+``pgpart.output``). When the reader of the output goes away
 (``pgpart info | head``) the rest of the output is discarded quietly and the
 exit code is the command's.
 """
@@ -56,9 +56,7 @@ exit code is the command's.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
-import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -68,11 +66,24 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from . import __version__
-from ._psycopg import translate
-from ._terminal import Output, TerminalStream, shown
 from .client import Client
 from .errors import ConnectionFailureError, PgpartError, from_driver_error
-from .types import Finding, MaintenanceReport, MovedRange, PartitionInfo, Step
+from .output import (
+    ExitCode,
+    Output,
+    TerminalStream,
+    check_exit_code,
+    print_error,
+    print_findings,
+    print_info,
+    print_json,
+    print_plan,
+    print_steps,
+    shown,
+    table,
+)
+from .session import translate_driver_error as translate
+from .types import MovedRange, Step
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -88,13 +99,14 @@ __all__ = [
     "main",
 ]
 
-EXIT_OK = 0
-EXIT_WARNING = 1
-EXIT_URGENT = 2
-EXIT_ERROR = 3
-EXIT_PARTIAL = 4
-EXIT_USAGE = 64
-EXIT_INTERRUPTED = 130
+# The codes live in pgpart.output (shared with manage.py pgpart); these names stay.
+EXIT_OK = ExitCode.OK
+EXIT_WARNING = ExitCode.WARNING
+EXIT_URGENT = ExitCode.URGENT
+EXIT_ERROR = ExitCode.ERROR
+EXIT_PARTIAL = ExitCode.PARTIAL
+EXIT_USAGE = ExitCode.USAGE
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # SQL integer
 
@@ -222,121 +234,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _now_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", help="reference time instead of now(), e.g. '2025-03-10 12:00+00'")
-
-
-# -- output -------------------------------------------------------------------------
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if value < 10240 or unit == "TB":
-            return f"{value:.0f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def table(rows: Sequence[Sequence[object]], headers: Sequence[str], out: Output, indent: str = "") -> None:
-    """Aligned columns; every cell shown escaped (so widths are those printed)."""
-    cells = [[shown(c) for c in row] for row in rows]
-    widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=True)]
-    out.write(indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
-    for row in cells:
-        out.write(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-
-
-def print_info(rows: Sequence[PartitionInfo], out: Output) -> None:
-    if not rows:
-        out.write("no partitions\n")
-        return
-    by_parent: dict[str, list[PartitionInfo]] = {}
-    for r in rows:
-        by_parent.setdefault(r.parent_table, []).append(r)
-    for i, (parent, parts) in enumerate(by_parent.items()):
-        if i:
-            out.write("\n")
-        runway = parts[0].runway
-        total = sum(p.size_bytes or 0 for p in parts)  # leaves only: partitioned ones have no size
-        summary = f"{len(parts)} partitions, {human_size(total)}, runway {shown(runway or 'unknown')}"
-        out.write(f"{shown(parent)}: {summary}\n")
-        table(
-            [
-                [
-                    "  " * (p.level - 1) + p.partition,
-                    "DEFAULT" if p.is_default else (p.lower_bound or p.bound or ""),
-                    "" if p.is_default else (p.upper_bound or ""),
-                    "?" if p.estimated_rows is None else str(p.estimated_rows),
-                    human_size(p.size_bytes),
-                    p.tablespace or "",
-                    "detach pending" if p.detach_pending else "",
-                ]
-                for p in parts
-            ],
-            ["partition", "from", "to", "rows", "size", "tablespace", ""],
-            out,
-            indent="  ",
-        )
-
-
-def print_findings(findings: Sequence[Finding], out: Output) -> None:
-    if not findings:
-        out.write("no findings\n")
-        return
-    for f in findings:
-        where = " ".join(shown(x) for x in (f.parent_table, f.partition) if x)
-        out.write(f"{shown(f.severity.upper()):8} {where}: {shown(f.problem)}\n")
-        if f.fix:
-            out.write(f"         fix: {shown(f.fix)}\n")
-
-
-def print_steps(steps: Sequence[Step], out: Output, indent: str = "  ") -> None:
-    for s in steps:
-        target = f" {shown(s.partition)}" if s.partition else ""
-        bounds = f" [{shown(s.lower_bound)}, {shown(s.upper_bound)})" if s.lower_bound or s.upper_bound else ""
-        top = "  (top level)" if s.top_level else ""
-        out.write(f"{indent}{s.step:>3}. {shown(s.action)}{target}{bounds}{top}\n")
-        out.write(f"{indent}     {shown(s.statement)}\n")
-        if s.locks:
-            out.write(f"{indent}     locks: {shown(s.locks)}\n")
-
-
-def print_plan(report: MaintenanceReport, out: Output) -> None:
-    if not report.plans:
-        out.write("no managed tables\n")
-    for parent, steps in report.plans:
-        work = [s for s in steps if s.partition or s.action == "analyze"]
-        if not work:
-            out.write(f"{shown(parent)}: nothing to do\n")
-            continue
-        out.write(f"{shown(parent)}: {len(steps)} steps\n")
-        print_steps(steps, out)
-
-
-def _json(value: Any, out: Output) -> None:
-    def default(o: object) -> object:
-        if dataclasses.is_dataclass(o) and not isinstance(o, type):
-            return {f.name: getattr(o, f.name) for f in dataclasses.fields(o) if f.name != "error"}
-        if isinstance(o, BaseException):
-            return str(o)
-        raise TypeError(type(o).__name__)
-
-    json.dump(value, out, default=default, indent=2)
-    out.write("\n")
-
-
-def print_error(exc: PgpartError, err: Output, prefix: str = "pgpart: ") -> None:
-    """EXC as psql shows an error. PREFIX is the command's own text (names in
-    it already shown escaped); the message is one line, DETAIL and HINT may
-    have several, as the server wrote them (control characters escaped by
-    the stream)."""
-    code = f" [{shown(exc.sqlstate)}]" if exc.sqlstate else ""
-    err.write(f"{prefix}error{code}: {shown(exc.message)}\n")
-    if exc.detail:
-        err.write(f"DETAIL: {exc.detail}\n")
-    if exc.hint:
-        err.write(f"HINT: {exc.hint}\n")
 
 
 # -- commands -------------------------------------------------------------------------
@@ -488,14 +385,14 @@ def cmd_ensure(client: Client, args: argparse.Namespace, out: Output, err: Outpu
         else:
             out.write(f"{shown(name)}: up to date\n")
     if args.json:
-        _json(results, out)
+        print_json(results, out)
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_info(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     rows = client.info(args.table, now_at=args.now)
     if args.json:
-        _json(rows, out)
+        print_json(rows, out)
     else:
         print_info(rows, out)
     return EXIT_OK
@@ -504,15 +401,10 @@ def cmd_info(client: Client, args: argparse.Namespace, out: Output, err: Output)
 def cmd_check(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     findings = client.check(args.table, now_at=args.now)
     if args.json:
-        _json(findings, out)
+        print_json(findings, out)
     else:
         print_findings(findings, out)
-    severities = {f.severity for f in findings}
-    if "urgent" in severities:
-        return EXIT_URGENT
-    if "warning" in severities:
-        return EXIT_WARNING
-    return EXIT_OK
+    return check_exit_code(f.severity for f in findings)
 
 
 def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
@@ -538,7 +430,7 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
         lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, progress=progress,
     )  # fmt: skip
     if args.json:
-        _json({"dry_run": report.dry_run, "online": report.online, "actions": report.actions,
+        print_json({"dry_run": report.dry_run, "online": report.online, "actions": report.actions,
                "plans": [{"table": t, "steps": s} for t, s in report.plans]}, out)  # fmt: skip
     elif args.dry_run:
         print_plan(report, out)

@@ -15,13 +15,15 @@ refuse a connection inside an open transaction (TransactionStateError).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import _install, _online
+from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
-from ._session import Session, session_for
-from .errors import PgpartError
+from ._session import Session
+from .errors import InvalidArgumentError, PgpartError
 from .types import (
     EnsureReport,
     Finding,
@@ -32,6 +34,8 @@ from .types import (
     PartitionInfo,
     RetentionReport,
     Step,
+    Unmanaged,
+    _json_object,
 )
 
 __all__ = ["Client"]
@@ -70,6 +74,14 @@ class Client:
         upgraded. ``method`` forces one way ("extension" or "script").
         """
         return _install.install(self._session, method=method)
+
+    def installed_version(self) -> str | None:
+        """The pgpart version installed in this database (as an extension,
+        or by script: the version the script recorded), else None."""
+        row = self._session.fetch_one("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = %s", ["pgpart"])
+        if row is not None:
+            return str(row[0])
+        return _install.recorded_version(self._session)[1]
 
     # -- creating -----------------------------------------------------------------
 
@@ -119,9 +131,167 @@ class Client:
         rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
         return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
 
+    def declare(
+        self,
+        table: str,
+        *,
+        method: str = "range",
+        interval: Interval | None = None,
+        premake: int | None = None,
+        retention: Interval | None = None,
+        retention_action: str | None = None,
+        archive_schema: str | None = None,
+        archive_tablespace: str | None = None,
+        tablespace: str | None = None,
+        time_zone: str | None = None,
+        origin: str | None = None,
+        default_partition: bool = False,
+        subpartition: Mapping[str, Any] | None = None,
+        values: Sequence[Any] | Mapping[str, Any] | None = None,
+        modulus: int | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        now_at: Moment | None = None,
+        dry_run: bool = False,
+        new_table: bool = False,
+    ) -> EnsureReport:
+        """Make TABLE's policy and partitions what a complete declaration
+        says (what Django's ``Partitioning`` declares), all or nothing.
+
+        Unlike :meth:`ensure`, what is left out is not kept but cleared:
+        no retention, ``retention_action`` detach, no archive schema or
+        tablespace, and (unless ``new_table``: nothing earlier to clear) no
+        tablespace. ``method`` is "range" (``interval`` ... ``subpartition``),
+        "list" (``values``, a JSON list or object as
+        ``pgpart.create_list_partitions`` takes it) or "hash" (``modulus``).
+        The report holds the steps of every call, in order.
+        """
+        locking: list[Arg] = [
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+        ]
+        calls: list[tuple[str, list[Arg]]] = []
+        if method == "range":
+            common: list[Arg] = [
+                ("parent", "regclass", table),
+                ("interval", "text", interval),
+                ("premake", "integer", premake),
+                ("tablespace", "name", tablespace),
+                ("time_zone", "text", time_zone),
+                ("origin", "text", origin),
+                ("default_partition", "boolean", default_partition),
+                *locking,
+                ("now_at", "timestamptz", now_at),
+                ("dry_run", "boolean", dry_run),
+            ]
+            if subpartition is not None:
+                # ensure_range takes no subpartition spec: create with it first
+                # (it is kept in the policy), then ensure sets the rest.
+                calls.append(
+                    ("create_range_partitions", [*common, ("subpartition", "jsonb", json.dumps(subpartition))])
+                )
+            calls.append((
+                "ensure_range",
+                [
+                    *common[:3],
+                    ("retention", "text", "none" if retention is None else retention),
+                    ("retention_action", "text", retention_action or "detach"),
+                    ("archive_schema", "name", archive_schema or ""),
+                    ("archive_tablespace", "name", archive_tablespace or ""),
+                    *common[3:],
+                ],
+            ))  # fmt: skip
+        elif method == "list":
+            calls.append((
+                "create_list_partitions",
+                [
+                    ("parent", "regclass", table),
+                    ("values", "jsonb", json.dumps(values)),
+                    ("default_partition", "boolean", default_partition),
+                    ("tablespace", "name", tablespace),
+                    *locking,
+                    ("dry_run", "boolean", dry_run),
+                ],
+            ))  # fmt: skip
+        elif method == "hash":
+            calls.append((
+                "create_hash_partitions",
+                [
+                    ("parent", "regclass", table),
+                    ("modulus", "integer", modulus),
+                    ("tablespace", "name", tablespace),
+                    *locking,
+                    ("dry_run", "boolean", dry_run),
+                ],
+            ))  # fmt: skip
+        else:
+            raise InvalidArgumentError(
+                f"unknown partitioning method {method!r}", hint="Pass 'range', 'list' or 'hash'."
+            )
+        steps: list[Step] = []
+        with self._session.atomic():
+            for function, args in calls:
+                steps += [Step.from_row(r) for r in self._session.fetch(*call(function, args, STEP_COLUMNS))]
+            if tablespace is None and not dry_run and not new_table:
+                # No tablespace declared: clear one an earlier declaration set.
+                self.set_policy(table, tablespace="")
+        return EnsureReport(table, dry_run, tuple(steps))
+
     def plan(self, table: str, **kwargs: Any) -> list[Step]:
         """The plan of ``ensure(table, **kwargs)``, changing nothing."""
         return list(self.ensure(table, dry_run=True, **kwargs).steps)
+
+    def set_policy(
+        self,
+        table: str,
+        *,
+        retention: Interval | None = None,
+        retention_action: str | None = None,
+        archive_schema: str | None = None,
+        archive_tablespace: str | None = None,
+        tablespace: str | None = None,
+        premake: int | None = None,
+        automatic_maintenance: bool | None = None,
+        analyze_after: bool | None = None,
+        referenced_retention: str | None = None,
+        reconcile: bool | None = None,
+        propagate_grants: bool | None = None,
+        move_large_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        """Change TABLE's lifecycle policy (``pgpart.set_policy``); None keeps
+        a setting, '' clears a name, 'none' clears retention. Returns the
+        policy as saved, a dict of pgpart.config's columns."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("retention", "text", retention),
+            ("retention_action", "text", retention_action),
+            ("archive_schema", "name", archive_schema),
+            ("archive_tablespace", "name", archive_tablespace),
+            ("tablespace", "name", tablespace),
+            ("premake", "integer", premake),
+            ("automatic_maintenance", "boolean", automatic_maintenance),
+            ("analyze_after", "boolean", analyze_after),
+            ("referenced_retention", "text", referenced_retention),
+            ("reconcile", "boolean", reconcile),
+            ("propagate_grants", "boolean", propagate_grants),
+            ("move_large_bytes", "bigint", move_large_bytes),
+        ]
+        row = self._session.fetch_one(*call("set_policy", args, "pg_catalog.to_jsonb(set_policy)::text"))
+        return _json_object(row[0]) if row is not None else {}
+
+    def unmanage(self, table: str, *, dry_run: bool = False, missing_ok: bool = False) -> Unmanaged | None:
+        """Stop managing TABLE (``pgpart.unmanage``): remove its policy, leave
+        its partitions attached. Returns the policy removed (on a dry run:
+        that would be), or None for a table without a policy when
+        ``missing_ok``; else a table without one is NotManagedError (55000),
+        as is a pending detach. The caller must own the table (42501)."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("dry_run", "boolean", dry_run),
+            ("missing_ok", "boolean", missing_ok or None),
+        ]
+        row = self._session.fetch_one(*call("unmanage", args, "parent_table::text, applied, partitions, policy::text"))
+        return None if row is None else Unmanaged.from_row(row)
 
     # -- reading ------------------------------------------------------------------
 
@@ -131,6 +301,14 @@ class Client:
         args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now_at)]
         rows = self._session.fetch(*call("partition_info", args, _INFO_COLUMNS))
         return [PartitionInfo.from_row(r) for r in rows]
+
+    def policy(self, table: str) -> dict[str, Any] | None:
+        """TABLE's policy, a dict of pgpart.config's columns, or None when
+        pgpart does not manage it. Every role may read it."""
+        row = self._session.fetch_one(
+            "SELECT pg_catalog.to_jsonb(c)::text FROM pgpart.config AS c WHERE c.parent = %s::regclass", [table]
+        )
+        return None if row is None else _json_object(row[0])
 
     def check(self, table: str | None = None, *, now_at: Moment | None = None) -> list[Finding]:
         """What is wrong with TABLE (or every managed table), each finding
@@ -253,6 +431,7 @@ class Client:
         lock_timeout: Interval | None = None,
         lock_retries: int | None = None,
         progress: _online.Progress | None = None,
+        apply_retention: bool = True,
     ) -> MaintenanceReport:
         """Maintain TABLE (or every managed table): finish pending detaches,
         create partitions ahead, apply retention.
@@ -264,6 +443,10 @@ class Client:
         online=False: ``CALL pgpart.run_maintenance_proc``, everything on the
         SQL path; the report is read back from pgpart.log.
         dry_run: the plan of each table (``report.plans``), changing nothing.
+        apply_retention=False: only the lock-light part (``pgpart.run_maintenance``,
+        in the caller's transaction if one is open); expired partitions are
+        reported as "retention due" actions and left in place (apply them
+        with :meth:`detach_and_archive`).
         """
         timeout = None if lock_timeout is None else _interval(lock_timeout)
         if dry_run:
@@ -274,10 +457,14 @@ class Client:
             ("lock_timeout", "interval", timeout),
             ("lock_retries", "integer", lock_retries),
         ]
+        columns = "parent_table::text, action, partition, detail"
+        if not apply_retention:
+            rows = self._session.fetch(*call("run_maintenance", args, columns))
+            return MaintenanceReport(online=online, dry_run=False, actions=tuple(MaintenanceAction(*r) for r in rows))
         with self._session.top_level("maintain"):
             if not online:
                 return self._maintain_sql_path(args)
-            rows = self._session.fetch(*call("run_maintenance", args, "parent_table::text, action, partition, detail"))
+            rows = self._session.fetch(*call("run_maintenance", args, columns))
             actions = [MaintenanceAction(*r) for r in rows]
             due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
             for parent in due:

@@ -14,8 +14,8 @@ from typing import Any
 
 from psycopg import sql
 
-from ._terminal import Output
 from .client import Client
+from .output import Output, print_info, print_plan
 
 __all__ = ["SCHEMA", "STEPS", "run"]
 
@@ -51,8 +51,6 @@ def print_result(description: list[str], rows: list[tuple[Any, ...]], out: Outpu
 
 def run(conn: Any, *, out: Output = sys.stdout, reset: bool = False) -> None:
     """The demo on CONN (a psycopg 3 connection in autocommit mode)."""
-    from .cli import print_info, print_plan  # the command's own rendering
-
     client = Client(conn)
     out.write("=> pgpart.Client(conn).install()\n")
     report = client.install()

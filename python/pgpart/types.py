@@ -20,6 +20,7 @@ __all__ = [
     "RetentionReport",
     "Severity",
     "Step",
+    "Unmanaged",
 ]
 
 Severity = Literal["urgent", "warning", "info"]
@@ -213,3 +214,30 @@ class MaintenanceReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """What :meth:`pgpart.Client.unmanage` did (SQL ``pgpart.unmanage``):
+    the policy removed (or, on a dry run, that would be), as a dict of
+    pgpart.config's columns, and how many partitions were left in place."""
+
+    parent_table: str
+    applied: bool
+    partitions: int
+    policy: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Unmanaged:
+        parent, applied, partitions, policy = row
+        return cls(str(parent), bool(applied), int(partitions), _json_object(policy))
+
+
+def _json_object(value: object) -> dict[str, Any]:
+    """A jsonb object as a dict, whether the driver decoded it or sent text."""
+    import json
+
+    decoded = json.loads(value) if isinstance(value, str | bytes) else value
+    if not isinstance(decoded, dict):
+        raise PgpartError(f"expected a JSON object, got {type(decoded).__name__}")
+    return decoded

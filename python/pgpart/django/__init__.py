@@ -11,6 +11,12 @@ and ``manage.py pgpart maintain`` keeps partitions ahead (from cron).
 Nothing here runs a query at import time or on a request: the extension is
 called only by migrations, by ``manage.py pgpart`` and by database system
 checks (``manage.py check --database default``, which ``migrate`` runs).
+
+The app reaches pgpart through its public API only: :class:`pgpart.Client`
+for every call, :mod:`pgpart.session` for its connection adapter,
+:mod:`pgpart.output` for what ``manage.py pgpart`` prints and its exit
+codes, :mod:`pgpart.errors` and :mod:`pgpart.types` (tests/test_python_imports.py
+walks the imports).
 """
 
 from __future__ import annotations

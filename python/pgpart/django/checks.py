@@ -43,6 +43,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import connections, models, router, transaction
 
+from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_field, spec_of
@@ -336,15 +337,12 @@ def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.M
     rolled back, so the extension alone decides what it means (canonical
     intervals, shorthands) and whether it fits the existing partitions."""
     table = model._meta.db_table
-    columns = ", ".join(db.POLICY_COLUMNS)
+    client = Client(session)
     try:
         with transaction.atomic(using=alias):
-            current = session.fetch_one(f"SELECT {columns} FROM pgpart.config WHERE parent = %s::regclass", [table])
-            for sql, params in db.declaration_calls(table, spec, dry_run=True):
-                session.fetch(sql, params)
-            declared = None
-            for sql, params in db.policy_calls(table, spec):
-                declared = session.fetch_one(sql, params)
+            policy = client.policy(table)
+            client.declare(table, **db.declaration(spec, dry_run=True))
+            saved = client.set_policy(table, **db.declared_policy(spec))
             transaction.set_rollback(True, using=alias)
     except PgpartError as exc:
         return [
@@ -355,8 +353,10 @@ def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.M
                 id="pgpart.E105",
             )
         ]
-    if current is None or declared is None:
+    if policy is None or not saved:
         return []
+    current = [policy.get(name) for name in db.POLICY_COLUMNS]
+    declared = [saved.get(name) for name in db.POLICY_COLUMNS]
     differs = [
         f"{name} {old!r} (declared {new!r})"
         for name, old, new in zip(db.POLICY_COLUMNS, current, declared, strict=True)
@@ -382,8 +382,6 @@ _FINDINGS = (
 
 
 def _findings(session: db.DjangoSession, model: type[models.Model]) -> Messages:
-    from .. import Client
-
     try:
         findings = Client(session).check(model._meta.db_table)
     except PgpartError as exc:

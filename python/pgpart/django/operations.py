@@ -30,6 +30,7 @@ from django.db.migrations.operations.base import Operation, OperationCategory
 from django.db.migrations.operations.models import CreateModel, DeleteModel, ModelOperation
 from django.db.migrations.state import ModelState, ProjectState
 
+from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, Spec
@@ -45,8 +46,11 @@ def _apply(
     shows the calls instead of running them)."""
     if not schema_editor.collect_sql:
         _require_pgpart(schema_editor)
-    for sql, params in db.declaration_calls(model._meta.db_table, spec, new_table=new_table):
-        schema_editor.execute(sql, params)
+    _client(schema_editor).declare(model._meta.db_table, **db.declaration(spec, new_table=new_table))
+
+
+def _client(schema_editor: BaseDatabaseSchemaEditor) -> Client:
+    return Client(db.SchemaEditorSession(schema_editor))
 
 
 def _require_pgpart(schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -60,8 +64,9 @@ def _require_pgpart(schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 
 def _forget(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model]) -> None:
-    for sql, params in db.forget_calls(model._meta.db_table):
-        schema_editor.execute(sql, params)
+    """Remove the table's policy before the table is dropped (pgpart.unmanage;
+    a table without a policy is fine: it may predate pgpart)."""
+    _client(schema_editor).unmanage(model._meta.db_table, missing_ok=True)
 
 
 class CreatePartitionedModel(CreateModel):

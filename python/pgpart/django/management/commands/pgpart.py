@@ -13,35 +13,73 @@ Sub-commands (mirroring the ``pgpart`` CLI):
 Common options: ``--database``, ``--model app_label.Model`` (repeatable;
 default: every partitioned model the database router sends to the database),
 ``--json``. ``--now`` (a timestamp with time zone) is the reference time of
-the time-dependent verbs. Exit codes: 0 done, 1 error, 2 ``check`` found
-something, 3 a lock was not obtained in time (nothing half-done; retry).
-Output and error messages are written with control characters escaped, as
-the ``pgpart`` command writes them (:mod:`pgpart._terminal`): partition
-names and server messages come from the database.
+the time-dependent verbs; ``maintain`` takes the ``pgpart`` command's
+``--sql-path``, ``--lock-timeout`` and ``--lock-retries`` (``--offline`` is
+kept as another name of ``--sql-path``).
+
+Exit codes are the ``pgpart`` command's (:class:`pgpart.output.ExitCode`):
+0 done; ``check``: 1 a warning, 2 an urgent finding; 3 an error (a lock not
+obtained in time included: nothing half-done, retry); 4 ``maintain`` left
+some table undone (it failed, or retention was due without ``--yes``);
+64 usage (bad option, unknown model or database alias). Output and error
+messages are written with control characters escaped by the same renderer
+(:mod:`pgpart.output`): partition names and server messages come from the
+database.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from argparse import ArgumentParser
 from dataclasses import asdict
-from typing import Any, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 
 from .... import Client
-from ...._calls import Arg, call
-from ...._terminal import TerminalStream
-from ....errors import LockTimeoutError, PgpartError
-from ....types import MaintenanceAction, PartitionInfo, Step
-from ... import db
+from ....errors import PgpartError
+from ....output import (
+    ExitCode,
+    TerminalStream,
+    action_line,
+    check_exit_code,
+    error_lines,
+    info_line,
+    print_findings,
+    step_line,
+)
+from ....types import Finding, MaintenanceAction
+from ... import conf, db
 from ...checks import database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
 Target = tuple[type[models.Model], Spec]
+
+
+class _Parser(CommandParser):
+    """Usage errors exit 64, as the ``pgpart`` command's do (argparse's own
+    code is 2, which means "urgent" for check)."""
+
+    def error(self, message: str) -> NoReturn:
+        if self.called_from_command_line:
+            self.print_usage(sys.stderr)
+            self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+        raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # Usage, help and errors (which quote the arguments) escaped, as the pgpart command writes them.
+        if message:
+            stream = TerminalStream(file if file is not None else sys.stderr)
+            stream.write(message)
+            stream.flush()
+
+
+def _usage(message: str) -> CommandError:
+    return CommandError(message, returncode=ExitCode.USAGE)
 
 
 class Command(BaseCommand):
@@ -49,8 +87,15 @@ class Command(BaseCommand):
     # The database checks are what `check` reports; the static ones run as usual.
     requires_system_checks = "__all__"
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _Parser  # only its error(): usage errors exit 64
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{info,ensure,maintain,check,install}")
+        sub = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{info,ensure,maintain,check,install}", parser_class=_Parser
+        )
 
         def common(p: ArgumentParser, *, models_: bool = True, now: bool = True) -> None:
             p.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: %(default)s).")
@@ -66,24 +111,34 @@ class Command(BaseCommand):
             if now:
                 p.add_argument("--now", help="Reference time, a timestamp with time zone (default: now).")
 
+        def locking(p: ArgumentParser) -> None:
+            # The pgpart command's options; the defaults are PGPART_LOCK_TIMEOUT and PGPART_LOCK_RETRIES.
+            p.add_argument("--lock-timeout", help="Lock timeout of each attempt (default: PGPART_LOCK_TIMEOUT).")
+            p.add_argument(
+                "--lock-retries", type=int, help="Retries after a lock timeout (default: PGPART_LOCK_RETRIES)."
+            )
+
         common(sub.add_parser("info", help="Partitions of each model, from the catalog."))
         ensure = sub.add_parser("ensure", help="Apply each model's declaration (policy and missing partitions).")
         common(ensure)
         ensure.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
+        locking(ensure)
         maintain = sub.add_parser("maintain", help="Create partitions ahead, apply retention.")
         common(maintain)
         maintain.add_argument("--dry-run", action="store_true", help="Show the plan, change nothing.")
         maintain.add_argument(
             "--yes", action="store_true", help="Apply retention (detach/archive/drop) without asking."
         )
+        locking(maintain)
         maintain.add_argument("--no-input", "--noinput", dest="interactive", action="store_false", help="Never prompt.")
         maintain.add_argument(
+            "--sql-path",
             "--offline",
             dest="online",
             action="store_false",
             help="Retention with plain DETACH (SQL path) instead of DETACH ... CONCURRENTLY.",
         )
-        common(sub.add_parser("check", help="pgpart.check() findings and drift; exit 2 if any."))
+        common(sub.add_parser("check", help="pgpart.check() findings and drift; exit 1 (warning) or 2 (urgent)."))
         install = sub.add_parser("install", help="Install or upgrade pgpart in the database.")
         common(install, models_=False, now=False)
         install.add_argument("--method", choices=("auto", "extension", "script"), default="auto")
@@ -99,16 +154,14 @@ class Command(BaseCommand):
         self.as_json: bool = options["json"]
         self.alias: str = options["database"]
         if self.alias not in connections:
-            raise CommandError(f"unknown database alias {self.alias!r}")
+            raise _usage(f"unknown database alias {self.alias!r}")
         self.session = db.DjangoSession(connections[self.alias])
         self.client = Client(self.session)
         handler = getattr(self, "do_" + options["subcommand"])
         try:
             handler(options)
-        except LockTimeoutError as exc:
-            raise CommandError(str(exc), returncode=3) from exc
         except PgpartError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError("\n".join(error_lines(exc, prefix="")), returncode=ExitCode.ERROR) from exc
 
     def emit(self, data: Any, text: list[str]) -> None:
         if self.as_json:
@@ -125,7 +178,7 @@ class Command(BaseCommand):
                 try:
                     chosen.append(apps.get_model(label))
                 except (LookupError, ValueError) as exc:
-                    raise CommandError(f"unknown model {label!r}: use app_label.ModelName") from exc
+                    raise _usage(f"unknown model {label!r}: use app_label.ModelName") from exc
         else:
             chosen = [m for m in apps.get_models() if router.allow_migrate_model(self.alias, m)]
         out: list[Target] = []
@@ -133,10 +186,10 @@ class Command(BaseCommand):
             try:
                 spec = spec_of(model)
             except DeclarationError as exc:
-                raise CommandError(f"{model._meta.label}: {exc}") from exc
+                raise _usage(f"{model._meta.label}: {exc}") from exc
             if spec is None:
                 if options["model"]:
-                    raise CommandError(f"{model._meta.label} declares no Partitioning")
+                    raise _usage(f"{model._meta.label} declares no Partitioning")
                 continue
             relkind, _, _ = db.table_state(self.session, model._meta.db_table)
             if relkind is None:
@@ -161,7 +214,7 @@ class Command(BaseCommand):
             rows = self.client.info(model._meta.db_table, now_at=options["now"])
             data[model._meta.label] = [asdict(r) for r in rows]
             text.append(f"{model._meta.label} ({model._meta.db_table}): {len(rows)} partitions")
-            text += [f"  {_info_line(r)}" for r in rows]
+            text += [f"  {info_line(r)}" for r in rows]
             if rows and rows[0].runway is not None:
                 text.append(f"  runway: {rows[0].runway}")
         self.emit(data, text)
@@ -169,15 +222,20 @@ class Command(BaseCommand):
     def do_ensure(self, options: dict[str, Any]) -> None:
         data: dict[str, list[dict[str, Any]]] = {}
         text: list[str] = []
-        session = self.session
         for model, spec in self.targets(options):
             table = model._meta.db_table
-            steps: list[Step] = []
             with transaction.atomic(using=self.alias):
-                for sql, params in db.declaration_calls(table, spec, now_at=options["now"], dry_run=options["dry_run"]):
-                    rows = session.fetch(sql, params)
-                    if "set_policy" not in sql:
-                        steps += [Step.from_row(r) for r in rows]
+                report = self.client.declare(
+                    table,
+                    **db.declaration(
+                        spec,
+                        now_at=options["now"],
+                        dry_run=options["dry_run"],
+                        lock_timeout=options["lock_timeout"],
+                        lock_retries=options["lock_retries"],
+                    ),
+                )
+            steps = list(report.steps)
             if not options["dry_run"]:
                 steps = [s for s in steps if s.action == "created"]
             data[model._meta.label] = [asdict(s) for s in steps]
@@ -185,11 +243,16 @@ class Command(BaseCommand):
             text.append(
                 f"{model._meta.label} ({table}): {len(steps)} {'steps' if options['dry_run'] else 'partitions'}"
             )
-            text += [f"  {verb} {_step_line(s)}" for s in steps]
+            text += [f"  {verb} {step_line(s)}" for s in steps]
         self.emit(data, text)
 
     def do_maintain(self, options: dict[str, Any]) -> None:
         now, online = options["now"], options["online"]
+        # As every pgpart call of the app: the settings unless the options say otherwise.
+        locking: dict[str, Any] = {
+            "lock_timeout": conf.lock_timeout() if options["lock_timeout"] is None else options["lock_timeout"],
+            "lock_retries": conf.lock_retries() if options["lock_retries"] is None else options["lock_retries"],
+        }
         data: dict[str, Any] = {}
         text: list[str] = []
         refused: list[str] = []
@@ -198,44 +261,44 @@ class Command(BaseCommand):
             table = model._meta.db_table
             label = model._meta.label
             if options["dry_run"]:
-                report = self.client.maintain(table, dry_run=True, now_at=now, online=online)
+                report = self.client.maintain(table, dry_run=True, now_at=now, online=online, **locking)
                 steps = [s for _, plan in report.plans for s in plan]
                 data[label] = [asdict(s) for s in steps]
                 text.append(f"{label} ({table}): {len(steps)} steps planned")
-                text += [f"  {_step_line(s)}" for s in steps]
+                text += [f"  {step_line(s)}" for s in steps]
                 continue
             if options["yes"]:
-                actions = list(self.client.maintain(table, now_at=now, online=online).actions)
+                actions = list(self.client.maintain(table, now_at=now, online=online, **locking).actions)
             else:
-                actions = self._maintain_asking(table, now, online, options["interactive"], refused)
+                actions = self._maintain_asking(table, now, online, options["interactive"], refused, locking)
             failed |= any(a.action == "error" for a in actions)
             data[label] = [_action_dict(a) for a in actions]
             text.append(f"{label} ({table}):" + ("" if actions else " nothing to do"))
-            text += [f"  {_action_line(a)}" for a in actions]
+            text += [f"  {action_line(a)}" for a in actions]
         self.emit(data, text)
         if refused:
             raise CommandError(
                 "retention is due but was not applied for " + ", ".join(refused) + ": pass --yes to detach, archive "
-                "or drop expired partitions without asking"
+                "or drop expired partitions without asking",
+                returncode=ExitCode.PARTIAL,
             )
         if failed:
-            raise CommandError("maintenance failed for some tables (see above)")
+            raise CommandError("maintenance failed for some tables (see above)", returncode=ExitCode.PARTIAL)
 
     def _maintain_asking(
-        self, table: str, now: str | None, online: bool, interactive: bool, refused: list[str]
-    ) -> list[MaintenanceAction]:
+        self, table: str, now: str | None, online: bool, interactive: bool, refused: list[str],
+        locking: dict[str, Any],
+    ) -> list[MaintenanceAction]:  # fmt: skip
         # The lock-light part (finish pending detaches, create ahead, report
         # expired partitions) needs no confirmation.
-        args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now)]
-        query, params = call("run_maintenance", args, "parent_table::text, action, partition, detail")
-        actions = [MaintenanceAction(*row) for row in self.session.fetch(query, params)]
+        actions = list(self.client.maintain(table, now_at=now, online=online, apply_retention=False, **locking).actions)
         due = [a.partition for a in actions if a.action == "retention due"]
         if not due:
             return actions
         if interactive and sys.stdin.isatty():
             answer = input(f"Retention is due for {table}: {', '.join(p or '?' for p in due)}. Apply it? [y/N] ")
             if answer.strip().lower() in ("y", "yes"):
-                report = self.client.detach_and_archive(table, online=online, now_at=now)
+                report = self.client.detach_and_archive(table, online=online, now_at=now, **locking)
                 return actions + [MaintenanceAction(table, s.action, s.partition, s.statement) for s in report.steps]
         refused.append(table)
         return actions
@@ -243,7 +306,6 @@ class Command(BaseCommand):
     def do_check(self, options: dict[str, Any]) -> None:
         targets = self.targets(options)
         data: list[dict[str, Any]] = []
-        text: list[str] = []
         for model, _ in targets:
             try:
                 findings = self.client.check(model._meta.db_table, now_at=options["now"])
@@ -264,32 +326,19 @@ class Command(BaseCommand):
                     "fix": message.hint,
                 }
             )
-        for item in data:
-            where = f" [{item['partition']}]" if item.get("partition") else ""
-            text.append(f"{item['severity']:8} {item['model']}{where}: {item['problem']}")
-            if item.get("fix"):
-                text.append(f"         fix: {item['fix']}")
-        if not data:
-            text.append("no findings")
-        self.emit(data, text)
-        if any(item["severity"] in ("urgent", "warning") for item in data):
-            raise CommandError("pgpart found problems", returncode=2)
-
-
-def _info_line(r: PartitionInfo) -> str:
-    bound = r.bound if r.lower_bound is None and r.upper_bound is None else f"[{r.lower_bound}, {r.upper_bound})"
-    flags = " default" if r.is_default else ""
-    flags += " detach pending" if r.detach_pending else ""
-    return f"{'  ' * (r.level - 1)}{r.partition}  {bound}  ~{r.estimated_rows or 0} rows{flags}"
-
-
-def _step_line(s: Step) -> str:
-    bounds = f" [{s.lower_bound}, {s.upper_bound})" if s.lower_bound is not None or s.upper_bound is not None else ""
-    return f"{s.action} {s.partition or ''}{bounds}".rstrip() + ("" if s.action != "lock" else f": {s.statement}")
-
-
-def _action_line(a: MaintenanceAction) -> str:
-    return " ".join(x for x in (a.action, a.partition or "", a.detail or "") if x)
+        if self.as_json:
+            self.emit(data, [])
+        else:
+            # The pgpart command's renderer, the model in place of the parent table.
+            rendered = io.StringIO()
+            findings = [
+                Finding(i["severity"], i["model"], i.get("partition"), i["problem"], i.get("fix")) for i in data
+            ]
+            print_findings(findings, rendered)
+            self.stdout.write(rendered.getvalue(), ending="")
+        code = check_exit_code(item["severity"] for item in data)
+        if code != ExitCode.OK:
+            raise CommandError("pgpart found problems", returncode=code)
 
 
 def _action_dict(a: MaintenanceAction) -> dict[str, Any]:
