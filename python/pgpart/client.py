@@ -103,6 +103,10 @@ class Client:
         lock_retries: int | None = None,
         now_at: Moment | None = None,
         dry_run: bool = False,
+        start: str | int | None = None,
+        reloptions: Sequence[str] | None = None,
+        subpartition: Mapping[str, Any] | None = None,
+        max_new: int | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -110,6 +114,14 @@ class Client:
         Idempotent. Arguments left None keep what is configured (so leaving
         out ``time_zone`` never re-grids a table); ``interval`` is needed only
         the first time. ``dry_run`` returns the plan and changes nothing.
+
+        ``start`` (the first range of an empty integer-keyed table),
+        ``reloptions`` (storage parameters such as ``"fillfactor=90"``),
+        ``subpartition`` (each new partition itself partitioned, e.g.
+        ``{"method": "hash", "key": "id", "modulus": 4}``; kept in the
+        policy) and ``max_new`` (at most this many new tables in this call)
+        are passed to ``pgpart.ensure_range`` as ``create_range_partitions``
+        takes them.
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -127,6 +139,10 @@ class Client:
             ("lock_retries", "integer", lock_retries),
             ("now_at", "timestamptz", now_at),
             ("dry_run", "boolean", dry_run),
+            ("start", "text", start),
+            ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
+            ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
+            ("max_new", "integer", max_new),
         ]
         rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
         return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
@@ -184,12 +200,6 @@ class Client:
                 ("now_at", "timestamptz", now_at),
                 ("dry_run", "boolean", dry_run),
             ]
-            if subpartition is not None:
-                # ensure_range takes no subpartition spec: create with it first
-                # (it is kept in the policy), then ensure sets the rest.
-                calls.append(
-                    ("create_range_partitions", [*common, ("subpartition", "jsonb", json.dumps(subpartition))])
-                )
             calls.append((
                 "ensure_range",
                 [
@@ -199,6 +209,7 @@ class Client:
                     ("archive_schema", "name", archive_schema or ""),
                     ("archive_tablespace", "name", archive_tablespace or ""),
                     *common[3:],
+                    ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
                 ],
             ))  # fmt: skip
         elif method == "list":
@@ -519,6 +530,17 @@ class Client:
             )  # fmt: skip
             plans.append((parent, tuple(steps)))
         return MaintenanceReport(online=online, dry_run=True, plans=tuple(plans))
+
+
+def _text_array(values: Sequence[str]) -> str:
+    """VALUES as the input text of a PostgreSQL text[] (every element quoted)."""
+    if isinstance(values, str):
+        raise InvalidArgumentError(
+            "reloptions must be a sequence of strings, not one string",
+            hint="Pass a list such as ['fillfactor=90'].",
+        )
+    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _interval(value: Interval) -> str:
