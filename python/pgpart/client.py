@@ -380,21 +380,19 @@ class Client:
             ("lock_retries", "integer", lock_retries),
             ("now_at", "timestamptz", now_at),
         ]
-        return self._retention_steps(table, call("detach_and_archive", args, STEP_COLUMNS), lock_timeout,
-                                     lock_retries, now_at, progress)  # fmt: skip
-
-    def _retention_steps(
-        self, table: str, step_call: tuple[Any, list[object]], lock_timeout: str | None, lock_retries: int | None,
-        now_at: Moment | None, progress: _online.Progress | None,
-    ) -> list[Step]:  # fmt: skip
-        # STEP_CALL performs the first step of TABLE's retention plan and
-        # returns it (no row, or a NULL step, when none is left); each call is
-        # its own transaction (the session is at top level, autocommit).
-        query, params = step_call
         total = len(_online.retention_plan(
             self._session, table, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries,
             now_at=now_at,
         ))  # fmt: skip
+        return self._retention_steps(table, call("detach_and_archive", args, STEP_COLUMNS), total, progress)
+
+    def _retention_steps(
+        self, table: str, step_call: tuple[Any, list[object]], total: int, progress: _online.Progress | None
+    ) -> list[Step]:
+        # STEP_CALL performs the first step of TABLE's retention plan and
+        # returns it (no row, or a NULL step, when none is left); each call is
+        # its own transaction (the session is at top level, autocommit).
+        query, params = step_call
         done: list[Step] = []
         while True:
             rows = self._session.fetch(query, params)
@@ -527,21 +525,21 @@ class Client:
     ) -> list[Step]:  # fmt: skip
         # run_maintenance_proc's retention of PARENT: one step per call (and
         # transaction) of the step function it uses (as the table's owner, only
-        # while the policy's author owns it), then ANALYZE when the policy asks.
+        # while the policy's author owns it), then the plan's ANALYZE step when
+        # there is one (the policy asks for it) and a step was done.
         args: list[Arg] = [
             ("p_parent", "regclass", parent),
             ("p_now_at", "timestamptz", now_at if now_at is not None else "now"),
             ("p_timeout", "interval", lock_timeout or _online.DEFAULT_LOCK_TIMEOUT),
             ("p_retries", "integer", _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries),
         ]
-        steps = self._retention_steps(parent, call("_retention_step", args, STEP_COLUMNS), lock_timeout, lock_retries,
-                                      now_at, progress)  # fmt: skip
-        if steps:
-            self._session.execute(
-                "SELECT pgpart._analyze_bounded(c.parent, %s::interval) FROM pgpart.config AS c"
-                " WHERE c.parent = %s::regclass AND c.analyze_after",
-                [lock_timeout or _online.DEFAULT_LOCK_TIMEOUT, parent],
-            )
+        plan = _online.retention_plan(
+            self._session, parent, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
+        )
+        steps = self._retention_steps(parent, call("_retention_step", args, STEP_COLUMNS), len(plan), progress)
+        if steps and plan and plan[-1].action == "analyze":
+            self._session.execute_verbatim(plan[-1].statement)
+            steps.append(plan[-1])
         return steps
 
     def _maintenance_plan(self, table: str | None, online: bool, args: Sequence[Arg]) -> MaintenanceReport:
