@@ -10,10 +10,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from fix_pg import Connect
 from psycopg.rows import dict_row
 
 import pgpart
+from fix_pg import Connect
 from pgpart import errors
 
 Conn = psycopg.Connection[Any]
@@ -104,7 +104,9 @@ def test_creation_agrees_with_the_real_run(conn: Conn) -> None:
 def test_the_whole_plan_agrees_with_the_real_run(conn: Conn, online: bool) -> None:
     client = make_ev(conn)
     report = client.maintain("public.ev", dry_run=True, online=online, now_at=NOW)
-    assert report.dry_run and report.ok and report.actions == ()
+    assert report.dry_run
+    assert report.ok
+    assert report.actions == ()
     [(parent, steps)] = report.plans
     assert parent == "public.ev"
     assert [s.step for s in steps] == list(range(1, len(steps) + 1))
@@ -124,7 +126,7 @@ def test_the_whole_plan_agrees_with_the_real_run(conn: Conn, online: bool) -> No
         s.partition for s in steps if s.action == "attach"
     ]
     # every retention step planned, in order, with the very statement planned
-    assert [(a.action, a.partition, a.detail) for a in done.actions if a.action in expected + ["analyze"]] == [
+    assert [(a.action, a.partition, a.detail) for a in done.actions if a.action in [*expected, "analyze"]] == [
         (s.action, s.partition, s.statement) for s in retention
     ]
     assert client.maintain("public.ev", dry_run=True, online=online, now_at=NOW).plans == (("public.ev", ()),)
@@ -214,7 +216,9 @@ def test_a_failure_the_run_would_meet_is_in_the_plan(conn: Conn) -> None:
     report = client.maintain("public.ev", dry_run=True, online=False, now_at=NOW)
     [failure] = report.errors
     assert isinstance(failure.error, errors.FeatureNotSupportedError)
-    assert failure.error.sqlstate == "0A000" and failure.error.hint and "foreign key" in failure.error.message
+    assert failure.error.sqlstate == "0A000"
+    assert failure.error.hint
+    assert "foreign key" in failure.error.message
     assert failure.parent_table == "public.ev"
     # the creation is still planned: retention fails on its own, as in the real run
     [(_, steps)] = report.plans
@@ -279,4 +283,4 @@ def test_client_ensure_passes_every_creation_argument(owner_conn: Conn) -> None:
         "public.ik_p1100",
     ]
     with pytest.raises(errors.InvalidArgumentError):
-        client.ensure("public.ik", reloptions="fillfactor=70")  # type: ignore[arg-type]
+        client.ensure("public.ik", reloptions="fillfactor=70")
