@@ -194,7 +194,6 @@ BEGIN
         PERFORM pgpart._managed(p_parent);
     END IF;
     FOR v_parent IN SELECT * FROM pgpart._maintenance_parents(p_parent) LOOP
-        parent_table := v_parent;
         v_n := 0;
         v_reason := pgpart._may_maintain(v_parent);
         IF v_reason IS NOT NULL THEN
@@ -468,7 +467,8 @@ COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, inte
 -- the others go on; a user's cancel stops the run.
 -- CALL it outside a transaction block. A procedure cannot carry SET
 -- clauses: it re-pins search_path after each COMMIT and runs DDL only
--- through helper functions.
+-- through helper functions. It has no dry run (a procedure returns no
+-- rows): its plan is SELECT * FROM pgpart.run_maintenance(..., dry_run => true).
 CREATE PROCEDURE pgpart.run_maintenance_proc(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
