@@ -23,7 +23,7 @@ from . import _install, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, PgpartError
+from .errors import InvalidArgumentError, PgpartError, from_diagnostics
 from .types import (
     EnsureReport,
     Finding,
@@ -103,6 +103,10 @@ class Client:
         lock_retries: int | None = None,
         now_at: Moment | None = None,
         dry_run: bool = False,
+        start: str | int | None = None,
+        reloptions: Sequence[str] | None = None,
+        subpartition: Mapping[str, Any] | None = None,
+        max_new: int | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -110,6 +114,14 @@ class Client:
         Idempotent. Arguments left None keep what is configured (so leaving
         out ``time_zone`` never re-grids a table); ``interval`` is needed only
         the first time. ``dry_run`` returns the plan and changes nothing.
+
+        ``start`` (the first range of an empty integer-keyed table),
+        ``reloptions`` (storage parameters such as ``"fillfactor=90"``),
+        ``subpartition`` (each new partition itself partitioned, e.g.
+        ``{"method": "hash", "key": "id", "modulus": 4}``; kept in the
+        policy) and ``max_new`` (at most this many new tables in this call)
+        are passed to ``pgpart.ensure_range`` as ``create_range_partitions``
+        takes them.
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -127,6 +139,10 @@ class Client:
             ("lock_retries", "integer", lock_retries),
             ("now_at", "timestamptz", now_at),
             ("dry_run", "boolean", dry_run),
+            ("start", "text", start),
+            ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
+            ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
+            ("max_new", "integer", max_new),
         ]
         rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
         return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
@@ -184,12 +200,6 @@ class Client:
                 ("now_at", "timestamptz", now_at),
                 ("dry_run", "boolean", dry_run),
             ]
-            if subpartition is not None:
-                # ensure_range takes no subpartition spec: create with it first
-                # (it is kept in the policy), then ensure sets the rest.
-                calls.append(
-                    ("create_range_partitions", [*common, ("subpartition", "jsonb", json.dumps(subpartition))])
-                )
             calls.append((
                 "ensure_range",
                 [
@@ -199,6 +209,7 @@ class Client:
                     ("archive_schema", "name", archive_schema or ""),
                     ("archive_tablespace", "name", archive_tablespace or ""),
                     *common[3:],
+                    ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
                 ],
             ))  # fmt: skip
         elif method == "list":
@@ -369,15 +380,23 @@ class Client:
             ("lock_retries", "integer", lock_retries),
             ("now_at", "timestamptz", now_at),
         ]
-        query, params = call("detach_and_archive", args, STEP_COLUMNS)
         total = len(_online.retention_plan(
             self._session, table, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries,
             now_at=now_at,
         ))  # fmt: skip
+        return self._retention_steps(table, call("detach_and_archive", args, STEP_COLUMNS), total, progress)
+
+    def _retention_steps(
+        self, table: str, step_call: tuple[Any, list[object]], total: int, progress: _online.Progress | None
+    ) -> list[Step]:
+        # STEP_CALL performs the first step of TABLE's retention plan and
+        # returns it (no row, or a NULL step, when none is left); each call is
+        # its own transaction (the session is at top level, autocommit).
+        query, params = step_call
         done: list[Step] = []
         while True:
             rows = self._session.fetch(query, params)
-            if not rows:
+            if not rows or rows[0][0] is None:
                 return done
             step = Step.from_row(rows[0])
             if done and (step.action, step.partition, step.statement) == (
@@ -436,89 +455,141 @@ class Client:
         """Maintain TABLE (or every managed table): finish pending detaches,
         create partitions ahead, apply retention.
 
-        online=True: ``pgpart.run_maintenance`` does the lock-light part in
-        one transaction, then the client applies retention to each table it
-        reports due, online (see detach_and_archive). A table that fails is
-        reported (``report.errors``) and the others go on.
-        online=False: ``CALL pgpart.run_maintenance_proc``, everything on the
-        SQL path; the report is read back from pgpart.log.
-        dry_run: the plan of each table (``report.plans``), changing nothing.
+        ``pgpart.run_maintenance`` does the lock-light part in one
+        transaction, then retention is applied to each table it reports due,
+        one step per transaction. online=True: the client runs the
+        extension's retention plan (DETACH CONCURRENTLY where possible, see
+        detach_and_archive). online=False: the SQL path, each step one call
+        of the retention step function (a plain, lock-bounded DETACH), as
+        ``CALL pgpart.run_maintenance_proc`` does. Either way the report
+        holds what this call did, from the rows the verbs returned (never
+        another session's work), and a table that fails is reported
+        (``report.errors``, each with its typed ``error``) while the others
+        go on.
+        dry_run: the plan of each table (``report.plans``), from
+        ``pgpart.run_maintenance(dry_run => true)``, changing nothing; a
+        failure the run would meet is in ``report.errors``.
         apply_retention=False: only the lock-light part (``pgpart.run_maintenance``,
         in the caller's transaction if one is open); expired partitions are
         reported as "retention due" actions and left in place (apply them
         with :meth:`detach_and_archive`).
         """
         timeout = None if lock_timeout is None else _interval(lock_timeout)
-        if dry_run:
-            return self._maintenance_plan(table, online, timeout, lock_retries, now_at)
         args: list[Arg] = [
             ("parent", "regclass", table),
             ("now_at", "timestamptz", now_at),
             ("lock_timeout", "interval", timeout),
             ("lock_retries", "integer", lock_retries),
         ]
-        columns = "parent_table::text, action, partition, detail"
+        if dry_run:
+            return self._maintenance_plan(table, online, args)
         if not apply_retention:
-            rows = self._session.fetch(*call("run_maintenance", args, columns))
-            return MaintenanceReport(online=online, dry_run=False, actions=tuple(MaintenanceAction(*r) for r in rows))
+            return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
-            if not online:
-                return self._maintain_sql_path(args)
-            rows = self._session.fetch(*call("run_maintenance", args, columns))
-            actions = [MaintenanceAction(*r) for r in rows]
+            actions = self._run_maintenance(args)
             due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
             for parent in due:
                 try:
-                    steps = _online.run_retention(
-                        self._session, parent, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
-                        progress=progress,
-                    )  # fmt: skip
+                    if online:
+                        steps = _online.run_retention(
+                            self._session, parent, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
+                            progress=progress,
+                        )  # fmt: skip
+                    else:
+                        steps = self._maintenance_retention(parent, timeout, lock_retries, now_at, progress)
                 except PgpartError as exc:
                     actions.append(MaintenanceAction(parent, "error", exc.table, str(exc), exc))
-                    # logged and kept as last_error for check(), as the SQL path
-                    # (run_maintenance_proc) does; best effort, never masking exc
+                    # logged and kept as last_error for check(), as
+                    # run_maintenance_proc does; best effort, never masking exc
                     self._session._quietly(
                         "SELECT pgpart._record_failure(%s::regclass, 'retention', %s, %s)",
                         [parent, exc.sqlstate or "XX000", exc.message],
                     )
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement) for s in steps]
-        return MaintenanceReport(online=True, dry_run=False, actions=tuple(actions))
+        return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
 
-    def _maintain_sql_path(self, args: Sequence[Arg]) -> MaintenanceReport:
-        row = self._session.fetch_one("SELECT coalesce(max(id), 0) FROM pgpart.log")
-        last = row[0] if row else 0
-        self._session.execute(*call("run_maintenance_proc", args, procedure=True))
+    def _run_maintenance(self, args: Sequence[Arg]) -> list[MaintenanceAction]:
+        """The lock-light part (``pgpart.run_maintenance``), one row per action."""
         rows = self._session.fetch(
-            "SELECT parent::text, action, outcome, detail::text FROM pgpart.log WHERE id > %s::bigint ORDER BY id",
-            [str(last)],
+            *call("run_maintenance", args, "parent_table::text, action, partition, detail, error::text")
         )
-        actions = [
-            MaintenanceAction(parent, action if outcome == "ok" else "error", None, detail)
-            for parent, action, outcome, detail in rows
+        return [
+            MaintenanceAction(parent, action, partition, detail, _error(error))
+            for parent, action, partition, detail, error in rows
         ]
-        return MaintenanceReport(online=False, dry_run=False, actions=tuple(actions))
 
-    def _maintenance_plan(
-        self, table: str | None, online: bool, lock_timeout: str | None, lock_retries: int | None,
-        now_at: Moment | None,
-    ) -> MaintenanceReport:  # fmt: skip
-        if table is not None:
-            parents = [table]
-        else:
-            # The parents maintenance acts on, as the extension chooses them.
-            rows = self._session.fetch("SELECT p::text FROM pgpart._maintenance_parents(NULL) AS p")
-            parents = [r[0] for r in rows]
-        plans: list[tuple[str, tuple[Step, ...]]] = []
-        for parent in parents:
-            steps = list(self.ensure(parent, now_at=now_at, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                     dry_run=True).steps)  # fmt: skip
-            steps += _online.retention_plan(
-                self._session, parent, online=online, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                now_at=now_at,
-            )  # fmt: skip
-            plans.append((parent, tuple(steps)))
-        return MaintenanceReport(online=online, dry_run=True, plans=tuple(plans))
+    def _maintenance_retention(
+        self, parent: str, lock_timeout: str | None, lock_retries: int | None, now_at: Moment | None,
+        progress: _online.Progress | None,
+    ) -> list[Step]:  # fmt: skip
+        # run_maintenance_proc's retention of PARENT: one step per call (and
+        # transaction) of the step function it uses (as the table's owner, only
+        # while the policy's author owns it), then the plan's ANALYZE step when
+        # there is one (the policy asks for it) and a step was done.
+        args: list[Arg] = [
+            ("p_parent", "regclass", parent),
+            ("p_now_at", "timestamptz", now_at if now_at is not None else "now"),
+            ("p_timeout", "interval", lock_timeout or _online.DEFAULT_LOCK_TIMEOUT),
+            ("p_retries", "integer", _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries),
+        ]
+        plan = _online.retention_plan(
+            self._session, parent, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
+        )
+        steps = self._retention_steps(parent, call("_retention_step", args, STEP_COLUMNS), len(plan), progress)
+        if steps and plan and plan[-1].action == "analyze":
+            self._session.execute_verbatim(plan[-1].statement)
+            steps.append(plan[-1])
+        return steps
+
+    def _maintenance_plan(self, table: str | None, online: bool, args: Sequence[Arg]) -> MaintenanceReport:
+        columns = (
+            "parent_table::text, action, partition, detail, error::text,"
+            " step, partition, lower_bound, upper_bound, action, statement, locks, top_level"
+        )
+        plan_args = [*args, ("dry_run", "boolean", True), ("online", "boolean", online)]
+        rows = self._session.fetch(*call("run_maintenance", plan_args, columns))
+        # every table maintenance would act on has a plan (maybe empty); the
+        # one asked for under the name it was given
+        plans: dict[str, list[Step]] = {} if table is None else {table: []}
+        actions: list[MaintenanceAction] = []
+        for row in rows:
+            parent = table if table is not None else row[0]
+            steps = plans.setdefault(parent, [])
+            if row[5] is None:  # not a step: skipped or error
+                actions.append(MaintenanceAction(parent, row[1], row[2], row[3], _error(row[4])))
+            else:
+                steps.append(Step.from_row(row[5:]))
+        return MaintenanceReport(
+            online=online, dry_run=True, actions=tuple(actions),
+            plans=tuple((parent, tuple(steps)) for parent, steps in plans.items()),
+        )  # fmt: skip
+
+
+def _text_array(values: Sequence[str]) -> str:
+    """VALUES as the input text of a PostgreSQL text[] (every element quoted)."""
+    if isinstance(values, str):
+        raise InvalidArgumentError(
+            "reloptions must be a sequence of strings, not one string",
+            hint="Pass a list such as ['fillfactor=90'].",
+        )
+    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _error(text: str | None) -> PgpartError | None:
+    """The typed error of a maintenance row's ERROR object (pgpart._error_report)."""
+    if text is None:
+        return None
+    fields = _json_object(text)
+    return from_diagnostics(
+        fields.get("sqlstate"),
+        str(fields.get("message", "")),
+        detail=fields.get("detail"),
+        hint=fields.get("hint"),
+        schema_name=fields.get("schema"),
+        table_name=fields.get("table"),
+    )
 
 
 def _interval(value: Interval) -> str:

@@ -161,7 +161,7 @@ def print_steps(steps: Sequence[Step], out: Output, indent: str = "  ") -> None:
 
 def print_plan(report: MaintenanceReport, out: Output) -> None:
     if not report.plans:
-        out.write("no managed tables\n")
+        out.write("nothing to do\n")
     for parent, steps in report.plans:
         work = [s for s in steps if s.partition or s.action == "analyze"]
         if not work:

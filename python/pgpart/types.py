@@ -197,9 +197,11 @@ class MaintenanceReport:
 
     ``actions`` holds the server's report of the lock-light part (created,
     finalized, retention due, error, skipped) and one row per retention step
-    the client executed; ``plans`` maps each parent to its plan on a dry run;
+    the client executed, each from the rows the verbs returned for this
+    call; ``plans`` maps each parent to its plan on a dry run (whose
+    ``actions`` hold only the failures and skips the run would meet);
     ``errors`` lists the parents that failed (processing went on with the
-    others).
+    others), each with its typed ``error``.
     """
 
     online: bool

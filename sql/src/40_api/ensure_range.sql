@@ -2,7 +2,9 @@
 -- updates the whole policy of a RANGE parent and creates what is missing,
 -- in one call and one transaction (create_range_partitions, then
 -- set_policy). A NULL argument keeps what is configured; "interval" may be
--- NULL for a managed parent. DRY_RUN returns the plan.
+-- NULL for a managed parent. DRY_RUN returns the plan. It takes every
+-- argument create_range_partitions takes (START, RELOPTIONS, SUBPARTITION,
+-- MAX_NEW) and passes them on, so no caller has to compose the two verbs.
 CREATE FUNCTION pgpart.ensure_range(
     parent regclass,
     "interval" text DEFAULT NULL,
@@ -18,7 +20,11 @@ CREATE FUNCTION pgpart.ensure_range(
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
     now_at timestamptz DEFAULT now(),
-    dry_run boolean DEFAULT false
+    dry_run boolean DEFAULT false,
+    start text DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    subpartition jsonb DEFAULT NULL,
+    max_new integer DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -52,17 +58,24 @@ BEGIN
                           'archive_schema => ' || quote_literal($6), 'archive_tablespace => ' || quote_literal($7));
     IF $15 THEN
         RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-            $1, v_interval, $3, NULL, $9, $10, $8, $11, NULL, $12, $13, $14, true);
+            $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
+            default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
+            dry_run => true, subpartition => $18, max_new => $19);
         IF num_nonnulls($4, $5, $6, $7) > 0 THEN
             SELECT count(*) INTO v_last
-            FROM pgpart.create_range_partitions($1, v_interval, $3, NULL, $9, $10, $8, $11, NULL, $12, $13, $14, true);
+            FROM pgpart.create_range_partitions(
+                $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
+                default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
+                dry_run => true, subpartition => $18, max_new => $19);
             RETURN NEXT ROW((v_last + 1)::integer, NULL, NULL, NULL, 'set policy', format('SELECT pgpart.set_policy(%s)', v_policy),
                             'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
     END IF;
     RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-        $1, v_interval, $3, NULL, $9, $10, $8, $11, NULL, $12, $13, $14, false);
+        $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
+        default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
+        dry_run => false, subpartition => $18, max_new => $19);
     IF num_nonnulls($4, $5, $6, $7) > 0 THEN
         PERFORM pgpart.set_policy($1, retention => $4, retention_action => $5, archive_schema => $6,
                                   archive_tablespace => $7);
@@ -70,5 +83,8 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.ensure_range(regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean) IS
-'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive) and creates the missing partitions, in one transaction. NULL keeps what is configured.';
+COMMENT ON FUNCTION pgpart.ensure_range(
+    regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
+    text, text[], jsonb, integer
+) IS
+'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
