@@ -3,3 +3,6 @@
 -- install (tests/test_upgrade.py compares their fingerprints).
 \echo Use "ALTER EXTENSION pgpart UPDATE" to load this file. \quit
 
+-- Signatures that changed (run_maintenance gained dry_run and online and
+-- the plan's columns; ensure_range takes everything create_range_partitions
+-- takes): scripts/upgrade_draft.py drops the old ones before the routines.
