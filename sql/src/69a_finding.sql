@@ -6,7 +6,7 @@
 -- (tests/test_check_codes.py compares both). A new kind of finding adds its
 -- code here and a row there.
 CREATE DOMAIN pgpart.finding_code AS text
-CHECK (VALUE IN (
+CHECK (value IN (
     'event_trigger_inactive',
     'orphan_policy',
     'owner_code',

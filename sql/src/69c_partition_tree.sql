@@ -3,7 +3,7 @@
 -- Read from the catalog only (never waits for a lock); the checks on
 -- indexes, owners and grants of partitions share it.
 CREATE FUNCTION pgpart._partition_tree(p_parent regclass)
-RETURNS TABLE (rel oid, relkind "char", relowner oid, relacl aclitem [], spc oid)
+RETURNS TABLE (rel oid, relkind "char", relowner oid, relacl aclitem[], spc oid)
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
