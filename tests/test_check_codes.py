@@ -172,7 +172,7 @@ def test_maintenance_failed(owner: Conn) -> None:
 def test_premake_out_of_bounds(owner: Conn, conn: Conn) -> None:
     conn.execute("UPDATE pgpart.config SET premake = 2147483647 WHERE parent = 'ev'::regclass")
     finding = the_finding(owner, "premake_out_of_bounds", "_check_premake", "ev")
-    assert finding["fix"] == "SELECT * FROM pgpart.set_policy('ev', premake => 1000);"
+    assert finding["fix"] == "SELECT * FROM pgpart.set_policy('public.ev', premake => 1000);"
     # the runway is not walked
     assert [r["code"] for r in findings(owner)] == ["premake_out_of_bounds"]
     assert named(owner, "_check_runway", "ev", NOW) == []
@@ -238,7 +238,7 @@ def test_default_rows(owner_conn: Conn) -> None:
     finding = the_finding(owner_conn, "default_rows", "_check_default_rows", "ev", NOW)
     assert finding["partition"] == "ev_default"
     owner_conn.execute(finding["fix"])
-    assert findings(owner_conn) == []
+    assert coded(findings(owner_conn), "default_rows") == []
 
 
 def test_default_rows_unknown(owner_conn: Conn, other_conn: Conn, connect: Connect) -> None:
@@ -283,6 +283,7 @@ def test_detached_awaiting(owner: Conn) -> None:
 
 
 def test_journal_stale(owner: Conn) -> None:
+    set_policy(owner, "ev", retention="30 days", retention_action="drop")
     owner.execute("SELECT pgpart._journal_detach('public.ev', 'public.ev_p20240310')")  # never detached
     finding = the_finding(owner, "journal_stale", "_check_journal", "ev", NOW)
     assert finding["partition"] == "ev_p20240310"
@@ -387,5 +388,5 @@ def test_check_failed_and_the_others_go_on(owner: Conn, conn: Conn) -> None:
     rows = findings(conn, None)
     [failed] = coded(rows, "check_failed")
     assert failed["parent_table"] == "ev"
-    assert failed["problem"].startswith("check of ev failed: 22023")
+    assert failed["problem"].startswith("check of public.ev failed: 22023")
     assert [r for r in rows if r["parent_table"] == "ev2"] == []  # checked, and clean
