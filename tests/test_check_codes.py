@@ -6,7 +6,11 @@ pgpart.finding_code, which every named check's rows must satisfy)."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +19,12 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+import pgpart
 from fix_pg import Connect
 from helpers_policy import NOW, create_daily, fill_days, holds_access_exclusive, run_maintenance, select, set_policy
 from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from pgcluster import PgServer
+from pgpart.output import print_findings
 
 Conn = psycopg.Connection[Any]
 
@@ -75,7 +82,7 @@ def the_finding(
     return found[0]
 
 
-def drift(c: Conn, statement: str | sql.Composable) -> None:
+def drift(c: Conn, statement: str | sql.Composed) -> None:
     """STATEMENT with pgpart's event triggers off, so the drift it makes stays."""
     c.execute("SET pgpart.event_triggers = off")
     try:
@@ -328,7 +335,8 @@ def test_drift(owner: Conn) -> None:
     set_policy(owner, "ev", propagate_grants=True)
     owner.execute("GRANT SELECT ON ev TO pgpart_other")  # not propagated yet
     found = coded(findings(owner), "drift")
-    assert found and all(r["partition"] for r in found), found
+    assert found
+    assert all(r["partition"] for r in found), found
     assert all(r in named(owner, "_check_drift", "ev") for r in found)
     for r in found:
         owner.execute(r["fix"])
@@ -390,3 +398,37 @@ def test_check_failed_and_the_others_go_on(owner: Conn, conn: Conn) -> None:
     assert failed["parent_table"] == "ev"
     assert failed["problem"].startswith("check of public.ev failed: 22023")
     assert [r for r in rows if r["parent_table"] == "ev2"] == []  # checked, and clean
+
+
+# --- Python: the client, the pgpart command, Django -------------------------------------------
+
+
+def test_client_findings_carry_the_code(owner: Conn) -> None:
+    owner.execute("DROP TABLE ev_p20240310")
+    [finding] = pgpart.Client(owner).check("ev", now_at=NOW)
+    assert (finding.severity, finding.code, finding.parent_table) == ("urgent", "no_current_partition", "ev")
+
+
+def test_the_pgpart_command_shows_the_code(owner: Conn, pg: PgServer, dbname: str) -> None:
+    owner.execute("DROP TABLE ev_p20240312")
+    command = [sys.executable, "-m", "pgpart", "--dsn", pg.dsn(dbname), "check", "ev", "--now", NOW]
+    text = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert text.returncode == 1, text.stderr
+    [line] = [x for x in text.stdout.splitlines() if x.startswith("WARNING")]
+    assert line.endswith("[runway_short]"), line
+    as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, check=False, timeout=300)
+    assert [f["code"] for f in json.loads(as_json.stdout)] == ["runway_short"]
+
+
+def test_the_renderer_shows_the_code() -> None:
+    out = io.StringIO()
+    print_findings([pgpart.Finding("info", "off_grid", "ev", "ev_odd", "partition off the grid", None)], out)
+    assert out.getvalue() == "INFO     ev ev_odd: partition off the grid [off_grid]\n"
+
+
+def test_django_maps_documented_codes() -> None:
+    from pgpart.django import checks
+
+    assert set(checks.FINDING_IDS_BY_CODE) <= set(documented())
+    assert {documented()[code] for code in checks.FINDING_IDS_BY_CODE} <= {"urgent", "warning"}
+    assert {"pgpart.W110", "pgpart.W111", "pgpart.W112", "pgpart.W119"} == checks.FINDING_CHECK_IDS
