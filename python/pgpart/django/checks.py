@@ -32,7 +32,7 @@ them): they pass when a table does not exist yet.
   runway shorter than premake; ``pgpart.W112`` rows in the default
   partition; ``pgpart.W119`` another finding of ``pgpart.check()``. The
   findings are mapped by their stable ``code`` (docs/check-codes.md), never
-  by their English text: see :data:`FINDING_CHECK_IDS`.
+  by their English text: see :data:`FINDING_IDS_BY_CODE`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, k
 
 __all__ = [
     "FINDING_CHECK_IDS",
+    "FINDING_IDS_BY_CODE",
+    "OTHER_FINDING",
     "check_database",
     "check_declarations",
     "check_migrations",
@@ -383,13 +385,14 @@ def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.M
     ]
 
 
-# The system check id of a finding of pgpart.check(), by the finding's code;
-# every other code (warning or urgent) is reported as OTHER_FINDING.
+#: The system check id of a finding of ``pgpart.check()``, by the finding's
+#: code; every other code (warning or urgent) is reported as OTHER_FINDING.
 FINDING_IDS_BY_CODE = {
     "no_current_partition": "pgpart.W110",
     "runway_short": "pgpart.W111",
     "default_rows": "pgpart.W112",
 }
+#: The check id of every other finding, and of a check() that failed.
 OTHER_FINDING = "pgpart.W119"
 #: The check ids that carry findings of ``pgpart.check()``.
 FINDING_CHECK_IDS = frozenset(FINDING_IDS_BY_CODE.values()) | {OTHER_FINDING}

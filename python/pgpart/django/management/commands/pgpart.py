@@ -54,7 +54,7 @@ from ....output import (
 )
 from ....types import Finding, MaintenanceAction
 from ... import conf, db
-from ...checks import FINDING_CHECK_IDS, database_messages
+from ...checks import FINDING_CHECK_IDS, OTHER_FINDING, database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
 Target = tuple[type[models.Model], Spec]
@@ -314,7 +314,7 @@ class Command(BaseCommand):
                     {
                         "model": model._meta.label,
                         "severity": "warning",
-                        "code": "check_failed",
+                        "code": OTHER_FINDING,  # as the system check reports it
                         "problem": exc.message,
                         "fix": None,
                     }
