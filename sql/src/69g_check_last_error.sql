@@ -4,6 +4,7 @@
 CREATE FUNCTION pgpart._check_last_error(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET lock_timeout = '10ms'

@@ -5,6 +5,7 @@
 -- not permitted). RANGE parents with a premake in bounds only (the premake
 -- check reports the others). The highest key is read under a 10 ms lock
 -- timeout, so the check never waits.
+-- VOLATILE, as pgpart._max_key it calls (dynamic reads of table data).
 CREATE FUNCTION pgpart._check_runway(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql

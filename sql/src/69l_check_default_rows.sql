@@ -4,6 +4,7 @@
 -- 'default_rows_unknown' (not permitted to read it, it is locked, or
 -- reading it would run the owner's code). The read runs under a 10 ms lock
 -- timeout, so the check never waits.
+-- VOLATILE: a dynamic read of table data.
 CREATE FUNCTION pgpart._check_default_rows(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql

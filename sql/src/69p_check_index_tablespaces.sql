@@ -5,6 +5,7 @@
 CREATE FUNCTION pgpart._check_index_tablespaces(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET lock_timeout = '10ms'

@@ -4,6 +4,7 @@
 CREATE FUNCTION pgpart._check_partition_owners(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET lock_timeout = '10ms'

@@ -5,6 +5,7 @@
 -- row-level security). Only for a policy with reconcile on. Owners and
 -- index tablespaces of plain partitions are left to the owner and
 -- index_tablespace checks. The plan reads the catalog only.
+-- VOLATILE, as pgpart._reconcile_plan it calls.
 CREATE FUNCTION pgpart._check_drift(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
