@@ -2,11 +2,12 @@
 -- pgpart.check(). Programs (the Django system checks, monitoring) branch on
 -- the code, never on the English problem text, which may be reworded. The
 -- list is the one source of truth: a check cannot return a code missing here
--- (the domain refuses it), and docs/check-codes.md documents exactly these
+-- (the enum refuses it), and docs/check-codes.md documents exactly these
 -- (tests/test_check_codes.py compares both). A new kind of finding adds its
--- code here and a row there.
-CREATE DOMAIN pgpart.finding_code AS text
-CHECK (value IN (
+-- code here (in an upgrade: ALTER TYPE pgpart.finding_code ADD VALUE) and a
+-- row there. An enum rather than a domain over text: the list is readable
+-- from the catalog (enum_range) and a new code is one ALTER TYPE.
+CREATE TYPE pgpart.finding_code AS ENUM (
     'event_trigger_inactive',
     'orphan_policy',
     'owner_code',
@@ -33,12 +34,12 @@ CHECK (value IN (
     'references',
     'published',
     'check_failed'
-));
+);
 
-COMMENT ON DOMAIN pgpart.finding_code IS
+COMMENT ON TYPE pgpart.finding_code IS
 'The stable code of a kind of finding of pgpart.check() (docs/check-codes.md): programs branch on it, not on the problem text.';
 
--- pgpart.finding: one finding, the row every named check (pgpart._check_*)
+-- pgpart.finding: one finding, the row every named check (pgpart._find_*)
 -- returns, so that pgpart.check() is their union.
 CREATE TYPE pgpart.finding AS (
     severity text,

@@ -4,7 +4,7 @@
 -- lock: it reads the catalog, and the few reads of table data (rows in the
 -- default partition, the highest integer key) run under a 10 ms lock
 -- timeout; what it could not read is reported as a finding of its own.
--- It is the union of the named checks pgpart._check_* (one per kind of
+-- It is the union of the named checks pgpart._find_* (one per kind of
 -- finding, each testable alone); what it keeps is the loop over the parents
 -- and the isolation of each parent's failure.
 CREATE FUNCTION pgpart.check(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
@@ -35,8 +35,8 @@ BEGIN
     RETURN QUERY
     SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
     FROM (
-        SELECT * FROM pgpart._check_event_trigger($1)
-        UNION ALL SELECT * FROM pgpart._check_orphan_policies($1)
+        SELECT * FROM pgpart._find_event_trigger($1)
+        UNION ALL SELECT * FROM pgpart._find_orphan_policies($1)
     ) AS f;
 
     FOR v_parent IN
@@ -53,24 +53,24 @@ BEGIN
         RETURN QUERY
         SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
         FROM (
-            SELECT * FROM pgpart._check_owner_code(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_last_error(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_premake(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_runway(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_gaps(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_off_grid(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_default_rows(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_detach_pending(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_detached_awaiting(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_journal(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._check_index_tablespaces(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_partition_owners(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_rls_grants(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_invalid_indexes(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_drift(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_hash_remainders(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_foreign_keys(v_parent)
-            UNION ALL SELECT * FROM pgpart._check_publications(v_parent)
+            SELECT * FROM pgpart._find_owner_code(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_last_error(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_premake(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_runway(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_journal(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_index_tablespaces(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_partition_owners(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_rls_grants(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_invalid_indexes(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_drift(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_hash_remainders(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_foreign_keys(v_parent)
+            UNION ALL SELECT * FROM pgpart._find_publications(v_parent)
         ) AS f;
       EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;

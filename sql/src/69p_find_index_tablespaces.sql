@@ -1,8 +1,8 @@
--- pgpart._check_index_tablespaces(parent): code 'index_tablespace'. An
+-- pgpart._find_index_tablespaces(parent): code 'index_tablespace'. An
 -- index of a partition (at any level) in another tablespace than its
 -- partition: moving a partition moves its indexes, an index left behind
 -- fills the tablespace the partition was moved out of.
-CREATE FUNCTION pgpart._check_index_tablespaces(p_parent regclass)
+CREATE FUNCTION pgpart._find_index_tablespaces(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -29,5 +29,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_index_tablespaces(regclass) IS
+COMMENT ON FUNCTION pgpart._find_index_tablespaces(regclass) IS
 'Finding index_tablespace of pgpart.check(): indexes of partitions in another tablespace than their partition (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_premake(parent): code 'premake_out_of_bounds'. A
+-- pgpart._find_premake(parent): code 'premake_out_of_bounds'. A
 -- premake out of bounds (written into the policy row directly): maintenance
 -- refuses the parent, and the runway checks do not walk it.
-CREATE FUNCTION pgpart._check_premake(p_parent regclass)
+CREATE FUNCTION pgpart._find_premake(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -22,5 +22,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_premake(regclass) IS
+COMMENT ON FUNCTION pgpart._find_premake(regclass) IS
 'Finding premake_out_of_bounds of pgpart.check(): a premake outside 0 to the maximum, which maintenance refuses (internal).';

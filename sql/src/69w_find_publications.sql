@@ -1,7 +1,7 @@
--- pgpart._check_publications(parent): code 'published'. A publication
+-- pgpart._find_publications(parent): code 'published'. A publication
 -- includes the parent: a detached partition leaves it, and dropping one is
 -- not replicated. Information, no fix.
-CREATE FUNCTION pgpart._check_publications(p_parent regclass)
+CREATE FUNCTION pgpart._find_publications(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -24,5 +24,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_publications(regclass) IS
+COMMENT ON FUNCTION pgpart._find_publications(regclass) IS
 'Finding published of pgpart.check(): publications that include the parent, where detach and drop behave differently (internal).';

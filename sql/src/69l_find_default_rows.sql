@@ -1,11 +1,11 @@
--- pgpart._check_default_rows(parent, now_at): codes 'default_rows' (urgent:
+-- pgpart._find_default_rows(parent, now_at): codes 'default_rows' (urgent:
 -- the default partition holds rows, so every ATTACH scans it under ACCESS
 -- EXCLUSIVE and ranges with rows in it cannot be created) and
 -- 'default_rows_unknown' (not permitted to read it, it is locked, or
 -- reading it would run the owner's code). The read runs under a 10 ms lock
 -- timeout, so the check never waits.
 -- VOLATILE: a dynamic read of table data.
-CREATE FUNCTION pgpart._check_default_rows(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_default_rows(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -51,5 +51,5 @@ EXCEPTION
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_default_rows(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_default_rows(regclass, timestamptz) IS
 'Findings default_rows and default_rows_unknown of pgpart.check(): rows in the default partition, or why they could not be read (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_journal(parent, now_at): code 'journal_stale'. Retention
+-- pgpart._find_journal(parent, now_at): code 'journal_stale'. Retention
 -- journal entries no longer valid (the table was dropped, renamed or
 -- reattached by hand): retention discards them, never acts on them.
-CREATE FUNCTION pgpart._check_journal(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_journal(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -19,5 +19,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_journal(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_orphan_policies(parent): code 'orphan_policy'. Policies
+-- pgpart._find_orphan_policies(parent): code 'orphan_policy'. Policies
 -- whose table is gone (dropped while the event triggers were off); only in
 -- a check of every table (PARENT NULL), as a policy of PARENT cannot be one.
-CREATE FUNCTION pgpart._check_orphan_policies(p_parent regclass)
+CREATE FUNCTION pgpart._find_orphan_policies(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -20,5 +20,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_orphan_policies(regclass) IS
+COMMENT ON FUNCTION pgpart._find_orphan_policies(regclass) IS
 'Finding orphan_policy of pgpart.check(): policies whose table no longer exists, in a check of every table (internal).';

@@ -1,8 +1,8 @@
--- pgpart._check_foreign_keys(parent): codes 'referenced_by' (a foreign key
+-- pgpart._find_foreign_keys(parent): codes 'referenced_by' (a foreign key
 -- points at the parent: retention is refused, or DETACH locks the
 -- referencing table) and 'references' (the parent points at another table:
 -- every ATTACH locks it). Information, no fix.
-CREATE FUNCTION pgpart._check_foreign_keys(p_parent regclass)
+CREATE FUNCTION pgpart._find_foreign_keys(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -32,5 +32,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_foreign_keys(regclass) IS
+COMMENT ON FUNCTION pgpart._find_foreign_keys(regclass) IS
 'Findings referenced_by and references of pgpart.check(): foreign keys to and from the parent and the locks they cost (internal).';

@@ -1,4 +1,4 @@
--- pgpart._check_drift(parent): codes 'drift' (what pgpart.reconcile would
+-- pgpart._find_drift(parent): codes 'drift' (what pgpart.reconcile would
 -- repair: replica identity, storage parameters, propagated grants,
 -- partitioned indexes of sub-partitioned partitions; the fix is the repair
 -- statement) and 'grants_refused' (urgent: grants are not propagated under
@@ -6,7 +6,7 @@
 -- index tablespaces of plain partitions are left to the owner and
 -- index_tablespace checks. The plan reads the catalog only.
 -- VOLATILE, as pgpart._reconcile_plan it calls.
-CREATE FUNCTION pgpart._check_drift(p_parent regclass)
+CREATE FUNCTION pgpart._find_drift(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -34,5 +34,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_drift(regclass) IS
+COMMENT ON FUNCTION pgpart._find_drift(regclass) IS
 'Findings drift and grants_refused of pgpart.check(): what pgpart.reconcile would repair, or refuses, for a policy with reconcile on (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_detach_pending(parent): code 'detach_pending'. A DETACH
+-- pgpart._find_detach_pending(parent): code 'detach_pending'. A DETACH
 -- ... CONCURRENTLY was interrupted: the partition stays half detached until
 -- FINALIZE (maintenance finishes it too).
-CREATE FUNCTION pgpart._check_detach_pending(p_parent regclass)
+CREATE FUNCTION pgpart._find_detach_pending(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -19,5 +19,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_detach_pending(regclass) IS
+COMMENT ON FUNCTION pgpart._find_detach_pending(regclass) IS
 'Finding detach_pending of pgpart.check(): partitions left half detached by an interrupted DETACH CONCURRENTLY (internal).';

@@ -1,8 +1,8 @@
--- pgpart._check_owner_code(parent): code 'owner_code'. Owner code
+-- pgpart._find_owner_code(parent): code 'owner_code'. Owner code
 -- that the caller may not run (docs/security.md): pgpart refuses the work
 -- that would run it, so this parent's maintenance and fixes must run in a
 -- session authenticated as its owner.
-CREATE FUNCTION pgpart._check_owner_code(p_parent regclass)
+CREATE FUNCTION pgpart._find_owner_code(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -49,5 +49,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_owner_code(regclass) IS
+COMMENT ON FUNCTION pgpart._find_owner_code(regclass) IS
 'Finding owner_code of pgpart.check(): maintenance of the table would run code of a role the caller may not run (internal).';

@@ -1,4 +1,4 @@
--- pgpart._check_runway(parent, now_at): codes 'no_current_partition'
+-- pgpart._find_runway(parent, now_at): codes 'no_current_partition'
 -- (urgent: no partition holds the current key), 'runway_short' (the
 -- partitions do not reach premake slots past the one of now) and
 -- 'runway_unknown' (the highest integer key could not be read: locked, or
@@ -6,7 +6,7 @@
 -- check reports the others). The highest key is read under a 10 ms lock
 -- timeout, so the check never waits.
 -- VOLATILE, as pgpart._max_key it calls (dynamic reads of table data).
-CREATE FUNCTION pgpart._check_runway(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_runway(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -56,5 +56,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_runway(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_runway(regclass, timestamptz) IS
 'Findings no_current_partition, runway_short and runway_unknown of pgpart.check(): the RANGE partitions against the premake runway (internal).';

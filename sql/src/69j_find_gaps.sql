@@ -1,7 +1,7 @@
--- pgpart._check_gaps(parent, now_at): code 'gap'. Gaps between consecutive
+-- pgpart._find_gaps(parent, now_at): code 'gap'. Gaps between consecutive
 -- RANGE partitions: rows there fail or go to the default partition. As the
 -- runway check, only for a premake in bounds (maintenance refuses the rest).
-CREATE FUNCTION pgpart._check_gaps(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_gaps(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -34,5 +34,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_gaps(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_gaps(regclass, timestamptz) IS
 'Finding gap of pgpart.check(): a key range between two consecutive RANGE partitions that no partition holds (internal).';

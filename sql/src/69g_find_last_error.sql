@@ -1,7 +1,7 @@
--- pgpart._check_last_error(parent, now_at): code 'maintenance_failed'. The
+-- pgpart._find_last_error(parent, now_at): code 'maintenance_failed'. The
 -- last maintenance of PARENT failed (pgpart.config.last_error): its fix
 -- runs that maintenance again.
-CREATE FUNCTION pgpart._check_last_error(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_last_error(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -21,5 +21,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_last_error(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_last_error(regclass, timestamptz) IS
 'Finding maintenance_failed of pgpart.check(): the last maintenance of the table failed (internal).';

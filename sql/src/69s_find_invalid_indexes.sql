@@ -1,8 +1,8 @@
--- pgpart._check_invalid_indexes(parent): code 'invalid_index'. Invalid
+-- pgpart._find_invalid_indexes(parent): code 'invalid_index'. Invalid
 -- indexes of the parent or of a partition at any level (a failed CREATE
 -- INDEX CONCURRENTLY, a partitioned index missing a partition's index):
 -- they cost writes and serve no read. The fix depends on why.
-CREATE FUNCTION pgpart._check_invalid_indexes(p_parent regclass)
+CREATE FUNCTION pgpart._find_invalid_indexes(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -29,5 +29,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_invalid_indexes(regclass) IS
+COMMENT ON FUNCTION pgpart._find_invalid_indexes(regclass) IS
 'Finding invalid_index of pgpart.check(): invalid indexes of the parent or of its partitions, each with the fix for its cause (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_hash_remainders(parent): code 'hash_remainder_missing'
+-- pgpart._find_hash_remainders(parent): code 'hash_remainder_missing'
 -- (urgent). A HASH-partitioned table (the parent, or a sub-partitioned
 -- partition) missing a remainder: rows that hash there cannot be inserted.
-CREATE FUNCTION pgpart._check_hash_remainders(p_parent regclass)
+CREATE FUNCTION pgpart._find_hash_remainders(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -46,5 +46,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_hash_remainders(regclass) IS
+COMMENT ON FUNCTION pgpart._find_hash_remainders(regclass) IS
 'Finding hash_remainder_missing of pgpart.check(): HASH-partitioned tables (the parent or a partition) missing a remainder (internal).';

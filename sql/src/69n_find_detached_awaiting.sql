@@ -1,7 +1,7 @@
--- pgpart._check_detached_awaiting(parent, now_at): code 'detached_awaiting'.
+-- pgpart._find_detached_awaiting(parent, now_at): code 'detached_awaiting'.
 -- Tables that retention detached and whose archive or drop is still due
 -- (the run was interrupted between its steps).
-CREATE FUNCTION pgpart._check_detached_awaiting(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_detached_awaiting(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -19,5 +19,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_detached_awaiting(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_detached_awaiting(regclass, timestamptz) IS
 'Finding detached_awaiting of pgpart.check(): tables detached by retention whose archive or drop is still due (internal).';

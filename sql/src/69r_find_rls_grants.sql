@@ -1,7 +1,7 @@
--- pgpart._check_rls_grants(parent): code 'rls_bypass' (urgent). On a
+-- pgpart._find_rls_grants(parent): code 'rls_bypass' (urgent). On a
 -- parent with row-level security, a role granted a partition directly reads
 -- it without the parent's policies (they apply through the parent only).
-CREATE FUNCTION pgpart._check_rls_grants(p_parent regclass)
+CREATE FUNCTION pgpart._find_rls_grants(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -24,5 +24,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_rls_grants(regclass) IS
+COMMENT ON FUNCTION pgpart._find_rls_grants(regclass) IS
 'Finding rls_bypass of pgpart.check(): grants on partitions that bypass the row-level security of their parent (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_partition_owners(parent): code 'owner_differs'. A
+-- pgpart._find_partition_owners(parent): code 'owner_differs'. A
 -- partition (at any level) owned by another role than the parent: pgpart
 -- acts as the parent's owner, and such a partition escapes its grants.
-CREATE FUNCTION pgpart._check_partition_owners(p_parent regclass)
+CREATE FUNCTION pgpart._find_partition_owners(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -21,5 +21,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_partition_owners(regclass) IS
+COMMENT ON FUNCTION pgpart._find_partition_owners(regclass) IS
 'Finding owner_differs of pgpart.check(): partitions owned by another role than their parent (internal).';

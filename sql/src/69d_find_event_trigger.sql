@@ -1,8 +1,8 @@
--- pgpart._check_event_trigger(parent): code 'event_trigger_inactive'.
+-- pgpart._find_event_trigger(parent): code 'event_trigger_inactive'.
 -- Without the event trigger, partitions made or changed by other tools come
 -- in step only through maintenance or pgpart.reconcile; worth saying only
 -- when some policy (PARENT's, or any when NULL) relies on reconcile.
-CREATE FUNCTION pgpart._check_event_trigger(p_parent regclass)
+CREATE FUNCTION pgpart._find_event_trigger(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -29,5 +29,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_event_trigger(regclass) IS
+COMMENT ON FUNCTION pgpart._find_event_trigger(regclass) IS
 'Finding event_trigger_inactive of pgpart.check(): the DDL event trigger is missing or disabled while a policy relies on reconcile (internal).';

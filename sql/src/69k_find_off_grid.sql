@@ -1,7 +1,7 @@
--- pgpart._check_off_grid(parent, now_at): code 'off_grid'. RANGE partitions
+-- pgpart._find_off_grid(parent, now_at): code 'off_grid'. RANGE partitions
 -- whose bounds are not one slot of the grid: respected by every verb, but
 -- worth knowing (no fix). Only for a premake in bounds, as the runway check.
-CREATE FUNCTION pgpart._check_off_grid(p_parent regclass, p_now_at timestamptz)
+CREATE FUNCTION pgpart._find_off_grid(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
 STABLE
@@ -30,5 +30,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_off_grid(regclass, timestamptz) IS
+COMMENT ON FUNCTION pgpart._find_off_grid(regclass, timestamptz) IS
 'Finding off_grid of pgpart.check(): RANGE partitions whose bounds are not one slot of the grid (internal).';
