@@ -5,7 +5,7 @@
 
 -- Routines, policies and comments new or changed since 0.1.1 (drafted by scripts/upgrade_draft.py).
 
--- source: sql/src/62a_unmanage.sql
+-- source: sql/src/40_api/unmanage.sql
 -- pgpart.unmanage(parent, dry_run, missing_ok): stop managing a table.
 -- Removes its policy row and nothing else: the partitions stay as they are,
 -- attached, and become ordinary partitions pgpart no longer creates, detaches

@@ -540,8 +540,12 @@ def test_no_planted_code_runs_with_elevated_rights(
                  "partition_info", "reconcile"):  # fmt: skip
         assert outcome[name] == "ok", (name, outcome)
     # owner code that PostgreSQL itself runs as the owner, in a security-restricted
-    # operation (index builds, ANALYZE), still runs: the spy sees it, unprivileged
-    assert any(r[0] == "index expression" and r[1:3] == ("postgres", "pgpart_owner") for r in spy.rows), spy.rows
+    # operation (index builds, ANALYZE), still runs: the spy sees it, unprivileged.
+    # (From 18 retention's ANALYZE is ANALYZE ONLY, which computes no statistics of
+    # the partitions' expression indexes, so nothing here evaluates the expression;
+    # test_postgresql_runs_index_builds_and_analyze_as_the_owner covers 18 directly.)
+    if conn.info.server_version < 180000:
+        assert any(r[0] == "index expression" and r[1:3] == ("postgres", "pgpart_owner") for r in spy.rows), spy.rows
     # maintenance reported each refused parent and went on with the others
     errors = conn.execute(
         "SELECT DISTINCT parent::text FROM pgpart.log WHERE outcome = 'error' AND detail ->> 'sqlstate' = '42501'"

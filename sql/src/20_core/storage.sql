@@ -53,3 +53,23 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._with_clause(text[]) IS
 'The WITH (...) clause for storage parameters given as name=value (22023 for anything else).';
+
+-- pgpart._target_tablespace(parent, tablespace): where new partitions go:
+-- the given (policy) tablespace, else the parent's, else the database
+-- default; always a name, never the session's default_tablespace.
+CREATE FUNCTION pgpart._target_tablespace(p_parent regclass, p_tablespace name)
+RETURNS name
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT coalesce(p_tablespace, pt.spcname, dt.spcname)
+    FROM pg_class AS c
+    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
+    CROSS JOIN pg_database AS d
+    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
+    WHERE c.oid = p_parent AND d.datname = current_database();
+$body$;
+
+COMMENT ON FUNCTION pgpart._target_tablespace(regclass, name) IS
+'Tablespace for new partitions: the policy''s, else the parent''s, else the database default.';

@@ -7,19 +7,6 @@
 -- policy. It reads only the catalog (index sizes under a 10 ms lock
 -- timeout), so check() may call it, and it never raises for a finding.
 
--- pgpart._fix: one line of a reconcile plan (internal).
-CREATE TYPE pgpart._fix AS (
-    ord bigint,
-    partition regclass,
-    action text,
-    statement text,
-    lock_mode text,
-    detail text
-);
-
-COMMENT ON TYPE pgpart._fix IS
-'One line of a reconcile plan: the partition, what is out of step, the statement that fixes it and the lock it needs on the partition (internal).';
-
 -- pgpart._index_bytes(index): the size of an index, or NULL when it cannot
 -- be read within 10 ms (pg_relation_size waits behind an ACCESS EXCLUSIVE
 -- lock; DESIGN §2). NULL counts as large: it is reported, not moved.

@@ -53,3 +53,29 @@ END;
 
 COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
 'Registers or updates the range policy of a parent in pgpart.config.';
+
+-- pgpart._save_policy(parent, strategy, key, type, tablespace, reloptions):
+-- registers or updates the policy row of a LIST or HASH parent.
+CREATE FUNCTION pgpart._save_policy(
+    p_parent regclass,
+    p_strategy text,
+    p_key_column name,
+    p_key_type regtype,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    INSERT INTO pgpart.config AS c (parent, strategy, key_column, key_type, tablespace, reloptions, policy_author)
+    VALUES (p_parent, p_strategy, p_key_column, p_key_type, p_tablespace, p_reloptions, current_user)
+    ON CONFLICT (parent) DO UPDATE SET
+        tablespace = excluded.tablespace,
+        reloptions = excluded.reloptions,
+        updated_at = now()
+    WHERE (c.tablespace, c.reloptions) IS DISTINCT FROM (excluded.tablespace, excluded.reloptions);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_policy(regclass, text, name, regtype, name, text[]) IS
+'Registers or updates the policy row of a LIST or HASH parent.';

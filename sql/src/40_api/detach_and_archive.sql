@@ -86,18 +86,3 @@ $body$;
 
 COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz) IS  -- noqa: LT01
 'Runs the whole retention plan of a managed parent, committing after every step (detach, then archive or drop).';
-
--- pgpart._analyze(parent): ANALYZE of a partitioned parent, which
--- autovacuum never does, so the planner keeps row estimates for it.
-CREATE FUNCTION pgpart._analyze(p_parent regclass)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $body$
-BEGIN
-    EXECUTE format('ANALYZE %s', p_parent);
-END
-$body$;
-
-COMMENT ON FUNCTION pgpart._analyze(regclass) IS
-'ANALYZE of a partitioned parent (autovacuum never analyzes partitioned tables).';

@@ -22,4 +22,20 @@ CREATE TYPE pgpart._range AS (lo numeric, hi numeric);
 
 COMMENT ON TYPE pgpart._range IS 'A half-open range [lo, hi) of bound coordinates (internal).';
 
-GRANT USAGE ON SCHEMA pgpart TO PUBLIC;
+-- pgpart._list_part: a list partition and its values (internal).
+CREATE TYPE pgpart._list_part AS (partition regclass, list_values text []);
+
+COMMENT ON TYPE pgpart._list_part IS 'A LIST partition and its values (internal).';
+
+-- pgpart._fix: one line of a reconcile plan (internal).
+CREATE TYPE pgpart._fix AS (
+    ord bigint,
+    partition regclass,
+    action text,
+    statement text,
+    lock_mode text,
+    detail text
+);
+
+COMMENT ON TYPE pgpart._fix IS
+'One line of a reconcile plan: the partition, what is out of step, the statement that fixes it and the lock it needs on the partition (internal).';

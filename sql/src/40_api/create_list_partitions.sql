@@ -1,0 +1,82 @@
+-- pgpart.create_list_partitions(parent, values, ...): the partitions of a
+-- LIST-partitioned table: one per value (a JSON array, or a text[]), or one
+-- per named group of values (a JSON object {"eu": ["de", "fr"], ...}).
+-- Idempotent: a partition holding exactly the requested values is kept;
+-- new values and groups are added. A value another partition holds: 42P17
+-- naming it. More values for an existing group: 0A000 (see
+-- pgpart.add_list_values, an explicitly blocking operation). Each partition
+-- is built detached and attached (DESIGN §3); a default partition holding
+-- rows of a new value refuses the call (23514).
+CREATE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" jsonb,
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET timezone = 'UTC'
+AS $body$
+DECLARE
+    v_steps pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_args($6, $7, now());
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size($1, $2, 'the list request for table');
+    IF NOT $8 THEN
+        PERFORM pgpart._require_owner($1);
+        PERFORM pgpart._key_of($1, 'l');
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $6, $7);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_list_partitions($1, $2, $3, $4, $5) AS s);
+    IF $8 THEN
+        FOREACH st IN ARRAY v_steps LOOP
+            RETURN NEXT st;
+        END LOOP;
+        RETURN;
+    END IF;
+    PERFORM pgpart._run_steps(v_steps, $6, $7);
+    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+        PERFORM pgpart._log($1, 'create_list_partitions', 'ok',
+                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        CONTINUE WHEN st.action <> 'attach';
+        st.action := 'created';
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, jsonb, boolean, name, text[], interval, integer, boolean) IS
+'Creates the LIST partitions of PARENT: one per value of a JSON array, or one per group of a JSON object; idempotent, each built detached then attached; registers the policy. dry_run returns the plan.';
+
+-- pgpart.create_list_partitions(parent, values text[], ...): the same for
+-- single values given as a text array (NULL elements included).
+CREATE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" text[],
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT * FROM pgpart.create_list_partitions($1, to_jsonb($2), $3, $4, $5, $6, $7, $8);
+$body$;
+
+COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, text[], boolean, name, text[], interval, integer, boolean) IS
+'Creates one LIST partition per value of a text array (see the jsonb form).';
