@@ -323,9 +323,10 @@ class Client:
 
     def check(self, table: str | None = None, *, now_at: Moment | None = None) -> list[Finding]:
         """What is wrong with TABLE (or every managed table), each finding
-        with its severity ('urgent', 'warning', 'info') and a ready fix."""
+        with its severity ('urgent', 'warning', 'info'), its stable code
+        (docs/check-codes.md) and a ready fix."""
         args: list[Arg] = [("parent", "regclass", table), ("now_at", "timestamptz", now_at)]
-        query, params = call("check", args, "severity, parent_table::text, partition::text, problem, fix")
+        query, params = call("check", args, "severity, code, parent_table::text, partition::text, problem, fix")
         return [Finding.from_row(r) for r in self._session.fetch(query, params)]
 
     # -- lifecycle ----------------------------------------------------------------

@@ -143,7 +143,7 @@ def print_findings(findings: Sequence[Finding], out: Output) -> None:
         return
     for f in findings:
         where = " ".join(shown(x) for x in (f.parent_table, f.partition) if x)
-        out.write(f"{shown(f.severity.upper()):8} {where}: {shown(f.problem)}\n")
+        out.write(f"{shown(f.severity.upper()):8} {where}: {shown(f.problem)} [{shown(f.code)}]\n")
         if f.fix:
             out.write(f"         fix: {shown(f.fix)}\n")
 

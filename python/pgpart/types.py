@@ -80,9 +80,15 @@ class PartitionInfo:
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding of ``pgpart.check()``: what is wrong and a ready fix."""
+    """One finding of ``pgpart.check()``: what is wrong and a ready fix.
+
+    ``code`` names the kind of finding (``'runway_short'``, ``'gap'``,
+    ``'default_rows'``...; the list is in docs/check-codes.md): it is stable,
+    so programs branch on it, never on the English ``problem`` text.
+    """
 
     severity: str
+    code: str
     parent_table: str | None
     partition: str | None
     problem: str
@@ -90,8 +96,8 @@ class Finding:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Finding:
-        severity, parent_table, partition, problem, fix = row
-        return cls(severity, parent_table, partition, problem, fix)
+        severity, code, parent_table, partition, problem, fix = row
+        return cls(severity, code, parent_table, partition, problem, fix)
 
 
 @dataclass(frozen=True)

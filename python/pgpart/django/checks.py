@@ -30,7 +30,9 @@ them): they pass when a table does not exist yet.
   interval or time zone that would re-grid existing partitions).
 - ``pgpart.W110`` no partition holds the current key; ``pgpart.W111``
   runway shorter than premake; ``pgpart.W112`` rows in the default
-  partition; ``pgpart.W119`` another finding of ``pgpart.check()``.
+  partition; ``pgpart.W119`` another finding of ``pgpart.check()``. The
+  findings are mapped by their stable ``code`` (docs/check-codes.md), never
+  by their English text: see :data:`FINDING_IDS_BY_CODE`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,16 @@ from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_field, spec_of
 
-__all__ = ["check_database", "check_declarations", "check_migrations", "partitioned_models", "register_all"]
+__all__ = [
+    "FINDING_CHECK_IDS",
+    "FINDING_IDS_BY_CODE",
+    "OTHER_FINDING",
+    "check_database",
+    "check_declarations",
+    "check_migrations",
+    "partitioned_models",
+    "register_all",
+]
 
 Messages = list[checks.CheckMessage]
 
@@ -374,23 +385,29 @@ def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.M
     ]
 
 
-_FINDINGS = (
-    ("no partition holds the current key", "pgpart.W110"),
-    ("runway shorter than premake", "pgpart.W111"),
-    ("the default partition holds rows", "pgpart.W112"),
-)
+#: The system check id of a finding of ``pgpart.check()``, by the finding's
+#: code; every other code (warning or urgent) is reported as OTHER_FINDING.
+FINDING_IDS_BY_CODE = {
+    "no_current_partition": "pgpart.W110",
+    "runway_short": "pgpart.W111",
+    "default_rows": "pgpart.W112",
+}
+#: The check id of every other finding, and of a check() that failed.
+OTHER_FINDING = "pgpart.W119"
+#: The check ids that carry findings of ``pgpart.check()``.
+FINDING_CHECK_IDS = frozenset(FINDING_IDS_BY_CODE.values()) | {OTHER_FINDING}
 
 
 def _findings(session: db.DjangoSession, model: type[models.Model]) -> Messages:
     try:
         findings = Client(session).check(model._meta.db_table)
     except PgpartError as exc:
-        return [checks.Warning(f"pgpart.check() failed: {exc.message}", hint=exc.hint, obj=model, id="pgpart.W119")]
+        return [checks.Warning(f"pgpart.check() failed: {exc.message}", hint=exc.hint, obj=model, id=OTHER_FINDING)]
     out: Messages = []
     for finding in findings:
         if finding.severity == "info":
             continue
-        check_id = next((cid for prefix, cid in _FINDINGS if finding.problem.startswith(prefix)), "pgpart.W119")
+        check_id = FINDING_IDS_BY_CODE.get(finding.code, OTHER_FINDING)
         where = f" ({finding.partition})" if finding.partition else ""
         out.append(
             checks.Warning(

@@ -54,7 +54,7 @@ from ....output import (
 )
 from ....types import Finding, MaintenanceAction
 from ... import conf, db
-from ...checks import database_messages
+from ...checks import FINDING_CHECK_IDS, OTHER_FINDING, database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
 Target = tuple[type[models.Model], Spec]
@@ -310,19 +310,29 @@ class Command(BaseCommand):
             try:
                 findings = self.client.check(model._meta.db_table, now_at=options["now"])
             except PgpartError as exc:
-                data.append({"model": model._meta.label, "severity": "warning", "problem": exc.message, "fix": None})
+                data.append(
+                    {
+                        "model": model._meta.label,
+                        "severity": "warning",
+                        "code": OTHER_FINDING,  # as the system check reports it
+                        "problem": exc.message,
+                        "fix": None,
+                    }
+                )
                 continue
             for f in findings:
                 data.append({"model": model._meta.label, **asdict(f)})
         for message in database_messages(self.alias, targets):
-            if message.id in ("pgpart.W110", "pgpart.W111", "pgpart.W112", "pgpart.W119"):
+            if message.id in FINDING_CHECK_IDS:
                 continue  # the same findings as above
             label = getattr(message.obj, "_meta", None)
             data.append(
                 {
                     "model": label.label if label is not None else None,
                     "severity": "urgent" if message.is_serious() else "warning",
-                    "problem": f"{message.id}: {message.msg}",
+                    # the system check's id is the code of a finding of Django's own
+                    "code": message.id,
+                    "problem": message.msg,
                     "fix": message.hint,
                 }
             )
@@ -332,7 +342,8 @@ class Command(BaseCommand):
             # The pgpart command's renderer, the model in place of the parent table.
             rendered = io.StringIO()
             findings = [
-                Finding(i["severity"], i["model"], i.get("partition"), i["problem"], i.get("fix")) for i in data
+                Finding(i["severity"], i["code"], i["model"], i.get("partition"), i["problem"], i.get("fix"))
+                for i in data
             ]
             print_findings(findings, rendered)
             self.stdout.write(rendered.getvalue(), ending="")

@@ -1,0 +1,71 @@
+-- pgpart._find_detach_pending(parent): code 'detach_pending'. A DETACH
+-- ... CONCURRENTLY was interrupted: the partition stays half detached until
+-- FINALIZE (maintenance finishes it too).
+CREATE FUNCTION pgpart._find_detach_pending(p_parent regclass)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'warning', 'detach_pending'::pgpart.finding_code, p_parent, p.partition,
+           'detach pending: an interrupted DETACH ... CONCURRENTLY',
+           format('ALTER TABLE %s DETACH PARTITION %s FINALIZE;', p_parent, p.partition)
+    FROM pgpart._partitions(p_parent) AS p WHERE p.detach_pending;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_detach_pending(regclass) IS
+'Finding detach_pending of pgpart.check(): partitions left half detached by an interrupted DETACH CONCURRENTLY (internal).';
+
+-- pgpart._find_detached_awaiting(parent, now_at): code 'detached_awaiting'.
+-- Tables that retention detached and whose archive or drop is still due
+-- (the run was interrupted between its steps).
+CREATE FUNCTION pgpart._find_detached_awaiting(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
+           format('detached by retention; its %s is still due', a.then_action),
+           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+    FROM pgpart._detached_awaiting(p_parent) AS a;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_detached_awaiting(regclass, timestamptz) IS
+'Finding detached_awaiting of pgpart.check(): tables detached by retention whose archive or drop is still due (internal).';
+
+-- pgpart._find_journal(parent, now_at): code 'journal_stale'. Retention
+-- journal entries no longer valid (the table was dropped, renamed or
+-- reattached by hand): retention discards them, never acts on them.
+CREATE FUNCTION pgpart._find_journal(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'info', 'journal_stale'::pgpart.finding_code, p_parent, j.detached::regclass,
+           format('retention journal entry void: %s', j.problem),
+           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+    FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale';
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
+'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
