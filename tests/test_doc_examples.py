@@ -11,9 +11,10 @@ fence). What a block's language means:
     Run by this virtualenv's Python in a subprocess. A block made of parts
     headed by a file comment (``# settings.py``, ``# models.py``) is a Django
     snippet instead: the parts become the settings and the models of app
-    ``example`` in a small Django project (a ``...`` in ``INSTALLED_APPS``
-    stands for Django's own apps and ``example``), which must pass
-    ``manage.py check``.
+    ``example`` (laid out as ``startapp`` makes it) in a small Django
+    project (a ``...`` in ``INSTALLED_APPS``
+    stands for Django's own apps and ``example``), which must load
+    (``django.setup()``, the models imported).
 ``sh``
     Run by ``bash -e -o pipefail`` with this virtualenv's ``bin`` first on
     ``PATH`` (``pgpart``, ``python``): every command must succeed.
@@ -47,9 +48,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from paths import REPO_ROOT
 from psycopg import sql
 
+from paths import REPO_ROOT
 from pgpart._script import split_statements
 
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
@@ -116,29 +117,29 @@ BLOCKS = [block for path in DOCS for block in extract(path)]
 
 # -- running a file's blocks in sequence --------------------------------------
 
-DJANGO_MANAGE = '''\
+DJANGO_MANAGE = """\
 import os, sys
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     from django.core.management import execute_from_command_line
     execute_from_command_line(sys.argv)
-'''
+"""
 
-DJANGO_SETTINGS_HEAD = '''\
+DJANGO_SETTINGS_HEAD = """\
 import os
 SECRET_KEY = "doc-examples"
 USE_TZ = True
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": os.environ["PGDATABASE"],
                          "HOST": os.environ["PGHOST"], "PORT": os.environ["PGPORT"], "USER": os.environ["PGUSER"]}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-'''
+"""
 
 # What the README's "..." in INSTALLED_APPS stands for: the project's own apps.
-DJANGO_SETTINGS_TAIL = '''
+DJANGO_SETTINGS_TAIL = """
 INSTALLED_APPS = [a for part in INSTALLED_APPS
                   for a in (["django.contrib.contenttypes", "django.contrib.auth", "example"]
                             if part is Ellipsis else [part])]
-'''
+"""
 
 
 @dataclass
@@ -187,15 +188,20 @@ class Runner:
         if state is None or state.path != block.path or state.ran > index:
             state = self._start(block.path)
         for earlier in siblings[state.ran : index]:
+            if earlier.language not in RUN:
+                state.ran += 1
+                continue
             try:
                 self._execute(earlier, state)
-            except Exception as exc:  # noqa: BLE001 -- reported with the block's own failure
+            except Exception as exc:  # reported with a later block's failure
                 state.failed.append(f"{earlier.id}: {exc}")
             state.ran += 1
         state.ran = index + 1
         try:
             self._execute(block, state)
-        except Exception:
+        except Exception as exc:
+            if state.failed:
+                exc.add_note("earlier blocks of this file failed: " + "; ".join(state.failed))
             state.failed.append(block.id)
             raise
 
@@ -213,11 +219,11 @@ class Runner:
         else:
             raise AssertionError(f"{block.id}: language {block.language!r} is not run")
 
-    def _subprocess(self, argv: list[str], state: FileRun) -> None:
-        done = subprocess.run(argv, cwd=state.workdir, env=self.env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, (
-            f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    def _subprocess(self, argv: list[str], state: FileRun, **env: str) -> None:
+        done = subprocess.run(
+            argv, cwd=state.workdir, env={**self.env, **env}, capture_output=True, text=True, timeout=300
         )
+        assert done.returncode == 0, f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
 
     def _django(self, block: Block, state: FileRun) -> None:
         parts = DJANGO_PART.split(block.text)
@@ -233,8 +239,13 @@ class Runner:
         )
         (root / "example").mkdir(exist_ok=True)
         (root / "example" / "__init__.py").write_text("")
+        (root / "example" / "migrations").mkdir(exist_ok=True)  # as `manage.py startapp` makes it
+        (root / "example" / "migrations" / "__init__.py").write_text("")
         (root / "example" / "models.py").write_text(files.get("models.py", ""))
-        self._subprocess([sys.executable, "manage.py", "check", "--fail-level", "WARNING"], state)
+        # Settings and models load; `manage.py check` comes with the `migrate`
+        # of the next block (before `makemigrations` it rightly reports E002).
+        load = "import django; django.setup(); import example.models"
+        self._subprocess([sys.executable, "-c", load], state, DJANGO_SETTINGS_MODULE="project.settings")
 
 
 @pytest.fixture(scope="module")
