@@ -69,6 +69,7 @@ class Block:
     language: str | None  # None: a fence without language, or an indented block
     text: str
     fenced: bool = True
+    section: str = ""  # the ``## `` heading the block is under
 
     @property
     def id(self) -> str:
@@ -80,9 +81,11 @@ def extract(path: Path) -> list[Block]:
     enough of it for this project's documents)."""
     lines = path.read_text(encoding="utf-8").split("\n")
     blocks: list[Block] = []
-    i, in_list, previous_blank = 0, False, True
+    i, in_list, previous_blank, section = 0, False, True, ""
     while i < len(lines):
         line = lines[i]
+        if line.startswith("## "):
+            section = line[3:].strip()
         fence = FENCE.match(line)
         if fence:
             indent, marker, language = len(fence.group(1)), fence.group(2), fence.group(3)
@@ -91,7 +94,7 @@ def extract(path: Path) -> list[Block]:
             while j < len(lines) and not re.match(rf"^ {{0,3}}{marker[0]}{{{len(marker)},}}\s*$", lines[j]):
                 body.append(lines[j][indent:] if not lines[j][:indent].strip() else lines[j].lstrip())
                 j += 1
-            blocks.append(Block(path, i + 1, language or None, "\n".join(body) + "\n"))
+            blocks.append(Block(path, i + 1, language or None, "\n".join(body) + "\n", section=section))
             i, previous_blank = j + 1, False
             continue
         if line.strip() and not line.startswith(" "):
@@ -104,7 +107,8 @@ def extract(path: Path) -> list[Block]:
             while j < len(lines) and (lines[j].startswith("    ") or not lines[j].strip()):
                 body.append(lines[j][4:])
                 j += 1
-            blocks.append(Block(path, i + 1, None, "\n".join(body).strip("\n") + "\n", fenced=False))
+            text = "\n".join(body).strip("\n") + "\n"
+            blocks.append(Block(path, i + 1, None, text, fenced=False, section=section))
             i, previous_blank = j, True
             continue
         previous_blank = not line.strip()
@@ -205,6 +209,13 @@ class Runner:
             state.failed.append(block.id)
             raise
 
+    def run_alone(self, blocks: list[Block]) -> None:
+        """Run BLOCKS in order on a fresh database and directory."""
+        state = self._start(blocks[0].path)
+        state.ran = len(BLOCKS)  # the next run() starts its file afresh
+        for block in blocks:
+            self._execute(block, state)
+
     def _execute(self, block: Block, state: FileRun) -> None:
         if block.language == "sql":
             with psycopg.connect(self.pg.dsn(DATABASE), autocommit=True) as c:
@@ -271,6 +282,18 @@ def test_doc_example(block: Block, runner: Runner) -> None:
     runner.run(block)
 
 
+QUICK_STARTS = ("In SQL", "Python", "Django")
+
+
+@pytest.mark.parametrize("section", QUICK_STARTS)
+def test_quick_start_runs_on_its_own(section: str, runner: Runner) -> None:
+    """A newcomer may read only one quick start: its blocks run in order on a
+    fresh database, without the sections before it."""
+    blocks = [b for b in BLOCKS if b.path.name == "README.md" and b.section == section and b.language in RUN]
+    assert blocks, f"README.md has no runnable block under '## {section}'"
+    runner.run_alone(blocks)
+
+
 def test_extraction_finds_every_kind_of_block(tmp_path: Path) -> None:
     """The extractor itself: fenced blocks with and without a language,
     indented fences inside a list item, an indented code block, and list
@@ -278,14 +301,15 @@ def test_extraction_finds_every_kind_of_block(tmp_path: Path) -> None:
     doc = tmp_path / "x.md"
     doc.write_text(
         "intro\n\n```sql\nSELECT 1;\n```\n\n- item\n\n  ```text\n  out\n  ```\n\n"
-        "- item\n  continued\n\n```\nbare\n```\n\npara\n\n    pgpart check\n    pgpart info\n\nend\n"
+        "- item\n  continued\n\n```\nbare\n```\n\n## S\n\npara\n\n    pgpart check\n    pgpart info\n\nend\n"
     )
     found = [(b.line, b.language, b.text, b.fenced) for b in extract(doc)]
+    assert [b.section for b in extract(doc)] == ["", "", "", "S"]
     assert found == [
         (3, "sql", "SELECT 1;\n", True),
         (9, "text", "out\n", True),
         (16, None, "bare\n", True),
-        (22, None, "pgpart check\npgpart info\n", False),
+        (24, None, "pgpart check\npgpart info\n", False),
     ]
 
 
