@@ -6,3 +6,6 @@
 -- Signatures that changed (run_maintenance gained dry_run and online and
 -- the plan's columns; ensure_range takes everything create_range_partitions
 -- takes): scripts/upgrade_draft.py drops the old ones before the routines.
+-- check() returns a code column: CREATE OR REPLACE cannot change its columns.
+DROP FUNCTION pgpart.check(regclass, timestamptz);
+
