@@ -112,10 +112,11 @@ COMMENT ON FUNCTION pgpart._error_report(text, text, text, text, text, text) IS
 -- 'default_rows_unknown' (not permitted to read it, it is locked, or
 -- reading it would run the owner's code). The read runs under a 10 ms lock
 -- timeout, so the check never waits.
--- VOLATILE: a dynamic read of table data.
+-- STABLE: it only reads (a dynamic read of table data, in check()'s snapshot).
 CREATE OR REPLACE FUNCTION pgpart._find_default_rows(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET lock_timeout = '10ms'
