@@ -1,6 +1,6 @@
 """The migration autodetector that knows partitioned models.
 
-Django 5.2 lets ``makemigrations`` and ``migrate`` name their autodetector
+Django (5.2 and 6.x) lets ``makemigrations`` and ``migrate`` name their autodetector
 in a class attribute (``Command.autodetector``); pgpart.django ships both
 commands with it set to :class:`MigrationAutodetector`, which:
 

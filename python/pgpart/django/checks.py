@@ -18,7 +18,7 @@ Static checks (no database; run by every management command):
 - ``pgpart.E006`` an invalid declaration value (method, interval type,
   premake, options of another method, unknown attribute...).
 - ``pgpart.W001`` a composite primary key while the admin is installed:
-  Django 5.2's admin refuses such models.
+  Django's admin (5.2 and 6.x) refuses such models.
 
 Database checks (``manage.py check --database default``; ``migrate`` runs
 them): they pass when a table does not exist yet.
@@ -55,7 +55,7 @@ from django.db import connections, models, router, transaction
 from .. import Client
 from ..errors import PgpartError
 from . import db
-from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_field, spec_of
+from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_column, key_field, spec_of
 
 __all__ = [
     "FINDING_CHECK_IDS",
@@ -145,7 +145,7 @@ def _composite_pk(model: type[models.Model]) -> Messages:
     return [
         checks.Warning(
             "a partitioned model with a CompositePrimaryKey cannot be registered in Django's admin "
-            "(Django 5.2 refuses composite primary keys there)",
+            "(Django's admin, 5.2 and 6.x, refuses composite primary keys)",
             hint="Leave out the CompositePrimaryKey to keep `id` as Django's pk: pgpart then makes the "
             "database primary key (id, key) itself. Silence pgpart.W001 if the model needs no admin.",
             obj=model,
@@ -359,7 +359,7 @@ def database_messages(alias: str, targets: Sequence[tuple[type[models.Model], Sp
                 )
             )
             continue
-        column = key_field(model, spec).column
+        column = key_column(model, spec)
         expected = f"{spec.method.upper()} ({connections[alias].ops.quote_name(column)})"
         if partkey not in (expected, f"{spec.method.upper()} ({column})"):
             errors.append(
