@@ -1,6 +1,6 @@
 """The migration autodetector that knows partitioned models.
 
-Django 5.2 lets ``makemigrations`` and ``migrate`` name their autodetector
+Django (5.2 and 6.x) lets ``makemigrations`` and ``migrate`` name their autodetector
 in a class attribute (``Command.autodetector``); pgpart.django ships both
 commands with it set to :class:`MigrationAutodetector`, which:
 
@@ -8,7 +8,11 @@ commands with it set to :class:`MigrationAutodetector`, which:
   ``CreateModel`` for a model with a ``Partitioning`` declaration, and
   :class:`~pgpart.django.operations.DeletePartitionedModel` when one is deleted;
 - emits :class:`~pgpart.django.operations.AlterPartitioning` when a
-  declaration differs from the migration state.
+  declaration differs from the migration state;
+- makes the initial migration of an app without a ``migrations`` folder
+  that holds a partitioned model, also when ``makemigrations`` is run without
+  app labels (Django makes it only when the app is named): such an app
+  cannot be synced without migrations, its table would not be partitioned.
 
 Another app that overrides ``makemigrations`` or ``migrate`` too wins or
 loses by its place in ``INSTALLED_APPS`` (the first app providing a command
@@ -28,18 +32,65 @@ model that a migration creates with a plain ``CreateModel``.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps as global_apps
 from django.db import models
 from django.db.migrations.autodetector import MigrationAutodetector as DjangoAutodetector
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.models import CreateModel, DeleteModel
 
-from .declaration import STATE_OPTION, spec_of
+from .declaration import STATE_OPTION, DeclarationError, spec_of
 from .operations import AlterPartitioning, CreatePartitionedModel, DeletePartitionedModel
 
 __all__ = ["MigrationAutodetector", "PartitioningAutodetectorMixin"]
+
+
+def needs_initial_migration(app_label: str) -> bool:
+    """Whether APP_LABEL holds a managed partitioned model and has no
+    migrations package (not one disabled by ``MIGRATION_MODULES``)."""
+    try:
+        app_config = global_apps.get_app_config(app_label)
+    except LookupError:
+        return False
+    if not any(m._meta.managed for m in _declaring_models(app_config.get_models())):
+        return False
+    module, _ = MigrationLoader.migrations_module(app_config.label)
+    if module is None:
+        return False  # migrations disabled on purpose
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return True
+    return False
+
+
+def _declaring_models(candidates: Iterable[type[models.Model]]) -> list[type[models.Model]]:
+    out = []
+    for model in candidates:
+        try:
+            if spec_of(model) is not None:
+                out.append(model)
+        except DeclarationError:
+            continue  # reported by pgpart.E001/E006
+    return out
+
+
+class _Questioner:
+    """Django's questioner, but an app that needs_initial_migration() gets
+    one: a proxy, every other question goes to the questioner it wraps."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self._wrapped = wrapped
+
+    def ask_initial(self, app_label: str) -> bool:
+        return bool(self._wrapped.ask_initial(app_label)) or needs_initial_migration(app_label)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
 
 
 class PartitioningAutodetectorMixin:
@@ -48,9 +99,14 @@ class PartitioningAutodetectorMixin:
     # What the mixin uses of Django's MigrationAutodetector.
     from_state: Any
     to_state: Any
+    questioner: Any
     kept_model_keys: set[tuple[str, str]]
     renamed_models: dict[tuple[str, str], str]
     add_operation: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questioner = _Questioner(self.questioner)
 
     def _declared(self, app_label: str, model_name: str) -> dict[str, Any] | None:
         # The models' own classes: ProjectState.from_apps() keeps only Meta
@@ -61,6 +117,28 @@ class PartitioningAutodetectorMixin:
             return None
         spec = spec_of(model)
         return None if spec is None else spec.to_dict()
+
+    def changes(
+        self,
+        graph: Any,
+        trim_to_apps: Any = None,
+        convert_apps: Any = None,
+        migration_name: str | None = None,
+    ) -> dict[str, list[Any]]:
+        # Django leaves the models of apps without migrations out (the from
+        # state's "real apps") unless the app is named: a partitioned model
+        # there gets its initial migration anyway.
+        new_apps = {
+            label
+            for label in self.from_state.real_apps
+            if (not trim_to_apps or label in trim_to_apps) and needs_initial_migration(label)
+        }
+        if new_apps:
+            convert_apps = set(convert_apps or ()) | new_apps
+        result: dict[str, list[Any]] = super().changes(  # type: ignore[misc]
+            graph, trim_to_apps, convert_apps, migration_name
+        )
+        return result
 
     def generate_altered_options(self) -> None:
         super().generate_altered_options()  # type: ignore[misc]

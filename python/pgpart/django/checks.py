@@ -4,8 +4,10 @@ Static checks (no database; run by every management command):
 
 - ``pgpart.E001`` the partition key: missing, more than one column, not a
   concrete local field, or a type RANGE cannot grid over.
-- ``pgpart.E002`` a migration creates the model with a plain ``CreateModel``
-  (or its app has no migrations): ``migrate`` would make a plain table.
+- ``pgpart.E002`` a migration creates the model with a plain ``CreateModel``:
+  ``migrate`` would make a plain table. A model whose migration does not
+  exist yet (a new model, an app without a ``migrations`` folder) is not an
+  error here: ``makemigrations`` creates it (see the database E002 below).
 - ``pgpart.E003`` a unique constraint (``unique=True``, ``unique_together``,
   ``UniqueConstraint``, a composite primary key) without the key: PostgreSQL
   refuses it on a partitioned table.
@@ -16,11 +18,15 @@ Static checks (no database; run by every management command):
 - ``pgpart.E006`` an invalid declaration value (method, interval type,
   premake, options of another method, unknown attribute...).
 - ``pgpart.W001`` a composite primary key while the admin is installed:
-  Django 5.2's admin refuses such models.
+  Django's admin (5.2 and 6.x) refuses such models.
 
 Database checks (``manage.py check --database default``; ``migrate`` runs
 them): they pass when a table does not exist yet.
 
+- ``pgpart.E002`` a partitioned model of an app without migrations whose
+  table does not exist: ``migrate --run-syncdb`` (Django's test runner
+  runs it) would create it as a plain table. Not reported by pgpart.django's
+  own ``migrate`` without ``--run-syncdb``, which creates no such table.
 - ``pgpart.W100`` pgpart is not installed in the database.
 - ``pgpart.E101`` the table exists but is not partitioned.
 - ``pgpart.E102`` the table is partitioned by another method or key.
@@ -38,6 +44,7 @@ them): they pass when a table does not exist yet.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -48,12 +55,13 @@ from django.db import connections, models, router, transaction
 from .. import Client
 from ..errors import PgpartError
 from . import db
-from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_field, spec_of
+from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_column, key_field, spec_of
 
 __all__ = [
     "FINDING_CHECK_IDS",
     "FINDING_IDS_BY_CODE",
     "OTHER_FINDING",
+    "RUN_SYNCDB",
     "check_database",
     "check_declarations",
     "check_migrations",
@@ -137,7 +145,7 @@ def _composite_pk(model: type[models.Model]) -> Messages:
     return [
         checks.Warning(
             "a partitioned model with a CompositePrimaryKey cannot be registered in Django's admin "
-            "(Django 5.2 refuses composite primary keys there)",
+            "(Django's admin, 5.2 and 6.x, refuses composite primary keys)",
             hint="Leave out the CompositePrimaryKey to keep `id` as Django's pk: pgpart then makes the "
             "database primary key (id, key) itself. Silence pgpart.W001 if the model needs no admin.",
             obj=model,
@@ -209,14 +217,9 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
         except DeclarationError:
             continue
         if meta.app_label in loader.unmigrated_apps:
-            errors.append(
-                checks.Error(
-                    f"app {meta.app_label!r} has no migrations: migrate would create {meta.db_table} as a plain table",
-                    hint="Run `manage.py makemigrations` with pgpart.django installed.",
-                    obj=model,
-                    id="pgpart.E002",
-                )
-            )
+            # Its migration does not exist yet: makemigrations creates it (and
+            # must not be blocked). Only `migrate --run-syncdb` would create a
+            # plain table: the database check reports that (unmigrated_models).
             continue
         model_state = state.models.get((meta.app_label, meta.model_name))
         if model_state is None:
@@ -259,6 +262,12 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
 
 # -- database ----------------------------------------------------------------------
 
+#: Whether the running ``migrate`` syncs apps without migrations
+#: (``--run-syncdb``): set by pgpart.django's ``migrate`` while it runs; None
+#: elsewhere (``check --database``, Django's test runner, another app's
+#: ``migrate``), where E002 assumes it may.
+RUN_SYNCDB: ContextVar[bool | None] = ContextVar("pgpart_run_syncdb", default=None)
+
 
 def check_database(
     app_configs: Sequence[AppConfig] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
@@ -267,6 +276,7 @@ def check_database(
     for alias in databases or ():
         if connections[alias].vendor != "postgresql":
             continue
+        errors += unmigrated_models(alias, app_configs)
         targets: list[tuple[type[models.Model], Spec]] = []
         for model in partitioned_models(app_configs):
             if not router.allow_migrate_model(alias, model):
@@ -279,6 +289,50 @@ def check_database(
                 targets.append((model, spec))
         if targets:
             errors += database_messages(alias, targets)
+    return errors
+
+
+def unmigrated_models(alias: str, app_configs: Sequence[AppConfig] | None = None) -> Messages:
+    """E002: partitioned models of apps without migrations whose table does
+    not exist in database ALIAS, when ``migrate --run-syncdb`` may run: it
+    would create them as plain tables. An existing table is E101's business."""
+    if RUN_SYNCDB.get() is False:
+        return []
+    candidates = [
+        model
+        for model in partitioned_models(app_configs)
+        if model._meta.managed and router.allow_migrate_model(alias, model)
+    ]
+    if not candidates:
+        return []
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        unmigrated = MigrationLoader(None, ignore_no_migrations=True).unmigrated_apps
+    except Exception:  # a broken migration graph: Django's own commands report it
+        return []
+    session = db.DjangoSession(connections[alias])
+    errors: Messages = []
+    for model in candidates:
+        meta = model._meta
+        if meta.app_label not in unmigrated:
+            continue
+        try:
+            spec = spec_of(model)
+        except DeclarationError:
+            continue  # E001/E006 already
+        if spec is None or db.table_state(session, meta.db_table)[0] is not None:
+            continue
+        errors.append(
+            checks.Error(
+                f"app {meta.app_label!r} has no migrations: `migrate --run-syncdb` (and Django's test runner) "
+                f"would create {meta.db_table} as a plain table",
+                hint=f"Run `manage.py makemigrations {meta.app_label}` with pgpart.django installed: it creates the "
+                "app's migrations folder and a CreatePartitionedModel.",
+                obj=model,
+                id="pgpart.E002",
+            )
+        )
     return errors
 
 
@@ -305,7 +359,7 @@ def database_messages(alias: str, targets: Sequence[tuple[type[models.Model], Sp
                 )
             )
             continue
-        column = key_field(model, spec).column
+        column = key_column(model, spec)
         expected = f"{spec.method.upper()} ({connections[alias].ops.quote_name(column)})"
         if partkey not in (expected, f"{spec.method.upper()} ({column})"):
             errors.append(

@@ -36,7 +36,7 @@ Primary key: by default Django keeps its ``id`` as the model's pk (so
 partitioned table. ``id`` is then unique because its identity sequence is
 shared by all partitions, not because the database enforces it. A
 ``models.CompositePrimaryKey`` containing the key is honoured as declared
-(opt-in: Django 5.2's admin refuses such models).
+(opt-in: Django's admin, 5.2 and 6.x, refuses such models).
 """
 
 from __future__ import annotations
@@ -288,6 +288,18 @@ def key_field(model: type[models.Model], spec: Spec) -> models.Field[Any, Any]:
             "or an inherited field).",
         )
     return found
+
+
+def key_column(model: type[models.Model], spec: Spec) -> str:
+    """The database column of the declaration's key (see key_field)."""
+    column = key_field(model, spec).column
+    if column is None:  # a concrete field has one (Django 6's stubs type it Optional)
+        raise DeclarationError(
+            f"the partition key {spec.key!r} has no column in {model._meta.db_table}",
+            check_id="pgpart.E001",
+            hint="Name a concrete field declared on this model.",
+        )
+    return column
 
 
 def key_kind(key: models.Field[Any, Any]) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from .declaration import Spec, key_field
+from .declaration import Spec, key_column
 
 __all__ = ["create_partitioned_model", "partitioned_table_sql"]
 
@@ -29,7 +29,7 @@ def partitioned_table_sql(
     sql, params = schema_editor.table_sql(model)
     qn = schema_editor.quote_name
     meta = model._meta
-    key_column = key_field(model, spec).column
+    key_col = key_column(model, spec)
 
     # table_sql appends " TABLESPACE x" after the column list; PARTITION BY
     # must come before it.
@@ -46,11 +46,12 @@ def partitioned_table_sql(
 
     pk = meta.pk
     constraint = ""
-    if pk is not None and not isinstance(pk, models.CompositePrimaryKey) and pk.column != key_column:
+    pk_column = None if pk is None or isinstance(pk, models.CompositePrimaryKey) else pk.column
+    if pk is not None and pk_column is not None and pk_column != key_col:
         definition, _ = schema_editor.column_sql(model, pk)
-        column = f"{qn(pk.column)} {definition}"
+        column = f"{qn(pk_column)} {definition}"
         if definition is None or sql.count(column) != 1 or " PRIMARY KEY" not in definition:
-            raise RuntimeError(f"cannot find the primary key column {pk.column!r} in Django's table SQL: {sql!r}")
+            raise RuntimeError(f"cannot find the primary key column {pk_column!r} in Django's table SQL: {sql!r}")
         inline_tablespace = ""
         tablespace = getattr(pk, "db_tablespace", None) or meta.db_tablespace
         if tablespace and schema_editor.connection.features.supports_tablespaces:
@@ -58,9 +59,9 @@ def partitioned_table_sql(
         plain = definition.replace(" PRIMARY KEY", "", 1)
         if inline_tablespace:
             plain = plain.replace(inline_tablespace, "", 1)
-        sql = sql.replace(column, f"{qn(pk.column)} {plain}", 1)
-        constraint = f", PRIMARY KEY ({qn(pk.column)}, {qn(key_column)}){inline_tablespace}"
-    sql = f"{sql[:-1]}{constraint}) PARTITION BY {spec.method.upper()} ({qn(key_column)}){suffix}"
+        sql = sql.replace(column, f"{qn(pk_column)} {plain}", 1)
+        constraint = f", PRIMARY KEY ({qn(pk_column)}, {qn(key_col)}){inline_tablespace}"
+    sql = f"{sql[:-1]}{constraint}) PARTITION BY {spec.method.upper()} ({qn(key_col)}){suffix}"
     return sql, params
 
 
