@@ -254,7 +254,7 @@ class Runner:
         (root / "example" / "migrations" / "__init__.py").write_text("")
         (root / "example" / "models.py").write_text(files.get("models.py", ""))
         # Settings and models load; `manage.py check` comes with the `migrate`
-        # of the next block (before `makemigrations` it rightly reports E002).
+        # of the next block.
         load = "import django; django.setup(); import example.models"
         self._subprocess([sys.executable, "-c", load], state, DJANGO_SETTINGS_MODULE="project.settings")
 
