@@ -4,6 +4,9 @@
 -- clears the retention, and an empty name clears archive_schema,
 -- archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
+-- Long (about 150 lines) on purpose: one validation block per policy value,
+-- each with its own SQLSTATE, DETAIL and HINT, so every rule of a policy row
+-- stays in one place.
 CREATE FUNCTION pgpart._merge_policy(
     p_old pgpart.config,
     retention text DEFAULT NULL,

@@ -10,6 +10,8 @@
 --      bound, so ATTACH does not scan it again; drop the CHECK.
 -- The IS NOT NULL matters: without it PostgreSQL does not see that the CHECK
 -- implies a bound on a nullable key (verified), and would scan.
+-- Long (about 130 lines): the checks of the partition, its default and the
+-- values all run before the ACCESS EXCLUSIVE locks, then the three steps.
 CREATE FUNCTION pgpart.add_list_values(
     partition regclass,
     "values" jsonb,

@@ -3,6 +3,8 @@
 -- named <parent>_h<remainder>, each built detached and attached (DESIGN §3).
 -- Idempotent: missing remainders are added. The modulus of an existing set
 -- cannot change (0A000). Hash-partitioned tables have no default partition.
+-- Long (about 120 lines): its planner is inline (checks, missing remainders,
+-- names, steps), then lock, run and log, as in the other verbs' pipeline.
 CREATE FUNCTION pgpart.create_hash_partitions(
     parent regclass,
     modulus integer,

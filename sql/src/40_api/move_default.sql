@@ -8,6 +8,8 @@
 -- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
 -- the default partition into a new partition of the grid; returns it, or no
 -- row when the default holds nothing more to move.
+-- Long (about 140 lines): choosing the range (grid, live slots last, index
+-- probes), its checks and its steps belong to one transaction's decision.
 CREATE FUNCTION pgpart.move_default_range(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',

@@ -26,6 +26,9 @@
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
 -- journal entries in the real run.
+-- Long (about 300 lines): each stage's real run and dry run sit side by side
+-- in one per-parent loop with its subtransaction and error report, so the dry
+-- run follows exactly the decisions of the real one.
 CREATE FUNCTION pgpart.run_maintenance(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
