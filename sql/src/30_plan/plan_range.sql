@@ -9,7 +9,7 @@
 --   _range_names         their names, refusing taken ones
 --   _range_steps         locks, build/check/attach per slot, default
 --                        partition, policy registration.
--- Long (about 265 lines): the checks of the call, in the order callers see
+-- Long (about 240 lines): the checks of the call, in the order callers see
 -- their errors, each with its own SQLSTATE, DETAIL and HINT; the planning
 -- itself is in the four pieces. The checks are what a shared preparation
 -- step for every verb would take over (issue 13, item 2).
@@ -175,31 +175,7 @@ BEGIN
     WHERE c.oid = p_parent AND d.datname = current_database();
 
     -- Privileges: checked up front so a refused call leaves nothing behind.
-    IF NOT has_schema_privilege(current_user, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('permission denied to create partitions of %s in schema %I', p_parent, v_schema),
-            DETAIL = format('Role %I lacks CREATE on schema %I.', current_user, v_schema),
-            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, current_user),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    IF NOT has_schema_privilege(v_owner, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent, v_schema),
-            DETAIL = 'New partitions are owned by the parent''s owner, which needs CREATE on the schema.',
-            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, v_owner),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    IF v_target_ts <> 'pg_default' AND NOT has_tablespace_privilege(current_user, v_target_ts, 'CREATE')
-       AND v_target_ts <> (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
-                           WHERE d.datname = current_database()) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('permission denied for tablespace %I', v_target_ts),
-            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', v_target_ts, current_user),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
+    PERFORM pgpart._require_create_privileges(p_parent, v_schema, v_relname, v_owner, v_target_ts);
 
     -- "Now": the reference time, or for integer keys the highest key value.
     IF v_iv.kind = 'integer' THEN
