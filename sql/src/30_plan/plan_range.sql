@@ -1,8 +1,18 @@
 -- pgpart._plan_range_partitions(...): validates a create_range_partitions
--- call and returns its plan, changing nothing: the lock steps, then for each
--- missing slot of the grid the steps that build, check and attach its
--- partition, then the policy registration. All checks that can refuse the
--- call run here, before any DDL (DESIGN §3, §5, §6).
+-- call and returns its plan, changing nothing. All checks that can refuse the
+-- call run here or in the pieces it calls, before any DDL (DESIGN §3, §5, §6):
+-- first the call itself (owner, key, strategy, grid, policy values, caps,
+-- tablespace, privileges, "now"), then the pipeline of pure pieces
+--   _range_window        the window from start (or now) to premake ahead,
+--                        then the gaps below it
+--   _range_missing_slots the slots of those ranges no partition covers
+--   _range_names         their names, refusing taken ones
+--   _range_steps         locks, build/check/attach per slot, default
+--                        partition, policy registration.
+-- Long (about 240 lines): the checks of the call, in the order callers see
+-- their errors, each with its own SQLSTATE, DETAIL and HINT; the planning
+-- itself is in the four pieces. The checks are what a shared preparation
+-- step for every verb would take over (issue 13, item 2).
 CREATE FUNCTION pgpart._plan_range_partitions(
     p_parent regclass,
     p_interval text,
@@ -56,36 +66,14 @@ DECLARE
     v_existing_lo numeric [];
     v_existing_hi numeric [];
     v_existing_rel regclass [];
-    v_near_lo numeric [];
-    v_near_from numeric;
-    v_near_to numeric;
-    v_near_hi numeric [];
-    v_near_rel regclass [];
     v_now numeric;
-    v_first record;
-    v_slot record;
-    v_end numeric;
-    v_ranges pgpart._range[];
-    v_range pgpart._range;
-    v_lo numeric;
-    v_hi numeric;
-    v_lo_lit text;
-    v_hi_lit text;
-    v_new_lo numeric [] := '{}'::numeric [];
-    v_new_hi numeric [] := '{}'::numeric [];
-    v_new_names name [] := '{}'::name [];
-    v_name name;
-    v_table text;
-    v_overlap regclass;
-    v_exact boolean;
-    v_n integer := 0;
+    v_start numeric;
+    v_ranges pgpart._range [];
+    v_slots pgpart._range [];
+    v_names name [];
+    v_create_default boolean;
+    v_n integer;
     v_total integer;
-    v_step integer := 0;
-    v_iterations integer := 0;
-    v_parent_locks text;
-    v_lock record;
-    v_sub pgpart.step;
-    st pgpart.step;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
     v_key := pgpart._range_key(p_parent);
@@ -187,31 +175,7 @@ BEGIN
     WHERE c.oid = p_parent AND d.datname = current_database();
 
     -- Privileges: checked up front so a refused call leaves nothing behind.
-    IF NOT has_schema_privilege(current_user, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('permission denied to create partitions of %s in schema %I', p_parent, v_schema),
-            DETAIL = format('Role %I lacks CREATE on schema %I.', current_user, v_schema),
-            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, current_user),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    IF NOT has_schema_privilege(v_owner, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('owner %I of table %s may not create tables in schema %I', v_owner, p_parent, v_schema),
-            DETAIL = 'New partitions are owned by the parent''s owner, which needs CREATE on the schema.',
-            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', v_schema, v_owner),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    IF v_target_ts <> 'pg_default' AND NOT has_tablespace_privilege(current_user, v_target_ts, 'CREATE')
-       AND v_target_ts <> (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
-                           WHERE d.datname = current_database()) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('permission denied for tablespace %I', v_target_ts),
-            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', v_target_ts, current_user),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
+    PERFORM pgpart._require_create_privileges(p_parent, v_schema, v_relname, v_owner, v_target_ts);
 
     -- "Now": the reference time, or for integer keys the highest key value.
     IF v_iv.kind = 'integer' THEN
@@ -236,21 +200,13 @@ BEGIN
         v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
     END IF;
 
-    -- The window: from START (or the slot of now) to PREMAKE slots after
-    -- now; without START also every gap between existing partitions below
-    -- it. Gaps are found in one pass over the sorted bounds, so the cost
-    -- grows with the number of gaps, not of partitions.
+    -- The window and the gaps below it, the slots of them no partition
+    -- covers, their names, then the steps (DESIGN §5).
     IF p_start IS NOT NULL THEN
-        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin,
-                                pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'));
-    ELSE
-        v_first := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
+        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start');
     END IF;
-    v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_now);
-    FOR i IN 1 .. v_premake LOOP
-        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
-    END LOOP;
-    v_end := greatest(v_slot.hi, v_first.hi);
+    v_ranges := pgpart._range_window(v_iv.kind, v_iv.step, v_frame, v_origin, v_now, v_start, v_premake,
+                                     v_existing_lo, v_existing_hi);
     IF p_max_new IS NOT NULL AND (p_max_new < 1 OR p_max_new > v_cap) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -264,86 +220,14 @@ BEGIN
         -- one more than fits: enough to refuse the call below
         v_part_cap := v_part_cap + 1;
     END IF;
-    -- The window first, then the gaps below it from the most recent down, so
-    -- that a bounded run (max_new) creates what matters most first.
-    v_ranges := ARRAY[ROW(v_first.lo, v_end)::pgpart._range];
-    IF p_start IS NULL THEN
-        SELECT v_ranges || array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo DESC)
-        INTO v_ranges
-        FROM (
-            SELECT e.hi AS gap_lo, coalesce(lead(e.lo) OVER (ORDER BY e.lo), 'Infinity'::numeric) AS gap_hi
-            FROM unnest(v_existing_lo, v_existing_hi) AS e (lo, hi)
-        ) AS g
-        WHERE g.gap_lo < least(g.gap_hi, v_first.lo);
-    END IF;
+    v_slots := pgpart._range_missing_slots(
+        p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step, v_frame, v_origin,
+        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap);
 
-    FOREACH v_range IN ARRAY v_ranges LOOP
-        -- only the partitions that can touch this range are compared below
-        v_near_from := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo)).lo;
-        v_near_to := (pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.hi)).hi;
-        SELECT coalesce(array_agg(e.lo ORDER BY e.lo), '{}'), coalesce(array_agg(e.hi ORDER BY e.lo), '{}'),
-               coalesce(array_agg(e.rel ORDER BY e.lo), '{}')
-        INTO v_near_lo, v_near_hi, v_near_rel
-        FROM unnest(v_existing_lo, v_existing_hi, v_existing_rel) AS e (lo, hi, rel)
-        WHERE e.hi > v_near_from AND e.lo < v_near_to;
-        v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_range.lo);
-        WHILE v_slot.lo < v_range.hi LOOP
-            v_iterations := v_iterations + 1;
-            IF v_iterations > 100000 THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'program_limit_exceeded',
-                    MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
-                    HINT = 'Pass a later start or a smaller premake.';
-            END IF;
-            -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
-            v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.lo);
-            v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_slot.hi);
-            EXIT WHEN v_lo_lit = 'MAXVALUE';
-            v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
-            v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
-
-            SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
-                   (array_agg(e.rel ORDER BY e.lo))[1]
-            INTO v_exact, v_overlap
-            FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
-            WHERE e.lo < v_hi AND e.hi > v_lo;
-            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first.lo
-               AND to_regclass(format('%I.%I', v_schema, pgpart._relation_name(
-                   v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_lo)))) IS NOT NULL THEN
-                -- a gap below the window whose name is taken (typically by the
-                -- table detached from it): leave the gap, check() reports it
-                NULL;
-            ELSIF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
-                v_new_lo := v_new_lo || v_lo;
-                v_new_hi := v_new_hi || v_hi;
-                -- a bounded run stops at its bound; otherwise refuse as soon as
-                -- the cap is passed, not after walking a huge window
-                EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
-            ELSIF NOT v_exact AND p_start IS NOT NULL AND v_slot.lo = v_first.lo THEN
-                -- only an explicit start may not overlap a partition off the grid
-                RAISE EXCEPTION USING
-                    ERRCODE = 'invalid_object_definition',
-                    MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
-                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_lo),
-                                     pgpart._coord_to_text(v_key.key_type, v_zone, v_hi), v_overlap),
-                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, v_iv.canonical),
-                    HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
-                    SCHEMA = v_schema, TABLE = v_relname;
-            END IF;
-            EXIT WHEN v_hi = 'Infinity'::numeric;
-            v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
-        END LOOP;
-        EXIT WHEN cardinality(v_new_lo) >= v_part_cap;
-    END LOOP;
-    -- partitions are created in bound order
-    SELECT array_agg(n.lo ORDER BY n.lo), array_agg(n.hi ORDER BY n.lo) INTO v_new_lo, v_new_hi
-    FROM unnest(v_new_lo, v_new_hi) AS n (lo, hi);
-    v_new_lo := coalesce(v_new_lo, '{}'::numeric []);
-    v_new_hi := coalesce(v_new_hi, '{}'::numeric []);
-
-    v_n := cardinality(v_new_lo);
+    v_n := cardinality(v_slots);
+    v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
     -- a default partition to create counts too, and every sub-partition
-    v_total := v_n * (1 + v_leaves) + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer;
+    v_total := v_n * (1 + v_leaves) + v_create_default::integer;
     IF v_total > v_cap THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
@@ -359,84 +243,15 @@ BEGIN
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
 
-    -- Names: byte-limited, and never an existing relation (DESIGN §5).
-    FOR i IN 1 .. v_n LOOP
-        v_name := pgpart._relation_name(v_relname, pgpart._slot_suffix(v_iv.kind, v_iv.step, v_frame, v_new_lo[i]));
-        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL OR v_name = ANY (v_new_names) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
-                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]),
-                                pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]), v_name),
-                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
-                SCHEMA = v_schema, TABLE = v_name;
-        END IF;
-        v_new_names := v_new_names || v_name;
-    END LOOP;
-    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
-        v_name := pgpart._relation_name(v_relname, '_default');
-        IF to_regclass(format('%I.%I', v_schema, v_name)) IS NOT NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %I.%I already exists', v_schema, v_name),
-                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
-                SCHEMA = v_schema, TABLE = v_name;
-        END IF;
-    END IF;
+    v_names := pgpart._range_names(p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step,
+                                   v_frame, v_slots, v_create_default);
 
-    -- The plan. Locks first, in the documented order.
-    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
-        v_step := v_step + 1;
-        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
-        RETURN NEXT st;
-    END LOOP;
-    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
-    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
-
-    FOR i IN 1 .. v_n LOOP
-        v_table := format('%I.%I', v_schema, v_new_names[i]);
-        v_lo_lit := pgpart._coord_to_literal(v_key.key_type, v_new_lo[i]);
-        v_hi_lit := pgpart._coord_to_literal(v_key.key_type, v_new_hi[i]);
-        st.partition := v_table;
-        st.lower_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_lo[i]);
-        st.upper_bound := pgpart._coord_to_text(v_key.key_type, v_zone, v_new_hi[i]);
-        IF v_default IS NOT NULL THEN
-            v_step := v_step + 1;
-            st.step := v_step;
-            st.action := 'check default';
-            st.statement := format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
-                                   v_default::text, v_key.key_column, v_lo_lit, v_hi_lit);
-            st.locks := format('ACCESS SHARE on %s (index probe)', v_default);
-            RETURN NEXT st;
-        END IF;
-        FOR v_sub IN SELECT * FROM pgpart._new_partition_steps(
-            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit), v_target_ts, v_reloptions,
-            v_step + 1, v_subpartition, v_parent_locks)
-        LOOP
-            v_sub.lower_bound := st.lower_bound;
-            v_sub.upper_bound := st.upper_bound;
-            v_step := v_sub.step;
-            RETURN NEXT v_sub;
-        END LOOP;
-    END LOOP;
-
-    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
-        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_default'));
-        FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', v_target_ts, v_reloptions,
-                                                             v_step + 1, NULL, v_parent_locks) LOOP
-            v_step := st.step;
-            RETURN NEXT st;
-        END LOOP;
-    END IF;
-
-    v_step := v_step + 1;
-    st := ROW(v_step, NULL, NULL, NULL, 'register policy',
-              format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
-                     p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
-                     v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition),
-              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
-    RETURN NEXT st;
+    RETURN QUERY SELECT * FROM pgpart._range_steps(
+        p_parent, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
+        v_target_ts, v_reloptions, v_subpartition, v_create_default,
+        format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+               p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
+               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
 END
 $body$;
 

@@ -43,6 +43,8 @@ COMMENT ON FUNCTION pgpart._index_bytes(oid) IS
 --      security or column privileges: a grant on a partition bypasses them.
 -- lock_mode is the lock the statement needs on the partition (NULL: none is
 -- taken beforehand). Returns nothing for a parent without a policy.
+-- Long (about 235 lines): one part per kind of drift listed above, all in one
+-- ordered plan over one reading of the partition tree.
 CREATE FUNCTION pgpart._reconcile_plan(p_parent regclass, p_move_large boolean)
 RETURNS SETOF pgpart._fix
 LANGUAGE plpgsql

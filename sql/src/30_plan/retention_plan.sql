@@ -9,6 +9,8 @@
 --             client can run it), else the lock-bounded plain DETACH;
 --             each followed by its archive or drop step;
 --   analyze   the parent, when the policy asks for it.
+-- Long (about 140 lines): the kinds of step above must come out in this
+-- order from one reading of the policy, the journal and pending detaches.
 CREATE FUNCTION pgpart._retention_plan(
     p_parent regclass,
     p_now_at timestamptz,

@@ -19,15 +19,17 @@ SET timezone = 'UTC'
 AS $body$
 #variable_conflict use_column
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
     v_parent regclass;
     v_state text;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, $2);
-    IF $1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = $1) THEN
+    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    IF p_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
-            MESSAGE = format('table %s is not managed by pgpart', $1),
+            MESSAGE = format('table %s is not managed by pgpart', p_parent),
             HINT = 'Call pgpart.create_range_partitions for it first.';
     END IF;
 
@@ -35,13 +37,13 @@ BEGIN
     RETURN QUERY
     SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
     FROM (
-        SELECT * FROM pgpart._find_event_trigger($1)
-        UNION ALL SELECT * FROM pgpart._find_orphan_policies($1)
+        SELECT * FROM pgpart._find_event_trigger(p_parent)
+        UNION ALL SELECT * FROM pgpart._find_orphan_policies(p_parent)
     ) AS f;
 
     FOR v_parent IN
         SELECT c.parent FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
-        WHERE $1 IS NULL OR c.parent = $1 ORDER BY c.parent
+        WHERE p_parent IS NULL OR c.parent = p_parent ORDER BY c.parent
     LOOP
       -- Each parent in a block of its own: one whose check fails (a statement
       -- timeout, the lock table full, a broken policy row) is reported as a
@@ -54,15 +56,15 @@ BEGIN
         SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
         FROM (
             SELECT * FROM pgpart._find_owner_code(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_last_error(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_last_error(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_premake(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_runway(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_runway(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_journal(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_index_tablespaces(v_parent)
             UNION ALL SELECT * FROM pgpart._find_partition_owners(v_parent)
             UNION ALL SELECT * FROM pgpart._find_rls_grants(v_parent)

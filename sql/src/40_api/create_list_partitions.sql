@@ -24,27 +24,37 @@ SET datestyle = 'ISO, YMD'
 SET timezone = 'UTC'
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_values ALIAS FOR "values";
+    p_default_partition ALIAS FOR default_partition;
+    p_tablespace ALIAS FOR tablespace;
+    p_reloptions ALIAS FOR reloptions;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
     v_steps pgpart.step [];
     st pgpart.step;
 BEGIN
-    PERFORM pgpart._check_args($6, $7, now());
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
     -- bounded before any lock is taken or any value read (54000)
-    PERFORM pgpart._check_list_size($1, $2, 'the list request for table');
-    IF NOT $8 THEN
-        PERFORM pgpart._require_owner($1);
-        PERFORM pgpart._key_of($1, 'l');
-        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $6, $7);
+    PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._require_owner(p_parent);
+        PERFORM pgpart._key_of(p_parent, 'l');
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                      p_lock_timeout, p_lock_retries);
     END IF;
-    v_steps := array(SELECT s FROM pgpart._plan_list_partitions($1, $2, $3, $4, $5) AS s);
-    IF $8 THEN
+    v_steps := array(SELECT s FROM pgpart._plan_list_partitions(
+        p_parent, p_values, p_default_partition, p_tablespace, p_reloptions) AS s);
+    IF p_dry_run THEN
         FOREACH st IN ARRAY v_steps LOOP
             RETURN NEXT st;
         END LOOP;
         RETURN;
     END IF;
-    PERFORM pgpart._run_steps(v_steps, $6, $7);
+    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
     IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
-        PERFORM pgpart._log($1, 'create_list_partitions', 'ok',
+        PERFORM pgpart._log(p_parent, 'create_list_partitions', 'ok',
                             jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
                                                            FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
     END IF;
@@ -75,7 +85,8 @@ RETURNS SETOF pgpart.step
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT * FROM pgpart.create_list_partitions($1, to_jsonb($2), $3, $4, $5, $6, $7, $8);
+    SELECT * FROM pgpart.create_list_partitions(
+        parent, to_jsonb("values"), default_partition, tablespace, reloptions, lock_timeout, lock_retries, dry_run);
 $body$;
 
 COMMENT ON FUNCTION pgpart.create_list_partitions(regclass, text[], boolean, name, text[], interval, integer, boolean) IS

@@ -33,19 +33,32 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    p_parent ALIAS FOR $1;
-    p_lock_timeout ALIAS FOR $10;
-    p_lock_retries ALIAS FOR $11;
-    p_dry_run ALIAS FOR $13;
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_interval ALIAS FOR "interval";
+    p_premake ALIAS FOR premake;
+    p_start ALIAS FOR start;
+    p_time_zone ALIAS FOR time_zone;
+    p_origin ALIAS FOR origin;
+    p_tablespace ALIAS FOR tablespace;
+    p_default_partition ALIAS FOR default_partition;
+    p_reloptions ALIAS FOR reloptions;
+    p_now_at ALIAS FOR now_at;
+    p_subpartition ALIAS FOR subpartition;
+    p_max_new ALIAS FOR max_new;
     v_steps pgpart.step [];
     v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, $12);
-    IF $3 IS NOT NULL THEN
-        PERFORM pgpart._check_premake($3, p_parent);  -- before any lock (the planner checks the policy's)
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_premake IS NOT NULL THEN
+        PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
     END IF;
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15);
+        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions(
+            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
+            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new);
         RETURN;
     END IF;
     -- Take the locks before planning, so that the plan cannot go stale:
@@ -55,7 +68,9 @@ BEGIN
     PERFORM pgpart._range_key(p_parent);
     PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
                                   p_lock_timeout, p_lock_retries);
-    v_steps := array(SELECT s FROM pgpart._plan_range_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $14, $15) AS s);
+    v_steps := array(SELECT s FROM pgpart._plan_range_partitions(
+            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
+            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new) AS s);
     PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
 
     SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created

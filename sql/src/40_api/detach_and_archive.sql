@@ -18,14 +18,20 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
     st pgpart.step;
 BEGIN
-    PERFORM pgpart._check_args($2, $3, $4);
-    IF $5 THEN
-        RETURN QUERY SELECT * FROM pgpart._retention_plan($1, $4, $6, $2, $3);
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM pgpart._retention_plan(p_parent, p_now_at, p_online, p_lock_timeout, p_lock_retries);
         RETURN;
     END IF;
-    IF $6 THEN
+    IF p_online THEN
         RAISE EXCEPTION USING
             ERRCODE = 'feature_not_supported',
             MESSAGE = 'online retention cannot run inside a function',
@@ -33,7 +39,7 @@ BEGIN
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
                    '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
-    SELECT * INTO st FROM pgpart._retention_plan($1, $4, false, $2, $3) AS s
+    SELECT * INTO st FROM pgpart._retention_plan(p_parent, p_now_at, false, p_lock_timeout, p_lock_retries) AS s
     WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
     IF st.step IS NULL THEN
         RETURN;
@@ -59,13 +65,17 @@ CREATE PROCEDURE pgpart.detach_and_archive_proc(
 LANGUAGE plpgsql
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
     st pgpart.step;
     v_done integer := 0;
     v_analyze boolean;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     LOOP
-        SELECT * INTO st FROM pgpart.detach_and_archive($1, $2, $3, $4) AS s;
+        SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS s;
         EXIT WHEN st.step IS NULL;
         v_done := v_done + 1;
         RAISE NOTICE 'pgpart: % %', st.action, st.partition;
@@ -74,12 +84,12 @@ BEGIN
         IF v_done > 100000 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'program_limit_exceeded',
-                MESSAGE = format('retention of %s did not finish after %s steps', $1, v_done);
+                MESSAGE = format('retention of %s did not finish after %s steps', p_parent, v_done);
         END IF;
     END LOOP;
-    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = $1;
+    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = p_parent;
     IF v_done > 0 AND v_analyze THEN
-        PERFORM pgpart._analyze_bounded($1, $2);  -- bounded; a failure is logged, not raised
+        PERFORM pgpart._analyze_bounded(p_parent, p_lock_timeout);  -- bounded; a failure is logged, not raised
     END IF;
 END
 $body$;

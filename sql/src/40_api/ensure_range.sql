@@ -31,54 +31,79 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_interval ALIAS FOR "interval";
+    p_premake ALIAS FOR premake;
+    p_retention ALIAS FOR retention;
+    p_retention_action ALIAS FOR retention_action;
+    p_archive_schema ALIAS FOR archive_schema;
+    p_archive_tablespace ALIAS FOR archive_tablespace;
+    p_tablespace ALIAS FOR tablespace;
+    p_time_zone ALIAS FOR time_zone;
+    p_origin ALIAS FOR origin;
+    p_default_partition ALIAS FOR default_partition;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
+    p_start ALIAS FOR start;
+    p_reloptions ALIAS FOR reloptions;
+    p_subpartition ALIAS FOR subpartition;
+    p_max_new ALIAS FOR max_new;
     v_interval text;
     v_policy text;
     v_last bigint;
     v_old pgpart.config;
 BEGIN
-    PERFORM pgpart._require_owner($1);
-    PERFORM pgpart._check_args($12, $13, $14);
-    v_interval := coalesce($2, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = $1));
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    v_interval := coalesce(p_interval, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = p_parent));
     IF v_interval IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('table %s is not managed yet: an interval is needed', $1),
+            MESSAGE = format('table %s is not managed yet: an interval is needed', p_parent),
             HINT = 'Pass "interval", such as ''1 day'' or ''1000''.';
     END IF;
     -- the policy values are validated before anything, dry run or not
-    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = $1;
+    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = p_parent;
     IF v_old.parent IS NULL THEN
-        v_old.parent := $1;
+        v_old.parent := p_parent;
         v_old.strategy := 'range';
-        v_old.key_type := (pgpart._range_key($1)).key_type;
+        v_old.key_type := (pgpart._range_key(p_parent)).key_type;
     END IF;
-    PERFORM pgpart._merge_policy(v_old, $4, $5, $6, $7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-    v_policy := concat_ws(', ', format('%L::regclass', $1::text),
-                          'retention => ' || quote_literal($4), 'retention_action => ' || quote_literal($5),
-                          'archive_schema => ' || quote_literal($6), 'archive_tablespace => ' || quote_literal($7));
-    IF $15 THEN
+    PERFORM pgpart._merge_policy(v_old, retention => p_retention, retention_action => p_retention_action,
+                                 archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    v_policy := concat_ws(', ', format('%L::regclass', p_parent::text),
+                          'retention => ' || quote_literal(p_retention),
+                          'retention_action => ' || quote_literal(p_retention_action),
+                          'archive_schema => ' || quote_literal(p_archive_schema),
+                          'archive_tablespace => ' || quote_literal(p_archive_tablespace));
+    IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-            $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-            default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-            dry_run => true, subpartition => $18, max_new => $19);
-        IF num_nonnulls($4, $5, $6, $7) > 0 THEN
+            p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+            tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+            lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+            dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
+        IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
             SELECT count(*) INTO v_last
             FROM pgpart.create_range_partitions(
-                $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-                default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-                dry_run => true, subpartition => $18, max_new => $19);
+                p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+                tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+                lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+                dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
             RETURN NEXT ROW((v_last + 1)::integer, NULL, NULL, NULL, 'set policy', format('SELECT pgpart.set_policy(%s)', v_policy),
                             'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
     END IF;
     RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-        $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-        default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-        dry_run => false, subpartition => $18, max_new => $19);
-    IF num_nonnulls($4, $5, $6, $7) > 0 THEN
-        PERFORM pgpart.set_policy($1, retention => $4, retention_action => $5, archive_schema => $6,
-                                  archive_tablespace => $7);
+        p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+        tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+        lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+        dry_run => false, subpartition => p_subpartition, max_new => p_max_new);
+    IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
+        PERFORM pgpart.set_policy(p_parent, retention => p_retention, retention_action => p_retention_action,
+                                  archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
     END IF;
 END
 $body$;

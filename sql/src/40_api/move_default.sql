@@ -8,6 +8,8 @@
 -- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
 -- the default partition into a new partition of the grid; returns it, or no
 -- row when the default holds nothing more to move.
+-- Long (about 140 lines): choosing the range (grid, live slots last, index
+-- probes), its checks and its steps belong to one transaction's decision.
 CREATE FUNCTION pgpart.move_default_range(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -24,6 +26,10 @@ SET timezone = 'UTC'
 AS $body$
 #variable_conflict use_column
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
     v_cfg pgpart.config;
     v_default regclass;
     v_now_slot record;
@@ -41,32 +47,33 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
 BEGIN
-    PERFORM pgpart._check_args($2, $3, $4);
-    v_cfg := pgpart._managed($1);
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    v_cfg := pgpart._managed(p_parent);
     -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
     IF v_cfg.strategy <> 'range' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('table %s is partitioned by %s, not by RANGE', $1, upper(v_cfg.strategy)),
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_parent, upper(v_cfg.strategy)),
             DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
             HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
                    '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
             SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                      WHERE c.oid = $1),
-            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
     END IF;
-    v_default := pgpart._default_partition($1);
+    v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
     END IF;
     -- DELETE from the default and INSERT into the new table run triggers,
     -- constraints, index expressions ...: their code must be trusted
-    PERFORM pgpart._guard_owner_code($1, 'move');
-    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements($1) AS l), $2, $3);
-    PERFORM pgpart._set_lock_timeout($2);
+    PERFORM pgpart._guard_owner_code(p_parent, 'move');
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                  p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
 
     -- The grid, and the slot holding now: it and later ones go last.
-    v_grid := pgpart._grid($1, $4);
+    v_grid := pgpart._grid(p_parent, p_now_at);
     v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
                                coalesce(v_grid.now_coord, 'Infinity'::numeric));
 
@@ -90,21 +97,21 @@ BEGIN
 
     v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
     v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
-    SELECT p.partition INTO v_overlap FROM pgpart._partitions($1) AS p
+    SELECT p.partition INTO v_overlap FROM pgpart._partitions(p_parent) AS p
     WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
     LIMIT 1;
     IF v_overlap IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
-                             $1, v_lo_lit, v_hi_lit),
+                             p_parent, v_lo_lit, v_hi_lit),
             DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
             HINT = 'Move those rows by hand, or detach the overlapping partition.';
     END IF;
     SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
                   pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
     INTO v_table
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = $1;
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
     IF to_regclass(v_table) IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'duplicate_table',
@@ -116,14 +123,14 @@ BEGIN
     -- one; the rows move into it just before it joins the parent.
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
-            $1, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
-            pgpart._target_tablespace($1, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
         ORDER BY s.step
     LOOP
         IF v_step.action = 'attach' THEN
             SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
             FROM pg_attribute AS a
-            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+            WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
             v_where := concat_ws(' AND ',
                                  CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
                                  CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
@@ -138,7 +145,7 @@ BEGIN
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
-    PERFORM pgpart._log($1, 'move_default_range', 'ok',
+    PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
                         jsonb_build_object('partition', v_table, 'rows', v_count));
     RETURN NEXT;
 END
@@ -159,13 +166,17 @@ CREATE PROCEDURE pgpart.move_default_rows(
 LANGUAGE plpgsql
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
     r record;
     v_total bigint := 0::bigint;
     v_ranges integer := 0;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     LOOP
-        SELECT * INTO r FROM pgpart.move_default_range($1, $2, $3, $4) AS m;
+        SELECT * INTO r FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
         EXIT WHEN r.partition IS NULL;
         v_total := v_total + r.rows_moved;
         v_ranges := v_ranges + 1;
@@ -173,7 +184,7 @@ BEGIN
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END LOOP;
-    RAISE NOTICE 'pgpart: moved % rows out of the default partition of % into % partitions', v_total, $1, v_ranges;
+    RAISE NOTICE 'pgpart: moved % rows out of the default partition of % into % partitions', v_total, p_parent, v_ranges;
 END
 $body$;
 

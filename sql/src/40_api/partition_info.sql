@@ -31,8 +31,8 @@ SET datestyle = 'ISO, YMD'
 AS $body$
 #variable_conflict use_column
 DECLARE
-    p_parent ALIAS FOR $1;
-    p_now_at ALIAS FOR $2;
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
     v_root regclass;
     v_zone text;
     v_runway text;

@@ -23,25 +23,30 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 #variable_conflict use_column
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_move_large ALIAS FOR move_large;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
     v_changes jsonb := '[]'::jsonb;
     r record;
 BEGIN
-    IF $2 IS NULL OR $5 IS NULL THEN
+    IF p_move_large IS NULL OR p_dry_run IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'move_large and dry_run must not be NULL',
             HINT = 'Pass true or false.';
     END IF;
-    IF $3 IS NULL OR $3 <= interval '0' OR $4 IS NULL OR $4 < 0 THEN
+    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_retries IS NULL OR p_lock_retries < 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('invalid lock_timeout %s or lock_retries %s',
-                             coalesce($3::text, 'NULL'), coalesce($4::text, 'NULL')),
+                             coalesce(p_lock_timeout::text, 'NULL'), coalesce(p_lock_retries::text, 'NULL')),
             HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
     END IF;
-    PERFORM pgpart._managed($1);
+    PERFORM pgpart._managed(p_parent);
 
-    FOR r IN SELECT * FROM pgpart._reconcile($1, $2, $3, $4, $5) AS x LOOP
+    FOR r IN SELECT * FROM pgpart._reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
         partition := r.partition;
         action := r.action;
         statement := r.statement;
@@ -52,8 +57,8 @@ BEGIN
                                                          'statement', r.statement);
         END IF;
     END LOOP;
-    IF NOT $5 AND jsonb_array_length(v_changes) > 0 THEN
-        PERFORM pgpart._log($1, 'reconcile', 'ok', jsonb_build_object('source', 'reconcile', 'changes', v_changes));
+    IF NOT p_dry_run AND jsonb_array_length(v_changes) > 0 THEN
+        PERFORM pgpart._log(p_parent, 'reconcile', 'ok', jsonb_build_object('source', 'reconcile', 'changes', v_changes));
     END IF;
 END
 $body$;

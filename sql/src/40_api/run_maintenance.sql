@@ -26,6 +26,9 @@
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
 -- journal entries in the real run.
+-- Long (about 300 lines): each stage's real run and dry run sit side by side
+-- in one per-parent loop with its subtransaction and error report, so the dry
+-- run follows exactly the decisions of the real one.
 CREATE FUNCTION pgpart.run_maintenance(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
@@ -55,12 +58,12 @@ SET jit = off
 AS $body$
 #variable_conflict use_column
 DECLARE
-    p_parent ALIAS FOR $1;
-    p_now_at ALIAS FOR $2;
-    p_timeout ALIAS FOR $3;
-    p_retries ALIAS FOR $4;
-    p_dry_run ALIAS FOR $5;
-    p_online ALIAS FOR $6;
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_timeout ALIAS FOR lock_timeout;
+    p_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
     v_parent regclass;
     v_cfg pgpart.config;
     v_caller name;
@@ -381,6 +384,10 @@ CREATE PROCEDURE pgpart.run_maintenance_proc(
 LANGUAGE plpgsql
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
     v_parents regclass [];
     v_parent regclass;
     st pgpart.step;
@@ -393,11 +400,11 @@ BEGIN
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
-    PERFORM pgpart._check_args($3, $4, $2);
-    IF $1 IS NOT NULL THEN
-        PERFORM pgpart._managed($1);
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_parent IS NOT NULL THEN
+        PERFORM pgpart._managed(p_parent);
     END IF;
-    v_parents := ARRAY(SELECT pgpart._maintenance_parents($1));
+    v_parents := ARRAY(SELECT pgpart._maintenance_parents(p_parent));
     FOREACH v_parent IN ARRAY v_parents LOOP
         v_state := pgpart._may_maintain(v_parent);
         IF v_state IS NOT NULL THEN
@@ -408,7 +415,7 @@ BEGIN
         v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
         BEGIN
             -- isolated per parent inside; this catches what fails around it
-            PERFORM pgpart.run_maintenance(v_parent, $2, $3, $4);
+            PERFORM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
             IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
@@ -427,7 +434,7 @@ BEGIN
         v_steps := 0;
         LOOP
             BEGIN
-                st := pgpart._retention_step(v_parent, $2, $3, $4);
+                st := pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
             EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
                 IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
@@ -447,7 +454,7 @@ BEGIN
         IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
            AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
             -- bounded, and its failure logged, never raised: it cannot abort the run
-            PERFORM pgpart._analyze_bounded(v_parent, $3);
+            PERFORM pgpart._analyze_bounded(v_parent, p_lock_timeout);
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         END IF;

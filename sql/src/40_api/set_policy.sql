@@ -24,11 +24,27 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_retention ALIAS FOR retention;
+    p_retention_action ALIAS FOR retention_action;
+    p_archive_schema ALIAS FOR archive_schema;
+    p_archive_tablespace ALIAS FOR archive_tablespace;
+    p_tablespace ALIAS FOR tablespace;
+    p_premake ALIAS FOR premake;
+    p_automatic_maintenance ALIAS FOR automatic_maintenance;
+    p_analyze_after ALIAS FOR analyze_after;
+    p_referenced_retention ALIAS FOR referenced_retention;
+    p_reconcile ALIAS FOR reconcile;
+    p_propagate_grants ALIAS FOR propagate_grants;
+    p_move_large_bytes ALIAS FOR move_large_bytes;
     v_old pgpart.config;
     v_new pgpart.config;
 BEGIN
-    v_old := pgpart._managed($1);
-    v_new := pgpart._merge_policy(v_old, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
+    v_old := pgpart._managed(p_parent);
+    v_new := pgpart._merge_policy(
+        v_old, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace, p_premake,
+        p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
+        p_move_large_bytes);
     IF v_new IS DISTINCT FROM v_old THEN
         UPDATE pgpart.config AS c SET
             retention = v_new.retention,
@@ -44,9 +60,9 @@ BEGIN
             propagate_grants = v_new.propagate_grants,
             move_large_bytes = v_new.move_large_bytes,
             updated_at = now()
-        WHERE c.parent = $1
+        WHERE c.parent = p_parent
         RETURNING * INTO v_new;
-        PERFORM pgpart._log($1, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
+        PERFORM pgpart._log(p_parent, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
     END IF;
     RETURN NEXT v_new;
 END

@@ -17,59 +17,64 @@ SET search_path = pg_catalog, pg_temp
 SET lock_timeout = '200ms'
 AS $body$
 DECLARE
+    p_partition ALIAS FOR partition;
+    p_tablespace ALIAS FOR tablespace;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
     v_steps pgpart.step [] := '{}'::pgpart.step [];
     v_kind "char";
     v_index regclass;
     v_n integer := 1;
     st pgpart.step;
 BEGIN
-    PERFORM pgpart._require_owner($1);
-    SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = $1;
+    PERFORM pgpart._require_owner(p_partition);
+    SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = p_partition;
     IF v_kind <> 'r' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'feature_not_supported',
-            MESSAGE = format('%s is not a plain table', $1),
+            MESSAGE = format('%s is not a plain table', p_partition),
             HINT = 'Move each leaf partition of a partitioned partition on its own.';
     END IF;
     -- a partition: its move is logged under its parent (refused before anything)
     IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
                    JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
-                   WHERE i.inhrelid = $1) THEN
+                   WHERE i.inhrelid = p_partition) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('table %s is not a partition', $1),
+            MESSAGE = format('table %s is not a partition', p_partition),
             DETAIL = 'pgpart.set_tablespace moves partitions of partitioned tables.',
-            HINT = format('Move a table of your own with ALTER TABLE %s SET TABLESPACE ... (a blocking rewrite).', $1),
+            HINT = format('Move a table of your own with ALTER TABLE %s SET TABLESPACE ... (a blocking rewrite).', p_partition),
             SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                      WHERE c.oid = $1),
-            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = $1);
+                      WHERE c.oid = p_partition),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_partition);
     END IF;
-    IF $2 IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = $2) THEN
+    IF p_tablespace IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = p_tablespace) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident($2), 'NULL')),
+            MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident(p_tablespace), 'NULL')),
             HINT = 'Pass the name of an existing tablespace.';
     END IF;
-    PERFORM pgpart._check_args($3, $4, now());
-    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'lock',
-                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', $1),
-                              format('ACCESS EXCLUSIVE on %s', $1), false)::pgpart.step;
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock',
+                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
+                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
     v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set tablespace',
-                              format('ALTER TABLE %s SET TABLESPACE %I', $1, $2),
-                              format('ACCESS EXCLUSIVE on %s while its files are copied', $1), false)::pgpart.step;
-    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = $1 ORDER BY 1 LOOP
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set tablespace',
+                              format('ALTER TABLE %s SET TABLESPACE %I', p_partition, p_tablespace),
+                              format('ACCESS EXCLUSIVE on %s while its files are copied', p_partition), false)::pgpart.step;
+    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_partition ORDER BY 1 LOOP
         v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, $1::text, NULL, NULL, 'set index tablespace',
-                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, $2),
-                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, $1),
+        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set index tablespace',
+                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace),
+                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, p_partition),
                                   false)::pgpart.step;
     END LOOP;
-    IF NOT $5 THEN
-        PERFORM pgpart._run_steps(v_steps, $3, $4);
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
         PERFORM pgpart._log(
-            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = $1),
-            'set_tablespace', 'ok', jsonb_build_object('partition', $1::text, 'tablespace', $2));
+            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_partition),
+            'set_tablespace', 'ok', jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
     END IF;
     FOREACH st IN ARRAY v_steps LOOP
         RETURN NEXT st;

@@ -24,6 +24,8 @@
 --   * no error escapes: a failure becomes a WARNING carrying its SQLSTATE,
 --     logged through the SECURITY DEFINER pgpart._log_event, and the user's
 --     command succeeds.
+-- Long (about 120 lines): the early exits listed above and the error wrapper
+-- must all live in the one function the event trigger calls.
 CREATE FUNCTION pgpart._ddl_command_end()
 RETURNS event_trigger
 LANGUAGE plpgsql

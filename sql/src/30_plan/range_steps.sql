@@ -1,0 +1,96 @@
+-- pgpart._range_steps(...): the steps of a range plan once everything is
+-- decided and checked: the lock steps in the documented order; for each slot
+-- (with its name from pgpart._range_names) a probe of the default partition
+-- when there is one, then the steps that build and attach the partition and
+-- its sub-partitions; the default partition when one is to be created; last
+-- POLICY_STATEMENT, the registration of the policy. Refuses nothing: every
+-- check ran before (DESIGN §3, §6).
+CREATE FUNCTION pgpart._range_steps(
+    p_parent regclass,
+    p_schema name,
+    p_relname name,
+    p_key_type regtype,
+    p_key_column name,
+    p_zone text,
+    p_default regclass,
+    p_slots pgpart._range[],
+    p_names name[],
+    p_tablespace name,
+    p_reloptions text[],
+    p_subpartition jsonb,
+    p_create_default boolean,
+    p_policy_statement text
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_step integer := 0;
+    v_parent_locks text;
+    v_lock record;
+    v_table text;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_sub pgpart.step;
+    st pgpart.step;
+BEGIN
+    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+        RETURN NEXT st;
+    END LOOP;
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+
+    FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
+        v_table := format('%I.%I', p_schema, p_names[i]);
+        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo);
+        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi);
+        st.partition := v_table;
+        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo);
+        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi);
+        IF p_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'check default';
+            st.statement := format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                   p_default::text, p_key_column, v_lo_lit, v_hi_lit);
+            st.locks := format('ACCESS SHARE on %s (index probe)', p_default);
+            RETURN NEXT st;
+        END IF;
+        FOR v_sub IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit), p_tablespace, p_reloptions,
+            v_step + 1, p_subpartition, v_parent_locks)
+        LOOP
+            v_sub.lower_bound := st.lower_bound;
+            v_sub.upper_bound := st.upper_bound;
+            v_step := v_sub.step;
+            RETURN NEXT v_sub;
+        END LOOP;
+    END LOOP;
+
+    IF p_create_default THEN
+        v_table := format('%I.%I', p_schema, pgpart._relation_name(p_relname, '_default'));
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', p_tablespace, p_reloptions,
+                                                             v_step + 1, NULL, v_parent_locks) LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    st := ROW(v_step, NULL, NULL, NULL, 'register policy', p_policy_statement,
+              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    RETURN NEXT st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_steps(
+    regclass, name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';
