@@ -5,7 +5,10 @@ inside a function: each step is one statement in its own transaction on an
 autocommit connection, ``DETACH ... CONCURRENTLY`` (``top_level``) at top
 level. While it works the client holds the session-level advisory lock of
 the parent (``pgpart.advisory_key``, the key the SQL verbs take per
-transaction), so the SQL path and the client exclude each other.
+transaction), so the SQL path and the client exclude each other; it plans
+only once it holds that lock. When the lock is not obtained within the lock
+timeout (with retries) the run changes nothing and reports one ``skipped``
+step, as the SQL path does.
 
 A step whose lock is not obtained within the lock timeout is retried, up to
 ``lock_retries`` times with a short, growing, jittered pause so that queued
@@ -56,22 +59,40 @@ def retention_plan(
     return [Step.from_row(r) for r in session.fetch(*call("detach_and_archive", args, STEP_COLUMNS))]
 
 
-def _lock_parent(session: Session, table: str, retries: int) -> None:
-    # Under the lock timeout already set: wait at most that long per attempt.
+def _lock_parent(session: Session, table: str, retries: int) -> bool:
+    """Take TABLE's advisory lock for the session, under the lock timeout
+    already set (at most that long per attempt, with RETRIES retries).
+    False when another pgpart run keeps it: that run does the work."""
     for attempt in range(retries + 1):
         try:
             session.execute("SELECT pg_catalog.pg_advisory_lock(pgpart.advisory_key(%s::regclass))", [table])
-            return
-        except LockTimeoutError as exc:
+            return True
+        except LockTimeoutError:
             if attempt == retries:
-                raise LockTimeoutError(
-                    f"another pgpart run is working on table {table}",
-                    sqlstate=exc.sqlstate,
-                    detail="Its advisory lock (pgpart.advisory_key) was not obtained within the lock timeout.",
-                    hint="Retry when that run has finished.",
-                    driver_error=exc.driver_error,
-                ) from exc
+                return False
             _pause(attempt)
+    return False
+
+
+def skipped_step(table: str, timeout: str, attempts: int) -> Step:
+    """The one step a retention run reports when another pgpart run holds
+    TABLE's advisory lock (as ``pgpart.detach_and_archive`` returns it)."""
+    return Step(
+        0, None, None, None, "skipped", "",
+        f"advisory lock of {table} (pgpart.advisory_key): held by another pgpart run"
+        f" (not obtained within {timeout} after {attempts} attempts)",
+        False,
+    )  # fmt: skip
+
+
+def _log_skipped(session: Session, table: str, step: Step) -> None:
+    # As the SQL path logs it: 'skipped', not an error (never last_error).
+    session._quietly(
+        "SELECT pgpart._log(%s::regclass, 'retention', 'skipped',"
+        " pg_catalog.jsonb_build_object('sqlstate', '55P03', 'message', %s::text,"
+        " 'reason', 'another pgpart run holds the advisory lock of the parent'))",
+        [table, step.locks],
+    )
 
 
 def run_retention(
@@ -90,7 +111,11 @@ def run_retention(
     retries = DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
     executed: list[Step] = []
     with session.lock_timeout(timeout):
-        _lock_parent(session, table, retries)
+        if not _lock_parent(session, table, retries):
+            # another run holds the parent for its whole run: it does the work
+            skipped = skipped_step(table, timeout, retries + 1)
+            _log_skipped(session, table, skipped)
+            return [skipped]
         try:
             plan = retention_plan(
                 session, table, online=True, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
