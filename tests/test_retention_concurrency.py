@@ -33,7 +33,7 @@ NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
 DAYS = 24  # partitions NOW .. NOW + DAYS days
 LATER = NOW + dt.timedelta(days=20)  # retention 1 day: 19 partitions expired
 EXPIRED = 19
-ROUNDS = 3
+ROUNDS = 5
 # long enough that the runs outwait the third session and each other's steps
 LOCK_TIMEOUT = "5s"
 
@@ -117,7 +117,7 @@ def _prepare(conn: Conn, table: str, action: str) -> list[str]:
     if action == "archive":
         conn.execute("CREATE SCHEMA IF NOT EXISTS archive")
     client.ensure(
-        f"public.{table}", premake=2, retention="1 day", retention_action=action,
+        f"public.{table}", premake=2, retention="1 day", retention_action=action, now_at=NOW,
         archive_schema="archive" if action == "archive" else None,
     )  # fmt: skip
     plan = client.detach_and_archive(f"public.{table}", online=False, dry_run=True, now_at=LATER)
@@ -218,7 +218,8 @@ def test_two_runs_on_one_parent_do_the_work_once(connect: Connect, conn: Conn, f
             assert sorted(r[0] for r in left) == sorted(p.replace("public.", "archive.") for p in expired)
         journal = _journal(conn, parent)
         for verb in ("detach", action):
-            done = sorted(p for a, p in journal if a == verb)
+            # an archive row names the table where it now is
+            done = sorted(p.replace("archive.", "public.") for a, p in journal if a == verb)
             assert done == sorted(expired), (verb, journal)
 
         # between them the two runs report each step once; a run that did
@@ -254,9 +255,7 @@ def test_a_run_that_cannot_get_the_lock_reports_skipped(connect: Connect, conn: 
     for online in (False, True):
         report = client.maintain("public.evs", online=online, now_at=LATER, lock_timeout="10ms", lock_retries=1)
         assert report.ok
-        assert [a.action for a in report.actions if a.parent_table == "public.evs" and a.action != "retention due"] == [
-            "skipped"
-        ]
+        assert [a.action for a in report.actions if a.action != "retention due"] == ["skipped"]
     retention = client.detach_and_archive("public.evs", online=True, now_at=LATER, lock_timeout="10ms", lock_retries=1)
     assert [s.action for s in retention.steps] == ["skipped"]
 
