@@ -21,11 +21,11 @@ from typing import Any
 
 import psycopg
 import pytest
+
+import pgpart
 from fix_pg import Connect
 from helpers_lifecycle import call
 from test_client import make_events
-
-import pgpart
 
 Conn = psycopg.Connection[Any]
 
@@ -185,7 +185,8 @@ def test_two_runs_on_one_parent_do_the_work_once(connect: Connect, conn: Conn, f
         parent = f"public.{table}"
         expired = _prepare(conn, table, action)
         one, two = _race(connect, parent, first, second)
-        assert one.error is None and two.error is None, (one.error, two.error)
+        assert one.error is None, one.error
+        assert two.error is None, two.error
 
         # nothing logged as an error, no last_error
         errors = conn.execute(
@@ -260,7 +261,8 @@ def test_a_run_that_cannot_get_the_lock_reports_skipped(connect: Connect, conn: 
     assert [s.action for s in retention.steps] == ["skipped"]
 
     after = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'public.evs'::regclass").fetchone()
-    assert after == before and len(expired) == EXPIRED
+    assert after == before
+    assert len(expired) == EXPIRED
     outcomes = conn.execute(
         "SELECT outcome, count(*) FROM pgpart.log WHERE parent_name = 'public.evs' AND action = 'retention'"
         " GROUP BY outcome"
