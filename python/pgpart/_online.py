@@ -156,18 +156,18 @@ def _run_step(session: Session, step: Step, retries: int) -> None:
             _pause(attempt)
 
 
-# Sessions whose transaction holds a lock on the parent, as DETACH ...
-# CONCURRENTLY would wait for them in its second transaction, that are
+# Sessions whose transaction holds a lock on the parent or on the partition
+# (DETACH ... CONCURRENTLY waits for both in its second transaction) that are
 # predictably long: idle in a transaction, or in one older than the lock
 # timeout. Sessions of other roles whose state is hidden (without
 # pg_read_all_stats) are not counted: the risk is reduced, not removed.
 _BLOCKERS = """
-SELECT pg_catalog.format('pid %s (%s, %s, transaction open for %s)', a.pid, a.usename, a.state,
+SELECT pg_catalog.format('pid %%s (%%s, %%s, transaction open for %%s)', a.pid, a.usename, a.state,
                          pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start))
 FROM pg_catalog.pg_stat_activity AS a
 WHERE a.pid <> pg_catalog.pg_backend_pid()
   AND a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks AS l
-                WHERE l.locktype = 'relation' AND l.granted AND l.relation = %s::regclass
+                WHERE l.locktype = 'relation' AND l.granted AND l.relation IN (%s::regclass, %s::regclass)
                   AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
                                     WHERE d.datname = pg_catalog.current_database()))
   AND (a.state LIKE 'idle in transaction%%' OR pg_catalog.now() - a.xact_start > %s::interval)
@@ -175,27 +175,28 @@ ORDER BY a.pid
 """
 
 
-# Every other session holding a lock on the parent now (what a pending
+# Every other session holding a lock on the parent or partition now (what a pending
 # detach waits for), with what pg_stat_activity shows of it to this role.
 _LOCKERS = """
-SELECT pg_catalog.format('pid %s (%s)', l.pid,
-                         coalesce(pg_catalog.format('%s, %s, transaction open for %s', a.usename, a.state,
-                                                    pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start)),
-                                  'another role''s session'))
+SELECT pg_catalog.format('pid %%s (%%s)', l.pid,
+                         CASE WHEN a.xact_start IS NULL THEN 'another role''s session'
+                              ELSE pg_catalog.format('%%s, %%s, transaction open for %%s', a.usename, a.state,
+                                                     pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start))
+                         END)
 FROM (SELECT DISTINCT l.pid FROM pg_catalog.pg_locks AS l
-      WHERE l.locktype = 'relation' AND l.granted AND l.relation = %s::regclass
+      WHERE l.locktype = 'relation' AND l.granted AND l.relation IN (%s::regclass, %s::regclass)
         AND l.pid <> pg_catalog.pg_backend_pid()) AS l
-LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid AND a.state IS NOT NULL
+LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
 ORDER BY l.pid
 """
 
 
-def _blockers(session: Session, table: str, timeout: str) -> list[str]:
-    return [str(r[0]) for r in session.fetch(_BLOCKERS, [table, timeout])]
+def _blockers(session: Session, table: str, partition: str | None, timeout: str) -> list[str]:
+    return [str(r[0]) for r in session.fetch(_BLOCKERS, [table, partition or table, timeout])]
 
 
 def _refuse_if_blocked(session: Session, table: str, step: Step, timeout: str) -> None:
-    blockers = _blockers(session, table, timeout)
+    blockers = _blockers(session, table, step.partition, timeout)
     if blockers:
         raise LockTimeoutError(
             f"not detaching {step.partition}: DETACH CONCURRENTLY would wait for sessions using {table}",
@@ -207,7 +208,7 @@ def _refuse_if_blocked(session: Session, table: str, step: Step, timeout: str) -
 def _pending(session: Session, table: str, partition: str | None) -> bool:
     row = session.fetch_one(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhparent = %s::regclass"
-        " AND i.inhdetachpending AND i.inhrelid::pg_catalog.regclass::text = %s)",
+        " AND i.inhdetachpending AND i.inhrelid = %s::regclass)",
         [table, partition],
     )
     return bool(row and row[0])
@@ -248,7 +249,7 @@ def _finalize_or_report(
         session.execute(finalize, [table, step.partition, timeout, retries])
         return
     except LockTimeoutError as exc:
-        waiting = [str(r[0]) for r in session.fetch(_LOCKERS, [table])] or [
+        waiting = [str(r[0]) for r in session.fetch(_LOCKERS, [table, step.partition])] or [
             "transactions using the parent that have ended since"
         ]
         raise LockTimeoutError(
