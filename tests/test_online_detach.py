@@ -10,6 +10,9 @@ partition left pending and what it waits for, without retrying for long.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -22,6 +25,34 @@ from test_client import NOW, make_events
 from test_client_lifecycle import DAY, EXPIRED, managed_events, partitions
 
 Conn = psycopg.Connection[Any]
+
+
+@contextmanager
+def busy_reader(connect: Connect, table: str) -> Iterator[Conn]:
+    """A reader of TABLE whose transaction is young and active (it waits for
+    an advisory lock a third session holds) until the block ends: an online
+    detach does not foresee it, starts, and then waits for it. For tests
+    that need a detach left pending."""
+    gate = connect()
+    gate.execute("SELECT pg_catalog.pg_advisory_lock(14, 2)")
+    reader = connect(autocommit=False)
+    reader.execute(f"SELECT count(*) FROM {table}")
+    waiting = threading.Thread(target=reader.execute, args=("SELECT pg_catalog.pg_advisory_lock(14, 2)",))
+    waiting.start()
+    pid = reader.info.backend_pid
+    while waiting.is_alive() and not gate.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted)",
+        [pid],
+    ).fetchone() == (True,):
+        pass
+    try:
+        yield reader
+    finally:
+        gate.execute("SELECT pg_catalog.pg_advisory_unlock(14, 2)")
+        waiting.join()
+        reader.rollback()
+        reader.close()
+        gate.close()
 
 
 def pending(conn: Conn) -> list[str]:
