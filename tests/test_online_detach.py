@@ -40,10 +40,8 @@ def busy_reader(connect: Connect, table: str) -> Iterator[Conn]:
     waiting = threading.Thread(target=reader.execute, args=("SELECT pg_catalog.pg_advisory_lock(14, 2)",))
     waiting.start()
     pid = reader.info.backend_pid
-    while waiting.is_alive() and not gate.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted)",
-        [pid],
-    ).fetchone() == (True,):
+    seen = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted)"
+    while waiting.is_alive() and gate.execute(seen, [pid]).fetchone() != (True,):
         pass
     try:
         yield reader
