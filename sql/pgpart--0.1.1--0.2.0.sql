@@ -105,6 +105,205 @@ $body$;
 COMMENT ON FUNCTION pgpart._error_report(text, text, text, text, text, text) IS
 'An error caught by a verb that goes on, as a jsonb object (sqlstate, message, detail, hint, schema, table) for its result.';
 
+-- source: sql/src/20_core/merge_policy.sql
+-- pgpart._merge_policy(old, ...) validates policy values and merges them into
+-- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
+-- parent. A NULL argument keeps what is configured; retention => 'none'
+-- clears the retention, and an empty name clears archive_schema,
+-- archive_tablespace or tablespace. Every value is validated before
+-- anything is written, so a refused call changes nothing.
+-- Long (about 150 lines) on purpose: one validation block per policy value,
+-- each with its own SQLSTATE, DETAIL and HINT, so every rule of a policy row
+-- stays in one place.
+CREATE OR REPLACE FUNCTION pgpart._merge_policy(
+    p_old pgpart.config,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    premake integer DEFAULT NULL,
+    automatic_maintenance boolean DEFAULT NULL,
+    analyze_after boolean DEFAULT NULL,
+    referenced_retention text DEFAULT NULL,
+    reconcile boolean DEFAULT NULL,
+    propagate_grants boolean DEFAULT NULL,
+    move_large_bytes bigint DEFAULT NULL
+)
+RETURNS pgpart.config
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    p_retention ALIAS FOR retention;
+    p_retention_action ALIAS FOR retention_action;
+    p_archive_schema ALIAS FOR archive_schema;
+    p_archive_tablespace ALIAS FOR archive_tablespace;
+    p_tablespace ALIAS FOR tablespace;
+    p_premake ALIAS FOR premake;
+    p_automatic_maintenance ALIAS FOR automatic_maintenance;
+    p_analyze_after ALIAS FOR analyze_after;
+    p_referenced_retention ALIAS FOR referenced_retention;
+    p_reconcile ALIAS FOR reconcile;
+    p_propagate_grants ALIAS FOR propagate_grants;
+    p_move_large_bytes ALIAS FOR move_large_bytes;
+    p_parent regclass := p_old.parent;
+    v_old pgpart.config := p_old;
+    v_new pgpart.config;
+    v_iv interval;
+BEGIN
+    v_new := v_old;
+
+    IF p_retention IS NOT NULL THEN
+        IF lower(btrim(p_retention)) = 'none' THEN
+            v_new.retention := NULL;
+        ELSIF v_old.strategy <> 'range' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('retention does not apply to %s partitions of table %s', upper(v_old.strategy), p_parent),
+                HINT = 'Retention expires ranges; LIST and HASH partitions hold no range to expire.';
+        ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            IF btrim(p_retention) !~ '^\+?[0-9]{1,19}$' OR btrim(p_retention)::numeric = 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for the integer key of %s', p_retention, p_parent),
+                    HINT = 'Pass a positive whole number: how many key values below the highest to keep.';
+            END IF;
+            v_new.retention := btrim(p_retention)::numeric::text;
+        ELSE
+            BEGIN
+                v_iv := p_retention::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                v_iv := NULL;
+            END;
+            -- every field non-negative: '1 mon -29 days' would reach into the future
+            IF v_iv IS NULL OR v_iv = interval '0' OR btrim(p_retention) ~ '^[-+]?[0-9.]*$'
+               OR extract(year FROM v_iv) < 0 OR extract(month FROM v_iv) < 0 OR extract(day FROM v_iv) < 0
+               OR extract(epoch FROM v_iv - date_trunc('day', v_iv)) < 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('invalid retention %L for table %s', p_retention, p_parent),
+                    HINT = 'Pass a positive interval with a unit and no negative part, such as ''30 days'' or ''6 months'', or ''none''.';
+            END IF;
+            v_new.retention := v_iv::text;
+        END IF;
+    END IF;
+
+    IF p_retention_action IS NOT NULL THEN
+        IF p_retention_action NOT IN ('detach', 'archive', 'drop') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid retention_action %L', p_retention_action),
+                HINT = 'Pass ''detach'', ''archive'' or ''drop''.';
+        END IF;
+        v_new.retention_action := p_retention_action;
+    END IF;
+
+    -- destinations: never a system schema, pgpart or pg_global, only where
+    -- the owner may create (checked again at the moment of use)
+    IF p_archive_schema IS NOT NULL THEN
+        v_new.archive_schema := nullif(p_archive_schema, '');
+        PERFORM pgpart._require_archive_schema(p_parent, v_new.archive_schema);
+    END IF;
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif(p_archive_tablespace, ''), 'archive tablespace');
+    PERFORM pgpart._require_owner_tablespace(p_parent, nullif(p_tablespace, ''), 'tablespace');
+    IF p_archive_tablespace IS NOT NULL THEN
+        v_new.archive_tablespace := nullif(p_archive_tablespace, '');
+    END IF;
+    IF p_tablespace IS NOT NULL THEN
+        v_new.tablespace := nullif(p_tablespace, '');
+    END IF;
+
+    IF p_premake IS NOT NULL THEN
+        -- bounded: maintenance and check() walk the grid premake slots ahead
+        PERFORM pgpart._check_premake(p_premake, p_parent);
+        v_new.premake := p_premake;
+    END IF;
+    v_new.automatic_maintenance := coalesce(p_automatic_maintenance, v_old.automatic_maintenance);
+    v_new.analyze_after := coalesce(p_analyze_after, v_old.analyze_after);
+    IF p_referenced_retention IS NOT NULL THEN
+        IF p_referenced_retention NOT IN ('refuse', 'allow') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid referenced_retention %L', p_referenced_retention),
+                HINT = 'Pass ''refuse'' (retention is refused while other tables reference the parent) or ''allow''.';
+        END IF;
+        v_new.referenced_retention := p_referenced_retention;
+    END IF;
+    v_new.reconcile := coalesce(p_reconcile, v_old.reconcile);
+    IF p_propagate_grants IS TRUE AND (
+        (SELECT c.relrowsecurity FROM pg_class AS c WHERE c.oid = p_parent)
+        OR EXISTS (SELECT 1 FROM pg_attribute AS a WHERE a.attrelid = p_parent AND a.attacl IS NOT NULL)
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot propagate grants of table %s', p_parent),
+            DETAIL = 'It uses row-level security or column privileges; a grant on a partition would bypass them.',
+            HINT = 'Grant access on the parent only: queries through the parent need no grant on partitions.';
+    END IF;
+    v_new.propagate_grants := coalesce(p_propagate_grants, v_old.propagate_grants);
+    IF p_move_large_bytes IS NOT NULL THEN
+        IF p_move_large_bytes < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('move_large_bytes must not be negative, got %s', p_move_large_bytes),
+                HINT = 'Pass a size in bytes, such as 104857600 (100 MB).';
+        END IF;
+        v_new.move_large_bytes := p_move_large_bytes;
+    END IF;
+
+    IF v_new.retention_action = 'archive' AND v_new.archive_schema IS NULL AND v_new.archive_tablespace IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention_action ''archive'' for table %s needs an archive schema or tablespace', p_parent),
+            HINT = 'Pass archive_schema and/or archive_tablespace, or choose ''detach'' or ''drop''.';
+    END IF;
+
+    RETURN v_new;
+END
+$body$;
+
+-- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
+-- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
+-- when, once its locks are held, the detach is no longer pending.
+CREATE OR REPLACE FUNCTION pgpart._finalize_detach(
+    p_parent regclass,
+    p_partition regclass,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._acquire_locks(
+        ARRAY[
+            format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent)),
+            format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', p_parent),
+            format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition)
+        ],
+        p_timeout, p_retries);
+    -- re-checked under the advisory lock: another run may have finished it
+    -- while this one waited
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_inherits AS i
+        WHERE i.inhrelid = p_partition AND i.inhparent = p_parent AND i.inhdetachpending
+    ) THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
+    PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
+END
+$body$;
+
 -- source: sql/src/30_plan/find_default_rows.sql
 -- pgpart._find_default_rows(parent, now_at): codes 'default_rows' (urgent:
 -- the default partition holds rows, so every ATTACH scans it under ACCESS
@@ -867,6 +1066,810 @@ $body$;
 COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
 
+-- source: sql/src/30_plan/plan_range.sql
+-- pgpart._plan_range_partitions(...): validates a create_range_partitions
+-- call and returns its plan, changing nothing. All checks that can refuse the
+-- call run here or in the pieces it calls, before any DDL (DESIGN §3, §5, §6):
+-- first the call itself (owner, key, strategy, grid, policy values, caps,
+-- tablespace, privileges, "now"), then the pipeline of pure pieces
+--   _range_window        the window from start (or now) to premake ahead,
+--                        then the gaps below it
+--   _range_missing_slots the slots of those ranges no partition covers
+--   _range_names         their names, refusing taken ones
+--   _range_steps         locks, build/check/attach per slot, default
+--                        partition, policy registration.
+-- Long (about 240 lines): the checks of the call, in the order callers see
+-- their errors, each with its own SQLSTATE, DETAIL and HINT; the planning
+-- itself is in the four pieces. The checks are what a shared preparation
+-- step for every verb would take over (issue 13, item 2).
+CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
+    p_parent regclass,
+    p_interval text,
+    p_premake integer,
+    p_start text,
+    p_time_zone text,
+    p_origin text,
+    p_tablespace name,
+    p_default_partition boolean,
+    p_reloptions text[],
+    p_lock_timeout interval,
+    p_now_at timestamptz,
+    p_subpartition jsonb DEFAULT NULL,
+    p_max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    -- at most this many new tables in one transaction, sub-partitions
+    -- included: each takes about ten locks, and the shared lock table is
+    -- sized for a few thousand (pgpart._max_new_tables)
+    v_cap constant integer := pgpart._max_new_tables();
+    -- the new partitions that fit under it: fewer with sub-partitions
+    v_part_cap integer;
+    v_leaves integer;
+    v_key record;
+    v_iv record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_owner name;
+    v_zone text;
+    v_frame text;
+    v_origin numeric;
+    v_origin_text text;
+    v_premake integer;
+    v_tablespace name;
+    v_target_ts name;
+    v_reloptions text [];
+    v_subpartition jsonb;
+    v_default regclass;
+    v_has_partitions boolean;
+    v_existing_lo numeric [];
+    v_existing_hi numeric [];
+    v_existing_rel regclass [];
+    v_now numeric;
+    v_start numeric;
+    v_ranges pgpart._range [];
+    v_slots pgpart._range [];
+    v_names name [];
+    v_create_default boolean;
+    v_n integer;
+    v_total integer;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    v_key := pgpart._range_key(p_parent);
+    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
+    INTO v_schema, v_relname, v_owner
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Use the verb of that strategy, or delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- The grid: interval, zone, origin.
+    v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
+    v_zone := pgpart._check_zone(coalesce(p_time_zone, v_cfg.time_zone, 'UTC'));
+    v_frame := CASE WHEN v_key.key_type = 'timestamptz'::regtype AND v_iv.kind IN ('days', 'months')
+                    THEN v_zone ELSE 'UTC' END;
+    IF p_origin IS NOT NULL THEN
+        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin');
+        IF v_key.key_type = 'timestamptz'::regtype THEN
+            -- the origin is kept as a wall time of the grid's own zone
+            v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
+        END IF;
+    ELSIF v_cfg.grid_origin IS NOT NULL AND v_cfg.partition_interval = v_iv.canonical THEN
+        v_origin := CASE WHEN v_iv.kind = 'integer' THEN v_cfg.grid_origin::numeric
+                         ELSE extract(epoch FROM v_cfg.grid_origin::timestamp) END;
+    ELSE
+        v_origin := pgpart._default_origin(v_iv.kind, v_iv.step);
+    END IF;
+    v_origin_text := CASE WHEN v_iv.kind = 'integer' THEN v_origin::text
+                          ELSE to_char(pgpart._coord_to_ts(v_origin) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END;
+
+    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
+           array_agg(p.upper_coord ORDER BY p.lower_coord),
+           array_agg(p.partition ORDER BY p.lower_coord)
+    INTO v_existing_lo, v_existing_hi, v_existing_rel
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default;
+    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
+    v_default := pgpart._default_partition(p_parent);
+
+    -- A grid cannot change under existing partitions (DESIGN §5).
+    IF v_cfg.parent IS NOT NULL AND v_has_partitions
+       AND (v_cfg.partition_interval IS DISTINCT FROM v_iv.canonical
+            OR v_cfg.grid_origin IS DISTINCT FROM v_origin_text
+            OR (v_frame <> 'UTC' AND v_cfg.time_zone IS DISTINCT FROM v_zone)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the partition grid of table %s', p_parent),
+            DETAIL = format('Configured: interval %L, origin %L, time zone %L; requested: interval %L, origin %L, time zone %L.',
+                            v_cfg.partition_interval, v_cfg.grid_origin, v_cfg.time_zone,
+                            v_iv.canonical, v_origin_text, v_zone),
+            HINT = 'Call again with the configured interval, origin and time zone (or leave them out); the grid of a table with partitions stays fixed.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    -- Policy values: a NULL argument keeps what is configured.
+    v_premake := coalesce(p_premake, v_cfg.premake, 4);
+    -- bounded before the grid is walked premake slots ahead (a value in the
+    -- policy row is checked too: an owner can write that row directly)
+    PERFORM pgpart._check_premake(v_premake, p_parent);
+    PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
+    v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
+    v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
+    -- Sub-partitions count in the cap: a partition and its leaves are built
+    -- in the same transaction.
+    v_leaves := pgpart._subpartition_leaves(v_subpartition);
+    v_part_cap := v_cap / (1 + v_leaves);
+    IF v_part_cap < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('each new partition of %s would have %s sub-partitions, more than the %s new tables one '
+                             'transaction may create', p_parent, v_leaves, v_cap),
+            DETAIL = 'A partition and its sub-partitions are built in one transaction; each new table holds about ten '
+                     'locks until commit, and thousands exhaust the shared lock table.',
+            HINT = format('Use a sub-partition spec with at most %s sub-partitions (a smaller modulus, fewer list '
+                          'groups).', v_cap - 1),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    PERFORM pgpart._require_tablespace(v_tablespace);
+    IF p_tablespace IS NULL THEN
+        -- the policy's tablespace (its row is writable by the owner): only
+        -- one the owner may use, whoever runs this (a superuser's maintenance)
+        PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
+    END IF;
+    -- Where new partitions go: the policy's tablespace, else the parent's,
+    -- else the database default; always named, never the session's default.
+    SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
+    FROM pg_class AS c
+    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
+    CROSS JOIN pg_database AS d
+    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
+    WHERE c.oid = p_parent AND d.datname = current_database();
+
+    -- Privileges: checked up front so a refused call leaves nothing behind.
+    PERFORM pgpart._require_create_privileges(p_parent, v_schema, v_relname, v_owner, v_target_ts);
+
+    -- "Now": the reference time, or for integer keys the highest key value.
+    IF v_iv.kind = 'integer' THEN
+        BEGIN
+            -- an empty table: its "now" is the start given, else where its
+            -- partitions begin, else 0 (DESIGN §5); so a call without start
+            -- after one with it changes nothing
+            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout),
+                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
+                              (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'lock_not_available',
+                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_lock_timeout),
+                DETAIL = 'A partition is locked by another session (ACCESS EXCLUSIVE).',
+                HINT = 'Retry later, or pass start so the highest key need not be read.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END;
+    ELSIF v_key.key_type = 'timestamptz'::regtype THEN
+        v_now := extract(epoch FROM p_now_at);
+    ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
+    END IF;
+
+    -- The window and the gaps below it, the slots of them no partition
+    -- covers, their names, then the steps (DESIGN §5).
+    IF p_start IS NOT NULL THEN
+        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start');
+    END IF;
+    v_ranges := pgpart._range_window(v_iv.kind, v_iv.step, v_frame, v_origin, v_now, v_start, v_premake,
+                                     v_existing_lo, v_existing_hi);
+    IF p_max_new IS NOT NULL AND (p_max_new < 1 OR p_max_new > v_cap) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('max_new must be between 1 and %s, got %s', v_cap, p_max_new),
+            HINT = 'Pass how many partitions one call may create at most, or leave it out.';
+    END IF;
+    IF p_max_new IS NOT NULL THEN
+        -- a bounded run makes what fits under the cap with its sub-partitions
+        v_part_cap := least(p_max_new, v_part_cap);
+    ELSE
+        -- one more than fits: enough to refuse the call below
+        v_part_cap := v_part_cap + 1;
+    END IF;
+    v_slots := pgpart._range_missing_slots(
+        p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step, v_frame, v_origin,
+        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap);
+
+    v_n := cardinality(v_slots);
+    v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
+    -- a default partition to create counts too, and every sub-partition
+    v_total := v_n * (1 + v_leaves) + v_create_default::integer;
+    IF v_total > v_cap THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'program_limit_exceeded',
+            MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
+                             v_cap, p_parent, v_cap),
+            DETAIL = format('Each new partition%s holds about ten locks until commit; thousands exhaust the shared lock '
+                            'table.', CASE WHEN v_leaves > 0
+                                           THEN format(' (here with its %s sub-partitions, %s tables)', v_leaves,
+                                                       1 + v_leaves) ELSE '' END),
+            HINT = format('Each call creates at most %s new tables: pass max_new => %s (the rest on the next calls), '
+                          'a smaller premake, or a start (which also skips filling gaps below it), and call again.',
+                          v_cap, greatest(1, (v_cap - 1) / (1 + v_leaves))),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+
+    v_names := pgpart._range_names(p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step,
+                                   v_frame, v_slots, v_create_default);
+
+    RETURN QUERY SELECT * FROM pgpart._range_steps(
+        p_parent, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
+        v_target_ts, v_reloptions, v_subpartition, v_create_default,
+        format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+               p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
+               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
+END
+$body$;
+
+-- source: sql/src/30_plan/range_missing_slots.sql
+-- pgpart._range_missing_slots(...): the grid slots of RANGES (from
+-- pgpart._range_window) that no partition covers, in bound order, at most
+-- LIMIT of them. A slot overlapped by any existing partition is skipped, so a
+-- partition off the grid is respected; only the first slot of an explicit
+-- START may not overlap one (42P17). A gap below the window whose name is
+-- taken (typically by the table detached from it) is left alone: check()
+-- reports it. Bounds outside the key type's range are clipped to
+-- -Infinity/Infinity (MINVALUE/MAXVALUE). Reads no table, only whether a
+-- relation of a slot's name exists.
+CREATE OR REPLACE FUNCTION pgpart._range_missing_slots(
+    p_parent regclass,
+    p_schema name,
+    p_relname name,
+    p_key_type regtype,
+    p_zone text,
+    p_kind text,
+    p_step numeric,
+    p_frame text,
+    p_origin numeric,
+    p_canonical text,
+    p_ranges pgpart._range[],
+    p_explicit_start boolean,
+    p_existing_lo numeric[],
+    p_existing_hi numeric[],
+    p_existing_rel regclass[],
+    p_limit integer
+)
+RETURNS pgpart._range[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_first_lo constant numeric := (p_ranges[1]).lo;
+    v_range pgpart._range;
+    v_slot record;
+    v_near_from numeric;
+    v_near_to numeric;
+    v_near_lo numeric [];
+    v_near_hi numeric [];
+    v_near_rel regclass [];
+    v_lo numeric;
+    v_hi numeric;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_exact boolean;
+    v_overlap regclass;
+    v_new_lo numeric [] := '{}'::numeric [];
+    v_new_hi numeric [] := '{}'::numeric [];
+    v_iterations integer := 0;
+    v_slots pgpart._range [];
+BEGIN
+    FOREACH v_range IN ARRAY p_ranges LOOP
+        -- only the partitions that can touch this range are compared below
+        v_near_from := (pgpart._slot(p_kind, p_step, p_frame, p_origin, v_range.lo)).lo;
+        v_near_to := (pgpart._slot(p_kind, p_step, p_frame, p_origin, v_range.hi)).hi;
+        SELECT coalesce(array_agg(e.lo ORDER BY e.lo), '{}'), coalesce(array_agg(e.hi ORDER BY e.lo), '{}'),
+               coalesce(array_agg(e.rel ORDER BY e.lo), '{}')
+        INTO v_near_lo, v_near_hi, v_near_rel
+        FROM unnest(p_existing_lo, p_existing_hi, p_existing_rel) AS e (lo, hi, rel)
+        WHERE e.hi > v_near_from AND e.lo < v_near_to;
+        v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_range.lo);
+        WHILE v_slot.lo < v_range.hi LOOP
+            v_iterations := v_iterations + 1;
+            IF v_iterations > 100000 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'program_limit_exceeded',
+                    MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
+                    HINT = 'Pass a later start or a smaller premake.';
+            END IF;
+            -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
+            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo);
+            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi);
+            EXIT WHEN v_lo_lit = 'MAXVALUE';
+            v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+            v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+
+            SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
+                   (array_agg(e.rel ORDER BY e.lo))[1]
+            INTO v_exact, v_overlap
+            FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
+            WHERE e.lo < v_hi AND e.hi > v_lo;
+            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first_lo
+               AND to_regclass(format('%I.%I', p_schema, pgpart._relation_name(
+                   p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_lo)))) IS NOT NULL THEN
+                -- a gap below the window whose name is taken (typically by the
+                -- table detached from it): leave the gap, check() reports it
+                NULL;
+            ELSIF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
+                v_new_lo := v_new_lo || v_lo;
+                v_new_hi := v_new_hi || v_hi;
+                -- a bounded run stops at its bound; otherwise the caller
+                -- refuses as soon as the cap is passed, not after walking a
+                -- huge window
+                EXIT WHEN cardinality(v_new_lo) >= p_limit;
+            ELSIF NOT v_exact AND p_explicit_start AND v_slot.lo = v_first_lo THEN
+                -- only an explicit start may not overlap a partition off the grid
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi), v_overlap),
+                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, p_canonical),
+                    HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
+                    SCHEMA = p_schema, TABLE = p_relname;
+            END IF;
+            EXIT WHEN v_hi = 'Infinity'::numeric;
+            v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_slot.hi);
+        END LOOP;
+        EXIT WHEN cardinality(v_new_lo) >= p_limit;
+    END LOOP;
+    -- partitions are created in bound order
+    SELECT coalesce(array_agg(ROW(n.lo, n.hi)::pgpart._range ORDER BY n.lo), '{}'::pgpart._range [])
+    INTO v_slots
+    FROM unnest(v_new_lo, v_new_hi) AS n (lo, hi);
+    RETURN v_slots;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_missing_slots(
+    regclass, name, name, regtype, text, text, numeric, text, numeric, text, pgpart._range[], boolean,
+    numeric[], numeric[], regclass[], integer
+) IS 'The grid slots of a range plan''s window and gaps that no partition covers, in bound order, at most limit of them.';
+
+-- source: sql/src/30_plan/range_names.sql
+-- pgpart._range_names(...): the names of the new partitions for SLOTS (from
+-- pgpart._range_missing_slots), in the same order: byte-limited, and never
+-- an existing relation or a name given twice (42P07, DESIGN §5). With
+-- CREATE_DEFAULT the name of the default partition to create is checked too
+-- (it is not returned: the step builder derives it the same way).
+CREATE OR REPLACE FUNCTION pgpart._range_names(
+    p_parent regclass,
+    p_schema name,
+    p_relname name,
+    p_key_type regtype,
+    p_zone text,
+    p_kind text,
+    p_step numeric,
+    p_frame text,
+    p_slots pgpart._range[],
+    p_create_default boolean
+)
+RETURNS name[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_slot pgpart._range;
+    v_name name;
+    v_names name [] := '{}'::name [];
+BEGIN
+    FOREACH v_slot IN ARRAY p_slots LOOP
+        v_name := pgpart._relation_name(p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_slot.lo));
+        IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL OR v_name = ANY (v_names) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
+                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo),
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi), v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+                SCHEMA = p_schema, TABLE = v_name;
+        END IF;
+        v_names := v_names || v_name;
+    END LOOP;
+    IF p_create_default THEN
+        v_name := pgpart._relation_name(p_relname, '_default');
+        IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = p_schema, TABLE = v_name;
+        END IF;
+    END IF;
+    RETURN v_names;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_names(
+    regclass, name, name, regtype, text, text, numeric, text, pgpart._range[], boolean
+) IS 'Names of the new range partitions for the given slots; refuses a name that is taken (42P07).';
+
+-- source: sql/src/30_plan/range_privileges.sql
+-- pgpart._require_create_privileges(parent, schema, relname, owner,
+-- tablespace): refuses (42501) a plan whose partitions could not be built:
+-- the caller needs CREATE on the parent's schema, so does the parent's owner
+-- (new partitions belong to it), and the caller needs CREATE on TABLESPACE
+-- unless it is pg_default or the database's default. Checked by the range
+-- planner before any DDL, so a refused call leaves nothing behind.
+CREATE OR REPLACE FUNCTION pgpart._require_create_privileges(
+    p_parent regclass,
+    p_schema name,
+    p_relname name,
+    p_owner name,
+    p_tablespace name
+)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF NOT has_schema_privilege(current_user, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied to create partitions of %s in schema %I', p_parent, p_schema),
+            DETAIL = format('Role %I lacks CREATE on schema %I.', current_user, p_schema),
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', p_schema, current_user),
+            SCHEMA = p_schema, TABLE = p_relname;
+    END IF;
+    IF NOT has_schema_privilege(p_owner, (SELECT c.relnamespace FROM pg_class AS c WHERE c.oid = p_parent), 'CREATE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('owner %I of table %s may not create tables in schema %I', p_owner, p_parent, p_schema),
+            DETAIL = 'New partitions are owned by the parent''s owner, which needs CREATE on the schema.',
+            HINT = format('GRANT CREATE ON SCHEMA %I TO %I.', p_schema, p_owner),
+            SCHEMA = p_schema, TABLE = p_relname;
+    END IF;
+    IF p_tablespace <> 'pg_default' AND NOT has_tablespace_privilege(current_user, p_tablespace, 'CREATE')
+       AND p_tablespace <> (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+                           WHERE d.datname = current_database()) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for tablespace %I', p_tablespace),
+            HINT = format('GRANT CREATE ON TABLESPACE %I TO %I, or choose another tablespace.', p_tablespace, current_user),
+            SCHEMA = p_schema, TABLE = p_relname;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_create_privileges(regclass, name, name, name, name) IS
+'Refuses (42501) a plan whose partitions the caller or the parent''s owner may not create in its schema or tablespace.';
+
+-- source: sql/src/30_plan/range_steps.sql
+-- pgpart._range_steps(...): the steps of a range plan once everything is
+-- decided and checked: the lock steps in the documented order; for each slot
+-- (with its name from pgpart._range_names) a probe of the default partition
+-- when there is one, then the steps that build and attach the partition and
+-- its sub-partitions; the default partition when one is to be created; last
+-- POLICY_STATEMENT, the registration of the policy. Refuses nothing: every
+-- check ran before (DESIGN §3, §6).
+CREATE OR REPLACE FUNCTION pgpart._range_steps(
+    p_parent regclass,
+    p_schema name,
+    p_relname name,
+    p_key_type regtype,
+    p_key_column name,
+    p_zone text,
+    p_default regclass,
+    p_slots pgpart._range[],
+    p_names name[],
+    p_tablespace name,
+    p_reloptions text[],
+    p_subpartition jsonb,
+    p_create_default boolean,
+    p_policy_statement text
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_step integer := 0;
+    v_parent_locks text;
+    v_lock record;
+    v_table text;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_sub pgpart.step;
+    st pgpart.step;
+BEGIN
+    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+        RETURN NEXT st;
+    END LOOP;
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+
+    FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
+        v_table := format('%I.%I', p_schema, p_names[i]);
+        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo);
+        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi);
+        st.partition := v_table;
+        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo);
+        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi);
+        IF p_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            st.step := v_step;
+            st.action := 'check default';
+            st.statement := format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                   p_default::text, p_key_column, v_lo_lit, v_hi_lit);
+            st.locks := format('ACCESS SHARE on %s (index probe)', p_default);
+            RETURN NEXT st;
+        END IF;
+        FOR v_sub IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit), p_tablespace, p_reloptions,
+            v_step + 1, p_subpartition, v_parent_locks)
+        LOOP
+            v_sub.lower_bound := st.lower_bound;
+            v_sub.upper_bound := st.upper_bound;
+            v_step := v_sub.step;
+            RETURN NEXT v_sub;
+        END LOOP;
+    END LOOP;
+
+    IF p_create_default THEN
+        v_table := format('%I.%I', p_schema, pgpart._relation_name(p_relname, '_default'));
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(p_parent, v_table, 'DEFAULT', p_tablespace, p_reloptions,
+                                                             v_step + 1, NULL, v_parent_locks) LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    st := ROW(v_step, NULL, NULL, NULL, 'register policy', p_policy_statement,
+              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    RETURN NEXT st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_steps(
+    regclass, name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';
+
+-- source: sql/src/30_plan/range_window.sql
+-- pgpart._range_window(kind, step, frame, origin, now, start, premake,
+-- existing_lo, existing_hi): the ranges of grid coordinates a range plan
+-- must cover, in the order they are filled. First the window, from START
+-- (else the slot of NOW) to PREMAKE slots after NOW; then, only without
+-- START, every gap between existing partitions below the window, the most
+-- recent first, so that a bounded run (max_new) creates what matters most
+-- first. Gaps are found in one pass over the sorted bounds, so the cost grows
+-- with the number of gaps, not of partitions. Pure: reads no table; the first
+-- range always starts at the first slot of the window (DESIGN §5).
+CREATE OR REPLACE FUNCTION pgpart._range_window(
+    p_kind text,
+    p_step numeric,
+    p_frame text,
+    p_origin numeric,
+    p_now numeric,
+    p_start numeric,
+    p_premake integer,
+    p_existing_lo numeric[],
+    p_existing_hi numeric[]
+)
+RETURNS pgpart._range[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_first record;
+    v_slot record;
+    v_ranges pgpart._range [];
+BEGIN
+    v_first := pgpart._slot(p_kind, p_step, p_frame, p_origin, coalesce(p_start, p_now));
+    v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, p_now);
+    FOR i IN 1 .. p_premake LOOP
+        v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_slot.hi);
+    END LOOP;
+    v_ranges := ARRAY[ROW(v_first.lo, greatest(v_slot.hi, v_first.hi))::pgpart._range];
+    IF p_start IS NULL THEN
+        SELECT v_ranges || array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo DESC)
+        INTO v_ranges
+        FROM (
+            SELECT e.hi AS gap_lo, coalesce(lead(e.lo) OVER (ORDER BY e.lo), 'Infinity'::numeric) AS gap_hi
+            FROM unnest(p_existing_lo, p_existing_hi) AS e (lo, hi)
+        ) AS g
+        WHERE g.gap_lo < least(g.gap_hi, v_first.lo);
+    END IF;
+    RETURN v_ranges;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_window(text, numeric, text, numeric, numeric, numeric, integer, numeric[], numeric[])
+IS 'The coordinate ranges a range plan covers: the window from start (or now) to premake slots ahead, then the gaps below it, newest first.';
+
+-- source: sql/src/40_api/add_list_values.sql
+-- pgpart.add_list_values(partition, values, ...): adds values to an existing
+-- LIST partition. PostgreSQL cannot change a bound in place, so this is an
+-- EXPLICITLY BLOCKING operation, in one short transaction:
+--   1. lock the parent, the default partition and the partition ACCESS
+--      EXCLUSIVE (under the lock timeout, with retries): every query on the
+--      parent waits until commit;
+--   2. give the partition a validated CHECK (key IS NOT NULL AND key IN
+--      (old and new values)) - this scans the partition, under the lock;
+--   3. DETACH it and ATTACH it again with the new bound: the CHECK implies the
+--      bound, so ATTACH does not scan it again; drop the CHECK.
+-- The IS NOT NULL matters: without it PostgreSQL does not see that the CHECK
+-- implies a bound on a nullable key (verified), and would scan.
+-- Long (about 130 lines): the checks of the partition, its default and the
+-- values all run before the ACCESS EXCLUSIVE locks, then the three steps.
+CREATE OR REPLACE FUNCTION pgpart.add_list_values(
+    partition regclass,
+    "values" jsonb,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    p_partition ALIAS FOR partition;
+    p_values ALIAS FOR "values";
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_parent regclass;
+    v_key record;
+    v_old text [];
+    v_new text [];
+    v_all text [];
+    v_default regclass;
+    v_holder regclass;
+    v_value text;
+    v_check text;
+    v_con name := 'pgpart_add_list_values'::name;
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_n integer := 0;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    SELECT i.inhparent::regclass INTO v_parent FROM pg_inherits AS i WHERE i.inhrelid = p_partition;
+    IF v_parent IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not a partition', p_partition),
+            HINT = 'Pass a partition of a LIST-partitioned table.';
+    END IF;
+    PERFORM pgpart._require_owner(v_parent);
+    v_key := pgpart._key_of(v_parent, 'l');
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size(v_parent, p_values, 'the values to add to table');
+    IF NOT p_dry_run THEN
+        -- lock first: the bound read below must not change before the re-attach
+        PERFORM pgpart._acquire_locks(
+            array(SELECT l.statement FROM pgpart._lock_statements(v_parent, p_partition) AS l), p_lock_timeout, p_lock_retries);
+    END IF;
+    SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old
+    FROM pgpart._partitions(v_parent) AS p WHERE p.partition = p_partition;
+    IF v_old IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('partition %s is the default partition', p_partition),
+            HINT = 'Values can be added only to a partition with a list of values.';
+    END IF;
+    IF p_values IS NULL OR jsonb_typeof(p_values) <> 'array' OR jsonb_array_length(p_values) = 0
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_values) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid list values %s', coalesce(p_values::text, 'NULL')),
+            HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
+    END IF;
+    v_new := array(SELECT pgpart._canonical(v_key.key_format, e #>> '{}') FROM jsonb_array_elements(p_values) AS e
+                   WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
+                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_format, e #>> '{}')));
+    IF cardinality(v_new) = 0 THEN
+        RETURN;  -- it holds them all already
+    END IF;
+    FOREACH v_value IN ARRAY v_new LOOP
+        SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
+        WHERE NOT p.is_default AND p.partition <> p_partition
+          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, v_key.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
+        IF v_holder IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_object_definition',
+                MESSAGE = format('value %s of %s is already held by partition %s', coalesce(quote_literal(v_value), 'NULL'),
+                                 v_parent, v_holder),
+                HINT = 'Leave that value out.';
+        END IF;
+    END LOOP;
+    v_all := v_old || v_new;
+    v_default := pgpart._default_partition(v_parent);
+    v_check := concat_ws(' OR ',
+                         CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', v_key.key_column) END,
+                         format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
+                                (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
+
+    FOR r IN SELECT l.statement, l.locks FROM pgpart._lock_statements(v_parent, p_partition) AS l LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
+    END LOOP;
+    IF v_default IS NOT NULL THEN
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'check default',
+                                  format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                         v_default::text, v_key.key_column, v_new),
+                                  format('ACCESS EXCLUSIVE on %s (held)', v_default), false)::pgpart.step;
+    END IF;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'add check',
+                              format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', p_partition, v_con, v_check),
+                              format('ACCESS EXCLUSIVE on %s; scans it', p_partition), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'detach',
+                              format('ALTER TABLE %s DETACH PARTITION %s', v_parent, p_partition),
+                              format('ACCESS EXCLUSIVE on %s (until commit)', v_parent), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, pgpart._list_literal(v_all), NULL, 'attach',
+                              format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)', v_parent, p_partition,
+                                     pgpart._list_literal(v_all)),
+                              format('ACCESS EXCLUSIVE on %s (until commit); the CHECK spares the scan', v_parent),
+                              false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'drop check',
+                              format('ALTER TABLE %s DROP CONSTRAINT %I', p_partition, v_con),
+                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+        PERFORM pgpart._log(v_parent, 'add_list_values', 'ok',
+                            jsonb_build_object('partition', p_partition::text, 'added', to_jsonb(v_new)));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
 -- source: sql/src/40_api/check.sql
 -- pgpart.check(parent, now_at): compares policy with reality and returns
 -- findings, each with a stable code (docs/check-codes.md) and a ready-to-run
@@ -889,15 +1892,17 @@ SET timezone = 'UTC'
 AS $body$
 #variable_conflict use_column
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
     v_parent regclass;
     v_state text;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, $2);
-    IF $1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = $1) THEN
+    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    IF p_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
-            MESSAGE = format('table %s is not managed by pgpart', $1),
+            MESSAGE = format('table %s is not managed by pgpart', p_parent),
             HINT = 'Call pgpart.create_range_partitions for it first.';
     END IF;
 
@@ -905,13 +1910,13 @@ BEGIN
     RETURN QUERY
     SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
     FROM (
-        SELECT * FROM pgpart._find_event_trigger($1)
-        UNION ALL SELECT * FROM pgpart._find_orphan_policies($1)
+        SELECT * FROM pgpart._find_event_trigger(p_parent)
+        UNION ALL SELECT * FROM pgpart._find_orphan_policies(p_parent)
     ) AS f;
 
     FOR v_parent IN
         SELECT c.parent FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
-        WHERE $1 IS NULL OR c.parent = $1 ORDER BY c.parent
+        WHERE p_parent IS NULL OR c.parent = p_parent ORDER BY c.parent
     LOOP
       -- Each parent in a block of its own: one whose check fails (a statement
       -- timeout, the lock table full, a broken policy row) is reported as a
@@ -924,15 +1929,15 @@ BEGIN
         SELECT f.severity, f.code::text, f.parent_table, f.partition, f.problem, f.fix
         FROM (
             SELECT * FROM pgpart._find_owner_code(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_last_error(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_last_error(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_premake(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_runway(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_runway(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
-            UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, $2)
-            UNION ALL SELECT * FROM pgpart._find_journal(v_parent, $2)
+            UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_index_tablespaces(v_parent)
             UNION ALL SELECT * FROM pgpart._find_partition_owners(v_parent)
             UNION ALL SELECT * FROM pgpart._find_rls_grants(v_parent)
@@ -959,6 +1964,437 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 'Findings (severity, stable code, parent, partition, problem, ready-to-run fix) comparing policy with the catalog: runway, gaps, off-grid partitions, rows in the default, pending detaches, index tablespaces, owners, grants under row-level security, invalid indexes, foreign keys, publications, orphan policies; codes in docs/check-codes.md. Never waits for a lock.';
+
+-- source: sql/src/40_api/create_hash_partitions.sql
+-- pgpart.create_hash_partitions(parent, modulus, ...): the MODULUS
+-- partitions of a HASH-partitioned table (remainders 0 .. modulus - 1),
+-- named <parent>_h<remainder>, each built detached and attached (DESIGN §3).
+-- Idempotent: missing remainders are added. The modulus of an existing set
+-- cannot change (0A000). Hash-partitioned tables have no default partition.
+-- Long (about 120 lines): its planner is inline (checks, missing remainders,
+-- names, steps), then lock, run and log, as in the other verbs' pipeline.
+CREATE OR REPLACE FUNCTION pgpart.create_hash_partitions(
+    parent regclass,
+    modulus integer,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_modulus ALIAS FOR modulus;
+    p_tablespace ALIAS FOR tablespace;
+    p_reloptions ALIAS FOR reloptions;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_key record;
+    v_cfg pgpart.config;
+    v_schema name;
+    v_relname name;
+    v_tablespace name;
+    v_moduli integer [];
+    v_taken integer [];
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_n integer := 0;
+    v_table text;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    PERFORM pgpart._require_owner(p_parent);
+    v_key := pgpart._key_of(p_parent, 'h');
+    IF NOT p_dry_run THEN
+        -- lock first, so that the partitions read below cannot change under us
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                      p_lock_timeout, p_lock_retries);
+    END IF;
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    IF p_modulus IS NULL OR p_modulus < 1 OR p_modulus > 1024 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('modulus must be between 1 and 1024, got %s', coalesce(p_modulus::text, 'NULL')),
+            HINT = 'Pass the number of hash partitions, such as 4, 8 or 16.';
+    END IF;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'hash' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+            HINT = 'Delete its policy from pgpart.config first.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
+    PERFORM pgpart._require_tablespace(v_tablespace);
+    PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
+    SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
+           array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
+    INTO v_moduli, v_taken
+    FROM pgpart._partitions(p_parent) AS p;
+    IF v_moduli IS NOT NULL AND v_moduli <> ARRAY[p_modulus] THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the hash modulus of table %s from %s to %s', p_parent,
+                             array_to_string(v_moduli, ', '), p_modulus),
+            DETAIL = 'Rows are placed by their hash modulo the modulus: another modulus means moving every row.',
+            HINT = format('Call with modulus %s, or create a new table with the new modulus and copy the rows.',
+                          v_moduli[1]),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    FOR r IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
+    END LOOP;
+    FOR r IN SELECT g AS remainder FROM generate_series(0, p_modulus - 1) AS g WHERE NOT g = ANY (coalesce(v_taken, '{}')) LOOP
+        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_h' || r.remainder));
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES WITH (MODULUS %s, REMAINDER %s)', p_modulus, r.remainder),
+            pgpart._target_tablespace(p_parent, v_tablespace), coalesce(p_reloptions, v_cfg.reloptions), v_n + 1)
+        LOOP
+            st.lower_bound := format('remainder %s of %s', r.remainder, p_modulus);
+            v_n := st.step;
+            v_steps := v_steps || st;
+        END LOOP;
+    END LOOP;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'register policy',
+                              format('SELECT pgpart._save_policy(%L::regclass, ''hash'', %L, %L::regtype, %L, %L)',
+                                     p_parent::text, v_key.key_column, v_key.key_type::text, v_tablespace,
+                                     coalesce(p_reloptions, v_cfg.reloptions)),
+                              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+        IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+            PERFORM pgpart._log(p_parent, 'create_hash_partitions', 'ok',
+                                jsonb_build_object('modulus', p_modulus, 'created',
+                                                   (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                    FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+        END IF;
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        IF NOT p_dry_run THEN
+            CONTINUE WHEN st.action <> 'attach';
+            st.action := 'created';
+        END IF;
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/40_api/create_list_partitions.sql
+-- pgpart.create_list_partitions(parent, values, ...): the partitions of a
+-- LIST-partitioned table: one per value (a JSON array, or a text[]), or one
+-- per named group of values (a JSON object {"eu": ["de", "fr"], ...}).
+-- Idempotent: a partition holding exactly the requested values is kept;
+-- new values and groups are added. A value another partition holds: 42P17
+-- naming it. More values for an existing group: 0A000 (see
+-- pgpart.add_list_values, an explicitly blocking operation). Each partition
+-- is built detached and attached (DESIGN §3); a default partition holding
+-- rows of a new value refuses the call (23514).
+CREATE OR REPLACE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" jsonb,
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET timezone = 'UTC'
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_values ALIAS FOR "values";
+    p_default_partition ALIAS FOR default_partition;
+    p_tablespace ALIAS FOR tablespace;
+    p_reloptions ALIAS FOR reloptions;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_steps pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    -- bounded before any lock is taken or any value read (54000)
+    PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._require_owner(p_parent);
+        PERFORM pgpart._key_of(p_parent, 'l');
+        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                      p_lock_timeout, p_lock_retries);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_list_partitions(
+        p_parent, p_values, p_default_partition, p_tablespace, p_reloptions) AS s);
+    IF p_dry_run THEN
+        FOREACH st IN ARRAY v_steps LOOP
+            RETURN NEXT st;
+        END LOOP;
+        RETURN;
+    END IF;
+    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
+        PERFORM pgpart._log(p_parent, 'create_list_partitions', 'ok',
+                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
+                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        CONTINUE WHEN st.action <> 'attach';
+        st.action := 'created';
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
+
+-- pgpart.create_list_partitions(parent, values text[], ...): the same for
+-- single values given as a text array (NULL elements included).
+CREATE OR REPLACE FUNCTION pgpart.create_list_partitions(
+    parent regclass,
+    "values" text[],
+    default_partition boolean DEFAULT false,
+    tablespace name DEFAULT NULL,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT * FROM pgpart.create_list_partitions(
+        parent, to_jsonb("values"), default_partition, tablespace, reloptions, lock_timeout, lock_retries, dry_run);
+$body$;
+
+-- source: sql/src/40_api/create_range_partitions.sql
+-- pgpart.create_range_partitions(parent, interval, ...): creates the
+-- partitions of a RANGE-partitioned table that its grid says should exist
+-- now: the slot holding NOW_AT (for integer keys, the highest key value)
+-- plus PREMAKE ahead, and any gap after the lowest existing partition.
+-- Registers or updates the policy. Idempotent. Each partition is built
+-- detached (indexes, owner) and then ATTACHed, so the parent is only ever
+-- locked SHARE UPDATE EXCLUSIVE (DESIGN §3). With DRY_RUN, returns the plan.
+-- With SUBPARTITION (kept in the policy) each new partition is itself
+-- partitioned by hash or list and filled before it is attached. MAX_NEW
+-- bounds a call (the slot of now and what follows first, then the most
+-- recent gaps, as many as fit with their sub-partitions); without it more
+-- than 200 new tables (partitions, sub-partitions, a default) are refused
+-- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
+CREATE OR REPLACE FUNCTION pgpart.create_range_partitions(
+    parent regclass,
+    "interval" text,
+    premake integer DEFAULT NULL,
+    start text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    origin text DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    default_partition boolean DEFAULT false,
+    reloptions text[] DEFAULT NULL,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    subpartition jsonb DEFAULT NULL,
+    max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_interval ALIAS FOR "interval";
+    p_premake ALIAS FOR premake;
+    p_start ALIAS FOR start;
+    p_time_zone ALIAS FOR time_zone;
+    p_origin ALIAS FOR origin;
+    p_tablespace ALIAS FOR tablespace;
+    p_default_partition ALIAS FOR default_partition;
+    p_reloptions ALIAS FOR reloptions;
+    p_now_at ALIAS FOR now_at;
+    p_subpartition ALIAS FOR subpartition;
+    p_max_new ALIAS FOR max_new;
+    v_steps pgpart.step [];
+    v_created jsonb;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_premake IS NOT NULL THEN
+        PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions(
+            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
+            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new);
+        RETURN;
+    END IF;
+    -- Take the locks before planning, so that the plan cannot go stale:
+    -- SHARE UPDATE EXCLUSIVE on the parent excludes any other ATTACH,
+    -- DETACH or CREATE ... PARTITION OF until we commit.
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._range_key(p_parent);
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                  p_lock_timeout, p_lock_retries);
+    v_steps := array(SELECT s FROM pgpart._plan_range_partitions(
+            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
+            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new) AS s);
+    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    IF v_created IS NOT NULL THEN
+        PERFORM pgpart._log(p_parent, 'create_range_partitions', 'ok', jsonb_build_object('created', v_created));
+    END IF;
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(v_steps) AS s
+    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+END
+$body$;
+
+-- source: sql/src/40_api/detach_and_archive.sql
+-- pgpart.detach_and_archive(parent, ...): retention for one managed parent.
+-- With DRY_RUN it returns the whole plan (pgpart._retention_plan); with
+-- ONLINE the plan uses DETACH ... CONCURRENTLY, which only a client at top
+-- level can run (the Python client does). Otherwise it performs exactly ONE
+-- step, the first of the plan, and returns it: each step must commit before
+-- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
+-- commit), so call it once per transaction, or use the procedure below.
+-- It chooses that step under the parent's advisory lock (pgpart.advisory_key,
+-- the key every pgpart run of the parent takes) and only then reads the
+-- catalog, so two runs on one parent never act on the same partition: the
+-- second waits for the first's step to commit and plans again. When the
+-- lock is not obtained within the lock timeout (with retries) it returns a
+-- single 'skipped' step (step 0, no statement) and changes nothing.
+CREATE OR REPLACE FUNCTION pgpart.detach_and_archive(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    online boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
+    st pgpart.step;
+    v_message text;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM pgpart._retention_plan(p_parent, p_now_at, p_online, p_lock_timeout, p_lock_retries);
+        RETURN;
+    END IF;
+    IF p_online THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = 'online retention cannot run inside a function',
+            DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
+            HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
+                   '(pgpart.Client.detach_and_archive does), or call this without online.';
+    END IF;
+    BEGIN
+        -- held until commit; the plan below is read after the wait, so it
+        -- sees what another run's committed step changed
+        PERFORM pgpart._acquire_locks(
+            ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_lock_timeout, p_lock_retries);
+    EXCEPTION WHEN lock_not_available THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+        RAISE NOTICE 'pgpart: skipping retention of %: another pgpart run holds its advisory lock', p_parent;
+        PERFORM pgpart._log(p_parent, 'retention', 'skipped',
+                            jsonb_build_object('sqlstate', '55P03', 'message', v_message,
+                                               'reason', 'another pgpart run holds the advisory lock of the parent'));
+        RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL,
+                        format('advisory lock %s (pgpart, %s): held by another pgpart run (%s)',
+                               pgpart.advisory_key(p_parent), p_parent, v_message),
+                        false)::pgpart.step;
+        RETURN;
+    END;
+    SELECT * INTO st FROM pgpart._retention_plan(p_parent, p_now_at, false, p_lock_timeout, p_lock_retries) AS s
+    WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
+    IF st.step IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE st.statement;
+    RETURN NEXT st;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.detach_and_archive(regclass, interval, integer, timestamptz, boolean, boolean) IS
+'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, chosen under the parent''s advisory lock, and returns it (a ''skipped'' step 0 when another run holds that lock past the lock timeout).';
+
+-- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
+-- a parent, one step per transaction (CALL it outside a transaction block).
+-- A procedure cannot carry SET clauses, so it re-pins search_path after
+-- every COMMIT and runs its DDL only through pgpart's helper functions.
+CREATE OR REPLACE PROCEDURE pgpart.detach_and_archive_proc(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    st pgpart.step;
+    v_done integer := 0;
+    v_analyze boolean;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    LOOP
+        SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS s;
+        EXIT WHEN st.step IS NULL OR st.action = 'skipped';  -- another run has the parent
+        v_done := v_done + 1;
+        RAISE NOTICE 'pgpart: % %', st.action, st.partition;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF v_done > 100000 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('retention of %s did not finish after %s steps', p_parent, v_done);
+        END IF;
+    END LOOP;
+    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_done > 0 AND v_analyze THEN
+        PERFORM pgpart._analyze_bounded(p_parent, p_lock_timeout);  -- bounded; a failure is logged, not raised
+    END IF;
+END
+$body$;
 
 -- source: sql/src/40_api/ensure_range.sql
 -- pgpart.ensure_range(parent, ...): the declarative verb: registers or
@@ -994,54 +2430,79 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    p_parent ALIAS FOR parent;
+    p_interval ALIAS FOR "interval";
+    p_premake ALIAS FOR premake;
+    p_retention ALIAS FOR retention;
+    p_retention_action ALIAS FOR retention_action;
+    p_archive_schema ALIAS FOR archive_schema;
+    p_archive_tablespace ALIAS FOR archive_tablespace;
+    p_tablespace ALIAS FOR tablespace;
+    p_time_zone ALIAS FOR time_zone;
+    p_origin ALIAS FOR origin;
+    p_default_partition ALIAS FOR default_partition;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
+    p_start ALIAS FOR start;
+    p_reloptions ALIAS FOR reloptions;
+    p_subpartition ALIAS FOR subpartition;
+    p_max_new ALIAS FOR max_new;
     v_interval text;
     v_policy text;
     v_last bigint;
     v_old pgpart.config;
 BEGIN
-    PERFORM pgpart._require_owner($1);
-    PERFORM pgpart._check_args($12, $13, $14);
-    v_interval := coalesce($2, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = $1));
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    v_interval := coalesce(p_interval, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = p_parent));
     IF v_interval IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('table %s is not managed yet: an interval is needed', $1),
+            MESSAGE = format('table %s is not managed yet: an interval is needed', p_parent),
             HINT = 'Pass "interval", such as ''1 day'' or ''1000''.';
     END IF;
     -- the policy values are validated before anything, dry run or not
-    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = $1;
+    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = p_parent;
     IF v_old.parent IS NULL THEN
-        v_old.parent := $1;
+        v_old.parent := p_parent;
         v_old.strategy := 'range';
-        v_old.key_type := (pgpart._range_key($1)).key_type;
+        v_old.key_type := (pgpart._range_key(p_parent)).key_type;
     END IF;
-    PERFORM pgpart._merge_policy(v_old, $4, $5, $6, $7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-    v_policy := concat_ws(', ', format('%L::regclass', $1::text),
-                          'retention => ' || quote_literal($4), 'retention_action => ' || quote_literal($5),
-                          'archive_schema => ' || quote_literal($6), 'archive_tablespace => ' || quote_literal($7));
-    IF $15 THEN
+    PERFORM pgpart._merge_policy(v_old, retention => p_retention, retention_action => p_retention_action,
+                                 archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    v_policy := concat_ws(', ', format('%L::regclass', p_parent::text),
+                          'retention => ' || quote_literal(p_retention),
+                          'retention_action => ' || quote_literal(p_retention_action),
+                          'archive_schema => ' || quote_literal(p_archive_schema),
+                          'archive_tablespace => ' || quote_literal(p_archive_tablespace));
+    IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-            $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-            default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-            dry_run => true, subpartition => $18, max_new => $19);
-        IF num_nonnulls($4, $5, $6, $7) > 0 THEN
+            p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+            tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+            lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+            dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
+        IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
             SELECT count(*) INTO v_last
             FROM pgpart.create_range_partitions(
-                $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-                default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-                dry_run => true, subpartition => $18, max_new => $19);
+                p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+                tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+                lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+                dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
             RETURN NEXT ROW((v_last + 1)::integer, NULL, NULL, NULL, 'set policy', format('SELECT pgpart.set_policy(%s)', v_policy),
                             'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
     END IF;
     RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-        $1, v_interval, premake => $3, start => $16, time_zone => $9, origin => $10, tablespace => $8,
-        default_partition => $11, reloptions => $17, lock_timeout => $12, lock_retries => $13, now_at => $14,
-        dry_run => false, subpartition => $18, max_new => $19);
-    IF num_nonnulls($4, $5, $6, $7) > 0 THEN
-        PERFORM pgpart.set_policy($1, retention => $4, retention_action => $5, archive_schema => $6,
-                                  archive_tablespace => $7);
+        p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
+        tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
+        lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
+        dry_run => false, subpartition => p_subpartition, max_new => p_max_new);
+    IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
+        PERFORM pgpart.set_policy(p_parent, retention => p_retention, retention_action => p_retention_action,
+                                  archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
     END IF;
 END
 $body$;
@@ -1051,6 +2512,368 @@ COMMENT ON FUNCTION pgpart.ensure_range(
     text, text[], jsonb, integer
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
+
+-- source: sql/src/40_api/move_default.sql
+-- Rows in the default partition (DESIGN §3): a range that has rows there
+-- cannot get its partition until they move. One range per transaction:
+-- lock the default (ACCESS EXCLUSIVE, under the lock timeout), build the
+-- new table detached, move the rows with DELETE ... RETURNING into it,
+-- attach, commit. Ranges still receiving live writes (the slot holding now
+-- and later ones) go last.
+
+-- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
+-- the default partition into a new partition of the grid; returns it, or no
+-- row when the default holds nothing more to move.
+-- Long (about 140 lines): choosing the range (grid, live slots last, index
+-- probes), its checks and its steps belong to one transaction's decision.
+CREATE OR REPLACE FUNCTION pgpart.move_default_range(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    v_cfg pgpart.config;
+    v_default regclass;
+    v_now_slot record;
+    v_min numeric;
+    v_grid record;
+    v_slot record;
+    v_lo_lit text;
+    v_hi_lit text;
+    v_step pgpart.step;
+    v_table text;
+    v_cols text;
+    v_count bigint;
+    v_where text;
+    v_lo numeric;
+    v_hi numeric;
+    v_overlap regclass;
+BEGIN
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    v_cfg := pgpart._managed(p_parent);
+    -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
+    IF v_cfg.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_parent, upper(v_cfg.strategy)),
+            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
+            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
+                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+    END IF;
+    v_default := pgpart._default_partition(p_parent);
+    IF v_default IS NULL THEN
+        RETURN;
+    END IF;
+    -- DELETE from the default and INSERT into the new table run triggers,
+    -- constraints, index expressions ...: their code must be trusted
+    PERFORM pgpart._guard_owner_code(p_parent, 'move');
+    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
+                                  p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+
+    -- The grid, and the slot holding now: it and later ones go last.
+    v_grid := pgpart._grid(p_parent, p_now_at);
+    v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
+                               coalesce(v_grid.now_coord, 'Infinity'::numeric));
+
+    -- The lowest row below the live ranges first, else the lowest of all
+    -- (index probes on the key).
+    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
+                   v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
+                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
+    INTO v_min;
+    IF v_min IS NULL THEN
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
+                       v_cfg.key_type, v_cfg.key_column, v_default)
+        INTO v_min;
+    END IF;
+    IF v_min IS NULL THEN
+        RETURN;
+    END IF;
+    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
+    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
+    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+
+    v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+    v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+    SELECT p.partition INTO v_overlap FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
+    LIMIT 1;
+    IF v_overlap IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
+                             p_parent, v_lo_lit, v_hi_lit),
+            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
+            HINT = 'Move those rows by hand, or detach the overlapping partition.';
+    END IF;
+    SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
+                  pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
+    INTO v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    IF to_regclass(v_table) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %s already exists', v_table),
+            HINT = 'Rename or drop that relation, then move the rows again.';
+    END IF;
+
+    -- The partition for that slot, built as create_range_partitions builds
+    -- one; the rows move into it just before it joins the parent.
+    FOR v_step IN
+        SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
+        ORDER BY s.step
+    LOOP
+        IF v_step.action = 'attach' THEN
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+            FROM pg_attribute AS a
+            WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+            v_where := concat_ws(' AND ',
+                                 CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
+                                 CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
+            EXECUTE format('WITH moved AS (DELETE FROM ONLY %s WHERE %s RETURNING %s) '
+                           'INSERT INTO %s (%s) SELECT %s FROM moved',
+                           v_default, v_where, v_cols, v_table, v_cols, v_cols);
+            GET DIAGNOSTICS v_count = ROW_COUNT;
+            partition := v_table;
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
+            rows_moved := v_count;
+        END IF;
+        EXECUTE v_step.statement;
+    END LOOP;
+    PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
+                        jsonb_build_object('partition', v_table, 'rows', v_count));
+    RETURN NEXT;
+END
+$body$;
+
+-- pgpart.move_default_rows(parent, ...): moves every range out of the
+-- default partition, one committed transaction per range, with a NOTICE per
+-- range and a final count. CALL it outside a transaction block.
+CREATE OR REPLACE PROCEDURE pgpart.move_default_rows(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    r record;
+    v_total bigint := 0::bigint;
+    v_ranges integer := 0;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    LOOP
+        SELECT * INTO r FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
+        EXIT WHEN r.partition IS NULL;
+        v_total := v_total + r.rows_moved;
+        v_ranges := v_ranges + 1;
+        RAISE NOTICE 'pgpart: moved % rows into % (% to %)', r.rows_moved, r.partition, r.lower_bound, r.upper_bound;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    RAISE NOTICE 'pgpart: moved % rows out of the default partition of % into % partitions', v_total, p_parent, v_ranges;
+END
+$body$;
+
+-- source: sql/src/40_api/partition_info.sql
+-- pgpart.partition_info(parent, now_at): one row per partition of PARENT
+-- (or of every managed parent), sub-partitions under their partition, in
+-- bound order. Read from the catalog only, so it answers while another
+-- session holds ACCESS EXCLUSIVE on a partition (DESIGN §2): bounds from
+-- pg_get_expr(relpartbound, 0), sizes from relpages, rows from reltuples.
+-- Bounds of timestamptz keys are shown in the configured time zone, never in
+-- the session's.
+CREATE OR REPLACE FUNCTION pgpart.partition_info(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
+RETURNS TABLE (
+    parent_table regclass,
+    partition regclass,
+    level integer,
+    parent_partition regclass,
+    lower_bound text,
+    upper_bound text,
+    bound text,
+    is_default boolean,
+    tablespace name,
+    estimated_rows bigint,
+    size_bytes bigint,
+    detach_pending boolean,
+    runway text
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads: JIT would compile them for row estimates of set-returning
+-- functions that never come true (seconds for a millisecond query)
+SET jit = off
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    v_root regclass;
+    v_zone text;
+    v_runway text;
+BEGIN
+    -- now_at as the changing verbs take it: finite (22023 naming it)
+    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    FOR v_root IN
+        SELECT p_parent WHERE p_parent IS NOT NULL
+        UNION ALL
+        SELECT c.parent FROM pgpart.config AS c
+        JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE p_parent IS NULL
+        ORDER BY 1
+    LOOP
+        SELECT c.time_zone INTO v_zone FROM pgpart.config AS c WHERE c.parent = v_root;
+        v_runway := pgpart._runway(v_root, p_now_at);
+        RETURN QUERY
+        WITH RECURSIVE tree AS (
+            SELECT
+                p.partition AS node, p.relkind, 1 AS depth, v_root AS up, p.bound, p.is_default,
+                p.detach_pending, p.lower_coord, p.upper_coord,
+                ARRAY[CASE WHEN p.is_default THEN 'Infinity'::numeric
+                           ELSE coalesce(p.lower_coord, p.partition::oid::bigint::numeric) END,
+                      p.partition::oid::bigint::numeric] AS sort_key
+            FROM pgpart._partitions(v_root) AS p
+            UNION ALL
+            SELECT
+                p.partition, p.relkind, t.depth + 1, t.node, p.bound, p.is_default,
+                p.detach_pending, p.lower_coord, p.upper_coord,
+                t.sort_key || ARRAY[CASE WHEN p.is_default THEN 'Infinity'::numeric
+                                         ELSE coalesce(p.lower_coord, p.partition::oid::bigint::numeric) END,
+                                    p.partition::oid::bigint::numeric]
+            FROM tree AS t
+            CROSS JOIN LATERAL pgpart._partitions(t.node) AS p
+            WHERE t.relkind = 'p'
+        )
+        SELECT
+            v_root,
+            r.node,
+            r.depth,
+            CASE WHEN r.depth > 1 THEN r.up END,
+            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord),
+            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord),
+            r.bound,
+            r.is_default,
+            coalesce(ts.spcname, dts.spcname),
+            CASE WHEN c.relkind = 'r' AND c.reltuples >= 0 THEN c.reltuples::bigint END,
+            CASE WHEN c.relkind = 'r' THEN
+                (c.relpages::bigint + coalesce(toast.relpages, 0)
+                 + coalesce((SELECT sum(ic.relpages) FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+                             WHERE ix.indrelid IN (c.oid, c.reltoastrelid)), 0))
+                * current_setting('block_size')::bigint
+            END,
+            r.detach_pending,
+            v_runway
+        FROM tree AS r
+        JOIN pg_class AS c ON c.oid = r.node
+        LEFT JOIN pg_class AS toast ON toast.oid = c.reltoastrelid
+        LEFT JOIN pg_tablespace AS ts ON ts.oid = c.reltablespace
+        CROSS JOIN (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
+                    WHERE d.datname = current_database()) AS dts
+        LEFT JOIN LATERAL (
+            SELECT a.atttypid::regtype AS key_type
+            FROM pg_partitioned_table AS pt
+            JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+            WHERE pt.partrelid = r.up AND pt.partnatts = 1 AND pt.partstrat = 'r'
+        ) AS k ON true
+        ORDER BY r.sort_key;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/40_api/reconcile.sql
+-- pgpart.reconcile(parent, ...): brings every partition of a managed parent,
+-- at every level, in step with the parent and the policy, and returns what it
+-- changed (with DRY_RUN, what it would change): owner, local indexes in the
+-- partition's tablespace, replica identity, the policy's storage parameters,
+-- and the parent's grants when the policy propagates them. Idempotent: a
+-- second call returns only what it may not do by itself. Moving an index
+-- larger than the policy's move_large_bytes is a blocking rewrite: such moves
+-- are returned as 'skipped large' with the statement to run, unless
+-- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._reconcile). The event
+-- triggers run the same code after DDL on a managed parent; this function is
+-- for the drift they cannot see (GRANT, REASSIGN OWNED, DDL while they were
+-- off) and for servers without them.
+CREATE OR REPLACE FUNCTION pgpart.reconcile(
+    parent regclass,
+    move_large boolean DEFAULT false,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS TABLE (partition regclass, action text, statement text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_move_large ALIAS FOR move_large;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_changes jsonb := '[]'::jsonb;
+    r record;
+BEGIN
+    IF p_move_large IS NULL OR p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'move_large and dry_run must not be NULL',
+            HINT = 'Pass true or false.';
+    END IF;
+    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_retries IS NULL OR p_lock_retries < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid lock_timeout %s or lock_retries %s',
+                             coalesce(p_lock_timeout::text, 'NULL'), coalesce(p_lock_retries::text, 'NULL')),
+            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
+    END IF;
+    PERFORM pgpart._managed(p_parent);
+
+    FOR r IN SELECT * FROM pgpart._reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
+        partition := r.partition;
+        action := r.action;
+        statement := r.statement;
+        detail := r.detail;
+        RETURN NEXT;
+        IF r.action NOT IN ('skipped large', 'skipped') THEN
+            v_changes := v_changes || jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                                         'statement', r.statement);
+        END IF;
+    END LOOP;
+    IF NOT p_dry_run AND jsonb_array_length(v_changes) > 0 THEN
+        PERFORM pgpart._log(p_parent, 'reconcile', 'ok', jsonb_build_object('source', 'reconcile', 'changes', v_changes));
+    END IF;
+END
+$body$;
 
 -- source: sql/src/40_api/run_maintenance.sql
 -- Maintenance of every managed parent (DESIGN §3, §6). Each parent's work is
@@ -1081,6 +2904,9 @@ COMMENT ON FUNCTION pgpart.ensure_range(
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
 -- journal entries in the real run.
+-- Long (about 300 lines): each stage's real run and dry run sit side by side
+-- in one per-parent loop with its subtransaction and error report, so the dry
+-- run follows exactly the decisions of the real one.
 CREATE OR REPLACE FUNCTION pgpart.run_maintenance(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
@@ -1110,12 +2936,12 @@ SET jit = off
 AS $body$
 #variable_conflict use_column
 DECLARE
-    p_parent ALIAS FOR $1;
-    p_now_at ALIAS FOR $2;
-    p_timeout ALIAS FOR $3;
-    p_retries ALIAS FOR $4;
-    p_dry_run ALIAS FOR $5;
-    p_online ALIAS FOR $6;
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_timeout ALIAS FOR lock_timeout;
+    p_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
     v_parent regclass;
     v_cfg pgpart.config;
     v_caller name;
@@ -1387,6 +3213,260 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, integer, boolean, boolean) IS
 'Lock-light maintenance in one transaction for one or every managed parent: finishes pending detaches, creates partitions ahead, reconciles, reports retention due; errors as objects (sqlstate, message, detail, hint). A failing parent is logged and skipped. dry_run: the plan of all maintenance, retention steps included (online: as a client runs them), changing nothing.';
+
+-- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
+-- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
+-- retention one step per transaction, then ANALYZE if the policy says so
+-- (bounded, see pgpart._analyze_bounded). A parent that fails in any of
+-- these (a statement timeout and a full lock table included) is logged and
+-- the others go on; a user's cancel stops the run.
+-- CALL it outside a transaction block. A procedure cannot carry SET
+-- clauses: it re-pins search_path after each COMMIT and runs DDL only
+-- through helper functions. It has no dry run (a procedure returns no
+-- rows): its plan is SELECT * FROM pgpart.run_maintenance(..., dry_run => true).
+CREATE OR REPLACE PROCEDURE pgpart.run_maintenance_proc(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    v_parents regclass [];
+    v_parent regclass;
+    st pgpart.step;
+    v_steps integer;
+    v_state text;
+    v_message text;
+    v_fired text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_parent IS NOT NULL THEN
+        PERFORM pgpart._managed(p_parent);
+    END IF;
+    v_parents := ARRAY(SELECT pgpart._maintenance_parents(p_parent));
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        v_state := pgpart._may_maintain(v_parent);
+        IF v_state IS NOT NULL THEN
+            RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
+            CONTINUE;
+        END IF;
+        -- set when statement_timeout fires (pgpart._statement_timed_out)
+        v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
+        BEGIN
+            -- isolated per parent inside; this catches what fails around it
+            PERFORM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;  -- a cancel stops the whole run
+            END IF;
+            RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+            PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+        END;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
+            -- this parent took too long: the rest of its work waits for the next run
+            RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            CONTINUE;
+        END IF;
+        v_steps := 0;
+        LOOP
+            BEGIN
+                st := pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
+                st := NULL;
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            -- skipped: another run holds the parent (logged, not an error)
+            EXIT WHEN st.step IS NULL OR st.action = 'skipped';
+            v_steps := v_steps + 1;
+            RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
+            EXIT WHEN v_steps >= 100000;
+        END LOOP;
+        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
+           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
+            -- bounded, and its failure logged, never raised: it cannot abort the run
+            PERFORM pgpart._analyze_bounded(v_parent, p_lock_timeout);
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        END IF;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/40_api/set_policy.sql
+-- pgpart._merge_policy(old, ...) validates policy values and merges them into
+-- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
+-- parent. A NULL argument keeps what is configured; retention => 'none'
+-- clears the retention, and an empty name clears archive_schema,
+-- archive_tablespace or tablespace. Every value is validated before
+-- anything is written, so a refused call changes nothing.
+CREATE OR REPLACE FUNCTION pgpart.set_policy(
+    parent regclass,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    premake integer DEFAULT NULL,
+    automatic_maintenance boolean DEFAULT NULL,
+    analyze_after boolean DEFAULT NULL,
+    referenced_retention text DEFAULT NULL,
+    reconcile boolean DEFAULT NULL,
+    propagate_grants boolean DEFAULT NULL,
+    move_large_bytes bigint DEFAULT NULL
+)
+RETURNS SETOF pgpart.config
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_retention ALIAS FOR retention;
+    p_retention_action ALIAS FOR retention_action;
+    p_archive_schema ALIAS FOR archive_schema;
+    p_archive_tablespace ALIAS FOR archive_tablespace;
+    p_tablespace ALIAS FOR tablespace;
+    p_premake ALIAS FOR premake;
+    p_automatic_maintenance ALIAS FOR automatic_maintenance;
+    p_analyze_after ALIAS FOR analyze_after;
+    p_referenced_retention ALIAS FOR referenced_retention;
+    p_reconcile ALIAS FOR reconcile;
+    p_propagate_grants ALIAS FOR propagate_grants;
+    p_move_large_bytes ALIAS FOR move_large_bytes;
+    v_old pgpart.config;
+    v_new pgpart.config;
+BEGIN
+    v_old := pgpart._managed(p_parent);
+    v_new := pgpart._merge_policy(
+        v_old, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace, p_premake,
+        p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
+        p_move_large_bytes);
+    IF v_new IS DISTINCT FROM v_old THEN
+        UPDATE pgpart.config AS c SET
+            retention = v_new.retention,
+            retention_action = v_new.retention_action,
+            archive_schema = v_new.archive_schema,
+            archive_tablespace = v_new.archive_tablespace,
+            tablespace = v_new.tablespace,
+            premake = v_new.premake,
+            automatic_maintenance = v_new.automatic_maintenance,
+            analyze_after = v_new.analyze_after,
+            referenced_retention = v_new.referenced_retention,
+            reconcile = v_new.reconcile,
+            propagate_grants = v_new.propagate_grants,
+            move_large_bytes = v_new.move_large_bytes,
+            updated_at = now()
+        WHERE c.parent = p_parent
+        RETURNING * INTO v_new;
+        PERFORM pgpart._log(p_parent, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
+    END IF;
+    RETURN NEXT v_new;
+END
+$body$;
+
+-- source: sql/src/40_api/set_tablespace.sql
+-- pgpart.set_tablespace(partition, tablespace, ...): moves a partition and
+-- all its indexes to TABLESPACE (seed rule: a partition's local indexes
+-- follow its tablespace). This is a BLOCKING REWRITE of that partition: it
+-- holds ACCESS EXCLUSIVE on it while the files are copied, and every query
+-- on the parent that is not pruned to other partitions waits meanwhile.
+-- The lock itself is taken under the lock timeout with retries.
+CREATE OR REPLACE FUNCTION pgpart.set_tablespace(
+    partition regclass,
+    tablespace name,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    p_partition ALIAS FOR partition;
+    p_tablespace ALIAS FOR tablespace;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_kind "char";
+    v_index regclass;
+    v_n integer := 1;
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._require_owner(p_partition);
+    SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = p_partition;
+    IF v_kind <> 'r' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('%s is not a plain table', p_partition),
+            HINT = 'Move each leaf partition of a partitioned partition on its own.';
+    END IF;
+    -- a partition: its move is logged under its parent (refused before anything)
+    IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
+                   JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
+                   WHERE i.inhrelid = p_partition) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not a partition', p_partition),
+            DETAIL = 'pgpart.set_tablespace moves partitions of partitioned tables.',
+            HINT = format('Move a table of your own with ALTER TABLE %s SET TABLESPACE ... (a blocking rewrite).', p_partition),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_partition),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_partition);
+    END IF;
+    IF p_tablespace IS NULL OR NOT EXISTS (SELECT 1 FROM pg_tablespace AS t WHERE t.spcname = p_tablespace) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident(p_tablespace), 'NULL')),
+            HINT = 'Pass the name of an existing tablespace.';
+    END IF;
+    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock',
+                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
+                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set tablespace',
+                              format('ALTER TABLE %s SET TABLESPACE %I', p_partition, p_tablespace),
+                              format('ACCESS EXCLUSIVE on %s while its files are copied', p_partition), false)::pgpart.step;
+    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_partition ORDER BY 1 LOOP
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set index tablespace',
+                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace),
+                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, p_partition),
+                                  false)::pgpart.step;
+    END LOOP;
+    IF NOT p_dry_run THEN
+        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
+        PERFORM pgpart._log(
+            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_partition),
+            'set_tablespace', 'ok', jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
+    END IF;
+    FOREACH st IN ARRAY v_steps LOOP
+        RETURN NEXT st;
+    END LOOP;
+END
+$body$;
 
 -- source: sql/src/40_api/unmanage.sql
 -- pgpart.unmanage(parent, dry_run, missing_ok): stop managing a table.

@@ -400,6 +400,11 @@ class Client:
             if not rows or rows[0][0] is None:
                 return done
             step = Step.from_row(rows[0])
+            if step.action == "skipped":
+                # another pgpart run holds the parent's advisory lock: that
+                # run does the work (logged by the server, not an error)
+                done.append(step)
+                return done
             if done and (step.action, step.partition, step.statement) == (
                 done[-1].action,
                 done[-1].partition,
@@ -507,7 +512,7 @@ class Client:
                         [parent, exc.sqlstate or "XX000", exc.message],
                     )
                     continue
-                actions += [MaintenanceAction(parent, s.action, s.partition, s.statement) for s in steps]
+                actions += [MaintenanceAction(parent, s.action, s.partition, s.statement or s.locks) for s in steps]
         return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
 
     def _run_maintenance(self, args: Sequence[Arg]) -> list[MaintenanceAction]:
@@ -538,7 +543,7 @@ class Client:
             self._session, parent, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
         )
         steps = self._retention_steps(parent, call("_retention_step", args, STEP_COLUMNS), len(plan), progress)
-        if steps and plan and plan[-1].action == "analyze":
+        if any(s.action != "skipped" for s in steps) and plan and plan[-1].action == "analyze":
             self._session.execute_verbatim(plan[-1].statement)
             steps.append(plan[-1])
         return steps

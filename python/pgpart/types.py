@@ -44,7 +44,8 @@ class Step:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Step:
         step, partition, lower, upper, action, statement, locks, top_level = row
-        return cls(int(step), partition, lower, upper, action, statement, locks, bool(top_level))
+        # a 'skipped' step (another run holds the parent) has no statement
+        return cls(int(step), partition, lower, upper, action, statement or "", locks, bool(top_level))
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,8 @@ COMMENT ON FUNCTION pgpart._detach_partition(regclass, regclass, interval, integ
 'Detaches one partition (plain DETACH) after taking every lock it needs under a timeout with retries; journals it.';
 
 -- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
--- DETACH ... CONCURRENTLY left pending by a timeout or a cancel.
+-- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
+-- when, once its locks are held, the detach is no longer pending.
 CREATE FUNCTION pgpart._finalize_detach(
     p_parent regclass,
     p_partition regclass,
@@ -140,6 +141,14 @@ BEGIN
             format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition)
         ],
         p_timeout, p_retries);
+    -- re-checked under the advisory lock: another run may have finished it
+    -- while this one waited
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_inherits AS i
+        WHERE i.inhrelid = p_partition AND i.inhparent = p_parent AND i.inhdetachpending
+    ) THEN
+        RETURN;
+    END IF;
     PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));

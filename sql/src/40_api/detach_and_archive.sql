@@ -5,6 +5,12 @@
 -- step, the first of the plan, and returns it: each step must commit before
 -- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
 -- commit), so call it once per transaction, or use the procedure below.
+-- It chooses that step under the parent's advisory lock (pgpart.advisory_key,
+-- the key every pgpart run of the parent takes) and only then reads the
+-- catalog, so two runs on one parent never act on the same partition: the
+-- second waits for the first's step to commit and plans again. When the
+-- lock is not obtained within the lock timeout (with retries) it returns a
+-- single 'skipped' step (step 0, no statement) and changes nothing.
 CREATE FUNCTION pgpart.detach_and_archive(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -25,6 +31,7 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     p_online ALIAS FOR online;
     st pgpart.step;
+    v_message text;
 BEGIN
     PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run THEN
@@ -39,6 +46,23 @@ BEGIN
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
                    '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
+    BEGIN
+        -- held until commit; the plan below is read after the wait, so it
+        -- sees what another run's committed step changed
+        PERFORM pgpart._acquire_locks(
+            ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_lock_timeout, p_lock_retries);
+    EXCEPTION WHEN lock_not_available THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+        RAISE NOTICE 'pgpart: skipping retention of %: another pgpart run holds its advisory lock', p_parent;
+        PERFORM pgpart._log(p_parent, 'retention', 'skipped',
+                            jsonb_build_object('sqlstate', '55P03', 'message', v_message,
+                                               'reason', 'another pgpart run holds the advisory lock of the parent'));
+        RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL,
+                        format('advisory lock %s (pgpart, %s): held by another pgpart run (%s)',
+                               pgpart.advisory_key(p_parent), p_parent, v_message),
+                        false)::pgpart.step;
+        RETURN;
+    END;
     SELECT * INTO st FROM pgpart._retention_plan(p_parent, p_now_at, false, p_lock_timeout, p_lock_retries) AS s
     WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
     IF st.step IS NULL THEN
@@ -50,7 +74,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.detach_and_archive(regclass, interval, integer, timestamptz, boolean, boolean) IS
-'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, and returns it.';
+'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, chosen under the parent''s advisory lock, and returns it (a ''skipped'' step 0 when another run holds that lock past the lock timeout).';
 
 -- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
 -- a parent, one step per transaction (CALL it outside a transaction block).
@@ -76,7 +100,7 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     LOOP
         SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS s;
-        EXIT WHEN st.step IS NULL;
+        EXIT WHEN st.step IS NULL OR st.action = 'skipped';  -- another run has the parent
         v_done := v_done + 1;
         RAISE NOTICE 'pgpart: % %', st.action, st.partition;
         COMMIT;

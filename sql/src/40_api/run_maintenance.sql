@@ -446,7 +446,8 @@ BEGIN
             END;
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            EXIT WHEN st.step IS NULL;
+            -- skipped: another run holds the parent (logged, not an error)
+            EXIT WHEN st.step IS NULL OR st.action = 'skipped';
             v_steps := v_steps + 1;
             RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
             EXIT WHEN v_steps >= 100000;
