@@ -1689,7 +1689,7 @@ CREATE OR REPLACE FUNCTION pgpart._range_window(
 )
 RETURNS pgpart._range[]
 LANGUAGE plpgsql
-STABLE
+IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET timezone = 'UTC'
