@@ -14,6 +14,7 @@ Fixtures:
     conn            function  connect() as superuser postgres
     owner_conn      function  connect("pgpart_owner")
     other_conn      function  connect("pgpart_other")
+    fresh_database  function  fresh_database(owner=None) -> a new database from template0, no pgpart
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from pgcluster import PgServer
 from psycopg import sql
+
+from pgcluster import PgServer
 
 TEMPLATE = "pgpart_template"
 ROLES = ("pgpart_owner", "pgpart_other")
@@ -115,3 +117,28 @@ def make_server() -> Iterator[MakeServer]:
     yield make_server
     for server in servers:
         server.stop()
+
+
+_numbers = itertools.count(1)
+FreshDatabase = Callable[..., str]
+
+
+@pytest.fixture
+def fresh_database(pg: PgServer) -> Iterator[FreshDatabase]:
+    """fresh_database(owner=None) -> the name of a new database made from
+    template0 (no pgpart in it), dropped at the end of the test."""
+    made: list[str] = []
+    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as admin:
+
+        def make(owner: str | None = None) -> str:
+            name = f"fresh_{next(_numbers)}"
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
+            if owner:
+                query = sql.SQL("{} OWNER {}").format(query, sql.Identifier(owner))
+            admin.execute(query)
+            made.append(name)
+            return name
+
+        yield make
+        for name in made:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -16,9 +16,7 @@ the listed differences:
 from __future__ import annotations
 
 import importlib.resources
-import itertools
 import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from psycopg import sql
 
 import pgpart
 from catalog_fingerprint import Fingerprint, differences, fingerprint
+from fix_pg import FreshDatabase
 from paths import REPO_ROOT
 from pgcluster import PgServer
 from pgpart import _install, _script, errors
@@ -61,31 +60,6 @@ def without_custom_settings(fp: Fingerprint) -> Fingerprint:
 
 
 # -- fresh databases -------------------------------------------------------------
-
-_numbers = itertools.count(1)
-FreshDatabase = Callable[..., str]
-
-
-@pytest.fixture
-def fresh_database(pg: PgServer) -> Iterator[FreshDatabase]:
-    """fresh_database(owner=None) -> the name of a new database made from
-    template0 (no pgpart in it), dropped at the end of the test."""
-    made: list[str] = []
-    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as admin:
-
-        def make(owner: str | None = None) -> str:
-            name = f"install_{next(_numbers)}"
-            query = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
-            if owner:
-                query = sql.SQL("{} OWNER {}").format(query, sql.Identifier(owner))
-            admin.execute(query)
-            made.append(name)
-            return name
-
-        yield make
-        for name in made:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
 
 def script_has_event_triggers() -> bool:
     statements = _script.prepare(_script.install_script(pgpart.__version__))

@@ -8,20 +8,19 @@ installed by `make install`, so CREATE EXTENSION ... VERSION works)."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from catalog_fingerprint import differences, fingerprint
-from paths import REPO_ROOT
-from pgcluster import PgServer
 from psycopg import sql
 
 import pgpart
+from catalog_fingerprint import differences, fingerprint
+from fix_pg import FreshDatabase
+from paths import REPO_ROOT
+from pgcluster import PgServer
 from pgpart import _install, _script
 
 RELEASED = sorted(
@@ -29,26 +28,6 @@ RELEASED = sorted(
     for p in (REPO_ROOT / "sql" / "released").glob("pgpart--*.sql")
     if (m := re.fullmatch(r"pgpart--([0-9][^-]*)\.sql", p.name))
 )
-
-FreshDatabase = Callable[[], str]
-_numbers = itertools.count(1)
-
-
-@pytest.fixture
-def fresh_database(pg: PgServer) -> Iterator[FreshDatabase]:
-    made: list[str] = []
-    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as admin:
-
-        def make() -> str:
-            name = f"upgrade_{next(_numbers)}"
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-            made.append(name)
-            return name
-
-        yield make
-        for name in made:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
 
 def test_every_earlier_release_is_frozen() -> None:
     assert "0.1.0" in RELEASED
@@ -58,7 +37,9 @@ def test_every_earlier_release_is_frozen() -> None:
 
 
 @pytest.mark.parametrize("version", RELEASED)
-def test_alter_extension_update_equals_a_fresh_install(pg: PgServer, fresh_database: FreshDatabase, version: str) -> None:
+def test_alter_extension_update_equals_a_fresh_install(
+    pg: PgServer, fresh_database: FreshDatabase, version: str
+) -> None:
     with psycopg.connect(pg.dsn(fresh_database()), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE EXTENSION pgpart VERSION {}").format(sql.Literal(version)))
         conn.execute("ALTER EXTENSION pgpart UPDATE")
@@ -159,7 +140,8 @@ def test_upgrade_from_0_1_0_lists_tables_its_retention_left_detached(
         conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
         conn.execute("ALTER EXTENSION pgpart UPDATE TO '0.1.1'")
         assert [n for n in notices if "ev_p20260110" in n] == [
-            "pgpart 0.1.1: table public.ev_p20260110 was detached from public.ev by retention and not yet archived or dropped"
+            "pgpart 0.1.1: table public.ev_p20260110 was detached from public.ev by retention"
+            " and not yet archived or dropped"
         ]
         conn.execute("CALL pgpart.run_maintenance_proc(now_at => '2026-01-20 12:00+00')")
         assert conn.execute("SELECT to_regclass('public.ev_p20260110') IS NOT NULL").fetchone() == (True,)
