@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from fix_pg import Connect
+from fix_pg import Connect, FreshDatabase
 from pgcluster import PgServer
 from test_client import make_events
 from test_client_lifecycle import EXPIRED, archived, managed_events
-from test_install import FreshDatabase, fresh_database  # noqa: F401 - a fixture
 
 from pgpart import cli
 

@@ -14,10 +14,10 @@ import psycopg
 import psycopg2
 import psycopg2.extras
 import pytest
+from fix_pg import FreshDatabase
 from pgcluster import PgServer
 from test_client import NOW, make_events, partitions
 from test_client_lifecycle import EXPIRED, archived, count, managed_events
-from test_install import FreshDatabase, fresh_database  # noqa: F401 - a fixture
 
 import pgpart
 from pgpart import errors
