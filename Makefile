@@ -43,10 +43,10 @@ VENV = .venv
 # Not PYTHON: PGXS defines that (the Python PostgreSQL was built with).
 VENV_PYTHON ?= python3
 
-.PHONY: bootstrap venv test demo lint dist
+.PHONY: bootstrap bootstrap-demo venv demo-venv test demo lint dist
 
 bootstrap:
-	PG_CONFIG=$(PG_CONFIG) scripts/bootstrap.sh
+	PG_CONFIG=$(PG_CONFIG) scripts/bootstrap.sh test
 
 # A phony step in front of the stamp file: PGXS declares every target
 # .SECONDARY, and make would otherwise build a missing stamp only after the
@@ -68,8 +68,19 @@ PG ?= 15 16 18
 test: bootstrap venv all
 	VENV=$(VENV) PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test_versions.sh $(PG)
 
-demo: bootstrap venv install
-	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python scripts/demo.py
+# The demo's own virtualenv holds pgpart and psycopg only (no test or lint tools).
+DEMO_VENV = .venv-demo
+$(DEMO_VENV)/.installed: pyproject.toml
+	$(VENV_PYTHON) -m venv --clear $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install --quiet -e .
+	touch $@
+
+demo-venv: $(DEMO_VENV)/.installed
+bootstrap-demo:
+	PG_CONFIG=$(PG_CONFIG) scripts/bootstrap.sh demo
+
+demo: bootstrap-demo demo-venv install
+	PG_CONFIG=$(PG_CONFIG) $(DEMO_VENV)/bin/python scripts/demo.py
 
 # The Python package's sdist and wheel in dist/, each shipping the install and
 # upgrade scripts (built by sql/pgpart_build.py, the package's build backend).

@@ -8,9 +8,12 @@ pg_config=${PG_CONFIG:-pg_config}
 # Packages must match the server the tests run, i.e. pg_config's major version.
 major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 packages=(
-    "postgresql-$major-plpgsql-check"  # the catalog tests run plpgsql_check
     python3-venv                       # Debian ships `python3 -m venv` apart from python3
 )
+# `bootstrap.sh demo` (make demo): only what the demo needs
+if [ "${1:-test}" != demo ]; then
+    packages+=("postgresql-$major-plpgsql-check")  # the catalog tests run plpgsql_check
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1673,7 +1673,8 @@ COMMENT ON FUNCTION pgpart._range_steps(
 -- (else the slot of NOW) to PREMAKE slots after NOW; then, only without
 -- START, every gap between existing partitions below the window, the most
 -- recent first, so that a bounded run (max_new) creates what matters most
--- first. Gaps are found in one pass over the sorted bounds, so the cost grows
+-- first. Gaps above the window (below a partition made ahead) come right
+-- after the window, nearest first. Gaps are found in one pass over the sorted bounds, so the cost grows
 -- with the number of gaps, not of partitions. Pure: reads no table; the first
 -- range always starts at the first slot of the window (DESIGN §5).
 CREATE OR REPLACE FUNCTION pgpart._range_window(
@@ -1707,6 +1708,17 @@ BEGIN
         v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_slot.hi);
     END LOOP;
     v_ranges := ARRAY[ROW(v_first.lo, greatest(v_slot.hi, v_first.hi))::pgpart._range];
+    -- gaps above the window, below a partition made ahead of it (by hand, or
+    -- by moving a far-future row out of the default): nearest first. Without
+    -- them check()'s gap fix would change nothing.
+    SELECT v_ranges || coalesce(array_agg(ROW(greatest(g.gap_lo, v_ranges[1].hi), g.gap_hi)::pgpart._range
+                                          ORDER BY g.gap_lo), '{}')
+    INTO v_ranges
+    FROM (
+        SELECT e.hi AS gap_lo, lead(e.lo) OVER (ORDER BY e.lo) AS gap_hi
+        FROM unnest(p_existing_lo, p_existing_hi) AS e (lo, hi)
+    ) AS g
+    WHERE g.gap_hi IS NOT NULL AND greatest(g.gap_lo, v_ranges[1].hi) < g.gap_hi;
     IF p_start IS NULL THEN
         SELECT v_ranges || array_agg(ROW(g.gap_lo, least(g.gap_hi, v_first.lo))::pgpart._range ORDER BY g.gap_lo DESC)
         INTO v_ranges
@@ -1721,7 +1733,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_window(text, numeric, text, numeric, numeric, numeric, integer, numeric[], numeric[])
-IS 'The coordinate ranges a range plan covers: the window from start (or now) to premake slots ahead, then the gaps below it, newest first.';
+IS 'The coordinate ranges a range plan covers: the window from start (or now) to premake slots ahead, the gaps above it (nearest first), then the gaps below it (newest first).';
 
 -- source: sql/src/40_api/add_list_values.sql
 -- pgpart.add_list_values(partition, values, ...): adds values to an existing

@@ -147,6 +147,20 @@ def test_gap(owner: Conn) -> None:
     assert check(owner, "ev") == []
 
 
+def test_gap_above_the_window(owner: Conn) -> None:
+    # a partition made well ahead (by hand, or by move_default_rows for a
+    # far-future row): the days between the runway and it are a gap, and the
+    # fix fills them (it once planned only gaps below the window)
+    owner.execute("CREATE TABLE ev_p20240320 (LIKE ev INCLUDING ALL)")
+    owner.execute("ALTER TABLE ev ATTACH PARTITION ev_p20240320 FOR VALUES FROM ('2024-03-20 00:00+00') TO ('2024-03-21 00:00+00')")
+    gaps = matching(check(owner, "ev"), "gap")
+    assert [(g["severity"], g["partition"]) for g in gaps] == [("warning", "ev_p20240320")], gaps
+    apply_fix(owner, gaps[0])
+    assert check(owner, "ev") == []
+    made = owner.execute("SELECT count(*) FROM pgpart.partition_info('ev') WHERE lower_bound >= '2024-03-13'").fetchone()
+    assert made == (8,)  # 13 to 19 March, and the one made by hand
+
+
 def test_off_grid_partition(owner: Conn) -> None:
     # two days just below the lowest partition: no gap, no runway problem
     owner.execute("CREATE TABLE ev_odd (LIKE ev INCLUDING ALL)")

@@ -102,7 +102,8 @@ def test_info(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     assert done.returncode == cli.EXIT_OK, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("events: 7 partitions, ") and "runway 1 day 12:00:00" in lines[0]
-    assert lines[1].split() == ["partition", "from", "to", "rows", "size", "tablespace"]
+    assert lines[0].endswith(", tablespace pg_default")  # one for all: said once, not per row
+    assert lines[1].split() == ["partition", "from", "to", "rows", "size"]
     assert lines[2].split()[:4] == ["events_p20250305", "2025-03-05", "00:00:00+00", "2025-03-06"]
     assert lines[2].split()[5] == "10"
     as_json = pgpart(*dsn(pg, dbname), "info", "--json", "--now", NOW)
@@ -171,6 +172,12 @@ def test_demo(pg: PgServer, dbname: str) -> None:
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert "$ pgpart info pgpart_demo.events" in done.stdout
     assert "$ pgpart maintain --dry-run pgpart_demo.events" in done.stdout
+    # the whole life of a table: days ahead made, expired ones dropped, a finding fixed
+    assert "drop            | 3     | pgpart_demo.events_p20260101 | pgpart_demo.events_p20260103" in done.stdout
+    assert "urgent: default_rows" in done.stdout and "warning: gap" in done.stdout
+    assert done.stdout.count("(0 findings)") == 1  # the last check, after the fixes
+    assert "pgpart_demo.events_p20260115 | 2026-01-15 10:00:00+00" in done.stdout  # the row moved out of the default
+    assert max(len(line) for line in done.stdout.splitlines()) <= 100  # readable in a 100-column terminal
     assert pgpart(*dsn(pg, dbname), "demo").returncode == cli.EXIT_ERROR  # the schema exists
     assert pgpart(*dsn(pg, dbname), "demo", "--reset").returncode == cli.EXIT_OK
 

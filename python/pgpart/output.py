@@ -116,8 +116,13 @@ def print_info(rows: Sequence[PartitionInfo], out: Output) -> None:
             out.write("\n")
         runway = parts[0].runway
         total = sum(p.size_bytes or 0 for p in parts)  # leaves only: partitioned ones have no size
-        summary = f"{len(parts)} partitions, {human_size(total)}, runway {shown(runway or 'unknown')}"
+        spaces = {p.tablespace or "" for p in parts}
+        one_space = len(spaces) == 1  # then said once, in the summary (keeps lines narrow)
+        summary = f"{plural(len(parts), 'partition')}, {human_size(total)}, runway {shown(runway or 'unknown')}"
+        if one_space and spaces != {""}:
+            summary += f", tablespace {shown(next(iter(spaces)))}"
         out.write(f"{shown(parent)}: {summary}\n")
+        rows_unknown = any(p.estimated_rows is None and not p.is_default for p in parts)
         table(
             [
                 [
@@ -126,15 +131,22 @@ def print_info(rows: Sequence[PartitionInfo], out: Output) -> None:
                     "" if p.is_default else (p.upper_bound or ""),
                     "?" if p.estimated_rows is None else str(p.estimated_rows),
                     human_size(p.size_bytes),
-                    p.tablespace or "",
+                    *([] if one_space else [p.tablespace or ""]),
                     "detach pending" if p.detach_pending else "",
                 ]
                 for p in parts
             ],
-            ["partition", "from", "to", "rows", "size", "tablespace", ""],
+            ["partition", "from", "to", "rows", "size", *([] if one_space else ["tablespace"]), ""],
             out,
             indent="  ",
         )
+        if rows_unknown:
+            out.write("  rows ?: not analysed yet (ANALYZE, or autovacuum in time, gives an estimate)\n")
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 partition', '2 partitions'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def print_findings(findings: Sequence[Finding], out: Output) -> None:
