@@ -1711,12 +1711,15 @@ BEGIN
     -- gaps above the window, below a partition made ahead of it (by hand, or
     -- by moving a far-future row out of the default): nearest first. Without
     -- them check()'s gap fix would change nothing.
+    -- (the window counts as covered; the running max of upper bounds makes
+    -- a partition spanning others hide the gaps it covers)
     SELECT v_ranges || coalesce(array_agg(ROW(greatest(g.gap_lo, v_ranges[1].hi), g.gap_hi)::pgpart._range
                                           ORDER BY g.gap_lo), '{}')
     INTO v_ranges
     FROM (
-        SELECT e.hi AS gap_lo, lead(e.lo) OVER (ORDER BY e.lo) AS gap_hi
-        FROM unnest(p_existing_lo, p_existing_hi) AS e (lo, hi)
+        SELECT max(e.hi) OVER (ORDER BY e.lo ROWS UNBOUNDED PRECEDING) AS gap_lo,
+               lead(e.lo) OVER (ORDER BY e.lo) AS gap_hi
+        FROM unnest(p_existing_lo || v_ranges[1].lo, p_existing_hi || v_ranges[1].hi) AS e (lo, hi)
     ) AS g
     WHERE g.gap_hi IS NOT NULL AND greatest(g.gap_lo, v_ranges[1].hi) < g.gap_hi;
     IF p_start IS NULL THEN
@@ -2755,6 +2758,16 @@ DECLARE
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
     PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    -- a plain table has no partitions to show: say so rather than answer nothing
+    IF p_parent IS NOT NULL AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = p_parent) <> 'p' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'wrong_object_type',
+            MESSAGE = format('%s is not a partitioned table', p_parent),
+            HINT = 'Pass a table made with PARTITION BY (or one of its partitions that is itself partitioned).',
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+    END IF;
     FOR v_root IN
         SELECT p_parent WHERE p_parent IS NOT NULL
         UNION ALL

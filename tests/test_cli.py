@@ -112,6 +112,13 @@ def test_info(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     assert set(rows[0]) >= {"lower_bound", "upper_bound", "estimated_rows", "size_bytes", "tablespace", "runway"}
 
 
+def test_info_of_a_plain_table_is_an_error(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE TABLE public.plain (id int)")
+    done = pgpart(*dsn(pg, dbname), "info", "public.plain")
+    assert done.returncode == cli.EXIT_ERROR
+    assert "plain is not a partitioned table" in done.stderr and "HINT" in done.stderr.upper()
+
+
 def test_check_exit_codes(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     conn.execute("CREATE TABLE public.unmanaged (t timestamptz) PARTITION BY RANGE (t)")

@@ -53,20 +53,19 @@ def daily(c: Conn, name: str = "ev", **kw: Any) -> list[str]:
 
 
 def test_rows_in_bound_order_default_last(conn: Conn) -> None:
-    # OIDs in another order than bounds: the default and the 12th first, then the 10th and the 8th
+    # OIDs in another order than bounds: the default and the 12th first, then the
+    # 10th (and the gap above it, the 11th), then the 8th (and the 9th)
     daily(conn, premake=0, now_at="2024-03-12 12:00+00", default_partition=True)
     daily(conn, premake=0)
     daily(conn, premake=0, now_at="2024-03-08 12:00+00")
     rows = info(conn, "ev")
-    assert [r["partition"] for r in rows] == ["ev_p20240308", "ev_p20240310", "ev_p20240312", "ev_default"]
-    assert [r["is_default"] for r in rows] == [False, False, False, True]
+    assert [r["partition"] for r in rows] == [f"ev_p202403{d:02}" for d in range(8, 13)] + ["ev_default"]
+    assert [r["is_default"] for r in rows] == [False] * 5 + [True]
     assert {r["parent_table"] for r in rows} == {"ev"}
     assert {r["level"] for r in rows} == {1}
     assert {r["parent_partition"] for r in rows} == {None}
     assert [(r["lower_bound"], r["upper_bound"]) for r in rows] == [
-        ("2024-03-08 00:00:00+00", "2024-03-09 00:00:00+00"),
-        ("2024-03-10 00:00:00+00", "2024-03-11 00:00:00+00"),
-        ("2024-03-12 00:00:00+00", "2024-03-13 00:00:00+00"),
+        *((f"2024-03-{d:02} 00:00:00+00", f"2024-03-{d + 1:02} 00:00:00+00") for d in range(8, 13)),
         (None, None),
     ]
     assert rows[0]["bound"] == "FOR VALUES FROM ('2024-03-08 00:00:00+00') TO ('2024-03-09 00:00:00+00')"
@@ -305,9 +304,18 @@ def test_sub_partitions_under_their_partition(conn: Conn) -> None:
     assert rows[0]["estimated_rows"] is None and rows[0]["size_bytes"] is None  # no storage of its own
 
 
-def test_plain_table_gives_no_rows(conn: Conn) -> None:
+def test_plain_table_is_refused_by_name(conn: Conn) -> None:
     conn.execute("CREATE TABLE plain (id int)")
-    assert info(conn, "plain") == []
+    with pytest.raises(errors.WrongObjectType) as raised:
+        info(conn, "plain")
+    assert raised.value.diag.message_primary == "public.plain is not a partitioned table"
+    assert raised.value.diag.message_hint and "PARTITION BY" in raised.value.diag.message_hint
+    assert raised.value.diag.table_name == "plain"
+
+
+def test_partitioned_table_without_partitions_gives_no_rows(conn: Conn) -> None:
+    conn.execute("CREATE TABLE bare (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)")
+    assert info(conn, "bare") == []
 
 
 def test_missing_table(conn: Conn) -> None:

@@ -42,12 +42,15 @@ BEGIN
     -- gaps above the window, below a partition made ahead of it (by hand, or
     -- by moving a far-future row out of the default): nearest first. Without
     -- them check()'s gap fix would change nothing.
+    -- (the window counts as covered; the running max of upper bounds makes
+    -- a partition spanning others hide the gaps it covers)
     SELECT v_ranges || coalesce(array_agg(ROW(greatest(g.gap_lo, v_ranges[1].hi), g.gap_hi)::pgpart._range
                                           ORDER BY g.gap_lo), '{}')
     INTO v_ranges
     FROM (
-        SELECT e.hi AS gap_lo, lead(e.lo) OVER (ORDER BY e.lo) AS gap_hi
-        FROM unnest(p_existing_lo, p_existing_hi) AS e (lo, hi)
+        SELECT max(e.hi) OVER (ORDER BY e.lo ROWS UNBOUNDED PRECEDING) AS gap_lo,
+               lead(e.lo) OVER (ORDER BY e.lo) AS gap_hi
+        FROM unnest(p_existing_lo || v_ranges[1].lo, p_existing_hi || v_ranges[1].hi) AS e (lo, hi)
     ) AS g
     WHERE g.gap_hi IS NOT NULL AND greatest(g.gap_lo, v_ranges[1].hi) < g.gap_hi;
     IF p_start IS NULL THEN

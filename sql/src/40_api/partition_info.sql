@@ -39,6 +39,16 @@ DECLARE
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
     PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    -- a plain table has no partitions to show: say so rather than answer nothing
+    IF p_parent IS NOT NULL AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = p_parent) <> 'p' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'wrong_object_type',
+            MESSAGE = format('%s is not a partitioned table', p_parent),
+            HINT = 'Pass a table made with PARTITION BY (or one of its partitions that is itself partitioned).',
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+    END IF;
     FOR v_root IN
         SELECT p_parent WHERE p_parent IS NOT NULL
         UNION ALL
