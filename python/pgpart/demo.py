@@ -53,7 +53,11 @@ STEPS: list[tuple[str, str]] = [
 FROM pgpart.create_range_partitions('{TABLE}', '1 day', premake => 3, time_zone => 'UTC',
                                     default_partition => true, now_at => '{DAY0}')""",
     ),
-    ("", f"SELECT parent, retention FROM pgpart.set_policy('{TABLE}', retention => '3 days', retention_action => 'drop')"),
+    (
+        "",
+        f"""SELECT parent, retention
+FROM pgpart.set_policy('{TABLE}', retention => '3 days', retention_action => 'drop')""",
+    ),
     (
         "Rows arrive: 1000 events over the next 4 days",
         f"""INSERT INTO {TABLE} (created_at, payload)
@@ -72,7 +76,10 @@ FROM pgpart.partition_info('{TABLE}', now_at => '{DAY0}')""",
 FROM pgpart.run_maintenance('{TABLE}', now_at => '{A_WEEK_LATER}', dry_run => true)
 GROUP BY action ORDER BY min(step)""",
     ),
-    ("Then the real run: days ahead created, expired days dropped", f"CALL pgpart.run_maintenance_proc('{TABLE}', now_at => '{A_WEEK_LATER}')"),
+    (
+        "Then the real run: days ahead created, expired days dropped",
+        f"CALL pgpart.run_maintenance_proc('{TABLE}', now_at => '{A_WEEK_LATER}')",
+    ),
     (
         "",
         f"""SELECT partition, lower_bound, upper_bound, estimated_rows AS rows
