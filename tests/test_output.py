@@ -3,6 +3,7 @@ needed: the rows are what partition_info returns, built by hand)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from pgpart.output import plural, print_info
@@ -49,3 +50,8 @@ def test_unknown_rows_are_explained_once() -> None:
 
 def test_plural() -> None:
     assert [plural(n, "partition") for n in (0, 1, 2)] == ["0 partitions", "1 partition", "2 partitions"]
+
+
+def test_runway_of_zero_is_none() -> None:
+    zero = dataclasses.replace(row("ev_p1", "pg_default"), runway="00:00:00")
+    assert rendered([zero])[0] == "ev: 1 partition, 8192 bytes, runway none, tablespace pg_default"

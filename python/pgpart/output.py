@@ -118,7 +118,8 @@ def print_info(rows: Sequence[PartitionInfo], out: Output) -> None:
         total = sum(p.size_bytes or 0 for p in parts)  # leaves only: partitioned ones have no size
         spaces = {p.tablespace or "" for p in parts}
         one_space = len(spaces) == 1  # then said once, in the summary (keeps lines narrow)
-        summary = f"{plural(len(parts), 'partition')}, {human_size(total)}, runway {shown(runway or 'unknown')}"
+        runway_text = "none" if runway == "00:00:00" else (runway or "unknown")  # 0: no partition holds now
+        summary = f"{plural(len(parts), 'partition')}, {human_size(total)}, runway {shown(runway_text)}"
         if one_space and spaces != {""}:
             summary += f", tablespace {shown(next(iter(spaces)))}"
         out.write(f"{shown(parent)}: {summary}\n")
