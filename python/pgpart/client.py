@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -571,6 +572,109 @@ class Client:
             plans=tuple((parent, tuple(steps)) for parent, steps in plans.items()),
         )  # fmt: skip
 
+    # -- operations: monitoring and saved plans ------------------------------------
+
+    def metrics(self, *, now_at: Moment | None = None) -> str:
+        """Every managed table's state as Prometheus text exposition
+        (``pgpart.metrics()``): runway, estimated rows in default partitions,
+        pending detaches, last successful maintenance, findings by severity.
+        From the catalog; never waits for a lock."""
+        row = self._session.fetch_one(*call("metrics", [("now_at", "timestamptz", now_at)], "metrics"))
+        return "" if row is None or row[0] is None else str(row[0])
+
+    def save_plan(
+        self,
+        table: str | None = None,
+        *,
+        online: bool = True,
+        now_at: Moment | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+    ) -> dict[str, Any]:
+        """The plan of maintenance of TABLE (or every table maintenance acts
+        on), as ``maintain(dry_run=True)`` plans it, in a document to save
+        (``json.dump``), review and apply later with :meth:`apply_plan`. It
+        holds each table's fingerprint (partitions and policy): applying it
+        is refused once they changed. online=True plans retention with
+        ``DETACH ... CONCURRENTLY`` (only this client can apply that)."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("now_at", "timestamptz", now_at),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+            ("online", "boolean", online),
+        ]
+        row = self._session.fetch_one(*call("save_plan", args, "save_plan::text"))
+        if row is None:  # pragma: no cover - the function always returns a row
+            raise PgpartError("pgpart.save_plan returned no plan")
+        return _json_object(row[0])
+
+    def apply_plan(self, plan: Mapping[str, Any] | str) -> MaintenanceReport:
+        """Run exactly the steps of a saved plan (:meth:`save_plan`, or
+        ``pgpart maintain --dry-run --save FILE``; a dict or its JSON text).
+
+        First the server checks every table of the plan (``pgpart._check_plan``):
+        its partitions and policy must still have the plan's fingerprint and
+        its steps must be exactly those pgpart plans for it now, so only
+        statements pgpart itself generates are run; otherwise
+        ObjectStateError (55000) and nothing is changed. Then each table's
+        steps run one transaction per group, as maintenance runs them
+        (``pgpart._plan_groups``: each retention step alone), as the table's
+        owner under its advisory lock; ``DETACH ... CONCURRENTLY`` steps of
+        an online plan at top level, while the client holds the table's
+        advisory lock for the session. A step that fails raises: what
+        committed before stays, as after an interrupted maintenance run.
+        Needs a connection outside a transaction block."""
+        text = plan if isinstance(plan, str) else json.dumps(plan)
+        document = _json_object(text)
+        timeout = str(document.get("lock_timeout") or _online.DEFAULT_LOCK_TIMEOUT)
+        retries = document.get("lock_retries")
+        actions: list[MaintenanceAction] = []
+        with self._session.top_level("apply_plan"):
+            self._session.execute("SELECT pgpart._check_plan(%s::jsonb)", [text])
+            for entry in document.get("tables") or []:
+                table = str(entry["table"])
+                groups = self._session.fetch(
+                    "SELECT steps::text, top_level FROM pgpart._plan_groups(%s::jsonb) ORDER BY grp",
+                    [json.dumps(entry.get("steps") or [])],
+                )
+                if not groups:
+                    continue
+                online = any(bool(top) for _, top in groups)
+                with self._session.lock_timeout(timeout):
+                    if online:
+                        # DETACH CONCURRENTLY commits by itself: the session
+                        # lock keeps other pgpart runs away between steps
+                        self._session.execute(
+                            "SELECT pg_catalog.pg_advisory_lock(pgpart.advisory_key(%s::regclass))", [table]
+                        )
+                    try:
+                        for steps_text, top in groups:
+                            if top:
+                                for item in json.loads(steps_text):
+                                    step = _plan_step(item)
+                                    self._session.execute_verbatim(step.statement)
+                                    actions.append(
+                                        MaintenanceAction(table, step.action, step.partition, step.statement)
+                                    )
+                                continue
+                            rows = self._session.fetch(
+                                f"SELECT {STEP_COLUMNS} FROM pgpart._apply_plan_steps(%s::regclass, %s::jsonb,"
+                                " %s::interval, %s::integer)",
+                                [table, steps_text, timeout, str(retries if retries is not None else 10)],
+                            )
+                            for r in rows:
+                                step = Step.from_row(r)
+                                actions.append(MaintenanceAction(table, step.action, step.partition, step.statement))
+                    finally:
+                        if online:
+                            self._session._cleanup(
+                                "SELECT pg_catalog.pg_advisory_unlock(pgpart.advisory_key(%s::regclass))",
+                                [table],
+                                quiet=sys.exc_info()[0] is not None,
+                            )
+        return MaintenanceReport(online=bool(document.get("online")), dry_run=False, actions=tuple(actions))
+
 
 def _text_array(values: Sequence[str]) -> str:
     """VALUES as the input text of a PostgreSQL text[] (every element quoted)."""
@@ -581,6 +685,11 @@ def _text_array(values: Sequence[str]) -> str:
         )
     quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
+
+
+def _plan_step(item: Mapping[str, Any]) -> Step:
+    """One step of a saved plan's JSON as a Step."""
+    return Step.from_row([item.get(k) for k in STEP_COLUMNS.split(", ")])
 
 
 def _error(text: str | None) -> PgpartError | None:
