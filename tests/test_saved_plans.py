@@ -46,8 +46,12 @@ def partitions(conn: Conn) -> list[str]:
 
 def catalog_state(conn: Conn) -> tuple[list[str], object, object]:
     """Everything a refused apply must leave as it was."""
-    policy = conn.execute("SELECT to_jsonb(c) FROM pgpart.config AS c WHERE c.parent = 'public.ev'::regclass").fetchone()
-    tables = conn.execute("SELECT array_agg(relname::text ORDER BY relname) FROM pg_class WHERE relname ~ '^ev'").fetchone()
+    policy = conn.execute(
+        "SELECT to_jsonb(c) FROM pgpart.config AS c WHERE c.parent = 'public.ev'::regclass"
+    ).fetchone()
+    tables = conn.execute(
+        "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class WHERE relname ~ '^ev'"
+    ).fetchone()
     return partitions(conn), policy, tables
 
 
@@ -66,7 +70,8 @@ def test_cli_save_then_apply_runs_exactly_the_plan(conn: Conn, tmp_path: Path) -
     assert f"plan saved to {plan_file}" in out
     assert partitions(conn) == ["ev_p20260101", "ev_p20260102", "ev_p20260103"]  # a dry run changes nothing
     plan = json.loads(plan_file.read_text())
-    assert plan["format"] == "pgpart-plan/1" and plan["online"] is True
+    assert plan["format"] == "pgpart-plan/1"
+    assert plan["online"] is True
     (entry,) = plan["tables"]
     assert entry["table"] == "public.ev"
     assert set(entry["fingerprint"]) == {"partitions", "policy"}
@@ -82,13 +87,15 @@ def test_cli_save_then_apply_runs_exactly_the_plan(conn: Conn, tmp_path: Path) -
     assert conn.execute("SELECT v FROM public.ev").fetchall() == [("kept",)]
     assert not conn.execute("SELECT to_regclass('public.ev_p20260101')").fetchone()[0]  # type: ignore[index]
     logged = conn.execute("SELECT count(*) FROM pgpart.log WHERE action = 'apply_plan' AND outcome = 'ok'").fetchone()
-    assert logged is not None and logged[0] > 0
+    assert logged is not None
+    assert logged[0] > 0
 
     # applied once: the catalog changed, so the same file is refused
     before = catalog_state(conn)
     code, out, err = run_cli(conn, "apply", str(plan_file))
     assert code == 3
-    assert "[55000]" in err and "partitions of table public.ev changed" in err
+    assert "[55000]" in err
+    assert "partitions of table public.ev changed" in err
     assert catalog_state(conn) == before
 
 
@@ -127,20 +134,20 @@ def test_policy_changed_since_the_plan_is_refused(conn: Conn) -> None:
         client.apply_plan(plan)
     assert info.value.sqlstate == "55000"
     assert "policy of table public.ev changed" in str(info.value)
-    assert info.value.hint and "new plan" in info.value.hint
+    assert info.value.hint
+    assert "new plan" in info.value.hint
     assert catalog_state(conn) == before
 
 
 def test_partition_added_since_the_plan_is_refused(conn: Conn) -> None:
     client = make_ev(conn)
     plan = client.save_plan(now_at=LATER)
-    conn.execute(
-        "CREATE TABLE public.ev_hand PARTITION OF public.ev FOR VALUES FROM ('2026-02-01') TO ('2026-02-02')"
-    )
+    conn.execute("CREATE TABLE public.ev_hand PARTITION OF public.ev FOR VALUES FROM ('2026-02-01') TO ('2026-02-02')")
     before = catalog_state(conn)
     with pytest.raises(errors.PgpartError) as info:
         client.apply_plan(plan)
-    assert info.value.sqlstate == "55000" and "partitions of table public.ev changed" in str(info.value)
+    assert info.value.sqlstate == "55000"
+    assert "partitions of table public.ev changed" in str(info.value)
     assert catalog_state(conn) == before
 
 
@@ -157,7 +164,8 @@ def test_an_edited_plan_runs_nothing(conn: Conn) -> None:
         client.apply_plan(plan)
     assert info.value.sqlstate == "55000"
     assert "not the plan pgpart makes" in str(info.value)
-    assert info.value.detail and "DROP TABLE public.ev_p20260103" in info.value.detail
+    assert info.value.detail
+    assert "DROP TABLE public.ev_p20260103" in info.value.detail
     assert catalog_state(conn) == before
     # an extra step appended is refused the same way
     plan = client.save_plan(now_at=LATER, online=False)
@@ -175,12 +183,15 @@ def test_not_a_plan_and_usage_errors(conn: Conn, tmp_path: Path) -> None:
     other["database"] = "elsewhere"
     with pytest.raises(errors.PgpartError) as info:
         client.apply_plan(other)
-    assert info.value.sqlstate == "55000" and "elsewhere" in str(info.value)
+    assert info.value.sqlstate == "55000"
+    assert "elsewhere" in str(info.value)
     code, _, err = run_cli(conn, "maintain", "--save", str(tmp_path / "p.json"))
-    assert code == 64 and "--save needs --dry-run" in err
+    assert code == 64
+    assert "--save needs --dry-run" in err
     (tmp_path / "bad.json").write_text("not json")
     code, _, err = run_cli(conn, "apply", str(tmp_path / "bad.json"))
-    assert code == 64 and "cannot read plan file" in err
+    assert code == 64
+    assert "cannot read plan file" in err
 
 
 def test_apply_plan_needs_a_maintainer(conn: Conn, connect: Connect) -> None:
