@@ -9,6 +9,7 @@ pg_config=${PG_CONFIG:-pg_config}
 major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 packages=(
     "postgresql-$major-plpgsql-check"  # the catalog tests run plpgsql_check
+    "postgresql-$major-cron"           # tests/test_pg_cron.py runs docs/operations.md's pg_cron steps
     python3-venv                       # Debian ships `python3 -m venv` apart from python3
 )
 
