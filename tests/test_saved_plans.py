@@ -209,3 +209,23 @@ def test_apply_plan_needs_a_maintainer(conn: Conn, connect: Connect) -> None:
     assert partitions(conn) == before
     owner.apply_plan(plan)
     assert len(partitions(conn)) > len(before)
+
+
+def test_another_run_holding_the_table_applies_nothing(conn: Conn, connect: Connect) -> None:
+    """Another pgpart run holds the table's advisory lock: the client and the
+    procedure give up after the plan's lock timeout, changing nothing."""
+    client = make_ev(conn)
+    plan = client.save_plan("public.ev", now_at=LATER, online=False, lock_timeout="50ms", lock_retries=0)
+    other = connect()
+    other.execute("SELECT pg_advisory_lock(pgpart.advisory_key('public.ev'))")
+    before = catalog_state(conn)
+    with pytest.raises(errors.LockTimeoutError) as info:
+        client.apply_plan(plan)
+    assert "another pgpart run" in str(info.value)
+    assert catalog_state(conn) == before
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        conn.execute("CALL pgpart.apply_plan(%s::jsonb)", [json.dumps(plan)])
+    assert catalog_state(conn) == before
+    other.execute("SELECT pg_advisory_unlock(pgpart.advisory_key('public.ev'))")
+    client.apply_plan(plan)
+    assert partitions(conn) == [f"ev_p202601{d:02d}" for d in range(3, 9)]

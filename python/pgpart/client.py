@@ -24,7 +24,7 @@ from . import _install, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, PgpartError, from_diagnostics
+from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, from_diagnostics
 from .types import (
     EnsureReport,
     Finding,
@@ -628,7 +628,8 @@ class Client:
         text = plan if isinstance(plan, str) else json.dumps(plan)
         document = _json_object(text)
         timeout = str(document.get("lock_timeout") or _online.DEFAULT_LOCK_TIMEOUT)
-        retries = document.get("lock_retries")
+        raw_retries = document.get("lock_retries")
+        retries = _online.DEFAULT_LOCK_RETRIES if raw_retries is None else int(raw_retries)
         actions: list[MaintenanceAction] = []
         with self._session.top_level("apply_plan"):
             self._session.execute("SELECT pgpart._check_plan(%s::jsonb)", [text])
@@ -638,42 +639,56 @@ class Client:
                     "SELECT steps::text, top_level FROM pgpart._plan_groups(%s::jsonb) ORDER BY grp",
                     [json.dumps(entry.get("steps") or [])],
                 )
-                if not groups:
-                    continue
-                online = any(bool(top) for _, top in groups)
-                with self._session.lock_timeout(timeout):
-                    if online:
-                        # DETACH CONCURRENTLY commits by itself: the session
-                        # lock keeps other pgpart runs away between steps
-                        self._session.execute(
-                            "SELECT pg_catalog.pg_advisory_lock(pgpart.advisory_key(%s::regclass))", [table]
-                        )
-                    try:
-                        for steps_text, top in groups:
-                            if top:
-                                for item in json.loads(steps_text):
-                                    step = _plan_step(item)
-                                    self._session.execute_verbatim(step.statement)
-                                    actions.append(
-                                        MaintenanceAction(table, step.action, step.partition, step.statement)
-                                    )
-                                continue
-                            rows = self._session.fetch(
-                                f"SELECT {STEP_COLUMNS} FROM pgpart._apply_plan_steps(%s::regclass, %s::jsonb,"
-                                " %s::interval, %s::integer)",
-                                [table, steps_text, timeout, str(retries if retries is not None else 10)],
-                            )
-                            for r in rows:
-                                step = Step.from_row(r)
-                                actions.append(MaintenanceAction(table, step.action, step.partition, step.statement))
-                    finally:
-                        if online:
-                            self._session._cleanup(
-                                "SELECT pg_catalog.pg_advisory_unlock(pgpart.advisory_key(%s::regclass))",
-                                [table],
-                                quiet=sys.exc_info()[0] is not None,
-                            )
+                if groups:
+                    actions += self._apply_groups(table, [(str(g), bool(top)) for g, top in groups], timeout, retries)
         return MaintenanceReport(online=bool(document.get("online")), dry_run=False, actions=tuple(actions))
+
+    def _apply_groups(
+        self, table: str, groups: Sequence[tuple[str, bool]], timeout: str, retries: int
+    ) -> list[MaintenanceAction]:
+        # The checked plan of TABLE, group by group (one transaction each),
+        # under the table's advisory lock for the session (as the online
+        # retention runner holds it), so no other pgpart run acts on the
+        # table between two groups; pgpart's SQL steps take the same key
+        # per transaction, which this session already holds.
+        done: list[MaintenanceAction] = []
+        with self._session.lock_timeout(timeout):
+            if not _online._lock_parent(self._session, table, retries):
+                raise LockTimeoutError(
+                    f"not applying the plan of {table}: another pgpart run holds its advisory lock",
+                    detail=f"Not obtained within {timeout} after {retries + 1} attempts; nothing of it was applied.",
+                    hint="When that run has ended, apply the plan again; if that run changed the table, the plan is"
+                    " refused and a new one must be made.",
+                )
+            try:
+                for steps_text, top in groups:
+                    items = [_plan_step(item) for item in json.loads(steps_text)]
+                    if top:
+                        # DETACH ... CONCURRENTLY, run as the online runner
+                        # runs it: not started while long transactions use
+                        # the table, finished at once if it gives up
+                        for step in items:
+                            _online._detach_concurrently(self._session, table, step, timeout, retries)
+                            done.append(MaintenanceAction(table, step.action, step.partition, step.statement))
+                        continue
+                    if [s.action for s in items] == ["journal"]:
+                        # checked before the journal entry of the detach is written
+                        _online._refuse_if_blocked(self._session, table, items[0], timeout)
+                    rows = self._session.fetch(
+                        f"SELECT {STEP_COLUMNS} FROM pgpart._apply_plan_steps(%s::regclass, %s::jsonb,"
+                        " %s::interval, %s::integer)",
+                        [table, steps_text, timeout, str(retries)],
+                    )
+                    for r in rows:
+                        step = Step.from_row(r)
+                        done.append(MaintenanceAction(table, step.action, step.partition, step.statement))
+            finally:
+                self._session._cleanup(
+                    "SELECT pg_catalog.pg_advisory_unlock(pgpart.advisory_key(%s::regclass))",
+                    [table],
+                    quiet=sys.exc_info()[0] is not None,
+                )
+        return done
 
 
 def _text_array(values: Sequence[str]) -> str:
