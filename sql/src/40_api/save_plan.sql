@@ -33,6 +33,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'online must not be NULL',
+            DETAIL = 'online chooses how the plan detaches expired partitions: CONCURRENTLY (true) or not (false).',
             HINT = 'Pass online => true for a plan the Python client applies with DETACH ... CONCURRENTLY, else false.';
     END IF;
     -- argument checks, the parent's management and its dry run: all
