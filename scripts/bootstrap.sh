@@ -12,7 +12,10 @@ packages=(
 )
 # `bootstrap.sh demo` (make demo): only what the demo needs
 if [ "${1:-test}" != demo ]; then
-    packages+=("postgresql-$major-plpgsql-check")  # the catalog tests run plpgsql_check
+    packages+=(
+        "postgresql-$major-plpgsql-check"  # the catalog tests run plpgsql_check
+        "postgresql-$major-cron"           # tests/test_pg_cron.py runs docs/operations.md's pg_cron steps
+    )
 fi
 
 missing=()

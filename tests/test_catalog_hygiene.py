@@ -19,6 +19,7 @@ from paths import REPO_ROOT
 # Procedures that COMMIT cannot carry a SET clause (PostgreSQL refuses it);
 # they re-pin search_path after each COMMIT and qualify every name (DESIGN §6).
 PROCEDURES_WITHOUT_SET = {
+    "pgpart.apply_plan",
     "pgpart.detach_and_archive_proc",
     "pgpart.move_default_rows",
     "pgpart.run_maintenance_proc",
@@ -68,8 +69,9 @@ def test_committing_procedures_repin_search_path(conn: psycopg.Connection[Any]) 
     for name in sorted(PROCEDURES_WITHOUT_SET):
         body = conn.execute(
             "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s || '(regclass,interval,integer,timestamptz)') "
-            "OR oid = to_regprocedure(%s || '(regclass,timestamptz,interval,integer)')",
-            (name, name),
+            "OR oid = to_regprocedure(%s || '(regclass,timestamptz,interval,integer)') "
+            "OR oid = to_regprocedure(%s || '(jsonb)')",
+            (name, name, name),
         ).fetchone()
         assert body is not None, name
         src = body[0]

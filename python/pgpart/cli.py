@@ -1,4 +1,4 @@
-"""The ``pgpart`` command: install, ensure, info, check, maintain, demo.
+"""The ``pgpart`` command: install, ensure, info, check, maintain, metrics, apply, demo.
 
 Usage::
 
@@ -7,7 +7,9 @@ Usage::
     pgpart [--dsn DSN] ensure --file policies.toml [--dry-run]
     pgpart [--dsn DSN] info [TABLE] [--json]
     pgpart [--dsn DSN] check [TABLE] [--json]
-    pgpart [--dsn DSN] maintain [TABLE] [--dry-run] [--sql-path] [--now TIME]
+    pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
+    pgpart [--dsn DSN] metrics [--now TIME]
+    pgpart [--dsn DSN] apply PLAN.json [--json]
     pgpart [--dsn DSN] demo [--reset]
 
 The connection comes from ``--dsn`` (a libpq connection string or URI), else
@@ -57,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -226,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     _now_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--save", metavar="FILE", help="with --dry-run: write the plan and its fingerprint to FILE (pgpart apply FILE)"
+    )
+
+    p = commands.add_parser("metrics", parents=[common], help="Prometheus text exposition of every managed table")
+    _now_option(p)
+
+    p = commands.add_parser("apply", parents=[common], help="run a plan saved by maintain --dry-run --save")
+    p.add_argument("file", help="the plan file")
+    p.add_argument("--json", action="store_true")
 
     p = commands.add_parser("demo", parents=[common], help="the README's demo, in schema pgpart_demo")
     p.add_argument("--reset", action="store_true", help="drop schema pgpart_demo first")
@@ -342,6 +355,23 @@ def _check_usage(args: argparse.Namespace) -> None:
             raise UsageError("ensure needs a TABLE or --file")
     elif args.command == "maintain" and args.move_default_rows and (not args.table or args.dry_run):
         raise UsageError("--move-default-rows needs a TABLE and no --dry-run")
+    elif args.command == "maintain" and args.save and not args.dry_run:
+        raise UsageError("--save needs --dry-run (it saves the plan, it does not run it)")
+    elif args.command == "apply":
+        args.plan = _read_plan_file(args.file)
+
+
+def _read_plan_file(path: str) -> dict[str, Any]:
+    """A saved plan's JSON object (UsageError when it cannot be read); the
+    server checks the rest."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            plan = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read plan file {path}: {exc}") from exc
+    if not isinstance(plan, dict):
+        raise UsageError(f"plan file {path} does not hold a JSON object")
+    return plan
 
 
 def cmd_install(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
@@ -425,6 +455,8 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
             args.table, lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, now_at=args.now,
             progress=moved,
         )  # fmt: skip
+    if args.save:
+        return _save_plan(client, args, out)
     report = client.maintain(
         args.table, online=not args.sql_path, dry_run=args.dry_run, now_at=args.now,
         lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, progress=progress,
@@ -448,6 +480,51 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
     return EXIT_PARTIAL if report.errors else EXIT_OK
 
 
+def _save_plan(client: Client, args: argparse.Namespace, out: Output) -> int:
+    plan = client.save_plan(
+        args.table, online=not args.sql_path, now_at=args.now, lock_timeout=args.lock_timeout,
+        lock_retries=args.lock_retries,
+    )  # fmt: skip
+    with open(args.save, "w", encoding="utf-8") as f:
+        json.dump(plan, f, indent=2)
+        f.write("\n")
+    tables = plan.get("tables") or []
+    for entry in tables:
+        steps = [Step.from_row([s.get(k) for k in _STEP_KEYS]) for s in entry.get("steps") or []]
+        out.write(f"{shown(entry.get('table'))}: {len(steps)} step{'' if len(steps) == 1 else 's'}\n")
+        print_steps(steps, out)
+        for problem in entry.get("problems") or []:
+            out.write(f"  {shown(problem.get('action'))}: {shown(problem.get('detail'))}\n")
+    total = sum(len(e.get("steps") or []) for e in tables)
+    out.write(f"plan saved to {shown(args.save)}: {len(tables)} table{'' if len(tables) == 1 else 's'},"
+              f" {total} step{'' if total == 1 else 's'}; run it with: pgpart apply {shown(args.save)}\n")  # fmt: skip
+    problems = sum(len(e.get("problems") or []) for e in tables)
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+_STEP_KEYS = ("step", "partition", "lower_bound", "upper_bound", "action", "statement", "locks", "top_level")
+
+
+def cmd_metrics(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    out.write(client.metrics(now_at=args.now))
+    return EXIT_OK
+
+
+def cmd_apply(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    if not hasattr(args, "plan"):
+        _check_usage(args)
+    report = client.apply_plan(args.plan)
+    if args.json:
+        print_json({"actions": report.actions}, out)
+        return EXIT_OK
+    rows = [[a.parent_table, a.action, a.partition, a.detail] for a in report.actions]
+    if rows:
+        table(rows, ["table", "action", "partition", "statement"], out)
+    else:
+        out.write("the plan has no steps; nothing was changed\n")
+    return EXIT_OK
+
+
 def cmd_demo(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     from . import demo
 
@@ -461,6 +538,8 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "info": cmd_info,
     "check": cmd_check,
     "maintain": cmd_maintain,
+    "metrics": cmd_metrics,
+    "apply": cmd_apply,
     "demo": cmd_demo,
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from . import _install, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, PgpartError, from_diagnostics
+from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, from_diagnostics
 from .types import (
     EnsureReport,
     Finding,
@@ -571,6 +572,124 @@ class Client:
             plans=tuple((parent, tuple(steps)) for parent, steps in plans.items()),
         )  # fmt: skip
 
+    # -- operations: monitoring and saved plans ------------------------------------
+
+    def metrics(self, *, now_at: Moment | None = None) -> str:
+        """Every managed table's state as Prometheus text exposition
+        (``pgpart.metrics()``): runway, estimated rows in default partitions,
+        pending detaches, last successful maintenance, findings by severity.
+        From the catalog; never waits for a lock."""
+        row = self._session.fetch_one(*call("metrics", [("now_at", "timestamptz", now_at)], "metrics"))
+        return "" if row is None or row[0] is None else str(row[0])
+
+    def save_plan(
+        self,
+        table: str | None = None,
+        *,
+        online: bool = True,
+        now_at: Moment | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+    ) -> dict[str, Any]:
+        """The plan of maintenance of TABLE (or every table maintenance acts
+        on), as ``maintain(dry_run=True)`` plans it, in a document to save
+        (``json.dump``), review and apply later with :meth:`apply_plan`. It
+        holds each table's fingerprint (partitions and policy): applying it
+        is refused once they changed. online=True plans retention with
+        ``DETACH ... CONCURRENTLY`` (only this client can apply that)."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("now_at", "timestamptz", now_at),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+            ("online", "boolean", online),
+        ]
+        row = self._session.fetch_one(*call("save_plan", args, "save_plan::text"))
+        if row is None:  # pragma: no cover - the function always returns a row
+            raise PgpartError("pgpart.save_plan returned no plan")
+        return _json_object(row[0])
+
+    def apply_plan(self, plan: Mapping[str, Any] | str) -> MaintenanceReport:
+        """Run exactly the steps of a saved plan (:meth:`save_plan`, or
+        ``pgpart maintain --dry-run --save FILE``; a dict or its JSON text).
+
+        First the server checks every table of the plan (``pgpart._check_plan``):
+        its partitions and policy must still have the plan's fingerprint and
+        its steps must be exactly those pgpart plans for it now, so only
+        statements pgpart itself generates are run; otherwise
+        ObjectStateError (55000) and nothing is changed. Then each table's
+        steps run one transaction per group, as maintenance runs them
+        (``pgpart._plan_groups``: each retention step alone), as the table's
+        owner under its advisory lock; ``DETACH ... CONCURRENTLY`` steps of
+        an online plan at top level, while the client holds the table's
+        advisory lock for the session. A step that fails raises: what
+        committed before stays, as after an interrupted maintenance run.
+        Needs a connection outside a transaction block."""
+        text = plan if isinstance(plan, str) else json.dumps(plan)
+        document = _json_object(text)
+        timeout = str(document.get("lock_timeout") or _online.DEFAULT_LOCK_TIMEOUT)
+        raw_retries = document.get("lock_retries")
+        retries = _online.DEFAULT_LOCK_RETRIES if raw_retries is None else int(raw_retries)
+        actions: list[MaintenanceAction] = []
+        with self._session.top_level("apply_plan"):
+            self._session.execute("SELECT pgpart._check_plan(%s::jsonb)", [text])
+            for entry in document.get("tables") or []:
+                table = str(entry["table"])
+                groups = self._session.fetch(
+                    "SELECT steps::text, top_level FROM pgpart._plan_groups(%s::jsonb) ORDER BY grp",
+                    [json.dumps(entry.get("steps") or [])],
+                )
+                if groups:
+                    actions += self._apply_groups(table, [(str(g), bool(top)) for g, top in groups], timeout, retries)
+        return MaintenanceReport(online=bool(document.get("online")), dry_run=False, actions=tuple(actions))
+
+    def _apply_groups(
+        self, table: str, groups: Sequence[tuple[str, bool]], timeout: str, retries: int
+    ) -> list[MaintenanceAction]:
+        # The checked plan of TABLE, group by group (one transaction each),
+        # under the table's advisory lock for the session (as the online
+        # retention runner holds it), so no other pgpart run acts on the
+        # table between two groups; pgpart's SQL steps take the same key
+        # per transaction, which this session already holds.
+        done: list[MaintenanceAction] = []
+        with self._session.lock_timeout(timeout):
+            if not _online._lock_parent(self._session, table, retries):
+                raise LockTimeoutError(
+                    f"not applying the plan of {table}: another pgpart run holds its advisory lock",
+                    detail=f"Not obtained within {timeout} after {retries + 1} attempts; nothing of it was applied.",
+                    hint="When that run has ended, apply the plan again; if that run changed the table, the plan is"
+                    " refused and a new one must be made.",
+                )
+            try:
+                for steps_text, top in groups:
+                    items = [_plan_step(item) for item in json.loads(steps_text)]
+                    if top:
+                        # DETACH ... CONCURRENTLY, run as the online runner
+                        # runs it: not started while long transactions use
+                        # the table, finished at once if it gives up
+                        for step in items:
+                            _online._detach_concurrently(self._session, table, step, timeout, retries)
+                            done.append(MaintenanceAction(table, step.action, step.partition, step.statement))
+                        continue
+                    if [s.action for s in items] == ["journal"]:
+                        # checked before the journal entry of the detach is written
+                        _online._refuse_if_blocked(self._session, table, items[0], timeout)
+                    rows = self._session.fetch(
+                        f"SELECT {STEP_COLUMNS} FROM pgpart._apply_plan_steps(%s::regclass, %s::jsonb,"
+                        " %s::interval, %s::integer)",
+                        [table, steps_text, timeout, str(retries)],
+                    )
+                    for r in rows:
+                        step = Step.from_row(r)
+                        done.append(MaintenanceAction(table, step.action, step.partition, step.statement))
+            finally:
+                self._session._cleanup(
+                    "SELECT pg_catalog.pg_advisory_unlock(pgpart.advisory_key(%s::regclass))",
+                    [table],
+                    quiet=sys.exc_info()[0] is not None,
+                )
+        return done
+
 
 def _text_array(values: Sequence[str]) -> str:
     """VALUES as the input text of a PostgreSQL text[] (every element quoted)."""
@@ -581,6 +700,11 @@ def _text_array(values: Sequence[str]) -> str:
         )
     quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
+
+
+def _plan_step(item: Mapping[str, Any]) -> Step:
+    """One step of a saved plan's JSON as a Step."""
+    return Step.from_row([item.get(k) for k in STEP_COLUMNS.split(", ")])
 
 
 def _error(text: str | None) -> PgpartError | None:
