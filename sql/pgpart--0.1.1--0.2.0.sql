@@ -1066,6 +1066,46 @@ $body$;
 COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
 
+-- source: sql/src/30_plan/plan_fingerprint.sql
+-- pgpart._plan_fingerprint(parent): what a maintenance plan of PARENT is
+-- computed from, as two digests: its partition tree (every partition at
+-- every level: OID, name, kind, bound, detach-pending flag) and its policy
+-- row (without the failure bookkeeping and timestamps, which do not shape a
+-- plan). A saved plan (pgpart.save_plan) carries it and pgpart.apply_plan
+-- refuses the plan when it no longer matches, so a plan is never applied to
+-- tables or a policy that changed after it was reviewed. Read from the
+-- catalog only (DESIGN §2): it never waits for a lock.
+CREATE OR REPLACE FUNCTION pgpart._plan_fingerprint(p_parent regclass)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    WITH RECURSIVE tree AS (
+        SELECT i.inhrelid AS node, i.inhdetachpending AS pending
+        FROM pg_inherits AS i WHERE i.inhparent = p_parent
+        UNION ALL
+        SELECT i.inhrelid, i.inhdetachpending
+        FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.node
+    )
+    SELECT jsonb_build_object(
+        'partitions', md5(coalesce((
+            SELECT string_agg(
+                       concat_ws(' ', c.oid::text, c.oid::regclass::text, c.relkind::text,
+                                 coalesce(pg_get_expr(c.relpartbound, 0), ''), t.pending::text),
+                       E'\n' ORDER BY c.oid)
+            FROM tree AS t JOIN pg_class AS c ON c.oid = t.node
+        ), '') || E'\n' || p_parent::oid::text || ' ' || p_parent::text),
+        'policy', md5(coalesce((
+            SELECT (to_jsonb(cfg) - 'last_error' - 'last_error_at' - 'updated_at' - 'created_at')::text
+            FROM pgpart.config AS cfg WHERE cfg.parent = p_parent
+        ), 'unmanaged'))
+    );
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_fingerprint(regclass) IS
+'Digests of what a maintenance plan of a parent is computed from: its partition tree (names, bounds, pending detaches) and its policy row; read from the catalog only.';
+
 -- source: sql/src/30_plan/plan_range.sql
 -- pgpart._plan_range_partitions(...): validates a create_range_partitions
 -- call and returns its plan, changing nothing. All checks that can refuse the
@@ -1885,6 +1925,243 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/40_api/apply_plan.sql
+-- Applying a saved maintenance plan (pgpart.save_plan): exactly its steps,
+-- or nothing at all when the plan no longer describes the database.
+
+-- pgpart._check_plan(plan): raises unless PLAN is a saved plan of this
+-- database whose every table still has the fingerprint it was planned from
+-- and whose steps are exactly those pgpart plans for it now (the same
+-- run_maintenance dry run at the plan's now_at). WHY both: the fingerprint
+-- names what changed (partitions or policy) in the error; the fresh plan
+-- is what makes a file safe to apply: a statement runs only when pgpart
+-- itself generates it now, so an edited file cannot run arbitrary SQL.
+-- Reads only; every table is checked before anything is changed.
+CREATE OR REPLACE FUNCTION pgpart._check_plan(p_plan jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    v_entry jsonb;
+    v_parent regclass;
+    v_now jsonb;
+    v_fresh jsonb;
+    v_saved jsonb;
+    v_step integer;
+    v_what text;
+BEGIN
+    IF p_plan IS NULL OR jsonb_typeof(p_plan) <> 'object' OR p_plan ->> 'format' IS DISTINCT FROM 'pgpart-plan/1'
+       OR jsonb_typeof(p_plan -> 'tables') IS DISTINCT FROM 'array'
+       OR jsonb_typeof(p_plan -> 'online') IS DISTINCT FROM 'boolean'
+       OR p_plan ->> 'now_at' IS NULL OR p_plan ->> 'lock_timeout' IS NULL OR p_plan ->> 'lock_retries' IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'not a saved pgpart plan',
+            DETAIL = format('Expected a jsonb object of format pgpart-plan/1 with tables, online, now_at, '
+                            'lock_timeout and lock_retries; got format %s.',
+                            coalesce(p_plan ->> 'format', 'none')),
+            HINT = 'Make the plan with pgpart.save_plan() or pgpart maintain --dry-run --save FILE.';
+    END IF;
+    IF p_plan ->> 'database' IS DISTINCT FROM current_database() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('saved plan was made in database %s, not in %s',
+                             coalesce(p_plan ->> 'database', 'NULL'), current_database()),
+            DETAIL = 'A plan names tables of the database it was made in.',
+            HINT = 'Apply it in that database, or make a new plan here.';
+    END IF;
+    FOR v_entry IN SELECT e FROM jsonb_array_elements(p_plan -> 'tables') AS e LOOP
+        v_parent := to_regclass(v_entry ->> 'table');
+        IF v_parent IS NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('saved plan is out of date: table %s no longer exists',
+                                 coalesce(v_entry ->> 'table', 'NULL')),
+                DETAIL = format('The plan was made at %s.', p_plan ->> 'created_at'),
+                HINT = 'Make a new plan (pgpart maintain --dry-run --save FILE) and review it.';
+        END IF;
+        v_now := pgpart._plan_fingerprint(v_parent);
+        IF v_now IS DISTINCT FROM v_entry -> 'fingerprint' THEN
+            v_what := concat_ws(' and ',
+                CASE WHEN v_now -> 'partitions' IS DISTINCT FROM v_entry -> 'fingerprint' -> 'partitions'
+                     THEN 'partitions' END,
+                CASE WHEN v_now -> 'policy' IS DISTINCT FROM v_entry -> 'fingerprint' -> 'policy'
+                     THEN 'policy' END);
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('saved plan is out of date: the %s of table %s changed', v_what, v_parent),
+                DETAIL = format('The plan was made at %s; nothing was applied.', p_plan ->> 'created_at'),
+                HINT = 'Make a new plan (pgpart maintain --dry-run --save FILE) and review it.',
+                SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                          WHERE c.oid = v_parent),
+                TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = v_parent);
+        END IF;
+        v_fresh := pgpart.save_plan(v_parent, (p_plan ->> 'now_at')::timestamptz,
+                                    (p_plan ->> 'lock_timeout')::interval, (p_plan ->> 'lock_retries')::integer,
+                                    (p_plan ->> 'online')::boolean) -> 'tables' -> 0 -> 'steps';
+        v_saved := v_entry -> 'steps';
+        IF v_fresh IS DISTINCT FROM v_saved THEN
+            SELECT min(n) INTO v_step
+            FROM generate_series(0, greatest(jsonb_array_length(coalesce(v_fresh, '[]')),
+                                             jsonb_array_length(CASE WHEN jsonb_typeof(v_saved) = 'array'
+                                                                     THEN v_saved ELSE '[]' END))) AS n
+            WHERE v_fresh -> n IS DISTINCT FROM v_saved -> n;
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('saved plan of table %s is not the plan pgpart makes for it now', v_parent),
+                DETAIL = format('Step %s differs: saved %s, now %s. Only steps pgpart generates are run; '
+                                'nothing was applied.',
+                                v_step + 1, coalesce(v_saved -> v_step ->> 'statement', 'none'),
+                                coalesce(v_fresh -> v_step ->> 'statement', 'none')),
+                HINT = 'Make a new plan (pgpart maintain --dry-run --save FILE) and review it; do not edit plan files.';
+        END IF;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_plan(jsonb) IS
+'Raises (55000, 22023) unless a saved plan matches the current fingerprint of each of its tables and the plan pgpart makes for them now; changes nothing.';
+
+-- pgpart._apply_plan_steps(parent, steps, timeout, retries): one
+-- transaction's worth of a checked saved plan of PARENT (pgpart._plan_groups),
+-- run as maintenance runs it: only while the policy's author owns the table,
+-- as its owner, under the parent's advisory lock, the plan's lock steps
+-- first and every statement under the lock timeout (pgpart._run_steps);
+-- logged as 'apply_plan'. Returns the steps run. Top-level steps (DETACH
+-- ... CONCURRENTLY) cannot run here: the client runs those itself.
+CREATE OR REPLACE FUNCTION pgpart._apply_plan_steps(p_parent regclass, p_steps jsonb, p_timeout interval, p_retries integer)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_steps pgpart.step [];
+    v_reason text;
+    v_caller name;
+BEGIN
+    v_steps := array(SELECT jsonb_populate_record(NULL::pgpart.step, s) FROM jsonb_array_elements(p_steps) AS s);
+    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.top_level) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('saved plan of table %s has a step that must run at top level', p_parent),
+            DETAIL = 'DETACH ... CONCURRENTLY (an online plan) cannot run inside a function or procedure.',
+            HINT = 'Apply it with the Python client (pgpart apply FILE), or save the plan without online.';
+    END IF;
+    v_reason := pgpart._may_maintain(p_parent);
+    IF v_reason IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('may not apply the saved plan of table %s', p_parent),
+            DETAIL = v_reason || '.',
+            HINT = 'Apply it as the table''s owner or a superuser.';
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);
+    PERFORM pgpart._acquire_locks(
+        ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_timeout,
+        p_retries);
+    PERFORM pgpart._run_steps(v_steps, p_timeout, p_retries);
+    PERFORM set_config('role', v_caller, true);
+    PERFORM pgpart._log(p_parent, 'apply_plan', 'ok',
+                        jsonb_build_object('steps', (SELECT jsonb_agg(jsonb_build_object('step', s.step,
+                                                                                         'action', s.action,
+                                                                                         'partition', s.partition))
+                                                     FROM unnest(v_steps) AS s)));
+    RETURN QUERY SELECT * FROM unnest(v_steps);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._apply_plan_steps(regclass, jsonb, interval, integer) IS
+'Runs one transaction''s worth of a checked saved plan of a parent as maintenance would (owner, advisory lock, lock timeout) and logs it.';
+
+-- pgpart._plan_groups(steps): the steps of one table's saved plan cut into
+-- transactions, in order: each retention step alone (DESIGN §3: a DETACH
+-- commits before its archive or drop, every step of retention commits), the
+-- steps between them (locks, creating and attaching partitions, the policy,
+-- reconcile) together, as run_maintenance runs them in one transaction.
+-- Steps without a statement (reported, not run) are left out.
+CREATE OR REPLACE FUNCTION pgpart._plan_groups(p_steps jsonb)
+RETURNS TABLE (grp integer, steps jsonb, top_level boolean)
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    WITH s AS (
+        SELECT
+            e.value AS step, e.ord,
+            (e.value ->> 'action') IN ('finalize', 'discard', 'journal', 'detach', 'archive', 'drop', 'analyze')
+            OR coalesce((e.value ->> 'top_level')::boolean, false) AS alone
+        FROM jsonb_array_elements(p_steps) WITH ORDINALITY AS e (value, ord)
+        WHERE e.value ->> 'statement' IS NOT NULL
+    ),
+    -- a new group starts at every step that is alone and at the step after it
+    b AS (
+        SELECT s.*, s.alone OR coalesce(lag(s.alone) OVER (ORDER BY s.ord), false) AS starts
+        FROM s
+    ),
+    g AS (
+        SELECT b.*, sum(b.starts::integer) OVER (ORDER BY b.ord)::integer AS grp
+        FROM b
+    )
+    SELECT g.grp, jsonb_agg(g.step ORDER BY g.ord), bool_or(coalesce((g.step ->> 'top_level')::boolean, false))
+    FROM g GROUP BY g.grp ORDER BY g.grp;
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_groups(jsonb) IS
+'The steps of a saved plan of one table cut into transactions: each retention step alone, the steps between them together.';
+
+-- pgpart.apply_plan(plan): runs a saved plan (pgpart.save_plan) exactly:
+-- first pgpart._check_plan for every table (out of date, edited, or made
+-- elsewhere: an error and nothing changed), then each table's steps, one
+-- transaction per group (pgpart._plan_groups), committing after each as
+-- run_maintenance_proc does. A step that fails stops the run with its
+-- error: what committed before stays (as after an interrupted maintenance
+-- run), and the next maintenance run or a new plan carries on from the
+-- catalog. Online plans (DETACH ... CONCURRENTLY) are refused (0A000)
+-- before anything runs: the Python client applies those.
+-- CALL it outside a transaction block. A procedure cannot carry SET
+-- clauses: it re-pins search_path after each COMMIT and runs DDL only
+-- through helper functions.
+CREATE OR REPLACE PROCEDURE pgpart.apply_plan(plan jsonb)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    p_plan ALIAS FOR plan;
+    v_entry jsonb;
+    v_parent regclass;
+    g record;
+    v_timeout interval;
+    v_retries integer;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM pgpart._check_plan(p_plan);
+    IF EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_plan OPERATOR(pg_catalog.->) 'tables') AS e,
+                             pg_catalog.jsonb_array_elements(e OPERATOR(pg_catalog.->) 'steps') AS s
+               WHERE (s OPERATOR(pg_catalog.->>) 'top_level')::boolean) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = 'saved plan has steps that must run at top level (DETACH ... CONCURRENTLY)',
+            DETAIL = 'A procedure cannot run them; nothing was applied.',
+            HINT = 'Apply it with the Python client (pgpart apply FILE), or save the plan without online.';
+    END IF;
+    v_timeout := (p_plan OPERATOR(pg_catalog.->>) 'lock_timeout')::interval;
+    v_retries := (p_plan OPERATOR(pg_catalog.->>) 'lock_retries')::integer;
+    FOR v_entry IN SELECT e FROM pg_catalog.jsonb_array_elements(p_plan OPERATOR(pg_catalog.->) 'tables') AS e LOOP
+        v_parent := pg_catalog.to_regclass(v_entry OPERATOR(pg_catalog.->>) 'table');
+        FOR g IN SELECT * FROM pgpart._plan_groups(v_entry OPERATOR(pg_catalog.->) 'steps') LOOP
+            PERFORM pgpart._apply_plan_steps(v_parent, g.steps, v_timeout, v_retries);
+            RAISE NOTICE 'pgpart: % applied % step(s)', v_parent, pg_catalog.jsonb_array_length(g.steps);
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        END LOOP;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.apply_plan(jsonb) IS  -- noqa: LT01
+'Runs a saved maintenance plan (pgpart.save_plan) exactly, one transaction per group of steps, after checking that every table still matches its fingerprint and the plan pgpart makes now; refuses, changing nothing, otherwise.';
+
 -- source: sql/src/40_api/check.sql
 -- pgpart.check(parent, now_at): compares policy with reality and returns
 -- findings, each with a stable code (docs/check-codes.md) and a ready-to-run
@@ -2527,6 +2804,134 @@ COMMENT ON FUNCTION pgpart.ensure_range(
     text, text[], jsonb, integer
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
+
+-- source: sql/src/40_api/metrics.sql
+-- pgpart.metrics(now_at): the state of every managed parent as Prometheus
+-- text exposition (format 0.0.4), for a scrape job or node_exporter's
+-- textfile collector (docs/operations.md). WHY in SQL: monitoring reads the
+-- same catalog truth as check() and never waits for a lock (DESIGN §2):
+-- runway from the partitions' bounds (integer keys: the highest key under a
+-- 50 ms lock timeout, NaN when it could not be read), rows in default
+-- partitions from the catalog's estimate (reltuples; NaN before the first
+-- ANALYZE; never a scan), pending detaches from pg_inherits, the last
+-- successful maintenance from pgpart.log, check()'s findings counted by
+-- severity (check() reads table data only under a 10 ms lock timeout).
+-- Label values are escaped as the format requires (pgpart._metric_label).
+CREATE OR REPLACE FUNCTION pgpart.metrics(now_at timestamptz DEFAULT now())
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads (see partition_info)
+SET jit = off
+SET lock_timeout = '50ms'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    RETURN (
+        WITH managed AS MATERIALIZED (
+            SELECT c.parent, c.strategy, c.key_type, c.last_error,
+                   format('table="%s"', pgpart._metric_label(c.parent::text)) AS label
+            FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
+        ),
+        runway AS MATERIALIZED (
+            SELECT m.parent, m.label, m.key_type, pgpart._runway(m.parent, p_now_at) AS runway
+            FROM managed AS m WHERE m.strategy = 'range'
+        ),
+        findings AS MATERIALIZED (
+            SELECT f.severity, count(*) AS n FROM pgpart.check(NULL, p_now_at) AS f GROUP BY f.severity
+        ),
+        families (ord, name, help) AS (
+            VALUES
+            (1, 'pgpart_managed_tables', 'Tables pgpart manages (rows of pgpart.config whose table exists).'),
+            (2, 'pgpart_partitions', 'Direct partitions of a managed table, the default partition included.'),
+            (3, 'pgpart_runway_seconds',
+             'How far ahead of now the partitions of a managed range table with a time key reach without a gap; '
+             'NaN: unknown.'),
+            (4, 'pgpart_runway_keys',
+             'How many key values above the highest one the partitions of a managed range table with an integer '
+             'key reach without a gap; NaN: unknown (the table was locked).'),
+            (5, 'pgpart_default_rows',
+             'Estimated rows in the default partition (pg_class.reltuples, never a scan); NaN: not analyzed yet.'),
+            (6, 'pgpart_detach_pending', 'Partitions left detach pending (finished by the next maintenance run).'),
+            (7, 'pgpart_last_maintenance_success_timestamp_seconds',
+             'Unix time of the newest successful maintenance work on the table recorded in pgpart.log; 0: none.'),
+            (8, 'pgpart_maintenance_failing', '1 when the last maintenance of the table failed (pgpart.check shows why).'),
+            (9, 'pgpart_findings', 'Findings of pgpart.check() by severity.')
+        ),
+        samples (ord, sub, labels, value) AS (
+            SELECT 1, '', '', count(*)::numeric FROM managed
+            UNION ALL
+            SELECT 2, m.parent::text, m.label,
+                   (SELECT count(*) FROM pg_inherits AS i WHERE i.inhparent = m.parent)::numeric
+            FROM managed AS m
+            UNION ALL
+            SELECT 3, r.parent::text, r.label, extract(epoch FROM r.runway::interval)
+            FROM runway AS r WHERE r.key_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            UNION ALL
+            SELECT 4, r.parent::text, r.label, r.runway::numeric
+            FROM runway AS r WHERE r.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            UNION ALL
+            SELECT 5, m.parent::text,
+                   format('%s,partition="%s"', m.label, pgpart._metric_label(d.oid::regclass::text)),
+                   CASE WHEN d.reltuples >= 0 THEN d.reltuples::numeric END
+            FROM managed AS m
+            JOIN pg_class AS d ON d.oid = pgpart._default_partition(m.parent)
+            UNION ALL
+            SELECT 6, m.parent::text, m.label,
+                   (SELECT count(*) FROM pg_inherits AS i WHERE i.inhparent = m.parent AND i.inhdetachpending)::numeric
+            FROM managed AS m
+            UNION ALL
+            SELECT 7, m.parent::text, m.label,
+                   coalesce(extract(epoch FROM (
+                       SELECT max(l.logged_at) FROM pgpart.log AS l
+                       WHERE l.parent = m.parent AND l.outcome = 'ok'
+                         AND l.action IN ('maintenance', 'create_range_partitions', 'finalize', 'detach', 'archive',
+                                          'drop', 'discard', 'retention', 'reconcile', 'analyze', 'apply_plan')
+                   )), 0)
+            FROM managed AS m
+            UNION ALL
+            SELECT 8, m.parent::text, m.label, (m.last_error IS NOT NULL)::integer::numeric
+            FROM managed AS m
+            UNION ALL
+            SELECT 9, s.o::text, format('severity="%s"', s.severity),
+                   coalesce((SELECT f.n FROM findings AS f WHERE f.severity = s.severity), 0)::numeric
+            FROM unnest(ARRAY['urgent', 'warning', 'info']) WITH ORDINALITY AS s (severity, o)
+        )
+        SELECT string_agg(x.line, E'\n' ORDER BY x.ord, x.kind, x.sub) || E'\n'
+        FROM (
+            SELECT f.ord, 0 AS kind, '' AS sub,
+                   format(E'# HELP %s %s\n# TYPE %s gauge', f.name, f.help, f.name) AS line
+            FROM families AS f
+            UNION ALL
+            SELECT s.ord, 1, s.sub,
+                   format('%s%s %s', f.name, CASE WHEN s.labels <> '' THEN '{' || s.labels || '}' ELSE '' END,
+                          coalesce(trim_scale(s.value)::text, 'NaN'))
+            FROM samples AS s JOIN families AS f ON f.ord = s.ord
+        ) AS x
+    );
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.metrics(timestamptz) IS
+'Prometheus text exposition of every managed table: runway, estimated rows in default partitions, pending detaches, last successful maintenance (unix time), failing maintenance, findings by severity. Never waits for a lock.';
+
+-- pgpart._metric_label(value): VALUE escaped for a label of the Prometheus
+-- text format (backslash, double quote and newline), so that any table name
+-- yields a parseable line.
+CREATE OR REPLACE FUNCTION pgpart._metric_label(p_value text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT replace(replace(replace(p_value, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n');
+$body$;
+
+COMMENT ON FUNCTION pgpart._metric_label(text) IS
+'A value escaped for a Prometheus label (backslash, double quote, newline).';
 
 -- source: sql/src/40_api/move_default.sql
 -- Rows in the default partition (DESIGN §3): a range that has rows there
@@ -3336,6 +3741,91 @@ BEGIN
     END LOOP;
 END
 $body$;
+
+-- source: sql/src/40_api/save_plan.sql
+-- pgpart.save_plan(parent, now_at, ...): the plan of all of maintenance
+-- (pgpart.run_maintenance's dry run, unchanged) as a document to save,
+-- review and apply later with pgpart.apply_plan, which runs exactly these
+-- steps. WHY a document: a team reviews a plan before it runs; the
+-- fingerprint of each table (pgpart._plan_fingerprint) lets apply_plan
+-- refuse, changing nothing, once the tables or their policy changed. Every
+-- parent maintenance would consider gets an entry, with its steps (maybe
+-- none) and the failures the real run would meet ("problems": they are not
+-- steps and are never run). now_at is fixed in the document: applying it
+-- later does what maintenance would have done at now_at.
+CREATE OR REPLACE FUNCTION pgpart.save_plan(
+    parent regclass DEFAULT NULL,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    online boolean DEFAULT false
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- catalog reads (see run_maintenance)
+SET jit = off
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_timeout ALIAS FOR lock_timeout;
+    p_retries ALIAS FOR lock_retries;
+    p_online ALIAS FOR online;
+    v_rows jsonb;
+BEGIN
+    IF p_online IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'online must not be NULL',
+            DETAIL = 'online chooses how the plan detaches expired partitions: CONCURRENTLY (true) or not (false).',
+            HINT = 'Pass online => true for a plan the Python client applies with DETACH ... CONCURRENTLY, else false.';
+    END IF;
+    -- argument checks, the parent's management and its dry run: all
+    -- run_maintenance's own (one source of truth for the plan)
+    SELECT coalesce(jsonb_agg(to_jsonb(m) || jsonb_build_object('ord', m.ordinality) ORDER BY m.ordinality), '[]')
+    INTO v_rows
+    FROM pgpart.run_maintenance(p_parent, p_now_at, p_timeout, p_retries, dry_run => true, online => p_online)
+        WITH ORDINALITY AS m;
+    RETURN jsonb_build_object(
+        'format', 'pgpart-plan/1',
+        'created_at', now(),
+        'database', current_database(),
+        'now_at', p_now_at,
+        'online', p_online,
+        'lock_timeout', p_timeout::text,
+        'lock_retries', p_retries,
+        'tables', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'table', t.parent::text,
+                       'fingerprint', pgpart._plan_fingerprint(t.parent),
+                       'steps', coalesce((
+                           SELECT jsonb_agg(jsonb_build_object(
+                                      'step', (r ->> 'step')::integer, 'partition', r -> 'partition',
+                                      'lower_bound', r -> 'lower_bound', 'upper_bound', r -> 'upper_bound',
+                                      'action', r -> 'action', 'statement', r -> 'statement',
+                                      'locks', r -> 'locks', 'top_level', r -> 'top_level')
+                                      ORDER BY (r ->> 'ord')::bigint)
+                           FROM jsonb_array_elements(v_rows) AS r
+                           WHERE (r ->> 'parent_table') = t.parent::text AND r ->> 'step' IS NOT NULL
+                       ), '[]'),
+                       'problems', coalesce((
+                           SELECT jsonb_agg(jsonb_build_object(
+                                      'action', r -> 'action', 'partition', r -> 'partition',
+                                      'detail', r -> 'detail', 'error', r -> 'error')
+                                      ORDER BY (r ->> 'ord')::bigint)
+                           FROM jsonb_array_elements(v_rows) AS r
+                           WHERE (r ->> 'parent_table') = t.parent::text AND r ->> 'step' IS NULL
+                       ), '[]'))
+                       ORDER BY t.parent)
+            FROM pgpart._maintenance_parents(p_parent) AS t (parent)
+        ), '[]')
+    );
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.save_plan(regclass, timestamptz, interval, integer, boolean) IS
+'The dry-run plan of maintenance (run_maintenance) as a jsonb document with a fingerprint of each table''s partitions and policy, for pgpart.apply_plan to run exactly those steps later or refuse if anything changed.';
 
 -- source: sql/src/40_api/set_policy.sql
 -- pgpart._merge_policy(old, ...) validates policy values and merges them into
