@@ -118,8 +118,9 @@ def vacuum_pid(su: Conn, table: str, *, other_than: int | None = None, timeout: 
 
 def still_vacuuming(su: Conn, pid: int, table: str) -> bool:
     return (
-        su.execute("SELECT 1 FROM pg_stat_progress_vacuum WHERE pid = %s AND relid = %s::regclass", (pid, table))
-        .fetchone()
+        su.execute(
+            "SELECT 1 FROM pg_stat_progress_vacuum WHERE pid = %s AND relid = %s::regclass", (pid, table)
+        ).fetchone()
         is not None
     )
 
@@ -187,6 +188,7 @@ def test_owner_gets_past_autovacuum_once_then_lets_the_next_vacuum_finish(su: Co
     su.execute("VACUUM events_default")
     assert su.execute("SELECT pgpart._autovacuum_cancelled_last('events_default')").fetchone() == (False,)
 
+
 def test_superuser_cancels_the_worker_itself(su: Conn, owner: Conn) -> None:
     make_events(owner)
     pid = vacuum_pid(su, "events_default")
@@ -213,8 +215,8 @@ def test_another_blocker_besides_autovacuum_gets_no_longer_attempt(
 def test_anti_wraparound_autovacuum_is_never_cancelled(su: Conn, owner: Conn, role: str) -> None:
     make_events(owner, wraparound=True)
     pid = vacuum_pid(su, "events_default")
-    query = su.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
-    assert "(to prevent wraparound)" in query
+    row = su.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    assert row is not None and "(to prevent wraparound)" in row[0]
     before = partitions(su)
     with pytest.raises(psycopg.errors.LockNotAvailable) as exc:
         create_one_more(su if role == "superuser" else owner, 2)
