@@ -203,7 +203,7 @@ BEGIN
                             jsonb_build_object('pid', b.pid, 'query', b.query, 'statement', p_statement,
                                                'by', CASE WHEN v_explicit THEN 'pg_cancel_backend'
                                                           ELSE 'deadlock_timeout' END));
-    EXCEPTION WHEN insufficient_privilege THEN
+    EXCEPTION WHEN insufficient_privilege OR read_only_sql_transaction THEN
         note := format('An autovacuum of %s (pid %s) holds it; role %I cannot record a cancel in pgpart.log, '
                        'so pgpart does not cancel it.', b.rel, b.pid, current_user);
         RETURN;
