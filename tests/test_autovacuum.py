@@ -216,7 +216,8 @@ def test_anti_wraparound_autovacuum_is_never_cancelled(su: Conn, owner: Conn, ro
     make_events(owner, wraparound=True)
     pid = vacuum_pid(su, "events_default")
     row = su.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
-    assert row is not None and "(to prevent wraparound)" in row[0]
+    assert row is not None
+    assert "(to prevent wraparound)" in row[0]
     before = partitions(su)
     with pytest.raises(psycopg.errors.LockNotAvailable) as exc:
         create_one_more(su if role == "superuser" else owner, 2)
@@ -224,3 +225,22 @@ def test_anti_wraparound_autovacuum_is_never_cancelled(su: Conn, owner: Conn, ro
     assert still_vacuuming(su, pid, "events_default")
     assert partitions(su) == before
     assert cancels(su) == []
+
+
+def test_member_of_pg_signal_autovacuum_worker_cancels_it_itself(
+    su: Conn, owner: Conn, autovacuum_server: PgServer, db: str
+) -> None:
+    if su.execute("SELECT to_regrole('pg_signal_autovacuum_worker')").fetchone() == (None,):
+        pytest.skip("pg_signal_autovacuum_worker exists from PostgreSQL 18 on (before, only a superuser may)")
+    # may signal autovacuum workers and read their query (to rule out wraparound)
+    su.execute(sql.SQL("GRANT pg_signal_autovacuum_worker, pg_read_all_stats TO {}").format(sql.Identifier(OWNER)))
+    try:
+        make_events(owner)
+        pid = vacuum_pid(su, "events_default")
+        assert create_one_more(owner, 2) == ["public.events_p20260112"]
+        assert gone(su, pid, "events_default")
+        assert cancels(su) == [("events_default", "pg_cancel_backend", pid)]
+    finally:
+        su.execute(
+            sql.SQL("REVOKE pg_signal_autovacuum_worker, pg_read_all_stats FROM {}").format(sql.Identifier(OWNER))
+        )
