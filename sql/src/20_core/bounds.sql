@@ -51,6 +51,37 @@ $body$;
 COMMENT ON FUNCTION pgpart._max_list_values() IS
 'At most this many list values in one call: 1000.';
 
+-- pgpart._premake_in_bounds(premake): 0 <= premake <= _max_premake() (NULL
+-- for NULL), the one test shared by the argument check below and by
+-- check(), which reports a premake written into pgpart.config directly.
+CREATE FUNCTION pgpart._premake_in_bounds(p_premake integer)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT p_premake BETWEEN 0 AND pgpart._max_premake();
+$body$;
+
+COMMENT ON FUNCTION pgpart._premake_in_bounds(integer) IS
+'Whether a premake is between 0 and pgpart._max_premake() (NULL for NULL).';
+
+-- pgpart._fix_premake(parent, premake): the set_policy call that brings an
+-- out-of-bounds PREMAKE of PARENT to the nearest allowed value (the HINT of
+-- _check_premake and the fix of check()'s premake_out_of_bounds).
+CREATE FUNCTION pgpart._fix_premake(p_parent regclass, p_premake integer)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._fix_call('SELECT * FROM pgpart.set_policy', p_parent,
+                            format(', premake => %s', least(greatest(p_premake, 0), pgpart._max_premake())));
+$body$;
+
+COMMENT ON FUNCTION pgpart._fix_premake(regclass, integer) IS
+'The set_policy call that brings an out-of-bounds premake to the nearest allowed value.';
+
 -- pgpart._check_premake(premake, parent): 22023 unless 0 <= premake <=
 -- _max_premake(). Called by set_policy and by the planner (which also
 -- covers a value written into pgpart.config directly), before any loop.
@@ -61,14 +92,14 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
-    IF p_premake < 0 OR p_premake > pgpart._max_premake() THEN
+    IF NOT pgpart._premake_in_bounds(p_premake) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('premake of table %s must be between 0 and %s, got %s', p_parent,
                              pgpart._max_premake(), p_premake),
             DETAIL = 'premake counts the partitions kept ready ahead of the current one.',
-            HINT = format('Pass a premake from 0 to %s: SELECT * FROM pgpart.set_policy(%L, premake => %s);',
-                          pgpart._max_premake(), p_parent::text, least(greatest(p_premake, 0), pgpart._max_premake()));
+            HINT = format('Pass a premake from 0 to %s: %s', pgpart._max_premake(),
+                          pgpart._fix_premake(p_parent, p_premake));
     END IF;
 END
 $body$;

@@ -18,37 +18,38 @@ DECLARE
     v_default regclass;
     v_strategy text;
     v_has_rows boolean;
+    v_unknown text;  -- why the rows could not be read
 BEGIN
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
     END IF;
     SELECT c.strategy INTO v_strategy FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF has_table_privilege(v_default, 'SELECT') THEN
-        PERFORM pgpart._guard_owner_code(p_parent, 'read');
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
-        IF v_has_rows THEN
-            RETURN QUERY SELECT 'urgent', 'default_rows'::pgpart.finding_code, p_parent, v_default,
-                            'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
-                            'and ranges with rows in it cannot be created',
-                            -- the move exists for the range grid only: a list value
-                            -- needs a partition chosen by hand (add_list_values)
-                            CASE WHEN v_strategy = 'range'
-                                THEN format('CALL pgpart.move_default_rows(%L%s);', p_parent::text,
-                                            pgpart._fix_now_at(p_now_at)) END;
-        END IF;
+    IF NOT has_table_privilege(v_default, 'SELECT') THEN
+        v_unknown := 'not permitted to read it';
     ELSE
-        RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                        'rows in the default partition unknown: not permitted to read it', NULL::text;
+        BEGIN
+            PERFORM pgpart._guard_owner_code(p_parent, 'read');
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                v_unknown := 'it is locked';
+            WHEN insufficient_privilege THEN
+                v_unknown := 'reading them would run code of the table''s owner (see the finding on owner code)';
+        END;
     END IF;
-EXCEPTION
-    WHEN lock_not_available THEN
+    IF v_unknown IS NOT NULL THEN
         RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                            'rows in the default partition unknown: it is locked', NULL::text;
-    WHEN insufficient_privilege THEN
-        RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                            'rows in the default partition unknown: reading them would run code of the '
-                            'table''s owner (see the finding on owner code)', NULL::text;
+                        'rows in the default partition unknown: ' || v_unknown, NULL::text;
+    ELSIF v_has_rows THEN
+        RETURN QUERY SELECT 'urgent', 'default_rows'::pgpart.finding_code, p_parent, v_default,
+                        'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
+                        'and ranges with rows in it cannot be created',
+                        -- the move exists for the range grid only: a list value
+                        -- needs a partition chosen by hand (add_list_values)
+                        CASE WHEN v_strategy = 'range'
+                            THEN pgpart._fix_call('CALL pgpart.move_default_rows', p_parent, '', p_now_at) END;
+    END IF;
 END
 $body$;
 

@@ -24,7 +24,7 @@ BEGIN
                 ELSE 'drift'::pgpart.finding_code END,
            p_parent, f.partition, f.detail,
            CASE WHEN f.action = 'refused'
-                THEN format('SELECT * FROM pgpart.set_policy(%L, propagate_grants => false);', p_parent::text)
+                THEN pgpart._fix_call('SELECT * FROM pgpart.set_policy', p_parent, ', propagate_grants => false')
                 ELSE f.statement || ';' END
     FROM pgpart._reconcile_plan(p_parent, true) AS f
     WHERE f.action NOT IN ('set owner', 'set index tablespace')

@@ -186,7 +186,7 @@ BEGIN
            format('%s has no hash partition for remainder %s of modulus %s: rows hashing there cannot be inserted',
                   x.rel::regclass, x.remainder, x.modulus),
            CASE WHEN x.rel = p_parent
-                THEN format('SELECT * FROM pgpart.create_hash_partitions(%L, %s);', p_parent::text, x.modulus)
+                THEN pgpart._fix_call('SELECT * FROM pgpart.create_hash_partitions', p_parent, format(', %s', x.modulus))
                 ELSE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES WITH (MODULUS %s, REMAINDER %s);',
                             n.nspname, pgpart._relation_name(c.relname, '_h' || x.remainder), x.rel::regclass,
                             x.modulus, x.remainder) END

@@ -1,22 +1,3 @@
--- pgpart._fix_now_at(now_at): the ", now_at => ..." argument that a fix
--- carries, so that it acts as of the same reference time as the check that
--- found it (empty when that time is now). Shared by the named checks.
-CREATE FUNCTION pgpart._fix_now_at(p_now_at timestamptz)
-RETURNS text
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
--- the literal must not depend on the caller's time zone
-SET timezone = 'UTC'
-AS $body$
-BEGIN
-    RETURN CASE WHEN p_now_at <> now() THEN format(', now_at => %L', p_now_at) ELSE '' END;
-END
-$body$;
-
-COMMENT ON FUNCTION pgpart._fix_now_at(timestamptz) IS
-'The now_at argument a fix of pgpart.check() carries: empty when the check ran as of now (internal).';
-
 -- pgpart._find_event_trigger(parent): code 'event_trigger_inactive'.
 -- Without the event trigger, partitions made or changed by other tools come
 -- in step only through maintenance or pgpart.reconcile; worth saying only
@@ -147,7 +128,7 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'maintenance_failed'::pgpart.finding_code, p_parent, NULL::regclass,
            format('last maintenance failed at %s: %s', c.last_error_at, c.last_error),
-           format('CALL pgpart.run_maintenance_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.run_maintenance_proc', p_parent, '', p_now_at)
     FROM pgpart.config AS c
     WHERE c.parent = p_parent AND c.last_error IS NOT NULL;
 END
@@ -173,10 +154,9 @@ BEGIN
     SELECT 'urgent', 'premake_out_of_bounds'::pgpart.finding_code, p_parent, NULL::regclass,
            format('premake %s is out of bounds (0 to %s): maintenance refuses this table',
                   c.premake, pgpart._max_premake()),
-           format('SELECT * FROM pgpart.set_policy(%L, premake => %s);', p_parent::text,
-                  least(greatest(c.premake, 0), pgpart._max_premake()))
+           pgpart._fix_premake(p_parent, c.premake)
     FROM pgpart.config AS c
-    WHERE c.parent = p_parent AND c.strategy = 'range' AND c.premake NOT BETWEEN 0 AND pgpart._max_premake();
+    WHERE c.parent = p_parent AND c.strategy = 'range' AND NOT pgpart._premake_in_bounds(c.premake);
 END
 $body$;
 

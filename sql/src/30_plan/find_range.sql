@@ -1,3 +1,20 @@
+-- pgpart._range_policy_walkable(parent): the policy row of PARENT when it is
+-- a RANGE parent whose premake is in bounds, else NULL. The runway, gap and
+-- off-grid checks look only at those: the premake check reports the others
+-- (and maintenance refuses them), so no check walks an unbounded premake.
+CREATE FUNCTION pgpart._range_policy_walkable(p_parent regclass)
+RETURNS pgpart.config
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT c.* FROM pgpart.config AS c
+    WHERE c.parent = p_parent AND c.strategy = 'range' AND pgpart._premake_in_bounds(c.premake);
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_policy_walkable(regclass) IS
+'The policy row of a RANGE parent whose premake is in bounds, else NULL: what the runway, gap and off-grid checks look at (internal).';
+
 -- pgpart._find_runway(parent, now_at): codes 'no_current_partition'
 -- (urgent: no partition holds the current key), 'runway_short' (the
 -- partitions do not reach premake slots past the one of now) and
@@ -21,8 +38,8 @@ DECLARE
     v_now numeric;
     v_reach numeric;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     -- outside the block below: a grid that cannot be read fails the check
@@ -46,8 +63,8 @@ BEGIN
                      ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
                                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
                                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
-                format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', p_parent::text,
-                       v_cfg.partition_interval, pgpart._fix_now_at(p_now_at));
+                pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
+                                 format(', %L', v_cfg.partition_interval), p_now_at);
         END IF;
     EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
         RETURN QUERY SELECT 'info', 'runway_unknown'::pgpart.finding_code, p_parent, NULL::regclass,
@@ -74,8 +91,8 @@ AS $body$
 DECLARE
     v_cfg pgpart.config;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     RETURN QUERY
@@ -83,8 +100,8 @@ BEGIN
            format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
                   pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
                   pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
-           format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', p_parent::text, v_cfg.partition_interval,
-                  pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
+                            format(', %L', v_cfg.partition_interval), p_now_at)
     FROM (
         SELECT p.upper_coord AS hi,
                lead(p.lower_coord) OVER (ORDER BY p.lower_coord) AS next_lo,
@@ -114,8 +131,8 @@ DECLARE
     v_cfg pgpart.config;
     v_grid record;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     v_grid := pgpart._grid(p_parent, p_now_at);

@@ -38,7 +38,7 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
            format('detached by retention; its %s is still due', a.then_action),
-           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
     FROM pgpart._detached_awaiting(p_parent) AS a;
 END
 $body$;
@@ -62,7 +62,7 @@ BEGIN
     RETURN QUERY
     SELECT 'info', 'journal_stale'::pgpart.finding_code, p_parent, j.detached::regclass,
            format('retention journal entry void: %s', j.problem),
-           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
     FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale';
 END
 $body$;
