@@ -47,7 +47,7 @@ DECLARE
     st pgpart.step;
     r record;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     SELECT i.inhparent::regclass INTO v_parent FROM pg_inherits AS i WHERE i.inhrelid = p_partition;
     IF v_parent IS NULL THEN
         RAISE EXCEPTION USING

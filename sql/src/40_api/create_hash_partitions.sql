@@ -40,7 +40,7 @@ DECLARE
     st pgpart.step;
     r record;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     PERFORM pgpart._require_owner(p_parent);
     v_key := pgpart._key_of(p_parent, 'h');
     IF NOT p_dry_run THEN

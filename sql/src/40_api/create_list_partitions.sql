@@ -35,7 +35,7 @@ DECLARE
     v_steps pgpart.step [];
     st pgpart.step;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     -- bounded before any lock is taken or any value read (54000)
     PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
     IF NOT p_dry_run THEN

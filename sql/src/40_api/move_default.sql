@@ -47,7 +47,7 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     v_cfg := pgpart._managed(p_parent);
     -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
     IF v_cfg.strategy <> 'range' THEN

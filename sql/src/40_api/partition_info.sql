@@ -38,7 +38,7 @@ DECLARE
     v_runway text;
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     FOR v_root IN
         SELECT p_parent WHERE p_parent IS NOT NULL
         UNION ALL

@@ -6,7 +6,7 @@
 -- second call returns only what it may not do by itself. Moving an index
 -- larger than the policy's move_large_bytes is a blocking rewrite: such moves
 -- are returned as 'skipped large' with the statement to run, unless
--- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._reconcile). The event
+-- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._apply_reconcile). The event
 -- triggers run the same code after DDL on a managed parent; this function is
 -- for the drift they cannot see (GRANT, REASSIGN OWNED, DDL while they were
 -- off) and for servers without them.
@@ -46,7 +46,7 @@ BEGIN
     END IF;
     PERFORM pgpart._managed(p_parent);
 
-    FOR r IN SELECT * FROM pgpart._reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
+    FOR r IN SELECT * FROM pgpart._apply_reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
         partition := r.partition;
         action := r.action;
         statement := r.statement;

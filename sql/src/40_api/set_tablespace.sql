@@ -55,7 +55,7 @@ BEGIN
             MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident(p_tablespace), 'NULL')),
             HINT = 'Pass the name of an existing tablespace.';
     END IF;
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock',
                               format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
                               format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
