@@ -1,8 +1,8 @@
--- pgpart._save_range_policy(...): registers or updates the range policy of
+-- pgpart._register_range_policy(...): registers or updates the range policy of
 -- PARENT in pgpart.config. Row-level security lets a role write only the
 -- policy of tables it owns; the author is recorded so that maintenance can
 -- re-check it (DESIGN §6).
-CREATE FUNCTION pgpart._save_range_policy(
+CREATE FUNCTION pgpart._register_range_policy(
     p_parent regclass,
     p_key_column name,
     p_key_type regtype,
@@ -51,12 +51,12 @@ BEGIN ATOMIC
     );
 END;
 
-COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
 'Registers or updates the range policy of a parent in pgpart.config.';
 
--- pgpart._save_policy(parent, strategy, key, type, tablespace, reloptions):
--- registers or updates the policy row of a LIST or HASH parent.
-CREATE FUNCTION pgpart._save_policy(
+-- pgpart._register_list_hash_policy(parent, strategy, key, type, tablespace,
+-- reloptions): registers or updates the policy row of a LIST or HASH parent.
+CREATE FUNCTION pgpart._register_list_hash_policy(
     p_parent regclass,
     p_strategy text,
     p_key_column name,
@@ -77,7 +77,7 @@ AS $body$
     WHERE (c.tablespace, c.reloptions) IS DISTINCT FROM (excluded.tablespace, excluded.reloptions);
 $body$;
 
-COMMENT ON FUNCTION pgpart._save_policy(regclass, text, name, regtype, name, text[]) IS
+COMMENT ON FUNCTION pgpart._register_list_hash_policy(regclass, text, name, regtype, name, text[]) IS
 'Registers or updates the policy row of a LIST or HASH parent.';
 
 -- pgpart._write_policy_change(old, new): writes into the policy row of the
@@ -159,3 +159,49 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._write_policy_change(pgpart.config, pgpart.config) IS
 'Writes the lifecycle values in which a validated policy row differs from the old one into the current row, and logs set_policy (internal).';
+
+-- pgpart._save_range_policy(...) and pgpart._save_policy(...): the names
+-- the "register policy" step of plans returned before 0.2.0 calls (plan
+-- texts are API for plans already returned, docs/architecture.md); they do
+-- what the renamed functions do.
+CREATE FUNCTION pgpart._save_range_policy(
+    p_parent regclass,
+    p_key_column name,
+    p_key_type regtype,
+    p_interval text,
+    p_origin text,
+    p_time_zone text,
+    p_premake integer,
+    p_tablespace name,
+    p_reloptions text[],
+    p_subpartition jsonb DEFAULT NULL
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._register_range_policy(p_parent, p_key_column, p_key_type, p_interval, p_origin, p_time_zone,
+                                         p_premake, p_tablespace, p_reloptions, p_subpartition);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+'Former name of pgpart._register_range_policy, kept for plans returned before 0.2.0 (internal).';
+
+CREATE FUNCTION pgpart._save_policy(
+    p_parent regclass,
+    p_strategy text,
+    p_key_column name,
+    p_key_type regtype,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._register_list_hash_policy(p_parent, p_strategy, p_key_column, p_key_type, p_tablespace,
+                                             p_reloptions);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_policy(regclass, text, name, regtype, name, text[]) IS
+'Former name of pgpart._register_list_hash_policy, kept for plans returned before 0.2.0 (internal).';

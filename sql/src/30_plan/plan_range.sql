@@ -226,7 +226,7 @@ BEGIN
     RETURN QUERY SELECT * FROM pgpart._range_steps(
         p_parent, p_target.lock_steps, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
         v_target_ts, v_reloptions, v_subpartition, v_create_default,
-        format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
                p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
                v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
 END
