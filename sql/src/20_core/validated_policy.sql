@@ -1,8 +1,9 @@
 -- pgpart._validated_policy(old, ...): the policy row OLD with the given
 -- values validated and merged in; writes nothing (pgpart.set_policy and
--- pgpart.ensure_range write it with pgpart._write_policy_change). A NULL argument keeps what is configured; retention => 'none'
--- clears the retention, and an empty name clears archive_schema,
--- archive_tablespace or tablespace. Every value is validated before
+-- pgpart.ensure_range write it with pgpart._write_policy_change). A NULL
+-- argument keeps what is configured; retention => 'none' clears the
+-- retention, and an empty name clears archive_schema, archive_tablespace or
+-- tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
 -- Long (about 150 lines) on purpose: one validation block per policy value,
 -- each with its own SQLSTATE, DETAIL and HINT, so every rule of a policy row

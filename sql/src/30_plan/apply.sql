@@ -20,11 +20,13 @@ DECLARE
     v_held text [] := CASE WHEN p_target.locked
                            THEN array(SELECT s.statement FROM unnest(p_target.lock_steps) AS s)
                            ELSE '{}'::text [] END;
+    v_missing text [];
 BEGIN
-    PERFORM pgpart._acquire_locks(
-        array(SELECT s.statement FROM unnest(p_steps) AS s
-              WHERE s.action = 'lock' AND NOT s.statement = ANY (v_held) ORDER BY s.step),
-        p_target.lock_timeout, p_target.lock_retries);
+    v_missing := array(SELECT s.statement FROM unnest(p_steps) AS s
+                       WHERE s.action = 'lock' AND NOT s.statement = ANY (v_held) ORDER BY s.step);
+    IF cardinality(v_missing) > 0 THEN
+        PERFORM pgpart._acquire_locks(v_missing, p_target.lock_timeout, p_target.lock_retries);
+    END IF;
     PERFORM pgpart._run_steps(
         array(SELECT s FROM unnest(p_steps) AS s WHERE s.action <> 'lock' ORDER BY s.step),
         p_target.lock_timeout, p_target.lock_retries);
