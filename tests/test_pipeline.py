@@ -379,3 +379,12 @@ def test_ensure_range_does_each_thing_once(conn: Conn, owner_conn: Conn) -> None
     assert (real["_plan_range"], real["_validated_policy"], real["_write_policy_change"]) == (1, 1, 1)
     assert real["_acquire_locks"] == 1  # the target's locks, before the plan; _apply takes none again
     assert conn.execute("SELECT retention FROM pgpart.config WHERE parent = 'ev'::regclass").fetchone() == ("30 days",)
+
+
+def test_a_maintainer_may_prepare_what_it_does_not_own(conn: Conn, owner_conn: Conn, other_conn: Conn) -> None:
+    range_parent(owner_conn)
+    owner_conn.execute("SELECT count(*) FROM pgpart.create_range_partitions('ev', '1 day', now_at => %s)", (NOW,))
+    t = target(conn, "ev", "range", p_maintainer=True)  # maintenance may act on it (pgpart._may_maintain)
+    assert (t["owner"], t["policy_parent"]) == ("pgpart_owner", "ev")
+    with pytest.raises(errors.InsufficientPrivilege):
+        target(other_conn, "ev", "range", p_maintainer=True)

@@ -73,7 +73,7 @@ COMMENT ON FUNCTION pgpart._list_literal(text[]) IS
 -- LIST planner: returns the plan of a create_list_partitions call prepared
 -- by pgpart._prepare (owner, key, strategy, tablespace, lock steps checked
 -- there), changing nothing.
--- Long (about 150 lines): it runs every check of the requested values in
+-- Long (about 170 lines): it runs every check of the requested values in
 -- order (groups, duplicates, holders, names, caps), each with its own
 -- SQLSTATE, before it emits the steps; not yet split into pieces as the
 -- range planner is.

@@ -10,7 +10,7 @@
 --   _range_names         their names, refusing taken ones
 --   _range_steps         the target's locks, build/check/attach per slot,
 --                        default partition, policy registration.
--- Long (about 180 lines): the range-specific checks, in the order callers
+-- Long (about 220 lines): the range-specific checks, in the order callers
 -- see their errors, each with its own SQLSTATE, DETAIL and HINT; the
 -- planning itself is in the four pieces.
 CREATE FUNCTION pgpart._plan_range(
