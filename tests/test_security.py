@@ -90,7 +90,7 @@ def test_stranger_cannot_use_internal_helpers(
     before = snapshot(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         other_conn.execute(
-            "SELECT pgpart._save_range_policy('public.owned', 'ts', 'timestamptz', '1 day',"
+            "SELECT pgpart._register_range_policy('public.owned', 'ts', 'timestamptz', '1 day',"
             " '2000-01-01 00:00:00', 'UTC', 0, NULL, NULL)"
         )
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -146,8 +146,9 @@ def test_the_checker_sees_calls_across_layers() -> None:
     assert ("40_api/check.sql", "_find_runway", "30_plan/find_range.sql") in found
     assert ("30_plan/find_range.sql", "_reach", "20_core/coverage.sql") in found
     assert ("30_plan/run_steps.sql", "_acquire_locks", "20_core/locks.sql") in found
-    assert ("50_event_triggers/30_ddl_command_end.sql", "_reconcile", "30_plan/reconcile_apply.sql") in found
-    assert ("40_api/ensure_range.sql", "set_policy", "40_api/set_policy.sql") in found
+    assert ("50_event_triggers/30_ddl_command_end.sql", "_apply_reconcile", "30_plan/reconcile_apply.sql") in found
+    assert ("40_api/ensure_range.sql", "_plan_range", "30_plan/plan_range.sql") in found
+    assert ("40_api/ensure_range.sql", "_prepare", "20_core/prepare.sql") in found
 
 
 def test_the_checker_reports_an_upward_call() -> None:

@@ -39,3 +39,33 @@ CREATE TYPE pgpart._fix AS (
 
 COMMENT ON TYPE pgpart._fix IS
 'One line of a reconcile plan: the partition, what is out of step, the statement that fixes it and the lock it needs on the partition (internal).';
+
+-- pgpart._target: what the preparation step (pgpart._prepare) hands to a
+-- planner and to the apply step, once every check of a call has passed:
+-- the parent and its owner, strategy and key, the saved policy row (NULL
+-- when unmanaged), the resolved tablespaces, the lock steps in the one
+-- documented order (DESIGN §3), the lock arguments and the reference time.
+-- One value carries the call through prepare → plan → apply, so no step
+-- re-reads or re-checks what an earlier one decided (internal).
+CREATE TYPE pgpart._target AS (
+    parent regclass,
+    schema_name name,
+    table_name name,
+    owner name,
+    strategy text,
+    key_column name,
+    key_type regtype,
+    key_format text,
+    time_zone text,
+    policy pgpart.config,
+    tablespace name,
+    target_tablespace name,
+    lock_steps pgpart.step [],
+    lock_timeout interval,
+    lock_retries integer,
+    now_at timestamptz,
+    locked boolean
+);
+
+COMMENT ON TYPE pgpart._target IS
+'A checked call of a verb: parent, owner, strategy, key, policy row (or NULL), tablespace (requested or the policy''s) and where new partitions go, lock steps, lock timeout and retries, reference time, and whether the locks are held (internal).';

@@ -1,7 +1,7 @@
--- pgpart._check_args(lock_timeout, lock_retries, now_at): the arguments every
+-- pgpart._check_lock_args(lock_timeout, lock_retries, now_at): the arguments every
 -- changing verb shares, checked before any lock is taken (a lock_timeout of
 -- 0 would mean "wait forever" to PostgreSQL).
-CREATE FUNCTION pgpart._check_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz)
+CREATE FUNCTION pgpart._check_lock_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
@@ -31,5 +31,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_args(interval, integer, timestamptz) IS
+COMMENT ON FUNCTION pgpart._check_lock_args(interval, integer, timestamptz) IS
 'Checks the lock_timeout, lock_retries and now_at arguments shared by the changing verbs (22023).';

@@ -19,7 +19,7 @@ DECLARE
 BEGIN
     -- an infinite now_at would expire every partition but the newest (every
     -- retention path comes through here: refuse it, 22023 naming now_at)
-    PERFORM pgpart._check_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
+    PERFORM pgpart._check_lock_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     IF v_cfg.retention IS NULL THEN
         RETURN;

@@ -69,16 +69,18 @@ $body$;
 COMMENT ON FUNCTION pgpart._list_literal(text[]) IS
 'Values as the comma-separated literals of FOR VALUES IN (...).';
 
--- pgpart._plan_list_partitions(...): validates a create_list_partitions call
--- and returns its steps, changing nothing.
--- Long (about 180 lines): it runs every check of the call in order (owner,
--- key, values, names, caps, privileges), each with its own SQLSTATE, before it
--- emits the steps; not yet split into pieces as the range planner is.
-CREATE FUNCTION pgpart._plan_list_partitions(
-    p_parent regclass,
+-- pgpart._plan_list(target, values, default_partition, reloptions): the
+-- LIST planner: returns the plan of a create_list_partitions call prepared
+-- by pgpart._prepare (owner, key, strategy, tablespace, lock steps checked
+-- there), changing nothing.
+-- Long (about 170 lines): it runs every check of the requested values in
+-- order (groups, duplicates, holders, names, caps), each with its own
+-- SQLSTATE, before it emits the steps; not yet split into pieces as the
+-- range planner is.
+CREATE FUNCTION pgpart._plan_list(
+    p_target pgpart._target,
     p_values jsonb,
     p_default_partition boolean,
-    p_tablespace name,
     p_reloptions text[]
 )
 RETURNS SETOF pgpart.step
@@ -88,13 +90,16 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $body$
 DECLARE
-    v_key record;
-    v_cfg pgpart.config;
-    v_schema name;
-    v_relname name;
+    p_parent constant regclass := p_target.parent;
+    v_key_column constant name := p_target.key_column;
+    v_key_type constant regtype := p_target.key_type;
+    v_key_format constant text := p_target.key_format;
+    v_schema constant name := p_target.schema_name;
+    v_relname constant name := p_target.table_name;
+    v_tablespace constant name := p_target.tablespace;
+    v_target constant name := p_target.target_tablespace;
+    v_reloptions constant text [] := coalesce(p_reloptions, (p_target.policy).reloptions);
     v_default regclass;
-    v_tablespace name;
-    v_target name;
     v_name name;
     v_table text;
     v_holder regclass;
@@ -106,38 +111,21 @@ DECLARE
     v_new integer := 0;
     st pgpart.step;
     r record;
-    e record;
 BEGIN
-    PERFORM pgpart._require_owner(p_parent);
-    PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
-    v_key := pgpart._key_of(p_parent, 'l');
-    SELECT n.nspname, c.relname INTO v_schema, v_relname
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'list' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'feature_not_supported',
-            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
-            HINT = 'Delete its policy from pgpart.config first.',
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    PERFORM pgpart._require_tablespace(v_tablespace);
-    v_target := pgpart._target_tablespace(p_parent, v_tablespace);
-    PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_default := pgpart._default_partition(p_parent);
 
     -- The locks come first in the plan, in the documented order.
-    FOR e IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
-        v_step := v_step + 1;
-        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'lock', e.statement, e.locks, false)::pgpart.step;
+    FOREACH st IN ARRAY p_target.lock_steps LOOP
+        v_step := st.step;
+        RETURN NEXT st;
     END LOOP;
 
     -- The existing partitions with their values.
-    v_existing := array(SELECT ROW(p.partition, pgpart._bound_values(p.bound, v_key.key_format))::pgpart._list_part
+    v_existing := array(SELECT ROW(p.partition, pgpart._bound_values(p.bound, v_key_format))::pgpart._list_part
                         FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
 
-    FOR r IN SELECT * FROM pgpart._list_request(v_key.key_format, p_values) LOOP
+    FOR r IN SELECT * FROM pgpart._list_request(v_key_format, p_values) LOOP
         -- a partition holding exactly these values already: nothing to do
         CONTINUE WHEN EXISTS (
             SELECT 1 FROM unnest(v_existing) AS x
@@ -217,12 +205,12 @@ BEGIN
             v_step := v_step + 1;
             RETURN NEXT ROW(v_step, v_table, NULL, NULL, 'check default',
                             format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
-                                   v_default::text, v_key.key_column, r.list_values),
+                                   v_default::text, v_key_column, r.list_values),
                             format('ACCESS SHARE on %s (index probe)', v_default), false)::pgpart.step;
         END IF;
         FOR st IN SELECT * FROM pgpart._new_partition_steps(
             p_parent, v_table, format('FOR VALUES IN (%s)', pgpart._list_literal(r.list_values)),
-            v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+            v_target, v_reloptions, v_step + 1)
         LOOP
             st.lower_bound := pgpart._list_literal(r.list_values);
             v_step := st.step;
@@ -241,7 +229,7 @@ BEGIN
                 SCHEMA = v_schema, TABLE = v_name;
         END IF;
         FOR st IN SELECT * FROM pgpart._new_partition_steps(
-            p_parent, v_table, 'DEFAULT', v_target, coalesce(p_reloptions, v_cfg.reloptions), v_step + 1)
+            p_parent, v_table, 'DEFAULT', v_target, v_reloptions, v_step + 1)
         LOOP
             v_step := st.step;
             RETURN NEXT st;
@@ -250,12 +238,12 @@ BEGIN
 
     v_step := v_step + 1;
     RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'register policy',
-                    format('SELECT pgpart._save_policy(%L::regclass, ''list'', %L, %L::regtype, %L, %L)',
-                           p_parent::text, v_key.key_column, v_key.key_type::text, v_tablespace,
-                           coalesce(p_reloptions, v_cfg.reloptions)),
+                    format('SELECT pgpart._register_list_hash_policy(%L::regclass, ''list'', %L, %L::regtype, %L, %L)',
+                           p_parent::text, v_key_column, v_key_type::text, v_tablespace,
+                           v_reloptions),
                     'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_list_partitions(regclass, jsonb, boolean, name, text[]) IS
-'Validates a create_list_partitions call and returns its steps without changing anything.';
+COMMENT ON FUNCTION pgpart._plan_list(pgpart._target, jsonb, boolean, text[]) IS
+'The LIST planner: checks the requested values and returns the steps of a prepared create_list_partitions call, changing nothing (internal).';

@@ -1,30 +1,27 @@
--- pgpart._plan_range_partitions(...): validates a create_range_partitions
--- call and returns its plan, changing nothing. All checks that can refuse the
--- call run here or in the pieces it calls, before any DDL (DESIGN §3, §5, §6):
--- first the call itself (owner, key, strategy, grid, policy values, caps,
--- tablespace, privileges, "now"), then the pipeline of pure pieces
+-- pgpart._plan_range(target, interval, ...): the RANGE planner: returns the
+-- plan of a create_range_partitions call prepared by pgpart._prepare,
+-- changing nothing. The target carries what every verb checks (owner, key,
+-- strategy, policy row, tablespace, lock steps, lock timeout, now); this
+-- function checks what only a range call has (grid, caps, storage
+-- parameters, privileges, "now"), then runs the pipeline of pure pieces
 --   _range_window        the window from start (or now) to premake ahead,
 --                        then the gaps below it
 --   _range_missing_slots the slots of those ranges no partition covers
 --   _range_names         their names, refusing taken ones
---   _range_steps         locks, build/check/attach per slot, default
---                        partition, policy registration.
--- Long (about 240 lines): the checks of the call, in the order callers see
--- their errors, each with its own SQLSTATE, DETAIL and HINT; the planning
--- itself is in the four pieces. The checks are what a shared preparation
--- step for every verb would take over (issue 13, item 2).
-CREATE FUNCTION pgpart._plan_range_partitions(
-    p_parent regclass,
+--   _range_steps         the target's locks, build/check/attach per slot,
+--                        default partition, policy registration.
+-- Long (about 220 lines): the range-specific checks, in the order callers
+-- see their errors, each with its own SQLSTATE, DETAIL and HINT; the
+-- planning itself is in the four pieces.
+CREATE FUNCTION pgpart._plan_range(
+    p_target pgpart._target,
     p_interval text,
     p_premake integer,
     p_start text,
     p_time_zone text,
     p_origin text,
-    p_tablespace name,
     p_default_partition boolean,
     p_reloptions text[],
-    p_lock_timeout interval,
-    p_now_at timestamptz,
     p_subpartition jsonb DEFAULT NULL,
     p_max_new integer DEFAULT NULL
 )
@@ -46,6 +43,7 @@ DECLARE
     -- the new partitions that fit under it: fewer with sub-partitions
     v_part_cap integer;
     v_leaves integer;
+    p_parent constant regclass := p_target.parent;
     v_key record;
     v_iv record;
     v_cfg pgpart.config;
@@ -75,20 +73,11 @@ DECLARE
     v_n integer;
     v_total integer;
 BEGIN
-    PERFORM pgpart._require_owner(p_parent);
-    v_key := pgpart._range_key(p_parent);
-    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
-    INTO v_schema, v_relname, v_owner
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE c.oid = p_parent;
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'range' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'feature_not_supported',
-            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
-            HINT = 'Use the verb of that strategy, or delete its policy from pgpart.config first.',
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
+    SELECT p_target.key_column AS key_column, p_target.key_type AS key_type INTO v_key;
+    v_schema := p_target.schema_name;
+    v_relname := p_target.table_name;
+    v_owner := p_target.owner;
+    v_cfg := p_target.policy;
 
     -- The grid: interval, zone, origin.
     v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
@@ -139,7 +128,6 @@ BEGIN
     -- bounded before the grid is walked premake slots ahead (a value in the
     -- policy row is checked too: an owner can write that row directly)
     PERFORM pgpart._check_premake(v_premake, p_parent);
-    PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
     PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
@@ -158,21 +146,10 @@ BEGIN
                           'groups).', v_cap - 1),
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
-    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    PERFORM pgpart._require_tablespace(v_tablespace);
-    IF p_tablespace IS NULL THEN
-        -- the policy's tablespace (its row is writable by the owner): only
-        -- one the owner may use, whoever runs this (a superuser's maintenance)
-        PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
-    END IF;
-    -- Where new partitions go: the policy's tablespace, else the parent's,
-    -- else the database default; always named, never the session's default.
-    SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
-    FROM pg_class AS c
-    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
-    CROSS JOIN pg_database AS d
-    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
-    WHERE c.oid = p_parent AND d.datname = current_database();
+    -- where new partitions go: the target's tablespace (requested, else the
+    -- policy's), else the parent's, else the database default
+    v_tablespace := p_target.tablespace;
+    v_target_ts := p_target.target_tablespace;
 
     -- Privileges: checked up front so a refused call leaves nothing behind.
     PERFORM pgpart._require_create_privileges(p_parent, v_schema, v_relname, v_owner, v_target_ts);
@@ -183,21 +160,21 @@ BEGIN
             -- an empty table: its "now" is the start given, else where its
             -- partitions begin, else 0 (DESIGN §5); so a call without start
             -- after one with it changes nothing
-            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout),
+            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_target.lock_timeout),
                               pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
                               (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
         EXCEPTION WHEN lock_not_available THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'lock_not_available',
-                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_lock_timeout),
+                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_target.lock_timeout),
                 DETAIL = 'A partition is locked by another session (ACCESS EXCLUSIVE).',
                 HINT = 'Retry later, or pass start so the highest key need not be read.',
                 SCHEMA = v_schema, TABLE = v_relname;
         END;
     ELSIF v_key.key_type = 'timestamptz'::regtype THEN
-        v_now := extract(epoch FROM p_now_at);
+        v_now := extract(epoch FROM p_target.now_at);
     ELSE
-        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
+        v_now := extract(epoch FROM (p_target.now_at AT TIME ZONE v_zone));
     END IF;
 
     -- The window and the gaps below it, the slots of them no partition
@@ -247,13 +224,45 @@ BEGIN
                                    v_frame, v_slots, v_create_default);
 
     RETURN QUERY SELECT * FROM pgpart._range_steps(
-        p_parent, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
+        p_parent, p_target.lock_steps, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
         v_target_ts, v_reloptions, v_subpartition, v_create_default,
-        format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
                p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
                v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
 END
 $body$;
 
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer) IS
+'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
+
+-- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in
+-- one call, changing nothing and taking no lock: for callers that ask "is
+-- anything missing?" before they lock (maintenance).
+CREATE FUNCTION pgpart._plan_range_partitions(
+    p_parent regclass,
+    p_interval text,
+    p_premake integer,
+    p_start text,
+    p_time_zone text,
+    p_origin text,
+    p_tablespace name,
+    p_default_partition boolean,
+    p_reloptions text[],
+    p_lock_timeout interval,
+    p_now_at timestamptz,
+    p_subpartition jsonb DEFAULT NULL,
+    p_max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT s.*
+    FROM pgpart._plan_range(
+        pgpart._prepare(p_parent, 'range', p_lock_timeout, 0, p_now_at, p_tablespace),
+        p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions, p_subpartition,
+        p_max_new) AS s;
+$body$;
+
 COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
-'Validates a create_range_partitions call and returns its ordered steps without changing anything.';
+'Prepares and plans a create_range_partitions call without locks or changes (internal).';

@@ -3,10 +3,12 @@
 -- (with its name from pgpart._range_names) a probe of the default partition
 -- when there is one, then the steps that build and attach the partition and
 -- its sub-partitions; the default partition when one is to be created; last
--- POLICY_STATEMENT, the registration of the policy. Refuses nothing: every
--- check ran before (DESIGN §3, §6).
+-- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
+-- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
+-- ran before (DESIGN §3, §6).
 CREATE FUNCTION pgpart._range_steps(
     p_parent regclass,
+    p_lock_steps pgpart.step[],
     p_schema name,
     p_relname name,
     p_key_type regtype,
@@ -33,20 +35,18 @@ AS $body$
 DECLARE
     v_step integer := 0;
     v_parent_locks text;
-    v_lock record;
     v_table text;
     v_lo_lit text;
     v_hi_lit text;
     v_sub pgpart.step;
     st pgpart.step;
 BEGIN
-    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
-        v_step := v_step + 1;
-        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+    FOREACH st IN ARRAY p_lock_steps LOOP
+        v_step := st.step;
         RETURN NEXT st;
     END LOOP;
-    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
-    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    SELECT string_agg(l.locks, ', ' ORDER BY l.step) INTO v_parent_locks
+    FROM unnest(p_lock_steps) AS l WHERE l.statement LIKE 'LOCK%';
 
     FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
@@ -92,5 +92,5 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_steps(
-    regclass, name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
 ) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';

@@ -1,4 +1,4 @@
--- pgpart._reconcile(parent, move_large, timeout, retries, dry_run): carries out
+-- pgpart._apply_reconcile(parent, move_large, timeout, retries, dry_run): carries out
 -- the reconcile plan of PARENT (pgpart._reconcile_plan), shared by
 -- pgpart.reconcile and the event triggers; neither checks ownership nor logs.
 -- When nothing is out of step it reads only the catalog and takes no lock.
@@ -10,7 +10,7 @@
 -- timeout nothing is changed. Refuses (0A000) grant propagation on a parent
 -- with row-level security or column privileges. Its DDL runs with the event
 -- triggers off (function-level SET, which reverts on return).
-CREATE FUNCTION pgpart._reconcile(
+CREATE FUNCTION pgpart._apply_reconcile(
     p_parent regclass,
     p_move_large boolean,
     p_timeout interval,
@@ -71,7 +71,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._reconcile(regclass, boolean, interval, integer, boolean) IS
+COMMENT ON FUNCTION pgpart._apply_reconcile(regclass, boolean, interval, integer, boolean) IS
 'Carries out the reconcile plan of a parent, lock-bounded and all or nothing, with the event triggers off; returns the plan. No ownership check, no log (internal).';
 
 -- pgpart._reconcile_locks(parent, plan): the lock steps that precede a

@@ -13,10 +13,11 @@ SET lock_timeout = '200ms'
 AS $body$
 DECLARE
     st pgpart.step;
+    v_locks text [] := array(SELECT s.statement FROM unnest(p_steps) AS s WHERE s.action = 'lock' ORDER BY s.step);
 BEGIN
-    PERFORM pgpart._acquire_locks(
-        array(SELECT s.statement FROM unnest(p_steps) AS s WHERE s.action = 'lock' ORDER BY s.step),
-        p_timeout, p_retries);
+    IF cardinality(v_locks) > 0 THEN  -- none when pgpart._apply took them
+        PERFORM pgpart._acquire_locks(v_locks, p_timeout, p_retries);
+    END IF;
     PERFORM pgpart._set_lock_timeout(p_timeout);
     FOREACH st IN ARRAY p_steps LOOP
         CONTINUE WHEN st.action = 'lock';

@@ -10,8 +10,8 @@
 --      bound, so ATTACH does not scan it again; drop the CHECK.
 -- The IS NOT NULL matters: without it PostgreSQL does not see that the CHECK
 -- implies a bound on a nullable key (verified), and would scan.
--- Long (about 130 lines): the checks of the partition, its default and the
--- values all run before the ACCESS EXCLUSIVE locks, then the three steps.
+-- prepare → lock → plan (pgpart._list_values_to_add, _plan_list_values) →
+-- apply, as every verb.
 CREATE FUNCTION pgpart.add_list_values(
     partition regclass,
     "values" jsonb,
@@ -34,113 +34,40 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     v_parent regclass;
     v_key record;
-    v_old text [];
-    v_new text [];
-    v_all text [];
-    v_default regclass;
-    v_holder regclass;
-    v_value text;
-    v_check text;
-    v_con name := 'pgpart_add_list_values'::name;
-    v_steps pgpart.step [] := '{}'::pgpart.step [];
-    v_n integer := 0;
-    st pgpart.step;
-    r record;
+    v_target pgpart._target;
+    v_values record;
+    v_steps pgpart.step [];
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
     SELECT i.inhparent::regclass INTO v_parent FROM pg_inherits AS i WHERE i.inhrelid = p_partition;
     IF v_parent IS NULL THEN
+        -- argument errors come first, as for every verb (pgpart._prepare)
+        PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('table %s is not a partition', p_partition),
             HINT = 'Pass a partition of a LIST-partitioned table.';
     END IF;
-    PERFORM pgpart._require_owner(v_parent);
+    -- prepare (owner, lock arguments, the locks of a detach of p_partition)
+    -- → the LIST key → bounded values (54000) → lock → plan → apply
+    v_target := pgpart._prepare(v_parent, NULL, p_lock_timeout, p_lock_retries, now(), p_detaching => p_partition);
     v_key := pgpart._key_of(v_parent, 'l');
-    -- bounded before any lock is taken or any value read (54000)
+    v_target.strategy := 'list';
+    v_target.key_column := v_key.key_column;
+    v_target.key_type := v_key.key_type;
+    v_target.key_format := v_key.key_format;
     PERFORM pgpart._check_list_size(v_parent, p_values, 'the values to add to table');
     IF NOT p_dry_run THEN
-        -- lock first: the bound read below must not change before the re-attach
-        PERFORM pgpart._acquire_locks(
-            array(SELECT l.statement FROM pgpart._lock_statements(v_parent, p_partition) AS l), p_lock_timeout, p_lock_retries);
+        -- lock first: the bound read by the plan must not change before the re-attach
+        v_target := pgpart._lock_target(v_target);
     END IF;
-    SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old
-    FROM pgpart._partitions(v_parent) AS p WHERE p.partition = p_partition;
-    IF v_old IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('partition %s is the default partition', p_partition),
-            HINT = 'Values can be added only to a partition with a list of values.';
+    v_values := pgpart._list_values_to_add(v_target, p_partition, p_values);
+    v_steps := array(SELECT s FROM pgpart._plan_list_values(v_target, p_partition, v_values.old_values,
+                                                            v_values.new_values) AS s);
+    IF NOT p_dry_run AND cardinality(v_steps) > 0 THEN
+        PERFORM pgpart._apply(v_target, v_steps, 'add_list_values',
+                              jsonb_build_object('partition', p_partition::text, 'added', to_jsonb(v_values.new_values)));
     END IF;
-    IF p_values IS NULL OR jsonb_typeof(p_values) <> 'array' OR jsonb_array_length(p_values) = 0
-       OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_values) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid list values %s', coalesce(p_values::text, 'NULL')),
-            HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
-    END IF;
-    v_new := array(SELECT pgpart._canonical(v_key.key_format, e #>> '{}') FROM jsonb_array_elements(p_values) AS e
-                   WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
-                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_format, e #>> '{}')));
-    IF cardinality(v_new) = 0 THEN
-        RETURN;  -- it holds them all already
-    END IF;
-    FOREACH v_value IN ARRAY v_new LOOP
-        SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
-        WHERE NOT p.is_default AND p.partition <> p_partition
-          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, v_key.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
-        IF v_holder IS NOT NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'invalid_object_definition',
-                MESSAGE = format('value %s of %s is already held by partition %s', coalesce(quote_literal(v_value), 'NULL'),
-                                 v_parent, v_holder),
-                HINT = 'Leave that value out.';
-        END IF;
-    END LOOP;
-    v_all := v_old || v_new;
-    v_default := pgpart._default_partition(v_parent);
-    v_check := concat_ws(' OR ',
-                         CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', v_key.key_column) END,
-                         format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
-                                (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
-
-    FOR r IN SELECT l.statement, l.locks FROM pgpart._lock_statements(v_parent, p_partition) AS l LOOP
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
-    END LOOP;
-    IF v_default IS NOT NULL THEN
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'check default',
-                                  format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
-                                         v_default::text, v_key.key_column, v_new),
-                                  format('ACCESS EXCLUSIVE on %s (held)', v_default), false)::pgpart.step;
-    END IF;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'add check',
-                              format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', p_partition, v_con, v_check),
-                              format('ACCESS EXCLUSIVE on %s; scans it', p_partition), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'detach',
-                              format('ALTER TABLE %s DETACH PARTITION %s', v_parent, p_partition),
-                              format('ACCESS EXCLUSIVE on %s (until commit)', v_parent), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, pgpart._list_literal(v_all), NULL, 'attach',
-                              format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)', v_parent, p_partition,
-                                     pgpart._list_literal(v_all)),
-                              format('ACCESS EXCLUSIVE on %s (until commit); the CHECK spares the scan', v_parent),
-                              false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'drop check',
-                              format('ALTER TABLE %s DROP CONSTRAINT %I', p_partition, v_con),
-                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
-    IF NOT p_dry_run THEN
-        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-        PERFORM pgpart._log(v_parent, 'add_list_values', 'ok',
-                            jsonb_build_object('partition', p_partition::text, 'added', to_jsonb(v_new)));
-    END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        RETURN NEXT st;
-    END LOOP;
+    RETURN QUERY SELECT * FROM unnest(v_steps);
 END
 $body$;
 

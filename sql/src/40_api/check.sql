@@ -25,7 +25,7 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     IF p_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',

@@ -32,37 +32,26 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_dry_run ALIAS FOR dry_run;
+    v_target pgpart._target;
     v_steps pgpart.step [];
-    st pgpart.step;
+    v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
-    -- bounded before any lock is taken or any value read (54000)
+    -- prepare → plan → apply (docs/architecture.md); bounded before any lock
+    -- is taken or any value read (54000); a real run plans under its locks
     PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
-    IF NOT p_dry_run THEN
-        PERFORM pgpart._require_owner(p_parent);
-        PERFORM pgpart._key_of(p_parent, 'l');
-        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                      p_lock_timeout, p_lock_retries);
-    END IF;
-    v_steps := array(SELECT s FROM pgpart._plan_list_partitions(
-        p_parent, p_values, p_default_partition, p_tablespace, p_reloptions) AS s);
+    v_target := pgpart._prepare(p_parent, 'list', p_lock_timeout, p_lock_retries, now(), p_tablespace,
+                                p_lock => NOT p_dry_run);
+    v_steps := array(SELECT s FROM pgpart._plan_list(v_target, p_values, p_default_partition, p_reloptions) AS s);
     IF p_dry_run THEN
-        FOREACH st IN ARRAY v_steps LOOP
-            RETURN NEXT st;
-        END LOOP;
+        RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
-        PERFORM pgpart._log(p_parent, 'create_list_partitions', 'ok',
-                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
-                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
-    END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        CONTINUE WHEN st.action <> 'attach';
-        st.action := 'created';
-        RETURN NEXT st;
-    END LOOP;
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    PERFORM pgpart._apply(v_target, v_steps, 'create_list_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', s.statement, s.locks, s.top_level
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach' ORDER BY s.step;
 END
 $body$;
 

@@ -48,36 +48,31 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    v_target pgpart._target;
     v_steps pgpart.step [];
     v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    -- prepare → plan → apply (docs/architecture.md). A real run is locked
+    -- before it is planned: SHARE UPDATE EXCLUSIVE on the parent excludes
+    -- any other ATTACH, DETACH or CREATE ... PARTITION OF until we commit,
+    -- so the plan cannot go stale.
     IF p_premake IS NOT NULL THEN
         PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
     END IF;
+    v_target := pgpart._prepare(p_parent, 'range', p_lock_timeout, p_lock_retries, p_now_at, p_tablespace,
+                                p_lock => NOT p_dry_run);
+    v_steps := array(SELECT s FROM pgpart._plan_range(
+            v_target, p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
+            p_subpartition, p_max_new) AS s);
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions(
-            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
-            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new);
+        RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    -- Take the locks before planning, so that the plan cannot go stale:
-    -- SHARE UPDATE EXCLUSIVE on the parent excludes any other ATTACH,
-    -- DETACH or CREATE ... PARTITION OF until we commit.
-    PERFORM pgpart._require_owner(p_parent);
-    PERFORM pgpart._range_key(p_parent);
-    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                  p_lock_timeout, p_lock_retries);
-    v_steps := array(SELECT s FROM pgpart._plan_range_partitions(
-            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
-            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new) AS s);
-    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-
     SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
     FROM unnest(v_steps) AS s WHERE s.action = 'attach';
-    IF v_created IS NOT NULL THEN
-        PERFORM pgpart._log(p_parent, 'create_range_partitions', 'ok', jsonb_build_object('created', v_created));
-    END IF;
+    -- logged when it created something (re-registering a policy is not news)
+    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
     RETURN QUERY
     SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
     FROM unnest(v_steps) AS s

@@ -33,7 +33,7 @@ DECLARE
     st pgpart.step;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart._retention_plan(p_parent, p_now_at, p_online, p_lock_timeout, p_lock_retries);
         RETURN;

@@ -50,60 +50,73 @@ DECLARE
     p_reloptions ALIAS FOR reloptions;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    v_target pgpart._target;
     v_interval text;
-    v_policy text;
-    v_last bigint;
     v_old pgpart.config;
+    v_new pgpart.config;
+    v_steps pgpart.step [];
+    v_created jsonb;
+    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
 BEGIN
-    PERFORM pgpart._require_owner(p_parent);
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
-    v_interval := coalesce(p_interval, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = p_parent));
+    -- prepare → validate the lifecycle values → lock (a real run) → plan →
+    -- apply → write the lifecycle values: each check, the lock list, the
+    -- locks, the policy merge and the plan happen once (docs/architecture.md)
+    IF p_premake IS NOT NULL THEN
+        PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
+    v_target := pgpart._prepare(p_parent, 'range', p_lock_timeout, p_lock_retries, p_now_at, p_tablespace);
+    v_interval := coalesce(p_interval, (v_target.policy).partition_interval);
     IF v_interval IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('table %s is not managed yet: an interval is needed', p_parent),
-            HINT = 'Pass "interval", such as ''1 day'' or ''1000''.';
+            HINT = 'Pass "interval", such as ''1 day'' or ''1000''.',
+            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
     END IF;
-    -- the policy values are validated before anything, dry run or not
-    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = p_parent;
+    -- the lifecycle values are validated before anything, dry run or not
+    v_old := v_target.policy;
     IF v_old.parent IS NULL THEN
         v_old.parent := p_parent;
         v_old.strategy := 'range';
-        v_old.key_type := (pgpart._range_key(p_parent)).key_type;
+        v_old.key_type := v_target.key_type;
     END IF;
-    PERFORM pgpart._merge_policy(v_old, retention => p_retention, retention_action => p_retention_action,
-                                 archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
-    v_policy := concat_ws(', ', format('%L::regclass', p_parent::text),
-                          'retention => ' || quote_literal(p_retention),
-                          'retention_action => ' || quote_literal(p_retention_action),
-                          'archive_schema => ' || quote_literal(p_archive_schema),
-                          'archive_tablespace => ' || quote_literal(p_archive_tablespace));
+    v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
+                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    IF NOT p_dry_run THEN
+        v_target := pgpart._lock_target(v_target);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_range(
+            v_target, v_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
+            p_subpartition, p_max_new) AS s);
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-            p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-            tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-            lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-            dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
-        IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
-            SELECT count(*) INTO v_last
-            FROM pgpart.create_range_partitions(
-                p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-                tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-                lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-                dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
-            RETURN NEXT ROW((v_last + 1)::integer, NULL, NULL, NULL, 'set policy', format('SELECT pgpart.set_policy(%s)', v_policy),
-                            'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+        RETURN QUERY SELECT * FROM unnest(v_steps);
+        IF v_lifecycle THEN
+            RETURN NEXT ROW(
+                coalesce(cardinality(v_steps), 0) + 1, NULL, NULL, NULL, 'set policy',
+                format('SELECT pgpart.set_policy(%s)',
+                       concat_ws(', ', format('%L::regclass', p_parent::text),
+                                 'retention => ' || quote_literal(p_retention),
+                                 'retention_action => ' || quote_literal(p_retention_action),
+                                 'archive_schema => ' || quote_literal(p_archive_schema),
+                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace))),
+                'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
     END IF;
-    RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-        p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-        tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-        lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-        dry_run => false, subpartition => p_subpartition, max_new => p_max_new);
-    IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
-        PERFORM pgpart.set_policy(p_parent, retention => p_retention, retention_action => p_retention_action,
-                                  archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    -- logged as create_range_partitions (and set_policy below), as the two
+    -- verbs ensure_range declares would log them
+    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(v_steps) AS s
+    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+    IF v_lifecycle THEN
+        PERFORM pgpart._write_policy_change(v_old, v_new);
     END IF;
 END
 $body$;

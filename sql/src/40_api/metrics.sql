@@ -21,7 +21,7 @@ AS $body$
 DECLARE
     p_now_at ALIAS FOR now_at;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     RETURN (
         WITH managed AS MATERIALIZED (
             SELECT c.parent, c.strategy, c.key_type, c.last_error,

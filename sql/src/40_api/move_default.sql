@@ -30,6 +30,7 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
+    v_target pgpart._target;
     v_cfg pgpart.config;
     v_default regclass;
     v_now_slot record;
@@ -47,8 +48,12 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
-    v_cfg := pgpart._managed(p_parent);
+    -- prepare (owner, lock arguments, a policy) → checks of this verb →
+    -- lock → choose the range and run its steps (the rows move between
+    -- building the table and attaching it, so this verb runs its steps
+    -- itself and counts the rows moved)
+    v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_now_at, p_managed => true);
+    v_cfg := v_target.policy;
     -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
     IF v_cfg.strategy <> 'range' THEN
         RAISE EXCEPTION USING
@@ -57,19 +62,17 @@ BEGIN
             DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
             HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
                    '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
-            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                      WHERE c.oid = p_parent),
-            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
     END IF;
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
     END IF;
     -- DELETE from the default and INSERT into the new table run triggers,
-    -- constraints, index expressions ...: their code must be trusted
+    -- constraints, index expressions ...: their code must be trusted (only
+    -- checked when there is a default to move rows out of)
     PERFORM pgpart._guard_owner_code(p_parent, 'move');
-    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                  p_lock_timeout, p_lock_retries);
+    v_target := pgpart._lock_target(v_target);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
 
     -- The grid, and the slot holding now: it and later ones go last.
@@ -108,10 +111,9 @@ BEGIN
             DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
             HINT = 'Move those rows by hand, or detach the overlapping partition.';
     END IF;
-    SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
-                  pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
-    INTO v_table
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_table := format('%I.%I', v_target.schema_name,
+                      pgpart._relation_name(v_target.table_name,
+                                            pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)));
     IF to_regclass(v_table) IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'duplicate_table',
@@ -124,7 +126,9 @@ BEGIN
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
             p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
-            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
+            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition,
+            (SELECT string_agg(l.locks, ', ' ORDER BY l.step) FROM unnest(v_target.lock_steps) AS l
+             WHERE l.statement LIKE 'LOCK%')) AS s
         ORDER BY s.step
     LOOP
         IF v_step.action = 'attach' THEN

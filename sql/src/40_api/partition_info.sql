@@ -38,7 +38,7 @@ DECLARE
     v_runway text;
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     -- a plain table has no partitions to show: say so rather than answer nothing
     IF p_parent IS NOT NULL AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = p_parent) <> 'p' THEN
         RAISE EXCEPTION USING

@@ -6,7 +6,7 @@
 -- second call returns only what it may not do by itself. Moving an index
 -- larger than the policy's move_large_bytes is a blocking rewrite: such moves
 -- are returned as 'skipped large' with the statement to run, unless
--- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._reconcile). The event
+-- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._apply_reconcile). The event
 -- triggers run the same code after DDL on a managed parent; this function is
 -- for the drift they cannot see (GRANT, REASSIGN OWNED, DDL while they were
 -- off) and for servers without them.
@@ -37,16 +37,12 @@ BEGIN
             MESSAGE = 'move_large and dry_run must not be NULL',
             HINT = 'Pass true or false.';
     END IF;
-    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_retries IS NULL OR p_lock_retries < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid lock_timeout %s or lock_retries %s',
-                             coalesce(p_lock_timeout::text, 'NULL'), coalesce(p_lock_retries::text, 'NULL')),
-            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
-    END IF;
-    PERFORM pgpart._managed(p_parent);
+    -- prepare (owner, lock arguments, a policy) → plan, lock what the plan
+    -- touches, plan again under those locks and run (pgpart._apply_reconcile,
+    -- shared with the event triggers: its locks depend on its plan) → log
+    PERFORM pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_managed => true);
 
-    FOR r IN SELECT * FROM pgpart._reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
+    FOR r IN SELECT * FROM pgpart._apply_reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
         partition := r.partition;
         action := r.action;
         statement := r.statement;

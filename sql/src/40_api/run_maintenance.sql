@@ -95,7 +95,7 @@ BEGIN
     IF pg_is_in_recovery() THEN
         RETURN;  -- a standby has nothing to maintain
     END IF;
-    PERFORM pgpart._check_args(p_timeout, p_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_timeout, p_retries, p_now_at);
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
@@ -400,7 +400,7 @@ BEGIN
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;

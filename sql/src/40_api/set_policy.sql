@@ -1,8 +1,8 @@
--- pgpart._merge_policy(old, ...) validates policy values and merges them into
--- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
--- parent. A NULL argument keeps what is configured; retention => 'none'
--- clears the retention, and an empty name clears archive_schema,
--- archive_tablespace or tablespace. Every value is validated before
+-- pgpart.set_policy(parent, ...) changes the policy of a managed parent
+-- (values validated by pgpart._validated_policy, written by
+-- pgpart._write_policy_change). A NULL argument keeps what is configured;
+-- retention => 'none' clears the retention, and an empty name clears
+-- archive_schema, archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
 CREATE FUNCTION pgpart.set_policy(
     parent regclass,
@@ -37,34 +37,16 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
-    v_old pgpart.config;
+    v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
-    v_old := pgpart._managed(p_parent);
-    v_new := pgpart._merge_policy(
-        v_old, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace, p_premake,
-        p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
+    -- prepare (owner, a policy to change) → validate every value → write
+    v_target := pgpart._prepare(p_parent, NULL, p_managed => true);
+    v_new := pgpart._validated_policy(
+        v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
+        p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
-    IF v_new IS DISTINCT FROM v_old THEN
-        UPDATE pgpart.config AS c SET
-            retention = v_new.retention,
-            retention_action = v_new.retention_action,
-            archive_schema = v_new.archive_schema,
-            archive_tablespace = v_new.archive_tablespace,
-            tablespace = v_new.tablespace,
-            premake = v_new.premake,
-            automatic_maintenance = v_new.automatic_maintenance,
-            analyze_after = v_new.analyze_after,
-            referenced_retention = v_new.referenced_retention,
-            reconcile = v_new.reconcile,
-            propagate_grants = v_new.propagate_grants,
-            move_large_bytes = v_new.move_large_bytes,
-            updated_at = now()
-        WHERE c.parent = p_parent
-        RETURNING * INTO v_new;
-        PERFORM pgpart._log(p_parent, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
-    END IF;
-    RETURN NEXT v_new;
+    RETURN NEXT pgpart._write_policy_change(v_target.policy, v_new);
 END
 $body$;
 

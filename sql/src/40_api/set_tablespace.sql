@@ -14,7 +14,6 @@ CREATE FUNCTION pgpart.set_tablespace(
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '200ms'
 AS $body$
 DECLARE
     p_partition ALIAS FOR partition;
@@ -22,13 +21,12 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_dry_run ALIAS FOR dry_run;
-    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_parent regclass;
     v_kind "char";
-    v_index regclass;
-    v_n integer := 1;
-    st pgpart.step;
+    v_target pgpart._target;
+    v_steps pgpart.step [];
 BEGIN
-    PERFORM pgpart._require_owner(p_partition);
+    PERFORM pgpart._require_owner(p_partition);  -- the table that moves: 42501 first
     SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = p_partition;
     IF v_kind <> 'r' THEN
         RAISE EXCEPTION USING
@@ -37,9 +35,10 @@ BEGIN
             HINT = 'Move each leaf partition of a partitioned partition on its own.';
     END IF;
     -- a partition: its move is logged under its parent (refused before anything)
-    IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
-                   JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
-                   WHERE i.inhrelid = p_partition) THEN
+    SELECT i.inhparent::regclass INTO v_parent
+    FROM pg_inherits AS i JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
+    WHERE i.inhrelid = p_partition;
+    IF v_parent IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('table %s is not a partition', p_partition),
@@ -55,30 +54,15 @@ BEGIN
             MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident(p_tablespace), 'NULL')),
             HINT = 'Pass the name of an existing tablespace.';
     END IF;
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock',
-                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
-                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set tablespace',
-                              format('ALTER TABLE %s SET TABLESPACE %I', p_partition, p_tablespace),
-                              format('ACCESS EXCLUSIVE on %s while its files are copied', p_partition), false)::pgpart.step;
-    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_partition ORDER BY 1 LOOP
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set index tablespace',
-                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace),
-                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, p_partition),
-                                  false)::pgpart.step;
-    END LOOP;
+    -- prepare (the parent, whose log it writes; lock arguments) → plan →
+    -- apply: the plan's only lock is the partition's, taken by _apply
+    v_target := pgpart._prepare(v_parent, NULL, p_lock_timeout, p_lock_retries);
+    v_steps := array(SELECT s FROM pgpart._plan_set_tablespace(p_partition, p_tablespace) AS s ORDER BY s.step);
     IF NOT p_dry_run THEN
-        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-        PERFORM pgpart._log(
-            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_partition),
-            'set_tablespace', 'ok', jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
+        PERFORM pgpart._apply(v_target, v_steps, 'set_tablespace',
+                              jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
     END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        RETURN NEXT st;
-    END LOOP;
+    RETURN QUERY SELECT * FROM unnest(v_steps);
 END
 $body$;
 

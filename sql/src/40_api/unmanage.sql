@@ -25,16 +25,18 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_parent regclass := unmanage.parent;
+    v_target pgpart._target;
     v_policy jsonb;
     v_partitions integer;
     v_pending text;
     v_schema name;
     v_table name;
 BEGIN
-    PERFORM pgpart._require_owner(v_parent);  -- 42501 first: a refused call reveals nothing more
-    SELECT n.nspname, c.relname INTO v_schema, v_table
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE c.oid = v_parent;
+    -- prepare: 42501 first, a refused call reveals nothing more; then this
+    -- verb's own checks, its advisory lock without waiting, and the delete
+    v_target := pgpart._prepare(v_parent, NULL);
+    v_schema := v_target.schema_name;
+    v_table := v_target.table_name;
     IF dry_run IS NULL OR missing_ok IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',

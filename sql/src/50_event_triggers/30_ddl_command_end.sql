@@ -1,7 +1,7 @@
 -- pgpart._ddl_command_end(): the event trigger function (DESIGN §7). After
 -- CREATE TABLE, ALTER TABLE, CREATE INDEX or ALTER INDEX by anyone, it brings
 -- the partitions of the managed parents the command touched in step
--- (pgpart._reconcile): a new or attached partition gets the parent's owner
+-- (pgpart._apply_reconcile): a new or attached partition gets the parent's owner
 -- and its indexes in its tablespace; an index created on the parent moves
 -- into each partition's tablespace; a partition moved to another tablespace
 -- takes its indexes along; a new owner of the parent becomes the owner of
@@ -110,7 +110,7 @@ BEGIN
                 FILTER (WHERE r.action IN ('skipped large', 'skipped')),
                 count(*) FILTER (WHERE r.action = 'skipped large')
             INTO v_changes, v_skipped, v_large
-            FROM pgpart._reconcile(v_parent, false, interval '200ms', 2, false) AS r;
+            FROM pgpart._apply_reconcile(v_parent, false, interval '200ms', 2, false) AS r;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
             v_changes := NULL;
@@ -149,4 +149,4 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._ddl_command_end() IS
-'Event trigger function: after DDL touching a managed parent or its partitions, brings the partitions in step (pgpart._reconcile); never raises, warns instead.';
+'Event trigger function: after DDL touching a managed parent or its partitions, brings the partitions in step (pgpart._apply_reconcile); never raises, warns instead.';

@@ -1,13 +1,14 @@
--- pgpart._merge_policy(old, ...) validates policy values and merges them into
--- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
--- parent. A NULL argument keeps what is configured; retention => 'none'
--- clears the retention, and an empty name clears archive_schema,
--- archive_tablespace or tablespace. Every value is validated before
+-- pgpart._validated_policy(old, ...): the policy row OLD with the given
+-- values validated and merged in; writes nothing (pgpart.set_policy and
+-- pgpart.ensure_range write it with pgpart._write_policy_change). A NULL
+-- argument keeps what is configured; retention => 'none' clears the
+-- retention, and an empty name clears archive_schema, archive_tablespace or
+-- tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
 -- Long (about 150 lines) on purpose: one validation block per policy value,
 -- each with its own SQLSTATE, DETAIL and HINT, so every rule of a policy row
 -- stays in one place.
-CREATE FUNCTION pgpart._merge_policy(
+CREATE FUNCTION pgpart._validated_policy(
     p_old pgpart.config,
     retention text DEFAULT NULL,
     retention_action text DEFAULT NULL,
@@ -157,5 +158,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._merge_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+COMMENT ON FUNCTION pgpart._validated_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
 'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';
