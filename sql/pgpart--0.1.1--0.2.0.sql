@@ -11,9 +11,17 @@ DROP FUNCTION pgpart.check(regclass, timestamptz);
 
 -- Routines, policies and comments new or changed since 0.1.1 (drafted by scripts/upgrade_draft.py).
 
+DROP FUNCTION pgpart._check_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz);
+
+DROP FUNCTION pgpart._merge_policy(p_old pgpart.config, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
+
 DROP FUNCTION pgpart.run_maintenance(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
 
 DROP FUNCTION pgpart.ensure_range(parent regclass, "interval" text, premake integer, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, time_zone text, origin text, default_partition boolean, lock_timeout interval, lock_retries integer, now_at timestamptz, dry_run boolean);
+
+DROP FUNCTION pgpart._plan_list_partitions(p_parent regclass, p_values jsonb, p_default_partition boolean, p_tablespace name, p_reloptions text[]);
+
+DROP FUNCTION pgpart._reconcile(p_parent regclass, p_move_large boolean, p_timeout interval, p_retries integer, p_dry_run boolean);
 
 -- new or changed since pgpart--0.1.1.sql
 -- source: sql/src/10_schema/finding.sql
@@ -73,6 +81,317 @@ CREATE TYPE pgpart.finding AS (
 COMMENT ON TYPE pgpart.finding IS
 'One finding of a named check of pgpart.check(): severity, stable code, parent, partition, problem and ready-to-run fix.';
 
+-- new or changed since pgpart--0.1.1.sql
+-- pgpart._target: what the preparation step (pgpart._prepare) hands to a
+-- planner and to the apply step, once every check of a call has passed:
+-- the parent and its owner, strategy and key, the saved policy row (NULL
+-- when unmanaged), the resolved tablespaces, the lock steps in the one
+-- documented order (DESIGN §3), the lock arguments and the reference time.
+-- One value carries the call through prepare → plan → apply, so no step
+-- re-reads or re-checks what an earlier one decided (internal).
+CREATE TYPE pgpart._target AS (
+    parent regclass,
+    schema_name name,
+    table_name name,
+    owner name,
+    strategy text,
+    key_column name,
+    key_type regtype,
+    key_format text,
+    time_zone text,
+    policy pgpart.config,
+    tablespace name,
+    target_tablespace name,
+    lock_steps pgpart.step [],
+    lock_timeout interval,
+    lock_retries integer,
+    now_at timestamptz,
+    locked boolean
+);
+
+COMMENT ON TYPE pgpart._target IS
+'A checked call of a verb: parent, owner, strategy, key, policy row (or NULL), tablespace (requested or the policy''s) and where new partitions go, lock steps, lock timeout and retries, reference time, and whether the locks are held (internal).';
+
+-- source: sql/src/20_core/autovacuum.sql
+-- Getting past autovacuum (issue 14 item 3). An autovacuum worker holds
+-- SHARE UPDATE EXCLUSIVE on the table it vacuums, which conflicts with every
+-- lock pgpart takes on a table. PostgreSQL cancels such a worker itself, but
+-- only once a blocked lock request has waited deadlock_timeout (1 s by
+-- default), far longer than pgpart's lock timeout (200 ms), so without help
+-- pgpart never gets past a long autovacuum. These helpers let
+-- pgpart._acquire_locks make ONE longer attempt (deadlock_timeout plus its
+-- lock timeout) when an autovacuum worker is the only blocker, cancel the
+-- worker first where the role may, never touch an anti-wraparound vacuum and
+-- never cancel vacuum on the same table twice in a row.
+
+-- pgpart._lock_conflicts(held, wanted): whether a lock of mode HELD (as
+-- pg_locks.mode spells it, e.g. 'ShareUpdateExclusiveLock') conflicts with
+-- a request of mode WANTED (same spelling): PostgreSQL's table-lock conflict
+-- matrix, so that a session holding a compatible lock is not counted as a
+-- blocker.
+CREATE OR REPLACE FUNCTION pgpart._lock_conflicts(p_held text, p_wanted text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT ARRAY[p_held] <@ CASE p_wanted
+        WHEN 'AccessShareLock' THEN ARRAY['AccessExclusiveLock']
+        WHEN 'RowShareLock' THEN ARRAY['ExclusiveLock', 'AccessExclusiveLock']
+        WHEN 'RowExclusiveLock' THEN
+            ARRAY['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock']
+        WHEN 'ShareUpdateExclusiveLock' THEN
+            ARRAY['ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                  'AccessExclusiveLock']
+        WHEN 'ShareLock' THEN
+            ARRAY['RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                  'AccessExclusiveLock']
+        WHEN 'ShareRowExclusiveLock' THEN
+            ARRAY['RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                  'ExclusiveLock', 'AccessExclusiveLock']
+        WHEN 'ExclusiveLock' THEN
+            ARRAY['RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
+                  'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock']
+        ELSE
+            ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
+                  'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock']
+    END;
+$body$;
+
+COMMENT ON FUNCTION pgpart._lock_conflicts(text, text) IS
+'Whether a table lock of the first mode conflicts with a request of the second (pg_locks spelling).';
+
+-- pgpart._autovacuum_blocker(statement): the autovacuum worker that is the
+-- ONLY session standing in the way of STATEMENT (a 'LOCK TABLE [ONLY] rel IN
+-- mode MODE' of pgpart._lock_statements), or no row: not a table lock, no
+-- autovacuum on that table, or another session also holds or awaits a
+-- conflicting lock (then cancelling the worker would not help).
+-- Visibility: a role without pg_read_all_stats sees neither backend_type nor
+-- query of an autovacuum worker, only its pid in pg_stat_progress_vacuum and
+-- a NULL usesysid (client backends always show theirs) and its locks in
+-- pg_locks; that is how the worker is recognised then. Whether it prevents
+-- wraparound shows only in pg_stat_activity.query; when that is hidden the
+-- table's xid / multixact age against the freeze limits stands in for it.
+CREATE OR REPLACE FUNCTION pgpart._autovacuum_blocker(p_statement text)
+RETURNS TABLE (rel regclass, pid integer, wraparound boolean, query text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_match text[];
+    v_rel regclass;
+    v_wanted text;
+BEGIN
+    v_match := regexp_match(p_statement, '^LOCK TABLE (?:ONLY )?(.+) IN ([A-Z ]+) MODE$');
+    IF v_match IS NULL THEN
+        RETURN;  -- an advisory lock: only other pgpart runs hold those
+    END IF;
+    v_rel := to_regclass(v_match[1]);
+    v_wanted := replace(initcap(v_match[2]), ' ', '') || 'Lock';
+    IF v_rel IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH holders AS (
+        SELECT
+            l.pid,
+            a.query,
+            l.pid IN (SELECT v.pid FROM pg_stat_progress_vacuum AS v)
+            AND (a.backend_type = 'autovacuum worker' OR (a.backend_type IS NULL AND a.usesysid IS NULL))
+                AS autovacuum
+        FROM pg_locks AS l
+        LEFT JOIN pg_stat_activity AS a ON l.pid = a.pid
+        WHERE
+            l.locktype = 'relation'
+            AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())
+            AND l.relation = v_rel
+            AND l.pid <> pg_backend_pid()
+            AND pgpart._lock_conflicts(l.mode, v_wanted)
+    )
+    SELECT
+        v_rel,
+        h.pid,
+        CASE
+            WHEN h.query LIKE 'autovacuum:%' THEN h.query LIKE '%(to prevent wraparound)%'
+            ELSE (
+                SELECT
+                    age(c.relfrozenxid) > least(
+                        current_setting('autovacuum_freeze_max_age')::bigint,
+                        coalesce((SELECT o.option_value::bigint FROM pg_options_to_table(c.reloptions) AS o
+                                  WHERE o.option_name = 'autovacuum_freeze_max_age'), 'infinity'::numeric))
+                    OR mxid_age(c.relminmxid) > least(
+                        current_setting('autovacuum_multixact_freeze_max_age')::bigint,
+                        coalesce((SELECT o.option_value::bigint FROM pg_options_to_table(c.reloptions) AS o
+                                  WHERE o.option_name = 'autovacuum_multixact_freeze_max_age'), 'infinity'::numeric))
+                FROM pg_class AS c WHERE c.oid = v_rel
+            )
+        END,
+        h.query
+    FROM holders AS h
+    WHERE h.autovacuum AND NOT EXISTS (SELECT 1 FROM holders AS o WHERE NOT o.autovacuum)
+    LIMIT 1;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._autovacuum_blocker(text) IS
+'The autovacuum worker that alone blocks a LOCK TABLE statement of pgpart (table, pid, whether it prevents wraparound), or no row.';
+
+-- pgpart._autovacuum_cancelled_last(rel): whether the last vacuum of REL that
+-- pgpart got out of its way (a pgpart.log row 'autovacuum_cancel') is more
+-- recent than the last vacuum of REL that finished. Then pgpart lets the
+-- running one finish: cancelling every vacuum of a table that pgpart keeps
+-- touching would starve it of vacuum.
+CREATE OR REPLACE FUNCTION pgpart._autovacuum_cancelled_last(p_rel regclass)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT coalesce(max(g.logged_at), '-infinity') > coalesce(
+        greatest(pg_stat_get_last_autovacuum_time(p_rel), pg_stat_get_last_vacuum_time(p_rel)), '-infinity')
+    FROM pgpart.log AS g
+    WHERE g.parent = p_rel AND g.action = 'autovacuum_cancel';
+$body$;
+
+COMMENT ON FUNCTION pgpart._autovacuum_cancelled_last(regclass) IS
+'Whether pgpart cancelled a vacuum of the table after the last vacuum of it that finished.';
+
+-- pgpart._may_signal_autovacuum(): whether the current role may cancel an
+-- autovacuum worker with pg_cancel_backend: a superuser, or (PostgreSQL 18
+-- and later, where the role exists) a member of pg_signal_autovacuum_worker.
+-- Before 18 a pg_signal_backend member is refused, so it does not count.
+CREATE OR REPLACE FUNCTION pgpart._may_signal_autovacuum()
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT
+        coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user), false)
+        OR coalesce(pg_has_role(current_user, to_regrole('pg_signal_autovacuum_worker'), 'USAGE'), false);
+$body$;
+
+COMMENT ON FUNCTION pgpart._may_signal_autovacuum() IS
+'Whether the current role may cancel an autovacuum worker (superuser; on 18+ pg_signal_autovacuum_worker).';
+
+-- pgpart._autovacuum_yield(statement, timeout): called by _acquire_locks
+-- when STATEMENT timed out. If an autovacuum worker alone blocks it and may
+-- be cancelled, records the cancel in pgpart.log (the memory that stops a
+-- second cancel in a row; written in the caller's transaction, so a call
+-- that fails afterwards forgets it), cancels the worker itself where the
+-- role may and the query shows it is no anti-wraparound vacuum, and returns
+-- the lock timeout for one more attempt: deadlock_timeout plus TIMEOUT (at
+-- least 500 ms), long enough for PostgreSQL to cancel the worker itself when
+-- pgpart could not. Writers queue behind that attempt for as long (README
+-- "Locks"). Otherwise returns a NULL timeout. NOTE says what happened, for
+-- the 55P03 that may follow.
+CREATE OR REPLACE FUNCTION pgpart._autovacuum_yield(p_statement text, p_timeout interval, OUT timeout interval, OUT note text)
+RETURNS record
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    b record;
+    v_how text := 'PostgreSQL after deadlock_timeout';
+    v_explicit boolean;
+BEGIN
+    SELECT * INTO b FROM pgpart._autovacuum_blocker(p_statement);
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF b.wraparound THEN
+        note := format('An autovacuum to prevent wraparound of %s (pid %s) holds it; pgpart never cancels one.',
+                       b.rel, b.pid);
+        RETURN;
+    END IF;
+    IF pgpart._autovacuum_cancelled_last(b.rel) THEN
+        note := format('An autovacuum of %s (pid %s) holds it; pgpart cancelled the previous vacuum of that table '
+                       'and lets this one finish.', b.rel, b.pid);
+        RETURN;
+    END IF;
+    v_explicit := b.query LIKE 'autovacuum:%' AND pgpart._may_signal_autovacuum();
+    BEGIN
+        PERFORM pgpart._log(b.rel, 'autovacuum_cancel', 'ok',
+                            jsonb_build_object('pid', b.pid, 'query', b.query, 'statement', p_statement,
+                                               'by', CASE WHEN v_explicit THEN 'pg_cancel_backend'
+                                                          ELSE 'deadlock_timeout' END));
+    EXCEPTION WHEN insufficient_privilege OR read_only_sql_transaction THEN
+        note := format('An autovacuum of %s (pid %s) holds it; role %I cannot record a cancel in pgpart.log, '
+                       'so pgpart does not cancel it.', b.rel, b.pid, current_user);
+        RETURN;
+    END;
+    IF v_explicit THEN
+        BEGIN
+            PERFORM pg_cancel_backend(b.pid);
+            v_how := 'pgpart (pg_cancel_backend)';
+        EXCEPTION WHEN insufficient_privilege THEN
+            NULL;  -- PostgreSQL cancels it after deadlock_timeout
+        END;
+    END IF;
+    timeout := current_setting('deadlock_timeout')::interval + greatest(p_timeout, interval '500ms');
+    note := format('An autovacuum of %s (pid %s) held it; cancelled by %s.', b.rel, b.pid, v_how);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._autovacuum_yield(text, interval) IS
+'When an autovacuum worker alone blocks a pgpart lock: records and (where allowed) cancels it, returns the timeout of one longer attempt.';
+
+-- pgpart._premake_in_bounds(premake): 0 <= premake <= _max_premake() (NULL
+-- for NULL), the one test shared by the argument check below and by
+-- check(), which reports a premake written into pgpart.config directly.
+CREATE OR REPLACE FUNCTION pgpart._premake_in_bounds(p_premake integer)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT p_premake BETWEEN 0 AND pgpart._max_premake();
+$body$;
+
+COMMENT ON FUNCTION pgpart._premake_in_bounds(integer) IS
+'Whether a premake is between 0 and pgpart._max_premake() (NULL for NULL).';
+
+-- pgpart._fix_premake(parent, premake): the set_policy call that brings an
+-- out-of-bounds PREMAKE of PARENT to the nearest allowed value (the HINT of
+-- _check_premake and the fix of check()'s premake_out_of_bounds).
+CREATE OR REPLACE FUNCTION pgpart._fix_premake(p_parent regclass, p_premake integer)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._fix_call('SELECT * FROM pgpart.set_policy', p_parent,
+                            format(', premake => %s', least(greatest(p_premake, 0), pgpart._max_premake())));
+$body$;
+
+COMMENT ON FUNCTION pgpart._fix_premake(regclass, integer) IS
+'The set_policy call that brings an out-of-bounds premake to the nearest allowed value.';
+
+-- pgpart._check_premake(premake, parent): 22023 unless 0 <= premake <=
+-- _max_premake(). Called by set_policy and by the planner (which also
+-- covers a value written into pgpart.config directly), before any loop.
+CREATE OR REPLACE FUNCTION pgpart._check_premake(p_premake integer, p_parent regclass)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF NOT pgpart._premake_in_bounds(p_premake) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('premake of table %s must be between 0 and %s, got %s', p_parent,
+                             pgpart._max_premake(), p_premake),
+            DETAIL = 'premake counts the partitions kept ready ahead of the current one.',
+            HINT = format('Pass a premake from 0 to %s: %s', pgpart._max_premake(),
+                          pgpart._fix_premake(p_parent, p_premake));
+    END IF;
+END
+$body$;
+
 -- source: sql/src/20_core/error_report.sql
 -- pgpart._error_report(sqlstate, message, detail, hint, schema, table): an
 -- error caught by a verb that goes on (maintenance isolates each parent) as
@@ -105,17 +424,537 @@ $body$;
 COMMENT ON FUNCTION pgpart._error_report(text, text, text, text, text, text) IS
 'An error caught by a verb that goes on, as a jsonb object (sqlstate, message, detail, hint, schema, table) for its result.';
 
--- source: sql/src/20_core/merge_policy.sql
--- pgpart._merge_policy(old, ...) validates policy values and merges them into
--- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
--- parent. A NULL argument keeps what is configured; retention => 'none'
--- clears the retention, and an empty name clears archive_schema,
--- archive_tablespace or tablespace. Every value is validated before
+-- source: sql/src/20_core/fixes.sql
+-- pgpart._fix_now_at(now_at): the ", now_at => ..." argument that a fix
+-- carries, so that it acts as of the same reference time as the check that
+-- found it (empty when that time is now). Shared by the named checks.
+CREATE OR REPLACE FUNCTION pgpart._fix_now_at(p_now_at timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+-- the literal must not depend on the caller's time zone
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN CASE WHEN p_now_at <> now() THEN format(', now_at => %L', p_now_at) ELSE '' END;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._fix_now_at(timestamptz) IS
+'The now_at argument a fix of pgpart.check() carries: empty when the check ran as of now (internal).';
+
+-- pgpart._fix_call(call, parent, args, now_at): the text of a fix (or a
+-- HINT) that calls a pgpart verb on PARENT, written once for every check:
+-- CALL || '(' || PARENT as a literal || ARGS || the now_at argument || ');',
+-- e.g. _fix_call('CALL pgpart.run_maintenance_proc', 't', '', now_at).
+-- ARGS starts with ', ' when not empty; a NULL NOW_AT adds nothing.
+CREATE OR REPLACE FUNCTION pgpart._fix_call(
+    p_call text, p_parent regclass, p_args text DEFAULT '', p_now_at timestamptz DEFAULT NULL
+)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN format('%s(%L%s%s);', p_call, p_parent::text, p_args, pgpart._fix_now_at(p_now_at));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._fix_call(text, regclass, text, timestamptz) IS
+'The text of a fix that calls a pgpart verb on a parent, with the now_at argument of the check (internal).';
+
+-- source: sql/src/20_core/lock_args.sql
+-- pgpart._check_lock_args(lock_timeout, lock_retries, now_at): the arguments every
+-- changing verb shares, checked before any lock is taken (a lock_timeout of
+-- 0 would mean "wait forever" to PostgreSQL).
+CREATE OR REPLACE FUNCTION pgpart._check_lock_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_timeout > interval '1 hour' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_timeout must be positive and at most an hour, got %s',
+                             coalesce(p_lock_timeout::text, 'NULL')),
+            HINT = 'Pass a short interval such as ''200ms'': writers queue behind a waiting lock for that long.';
+    END IF;
+    -- bounded: a run must end even when another session holds a lock for good
+    IF p_lock_retries IS NULL OR p_lock_retries < 0 OR p_lock_retries > 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lock_retries must be between 0 and 1000, got %s', coalesce(p_lock_retries::text, 'NULL')),
+            HINT = 'Pass how many times to retry a lock that timed out, such as 10.';
+    END IF;
+    IF p_now_at IS NULL OR NOT isfinite(p_now_at) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('now_at must be a finite time, got %s', coalesce(p_now_at::text, 'NULL')),
+            HINT = 'Leave now_at out to use now(), or pass the reference time to act as of.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_lock_args(interval, integer, timestamptz) IS
+'Checks the lock_timeout, lock_retries and now_at arguments shared by the changing verbs (22023).';
+
+-- source: sql/src/20_core/locks.sql
+-- pgpart._acquire_locks(statements, timeout, retries): runs lock statements
+-- (LOCK TABLE ONLY ..., pg_advisory_xact_lock(...)) in the given order as
+-- one group, each waiting at most TIMEOUT. If any wait times out, the whole
+-- group is released (its subtransaction rolls back, which releases locks
+-- taken in it), the function sleeps a growing, jittered moment so queued
+-- writers get through, and tries again; after RETRIES retries it raises
+-- 55P03 and leaves nothing behind (DESIGN §3).
+-- Autovacuum: when the statement that timed out is blocked by an autovacuum
+-- worker alone, pgpart._autovacuum_yield may grant ONE extra attempt in
+-- which that statement waits deadlock_timeout + TIMEOUT, so that PostgreSQL
+-- (or pgpart, where the role may) cancels the worker; never for an
+-- anti-wraparound vacuum, never twice in a row on one table. The other
+-- statements keep TIMEOUT, and the attempt does not count as a retry.
+CREATE OR REPLACE FUNCTION pgpart._acquire_locks(p_statements text[], p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_attempt integer := 0;
+    v_current text;
+    v_statement text;
+    v_yield record;
+    v_long_statement text;   -- the statement of the one longer attempt
+    v_long_timeout interval;
+    v_yielded boolean := false;
+    v_note text;
+BEGIN
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    LOOP
+        BEGIN
+            FOREACH v_statement IN ARRAY p_statements LOOP
+                v_current := v_statement;
+                IF v_statement = v_long_statement THEN
+                    -- set_config inside this block: a timeout rolls it back too
+                    PERFORM pgpart._set_lock_timeout(v_long_timeout);
+                    v_long_statement := NULL;
+                    EXECUTE v_statement;
+                    PERFORM pgpart._set_lock_timeout(p_timeout);
+                ELSE
+                    EXECUTE v_statement;
+                END IF;
+            END LOOP;
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            v_long_statement := NULL;
+            IF NOT v_yielded THEN
+                SELECT * INTO v_yield FROM pgpart._autovacuum_yield(v_current, p_timeout);
+                v_note := v_yield.note;
+                IF v_yield.timeout IS NOT NULL THEN
+                    v_yielded := true;
+                    v_long_statement := v_current;
+                    v_long_timeout := v_yield.timeout;
+                END IF;
+            END IF;
+            IF v_long_statement IS NULL THEN
+                v_attempt := v_attempt + 1;
+            END IF;
+            IF v_attempt > p_retries THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'lock_not_available',
+                    MESSAGE = format('could not obtain a lock within %s after %s attempts', p_timeout, v_attempt),
+                    DETAIL = format('Waiting for: %s. Another session holds a conflicting lock.', v_current)
+                             || coalesce(' ' || v_note, ''),
+                    HINT = 'Nothing was changed. Retry later, or pass a longer lock_timeout or more lock_retries.';
+            END IF;
+        END;
+        IF v_long_statement IS NULL THEN
+            -- back off: 10 ms, 20 ms, ... up to 500 ms, with jitter
+            PERFORM pg_sleep(least(0.5, 0.01 * v_attempt * (1 + random())));
+        END IF;
+    END LOOP;
+END
+$body$;
+
+-- source: sql/src/20_core/policy.sql
+-- pgpart._register_range_policy(...): registers or updates the range policy of
+-- PARENT in pgpart.config. Row-level security lets a role write only the
+-- policy of tables it owns; the author is recorded so that maintenance can
+-- re-check it (DESIGN §6).
+CREATE OR REPLACE FUNCTION pgpart._register_range_policy(
+    p_parent regclass,
+    p_key_column name,
+    p_key_type regtype,
+    p_interval text,
+    p_origin text,
+    p_time_zone text,
+    p_premake integer,
+    p_tablespace name,
+    p_reloptions text[],
+    p_subpartition jsonb DEFAULT NULL
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO pgpart.config AS c (
+        parent, strategy, key_column, key_type, partition_interval, grid_origin,
+        time_zone, premake, tablespace, reloptions, subpartition, policy_author
+    )
+    VALUES (
+        p_parent, 'range', p_key_column, p_key_type, p_interval, p_origin,
+        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user
+    )
+    ON CONFLICT (parent) DO UPDATE SET
+        strategy = excluded.strategy,
+        key_column = excluded.key_column,
+        key_type = excluded.key_type,
+        partition_interval = excluded.partition_interval,
+        grid_origin = excluded.grid_origin,
+        time_zone = excluded.time_zone,
+        premake = excluded.premake,
+        tablespace = excluded.tablespace,
+        reloptions = excluded.reloptions,
+        subpartition = excluded.subpartition,
+        policy_author = excluded.policy_author,
+        updated_at = now()
+    WHERE (
+        c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
+        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author
+    )
+    IS DISTINCT FROM
+    (
+        excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
+        excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
+        excluded.reloptions, excluded.subpartition, excluded.policy_author
+    );
+END;
+
+COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+'Registers or updates the range policy of a parent in pgpart.config.';
+
+-- pgpart._register_list_hash_policy(parent, strategy, key, type, tablespace,
+-- reloptions): registers or updates the policy row of a LIST or HASH parent.
+CREATE OR REPLACE FUNCTION pgpart._register_list_hash_policy(
+    p_parent regclass,
+    p_strategy text,
+    p_key_column name,
+    p_key_type regtype,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    INSERT INTO pgpart.config AS c (parent, strategy, key_column, key_type, tablespace, reloptions, policy_author)
+    VALUES (p_parent, p_strategy, p_key_column, p_key_type, p_tablespace, p_reloptions, current_user)
+    ON CONFLICT (parent) DO UPDATE SET
+        tablespace = excluded.tablespace,
+        reloptions = excluded.reloptions,
+        updated_at = now()
+    WHERE (c.tablespace, c.reloptions) IS DISTINCT FROM (excluded.tablespace, excluded.reloptions);
+$body$;
+
+COMMENT ON FUNCTION pgpart._register_list_hash_policy(regclass, text, name, regtype, name, text[]) IS
+'Registers or updates the policy row of a LIST or HASH parent.';
+
+-- pgpart._write_policy_change(old, new): writes into the policy row of the
+-- parent the lifecycle values in which NEW (pgpart._validated_policy of OLD)
+-- differs from OLD, onto the row as it is now (locked FOR UPDATE: a verb may
+-- have registered or changed the row since OLD was read), and logs
+-- set_policy with the row before and after. Returns the row. Values are
+-- validated before (pgpart._validated_policy): this only writes.
+CREATE OR REPLACE FUNCTION pgpart._write_policy_change(p_old pgpart.config, p_new pgpart.config)
+RETURNS pgpart.config
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cur pgpart.config;
+    v_res pgpart.config;
+BEGIN
+    SELECT * INTO v_cur FROM pgpart.config AS c WHERE c.parent = p_new.parent FOR UPDATE;
+    v_res := v_cur;
+    IF p_new.retention IS DISTINCT FROM p_old.retention THEN
+        v_res.retention := p_new.retention;
+    END IF;
+    IF p_new.retention_action IS DISTINCT FROM p_old.retention_action THEN
+        v_res.retention_action := p_new.retention_action;
+    END IF;
+    IF p_new.archive_schema IS DISTINCT FROM p_old.archive_schema THEN
+        v_res.archive_schema := p_new.archive_schema;
+    END IF;
+    IF p_new.archive_tablespace IS DISTINCT FROM p_old.archive_tablespace THEN
+        v_res.archive_tablespace := p_new.archive_tablespace;
+    END IF;
+    IF p_new.tablespace IS DISTINCT FROM p_old.tablespace THEN
+        v_res.tablespace := p_new.tablespace;
+    END IF;
+    IF p_new.premake IS DISTINCT FROM p_old.premake THEN
+        v_res.premake := p_new.premake;
+    END IF;
+    IF p_new.automatic_maintenance IS DISTINCT FROM p_old.automatic_maintenance THEN
+        v_res.automatic_maintenance := p_new.automatic_maintenance;
+    END IF;
+    IF p_new.analyze_after IS DISTINCT FROM p_old.analyze_after THEN
+        v_res.analyze_after := p_new.analyze_after;
+    END IF;
+    IF p_new.referenced_retention IS DISTINCT FROM p_old.referenced_retention THEN
+        v_res.referenced_retention := p_new.referenced_retention;
+    END IF;
+    IF p_new.reconcile IS DISTINCT FROM p_old.reconcile THEN
+        v_res.reconcile := p_new.reconcile;
+    END IF;
+    IF p_new.propagate_grants IS DISTINCT FROM p_old.propagate_grants THEN
+        v_res.propagate_grants := p_new.propagate_grants;
+    END IF;
+    IF p_new.move_large_bytes IS DISTINCT FROM p_old.move_large_bytes THEN
+        v_res.move_large_bytes := p_new.move_large_bytes;
+    END IF;
+    IF v_res IS DISTINCT FROM v_cur THEN
+        UPDATE pgpart.config AS c SET
+            retention = v_res.retention,
+            retention_action = v_res.retention_action,
+            archive_schema = v_res.archive_schema,
+            archive_tablespace = v_res.archive_tablespace,
+            tablespace = v_res.tablespace,
+            premake = v_res.premake,
+            automatic_maintenance = v_res.automatic_maintenance,
+            analyze_after = v_res.analyze_after,
+            referenced_retention = v_res.referenced_retention,
+            reconcile = v_res.reconcile,
+            propagate_grants = v_res.propagate_grants,
+            move_large_bytes = v_res.move_large_bytes,
+            updated_at = now()
+        WHERE c.parent = v_cur.parent
+        RETURNING * INTO v_res;
+        PERFORM pgpart._log(v_cur.parent, 'set_policy', 'ok',
+                            jsonb_build_object('old', to_jsonb(v_cur), 'new', to_jsonb(v_res)));
+    END IF;
+    RETURN v_res;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._write_policy_change(pgpart.config, pgpart.config) IS
+'Writes the lifecycle values in which a validated policy row differs from the old one into the current row, and logs set_policy (internal).';
+
+-- pgpart._save_range_policy(...) and pgpart._save_policy(...): the names
+-- the "register policy" step of plans returned before 0.2.0 calls (plan
+-- texts are API for plans already returned, docs/architecture.md); they do
+-- what the renamed functions do.
+CREATE OR REPLACE FUNCTION pgpart._save_range_policy(
+    p_parent regclass,
+    p_key_column name,
+    p_key_type regtype,
+    p_interval text,
+    p_origin text,
+    p_time_zone text,
+    p_premake integer,
+    p_tablespace name,
+    p_reloptions text[],
+    p_subpartition jsonb DEFAULT NULL
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._register_range_policy(p_parent, p_key_column, p_key_type, p_interval, p_origin, p_time_zone,
+                                         p_premake, p_tablespace, p_reloptions, p_subpartition);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+'Former name of pgpart._register_range_policy, kept for plans returned before 0.2.0 (internal).';
+
+CREATE OR REPLACE FUNCTION pgpart._save_policy(
+    p_parent regclass,
+    p_strategy text,
+    p_key_column name,
+    p_key_type regtype,
+    p_tablespace name,
+    p_reloptions text[]
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT pgpart._register_list_hash_policy(p_parent, p_strategy, p_key_column, p_key_type, p_tablespace,
+                                             p_reloptions);
+$body$;
+
+COMMENT ON FUNCTION pgpart._save_policy(regclass, text, name, regtype, name, text[]) IS
+'Former name of pgpart._register_list_hash_policy, kept for plans returned before 0.2.0 (internal).';
+
+-- source: sql/src/20_core/prepare.sql
+-- pgpart._prepare(parent, strategy, lock_timeout, lock_retries, now_at, ...):
+-- the first step of every verb's pipeline (prepare → plan → apply). It runs
+-- each check of a call once, in the order callers see their errors, and
+-- returns the checked call as a pgpart._target, so that planners and the
+-- apply step never check or read it again:
+--   1. who may act: the table's owner (42501), or with MAINTAINER a role
+--      maintenance may act as (pgpart._may_maintain);
+--   2. the lock arguments and the reference time (22023, before any lock);
+--   3. with MANAGED, a policy must exist (55000);
+--   4. with STRATEGY (the verbs that create partitions): the partitioning
+--      and key (42P17, 0A000), the strategy of a saved policy (0A000), then
+--      the tablespace (requested, else the policy's, which the owner must
+--      be allowed to use) and where new partitions go;
+--   5. with WORK, the owner-code guard (42501, docs/security.md);
+--   6. the lock steps, in the one documented order (pgpart._lock_statements,
+--      DETACHING for a verb that detaches a partition).
+-- With LOCK (a real run) it then takes those locks, once
+-- (pgpart._lock_target), so the plan that follows is made under them and
+-- cannot go stale; a dry run takes none. A verb with checks of its own that
+-- must come before any lock prepares without LOCK and locks after them.
+CREATE OR REPLACE FUNCTION pgpart._prepare(
+    p_parent regclass,
+    p_strategy text,
+    p_lock_timeout interval DEFAULT '200ms',
+    p_lock_retries integer DEFAULT 10,
+    p_now_at timestamptz DEFAULT now(),
+    p_tablespace name DEFAULT NULL,
+    p_lock boolean DEFAULT false,
+    p_detaching regclass DEFAULT NULL,
+    p_work text DEFAULT NULL,
+    p_managed boolean DEFAULT false,
+    p_maintainer boolean DEFAULT false
+)
+RETURNS pgpart._target
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    t pgpart._target;
+    v_cfg pgpart.config;
+    v_reason text;
+    v_key record;
+BEGIN
+    IF p_maintainer AND EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
+        v_reason := pgpart._may_maintain(p_parent);
+        IF v_reason IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('cannot maintain table %s', p_parent),
+                DETAIL = v_reason || '.',
+                HINT = 'Run this as the table''s owner (or a superuser), and let the owner set the policy again.';
+        END IF;
+    ELSE
+        PERFORM pgpart._require_owner(p_parent);
+    END IF;
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+
+    SELECT p_parent, n.nspname, c.relname, pg_get_userbyid(c.relowner)
+    INTO t.parent, t.schema_name, t.table_name, t.owner
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_cfg.parent IS NOT NULL THEN
+        t.policy := v_cfg;
+    ELSIF p_managed THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not managed by pgpart', p_parent),
+            DETAIL = 'It has no policy in pgpart.config.',
+            HINT = 'Call pgpart.create_range_partitions for it first.',
+            SCHEMA = t.schema_name, TABLE = t.table_name;
+    END IF;
+    t.strategy := coalesce(p_strategy, v_cfg.strategy);
+    t.key_column := v_cfg.key_column;
+    t.key_type := v_cfg.key_type;
+    t.key_format := v_cfg.key_type::text;
+    t.time_zone := coalesce(v_cfg.time_zone, 'UTC');
+
+    IF p_strategy IS NOT NULL THEN
+        IF p_strategy = 'range' THEN
+            v_key := pgpart._range_key(p_parent);
+            t.key_format := v_key.key_type::text;
+        ELSE
+            v_key := pgpart._key_of(p_parent, left(p_strategy, 1)::"char");
+            t.key_format := v_key.key_format;
+        END IF;
+        t.key_column := v_key.key_column;
+        t.key_type := v_key.key_type;
+        IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> p_strategy THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
+                HINT = 'Use the verb of that strategy, or stop managing the table first (pgpart.unmanage).',
+                SCHEMA = t.schema_name, TABLE = t.table_name;
+        END IF;
+        -- the requested tablespace, else the policy's; the policy's row is
+        -- writable by the owner, so it must be one the owner may use,
+        -- whoever runs this (a superuser's maintenance)
+        t.tablespace := pgpart._require_tablespace(coalesce(p_tablespace, v_cfg.tablespace));
+        IF p_tablespace IS NULL THEN
+            PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
+        END IF;
+        t.target_tablespace := pgpart._target_tablespace(p_parent, t.tablespace);
+    END IF;
+    IF p_work IS NOT NULL THEN
+        PERFORM pgpart._guard_owner_code(p_parent, p_work);
+    END IF;
+
+    t.lock_steps := array(
+        SELECT ROW(l.n::integer, NULL, NULL, NULL, 'lock', l.statement, l.locks, false)::pgpart.step
+        FROM pgpart._lock_statements(p_parent, p_detaching) WITH ORDINALITY AS l (statement, locks, n)
+        ORDER BY l.n
+    );
+    t.lock_timeout := p_lock_timeout;
+    t.lock_retries := p_lock_retries;
+    t.now_at := p_now_at;
+    t.locked := false;
+    IF p_lock THEN
+        t := pgpart._lock_target(t);
+    END IF;
+    RETURN t;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._prepare(
+    regclass, text, interval, integer, timestamptz, name, boolean, regclass, text, boolean, boolean
+) IS
+'Runs every check of a verb''s call once (who may act, lock arguments, policy, strategy and key, tablespace, owner-code guard), builds its lock steps and, for a real run, takes them; returns the checked call as a pgpart._target (internal).';
+
+-- pgpart._lock_target(target): takes the target's lock steps as one group,
+-- under its lock timeout with its retries (pgpart._acquire_locks), and
+-- returns the target marked as holding them, so pgpart._apply does not take
+-- them again.
+CREATE OR REPLACE FUNCTION pgpart._lock_target(p_target pgpart._target)
+RETURNS pgpart._target
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    t pgpart._target := p_target;
+BEGIN
+    IF NOT t.locked THEN
+        PERFORM pgpart._acquire_locks(array(SELECT s.statement FROM unnest(t.lock_steps) AS s ORDER BY s.step),
+                                      t.lock_timeout, t.lock_retries);
+        t.locked := true;
+    END IF;
+    RETURN t;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._lock_target(pgpart._target) IS
+'Takes the lock steps of a prepared target (timeout, retries) and returns it marked locked (internal).';
+
+-- source: sql/src/20_core/validated_policy.sql
+-- pgpart._validated_policy(old, ...): the policy row OLD with the given
+-- values validated and merged in; writes nothing (pgpart.set_policy and
+-- pgpart.ensure_range write it with pgpart._write_policy_change). A NULL
+-- argument keeps what is configured; retention => 'none' clears the
+-- retention, and an empty name clears archive_schema, archive_tablespace or
+-- tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
 -- Long (about 150 lines) on purpose: one validation block per policy value,
 -- each with its own SQLSTATE, DETAIL and HINT, so every rule of a policy row
 -- stays in one place.
-CREATE OR REPLACE FUNCTION pgpart._merge_policy(
+CREATE OR REPLACE FUNCTION pgpart._validated_policy(
     p_old pgpart.config,
     retention text DEFAULT NULL,
     retention_action text DEFAULT NULL,
@@ -265,6 +1104,68 @@ BEGIN
 END
 $body$;
 
+COMMENT ON FUNCTION pgpart._validated_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';
+
+-- source: sql/src/30_plan/apply.sql
+-- pgpart._apply(target, steps, verb, detail): the last step of every verb's
+-- pipeline (prepare → plan → apply). It takes the plan's lock steps that the
+-- target does not hold yet (a target prepared with locks holds its own: they
+-- are taken once), runs the other steps in order (pgpart._run_steps, under
+-- the lock timeout), and logs one entry for VERB: DETAIL plus the number of
+-- steps run and a digest of their statements, so the log says exactly which
+-- plan ran (a dry run's plan has the same digest). A NULL DETAIL logs
+-- nothing (a call that changed nothing).
+CREATE OR REPLACE FUNCTION pgpart._apply(
+    p_target pgpart._target,
+    p_steps pgpart.step[],
+    p_verb text,
+    p_detail jsonb
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_held text [] := CASE WHEN p_target.locked
+                           THEN array(SELECT s.statement FROM unnest(p_target.lock_steps) AS s)
+                           ELSE '{}'::text [] END;
+    v_missing text [];
+BEGIN
+    v_missing := array(SELECT s.statement FROM unnest(p_steps) AS s
+                       WHERE s.action = 'lock' AND NOT s.statement = ANY (v_held) ORDER BY s.step);
+    IF cardinality(v_missing) > 0 THEN
+        PERFORM pgpart._acquire_locks(v_missing, p_target.lock_timeout, p_target.lock_retries);
+    END IF;
+    PERFORM pgpart._run_steps(
+        array(SELECT s FROM unnest(p_steps) AS s WHERE s.action <> 'lock' ORDER BY s.step),
+        p_target.lock_timeout, p_target.lock_retries);
+    IF p_detail IS NOT NULL THEN
+        PERFORM pgpart._log(p_target.parent, p_verb, 'ok',
+                            p_detail || jsonb_build_object('steps', coalesce(cardinality(p_steps), 0),
+                                                           'plan_md5', pgpart._plan_digest(p_steps)));
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._apply(pgpart._target, pgpart.step[], text, jsonb) IS
+'Runs a verb''s plan: takes its locks not yet held, runs its steps in order under the lock timeout, logs the verb with the plan''s digest (internal).';
+
+-- pgpart._plan_digest(steps): md5 of a plan's statements in step order: what
+-- a real run logs, so a dry run can be compared with what ran.
+CREATE OR REPLACE FUNCTION pgpart._plan_digest(p_steps pgpart.step[])
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT md5(coalesce(string_agg(s.statement, E'\n' ORDER BY s.step), ''))
+    FROM unnest(p_steps) AS s;
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_digest(pgpart.step[]) IS
+'md5 of the statements of a plan in step order; logged by pgpart._apply (internal).';
+
 -- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
 -- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
 -- when, once its locks are held, the detach is no longer pending.
@@ -304,6 +1205,57 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/30_plan/expired.sql
+-- pgpart._expired_partitions(parent, now_at, timeout): the partitions of a
+-- managed parent that retention removes: their whole range ends at or before
+-- now_at minus the retention (calendar arithmetic in the configured zone),
+-- or for integer keys at or below the highest key value minus the retention
+-- distance. Never the default, never one already detaching, never the newest
+-- partition by bound. Catalog only, except the integer key probe (each read
+-- waits at most TIMEOUT).
+CREATE OR REPLACE FUNCTION pgpart._expired_partitions(p_parent regclass, p_now_at timestamptz, p_timeout interval)
+RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_cutoff numeric;
+    v_max numeric;
+BEGIN
+    -- an infinite now_at would expire every partition but the newest (every
+    -- retention path comes through here: refuse it, 22023 naming now_at)
+    PERFORM pgpart._check_lock_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.retention IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        v_max := pgpart._max_key(p_parent, v_cfg.key_column, p_timeout);
+        IF v_max IS NULL THEN
+            RETURN;  -- an empty table has nothing to expire
+        END IF;
+        v_cutoff := v_max - v_cfg.retention::numeric;
+    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+        v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval)
+                                       AT TIME ZONE v_cfg.time_zone);
+    ELSE
+        v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval));
+    END IF;
+    RETURN QUERY
+    SELECT p.partition, p.lower_coord, p.upper_coord
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE
+        NOT p.is_default
+        AND NOT p.detach_pending
+        AND p.upper_coord <= v_cutoff
+        AND p.upper_coord < (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default)
+    ORDER BY p.lower_coord;
+END
+$body$;
+
 -- source: sql/src/30_plan/find_default_rows.sql
 -- pgpart._find_default_rows(parent, now_at): codes 'default_rows' (urgent:
 -- the default partition holds rows, so every ATTACH scans it under ACCESS
@@ -325,37 +1277,38 @@ DECLARE
     v_default regclass;
     v_strategy text;
     v_has_rows boolean;
+    v_unknown text;  -- why the rows could not be read
 BEGIN
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
     END IF;
     SELECT c.strategy INTO v_strategy FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF has_table_privilege(v_default, 'SELECT') THEN
-        PERFORM pgpart._guard_owner_code(p_parent, 'read');
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
-        IF v_has_rows THEN
-            RETURN QUERY SELECT 'urgent', 'default_rows'::pgpart.finding_code, p_parent, v_default,
-                            'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
-                            'and ranges with rows in it cannot be created',
-                            -- the move exists for the range grid only: a list value
-                            -- needs a partition chosen by hand (add_list_values)
-                            CASE WHEN v_strategy = 'range'
-                                THEN format('CALL pgpart.move_default_rows(%L%s);', p_parent::text,
-                                            pgpart._fix_now_at(p_now_at)) END;
-        END IF;
+    IF NOT has_table_privilege(v_default, 'SELECT') THEN
+        v_unknown := 'not permitted to read it';
     ELSE
-        RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                        'rows in the default partition unknown: not permitted to read it', NULL::text;
+        BEGIN
+            PERFORM pgpart._guard_owner_code(p_parent, 'read');
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', v_default) INTO v_has_rows;
+        EXCEPTION
+            WHEN lock_not_available THEN
+                v_unknown := 'it is locked';
+            WHEN insufficient_privilege THEN
+                v_unknown := 'reading them would run code of the table''s owner (see the finding on owner code)';
+        END;
     END IF;
-EXCEPTION
-    WHEN lock_not_available THEN
+    IF v_unknown IS NOT NULL THEN
         RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                            'rows in the default partition unknown: it is locked', NULL::text;
-    WHEN insufficient_privilege THEN
-        RETURN QUERY SELECT 'info', 'default_rows_unknown'::pgpart.finding_code, p_parent, v_default,
-                            'rows in the default partition unknown: reading them would run code of the '
-                            'table''s owner (see the finding on owner code)', NULL::text;
+                        'rows in the default partition unknown: ' || v_unknown, NULL::text;
+    ELSIF v_has_rows THEN
+        RETURN QUERY SELECT 'urgent', 'default_rows'::pgpart.finding_code, p_parent, v_default,
+                        'the default partition holds rows: every new partition scans it under ACCESS EXCLUSIVE, '
+                        'and ranges with rows in it cannot be created',
+                        -- the move exists for the range grid only: a list value
+                        -- needs a partition chosen by hand (add_list_values)
+                        CASE WHEN v_strategy = 'range'
+                            THEN pgpart._fix_call('CALL pgpart.move_default_rows', p_parent, '', p_now_at) END;
+    END IF;
 END
 $body$;
 
@@ -389,7 +1342,7 @@ BEGIN
                 ELSE 'drift'::pgpart.finding_code END,
            p_parent, f.partition, f.detail,
            CASE WHEN f.action = 'refused'
-                THEN format('SELECT * FROM pgpart.set_policy(%L, propagate_grants => false);', p_parent::text)
+                THEN pgpart._fix_call('SELECT * FROM pgpart.set_policy', p_parent, ', propagate_grants => false')
                 ELSE f.statement || ';' END
     FROM pgpart._reconcile_plan(p_parent, true) AS f
     WHERE f.action NOT IN ('set owner', 'set index tablespace')
@@ -658,7 +1611,7 @@ BEGIN
            format('%s has no hash partition for remainder %s of modulus %s: rows hashing there cannot be inserted',
                   x.rel::regclass, x.remainder, x.modulus),
            CASE WHEN x.rel = p_parent
-                THEN format('SELECT * FROM pgpart.create_hash_partitions(%L, %s);', p_parent::text, x.modulus)
+                THEN pgpart._fix_call('SELECT * FROM pgpart.create_hash_partitions', p_parent, format(', %s', x.modulus))
                 ELSE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES WITH (MODULUS %s, REMAINDER %s);',
                             n.nspname, pgpart._relation_name(c.relname, '_h' || x.remainder), x.rel::regclass,
                             x.modulus, x.remainder) END
@@ -672,25 +1625,6 @@ COMMENT ON FUNCTION pgpart._find_hash_remainders(regclass) IS
 'Finding hash_remainder_missing of pgpart.check(): HASH-partitioned tables (the parent or a partition) missing a remainder (internal).';
 
 -- source: sql/src/30_plan/find_policy.sql
--- pgpart._fix_now_at(now_at): the ", now_at => ..." argument that a fix
--- carries, so that it acts as of the same reference time as the check that
--- found it (empty when that time is now). Shared by the named checks.
-CREATE OR REPLACE FUNCTION pgpart._fix_now_at(p_now_at timestamptz)
-RETURNS text
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
--- the literal must not depend on the caller's time zone
-SET timezone = 'UTC'
-AS $body$
-BEGIN
-    RETURN CASE WHEN p_now_at <> now() THEN format(', now_at => %L', p_now_at) ELSE '' END;
-END
-$body$;
-
-COMMENT ON FUNCTION pgpart._fix_now_at(timestamptz) IS
-'The now_at argument a fix of pgpart.check() carries: empty when the check ran as of now (internal).';
-
 -- pgpart._find_event_trigger(parent): code 'event_trigger_inactive'.
 -- Without the event trigger, partitions made or changed by other tools come
 -- in step only through maintenance or pgpart.reconcile; worth saying only
@@ -821,7 +1755,7 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'maintenance_failed'::pgpart.finding_code, p_parent, NULL::regclass,
            format('last maintenance failed at %s: %s', c.last_error_at, c.last_error),
-           format('CALL pgpart.run_maintenance_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.run_maintenance_proc', p_parent, '', p_now_at)
     FROM pgpart.config AS c
     WHERE c.parent = p_parent AND c.last_error IS NOT NULL;
 END
@@ -847,10 +1781,9 @@ BEGIN
     SELECT 'urgent', 'premake_out_of_bounds'::pgpart.finding_code, p_parent, NULL::regclass,
            format('premake %s is out of bounds (0 to %s): maintenance refuses this table',
                   c.premake, pgpart._max_premake()),
-           format('SELECT * FROM pgpart.set_policy(%L, premake => %s);', p_parent::text,
-                  least(greatest(c.premake, 0), pgpart._max_premake()))
+           pgpart._fix_premake(p_parent, c.premake)
     FROM pgpart.config AS c
-    WHERE c.parent = p_parent AND c.strategy = 'range' AND c.premake NOT BETWEEN 0 AND pgpart._max_premake();
+    WHERE c.parent = p_parent AND c.strategy = 'range' AND NOT pgpart._premake_in_bounds(c.premake);
 END
 $body$;
 
@@ -858,6 +1791,23 @@ COMMENT ON FUNCTION pgpart._find_premake(regclass) IS
 'Finding premake_out_of_bounds of pgpart.check(): a premake outside 0 to the maximum, which maintenance refuses (internal).';
 
 -- source: sql/src/30_plan/find_range.sql
+-- pgpart._range_policy_walkable(parent): the policy row of PARENT when it is
+-- a RANGE parent whose premake is in bounds, else NULL. The runway, gap and
+-- off-grid checks look only at those: the premake check reports the others
+-- (and maintenance refuses them), so no check walks an unbounded premake.
+CREATE OR REPLACE FUNCTION pgpart._range_policy_walkable(p_parent regclass)
+RETURNS pgpart.config
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT c.* FROM pgpart.config AS c
+    WHERE c.parent = p_parent AND c.strategy = 'range' AND pgpart._premake_in_bounds(c.premake);
+$body$;
+
+COMMENT ON FUNCTION pgpart._range_policy_walkable(regclass) IS
+'The policy row of a RANGE parent whose premake is in bounds, else NULL: what the runway, gap and off-grid checks look at (internal).';
+
 -- pgpart._find_runway(parent, now_at): codes 'no_current_partition'
 -- (urgent: no partition holds the current key), 'runway_short' (the
 -- partitions do not reach premake slots past the one of now) and
@@ -881,8 +1831,8 @@ DECLARE
     v_now numeric;
     v_reach numeric;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     -- outside the block below: a grid that cannot be read fails the check
@@ -906,8 +1856,8 @@ BEGIN
                      ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
                                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
                                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
-                format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', p_parent::text,
-                       v_cfg.partition_interval, pgpart._fix_now_at(p_now_at));
+                pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
+                                 format(', %L', v_cfg.partition_interval), p_now_at);
         END IF;
     EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
         RETURN QUERY SELECT 'info', 'runway_unknown'::pgpart.finding_code, p_parent, NULL::regclass,
@@ -934,8 +1884,8 @@ AS $body$
 DECLARE
     v_cfg pgpart.config;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     RETURN QUERY
@@ -943,8 +1893,8 @@ BEGIN
            format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
                   pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
                   pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
-           format('SELECT * FROM pgpart.create_range_partitions(%L, %L%s);', p_parent::text, v_cfg.partition_interval,
-                  pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
+                            format(', %L', v_cfg.partition_interval), p_now_at)
     FROM (
         SELECT p.upper_coord AS hi,
                lead(p.lower_coord) OVER (ORDER BY p.lower_coord) AS next_lo,
@@ -974,8 +1924,8 @@ DECLARE
     v_cfg pgpart.config;
     v_grid record;
 BEGIN
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF NOT coalesce(v_cfg.strategy = 'range' AND v_cfg.premake BETWEEN 0 AND pgpart._max_premake(), false) THEN
+    v_cfg := pgpart._range_policy_walkable(p_parent);
+    IF v_cfg.parent IS NULL THEN
         RETURN;
     END IF;
     v_grid := pgpart._grid(p_parent, p_now_at);
@@ -1034,7 +1984,7 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
            format('detached by retention; its %s is still due', a.then_action),
-           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
     FROM pgpart._detached_awaiting(p_parent) AS a;
 END
 $body$;
@@ -1058,7 +2008,7 @@ BEGIN
     RETURN QUERY
     SELECT 'info', 'journal_stale'::pgpart.finding_code, p_parent, j.detached::regclass,
            format('retention journal entry void: %s', j.problem),
-           format('CALL pgpart.detach_and_archive_proc(%L%s);', p_parent::text, pgpart._fix_now_at(p_now_at))
+           pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
     FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale';
 END
 $body$;
@@ -1106,34 +2056,427 @@ $body$;
 COMMENT ON FUNCTION pgpart._plan_fingerprint(regclass) IS
 'Digests of what a maintenance plan of a parent is computed from: its partition tree (names, bounds, pending detaches) and its policy row; read from the catalog only.';
 
+-- source: sql/src/30_plan/plan_hash.sql
+-- pgpart._plan_hash(target, modulus, reloptions): the HASH planner: returns
+-- the plan of a create_hash_partitions call prepared by pgpart._prepare,
+-- changing nothing: the target's locks, then for each remainder of 0 ..
+-- MODULUS - 1 that no partition holds, the steps that build
+-- <parent>_h<remainder> detached and attach it, then the policy
+-- registration. Refuses another modulus than the existing partitions' (0A000:
+-- every row would move) and a taken name (42P07).
+CREATE OR REPLACE FUNCTION pgpart._plan_hash(p_target pgpart._target, p_modulus integer, p_reloptions text[])
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    p_parent constant regclass := p_target.parent;
+    v_schema constant name := p_target.schema_name;
+    v_relname constant name := p_target.table_name;
+    v_reloptions constant text [] := coalesce(p_reloptions, (p_target.policy).reloptions);
+    v_moduli integer [];
+    v_taken integer [];
+    v_n integer := 0;
+    v_table text;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
+    SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
+           array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
+    INTO v_moduli, v_taken
+    FROM pgpart._partitions(p_parent) AS p;
+    IF v_moduli IS NOT NULL AND v_moduli <> ARRAY[p_modulus] THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot change the hash modulus of table %s from %s to %s', p_parent,
+                             array_to_string(v_moduli, ', '), p_modulus),
+            DETAIL = 'Rows are placed by their hash modulo the modulus: another modulus means moving every row.',
+            HINT = format('Call with modulus %s, or create a new table with the new modulus and copy the rows.',
+                          v_moduli[1]),
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    FOREACH st IN ARRAY p_target.lock_steps LOOP
+        v_n := st.step;
+        RETURN NEXT st;
+    END LOOP;
+    FOR r IN SELECT g AS remainder FROM generate_series(0, p_modulus - 1) AS g WHERE NOT g = ANY (coalesce(v_taken, '{}')) LOOP
+        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_h' || r.remainder));
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES WITH (MODULUS %s, REMAINDER %s)', p_modulus, r.remainder),
+            p_target.target_tablespace, v_reloptions, v_n + 1)
+        LOOP
+            st.lower_bound := format('remainder %s of %s', r.remainder, p_modulus);
+            v_n := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END LOOP;
+    RETURN NEXT ROW(v_n + 1, NULL, NULL, NULL, 'register policy',
+                    format('SELECT pgpart._register_list_hash_policy(%L::regclass, ''hash'', %L, %L::regtype, %L, %L)',
+                           p_parent::text, p_target.key_column, p_target.key_type::text, p_target.tablespace,
+                           v_reloptions),
+                    'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_hash(pgpart._target, integer, text[]) IS
+'The HASH planner: the steps of a prepared create_hash_partitions call (missing remainders built detached and attached, policy registration), changing nothing (internal).';
+
+-- pgpart._plan_list(target, values, default_partition, reloptions): the
+-- LIST planner: returns the plan of a create_list_partitions call prepared
+-- by pgpart._prepare (owner, key, strategy, tablespace, lock steps checked
+-- there), changing nothing.
+-- Long (about 170 lines): it runs every check of the requested values in
+-- order (groups, duplicates, holders, names, caps), each with its own
+-- SQLSTATE, before it emits the steps; not yet split into pieces as the
+-- range planner is.
+CREATE OR REPLACE FUNCTION pgpart._plan_list(
+    p_target pgpart._target,
+    p_values jsonb,
+    p_default_partition boolean,
+    p_reloptions text[]
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    p_parent constant regclass := p_target.parent;
+    v_key_column constant name := p_target.key_column;
+    v_key_type constant regtype := p_target.key_type;
+    v_key_format constant text := p_target.key_format;
+    v_schema constant name := p_target.schema_name;
+    v_relname constant name := p_target.table_name;
+    v_tablespace constant name := p_target.tablespace;
+    v_target constant name := p_target.target_tablespace;
+    v_reloptions constant text [] := coalesce(p_reloptions, (p_target.policy).reloptions);
+    v_default regclass;
+    v_name name;
+    v_table text;
+    v_holder regclass;
+    v_value text;
+    v_step integer := 0;
+    v_seen text [] := '{}'::text [];
+    v_seen_null boolean := false;
+    v_existing pgpart._list_part [];
+    v_new integer := 0;
+    st pgpart.step;
+    r record;
+BEGIN
+    PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
+    v_default := pgpart._default_partition(p_parent);
+
+    -- The locks come first in the plan, in the documented order.
+    FOREACH st IN ARRAY p_target.lock_steps LOOP
+        v_step := st.step;
+        RETURN NEXT st;
+    END LOOP;
+
+    -- The existing partitions with their values.
+    v_existing := array(SELECT ROW(p.partition, pgpart._bound_values(p.bound, v_key_format))::pgpart._list_part
+                        FROM pgpart._partitions(p_parent) AS p WHERE NOT p.is_default);
+
+    FOR r IN SELECT * FROM pgpart._list_request(v_key_format, p_values) LOOP
+        -- a partition holding exactly these values already: nothing to do
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM unnest(v_existing) AS x
+            WHERE (SELECT array_agg(v ORDER BY v NULLS FIRST) FROM unnest(x.list_values) AS v)
+                  IS NOT DISTINCT FROM (SELECT array_agg(DISTINCT v ORDER BY v NULLS FIRST) FROM unnest(r.list_values) AS v)
+        );
+        v_name := pgpart._relation_name(v_relname, r.suffix);
+        v_table := format('%I.%I', v_schema, v_name);
+        IF r.group_name IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_existing) AS x WHERE x.partition = to_regclass(v_table)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('partition %s of group %L exists with other values than requested', v_table, r.group_name),
+                DETAIL = format('It holds %s; requested: %s.',
+                                pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                      WHERE x.partition = to_regclass(v_table))),
+                                pgpart._list_literal(r.list_values)),
+                HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                              'SELECT * FROM pgpart.add_list_values(%L, ...);', v_table),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        FOREACH v_value IN ARRAY r.list_values LOOP
+            IF (v_value IS NULL AND v_seen_null) OR v_value = ANY (v_seen) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s is requested for two partitions of %s', coalesce(quote_literal(v_value), 'NULL'),
+                                     p_parent),
+                    HINT = 'List each value once.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+            v_seen_null := v_seen_null OR v_value IS NULL;
+            v_seen := v_seen || v_value;
+            SELECT x.partition INTO v_holder FROM unnest(v_existing) AS x
+            WHERE EXISTS (SELECT 1 FROM unnest(x.list_values) AS v WHERE v IS NOT DISTINCT FROM v_value) LIMIT 1;
+            IF v_holder IS NOT NULL AND v_holder::text IN (v_table, quote_ident(v_name)) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = format('partition %s exists with other values than requested', v_holder),
+                    DETAIL = format('It holds %s; requested: %s.',
+                                    pgpart._list_literal((SELECT x.list_values FROM unnest(v_existing) AS x
+                                                          WHERE x.partition = v_holder)),
+                                    pgpart._list_literal(r.list_values)),
+                    HINT = format('Adding values to a partition detaches and re-attaches it, blocking the table: '
+                                  'SELECT * FROM pgpart.add_list_values(%L, ...);', v_holder::text),
+                    SCHEMA = v_schema, TABLE = v_relname;
+            ELSIF v_holder IS NOT NULL THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'invalid_object_definition',
+                    MESSAGE = format('value %s of %s is already held by partition %s',
+                                     coalesce(quote_literal(v_value), 'NULL'), p_parent, v_holder),
+                    HINT = 'Leave that value out, or detach that partition first.',
+                    SCHEMA = v_schema, TABLE = v_relname;
+            END IF;
+        END LOOP;
+        -- the cap on new tables in one transaction (pgpart._max_new_tables),
+        -- the default partition included: refused as soon as it is passed
+        v_new := v_new + 1;
+        IF v_new + (coalesce(p_default_partition, false) AND v_default IS NULL)::integer > pgpart._max_new_tables() THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'program_limit_exceeded',
+                MESSAGE = format('more than %s new partitions of %s requested, but at most %s are created in one '
+                                 'transaction', pgpart._max_new_tables(), p_parent, pgpart._max_new_tables()),
+                DETAIL = 'Each new partition holds about ten locks until commit; thousands exhaust the shared lock table.',
+                HINT = format('Pass the values in several calls of at most %s new partitions each: the partitions '
+                              'already made are kept.', pgpart._max_new_tables()),
+                SCHEMA = v_schema, TABLE = v_relname;
+        END IF;
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                DETAIL = format('pgpart names the partition of %s for %s %s.', p_parent,
+                                coalesce('group ' || quote_literal(r.group_name), 'value'), pgpart._list_literal(r.list_values)),
+                HINT = 'Rename or drop that relation, or attach it yourself.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        IF v_default IS NOT NULL THEN
+            v_step := v_step + 1;
+            RETURN NEXT ROW(v_step, v_table, NULL, NULL, 'check default',
+                            format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                   v_default::text, v_key_column, r.list_values),
+                            format('ACCESS SHARE on %s (index probe)', v_default), false)::pgpart.step;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, format('FOR VALUES IN (%s)', pgpart._list_literal(r.list_values)),
+            v_target, v_reloptions, v_step + 1)
+        LOOP
+            st.lower_bound := pgpart._list_literal(r.list_values);
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END LOOP;
+
+    IF coalesce(p_default_partition, false) AND v_default IS NULL THEN
+        v_name := pgpart._relation_name(v_relname, '_default');
+        v_table := format('%I.%I', v_schema, v_name);
+        IF to_regclass(v_table) IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %s already exists', v_table),
+                HINT = 'Rename or drop that relation, or attach it yourself as the default partition.',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+        FOR st IN SELECT * FROM pgpart._new_partition_steps(
+            p_parent, v_table, 'DEFAULT', v_target, v_reloptions, v_step + 1)
+        LOOP
+            v_step := st.step;
+            RETURN NEXT st;
+        END LOOP;
+    END IF;
+
+    v_step := v_step + 1;
+    RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'register policy',
+                    format('SELECT pgpart._register_list_hash_policy(%L::regclass, ''list'', %L, %L::regtype, %L, %L)',
+                           p_parent::text, v_key_column, v_key_type::text, v_tablespace,
+                           v_reloptions),
+                    'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_list(pgpart._target, jsonb, boolean, text[]) IS
+'The LIST planner: checks the requested values and returns the steps of a prepared create_list_partitions call, changing nothing (internal).';
+
+-- source: sql/src/30_plan/plan_list_values.sql
+-- pgpart._list_values_to_add(target, partition, values): the values
+-- PARTITION of the target's LIST parent holds (OLD) and those of VALUES it
+-- does not hold yet (NEW), in the key's canonical text. Refuses the default
+-- partition (42P17) and anything but a non-empty JSON array of scalars
+-- (22023).
+CREATE OR REPLACE FUNCTION pgpart._list_values_to_add(
+    p_target pgpart._target,
+    p_partition regclass,
+    p_values jsonb,
+    OUT old_values text[],
+    OUT new_values text[]
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_parent constant regclass := p_target.parent;
+    v_old text [];
+    v_new text [];
+BEGIN
+    SELECT pgpart._bound_values(p.bound, p_target.key_format) INTO v_old
+    FROM pgpart._partitions(v_parent) AS p WHERE p.partition = p_partition;
+    IF v_old IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('partition %s is the default partition', p_partition),
+            HINT = 'Values can be added only to a partition with a list of values.';
+    END IF;
+    IF p_values IS NULL OR jsonb_typeof(p_values) <> 'array' OR jsonb_array_length(p_values) = 0
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_values) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid list values %s', coalesce(p_values::text, 'NULL')),
+            HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
+    END IF;
+    v_new := array(SELECT pgpart._canonical(p_target.key_format, e #>> '{}') FROM jsonb_array_elements(p_values) AS e
+                   WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
+                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(p_target.key_format, e #>> '{}')));
+    old_values := v_old;
+    new_values := v_new;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._list_values_to_add(pgpart._target, regclass, jsonb) IS
+'The values a LIST partition holds and those of a request it does not hold yet; 42P17 for the default partition, 22023 for malformed values (internal).';
+
+-- pgpart._plan_list_values(target, partition, old, new): the plan of an
+-- add_list_values call prepared by pgpart._prepare (the target holds the
+-- LIST parent, its key and the lock steps for detaching PARTITION),
+-- changing nothing: the locks, a probe of the default partition, a
+-- validated CHECK holding the old and new values, DETACH, ATTACH with the
+-- new bound (the CHECK spares its scan), DROP of the CHECK. No step when
+-- NEW is empty. Refuses values another partition holds (42P17).
+CREATE OR REPLACE FUNCTION pgpart._plan_list_values(
+    p_target pgpart._target,
+    p_partition regclass,
+    p_old text[],
+    p_new text[]
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET jit = off
+AS $body$
+DECLARE
+    v_parent constant regclass := p_target.parent;
+    v_old constant text [] := p_old;
+    v_new constant text [] := p_new;
+    v_all text [];
+    v_default regclass;
+    v_holder regclass;
+    v_value text;
+    v_check text;
+    v_con name := 'pgpart_add_list_values'::name;
+    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_n integer := 0;
+    st pgpart.step;
+BEGIN
+    IF cardinality(v_new) = 0 THEN
+        RETURN;  -- it holds them all already
+    END IF;
+    FOREACH v_value IN ARRAY v_new LOOP
+        SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
+        WHERE NOT p.is_default AND p.partition <> p_partition
+          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, p_target.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
+        IF v_holder IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_object_definition',
+                MESSAGE = format('value %s of %s is already held by partition %s', coalesce(quote_literal(v_value), 'NULL'),
+                                 v_parent, v_holder),
+                HINT = 'Leave that value out.';
+        END IF;
+    END LOOP;
+    v_all := v_old || v_new;
+    v_default := pgpart._default_partition(v_parent);
+    v_check := concat_ws(' OR ',
+                         CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', p_target.key_column) END,
+                         format('(%I IS NOT NULL AND %I IN (%s))', p_target.key_column, p_target.key_column,
+                                (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
+
+    FOREACH st IN ARRAY p_target.lock_steps LOOP
+        st.partition := p_partition::text;
+        v_n := st.step;
+        v_steps := v_steps || st;
+    END LOOP;
+    IF v_default IS NOT NULL THEN
+        v_n := v_n + 1;
+        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'check default',
+                                  format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
+                                         v_default::text, p_target.key_column, v_new),
+                                  format('ACCESS EXCLUSIVE on %s (held)', v_default), false)::pgpart.step;
+    END IF;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'add check',
+                              format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', p_partition, v_con, v_check),
+                              format('ACCESS EXCLUSIVE on %s; scans it', p_partition), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'detach',
+                              format('ALTER TABLE %s DETACH PARTITION %s', v_parent, p_partition),
+                              format('ACCESS EXCLUSIVE on %s (until commit)', v_parent), false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, pgpart._list_literal(v_all), NULL, 'attach',
+                              format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)', v_parent, p_partition,
+                                     pgpart._list_literal(v_all)),
+                              format('ACCESS EXCLUSIVE on %s (until commit); the CHECK spares the scan', v_parent),
+                              false)::pgpart.step;
+    v_n := v_n + 1;
+    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'drop check',
+                              format('ALTER TABLE %s DROP CONSTRAINT %I', p_partition, v_con),
+                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
+    RETURN QUERY SELECT * FROM unnest(v_steps);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_list_values(pgpart._target, regclass, text[], text[]) IS
+'The steps of a prepared add_list_values call (locks, default probe, CHECK, DETACH, ATTACH with the new bound, DROP CHECK), changing nothing (internal).';
+
 -- source: sql/src/30_plan/plan_range.sql
--- pgpart._plan_range_partitions(...): validates a create_range_partitions
--- call and returns its plan, changing nothing. All checks that can refuse the
--- call run here or in the pieces it calls, before any DDL (DESIGN §3, §5, §6):
--- first the call itself (owner, key, strategy, grid, policy values, caps,
--- tablespace, privileges, "now"), then the pipeline of pure pieces
+-- pgpart._plan_range(target, interval, ...): the RANGE planner: returns the
+-- plan of a create_range_partitions call prepared by pgpart._prepare,
+-- changing nothing. The target carries what every verb checks (owner, key,
+-- strategy, policy row, tablespace, lock steps, lock timeout, now); this
+-- function checks what only a range call has (grid, caps, storage
+-- parameters, privileges, "now"), then runs the pipeline of pure pieces
 --   _range_window        the window from start (or now) to premake ahead,
 --                        then the gaps below it
 --   _range_missing_slots the slots of those ranges no partition covers
 --   _range_names         their names, refusing taken ones
---   _range_steps         locks, build/check/attach per slot, default
---                        partition, policy registration.
--- Long (about 240 lines): the checks of the call, in the order callers see
--- their errors, each with its own SQLSTATE, DETAIL and HINT; the planning
--- itself is in the four pieces. The checks are what a shared preparation
--- step for every verb would take over (issue 13, item 2).
-CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
-    p_parent regclass,
+--   _range_steps         the target's locks, build/check/attach per slot,
+--                        default partition, policy registration.
+-- Long (about 220 lines): the range-specific checks, in the order callers
+-- see their errors, each with its own SQLSTATE, DETAIL and HINT; the
+-- planning itself is in the four pieces.
+CREATE OR REPLACE FUNCTION pgpart._plan_range(
+    p_target pgpart._target,
     p_interval text,
     p_premake integer,
     p_start text,
     p_time_zone text,
     p_origin text,
-    p_tablespace name,
     p_default_partition boolean,
     p_reloptions text[],
-    p_lock_timeout interval,
-    p_now_at timestamptz,
     p_subpartition jsonb DEFAULT NULL,
     p_max_new integer DEFAULT NULL
 )
@@ -1155,6 +2498,7 @@ DECLARE
     -- the new partitions that fit under it: fewer with sub-partitions
     v_part_cap integer;
     v_leaves integer;
+    p_parent constant regclass := p_target.parent;
     v_key record;
     v_iv record;
     v_cfg pgpart.config;
@@ -1184,20 +2528,11 @@ DECLARE
     v_n integer;
     v_total integer;
 BEGIN
-    PERFORM pgpart._require_owner(p_parent);
-    v_key := pgpart._range_key(p_parent);
-    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
-    INTO v_schema, v_relname, v_owner
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE c.oid = p_parent;
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'range' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'feature_not_supported',
-            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
-            HINT = 'Use the verb of that strategy, or delete its policy from pgpart.config first.',
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
+    SELECT p_target.key_column AS key_column, p_target.key_type AS key_type INTO v_key;
+    v_schema := p_target.schema_name;
+    v_relname := p_target.table_name;
+    v_owner := p_target.owner;
+    v_cfg := p_target.policy;
 
     -- The grid: interval, zone, origin.
     v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
@@ -1248,7 +2583,6 @@ BEGIN
     -- bounded before the grid is walked premake slots ahead (a value in the
     -- policy row is checked too: an owner can write that row directly)
     PERFORM pgpart._check_premake(v_premake, p_parent);
-    PERFORM pgpart._check_args(p_lock_timeout, 0, p_now_at);
     v_reloptions := coalesce(p_reloptions, v_cfg.reloptions);
     PERFORM pgpart._with_clause(v_reloptions);  -- validates them before anything
     v_subpartition := coalesce(pgpart._subpartition_spec(p_parent, p_subpartition), v_cfg.subpartition);
@@ -1267,21 +2601,10 @@ BEGIN
                           'groups).', v_cap - 1),
             SCHEMA = v_schema, TABLE = v_relname;
     END IF;
-    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    PERFORM pgpart._require_tablespace(v_tablespace);
-    IF p_tablespace IS NULL THEN
-        -- the policy's tablespace (its row is writable by the owner): only
-        -- one the owner may use, whoever runs this (a superuser's maintenance)
-        PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.tablespace, 'tablespace');
-    END IF;
-    -- Where new partitions go: the policy's tablespace, else the parent's,
-    -- else the database default; always named, never the session's default.
-    SELECT coalesce(v_tablespace, pt.spcname, dt.spcname) INTO v_target_ts
-    FROM pg_class AS c
-    LEFT JOIN pg_tablespace AS pt ON pt.oid = c.reltablespace
-    CROSS JOIN pg_database AS d
-    JOIN pg_tablespace AS dt ON dt.oid = d.dattablespace
-    WHERE c.oid = p_parent AND d.datname = current_database();
+    -- where new partitions go: the target's tablespace (requested, else the
+    -- policy's), else the parent's, else the database default
+    v_tablespace := p_target.tablespace;
+    v_target_ts := p_target.target_tablespace;
 
     -- Privileges: checked up front so a refused call leaves nothing behind.
     PERFORM pgpart._require_create_privileges(p_parent, v_schema, v_relname, v_owner, v_target_ts);
@@ -1292,21 +2615,21 @@ BEGIN
             -- an empty table: its "now" is the start given, else where its
             -- partitions begin, else 0 (DESIGN §5); so a call without start
             -- after one with it changes nothing
-            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_lock_timeout),
+            v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_target.lock_timeout),
                               pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
                               (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
         EXCEPTION WHEN lock_not_available THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'lock_not_available',
-                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_lock_timeout),
+                MESSAGE = format('could not read the highest key of %s within %s', p_parent, p_target.lock_timeout),
                 DETAIL = 'A partition is locked by another session (ACCESS EXCLUSIVE).',
                 HINT = 'Retry later, or pass start so the highest key need not be read.',
                 SCHEMA = v_schema, TABLE = v_relname;
         END;
     ELSIF v_key.key_type = 'timestamptz'::regtype THEN
-        v_now := extract(epoch FROM p_now_at);
+        v_now := extract(epoch FROM p_target.now_at);
     ELSE
-        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_zone));
+        v_now := extract(epoch FROM (p_target.now_at AT TIME ZONE v_zone));
     END IF;
 
     -- The window and the gaps below it, the slots of them no partition
@@ -1356,13 +2679,81 @@ BEGIN
                                    v_frame, v_slots, v_create_default);
 
     RETURN QUERY SELECT * FROM pgpart._range_steps(
-        p_parent, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
+        p_parent, p_target.lock_steps, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
         v_target_ts, v_reloptions, v_subpartition, v_create_default,
-        format('SELECT pgpart._save_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
                p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
                v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
 END
 $body$;
+
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer) IS
+'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
+
+-- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in
+-- one call, changing nothing and taking no lock: for callers that ask "is
+-- anything missing?" before they lock (maintenance).
+CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
+    p_parent regclass,
+    p_interval text,
+    p_premake integer,
+    p_start text,
+    p_time_zone text,
+    p_origin text,
+    p_tablespace name,
+    p_default_partition boolean,
+    p_reloptions text[],
+    p_lock_timeout interval,
+    p_now_at timestamptz,
+    p_subpartition jsonb DEFAULT NULL,
+    p_max_new integer DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT s.*
+    FROM pgpart._plan_range(
+        pgpart._prepare(p_parent, 'range', p_lock_timeout, 0, p_now_at, p_tablespace),
+        p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions, p_subpartition,
+        p_max_new) AS s;
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
+'Prepares and plans a create_range_partitions call without locks or changes (internal).';
+
+-- source: sql/src/30_plan/plan_set_tablespace.sql
+-- pgpart._plan_set_tablespace(partition, tablespace): the plan that moves
+-- PARTITION and each of its indexes to TABLESPACE: ACCESS EXCLUSIVE on the
+-- partition first (one lock step, so the wait is bounded by the lock
+-- timeout), then ALTER TABLE ... SET TABLESPACE and ALTER INDEX ... SET
+-- TABLESPACE per index, in OID order. Changes nothing.
+CREATE OR REPLACE FUNCTION pgpart._plan_set_tablespace(p_partition regclass, p_tablespace name)
+RETURNS SETOF pgpart.step
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT ROW(1, p_partition::text, NULL, NULL, 'lock',
+               format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
+               format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step
+    UNION ALL
+    SELECT ROW(2, p_partition::text, NULL, NULL, 'set tablespace',
+               format('ALTER TABLE %s SET TABLESPACE %I', p_partition, p_tablespace),
+               format('ACCESS EXCLUSIVE on %s while its files are copied', p_partition), false)::pgpart.step
+    UNION ALL
+    SELECT * FROM (
+        SELECT ROW((2 + row_number() OVER (ORDER BY i.indexrelid))::integer, p_partition::text, NULL, NULL,
+                   'set index tablespace',
+                   format('ALTER INDEX %s SET TABLESPACE %I', i.indexrelid::regclass, p_tablespace),
+                   format('ACCESS EXCLUSIVE on %s and %s while its files are copied', i.indexrelid::regclass,
+                          p_partition), false)::pgpart.step
+        FROM pg_index AS i WHERE i.indrelid = p_partition
+    ) AS x;
+$body$;
+
+COMMENT ON FUNCTION pgpart._plan_set_tablespace(regclass, name) IS
+'The steps that move a partition and its indexes to a tablespace (lock, SET TABLESPACE per relation), changing nothing (internal).';
 
 -- source: sql/src/30_plan/range_missing_slots.sql
 -- pgpart._range_missing_slots(...): the grid slots of RANGES (from
@@ -1614,10 +3005,12 @@ COMMENT ON FUNCTION pgpart._require_create_privileges(regclass, name, name, name
 -- (with its name from pgpart._range_names) a probe of the default partition
 -- when there is one, then the steps that build and attach the partition and
 -- its sub-partitions; the default partition when one is to be created; last
--- POLICY_STATEMENT, the registration of the policy. Refuses nothing: every
--- check ran before (DESIGN §3, §6).
+-- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
+-- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
+-- ran before (DESIGN §3, §6).
 CREATE OR REPLACE FUNCTION pgpart._range_steps(
     p_parent regclass,
+    p_lock_steps pgpart.step[],
     p_schema name,
     p_relname name,
     p_key_type regtype,
@@ -1644,20 +3037,18 @@ AS $body$
 DECLARE
     v_step integer := 0;
     v_parent_locks text;
-    v_lock record;
     v_table text;
     v_lo_lit text;
     v_hi_lit text;
     v_sub pgpart.step;
     st pgpart.step;
 BEGIN
-    FOR v_lock IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
-        v_step := v_step + 1;
-        st := ROW(v_step, NULL, NULL, NULL, 'lock', v_lock.statement, v_lock.locks, false)::pgpart.step;
+    FOREACH st IN ARRAY p_lock_steps LOOP
+        v_step := st.step;
         RETURN NEXT st;
     END LOOP;
-    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
-    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    SELECT string_agg(l.locks, ', ' ORDER BY l.step) INTO v_parent_locks
+    FROM unnest(p_lock_steps) AS l WHERE l.statement LIKE 'LOCK%';
 
     FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
@@ -1703,7 +3094,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_steps(
-    regclass, name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
 ) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';
 
 -- source: sql/src/30_plan/range_window.sql
@@ -1778,6 +3169,118 @@ $body$;
 COMMENT ON FUNCTION pgpart._range_window(text, numeric, text, numeric, numeric, numeric, integer, numeric[], numeric[])
 IS 'The coordinate ranges a range plan covers: the window from start (or now) to premake slots ahead, the gaps above it (nearest first), then the gaps below it (newest first).';
 
+-- source: sql/src/30_plan/reconcile_apply.sql
+-- pgpart._apply_reconcile(parent, move_large, timeout, retries, dry_run): carries out
+-- the reconcile plan of PARENT (pgpart._reconcile_plan), shared by
+-- pgpart.reconcile and the event triggers; neither checks ownership nor logs.
+-- When nothing is out of step it reads only the catalog and takes no lock.
+-- Otherwise, lock-bounded (DESIGN §3): the advisory lock of the parent, then
+-- LOCK TABLE ONLY each partition to change (OID order; ACCESS EXCLUSIVE, or
+-- SHARE UPDATE EXCLUSIVE for storage parameters alone) as one group under
+-- the lock timeout with retries; then plans again under those locks, so the
+-- plan cannot be stale, and runs it. All or nothing: on an error or a lock
+-- timeout nothing is changed. Refuses (0A000) grant propagation on a parent
+-- with row-level security or column privileges. Its DDL runs with the event
+-- triggers off (function-level SET, which reverts on return).
+CREATE OR REPLACE FUNCTION pgpart._apply_reconcile(
+    p_parent regclass,
+    p_move_large boolean,
+    p_timeout interval,
+    p_retries integer,
+    p_dry_run boolean
+)
+RETURNS TABLE (partition regclass, action text, statement text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET "pgpart.event_triggers" = 'off'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_plan pgpart._fix [];
+    v_steps pgpart.step [];
+    v_refused text;
+BEGIN
+    v_plan := array(SELECT f FROM pgpart._reconcile_plan(p_parent, p_move_large) AS f ORDER BY f.ord);
+    IF NOT p_dry_run AND EXISTS (
+        SELECT 1 FROM unnest(v_plan) AS f WHERE f.action NOT IN ('skipped large', 'skipped', 'refused')
+    ) THEN
+        -- lock what the plan touches, then plan again under those locks
+        PERFORM pgpart._acquire_locks(
+            array(SELECT l.statement FROM pgpart._reconcile_locks(p_parent, v_plan) AS l ORDER BY l.step),
+            p_timeout, p_retries);
+        v_plan := array(SELECT f FROM pgpart._reconcile_plan(p_parent, p_move_large) AS f ORDER BY f.ord);
+    END IF;
+
+    SELECT f.detail INTO v_refused FROM unnest(v_plan) AS f WHERE f.action = 'refused';
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot propagate grants of table %s', p_parent),
+            DETAIL = v_refused,
+            HINT = format('Grant access on the parent only, and turn propagation off: '
+                          'SELECT pgpart.set_policy(%L, propagate_grants => false);', p_parent::text),
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+    END IF;
+
+    IF NOT p_dry_run THEN
+        v_steps := array(SELECT l FROM pgpart._reconcile_locks(p_parent, v_plan) AS l ORDER BY l.step)
+                   || array(
+                       SELECT ROW(1000000 + f.ord, f.partition::text, NULL, NULL, f.action, f.statement,
+                                  f.lock_mode, false)::pgpart.step
+                       FROM unnest(v_plan) AS f
+                       WHERE f.action NOT IN ('skipped large', 'skipped', 'refused')
+                       ORDER BY f.ord
+                   );
+        IF cardinality(v_steps) > 0 THEN
+            PERFORM pgpart._run_steps(v_steps, p_timeout, p_retries);
+        END IF;
+    END IF;
+
+    RETURN QUERY
+    SELECT f.partition, f.action, f.statement, f.detail FROM unnest(v_plan) AS f ORDER BY f.ord;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._apply_reconcile(regclass, boolean, interval, integer, boolean) IS
+'Carries out the reconcile plan of a parent, lock-bounded and all or nothing, with the event triggers off; returns the plan. No ownership check, no log (internal).';
+
+-- source: sql/src/30_plan/run_steps.sql
+-- pgpart._run_steps(steps, timeout, retries): executes a plan inside the
+-- current transaction. The lock steps run first as one group under the lock
+-- timeout, with retries (pgpart._acquire_locks); every other step is one
+-- statement, run in order, still under the lock timeout so that nothing
+-- waits unbounded. Steps marked top_level cannot run here.
+CREATE OR REPLACE FUNCTION pgpart._run_steps(p_steps pgpart.step[], p_timeout interval, p_retries integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    st pgpart.step;
+    v_locks text [] := array(SELECT s.statement FROM unnest(p_steps) AS s WHERE s.action = 'lock' ORDER BY s.step);
+BEGIN
+    IF cardinality(v_locks) > 0 THEN  -- none when pgpart._apply took them
+        PERFORM pgpart._acquire_locks(v_locks, p_timeout, p_retries);
+    END IF;
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    FOREACH st IN ARRAY p_steps LOOP
+        CONTINUE WHEN st.action = 'lock';
+        IF st.top_level THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'active_sql_transaction',
+                MESSAGE = format('step %s must run at top level: %s', st.step, st.statement),
+                HINT = 'Run this plan with the Python client (online=True), which executes such steps outside a transaction.';
+        END IF;
+        EXECUTE st.statement;
+    END LOOP;
+END
+$body$;
+
 -- source: sql/src/40_api/add_list_values.sql
 -- pgpart.add_list_values(partition, values, ...): adds values to an existing
 -- LIST partition. PostgreSQL cannot change a bound in place, so this is an
@@ -1791,8 +3294,8 @@ IS 'The coordinate ranges a range plan covers: the window from start (or now) to
 --      bound, so ATTACH does not scan it again; drop the CHECK.
 -- The IS NOT NULL matters: without it PostgreSQL does not see that the CHECK
 -- implies a bound on a nullable key (verified), and would scan.
--- Long (about 130 lines): the checks of the partition, its default and the
--- values all run before the ACCESS EXCLUSIVE locks, then the three steps.
+-- prepare → lock → plan (pgpart._list_values_to_add, _plan_list_values) →
+-- apply, as every verb.
 CREATE OR REPLACE FUNCTION pgpart.add_list_values(
     partition regclass,
     "values" jsonb,
@@ -1815,113 +3318,40 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     v_parent regclass;
     v_key record;
-    v_old text [];
-    v_new text [];
-    v_all text [];
-    v_default regclass;
-    v_holder regclass;
-    v_value text;
-    v_check text;
-    v_con name := 'pgpart_add_list_values'::name;
-    v_steps pgpart.step [] := '{}'::pgpart.step [];
-    v_n integer := 0;
-    st pgpart.step;
-    r record;
+    v_target pgpart._target;
+    v_values record;
+    v_steps pgpart.step [];
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
     SELECT i.inhparent::regclass INTO v_parent FROM pg_inherits AS i WHERE i.inhrelid = p_partition;
     IF v_parent IS NULL THEN
+        -- argument errors come first, as for every verb (pgpart._prepare)
+        PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('table %s is not a partition', p_partition),
             HINT = 'Pass a partition of a LIST-partitioned table.';
     END IF;
-    PERFORM pgpart._require_owner(v_parent);
+    -- prepare (owner, lock arguments, the locks of a detach of p_partition)
+    -- → the LIST key → bounded values (54000) → lock → plan → apply
+    v_target := pgpart._prepare(v_parent, NULL, p_lock_timeout, p_lock_retries, now(), p_detaching => p_partition);
     v_key := pgpart._key_of(v_parent, 'l');
-    -- bounded before any lock is taken or any value read (54000)
+    v_target.strategy := 'list';
+    v_target.key_column := v_key.key_column;
+    v_target.key_type := v_key.key_type;
+    v_target.key_format := v_key.key_format;
     PERFORM pgpart._check_list_size(v_parent, p_values, 'the values to add to table');
     IF NOT p_dry_run THEN
-        -- lock first: the bound read below must not change before the re-attach
-        PERFORM pgpart._acquire_locks(
-            array(SELECT l.statement FROM pgpart._lock_statements(v_parent, p_partition) AS l), p_lock_timeout, p_lock_retries);
+        -- lock first: the bound read by the plan must not change before the re-attach
+        v_target := pgpart._lock_target(v_target);
     END IF;
-    SELECT pgpart._bound_values(p.bound, v_key.key_format) INTO v_old
-    FROM pgpart._partitions(v_parent) AS p WHERE p.partition = p_partition;
-    IF v_old IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('partition %s is the default partition', p_partition),
-            HINT = 'Values can be added only to a partition with a list of values.';
+    v_values := pgpart._list_values_to_add(v_target, p_partition, p_values);
+    v_steps := array(SELECT s FROM pgpart._plan_list_values(v_target, p_partition, v_values.old_values,
+                                                            v_values.new_values) AS s);
+    IF NOT p_dry_run AND cardinality(v_steps) > 0 THEN
+        PERFORM pgpart._apply(v_target, v_steps, 'add_list_values',
+                              jsonb_build_object('partition', p_partition::text, 'added', to_jsonb(v_values.new_values)));
     END IF;
-    IF p_values IS NULL OR jsonb_typeof(p_values) <> 'array' OR jsonb_array_length(p_values) = 0
-       OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_values) AS e WHERE jsonb_typeof(e) IN ('object', 'array')) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid list values %s', coalesce(p_values::text, 'NULL')),
-            HINT = 'Pass a non-empty JSON array of values, such as ["it", "es"].';
-    END IF;
-    v_new := array(SELECT pgpart._canonical(v_key.key_format, e #>> '{}') FROM jsonb_array_elements(p_values) AS e
-                   WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old) AS o
-                                     WHERE o IS NOT DISTINCT FROM pgpart._canonical(v_key.key_format, e #>> '{}')));
-    IF cardinality(v_new) = 0 THEN
-        RETURN;  -- it holds them all already
-    END IF;
-    FOREACH v_value IN ARRAY v_new LOOP
-        SELECT p.partition INTO v_holder FROM pgpart._partitions(v_parent) AS p
-        WHERE NOT p.is_default AND p.partition <> p_partition
-          AND EXISTS (SELECT 1 FROM unnest(pgpart._bound_values(p.bound, v_key.key_format)) AS v WHERE v IS NOT DISTINCT FROM v_value);
-        IF v_holder IS NOT NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'invalid_object_definition',
-                MESSAGE = format('value %s of %s is already held by partition %s', coalesce(quote_literal(v_value), 'NULL'),
-                                 v_parent, v_holder),
-                HINT = 'Leave that value out.';
-        END IF;
-    END LOOP;
-    v_all := v_old || v_new;
-    v_default := pgpart._default_partition(v_parent);
-    v_check := concat_ws(' OR ',
-                         CASE WHEN array_position(v_all, NULL) IS NOT NULL THEN format('%I IS NULL', v_key.key_column) END,
-                         format('(%I IS NOT NULL AND %I IN (%s))', v_key.key_column, v_key.key_column,
-                                (SELECT string_agg(quote_literal(v), ', ') FROM unnest(v_all) AS v WHERE v IS NOT NULL)));
-
-    FOR r IN SELECT l.statement, l.locks FROM pgpart._lock_statements(v_parent, p_partition) AS l LOOP
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
-    END LOOP;
-    IF v_default IS NOT NULL THEN
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'check default',
-                                  format('SELECT pgpart._check_default_list_rows(%L::regclass, %L, %L)',
-                                         v_default::text, v_key.key_column, v_new),
-                                  format('ACCESS EXCLUSIVE on %s (held)', v_default), false)::pgpart.step;
-    END IF;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'add check',
-                              format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', p_partition, v_con, v_check),
-                              format('ACCESS EXCLUSIVE on %s; scans it', p_partition), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'detach',
-                              format('ALTER TABLE %s DETACH PARTITION %s', v_parent, p_partition),
-                              format('ACCESS EXCLUSIVE on %s (until commit)', v_parent), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, pgpart._list_literal(v_all), NULL, 'attach',
-                              format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%s)', v_parent, p_partition,
-                                     pgpart._list_literal(v_all)),
-                              format('ACCESS EXCLUSIVE on %s (until commit); the CHECK spares the scan', v_parent),
-                              false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'drop check',
-                              format('ALTER TABLE %s DROP CONSTRAINT %I', p_partition, v_con),
-                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
-    IF NOT p_dry_run THEN
-        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-        PERFORM pgpart._log(v_parent, 'add_list_values', 'ok',
-                            jsonb_build_object('partition', p_partition::text, 'added', to_jsonb(v_new)));
-    END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        RETURN NEXT st;
-    END LOOP;
+    RETURN QUERY SELECT * FROM unnest(v_steps);
 END
 $body$;
 
@@ -2190,7 +3620,7 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     IF p_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
@@ -2263,8 +3693,7 @@ COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 -- named <parent>_h<remainder>, each built detached and attached (DESIGN §3).
 -- Idempotent: missing remainders are added. The modulus of an existing set
 -- cannot change (0A000). Hash-partitioned tables have no default partition.
--- Long (about 120 lines): its planner is inline (checks, missing remainders,
--- names, steps), then lock, run and log, as in the other verbs' pipeline.
+-- prepare → plan (pgpart._plan_hash) → apply, as every verb.
 CREATE OR REPLACE FUNCTION pgpart.create_hash_partitions(
     parent regclass,
     modulus integer,
@@ -2277,7 +3706,6 @@ CREATE OR REPLACE FUNCTION pgpart.create_hash_partitions(
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET jit = off
 AS $body$
 DECLARE
     p_parent ALIAS FOR parent;
@@ -2287,104 +3715,33 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_dry_run ALIAS FOR dry_run;
-    v_key record;
-    v_cfg pgpart.config;
-    v_schema name;
-    v_relname name;
-    v_tablespace name;
-    v_moduli integer [];
-    v_taken integer [];
-    v_steps pgpart.step [] := '{}'::pgpart.step [];
-    v_n integer := 0;
-    v_table text;
-    st pgpart.step;
-    r record;
+    v_target pgpart._target;
+    v_steps pgpart.step [];
+    v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
-    PERFORM pgpart._require_owner(p_parent);
-    v_key := pgpart._key_of(p_parent, 'h');
-    IF NOT p_dry_run THEN
-        -- lock first, so that the partitions read below cannot change under us
-        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                      p_lock_timeout, p_lock_retries);
-    END IF;
-    SELECT n.nspname, c.relname INTO v_schema, v_relname
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_target := pgpart._prepare(p_parent, 'hash', p_lock_timeout, p_lock_retries, now(), p_tablespace);
     IF p_modulus IS NULL OR p_modulus < 1 OR p_modulus > 1024 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('modulus must be between 1 and 1024, got %s', coalesce(p_modulus::text, 'NULL')),
             HINT = 'Pass the number of hash partitions, such as 4, 8 or 16.';
     END IF;
-    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_cfg.parent IS NOT NULL AND v_cfg.strategy <> 'hash' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'feature_not_supported',
-            MESSAGE = format('table %s is managed by pgpart with strategy %s', p_parent, v_cfg.strategy),
-            HINT = 'Delete its policy from pgpart.config first.',
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    v_tablespace := coalesce(p_tablespace, v_cfg.tablespace);
-    PERFORM pgpart._require_tablespace(v_tablespace);
-    PERFORM pgpart._with_clause(coalesce(p_reloptions, v_cfg.reloptions));  -- validates them before anything
-    SELECT array_agg(DISTINCT (regexp_match(p.bound, 'modulus (\d+)'))[1]::integer),
-           array_agg((regexp_match(p.bound, 'remainder (\d+)'))[1]::integer)
-    INTO v_moduli, v_taken
-    FROM pgpart._partitions(p_parent) AS p;
-    IF v_moduli IS NOT NULL AND v_moduli <> ARRAY[p_modulus] THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'feature_not_supported',
-            MESSAGE = format('cannot change the hash modulus of table %s from %s to %s', p_parent,
-                             array_to_string(v_moduli, ', '), p_modulus),
-            DETAIL = 'Rows are placed by their hash modulo the modulus: another modulus means moving every row.',
-            HINT = format('Call with modulus %s, or create a new table with the new modulus and copy the rows.',
-                          v_moduli[1]),
-            SCHEMA = v_schema, TABLE = v_relname;
-    END IF;
-    FOR r IN SELECT * FROM pgpart._lock_statements(p_parent) LOOP
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'lock', r.statement, r.locks, false)::pgpart.step;
-    END LOOP;
-    FOR r IN SELECT g AS remainder FROM generate_series(0, p_modulus - 1) AS g WHERE NOT g = ANY (coalesce(v_taken, '{}')) LOOP
-        v_table := format('%I.%I', v_schema, pgpart._relation_name(v_relname, '_h' || r.remainder));
-        IF to_regclass(v_table) IS NOT NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %s already exists', v_table),
-                HINT = 'Rename or drop that relation, or attach it yourself.',
-                SCHEMA = v_schema, TABLE = v_relname;
-        END IF;
-        FOR st IN SELECT * FROM pgpart._new_partition_steps(
-            p_parent, v_table, format('FOR VALUES WITH (MODULUS %s, REMAINDER %s)', p_modulus, r.remainder),
-            pgpart._target_tablespace(p_parent, v_tablespace), coalesce(p_reloptions, v_cfg.reloptions), v_n + 1)
-        LOOP
-            st.lower_bound := format('remainder %s of %s', r.remainder, p_modulus);
-            v_n := st.step;
-            v_steps := v_steps || st;
-        END LOOP;
-    END LOOP;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, NULL, NULL, NULL, 'register policy',
-                              format('SELECT pgpart._save_policy(%L::regclass, ''hash'', %L, %L::regtype, %L, %L)',
-                                     p_parent::text, v_key.key_column, v_key.key_type::text, v_tablespace,
-                                     coalesce(p_reloptions, v_cfg.reloptions)),
-                              'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+    -- a real run plans under its locks: the partitions read cannot change
     IF NOT p_dry_run THEN
-        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-        IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
-            PERFORM pgpart._log(p_parent, 'create_hash_partitions', 'ok',
-                                jsonb_build_object('modulus', p_modulus, 'created',
-                                                   (SELECT jsonb_agg(s.partition ORDER BY s.step)
-                                                    FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
-        END IF;
+        v_target := pgpart._lock_target(v_target);
     END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        IF NOT p_dry_run THEN
-            CONTINUE WHEN st.action <> 'attach';
-            st.action := 'created';
-        END IF;
-        RETURN NEXT st;
-    END LOOP;
+    v_steps := array(SELECT s FROM pgpart._plan_hash(v_target, p_modulus, p_reloptions) AS s);
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM unnest(v_steps);
+        RETURN;
+    END IF;
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    PERFORM pgpart._apply(v_target, v_steps, 'create_hash_partitions',
+                          CASE WHEN v_created IS NOT NULL
+                               THEN jsonb_build_object('modulus', p_modulus, 'created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', s.statement, s.locks, s.top_level
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach' ORDER BY s.step;
 END
 $body$;
 
@@ -2423,37 +3780,26 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_dry_run ALIAS FOR dry_run;
+    v_target pgpart._target;
     v_steps pgpart.step [];
-    st pgpart.step;
+    v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
-    -- bounded before any lock is taken or any value read (54000)
+    -- prepare → plan → apply (docs/architecture.md); bounded before any lock
+    -- is taken or any value read (54000); a real run plans under its locks
     PERFORM pgpart._check_list_size(p_parent, p_values, 'the list request for table');
-    IF NOT p_dry_run THEN
-        PERFORM pgpart._require_owner(p_parent);
-        PERFORM pgpart._key_of(p_parent, 'l');
-        PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                      p_lock_timeout, p_lock_retries);
-    END IF;
-    v_steps := array(SELECT s FROM pgpart._plan_list_partitions(
-        p_parent, p_values, p_default_partition, p_tablespace, p_reloptions) AS s);
+    v_target := pgpart._prepare(p_parent, 'list', p_lock_timeout, p_lock_retries, now(), p_tablespace,
+                                p_lock => NOT p_dry_run);
+    v_steps := array(SELECT s FROM pgpart._plan_list(v_target, p_values, p_default_partition, p_reloptions) AS s);
     IF p_dry_run THEN
-        FOREACH st IN ARRAY v_steps LOOP
-            RETURN NEXT st;
-        END LOOP;
+        RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-    IF EXISTS (SELECT 1 FROM unnest(v_steps) AS s WHERE s.action = 'attach') THEN
-        PERFORM pgpart._log(p_parent, 'create_list_partitions', 'ok',
-                            jsonb_build_object('created', (SELECT jsonb_agg(s.partition ORDER BY s.step)
-                                                           FROM unnest(v_steps) AS s WHERE s.action = 'attach')));
-    END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        CONTINUE WHEN st.action <> 'attach';
-        st.action := 'created';
-        RETURN NEXT st;
-    END LOOP;
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    PERFORM pgpart._apply(v_target, v_steps, 'create_list_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', s.statement, s.locks, s.top_level
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach' ORDER BY s.step;
 END
 $body$;
 
@@ -2528,36 +3874,31 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    v_target pgpart._target;
     v_steps pgpart.step [];
     v_created jsonb;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    -- prepare → plan → apply (docs/architecture.md). A real run is locked
+    -- before it is planned: SHARE UPDATE EXCLUSIVE on the parent excludes
+    -- any other ATTACH, DETACH or CREATE ... PARTITION OF until we commit,
+    -- so the plan cannot go stale.
     IF p_premake IS NOT NULL THEN
         PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
     END IF;
+    v_target := pgpart._prepare(p_parent, 'range', p_lock_timeout, p_lock_retries, p_now_at, p_tablespace,
+                                p_lock => NOT p_dry_run);
+    v_steps := array(SELECT s FROM pgpart._plan_range(
+            v_target, p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
+            p_subpartition, p_max_new) AS s);
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart._plan_range_partitions(
-            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
-            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new);
+        RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    -- Take the locks before planning, so that the plan cannot go stale:
-    -- SHARE UPDATE EXCLUSIVE on the parent excludes any other ATTACH,
-    -- DETACH or CREATE ... PARTITION OF until we commit.
-    PERFORM pgpart._require_owner(p_parent);
-    PERFORM pgpart._range_key(p_parent);
-    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                  p_lock_timeout, p_lock_retries);
-    v_steps := array(SELECT s FROM pgpart._plan_range_partitions(
-            p_parent, p_interval, p_premake, p_start, p_time_zone, p_origin, p_tablespace, p_default_partition,
-            p_reloptions, p_lock_timeout, p_now_at, p_subpartition, p_max_new) AS s);
-    PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-
     SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
     FROM unnest(v_steps) AS s WHERE s.action = 'attach';
-    IF v_created IS NOT NULL THEN
-        PERFORM pgpart._log(p_parent, 'create_range_partitions', 'ok', jsonb_build_object('created', v_created));
-    END IF;
+    -- logged when it created something (re-registering a policy is not news)
+    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
     RETURN QUERY
     SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
     FROM unnest(v_steps) AS s
@@ -2603,7 +3944,7 @@ DECLARE
     st pgpart.step;
     v_message text;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM pgpart._retention_plan(p_parent, p_now_at, p_online, p_lock_timeout, p_lock_retries);
         RETURN;
@@ -2741,60 +4082,73 @@ DECLARE
     p_reloptions ALIAS FOR reloptions;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    v_target pgpart._target;
     v_interval text;
-    v_policy text;
-    v_last bigint;
     v_old pgpart.config;
+    v_new pgpart.config;
+    v_steps pgpart.step [];
+    v_created jsonb;
+    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
 BEGIN
-    PERFORM pgpart._require_owner(p_parent);
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
-    v_interval := coalesce(p_interval, (SELECT c.partition_interval FROM pgpart.config AS c WHERE c.parent = p_parent));
+    -- prepare → validate the lifecycle values → lock (a real run) → plan →
+    -- apply → write the lifecycle values: each check, the lock list, the
+    -- locks, the policy merge and the plan happen once (docs/architecture.md)
+    IF p_premake IS NOT NULL THEN
+        PERFORM pgpart._check_premake(p_premake, p_parent);  -- before any lock (the planner checks the policy's)
+    END IF;
+    v_target := pgpart._prepare(p_parent, 'range', p_lock_timeout, p_lock_retries, p_now_at, p_tablespace);
+    v_interval := coalesce(p_interval, (v_target.policy).partition_interval);
     IF v_interval IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('table %s is not managed yet: an interval is needed', p_parent),
-            HINT = 'Pass "interval", such as ''1 day'' or ''1000''.';
+            HINT = 'Pass "interval", such as ''1 day'' or ''1000''.',
+            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
     END IF;
-    -- the policy values are validated before anything, dry run or not
-    SELECT c.* INTO v_old FROM pgpart.config AS c WHERE c.parent = p_parent;
+    -- the lifecycle values are validated before anything, dry run or not
+    v_old := v_target.policy;
     IF v_old.parent IS NULL THEN
         v_old.parent := p_parent;
         v_old.strategy := 'range';
-        v_old.key_type := (pgpart._range_key(p_parent)).key_type;
+        v_old.key_type := v_target.key_type;
     END IF;
-    PERFORM pgpart._merge_policy(v_old, retention => p_retention, retention_action => p_retention_action,
-                                 archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
-    v_policy := concat_ws(', ', format('%L::regclass', p_parent::text),
-                          'retention => ' || quote_literal(p_retention),
-                          'retention_action => ' || quote_literal(p_retention_action),
-                          'archive_schema => ' || quote_literal(p_archive_schema),
-                          'archive_tablespace => ' || quote_literal(p_archive_tablespace));
+    v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
+                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    IF NOT p_dry_run THEN
+        v_target := pgpart._lock_target(v_target);
+    END IF;
+    v_steps := array(SELECT s FROM pgpart._plan_range(
+            v_target, v_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
+            p_subpartition, p_max_new) AS s);
     IF p_dry_run THEN
-        RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-            p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-            tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-            lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-            dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
-        IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
-            SELECT count(*) INTO v_last
-            FROM pgpart.create_range_partitions(
-                p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-                tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-                lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-                dry_run => true, subpartition => p_subpartition, max_new => p_max_new);
-            RETURN NEXT ROW((v_last + 1)::integer, NULL, NULL, NULL, 'set policy', format('SELECT pgpart.set_policy(%s)', v_policy),
-                            'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
+        RETURN QUERY SELECT * FROM unnest(v_steps);
+        IF v_lifecycle THEN
+            RETURN NEXT ROW(
+                coalesce(cardinality(v_steps), 0) + 1, NULL, NULL, NULL, 'set policy',
+                format('SELECT pgpart.set_policy(%s)',
+                       concat_ws(', ', format('%L::regclass', p_parent::text),
+                                 'retention => ' || quote_literal(p_retention),
+                                 'retention_action => ' || quote_literal(p_retention_action),
+                                 'archive_schema => ' || quote_literal(p_archive_schema),
+                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace))),
+                'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
     END IF;
-    RETURN QUERY SELECT * FROM pgpart.create_range_partitions(
-        p_parent, v_interval, premake => p_premake, start => p_start, time_zone => p_time_zone, origin => p_origin,
-        tablespace => p_tablespace, default_partition => p_default_partition, reloptions => p_reloptions,
-        lock_timeout => p_lock_timeout, lock_retries => p_lock_retries, now_at => p_now_at,
-        dry_run => false, subpartition => p_subpartition, max_new => p_max_new);
-    IF num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0 THEN
-        PERFORM pgpart.set_policy(p_parent, retention => p_retention, retention_action => p_retention_action,
-                                  archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
+    -- logged as create_range_partitions (and set_policy below), as the two
+    -- verbs ensure_range declares would log them
+    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(v_steps) AS s
+    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+    IF v_lifecycle THEN
+        PERFORM pgpart._write_policy_change(v_old, v_new);
     END IF;
 END
 $body$;
@@ -2829,7 +4183,7 @@ AS $body$
 DECLARE
     p_now_at ALIAS FOR now_at;
 BEGIN
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     RETURN (
         WITH managed AS MATERIALIZED (
             SELECT c.parent, c.strategy, c.key_type, c.last_error,
@@ -2966,6 +4320,7 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
+    v_target pgpart._target;
     v_cfg pgpart.config;
     v_default regclass;
     v_now_slot record;
@@ -2983,8 +4338,12 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
 BEGIN
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
-    v_cfg := pgpart._managed(p_parent);
+    -- prepare (owner, lock arguments, a policy) → checks of this verb →
+    -- lock → choose the range and run its steps (the rows move between
+    -- building the table and attaching it, so this verb runs its steps
+    -- itself and counts the rows moved)
+    v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_now_at, p_managed => true);
+    v_cfg := v_target.policy;
     -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
     IF v_cfg.strategy <> 'range' THEN
         RAISE EXCEPTION USING
@@ -2993,19 +4352,17 @@ BEGIN
             DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
             HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
                    '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
-            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                      WHERE c.oid = p_parent),
-            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent);
+            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
     END IF;
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
     END IF;
     -- DELETE from the default and INSERT into the new table run triggers,
-    -- constraints, index expressions ...: their code must be trusted
+    -- constraints, index expressions ...: their code must be trusted (only
+    -- checked when there is a default to move rows out of)
     PERFORM pgpart._guard_owner_code(p_parent, 'move');
-    PERFORM pgpart._acquire_locks(array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l),
-                                  p_lock_timeout, p_lock_retries);
+    v_target := pgpart._lock_target(v_target);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
 
     -- The grid, and the slot holding now: it and later ones go last.
@@ -3044,10 +4401,9 @@ BEGIN
             DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
             HINT = 'Move those rows by hand, or detach the overlapping partition.';
     END IF;
-    SELECT format('%I.%I', n.nspname, pgpart._relation_name(c.relname,
-                  pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)))
-    INTO v_table
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_table := format('%I.%I', v_target.schema_name,
+                      pgpart._relation_name(v_target.table_name,
+                                            pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)));
     IF to_regclass(v_table) IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'duplicate_table',
@@ -3060,7 +4416,9 @@ BEGIN
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
             p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
-            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition) AS s
+            pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition,
+            (SELECT string_agg(l.locks, ', ' ORDER BY l.step) FROM unnest(v_target.lock_steps) AS l
+             WHERE l.statement LIKE 'LOCK%')) AS s
         ORDER BY s.step
     LOOP
         IF v_step.action = 'attach' THEN
@@ -3162,7 +4520,7 @@ DECLARE
     v_runway text;
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
-    PERFORM pgpart._check_args(interval '1s', 0, p_now_at);
+    PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     -- a plain table has no partitions to show: say so rather than answer nothing
     IF p_parent IS NOT NULL AND (SELECT c.relkind FROM pg_class AS c WHERE c.oid = p_parent) <> 'p' THEN
         RAISE EXCEPTION USING
@@ -3248,7 +4606,7 @@ $body$;
 -- second call returns only what it may not do by itself. Moving an index
 -- larger than the policy's move_large_bytes is a blocking rewrite: such moves
 -- are returned as 'skipped large' with the statement to run, unless
--- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._reconcile). The event
+-- MOVE_LARGE. Lock-bounded and all or nothing (pgpart._apply_reconcile). The event
 -- triggers run the same code after DDL on a managed parent; this function is
 -- for the drift they cannot see (GRANT, REASSIGN OWNED, DDL while they were
 -- off) and for servers without them.
@@ -3279,16 +4637,12 @@ BEGIN
             MESSAGE = 'move_large and dry_run must not be NULL',
             HINT = 'Pass true or false.';
     END IF;
-    IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' OR p_lock_retries IS NULL OR p_lock_retries < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('invalid lock_timeout %s or lock_retries %s',
-                             coalesce(p_lock_timeout::text, 'NULL'), coalesce(p_lock_retries::text, 'NULL')),
-            HINT = 'Pass a positive lock_timeout such as ''200ms'' and lock_retries of 0 or more.';
-    END IF;
-    PERFORM pgpart._managed(p_parent);
+    -- prepare (owner, lock arguments, a policy) → plan, lock what the plan
+    -- touches, plan again under those locks and run (pgpart._apply_reconcile,
+    -- shared with the event triggers: its locks depend on its plan) → log
+    PERFORM pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_managed => true);
 
-    FOR r IN SELECT * FROM pgpart._reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
+    FOR r IN SELECT * FROM pgpart._apply_reconcile(p_parent, p_move_large, p_lock_timeout, p_lock_retries, p_dry_run) AS x LOOP
         partition := r.partition;
         action := r.action;
         statement := r.statement;
@@ -3403,7 +4757,7 @@ BEGIN
     IF pg_is_in_recovery() THEN
         RETURN;  -- a standby has nothing to maintain
     END IF;
-    PERFORM pgpart._check_args(p_timeout, p_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_timeout, p_retries, p_now_at);
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
@@ -3679,7 +5033,7 @@ BEGIN
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, p_now_at);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
@@ -3828,11 +5182,11 @@ COMMENT ON FUNCTION pgpart.save_plan(regclass, timestamptz, interval, integer, b
 'The dry-run plan of maintenance (run_maintenance) as a jsonb document with a fingerprint of each table''s partitions and policy, for pgpart.apply_plan to run exactly those steps later or refuse if anything changed.';
 
 -- source: sql/src/40_api/set_policy.sql
--- pgpart._merge_policy(old, ...) validates policy values and merges them into
--- a policy row; pgpart.set_policy(parent, ...) changes the policy of a managed
--- parent. A NULL argument keeps what is configured; retention => 'none'
--- clears the retention, and an empty name clears archive_schema,
--- archive_tablespace or tablespace. Every value is validated before
+-- pgpart.set_policy(parent, ...) changes the policy of a managed parent
+-- (values validated by pgpart._validated_policy, written by
+-- pgpart._write_policy_change). A NULL argument keeps what is configured;
+-- retention => 'none' clears the retention, and an empty name clears
+-- archive_schema, archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing.
 CREATE OR REPLACE FUNCTION pgpart.set_policy(
     parent regclass,
@@ -3867,34 +5221,16 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
-    v_old pgpart.config;
+    v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
-    v_old := pgpart._managed(p_parent);
-    v_new := pgpart._merge_policy(
-        v_old, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace, p_premake,
-        p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
+    -- prepare (owner, a policy to change) → validate every value → write
+    v_target := pgpart._prepare(p_parent, NULL, p_managed => true);
+    v_new := pgpart._validated_policy(
+        v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
+        p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
-    IF v_new IS DISTINCT FROM v_old THEN
-        UPDATE pgpart.config AS c SET
-            retention = v_new.retention,
-            retention_action = v_new.retention_action,
-            archive_schema = v_new.archive_schema,
-            archive_tablespace = v_new.archive_tablespace,
-            tablespace = v_new.tablespace,
-            premake = v_new.premake,
-            automatic_maintenance = v_new.automatic_maintenance,
-            analyze_after = v_new.analyze_after,
-            referenced_retention = v_new.referenced_retention,
-            reconcile = v_new.reconcile,
-            propagate_grants = v_new.propagate_grants,
-            move_large_bytes = v_new.move_large_bytes,
-            updated_at = now()
-        WHERE c.parent = p_parent
-        RETURNING * INTO v_new;
-        PERFORM pgpart._log(p_parent, 'set_policy', 'ok', jsonb_build_object('old', to_jsonb(v_old), 'new', to_jsonb(v_new)));
-    END IF;
-    RETURN NEXT v_new;
+    RETURN NEXT pgpart._write_policy_change(v_target.policy, v_new);
 END
 $body$;
 
@@ -3915,7 +5251,6 @@ CREATE OR REPLACE FUNCTION pgpart.set_tablespace(
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '200ms'
 AS $body$
 DECLARE
     p_partition ALIAS FOR partition;
@@ -3923,13 +5258,12 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_dry_run ALIAS FOR dry_run;
-    v_steps pgpart.step [] := '{}'::pgpart.step [];
+    v_parent regclass;
     v_kind "char";
-    v_index regclass;
-    v_n integer := 1;
-    st pgpart.step;
+    v_target pgpart._target;
+    v_steps pgpart.step [];
 BEGIN
-    PERFORM pgpart._require_owner(p_partition);
+    PERFORM pgpart._require_owner(p_partition);  -- the table that moves: 42501 first
     SELECT c.relkind INTO v_kind FROM pg_class AS c WHERE c.oid = p_partition;
     IF v_kind <> 'r' THEN
         RAISE EXCEPTION USING
@@ -3938,9 +5272,10 @@ BEGIN
             HINT = 'Move each leaf partition of a partitioned partition on its own.';
     END IF;
     -- a partition: its move is logged under its parent (refused before anything)
-    IF NOT EXISTS (SELECT 1 FROM pg_inherits AS i
-                   JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
-                   WHERE i.inhrelid = p_partition) THEN
+    SELECT i.inhparent::regclass INTO v_parent
+    FROM pg_inherits AS i JOIN pg_partitioned_table AS pt ON pt.partrelid = i.inhparent
+    WHERE i.inhrelid = p_partition;
+    IF v_parent IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('table %s is not a partition', p_partition),
@@ -3956,30 +5291,15 @@ BEGIN
             MESSAGE = format('tablespace %s does not exist', coalesce(quote_ident(p_tablespace), 'NULL')),
             HINT = 'Pass the name of an existing tablespace.';
     END IF;
-    PERFORM pgpart._check_args(p_lock_timeout, p_lock_retries, now());
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'lock',
-                              format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
-                              format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
-    v_n := v_n + 1;
-    v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set tablespace',
-                              format('ALTER TABLE %s SET TABLESPACE %I', p_partition, p_tablespace),
-                              format('ACCESS EXCLUSIVE on %s while its files are copied', p_partition), false)::pgpart.step;
-    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index AS i WHERE i.indrelid = p_partition ORDER BY 1 LOOP
-        v_n := v_n + 1;
-        v_steps := v_steps || ROW(v_n, p_partition::text, NULL, NULL, 'set index tablespace',
-                                  format('ALTER INDEX %s SET TABLESPACE %I', v_index, p_tablespace),
-                                  format('ACCESS EXCLUSIVE on %s and %s while its files are copied', v_index, p_partition),
-                                  false)::pgpart.step;
-    END LOOP;
+    -- prepare (the parent, whose log it writes; lock arguments) → plan →
+    -- apply: the plan's only lock is the partition's, taken by _apply
+    v_target := pgpart._prepare(v_parent, NULL, p_lock_timeout, p_lock_retries);
+    v_steps := array(SELECT s FROM pgpart._plan_set_tablespace(p_partition, p_tablespace) AS s ORDER BY s.step);
     IF NOT p_dry_run THEN
-        PERFORM pgpart._run_steps(v_steps, p_lock_timeout, p_lock_retries);
-        PERFORM pgpart._log(
-            (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_partition),
-            'set_tablespace', 'ok', jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
+        PERFORM pgpart._apply(v_target, v_steps, 'set_tablespace',
+                              jsonb_build_object('partition', p_partition::text, 'tablespace', p_tablespace));
     END IF;
-    FOREACH st IN ARRAY v_steps LOOP
-        RETURN NEXT st;
-    END LOOP;
+    RETURN QUERY SELECT * FROM unnest(v_steps);
 END
 $body$;
 
@@ -4011,16 +5331,18 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_parent regclass := unmanage.parent;
+    v_target pgpart._target;
     v_policy jsonb;
     v_partitions integer;
     v_pending text;
     v_schema name;
     v_table name;
 BEGIN
-    PERFORM pgpart._require_owner(v_parent);  -- 42501 first: a refused call reveals nothing more
-    SELECT n.nspname, c.relname INTO v_schema, v_table
-    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE c.oid = v_parent;
+    -- prepare: 42501 first, a refused call reveals nothing more; then this
+    -- verb's own checks, its advisory lock without waiting, and the delete
+    v_target := pgpart._prepare(v_parent, NULL);
+    v_schema := v_target.schema_name;
+    v_table := v_target.table_name;
     IF dry_run IS NULL OR missing_ok IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -4087,4 +5409,158 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.unmanage(regclass, boolean, boolean) IS
 'Stops managing a table: removes its policy (returned, and logged) and leaves its partitions attached. 42501 unless the caller owns the table, 55000 when it has no policy (unless missing_ok) or a detach is pending, 55P03 while pgpart works on it. dry_run changes nothing.';
+
+-- source: sql/src/50_event_triggers/30_ddl_command_end.sql
+-- pgpart._ddl_command_end(): the event trigger function (DESIGN §7). After
+-- CREATE TABLE, ALTER TABLE, CREATE INDEX or ALTER INDEX by anyone, it brings
+-- the partitions of the managed parents the command touched in step
+-- (pgpart._apply_reconcile): a new or attached partition gets the parent's owner
+-- and its indexes in its tablespace; an index created on the parent moves
+-- into each partition's tablespace; a partition moved to another tablespace
+-- takes its indexes along; a new owner of the parent becomes the owner of
+-- every partition. Event triggers cannot tell which partition an ATTACH
+-- added, nor see the indexes it created, so the whole set is re-checked.
+-- Moving a large index is a blocking rewrite: it is left, with a NOTICE and
+-- an entry in pgpart.log, for pgpart.check() and reconcile(move_large).
+--
+-- It runs for every such command of every role, with that role's rights:
+--   * it returns at once when pgpart.event_triggers is off (pgpart's own DDL
+--     helpers set it with a function-level SET, which reverts on return;
+--     pg_restore runs with PGOPTIONS='-c pgpart.event_triggers=off'), under
+--     session_replication_role = replica, and for commands of extension
+--     scripts;
+--   * it decides from pg_catalog alone whether a partitioned table or a
+--     partition was touched, then asks the SECURITY DEFINER
+--     pgpart._is_managed, and touches none of pgpart's tables otherwise;
+--     a role that may not use schema pgpart cannot ask, so its commands are
+--     left alone (without a message) for check() and maintenance;
+--   * no error escapes: a failure becomes a WARNING carrying its SQLSTATE,
+--     logged through the SECURITY DEFINER pgpart._log_event, and the user's
+--     command succeeds.
+-- Long (about 120 lines): the early exits listed above and the error wrapper
+-- must all live in the one function the event trigger calls.
+CREATE OR REPLACE FUNCTION pgpart._ddl_command_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_objects oid [];
+    v_parents regclass [];
+    v_commands text [];
+    v_parent regclass;
+    v_changes jsonb;
+    v_skipped jsonb;
+    v_large bigint;
+    v_state text;
+    v_message text;
+BEGIN
+    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
+       OR current_setting('session_replication_role') = 'replica' THEN
+        RETURN;
+    END IF;
+
+    -- pg_catalog alone. First, mostly through the system caches (cheap, and
+    -- all that unrelated DDL pays): did the command touch a partitioned
+    -- table, a partition, or an index of one? pg_partition_root is NULL for
+    -- anything else, and for an index not attached to a parent index, whose
+    -- table is looked up (the indexes CREATE TABLE reports come with their
+    -- table).
+    SELECT array_agg(cmd.objid), array_agg(DISTINCT cmd.command_tag)
+    INTO v_objects, v_commands
+    FROM pg_event_trigger_ddl_commands() AS cmd
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
+      AND (
+          pg_partition_root(cmd.objid) IS NOT NULL
+          OR (cmd.command_tag IN ('CREATE INDEX', 'ALTER INDEX') AND EXISTS (
+              SELECT 1 FROM pg_index AS x WHERE x.indexrelid = cmd.objid AND pg_partition_root(x.indrelid) IS NOT NULL
+          ))
+      );
+    IF v_objects IS NULL THEN
+        RETURN;
+    END IF;
+    -- Then every partitioned table above (or being) the table touched,
+    -- directly or through one of its indexes.
+    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
+    FROM unnest(v_objects) AS o (objid)
+    JOIN pg_class AS c ON c.oid = o.objid
+    LEFT JOIN pg_index AS i ON i.indexrelid = c.oid
+    JOIN pg_class AS t ON t.oid = coalesce(i.indrelid, c.oid)
+    CROSS JOIN LATERAL pg_partition_ancestors(t.oid) AS a (relid)
+    JOIN pg_class AS pc ON pc.oid = a.relid
+    WHERE (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
+    IF v_parents IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Managed parents only. A role that may not ask (no USAGE on schema
+    -- pgpart, or no EXECUTE on the helper) cannot be told anything, and when
+    -- the question itself fails nobody knows whether pgpart manages them:
+    -- either way, nothing to say about them.
+    BEGIN
+        IF NOT has_schema_privilege('pgpart', 'USAGE')
+           OR NOT has_function_privilege('pgpart._is_managed(oid)', 'EXECUTE') THEN
+            RETURN;
+        END IF;
+        v_parents := array(SELECT p.p FROM unnest(v_parents) AS p (p) WHERE pgpart._is_managed(p.p) ORDER BY p.p);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN;
+    END;
+
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        v_changes := NULL;
+        v_skipped := NULL;
+        v_large := 0;
+        v_state := NULL;
+        v_message := NULL;
+        BEGIN
+            SELECT
+                jsonb_agg(jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                             'statement', r.statement))
+                FILTER (WHERE r.action NOT IN ('skipped large', 'skipped')),
+                jsonb_agg(jsonb_build_object('partition', r.partition::text, 'action', r.action,
+                                             'statement', r.statement, 'detail', r.detail))
+                FILTER (WHERE r.action IN ('skipped large', 'skipped')),
+                count(*) FILTER (WHERE r.action = 'skipped large')
+            INTO v_changes, v_skipped, v_large
+            FROM pgpart._apply_reconcile(v_parent, false, interval '200ms', 2, false) AS r;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            v_changes := NULL;
+            v_skipped := NULL;
+            v_large := 0;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not bring the partitions of %s in step: %s (SQLSTATE %s)',
+                                 v_parent, v_message, v_state),
+                DETAIL = 'Your command succeeded; pgpart changed nothing after it.',
+                HINT = format('pgpart.check(%L) lists what is out of step; SELECT * FROM pgpart.reconcile(%L); '
+                              'or maintenance repairs it.', v_parent::text, v_parent::text);
+        END;
+        IF v_large > 0 THEN
+            RAISE NOTICE USING
+                MESSAGE = format('pgpart: %s index(es) of partitions of %s left outside their partition''s tablespace: '
+                                 'moving them rewrites them under ACCESS EXCLUSIVE', v_large, v_parent),
+                HINT = format('When that may block, run SELECT * FROM pgpart.reconcile(%L, move_large => true); '
+                              'pgpart.check(%L) lists each move.', v_parent::text, v_parent::text);
+        END IF;
+        CONTINUE WHEN v_changes IS NULL AND v_skipped IS NULL AND v_state IS NULL;
+        BEGIN
+            PERFORM pgpart._log_event(
+                v_parent, current_user, v_commands, CASE WHEN v_state IS NULL THEN 'ok' ELSE 'warning' END,
+                v_state, v_message, coalesce(v_changes, '[]'::jsonb) || coalesce(v_skipped, '[]'::jsonb));
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not log the reconcile of %s: %s (SQLSTATE %s)',
+                                 v_parent, v_message, v_state),
+                DETAIL = 'Your command succeeded.';
+        END;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._ddl_command_end() IS
+'Event trigger function: after DDL touching a managed parent or its partitions, brings the partitions in step (pgpart._apply_reconcile); never raises, warns instead.';
 
