@@ -58,7 +58,14 @@ def test_ensure_with_options(pg: PgServer, dbname: str, conn: psycopg.Connection
     assert first.stdout == "public.events: created public.events_p20250310, public.events_p20250311\n"
     second = pgpart(*args, "--json")
     assert second.returncode == cli.EXIT_OK
-    assert json.loads(second.stdout) == [{"table": "public.events", "created": [], "steps": []}]
+    assert json.loads(second.stdout) == [{"table": "public.events", "created": [], "policy_changes": {}, "steps": []}]
+    # a policy change alone is reported field by field, never as "up to date"
+    third = pgpart(*args[:-4], "--retention", "30 days", "--retention-action", "drop", "--now", NOW)
+    assert third.returncode == cli.EXIT_OK, third.stderr
+    assert third.stdout == (
+        "public.events: policy retention: none -> 30 days\n"
+        "public.events: policy retention_action: detach -> drop\n"
+    )
 
     failed = pgpart(*dsn(pg, dbname), "ensure", "public.plain", "--interval", "1 day")
     assert failed.returncode == cli.EXIT_ERROR

@@ -77,6 +77,19 @@ def test_ensure_updates_the_policy(conn: psycopg.Connection[Any]) -> None:
     assert config(conn)["premake"] == 1
     report = client.ensure("public.events", premake=3, now_at=NOW)
     assert report.created == ["public.events_p20250312", "public.events_p20250313"]
+    assert report.policy_changes == (pgpart.PolicyChange("premake", 1, 3),) and not report.registered
+    # a policy change alone is a change (it used to read "nothing changed")
+    lifecycle = client.ensure("public.events", retention="60 days", retention_action="archive",
+                              archive_schema="public", now_at=NOW)  # fmt: skip
+    assert lifecycle.created == [] and lifecycle.changed
+    assert [(c.field, c.old, c.new) for c in lifecycle.policy_changes] == [
+        ("retention", None, "60 days"), ("retention_action", "detach", "archive"), ("archive_schema", None, "public"),
+    ]  # fmt: skip
+    shorter = client.ensure("public.events", retention="45 days", retention_action="drop", now_at=NOW)
+    assert [(c.field, c.old, c.new) for c in shorter.policy_changes] == [
+        ("retention", "60 days", "45 days"), ("retention_action", "archive", "drop"),
+    ]  # fmt: skip
+    assert not client.ensure("public.events", retention="45 days", now_at=NOW).changed
     assert config(conn)["premake"] == 3
     assert config(conn)["partition_interval"] == "1 day"
 

@@ -389,6 +389,13 @@ def cmd_install(client: Client, args: argparse.Namespace, out: Output, err: Outp
     return EXIT_OK
 
 
+def _setting_text(value: Any) -> str:
+    """A policy value as a person reads it: 'none' for unset, JSON for lists and objects."""
+    if value is None:
+        return "none"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def cmd_ensure(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     if not hasattr(args, "policies"):
         _check_usage(args)
@@ -404,15 +411,20 @@ def cmd_ensure(client: Client, args: argparse.Namespace, out: Output, err: Outpu
             print_error(exc, err, prefix=f"pgpart: {shown(name)}: ")
             failed += 1
             continue
-        results.append({"table": name, "created": report.created, "steps": report.steps})
+        changes = {c.field: {"old": c.old, "new": c.new} for c in report.policy_changes}
+        results.append({"table": name, "created": report.created, "policy_changes": changes, "steps": report.steps})
         if args.json:
             continue
         if args.dry_run:
             out.write(f"{shown(name)}: plan\n")
             print_steps(report.steps, out)
-        elif report.created:
+            continue
+        if report.created:
             out.write(f"{shown(name)}: created {', '.join(shown(c) for c in report.created)}\n")
-        else:
+        for c in () if report.registered else report.policy_changes:  # a new policy: "created" says it
+            old, new = shown(_setting_text(c.old)), shown(_setting_text(c.new))
+            out.write(f"{shown(name)}: policy {shown(c.field)}: {old} -> {new}\n")
+        if not report.changed:
             out.write(f"{shown(name)}: up to date\n")
     if args.json:
         print_json(results, out)

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from psycopg import sql
+
 from . import _install, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
@@ -33,6 +35,7 @@ from .types import (
     MaintenanceReport,
     MovedRange,
     PartitionInfo,
+    PolicyChange,
     RetentionReport,
     Step,
     Unmanaged,
@@ -43,6 +46,15 @@ __all__ = ["Client"]
 
 Interval = str | int | dt.timedelta
 Moment = dt.datetime | str
+
+# The policy's settings (pgpart.config without its bookkeeping: parent,
+# last_error*, policy_author, created_at, updated_at), in the table's order.
+POLICY_FIELDS = (
+    "strategy", "key_column", "key_type", "partition_interval", "grid_origin", "time_zone", "premake",
+    "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
+    "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
+    "propagate_grants", "move_large_bytes",
+)  # fmt: skip
 
 _INFO_COLUMNS = (
     "parent_table::text, partition::text, level, parent_partition::text, lower_bound, upper_bound, bound,"
@@ -145,8 +157,27 @@ class Client:
             ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
             ("max_new", "integer", max_new),
         ]
-        rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
-        return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
+        if dry_run:
+            rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
+            return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows))
+        # the policy as this call found it, read in the call's own statement
+        # (its snapshot), and as it left it: the report names this call's
+        # changes (a failed call leaves the caller's transaction as it would)
+        query, params = call("ensure_range", args, STEP_COLUMNS)
+        wrapped = sql.SQL(
+            "SELECT b.policy, s.* FROM (SELECT (SELECT pg_catalog.to_jsonb(c)::text FROM pgpart.config AS c"
+            " WHERE c.parent = %s::regclass) AS policy) AS b LEFT JOIN LATERAL ({}) AS s ON true"
+        ).format(query)
+        found = self._session.fetch(wrapped, [table, *params])
+        old = None if found[0][0] is None else _json_object(found[0][0])
+        rows = [r[1:] for r in found if r[1] is not None]
+        before, new = old or {}, self.policy(table) or {}
+        changes = tuple(
+            PolicyChange(name, before.get(name), new.get(name))
+            for name in POLICY_FIELDS
+            if before.get(name) != new.get(name)
+        )
+        return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows), changes, registered=old is None)
 
     def declare(
         self,

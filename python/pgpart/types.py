@@ -17,6 +17,7 @@ __all__ = [
     "MaintenanceReport",
     "MovedRange",
     "PartitionInfo",
+    "PolicyChange",
     "RetentionReport",
     "Severity",
     "Step",
@@ -102,17 +103,33 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class PolicyChange:
+    """One field of a policy that a call changed: its value before and after
+    (None: not set, or the table was not managed before)."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class EnsureReport:
     """What :meth:`pgpart.Client.ensure` did (or, with ``dry_run``, would do).
 
     ``steps`` are the rows the server returned: the plan on a dry run, else
     one row per partition created. ``created`` names the partitions created
     (empty on a dry run); ``planned`` the partitions a dry run would attach.
+    ``policy_changes``: each policy field the call changed, old → new (a
+    real run only; a dry run's plan shows the policy step instead);
+    ``registered``: the table was not managed before this call (every field
+    is then a change from None).
     """
 
     table: str
     dry_run: bool
     steps: tuple[Step, ...]
+    policy_changes: tuple[PolicyChange, ...] = ()
+    registered: bool = False
 
     @property
     def created(self) -> list[str]:
@@ -128,8 +145,9 @@ class EnsureReport:
 
     @property
     def changed(self) -> bool:
-        """Whether anything was created (False for a no-op or a dry run)."""
-        return bool(self.created)
+        """Whether anything changed: a partition created or a policy field
+        (False for a no-op or a dry run)."""
+        return bool(self.created or self.policy_changes)
 
 
 @dataclass(frozen=True)
