@@ -173,12 +173,22 @@ def _convert(apps: Any, app_label: str, migration: str, op: Operation, result: R
     )
     bases = tuple(dict.fromkeys(bases))
     managers = [(n, m) for n, m in (op.managers or ()) if not is_psqlextra(m)]  # type: ignore[attr-defined]
+    fields = list(op.fields)  # type: ignore[attr-defined]
+    options = dict(op.options)  # type: ignore[attr-defined]
+    # What psqlextra's model class added, where the model no longer has it:
+    # the composite primary key psqlextra forces on Django 5.2 (the table's
+    # primary key stays as it is; pgpart's default is the same pair of
+    # columns with Django's pk on `id`) and the base manager it names.
+    if not isinstance(model._meta.pk, models.CompositePrimaryKey):
+        fields = [(n, f) for n, f in fields if not isinstance(f, models.CompositePrimaryKey)]
+    if options.get("base_manager_name") is not None and model._meta.base_manager_name is None:
+        del options["base_manager_name"]
     return [
         CreatePartitionedModel(
             name,
-            list(op.fields),  # type: ignore[attr-defined]
+            fields,
             spec.to_dict(),
-            options=dict(op.options),  # type: ignore[attr-defined]
+            options=options,
             bases=None if bases == (models.Model,) else bases,
             managers=managers or None,
         )
