@@ -259,7 +259,8 @@ def test_a_psqlextra_project_moves_to_pgpart(pg: Any, dbname: str, tmp_path: Pat
         textwrap.dedent(f"""\
             import datetime as dt
             from shop.models import Order
-            o = Order.objects.create(created_at=dt.datetime({now.year}, {now.month}, 2, tzinfo=dt.timezone.utc), amount=7)
+            at = dt.datetime({now.year}, {now.month}, 2, tzinfo=dt.timezone.utc)
+            o = Order.objects.create(created_at=at, amount=7)
             print(Order.objects.get(pk=o.pk).amount, Order.objects.count())
         """),
     )  # fmt: skip
