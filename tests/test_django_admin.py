@@ -72,10 +72,23 @@ def test_the_page_lists_partitions_in_bound_order_with_sizes_runway_and_findings
     from django.utils.html import escape
     from testapp.models import Order
 
-    fixes = [f.fix for f in Order.partitioning.check() if f.code == "default_rows"]  # type: ignore[attr-defined]
-    assert fixes
-    assert fixes[0]
-    assert escape(fixes[0]) in orders
+    problems = [f.problem for f in Order.partitioning.check() if f.code == "default_rows"]  # type: ignore[attr-defined]
+    assert len(problems) == 1
+    assert escape(problems[0]) in orders
+
+    # a finding with a ready fix: the runway shortened by detaching the last partition
+    last = names[-1]
+    query(f"ALTER TABLE testapp_event DETACH PARTITION {last}")
+    from testapp.models import Event
+
+    fixed = [f for f in Event.partitioning.check() if f.fix]  # type: ignore[attr-defined]
+    assert fixed
+    html = client.get(PAGE).content.decode()
+    assert f"<code>{last}</code>" not in html
+    for finding in fixed:
+        assert f"<code>{escape(finding.code)}</code>" in html
+        assert f"<code>{escape(finding.fix)}</code>" in html
+    assert "Nothing to report." not in html
 
     changelist = client.get("/admin/testapp/event/").content.decode()
     assert f'href="{PAGE}"' in changelist
