@@ -721,6 +721,138 @@ class Client:
                 )
         return done
 
+    # -- covering a bulk load, moving a partition ----------------------------------
+
+    def ensure_covering(
+        self,
+        table: str,
+        low: Moment | dt.date | int,
+        high: Moment | dt.date | int,
+        *,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        max_new: int = 100,
+        progress: Callable[[EnsureReport], None] | None = None,
+    ) -> EnsureReport:
+        """Create the partitions that hold every key from LOW to HIGH (both
+        included) of the managed RANGE table TABLE, before a bulk load (a
+        backfill of last year, data for next quarter), so no row lands in
+        the default partition or fails. Existing partitions are kept, the
+        policy is not changed.
+
+        Built on ``pgpart.ensure_range`` with ``start => low`` (the first slot
+        created; gaps below it are left alone): for time keys with ``now_at
+        => high``, so the window runs from LOW's slot to HIGH's slot plus the
+        policy's premake; for integer keys, whose "now" is the highest key
+        stored, call after call from the end of the partitions reaching LOW
+        until one reaches past HIGH. At most ``max_new`` new tables per call
+        (and transaction: on an autocommit connection each call commits);
+        ``progress(report)`` after each call that created something. The
+        extension decides every bound and name. Returns every step done, in
+        order. An unmanaged table is InvalidArgumentError (22023: manage it
+        first, e.g. ``ensure(table, interval=...)``)."""
+        policy = self.policy(table)
+        if policy is None or policy.get("strategy") != "range":
+            raise InvalidArgumentError(
+                f"table {table} is not a RANGE table managed by pgpart",
+                hint="Manage it first: Client.ensure(table, interval=...) (or a Django Partitioning declaration).",
+            )
+        integer = str(policy.get("key_type")) in ("smallint", "integer", "bigint")
+        if integer and (not isinstance(low, int) or not isinstance(high, int)):
+            raise InvalidArgumentError(
+                f"the key of {table} is an integer: low and high must be integers, got {low!r} and {high!r}",
+                hint="Pass the lowest and the highest key value of the rows to load.",
+            )
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            raise InvalidArgumentError(f"low {low!r} is above high {high!r}", hint="Pass low <= high.")
+        base: dict[str, Any] = {"lock_timeout": lock_timeout, "lock_retries": lock_retries, "max_new": max_new}
+        steps: list[Step] = []
+
+        def one_call(start: object, now_at: Moment | None) -> int:
+            report = self.ensure(table, start=_key_text(start), now_at=now_at, **base)
+            steps.extend(report.steps)
+            if report.created and progress is not None:
+                progress(report)
+            return len(report.created)
+
+        if not integer:
+            # "now" for the window: HIGH; a date or a naive datetime is read
+            # in the policy's zone (as start is), never in the session's
+            high_at: Moment = high if isinstance(high, str) else str(high)
+            if isinstance(high, dt.datetime) and high.utcoffset() is not None:
+                high_at = high
+            elif isinstance(high, dt.date):
+                moment = high if isinstance(high, dt.datetime) else dt.datetime.combine(high, dt.time())
+                high_at = f"{moment.isoformat(sep=' ')} {policy.get('time_zone') or 'UTC'}"
+            # each call creates at most max_new of the missing slots: go on until none is missing
+            while one_call(low, high_at):
+                pass
+            return EnsureReport(table, False, tuple(steps))
+        cursor, last = int(str(low)), int(str(high))  # integers, checked above
+        while cursor <= last:
+            created = one_call(cursor, None)
+            reach = _integer_reach(self.info(table), cursor)
+            if reach <= cursor and not created:  # an off-grid partition in the way
+                raise PgpartError(
+                    f"pgpart cannot create a partition of {table} holding key {cursor}",
+                    hint="See pgpart.check() for partitions off the grid; create that range by hand.",
+                )
+            cursor = max(reach, cursor)
+        return EnsureReport(table, False, tuple(steps))
+
+    def set_tablespace(
+        self,
+        partition: str,
+        tablespace: str,
+        *,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        dry_run: bool = False,
+    ) -> list[Step]:
+        """Move PARTITION and its indexes to TABLESPACE
+        (``pgpart.set_tablespace``): a blocking rewrite of that partition,
+        its lock taken under the lock timeout. ``dry_run`` returns the plan."""
+        args: list[Arg] = [
+            ("partition", "regclass", partition),
+            ("tablespace", "name", tablespace),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+            ("dry_run", "boolean", dry_run),
+        ]
+        return [Step.from_row(r) for r in self._session.fetch(*call("set_tablespace", args, STEP_COLUMNS))]
+
+
+def _key_text(value: object) -> str:
+    """A key value as ``start`` text: dates and datetimes in ISO form (a
+    naive one is read in the policy's zone by the extension)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _integer_reach(rows: Sequence[PartitionInfo], start: int) -> int:
+    """How far the attached first-level partitions of an integer-keyed table
+    (partition_info rows) reach from START without a gap (START itself when
+    none holds it). Reads the bounds the extension reported; computes none."""
+    ranges = sorted(
+        (int(r.lower_bound), int(r.upper_bound))
+        for r in rows
+        if r.level == 1 and not r.is_default and not r.detach_pending
+        and r.lower_bound is not None and r.upper_bound is not None
+        and _is_int(r.lower_bound) and _is_int(r.upper_bound)
+    )  # fmt: skip
+    reach = start
+    for lower, upper in ranges:
+        if lower <= reach < upper:
+            reach = upper
+    return reach
+
+
+def _is_int(text: str | None) -> bool:
+    return text is not None and text.lstrip("-").isdigit()
+
 
 def _text_array(values: Sequence[str]) -> str:
     """VALUES as the input text of a PostgreSQL text[] (every element quoted)."""

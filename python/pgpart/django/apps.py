@@ -11,7 +11,11 @@ class PgpartConfig(AppConfig):
     verbose_name = "pgpart partitioning"
 
     def ready(self) -> None:
-        # Registering the system checks is all ready() does: no query here.
+        # The system checks and Model.partitioning: no query here.
+        from django.apps import apps
+
         from .checks import register_all
+        from .partitioning import attach_descriptors
 
         register_all()
+        attach_descriptors(apps.get_models())

@@ -8,7 +8,9 @@ commands with it set to :class:`MigrationAutodetector`, which:
   ``CreateModel`` for a model with a ``Partitioning`` declaration, and
   :class:`~pgpart.django.operations.DeletePartitionedModel` when one is deleted;
 - emits :class:`~pgpart.django.operations.AlterPartitioning` when a
-  declaration differs from the migration state;
+  declaration differs from the migration state, and
+  :class:`~pgpart.django.operations.AdoptPartitionedModel` when a model that
+  django-postgres-extra's migrations partitioned gains a declaration;
 - makes the initial migration of an app without a ``migrations`` folder
   that holds a partitioned model, also when ``makemigrations`` is run without
   app labels (Django makes it only when the app is named): such an app
@@ -44,7 +46,8 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.models import CreateModel, DeleteModel
 
 from .declaration import STATE_OPTION, DeclarationError, spec_of
-from .operations import AlterPartitioning, CreatePartitionedModel, DeletePartitionedModel
+from .operations import AdoptPartitionedModel, AlterPartitioning, CreatePartitionedModel, DeletePartitionedModel
+from .psqlextra import psqlextra_partitioning
 
 __all__ = ["MigrationAutodetector", "PartitioningAutodetectorMixin"]
 
@@ -146,11 +149,17 @@ class PartitioningAutodetectorMixin:
             old_name = self.renamed_models.get((app_label, model_name), model_name)
             old = self.from_state.models[app_label, old_name].options.get(STATE_OPTION)
             new = self._declared(app_label, model_name)
+            name = self.to_state.models[app_label, model_name].name
+            if old is None and new is not None:
+                extra = psqlextra_partitioning(self.from_state.models[app_label, old_name])
+                if extra is not None and extra == (new["method"], new["key"]):
+                    # a table psqlextra partitioned, now declared: adopt it
+                    self.add_operation(app_label, AdoptPartitionedModel(name, new))
+                continue
             # A plain table declared partitioned (E002) or a partitioned one no
             # longer declared (E005) is for the system checks to report.
             if old is None or new is None or old == new:
                 continue
-            name = self.to_state.models[app_label, model_name].name
             self.add_operation(app_label, AlterPartitioning(name, new))
 
     def _detect_changes(self, convert_apps: Any = None, graph: Any = None) -> dict[str, list[Any]]:

@@ -56,6 +56,7 @@ from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_column, key_field, spec_of
+from .psqlextra import psqlextra_partitioning
 
 __all__ = [
     "FINDING_CHECK_IDS",
@@ -225,6 +226,11 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
         if model_state is None:
             continue  # not migrated yet: makemigrations will create it
         stored = model_state.options.get(STATE_OPTION)
+        extra = psqlextra_partitioning(model_state)
+        if stored is None and extra is not None:
+            # partitioned by django-postgres-extra's migrations: not a plain
+            # table; makemigrations adopts it (AdoptPartitionedModel)
+            stored = {"method": extra[0], "key": extra[1]}
         if stored is None and spec is not None:
             errors.append(
                 checks.Error(
@@ -246,12 +252,12 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
                 )
             )
         elif stored is not None and spec is not None:
-            before = Spec.from_dict(stored)
-            if (before.method, before.key) != (spec.method, spec.key):
+            before = (stored["method"], stored["key"])
+            if before != (spec.method, spec.key):
                 errors.append(
                     checks.Error(
                         f"{meta.label} declares {spec.method.upper()} ({spec.key}) partitioning, but its migrations "
-                        f"create it {before.method.upper()} ({before.key})",
+                        f"create it {before[0].upper()} ({before[1]})",
                         hint="pgpart does not repartition an existing table: create a new model and copy the rows.",
                         obj=model,
                         id="pgpart.E005",

@@ -23,7 +23,8 @@
             subpartition = None       # range: {"method": "hash", "key": "tenant_id", "modulus": 4}
 
 psqlextra's name ``PartitioningMeta`` is accepted as well (its ``method``
-may be psqlextra's enum; its ``key`` a list of one column).
+may be psqlextra's enum; its ``key`` a list of one column), on models that
+are not django-postgres-extra's own (see :func:`declaration_class`).
 
 The declaration is only read here and validated by the system checks
 (:mod:`pgpart.django.checks`), never at import time, so a broken declaration
@@ -124,9 +125,16 @@ def declaration_class(model: type[models.Model]) -> type | None:
     """The model's ``Partitioning`` (or ``PartitioningMeta``) class, its own
     or inherited from an abstract base; None when the model is not
     partitioned. A concrete parent's declaration is not inherited by a
-    multi-table child (the child has a table of its own)."""
+    multi-table child (the child has a table of its own).
+
+    A django-postgres-extra model (one of psqlextra's model classes among its
+    bases) is pgpart's only once it declares ``Partitioning``: its
+    ``PartitioningMeta`` is psqlextra's own (no interval, psqlextra's
+    partitioning manager), so before that pgpart leaves the model alone."""
+    psqlextra = any(klass.__module__.split(".")[0] == "psqlextra" for klass in model.__mro__)
+    names = ("Partitioning",) if psqlextra else DECLARATION_NAMES
     for klass in model.__mro__:
-        for name in DECLARATION_NAMES:
+        for name in names:
             declared = vars(klass).get(name)
             if declared is None:
                 continue

@@ -11,6 +11,10 @@
   extension, which refuses what cannot change on existing partitions (the
   grid, the hash modulus). The method and the key cannot change.
 - :class:`DeletePartitionedModel`: ``DeleteModel`` that also removes the policy.
+- :class:`AdoptPartitionedModel`: puts a table that is already partitioned
+  (made by django-postgres-extra, or by hand) under a pgpart policy: its
+  partitions and default partition are kept, the missing ones created, no
+  row moves. Backwards: the policy is removed, the table stays.
 - :class:`InstallPgpart`: install or upgrade the extension (``CREATE
   EXTENSION`` where possible, else the script shipped with the client).
 
@@ -33,10 +37,16 @@ from django.db.migrations.state import ModelState, ProjectState
 from .. import Client
 from ..errors import PgpartError
 from . import db
-from .declaration import STATE_OPTION, Spec
+from .declaration import STATE_OPTION, Spec, key_column
 from .schema import create_partitioned_model
 
-__all__ = ["AlterPartitioning", "CreatePartitionedModel", "DeletePartitionedModel", "InstallPgpart"]
+__all__ = [
+    "AdoptPartitionedModel",
+    "AlterPartitioning",
+    "CreatePartitionedModel",
+    "DeletePartitionedModel",
+    "InstallPgpart",
+]
 
 
 def _apply(
@@ -195,6 +205,62 @@ class AlterPartitioning(ModelOperation):
             return [operation]
         result: list[Operation] | bool = super().reduce(operation, app_label)
         return result
+
+
+class AdoptPartitionedModel(ModelOperation):
+    """Put an existing partitioned table (django-postgres-extra's, or one
+    made by hand) under a pgpart policy, its rows untouched: existing
+    partitions on the grid are kept, a default partition too, the missing
+    ones are created. The table must already be partitioned by the declared
+    method and key (else nothing is done and the migration fails)."""
+
+    category = OperationCategory.ALTERATION
+
+    def __init__(self, name: str, partitioning: dict[str, Any]) -> None:
+        self.partitioning = dict(Spec.from_dict(partitioning).to_dict())
+        super().__init__(name)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"name": self.name, "partitioning": self.partitioning}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        model_state = state.models[app_label, self.name_lower]
+        model_state.options = {**model_state.options, STATE_OPTION: dict(self.partitioning)}
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        spec = Spec.from_dict(self.partitioning)
+        table = model._meta.db_table
+        if not schema_editor.collect_sql:
+            relkind, partkey, _ = db.table_state(db.DjangoSession(schema_editor.connection), table)
+            wanted = f"{spec.method.upper()} ({key_column(model, spec)})"
+            if relkind != "p" or partkey is None or partkey.replace('"', "") != wanted:
+                raise PgpartError(
+                    f"cannot adopt table {table}: it is "
+                    + ("missing" if relkind is None else f"partitioned by {partkey}" if partkey else "not partitioned")
+                    + f", the declaration says {wanted}",
+                    hint="AdoptPartitionedModel takes over a table that is already partitioned as declared; "
+                    "pgpart does not repartition a table.",
+                )
+        _apply(schema_editor, model, spec)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _forget(schema_editor, model)
+
+    def describe(self) -> str:
+        return f"Adopt the partitioned table of {self.name} under a pgpart policy"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"adopt_{self.name_lower}_partitioning"
 
 
 class DeletePartitionedModel(DeleteModel):

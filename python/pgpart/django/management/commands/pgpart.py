@@ -9,6 +9,8 @@ Sub-commands (mirroring the ``pgpart`` CLI):
 - ``check``     ``pgpart.check()`` findings and declaration drift; exit 2 when
                 anything needs attention (for CI and monitoring)
 - ``install``   install or upgrade the extension in the database
+- ``rewrite-psqlextra-migrations APP...``  rewrite the apps' migration files
+                without django-postgres-extra (see :mod:`pgpart.django.psqlextra`)
 
 Common options: ``--database``, ``--model app_label.Model`` (repeatable;
 default: every partitioned model the database router sends to the database),
@@ -83,7 +85,7 @@ def _usage(message: str) -> CommandError:
 
 
 class Command(BaseCommand):
-    help = "Partitions of the partitioned models: info, ensure, maintain, check, install."
+    help = "Partitions of the partitioned models: info, ensure, maintain, check, install, rewrite-psqlextra-migrations."
     # The database checks are what `check` reports; the static ones run as usual.
     requires_system_checks = "__all__"
 
@@ -94,7 +96,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="subcommand", required=True, metavar="{info,ensure,maintain,check,install}", parser_class=_Parser
+            dest="subcommand",
+            required=True,
+            metavar="{info,ensure,maintain,check,install,rewrite-psqlextra-migrations}",
+            parser_class=_Parser,
         )
 
         def common(p: ArgumentParser, *, models_: bool = True, now: bool = True) -> None:
@@ -142,6 +147,13 @@ class Command(BaseCommand):
         install = sub.add_parser("install", help="Install or upgrade pgpart in the database.")
         common(install, models_=False, now=False)
         install.add_argument("--method", choices=("auto", "extension", "script"), default="auto")
+        rewrite = sub.add_parser(
+            "rewrite-psqlextra-migrations",
+            help="Rewrite an app's migrations without django-postgres-extra (after the adopting migration ran).",
+        )
+        common(rewrite, models_=False, now=False)
+        rewrite.add_argument("app_label", nargs="+", help="The apps whose migrations to rewrite.")
+        rewrite.add_argument("--dry-run", action="store_true", help="Say what would change, write nothing.")
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -157,7 +169,7 @@ class Command(BaseCommand):
             raise _usage(f"unknown database alias {self.alias!r}")
         self.session = db.DjangoSession(connections[self.alias])
         self.client = Client(self.session)
-        handler = getattr(self, "do_" + options["subcommand"])
+        handler = getattr(self, "do_" + options["subcommand"].replace("-", "_"))
         try:
             handler(options)
         except PgpartError as exc:
@@ -206,6 +218,30 @@ class Command(BaseCommand):
         if report.previous_version:
             text += f", was {report.previous_version}"
         self.emit(asdict(report), [text])
+
+    def do_rewrite_psqlextra_migrations(self, options: dict[str, Any]) -> None:
+        # Files only: the database is not touched (the migrations are applied).
+        from ...psqlextra import RewriteError, rewrite_migrations
+
+        for label in options["app_label"]:
+            try:
+                apps.get_app_config(label)
+            except LookupError as exc:
+                raise _usage(f"unknown app {label!r}") from exc
+        try:
+            done = rewrite_migrations(options["app_label"], dry_run=options["dry_run"])
+        except RewriteError as exc:
+            raise CommandError(str(exc), returncode=ExitCode.ERROR) from exc
+        verb = "would rewrite" if options["dry_run"] else "rewrote"
+        text = [f"{verb} {r.app_label}.{r.name} ({r.path})" for r in done] or ["no migration uses psqlextra"]
+        for r in done:
+            text += [f"  {c}" for c in r.converted] + [f"  left out: {d}" for d in r.dropped]
+        data = [
+            {"app_label": r.app_label, "migration": r.name, "path": str(r.path), "converted": r.converted,
+             "dropped": r.dropped}
+            for r in done
+        ]  # fmt: skip
+        self.emit(data, text)
 
     def do_info(self, options: dict[str, Any]) -> None:
         data: dict[str, list[dict[str, Any]]] = {}
