@@ -161,8 +161,8 @@ def run(conn: Any, *, out: Output = sys.stdout, reset: bool = False) -> None:
     out.write(f"\n$ pgpart maintain --dry-run {TABLE} --now '{A_WEEK_LATER}'\n")
     print_plan(client.maintain(TABLE, dry_run=True, now_at=A_WEEK_LATER), out)
     out.write(
-        "\n-- Scheduling: run maintenance nightly, as the table's owner (docs: README, Scheduling)\n"
-        "--   SELECT cron.schedule_in_database('pgpart', '17 3 * * *',\n"
+        "\n-- Scheduling: maintenance every hour, as the table's owner (docs/operations.md)\n"
+        "--   SELECT cron.schedule_in_database('pgpart-maintenance', '7 * * * *',\n"
         "--          'CALL pgpart.run_maintenance_proc()', current_database(), username => 'app');\n"
     )
 
