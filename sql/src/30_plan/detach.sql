@@ -335,9 +335,10 @@ BEGIN
     IF v_blockers IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'lock_not_available',
-            MESSAGE = format('not detaching %s: DETACH CONCURRENTLY would wait for sessions using %s',
-                             p_partition, p_parent),
-            DETAIL = format('Waiting for: %s. Nothing was changed.', v_blockers),
+            MESSAGE = format('not detaching %s: DETACH CONCURRENTLY would wait for sessions using %I', p_partition,
+                             (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent)),
+            DETAIL = format('Waiting for: %s (holding locks on %s or %s). Nothing was changed.', v_blockers, p_parent,
+                            p_partition),
             HINT = 'Retry when those transactions have ended (or end them), or run retention on the SQL path.';
     END IF;
 END
