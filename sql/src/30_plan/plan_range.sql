@@ -26,7 +26,10 @@ CREATE FUNCTION pgpart._plan_range_partitions(
     p_lock_timeout interval,
     p_now_at timestamptz,
     p_subpartition jsonb DEFAULT NULL,
-    p_max_new integer DEFAULT NULL
+    p_max_new integer DEFAULT NULL,
+    -- maintenance's dry run: the work of this many transactions of at most
+    -- max_new each, as run_maintenance_proc and the client catch up
+    p_transactions integer DEFAULT 1
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -215,7 +218,7 @@ BEGIN
     END IF;
     IF p_max_new IS NOT NULL THEN
         -- a bounded run makes what fits under the cap with its sub-partitions
-        v_part_cap := least(p_max_new, v_part_cap);
+        v_part_cap := least(p_max_new, v_part_cap) * greatest(p_transactions, 1);
     ELSE
         -- one more than fits: enough to refuse the call below
         v_part_cap := v_part_cap + 1;
@@ -228,7 +231,7 @@ BEGIN
     v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
     -- a default partition to create counts too, and every sub-partition
     v_total := v_n * (1 + v_leaves) + v_create_default::integer;
-    IF v_total > v_cap THEN
+    IF v_total > v_cap * greatest(p_transactions, 1) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
             MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
@@ -255,5 +258,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer, integer) IS
 'Validates a create_range_partitions call and returns its ordered steps without changing anything.';

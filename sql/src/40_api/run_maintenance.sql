@@ -5,8 +5,9 @@
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
 -- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per run: a run after a long pause catches
--- up over several runs, the slot of now first), bring partitions made by
+-- partitions ahead (at most 200 per call, the slot of now first:
+-- run_maintenance_proc and the Python client call it again, one
+-- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
@@ -19,9 +20,11 @@
 -- DRY_RUN: the plan of all of maintenance, changing nothing and taking no
 -- lock: the same loop, the same decisions, each verb called in its dry-run
 -- mode where the real run calls it for real (finalize, create_range_partitions,
--- reconcile), then, in place of "retention due", the retention steps that
--- follow (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as
--- the Python client runs it). STEP numbers each parent's plan from 1; a
+-- reconcile; the partitions of the whole catch-up, past the 200 of one
+-- transaction, as run_maintenance_proc and the client make them), then,
+-- in place of "retention due", the retention steps that follow
+-- (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as the
+-- Python client runs it). STEP numbers each parent's plan from 1; a
 -- failure the real run would meet (e.g. retention refused) is an "error" row.
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
@@ -77,6 +80,7 @@ DECLARE
     v_due boolean;
     -- rows of a parent's work, returned only once that work has succeeded
     v_rows pgpart.step [];
+    v_plan pgpart.step [];
     v_details text [];
     v_timed_out boolean;
     v_n integer;  -- steps of the parent's plan so far (dry run)
@@ -172,16 +176,29 @@ BEGIN
                     WHERE s.action = 'attach'
                 );
             END IF;
-            IF v_due THEN
-                -- real: the partitions created ('created'); dry run: its plan
-                FOR st IN
-                    SELECT s.*
+            IF v_due AND p_dry_run THEN
+                -- the plan of the whole catch-up: run_maintenance_proc and the
+                -- client repeat the real run, 200 new tables per transaction,
+                -- until nothing is missing (at most 500 transactions: the
+                -- 100,000 slots a window may span)
+                v_plan := array(
+                    SELECT s FROM pgpart._plan_range_partitions(
+                        v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
+                        p_now_at, NULL, 200, 500) AS s
+                    ORDER BY s.step
+                );
+            ELSIF v_due THEN
+                -- the partitions created ('created'), at most 200 in this transaction
+                v_plan := array(
+                    SELECT s
                     FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
                                                         lock_timeout => p_timeout, lock_retries => p_retries,
-                                                        now_at => p_now_at, max_new => 200,
-                                                        dry_run => p_dry_run) AS s
+                                                        now_at => p_now_at, max_new => 200) AS s
                     ORDER BY s.step
-                LOOP
+                );
+            END IF;
+            IF v_due THEN
+                FOREACH st IN ARRAY v_plan LOOP
                     v_rows := v_rows || st;
                     v_details := v_details || CASE
                         WHEN NOT p_dry_run THEN format('from %s to %s', st.lower_bound, st.upper_bound)
