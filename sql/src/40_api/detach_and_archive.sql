@@ -121,10 +121,10 @@ BEGIN
                                                               p_done => v_done) AS s);
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-        EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action = 'skipped';  -- another run has the parent
+        -- skipped: another run has the parent; analyze: the policy's, after the work (the last step)
+        EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
         v_done := v_done + 1;
         RAISE NOTICE 'pgpart: % %', v_steps[1].action, v_steps[1].partition;
-        EXIT WHEN v_steps[1].action = 'analyze';
         IF v_done > 100000 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'program_limit_exceeded',

@@ -517,10 +517,11 @@ BEGIN
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             -- skipped: another run holds the parent (logged, not an error)
-            EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action = 'skipped';
+            -- analyze: the policy's, after the work (the last step)
+            EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
             v_done := v_done + 1;
             RAISE NOTICE 'pgpart: % % %', v_parent, v_steps[1].action, v_steps[1].partition;
-            EXIT WHEN v_steps[1].action = 'analyze' OR v_done >= 100000;
+            EXIT WHEN v_done >= 100000;
         END LOOP;
         IF v_failing THEN
             v_failed := v_failed || v_parent::text;
