@@ -40,7 +40,7 @@ def bounds(conn: Conn) -> list[tuple[str, str]]:
 
 def partition_names(conn: Conn) -> set[str]:
     rows = conn.execute(
-        "SELECT c.oid::regclass::text FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid"
+        "SELECT 'public.' || c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid"
         " WHERE i.inhparent = 'ev'::regclass"
     ).fetchall()
     return {r[0] for r in rows}
@@ -102,7 +102,7 @@ def test_the_client_catches_up_fully_and_its_dry_run_agrees(conn: Conn, online: 
     before = partition_names(conn)
     client = pgpart.Client(conn)
     dry = client.maintain(now_at=LATER, dry_run=True, online=online)
-    assert dry.errors == ()
+    assert not dry.errors
     [(_, steps)] = dry.plans
     plan = {s.partition for s in steps if s.action == "attach"}
     assert len(plan) > 200
@@ -110,4 +110,4 @@ def test_the_client_catches_up_fully_and_its_dry_run_agrees(conn: Conn, online: 
     assert report.ok
     assert_caught_up(conn)
     created = {a.partition for a in report.actions if a.action == "created"}
-    assert partition_names(conn) - before == plan == {f"public.{c}" if "." not in str(c) else c for c in created}
+    assert partition_names(conn) - before == plan == created

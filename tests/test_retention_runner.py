@@ -32,7 +32,7 @@ def make_daily(conn: Conn, action: str = "drop", analyze: bool = False) -> None:
         [action, "archive" if action == "archive" else None, analyze],
     )
     conn.execute(
-        "INSERT INTO ev SELECT %s::timestamptz + i * interval '1 hour' FROM generate_series(0, 60) AS i", [NOW]
+        "INSERT INTO ev SELECT %s::timestamptz + i * interval '1 hour' FROM generate_series(0, 35) AS i", [NOW]
     )
     # the partitions of 13 to 22 March, so that 10 to 16 March expire
     conn.execute("SELECT * FROM pgpart.run_maintenance(now_at => %s)", [LATER])

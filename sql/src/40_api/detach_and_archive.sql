@@ -109,7 +109,7 @@ BEGIN
         FOR st IN SELECT * FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at,
                                                           dry_run => true) LOOP
             RAISE NOTICE 'pgpart: dry run: % step % % %: %', p_parent, st.step, st.action,
-                pg_catalog.coalesce(st.partition, ''), st.statement;
+                coalesce(st.partition, ''), st.statement;
         END LOOP;
         IF NOT FOUND THEN
             RAISE NOTICE 'pgpart: dry run: nothing to do for %', p_parent;

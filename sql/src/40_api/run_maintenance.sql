@@ -448,7 +448,7 @@ BEGIN
             SELECT * FROM pgpart.run_maintenance(p_parent, p_now_at, p_lock_timeout, p_lock_retries, dry_run => true)
         LOOP
             RAISE NOTICE 'pgpart: dry run: % %', r.parent_table, pg_catalog.concat_ws(' ', 'step ' || r.step, r.action,
-                r.partition, ': ' || pg_catalog.coalesce(r.statement, r.detail));
+                r.partition, ': ' || coalesce(r.statement, r.detail));
         END LOOP;
         IF NOT FOUND THEN
             RAISE NOTICE 'pgpart: dry run: nothing to do';
