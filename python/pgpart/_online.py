@@ -39,7 +39,8 @@ __all__ = ["DEFAULT_LOCK_RETRIES", "DEFAULT_LOCK_TIMEOUT", "Progress", "loop_ret
 DEFAULT_LOCK_TIMEOUT = "200ms"
 DEFAULT_LOCK_RETRIES = 10
 
-#: progress(step, number, total): called before each step is executed
+#: progress(step, number, total): called for each step as the run reaches it (a
+#: DETACH CONCURRENTLY before the client runs it, the others once the runner ran them)
 Progress = Callable[[Step, int, int], None]
 
 

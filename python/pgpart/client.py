@@ -437,12 +437,13 @@ class Client:
         create partitions ahead, apply retention.
 
         ``pgpart.run_maintenance`` does the lock-light part in one
-        transaction, then retention is applied to each table it reports due,
-        one step per transaction. online=True: the client runs the
-        extension's retention plan (DETACH CONCURRENTLY where possible, see
-        detach_and_archive). online=False: the SQL path, each step one call
-        of the retention step function (a plain, lock-bounded DETACH), as
-        ``CALL pgpart.run_maintenance_proc`` does. Either way the report
+        transaction (called again, one transaction each, while a table is
+        not caught up: one call creates at most 200 tables), then retention
+        is applied to each table it reports due, one step per transaction,
+        by looping over the extension's retention runner as the table's
+        owner. online=True: DETACH CONCURRENTLY where possible, see
+        detach_and_archive. online=False: the SQL path (a plain,
+        lock-bounded DETACH), as ``CALL pgpart.run_maintenance_proc`` does. Either way the report
         holds what this call did, from the rows the verbs returned (never
         another session's work), and a table that fails is reported
         (``report.errors``, each with its typed ``error``) while the others
