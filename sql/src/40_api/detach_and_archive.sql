@@ -89,6 +89,7 @@ BEGIN
     EXCEPTION WHEN invalid_transaction_termination THEN
         GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
     END;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- (nothing was committed)
     IF v_message = 'invalid transaction termination' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'active_sql_transaction',
