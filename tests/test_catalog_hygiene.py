@@ -68,10 +68,10 @@ def test_committing_procedures_repin_search_path(conn: psycopg.Connection[Any]) 
     # They cannot carry a SET clause, so each pins it first and after every COMMIT.
     for name in sorted(PROCEDURES_WITHOUT_SET):
         body = conn.execute(
-            "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s || '(regclass,interval,integer,timestamptz)') "
-            "OR oid = to_regprocedure(%s || '(regclass,timestamptz,interval,integer)') "
-            "OR oid = to_regprocedure(%s || '(jsonb)')",
-            (name, name, name),
+            # by name: the procedures' signatures grow (dry_run)
+            "SELECT prosrc FROM pg_proc WHERE prokind = 'p' AND pronamespace = 'pgpart'::regnamespace"
+            " AND proname = split_part(%s, '.', 2)",
+            (name,),
         ).fetchone()
         assert body is not None, name
         src = body[0]

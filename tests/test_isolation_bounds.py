@@ -126,7 +126,9 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_the_procedure(
     notices: list[str] = []
     conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
     conn.execute("SET statement_timeout = '300ms'")
-    call(conn, "run_maintenance_proc", None, now_at=LATER, lock_timeout="1 hour")
+    with pytest.raises(psycopg.Error) as failed:  # after every parent (issue 15, item 5)
+        call(conn, "run_maintenance_proc", None, now_at=LATER, lock_timeout="1 hour")
+    assert failed.value.sqlstate == "PGM01"
     conn.execute("RESET statement_timeout")
     # bb: partitions ahead, then retention (10 to 16 March detached), as usual
     assert partitions(conn, "bb") == day_partitions("bb", [f"202403{d}" for d in range(17, 23)])
@@ -283,7 +285,9 @@ def test_a_full_lock_table_in_one_parent_is_isolated(tiny: Conn, entry: str) -> 
         assert [(a, (d or "")[:5]) for t, a, d in rows if t == "aa"] == [("error", "53200")], rows
         assert [a for t, a, d in rows if t == "bb"] == ["created"]
     else:
-        call(small, "run_maintenance_proc", None, now_at=tomorrow)
+        with pytest.raises(psycopg.Error) as failed:  # after every parent (issue 15, item 5)
+            call(small, "run_maintenance_proc", None, now_at=tomorrow)
+        assert failed.value.sqlstate == "PGM01"
     assert partitions(small, "aa") == aa_before
     assert partitions(small, "bb") == ["bb_p20240310", "bb_p20240311"]
     assert [(e["action"], e["detail"]["sqlstate"]) for e in log(small, "aa") if e["outcome"] == "error"] == [

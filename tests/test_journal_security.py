@@ -561,7 +561,9 @@ def test_tablespace_the_owner_may_not_use(ev: Conn, conn: Conn, make_tablespace:
     # written directly into the policy row, it is refused when used: by a
     # superuser's maintenance creating partitions...
     ev.execute("UPDATE pgpart.config SET tablespace = %s WHERE parent = 'public.ev'::regclass", [ts])
-    conn.execute("CALL pgpart.run_maintenance_proc(now_at => %s::timestamptz)", [LATER])
+    with pytest.raises(psycopg.Error) as failed:  # after every table (issue 15, item 5)
+        conn.execute("CALL pgpart.run_maintenance_proc(now_at => %s::timestamptz)", [LATER])
+    assert failed.value.sqlstate == "PGM01"
     in_ts = "SELECT count(*) FROM pg_class WHERE reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = %s)"
     assert conn.execute(in_ts, [ts]).fetchone() == (0,)
     error = last_error(conn, "public.ev")

@@ -69,7 +69,12 @@ def test_retention_of_a_referenced_parent_is_refused(referenced: Conn, conn: Con
 
 def test_maintenance_logs_the_refusal_and_goes_on(referenced: Conn, conn: Conn) -> None:
     plain_before = partitions(conn, "plain")
-    call(conn, "run_maintenance_proc", None, now_at=LATER)
+    # every table is done, then the CALL fails naming ev (issue 15, item 5)
+    with pytest.raises(psycopg.Error) as failed:
+        call(conn, "run_maintenance_proc", None, now_at=LATER)
+    assert failed.value.sqlstate == "PGM01"
+    assert "public.ev" in failed.value.diag.message_primary
+    assert "plain" not in failed.value.diag.message_primary
     # ev: partitions ahead created, nothing detached, the refusal recorded
     assert partitions(conn, "ev") == [f"ev_p202403{d}" for d in range(10, 23)]
     errors = [e for e in log(conn, "ev") if e["outcome"] == "error"]
@@ -310,7 +315,9 @@ def test_failing_parent_is_logged_and_the_others_go_on(owner_conn: Conn, conn: C
     assert cfg is not None and cfg["last_error"].startswith("42P07") and cfg["last_error_at"] is not None
     assert partitions(conn, "a") == ["a_p20240310", "a_p20240311", "a_p20240312"]
     # the procedure records it the same way, and goes on too
-    call(c, "run_maintenance_proc", None, now_at="2024-03-21 12:00+00")
+    with pytest.raises(psycopg.Error) as failed:  # after every table (issue 15, item 5)
+        call(c, "run_maintenance_proc", None, now_at="2024-03-21 12:00+00")
+    assert failed.value.sqlstate == "PGM01"
     assert "b_p20240323" in partitions(conn, "b")
     assert config(conn, "a")["last_error"].startswith("42P07")  # type: ignore[index]
     # fixed: the next run creates and clears last_error
@@ -541,8 +548,13 @@ def test_online_retention_cannot_run_in_a_function(busy: Conn, conn: Conn) -> No
 def test_procedures_need_an_autocommit_session(busy: Conn, connect: Connect, conn: Conn) -> None:
     c = connect("pgpart_owner", autocommit=False)
     before = snapshot(conn)
-    for procedure in ("detach_and_archive_proc", "run_maintenance_proc", "move_default_rows"):
-        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+    # pgpart's own procedures say so up front (25001, with a hint; issue 15, item 4)
+    for procedure, refusal in (
+        ("detach_and_archive_proc", psycopg.errors.ActiveSqlTransaction),
+        ("run_maintenance_proc", psycopg.errors.ActiveSqlTransaction),
+        ("move_default_rows", psycopg.errors.InvalidTransactionTermination),
+    ):
+        with pytest.raises(refusal):
             call(c, procedure, "ev", now_at=LATER)
         c.rollback()
     assert snapshot(conn) == before

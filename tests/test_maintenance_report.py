@@ -64,7 +64,10 @@ def test_the_report_holds_only_this_calls_work(conn: Conn, connect: Connect) -> 
         # while the client waits on 'a', another session maintains 'b', and fails there
         first = conn.execute("SELECT max(id) FROM pgpart.log").fetchone()
         other = connect()
-        other.execute("CALL pgpart.run_maintenance_proc('public.b', %s)", [NOW])
+        # it finishes b's work, then fails the CALL naming b (issue 15, item 5)
+        with pytest.raises(psycopg.Error) as failed:
+            other.execute("CALL pgpart.run_maintenance_proc('public.b', %s)", [NOW])
+        assert failed.value.sqlstate == "PGM01"
         other_work = conn.execute(
             "SELECT action, outcome FROM pgpart.log WHERE id > %s AND parent = 'public.b'::regclass",
             [first[0] if first else 0],

@@ -89,7 +89,10 @@ def test_long_reader_makes_maintenance_give_up_cleanly_and_the_writer_never_fail
     # maintenance with a lock timeout below the writer's: creation needs no lock
     # the reader holds; the detach does, so retention gives up (55P03 logged)
     writer.allow(STEP_BUDGET)
-    call(conn, "run_maintenance_proc", "ev", now_at=now, lock_timeout="50ms", lock_retries=2)
+    # retention gave up (logged): the CALL then fails, naming ev (issue 15, item 5)
+    with pytest.raises(psycopg.Error) as failed:
+        call(conn, "run_maintenance_proc", "ev", now_at=now, lock_timeout="50ms", lock_retries=2)
+    assert failed.value.sqlstate == "PGM01"
     writer.wait_for(writer.allowed)
     after = attached(conn, "ev")
     assert [p.name for p in after] == [p.name for p in before] + [

@@ -1,22 +1,24 @@
-"""Executing the extension's plans step by step (DESIGN §4).
+"""Running retention from the client (DESIGN §4).
 
-The extension plans; the client only runs what PostgreSQL refuses to run
-inside a function: each step is one statement in its own transaction on an
-autocommit connection, ``DETACH ... CONCURRENTLY`` (``top_level``) at top
-level. While it works the client holds the session-level advisory lock of
-the parent (``pgpart.advisory_key``, the key the SQL verbs take per
-transaction), so the SQL path and the client exclude each other; it plans
-only once it holds that lock. When the lock is not obtained within the lock
-timeout (with retries) the run changes nothing and reports one ``skipped``
-step, as the SQL path does.
+The extension chooses and runs every retention step: the client only loops
+over its one retention runner, ``pgpart._retention_step``, one call per
+transaction on an autocommit connection, and runs itself only what a
+function cannot: ``DETACH ... CONCURRENTLY`` (returned marked
+``top_level``), at top level. Online, while it works the client holds the
+session-level advisory lock of the parent (``pgpart.advisory_key``, the key
+the runner takes per transaction), so the SQL path and the client exclude
+each other. When the lock is not obtained within the lock timeout (with
+retries) the run changes nothing and reports one ``skipped`` step, as the
+SQL path does.
 
-A step whose lock is not obtained within the lock timeout is retried, up to
-``lock_retries`` times with a short, growing, jittered pause so that queued
-writers get through. ``DETACH ... CONCURRENTLY`` is not started while a
-session it would wait for is predictably long (55P03, nothing changed); if
-it gives up after marking its partition "detach pending" it is finished at
-once with FINALIZE, else the error names the partition left pending and what
-it waits for (see _detach_concurrently). Any other error ends the run: what
+``DETACH ... CONCURRENTLY`` is not started while a session it would wait
+for is predictably long (55P03, nothing changed, checked by the runner
+before the journal step and here before each attempt); a lock timeout of
+its first transaction is retried up to ``lock_retries`` times with a short,
+growing, jittered pause so that queued writers get through; if it gives up
+after marking its partition "detach pending" it is finished at once with
+FINALIZE, else the error names the partition left pending and what it
+waits for (see _detach_concurrently). Any other error ends the run: what
 was done is done, and the next run plans from the catalog again.
 """
 
@@ -28,16 +30,17 @@ from collections.abc import Callable
 
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import LockTimeoutError
+from .errors import LockTimeoutError, PgpartError
 from .types import Step
 
-__all__ = ["DEFAULT_LOCK_RETRIES", "DEFAULT_LOCK_TIMEOUT", "Progress", "run_retention"]
+__all__ = ["DEFAULT_LOCK_RETRIES", "DEFAULT_LOCK_TIMEOUT", "Progress", "loop_retention", "run_retention"]
 
 # The SQL functions' own defaults (DESIGN §3: short, with more retries).
 DEFAULT_LOCK_TIMEOUT = "200ms"
 DEFAULT_LOCK_RETRIES = 10
 
-#: progress(step, number, total): called before each step is executed
+#: progress(step, number, total): called for each step as the run reaches it (a
+#: DETACH CONCURRENTLY before the client runs it, the others once the runner ran them)
 Progress = Callable[[Step, int, int], None]
 
 
@@ -105,13 +108,14 @@ def run_retention(
     lock_retries: int | None,
     now_at: object,
     progress: Progress | None = None,
+    as_owner: bool = False,
 ) -> list[Step]:
     """Detach (CONCURRENTLY where possible) and archive or drop the expired
-    partitions of TABLE, one statement per transaction. The session must be
-    at top level (Session.top_level). Returns the steps executed."""
+    partitions of TABLE, one statement per transaction, holding TABLE's
+    advisory lock for the session. The session must be at top level
+    (Session.top_level). Returns the steps executed."""
     timeout = lock_timeout or DEFAULT_LOCK_TIMEOUT
     retries = DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
-    executed: list[Step] = []
     with session.lock_timeout(timeout):
         if not _lock_parent(session, table, retries):
             # another run holds the parent for its whole run: it does the work
@@ -119,60 +123,76 @@ def run_retention(
             _log_skipped(session, table, skipped)
             return [skipped]
         try:
-            plan = retention_plan(
-                session, table, online=True, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
-            )
-            for number, step in enumerate(plan, start=1):
-                if progress is not None:
-                    progress(step, number, len(plan))
-                if step.top_level:
-                    _detach_concurrently(session, table, step, timeout, retries)
-                elif step.action == "journal":
-                    # checked before the journal entry of the detach is written
-                    _refuse_if_blocked(session, table, step, timeout)
-                    _run_step(session, step, retries)
-                else:
-                    _run_step(session, step, retries)
-                executed.append(step)
+            return loop_retention(
+                session, table, online=True, as_owner=as_owner, lock_timeout=timeout, lock_retries=retries,
+                now_at=now_at, progress=progress,
+            )  # fmt: skip
         finally:
             session._cleanup(
                 "SELECT pg_catalog.pg_advisory_unlock(pgpart.advisory_key(%s::regclass))",
                 [table],
                 quiet=_failing(),
             )
-    return executed
 
 
-def _run_step(session: Session, step: Step, retries: int) -> None:
-    """Run STEP (one statement in its own transaction), retrying it on a
-    lock timeout."""
-    for attempt in range(retries + 1):
-        try:
-            session.execute_verbatim(step.statement)
-            return
-        except LockTimeoutError:
-            if attempt == retries:
-                raise
-            _pause(attempt)
-
-
-# Sessions whose transaction holds a lock on the parent or on the partition
-# (DETACH ... CONCURRENTLY waits for both in its second transaction) that are
-# predictably long: idle in a transaction, or in one older than the lock
-# timeout. Sessions of other roles whose state is hidden (without
-# pg_read_all_stats) are not counted: the risk is reduced, not removed.
-_BLOCKERS = """
-SELECT pg_catalog.format('pid %%s (%%s, %%s, transaction open for %%s)', a.pid, a.usename, a.state,
-                         pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start))
-FROM pg_catalog.pg_stat_activity AS a
-WHERE a.pid <> pg_catalog.pg_backend_pid()
-  AND a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks AS l
-                WHERE l.locktype = 'relation' AND l.granted AND l.relation IN (%s::regclass, %s::regclass)
-                  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
-                                    WHERE d.datname = pg_catalog.current_database()))
-  AND (a.state LIKE 'idle in transaction%%' OR pg_catalog.now() - a.xact_start > %s::interval)
-ORDER BY a.pid
-"""
+def loop_retention(
+    session: Session,
+    table: str,
+    *,
+    online: bool,
+    as_owner: bool,
+    lock_timeout: str | None,
+    lock_retries: int | None,
+    now_at: object,
+    progress: Progress | None = None,
+) -> list[Step]:
+    """Call the extension's one retention runner (``pgpart._retention_step``)
+    once per transaction until it returns nothing: it chooses and runs each
+    step under TABLE's advisory lock; the client only runs what it returns
+    marked ``top_level`` (``DETACH ... CONCURRENTLY``, online). Stops at a
+    ``skipped`` step (another run holds the parent) and after the policy's
+    ``analyze``. The session must be at top level. Returns the steps done."""
+    timeout = lock_timeout or DEFAULT_LOCK_TIMEOUT
+    retries = DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
+    # the plan's length, for progress(step, number, total) only
+    total = len(retention_plan(
+        session, table, online=online, lock_timeout=timeout, lock_retries=retries, now_at=now_at,
+    )) if progress is not None else 0  # fmt: skip
+    done: list[Step] = []
+    while True:
+        args: list[Arg] = [
+            ("p_parent", "regclass", table),
+            ("p_now_at", "timestamptz", "now" if now_at is None else now_at),
+            ("p_timeout", "interval", timeout),
+            ("p_retries", "integer", retries),
+            ("p_online", "boolean", online),
+            ("p_as_owner", "boolean", as_owner),
+            ("p_done", "integer", len(done)),
+        ]
+        rows = session.fetch(*call("_retention_step", args, STEP_COLUMNS))
+        if not rows:
+            return done
+        for step in (Step.from_row(r) for r in rows):
+            if step.action == "skipped":
+                # another pgpart run holds the parent's advisory lock: that
+                # run does the work (logged by the server, not an error)
+                return [*done, step]
+            if done and (step.action, step.partition, step.statement) == (
+                done[-1].action,
+                done[-1].partition,
+                done[-1].statement,
+            ):
+                raise PgpartError(
+                    f"retention of {table} makes no progress: step {step.action} {step.partition} came back",
+                    hint="Report this as a pgpart bug, with the output of pgpart.check().",
+                )
+            if progress is not None:
+                progress(step, len(done) + 1, max(total, len(done) + 1))
+            if step.top_level:
+                _detach_concurrently(session, table, step, timeout, retries)
+            done.append(step)
+            if step.action == "analyze":
+                return done
 
 
 # Every other session holding a lock on the parent or partition now (what a pending
@@ -191,18 +211,12 @@ ORDER BY l.pid
 """
 
 
-def _blockers(session: Session, table: str, partition: str | None, timeout: str) -> list[str]:
-    return [str(r[0]) for r in session.fetch(_BLOCKERS, [table, partition or table, timeout])]
-
-
 def _refuse_if_blocked(session: Session, table: str, step: Step, timeout: str) -> None:
-    blockers = _blockers(session, table, step.partition, timeout)
-    if blockers:
-        raise LockTimeoutError(
-            f"not detaching {step.partition}: DETACH CONCURRENTLY would wait for sessions using {table}",
-            detail=f"Waiting for: {'; '.join(blockers)}. Nothing was changed.",
-            hint="Retry when those transactions have ended (or end them), or run retention on the SQL path.",
-        )
+    # 55P03 naming the sessions (the check the runner makes before journaling)
+    session.execute(
+        "SELECT pgpart._refuse_if_detach_blocked(%s::regclass, %s::regclass, %s::interval)",
+        [table, step.partition or table, timeout],
+    )
 
 
 def _pending(session: Session, table: str, partition: str | None) -> bool:

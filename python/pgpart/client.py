@@ -26,7 +26,7 @@ from . import _install, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, from_diagnostics
+from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, UndefinedTableError, from_diagnostics
 from .types import (
     EnsureReport,
     Finding,
@@ -392,63 +392,40 @@ class Client:
                 now_at=now_at,
             )  # fmt: skip
             return RetentionReport(table, online, True, tuple(steps))
+        self._require_table(table)
         with self._session.top_level("detach_and_archive"):
-            if online:
-                steps = _online.run_retention(
-                    self._session, table, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
-                    progress=progress,
-                )  # fmt: skip
-            else:
-                steps = self._retention_sql_path(table, timeout, lock_retries, now_at, progress)
+            steps = self._retention(table, online, False, timeout, lock_retries, now_at, progress)
         return RetentionReport(table, online, False, tuple(steps))
 
-    def _retention_sql_path(
-        self, table: str, lock_timeout: str | None, lock_retries: int | None, now_at: Moment | None,
-        progress: _online.Progress | None,
+    def _retention(
+        self, table: str, online: bool, as_owner: bool, lock_timeout: str | None, lock_retries: int | None,
+        now_at: Moment | None, progress: _online.Progress | None,
     ) -> list[Step]:  # fmt: skip
-        # Each call performs the first step of the plan in its own transaction.
-        args: list[Arg] = [
-            ("parent", "regclass", table),
-            ("lock_timeout", "interval", lock_timeout),
-            ("lock_retries", "integer", lock_retries),
-            ("now_at", "timestamptz", now_at),
-        ]
-        total = len(_online.retention_plan(
-            self._session, table, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries,
-            now_at=now_at,
-        ))  # fmt: skip
-        return self._retention_steps(table, call("detach_and_archive", args, STEP_COLUMNS), total, progress)
+        # Both paths loop over the extension's one retention runner; online
+        # holds the parent's advisory lock for the whole run and runs the
+        # DETACH ... CONCURRENTLY steps it returns.
+        if online:
+            return _online.run_retention(
+                self._session, table, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at,
+                progress=progress, as_owner=as_owner,
+            )  # fmt: skip
+        return _online.loop_retention(
+            self._session, table, online=False, as_owner=as_owner, lock_timeout=lock_timeout,
+            lock_retries=lock_retries, now_at=now_at, progress=progress,
+        )  # fmt: skip
 
-    def _retention_steps(
-        self, table: str, step_call: tuple[Any, list[object]], total: int, progress: _online.Progress | None
-    ) -> list[Step]:
-        # STEP_CALL performs the first step of TABLE's retention plan and
-        # returns it (no row, or a NULL step, when none is left); each call is
-        # its own transaction (the session is at top level, autocommit).
-        query, params = step_call
-        done: list[Step] = []
-        while True:
-            rows = self._session.fetch(query, params)
-            if not rows or rows[0][0] is None:
-                return done
-            step = Step.from_row(rows[0])
-            if step.action == "skipped":
-                # another pgpart run holds the parent's advisory lock: that
-                # run does the work (logged by the server, not an error)
-                done.append(step)
-                return done
-            if done and (step.action, step.partition, step.statement) == (
-                done[-1].action,
-                done[-1].partition,
-                done[-1].statement,
-            ):
-                raise PgpartError(
-                    f"retention of {table} makes no progress: step {step.action} {step.partition} came back",
-                    hint="Report this as a pgpart bug, with the output of pgpart.check().",
-                )
-            done.append(step)
-            if progress is not None:
-                progress(step, len(done), max(total, len(done)))
+    def _require_table(self, table: str) -> None:
+        """42P01 with a hint, naming TABLE, before any call that casts it."""
+        if "\x00" in table:
+            return  # refused by the call itself, naming the argument (InvalidArgumentError)
+        row = self._session.fetch_one("SELECT pg_catalog.to_regclass(%s::text) IS NOT NULL", [table])
+        if row is not None and not row[0]:
+            raise UndefinedTableError(
+                f"table {table} does not exist",
+                detail="pgpart looked it up with the connection's search_path.",
+                hint="Check the name and its schema (e.g. 'public.events'); SELECT * FROM pgpart.check() lists "
+                "the managed tables and their problems.",
+            )
 
     def move_default_rows(
         self,
@@ -494,12 +471,13 @@ class Client:
         create partitions ahead, apply retention.
 
         ``pgpart.run_maintenance`` does the lock-light part in one
-        transaction, then retention is applied to each table it reports due,
-        one step per transaction. online=True: the client runs the
-        extension's retention plan (DETACH CONCURRENTLY where possible, see
-        detach_and_archive). online=False: the SQL path, each step one call
-        of the retention step function (a plain, lock-bounded DETACH), as
-        ``CALL pgpart.run_maintenance_proc`` does. Either way the report
+        transaction (called again, one transaction each, while a table is
+        not caught up: one call creates at most 200 tables), then retention
+        is applied to each table it reports due, one step per transaction,
+        by looping over the extension's retention runner as the table's
+        owner. online=True: DETACH CONCURRENTLY where possible, see
+        detach_and_archive. online=False: the SQL path (a plain,
+        lock-bounded DETACH), as ``CALL pgpart.run_maintenance_proc`` does. Either way the report
         holds what this call did, from the rows the verbs returned (never
         another session's work), and a table that fails is reported
         (``report.errors``, each with its typed ``error``) while the others
@@ -519,22 +497,18 @@ class Client:
             ("lock_timeout", "interval", timeout),
             ("lock_retries", "integer", lock_retries),
         ]
+        if table is not None:
+            self._require_table(table)
         if dry_run:
             return self._maintenance_plan(table, online, args)
         if not apply_retention:
             return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
-            actions = self._run_maintenance(args)
+            actions = self._catch_up(self._run_maintenance(args), args)
             due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
             for parent in due:
                 try:
-                    if online:
-                        steps = _online.run_retention(
-                            self._session, parent, lock_timeout=timeout, lock_retries=lock_retries, now_at=now_at,
-                            progress=progress,
-                        )  # fmt: skip
-                    else:
-                        steps = self._maintenance_retention(parent, timeout, lock_retries, now_at, progress)
+                    steps = self._retention(parent, online, True, timeout, lock_retries, now_at, progress)
                 except PgpartError as exc:
                     actions.append(MaintenanceAction(parent, "error", exc.table, str(exc), exc))
                     # logged and kept as last_error for check(), as
@@ -557,28 +531,25 @@ class Client:
             for parent, action, partition, detail, error in rows
         ]
 
-    def _maintenance_retention(
-        self, parent: str, lock_timeout: str | None, lock_retries: int | None, now_at: Moment | None,
-        progress: _online.Progress | None,
-    ) -> list[Step]:  # fmt: skip
-        # run_maintenance_proc's retention of PARENT: one step per call (and
-        # transaction) of the step function it uses (as the table's owner, only
-        # while the policy's author owns it), then the plan's ANALYZE step when
-        # there is one (the policy asks for it) and a step was done.
-        args: list[Arg] = [
-            ("p_parent", "regclass", parent),
-            ("p_now_at", "timestamptz", now_at if now_at is not None else "now"),
-            ("p_timeout", "interval", lock_timeout or _online.DEFAULT_LOCK_TIMEOUT),
-            ("p_retries", "integer", _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries),
-        ]
-        plan = _online.retention_plan(
-            self._session, parent, online=False, lock_timeout=lock_timeout, lock_retries=lock_retries, now_at=now_at
-        )
-        steps = self._retention_steps(parent, call("_retention_step", args, STEP_COLUMNS), len(plan), progress)
-        if any(s.action != "skipped" for s in steps) and plan and plan[-1].action == "analyze":
-            self._session.execute_verbatim(plan[-1].statement)
-            steps.append(plan[-1])
-        return steps
+    def _catch_up(self, actions: list[MaintenanceAction], args: Sequence[Arg]) -> list[MaintenanceAction]:
+        """``pgpart.run_maintenance`` creates at most 200 tables per parent and
+        transaction: call it again, one transaction each, for every parent
+        whose last call created tables, until a call creates none (at most
+        500 calls: the 100,000 slots a window may span), as
+        ``run_maintenance_proc`` does, so a table far behind is caught up
+        fully. The later calls' rows are added, less their repeated reports
+        (retention due, drift)."""
+        last = actions
+        for _ in range(500):
+            again = list(dict.fromkeys(a.parent_table for a in last if a.action == "created" and a.parent_table))
+            if not again:
+                break
+            last = []
+            for parent in again:
+                parent_args = [("parent", "regclass", parent), *(a for a in args if a[0] != "parent")]
+                last += [a for a in self._run_maintenance(parent_args) if a.action in ("created", "error", "skipped")]
+            actions += last
+        return actions
 
     def _maintenance_plan(self, table: str | None, online: bool, args: Sequence[Arg]) -> MaintenanceReport:
         columns = (

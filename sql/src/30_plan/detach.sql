@@ -299,3 +299,50 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._discard_journal(regclass, bigint, interval, integer) IS
 'Closes a stale retention journal entry (its table gone, renamed, attached or its owner changed) without acting on it; logs why.';
+
+-- pgpart._refuse_if_detach_blocked(parent, partition, timeout): raises 55P03,
+-- naming them, when sessions that a DETACH ... CONCURRENTLY of PARTITION
+-- would wait for are predictably long: they hold a lock on the parent or the
+-- partition and are idle in a transaction, or in one older than TIMEOUT.
+-- Online retention checks this before it journals a detach and before each
+-- attempt of the DETACH, so a partition is left "detach pending" as rarely
+-- as possible. Sessions of other roles whose state this role cannot see
+-- (without pg_read_all_stats) are not counted: the risk is reduced, not
+-- removed.
+CREATE FUNCTION pgpart._refuse_if_detach_blocked(p_parent regclass, p_partition regclass, p_timeout interval)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_blockers text;
+BEGIN
+    SELECT string_agg(format('pid %s (%s, %s, transaction open for %s)', a.pid, a.usename, a.state,
+                             date_trunc('second', now() - a.xact_start)), '; ' ORDER BY a.pid)
+    INTO v_blockers
+    FROM pg_stat_activity AS a
+    WHERE
+        a.pid <> pg_backend_pid()
+        AND a.pid IN (
+            SELECT l.pid FROM pg_locks AS l
+            WHERE
+                l.locktype = 'relation' AND l.granted
+                AND l.relation IN (p_parent, coalesce(p_partition, p_parent))
+                AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())
+        )
+        AND (a.state LIKE 'idle in transaction%' OR now() - a.xact_start > p_timeout);
+    IF v_blockers IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'lock_not_available',
+            MESSAGE = format('not detaching %s: DETACH CONCURRENTLY would wait for sessions using %I', p_partition,
+                             (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent)),
+            DETAIL = format('Waiting for: %s (holding locks on %s or %s). Nothing was changed.', v_blockers, p_parent,
+                            p_partition),
+            HINT = 'Retry when those transactions have ended (or end them), or run retention on the SQL path.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._refuse_if_detach_blocked(regclass, regclass, interval) IS
+'Raises 55P03 naming the sessions when a DETACH CONCURRENTLY of the partition would wait for a predictably long transaction (idle in one, or older than the lock timeout).';

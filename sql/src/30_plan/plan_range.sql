@@ -23,7 +23,10 @@ CREATE FUNCTION pgpart._plan_range(
     p_default_partition boolean,
     p_reloptions text[],
     p_subpartition jsonb DEFAULT NULL,
-    p_max_new integer DEFAULT NULL
+    p_max_new integer DEFAULT NULL,
+    -- maintenance's dry run: the work of this many transactions of at most
+    -- max_new each, as run_maintenance_proc and the client catch up
+    p_transactions integer DEFAULT 1
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -192,7 +195,7 @@ BEGIN
     END IF;
     IF p_max_new IS NOT NULL THEN
         -- a bounded run makes what fits under the cap with its sub-partitions
-        v_part_cap := least(p_max_new, v_part_cap);
+        v_part_cap := least(p_max_new, v_part_cap) * greatest(p_transactions, 1);
     ELSE
         -- one more than fits: enough to refuse the call below
         v_part_cap := v_part_cap + 1;
@@ -205,7 +208,7 @@ BEGIN
     v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
     -- a default partition to create counts too, and every sub-partition
     v_total := v_n * (1 + v_leaves) + v_create_default::integer;
-    IF v_total > v_cap THEN
+    IF v_total > v_cap * greatest(p_transactions, 1) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
             MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
@@ -232,12 +235,13 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer) IS
 'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
 
 -- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in
 -- one call, changing nothing and taking no lock: for callers that ask "is
--- anything missing?" before they lock (maintenance).
+-- anything missing?" before they lock (maintenance; TRANSACTIONS: its dry run
+-- plans that many transactions of at most max_new each).
 CREATE FUNCTION pgpart._plan_range_partitions(
     p_parent regclass,
     p_interval text,
@@ -251,7 +255,8 @@ CREATE FUNCTION pgpart._plan_range_partitions(
     p_lock_timeout interval,
     p_now_at timestamptz,
     p_subpartition jsonb DEFAULT NULL,
-    p_max_new integer DEFAULT NULL
+    p_max_new integer DEFAULT NULL,
+    p_transactions integer DEFAULT 1
 )
 RETURNS SETOF pgpart.step
 LANGUAGE sql
@@ -261,8 +266,8 @@ AS $body$
     FROM pgpart._plan_range(
         pgpart._prepare(p_parent, 'range', p_lock_timeout, 0, p_now_at, p_tablespace),
         p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions, p_subpartition,
-        p_max_new) AS s;
+        p_max_new, p_transactions) AS s;
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer, integer) IS
 'Prepares and plans a create_range_partitions call without locks or changes (internal).';

@@ -5,12 +5,12 @@
 -- step, the first of the plan, and returns it: each step must commit before
 -- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
 -- commit), so call it once per transaction, or use the procedure below.
--- It chooses that step under the parent's advisory lock (pgpart.advisory_key,
--- the key every pgpart run of the parent takes) and only then reads the
--- catalog, so two runs on one parent never act on the same partition: the
--- second waits for the first's step to commit and plans again. When the
--- lock is not obtained within the lock timeout (with retries) it returns a
--- single 'skipped' step (step 0, no statement) and changes nothing.
+-- That step is chosen and run by the one retention runner,
+-- pgpart._retention_step: under the parent's advisory lock, so two runs on
+-- one parent never act on the same partition (the second waits for the
+-- first's step to commit and plans again); when the lock is not obtained
+-- within the lock timeout (with retries) it returns a single 'skipped' step
+-- (step 0, no statement) and changes nothing.
 CREATE FUNCTION pgpart.detach_and_archive(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -30,8 +30,6 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_dry_run ALIAS FOR dry_run;
     p_online ALIAS FOR online;
-    st pgpart.step;
-    v_message text;
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run THEN
@@ -46,45 +44,28 @@ BEGIN
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
                    '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
-    BEGIN
-        -- held until commit; the plan below is read after the wait, so it
-        -- sees what another run's committed step changed
-        PERFORM pgpart._acquire_locks(
-            ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_lock_timeout, p_lock_retries);
-    EXCEPTION WHEN lock_not_available THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-        RAISE NOTICE 'pgpart: skipping retention of %: another pgpart run holds its advisory lock', p_parent;
-        PERFORM pgpart._log(p_parent, 'retention', 'skipped',
-                            jsonb_build_object('sqlstate', '55P03', 'message', v_message,
-                                               'reason', 'another pgpart run holds the advisory lock of the parent'));
-        RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL,
-                        format('advisory lock %s (pgpart, %s): held by another pgpart run (%s)',
-                               pgpart.advisory_key(p_parent), p_parent, v_message),
-                        false)::pgpart.step;
-        RETURN;
-    END;
-    SELECT * INTO st FROM pgpart._retention_plan(p_parent, p_now_at, false, p_lock_timeout, p_lock_retries) AS s
-    WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
-    IF st.step IS NULL THEN
-        RETURN;
-    END IF;
-    EXECUTE st.statement;
-    RETURN NEXT st;
+    -- the one retention runner: under the advisory lock, one step
+    RETURN QUERY SELECT * FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries);
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart.detach_and_archive(regclass, interval, integer, timestamptz, boolean, boolean) IS
 'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, chosen under the parent''s advisory lock, and returns it (a ''skipped'' step 0 when another run holds that lock past the lock timeout).';
 
--- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
--- a parent, one step per transaction (CALL it outside a transaction block).
--- A procedure cannot carry SET clauses, so it re-pins search_path after
--- every COMMIT and runs its DDL only through pgpart's helper functions.
+-- pgpart.detach_and_archive_proc(parent, ..., dry_run): the whole retention
+-- of a parent, one step per transaction: it only loops over the retention
+-- runner (pgpart._retention_step), then the policy's ANALYZE comes from it
+-- too. DRY_RUN: the plan (pgpart._retention_plan) as NOTICEs, changing
+-- nothing. CALL it outside a transaction block: inside one it says so up
+-- front (25001). A procedure cannot carry SET clauses, so it re-pins
+-- search_path after every COMMIT and runs its DDL only through pgpart's
+-- helper functions.
 CREATE PROCEDURE pgpart.detach_and_archive_proc(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
-    now_at timestamptz DEFAULT now()
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -93,30 +74,67 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
-    st pgpart.step;
+    p_dry_run ALIAS FOR dry_run;
+    v_steps pgpart.step [];
     v_done integer := 0;
-    v_analyze boolean;
+    v_message text;
+    st pgpart.step;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- Inside a transaction block (or a function) COMMIT is refused: probe it
+    -- in a subtransaction, where PostgreSQL says which of the two refusals
+    -- applies (a non-English lc_messages skips this check).
+    BEGIN
+        COMMIT;
+    EXCEPTION WHEN invalid_transaction_termination THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+    END;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- (nothing was committed)
+    IF v_message = 'invalid transaction termination' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'active_sql_transaction',
+            MESSAGE = 'pgpart.detach_and_archive_proc cannot run inside a transaction block',
+            DETAIL = 'It commits after each retention step, which a procedure can do only when called by CALL '
+                     'outside BEGIN ... COMMIT and not from a function.',
+            HINT = 'CALL it outside a transaction block (autocommit), or inside one call '
+                   'SELECT * FROM pgpart.detach_and_archive(parent) once per transaction.';
+    END IF;
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
+    IF p_dry_run THEN
+        FOR st IN SELECT * FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at,
+                                                          dry_run => true) LOOP
+            RAISE NOTICE 'pgpart: dry run: % step % % %: %', p_parent, st.step, st.action,
+                coalesce(st.partition, ''), st.statement;
+        END LOOP;
+        IF NOT FOUND THEN
+            RAISE NOTICE 'pgpart: dry run: nothing to do for %', p_parent;
+        END IF;
+        RETURN;
+    END IF;
     LOOP
-        SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS s;
-        EXIT WHEN st.step IS NULL OR st.action = 'skipped';  -- another run has the parent
-        v_done := v_done + 1;
-        RAISE NOTICE 'pgpart: % %', st.action, st.partition;
+        v_steps := ARRAY(SELECT s FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries,
+                                                              p_done => v_done) AS s);
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        -- skipped: another run has the parent; analyze: the policy's, after the work (the last step)
+        EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
+        v_done := v_done + 1;
+        RAISE NOTICE 'pgpart: % %', v_steps[1].action, v_steps[1].partition;
         IF v_done > 100000 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'program_limit_exceeded',
-                MESSAGE = format('retention of %s did not finish after %s steps', p_parent, v_done);
+                MESSAGE = pg_catalog.format('retention of %s did not finish after %s steps', p_parent, v_done),
+                HINT = 'Report this as a pgpart bug, with the output of pgpart.check().';
         END IF;
     END LOOP;
-    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_done > 0 AND v_analyze THEN
-        PERFORM pgpart._analyze_bounded(p_parent, p_lock_timeout);  -- bounded; a failure is logged, not raised
-    END IF;
 END
 $body$;
 
-COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz) IS  -- noqa: LT01
-'Runs the whole retention plan of a managed parent, committing after every step (detach, then archive or drop).';
+COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'Runs the whole retention of a managed parent through the retention runner, committing after every step (detach, then archive or drop), then the policy''s ANALYZE; dry_run: the plan as NOTICEs.';

@@ -5,8 +5,9 @@
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
 -- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per run: a run after a long pause catches
--- up over several runs, the slot of now first), bring partitions made by
+-- partitions ahead (at most 200 per call, the slot of now first:
+-- run_maintenance_proc and the Python client call it again, one
+-- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
@@ -19,9 +20,11 @@
 -- DRY_RUN: the plan of all of maintenance, changing nothing and taking no
 -- lock: the same loop, the same decisions, each verb called in its dry-run
 -- mode where the real run calls it for real (finalize, create_range_partitions,
--- reconcile), then, in place of "retention due", the retention steps that
--- follow (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as
--- the Python client runs it). STEP numbers each parent's plan from 1; a
+-- reconcile; the partitions of the whole catch-up, past the 200 of one
+-- transaction, as run_maintenance_proc and the client make them), then,
+-- in place of "retention due", the retention steps that follow
+-- (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as the
+-- Python client runs it). STEP numbers each parent's plan from 1; a
 -- failure the real run would meet (e.g. retention refused) is an "error" row.
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
@@ -77,6 +80,7 @@ DECLARE
     v_due boolean;
     -- rows of a parent's work, returned only once that work has succeeded
     v_rows pgpart.step [];
+    v_plan pgpart.step [];
     v_details text [];
     v_timed_out boolean;
     v_n integer;  -- steps of the parent's plan so far (dry run)
@@ -172,16 +176,29 @@ BEGIN
                     WHERE s.action = 'attach'
                 );
             END IF;
-            IF v_due THEN
-                -- real: the partitions created ('created'); dry run: its plan
-                FOR st IN
-                    SELECT s.*
+            IF v_due AND p_dry_run THEN
+                -- the plan of the whole catch-up: run_maintenance_proc and the
+                -- client repeat the real run, 200 new tables per transaction,
+                -- until nothing is missing (at most 500 transactions: the
+                -- 100,000 slots a window may span)
+                v_plan := array(
+                    SELECT s FROM pgpart._plan_range_partitions(
+                        v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
+                        p_now_at, NULL, 200, 500) AS s
+                    ORDER BY s.step
+                );
+            ELSIF v_due THEN
+                -- the partitions created ('created'), at most 200 in this transaction
+                v_plan := array(
+                    SELECT s
                     FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
                                                         lock_timeout => p_timeout, lock_retries => p_retries,
-                                                        now_at => p_now_at, max_new => 200,
-                                                        dry_run => p_dry_run) AS s
+                                                        now_at => p_now_at, max_new => 200) AS s
                     ORDER BY s.step
-                LOOP
+                );
+            END IF;
+            IF v_due THEN
+                FOREACH st IN ARRAY v_plan LOOP
                     v_rows := v_rows || st;
                     v_details := v_details || CASE
                         WHEN NOT p_dry_run THEN format('from %s to %s', st.lower_bound, st.upper_bound)
@@ -336,50 +353,35 @@ $body$;
 COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, integer, boolean, boolean) IS
 'Lock-light maintenance in one transaction for one or every managed parent: finishes pending detaches, creates partitions ahead, reconciles, reports retention due; errors as objects (sqlstate, message, detail, hint). A failing parent is logged and skipped. dry_run: the plan of all maintenance, retention steps included (online: as a client runs them), changing nothing.';
 
--- pgpart._retention_step(parent, now_at, timeout, retries): one retention
--- step of a parent, as its owner, for the procedure below; NULL when done.
-CREATE FUNCTION pgpart._retention_step(
-    p_parent regclass,
-    p_now_at timestamptz,
-    p_timeout interval,
-    p_retries integer
-)
-RETURNS pgpart.step
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $body$
-DECLARE
-    v_caller name;
-    st pgpart.step;
-BEGIN
-    IF pgpart._may_maintain(p_parent) IS NOT NULL THEN
-        RETURN NULL;
-    END IF;
-    v_caller := pgpart._become_owner(p_parent);
-    SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_timeout, p_retries, p_now_at) AS s;
-    PERFORM set_config('role', v_caller, true);
-    RETURN st;
-END
-$body$;
 
-COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, integer) IS
-'One retention step of a parent, performed as its owner; NULL when nothing is left.';
-
--- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
--- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
--- retention one step per transaction, then ANALYZE if the policy says so
--- (bounded, see pgpart._analyze_bounded). A parent that fails in any of
--- these (a statement timeout and a full lock table included) is logged and
--- the others go on; a user's cancel stops the run.
--- CALL it outside a transaction block. A procedure cannot carry SET
--- clauses: it re-pins search_path after each COMMIT and runs DDL only
--- through helper functions. It has no dry run (a procedure returns no
--- rows): its plan is SELECT * FROM pgpart.run_maintenance(..., dry_run => true).
+-- pgpart.run_maintenance_proc(parent, now_at, ..., dry_run): all of
+-- maintenance, for pg_cron and CALL. Per parent: the lock-light part
+-- (run_maintenance), repeated in as many transactions as it takes to catch
+-- up (each creates at most pgpart._max_new_tables() tables: a table far
+-- behind is filled completely, never left with a gap); then retention, one
+-- committed step at a time through the one retention runner
+-- (pgpart._retention_step), then the policy's ANALYZE.
+-- A parent that fails in any of these (a statement timeout and a full lock
+-- table included) is logged and the others go on; a parent skipped because
+-- another run holds it is not a failure. Once every parent is done, the
+-- procedure raises PGM01 naming the failed ones, so a scheduler (pg_cron's
+-- job history) shows the failure. A user's cancel stops the run.
+-- DRY_RUN: the plan of pgpart.run_maintenance(dry_run => true) as NOTICEs,
+-- changing nothing.
+-- CALL it outside a transaction block: inside one (or from a function) it
+-- cannot commit, and says so up front (25001) instead of PostgreSQL's
+-- "invalid transaction termination" after the first parent. A procedure
+-- cannot carry SET clauses (it could not commit): it re-pins search_path
+-- after each COMMIT and runs DDL only through helper functions.
+-- Long (about 150 lines): one loop per parent whose three stages each
+-- commit and isolate their failures, and must stay in one procedure to
+-- commit between them.
 CREATE PROCEDURE pgpart.run_maintenance_proc(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
     lock_timeout interval DEFAULT '200ms',
-    lock_retries integer DEFAULT 10
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -388,23 +390,72 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
     v_parents regclass [];
     v_parent regclass;
-    st pgpart.step;
-    v_steps integer;
+    v_steps pgpart.step [];
+    v_failed text [] := '{}';
+    v_failing boolean;
+    v_created integer;
+    v_passes integer;
+    v_done integer;
     v_state text;
     v_message text;
     v_fired text;
+    r record;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- Inside a transaction block (or a function) COMMIT is refused: probe it
+    -- in a subtransaction, where PostgreSQL says which of the two refusals
+    -- applies (a non-English lc_messages skips this check).
+    BEGIN
+        COMMIT;
+    EXCEPTION WHEN invalid_transaction_termination THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+    END;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- (nothing was committed)
+    IF v_message = 'invalid transaction termination' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'active_sql_transaction',
+            MESSAGE = 'pgpart.run_maintenance_proc cannot run inside a transaction block',
+            DETAIL = 'It commits after each table and each retention step, which a procedure can do only when '
+                     'called by CALL outside BEGIN ... COMMIT and not from a function.',
+            HINT = 'CALL it outside a transaction block (autocommit), or inside one use '
+                   'SELECT * FROM pgpart.run_maintenance() (the lock-light part, in your transaction).';
+    END IF;
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
     v_parents := ARRAY(SELECT pgpart._maintenance_parents(p_parent));
+    IF pg_catalog.cardinality(v_parents) = 0 THEN
+        RAISE NOTICE USING
+            MESSAGE = 'pgpart: nothing to maintain: no table is managed with automatic maintenance on',
+            HINT = 'Manage a table with pgpart.create_range_partitions(...) or pgpart.ensure_range(...); '
+                   'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        FOR r IN
+            SELECT * FROM pgpart.run_maintenance(p_parent, p_now_at, p_lock_timeout, p_lock_retries, dry_run => true)
+        LOOP
+            RAISE NOTICE 'pgpart: dry run: % %', r.parent_table, pg_catalog.concat_ws(' ', 'step ' || r.step, r.action,
+                r.partition, ': ' || coalesce(r.statement, r.detail));
+        END LOOP;
+        IF NOT FOUND THEN
+            RAISE NOTICE 'pgpart: dry run: nothing to do';
+        END IF;
+        RETURN;
+    END IF;
     FOREACH v_parent IN ARRAY v_parents LOOP
         v_state := pgpart._may_maintain(v_parent);
         IF v_state IS NOT NULL THEN
@@ -413,28 +464,47 @@ BEGIN
         END IF;
         -- set when statement_timeout fires (pgpart._statement_timed_out)
         v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
-        BEGIN
-            -- isolated per parent inside; this catches what fails around it
-            PERFORM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
-        EXCEPTION WHEN OTHERS OR query_canceled THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
-                RAISE;  -- a cancel stops the whole run
-            END IF;
-            RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
-            PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
-        END;
-        COMMIT;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        v_failing := false;
+        v_passes := 0;
+        -- the lock-light part, once more per transaction while it creates
+        -- tables and some are still missing (catch-up past the per-transaction cap)
+        LOOP
+            v_passes := v_passes + 1;
+            v_created := 0;
+            BEGIN
+                -- isolated per parent inside (errors come back as rows); this catches what fails around it
+                FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
+                LOOP
+                    v_created := v_created + (r.action = 'created')::integer;
+                    v_failing := v_failing OR r.action = 'error';
+                END LOOP;
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+                v_failing := true;
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            -- 500 transactions of 200: the 100,000 slots a window may span at most
+            EXIT WHEN v_failing OR v_created = 0 OR v_passes >= 500
+                OR pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired
+                OR pgpart._window_complete(v_parent, p_now_at);
+        END LOOP;
         IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
             -- this parent took too long: the rest of its work waits for the next run
             RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            v_failed := v_failed || v_parent::text;
             CONTINUE;
         END IF;
-        v_steps := 0;
+        v_done := 0;
         LOOP
             BEGIN
-                st := pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
+                v_steps := ARRAY(SELECT s FROM pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries,
+                                                                      p_as_owner => true, p_done => v_done) AS s);
             EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
                 IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
@@ -442,26 +512,32 @@ BEGIN
                 END IF;
                 RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
                 PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
-                st := NULL;
+                v_failing := true;
+                v_steps := '{}';
             END;
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             -- skipped: another run holds the parent (logged, not an error)
-            EXIT WHEN st.step IS NULL OR st.action = 'skipped';
-            v_steps := v_steps + 1;
-            RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
-            EXIT WHEN v_steps >= 100000;
+            -- analyze: the policy's, after the work (the last step)
+            EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
+            v_done := v_done + 1;
+            RAISE NOTICE 'pgpart: % % %', v_parent, v_steps[1].action, v_steps[1].partition;
+            EXIT WHEN v_done >= 100000;
         END LOOP;
-        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
-           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
-            -- bounded, and its failure logged, never raised: it cannot abort the run
-            PERFORM pgpart._analyze_bounded(v_parent, p_lock_timeout);
-            COMMIT;
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF v_failing THEN
+            v_failed := v_failed || v_parent::text;
         END IF;
     END LOOP;
+    IF pg_catalog.cardinality(v_failed) > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGM01',
+            MESSAGE = pg_catalog.format('pgpart maintenance failed for %s table(s): %s',
+                                        pg_catalog.cardinality(v_failed), pg_catalog.array_to_string(v_failed, ', ')),
+            DETAIL = 'The other tables were maintained and committed; each failure was logged as it happened.',
+            HINT = 'See SELECT * FROM pgpart.check() (code maintenance_failed) and the error rows of pgpart.log.';
+    END IF;
 END
 $body$;
 
-COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer) IS  -- noqa: LT01
-'All maintenance for pg_cron and CALL: per managed parent, pending detaches, partitions ahead, then retention one committed step at a time, then ANALYZE.';
+COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
+'All maintenance for pg_cron and CALL: per managed parent, the lock-light part until caught up, then retention one committed step at a time, then ANALYZE; raises PGM01 naming the failed tables at the end. dry_run: the plan as NOTICEs.';
