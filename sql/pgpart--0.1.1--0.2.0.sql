@@ -13,9 +13,17 @@ DROP FUNCTION pgpart.check(regclass, timestamptz);
 
 DROP FUNCTION pgpart._check_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz);
 
+DROP FUNCTION pgpart._plan_range_partitions(p_parent regclass, p_interval text, p_premake integer, p_start text, p_time_zone text, p_origin text, p_tablespace name, p_default_partition boolean, p_reloptions text[], p_lock_timeout interval, p_now_at timestamptz, p_subpartition jsonb, p_max_new integer);
+
 DROP FUNCTION pgpart._merge_policy(p_old pgpart.config, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
 
+DROP PROCEDURE pgpart.detach_and_archive_proc(parent regclass, lock_timeout interval, lock_retries integer, now_at timestamptz);
+
 DROP FUNCTION pgpart.run_maintenance(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
+
+DROP FUNCTION pgpart._retention_step(p_parent regclass, p_now_at timestamptz, p_timeout interval, p_retries integer);
+
+DROP PROCEDURE pgpart.run_maintenance_proc(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
 
 DROP FUNCTION pgpart.ensure_range(parent regclass, "interval" text, premake integer, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, time_zone text, origin text, default_partition boolean, lock_timeout interval, lock_retries integer, now_at timestamptz, dry_run boolean);
 
@@ -943,6 +951,43 @@ $body$;
 COMMENT ON FUNCTION pgpart._lock_target(pgpart._target) IS
 'Takes the lock steps of a prepared target (timeout, retries) and returns it marked locked (internal).';
 
+-- source: sql/src/20_core/transaction_block.sql
+-- pgpart._refuse_transaction_block(verb, detail, hint): the first statement
+-- of a committing procedure. Inside a transaction block (or under a
+-- function) a procedure cannot COMMIT, and PostgreSQL would say only
+-- "invalid transaction termination" after the first table; this says so up
+-- front (25001) with what to do. No SQL function tells whether a CALL may
+-- commit, so it probes: a COMMIT inside a subtransaction always fails, and
+-- PostgreSQL's message says which refusal applies (English lc_messages; with
+-- another language the check is skipped and PostgreSQL's own error stays).
+-- A procedure (it must run in the caller's CALL context) without SET
+-- clauses: it pins search_path itself; nothing is committed.
+CREATE OR REPLACE PROCEDURE pgpart._refuse_transaction_block(p_verb text, p_detail text, p_hint text)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_message text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    BEGIN
+        COMMIT;
+    EXCEPTION WHEN invalid_transaction_termination THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+    END;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF v_message = 'invalid transaction termination' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'active_sql_transaction',
+            MESSAGE = format('%s cannot run inside a transaction block', p_verb),
+            DETAIL = p_detail,
+            HINT = p_hint;
+    END IF;
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart._refuse_transaction_block(text, text, text) IS  -- noqa: LT01
+'Raises 25001 with the given DETAIL and HINT when the calling procedure could not COMMIT (called inside a transaction block or from a function); probes with a COMMIT in a subtransaction (internal).';
+
 -- source: sql/src/20_core/validated_policy.sql
 -- pgpart._validated_policy(old, ...): the policy row OLD with the given
 -- values validated and merged in; writes nothing (pgpart.set_policy and
@@ -1204,6 +1249,53 @@ BEGIN
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
 END
 $body$;
+
+-- pgpart._refuse_if_detach_blocked(parent, partition, timeout): raises 55P03,
+-- naming them, when sessions that a DETACH ... CONCURRENTLY of PARTITION
+-- would wait for are predictably long: they hold a lock on the parent or the
+-- partition and are idle in a transaction, or in one older than TIMEOUT.
+-- Online retention checks this before it journals a detach and before each
+-- attempt of the DETACH, so a partition is left "detach pending" as rarely
+-- as possible. Sessions of other roles whose state this role cannot see
+-- (without pg_read_all_stats) are not counted: the risk is reduced, not
+-- removed.
+CREATE OR REPLACE FUNCTION pgpart._refuse_if_detach_blocked(p_parent regclass, p_partition regclass, p_timeout interval)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_blockers text;
+BEGIN
+    SELECT string_agg(format('pid %s (%s, %s, transaction open for %s)', a.pid, a.usename, a.state,
+                             date_trunc('second', now() - a.xact_start)), '; ' ORDER BY a.pid)
+    INTO v_blockers
+    FROM pg_stat_activity AS a
+    WHERE
+        a.pid <> pg_backend_pid()
+        AND a.pid IN (
+            SELECT l.pid FROM pg_locks AS l
+            WHERE
+                l.locktype = 'relation' AND l.granted
+                AND l.relation IN (p_parent, coalesce(p_partition, p_parent))
+                AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())
+        )
+        AND (a.state LIKE 'idle in transaction%' OR now() - a.xact_start > p_timeout);
+    IF v_blockers IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'lock_not_available',
+            MESSAGE = format('not detaching %s: DETACH CONCURRENTLY would wait for sessions using %I', p_partition,
+                             (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_parent)),
+            DETAIL = format('Waiting for: %s (holding locks on %s or %s). Nothing was changed.', v_blockers, p_parent,
+                            p_partition),
+            HINT = 'Retry when those transactions have ended (or end them), or run retention on the SQL path.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._refuse_if_detach_blocked(regclass, regclass, interval) IS
+'Raises 55P03 naming the sessions when a DETACH CONCURRENTLY of the partition would wait for a predictably long transaction (idle in one, or older than the lock timeout).';
 
 -- source: sql/src/30_plan/expired.sql
 -- pgpart._expired_partitions(parent, now_at, timeout): the partitions of a
@@ -2478,7 +2570,10 @@ CREATE OR REPLACE FUNCTION pgpart._plan_range(
     p_default_partition boolean,
     p_reloptions text[],
     p_subpartition jsonb DEFAULT NULL,
-    p_max_new integer DEFAULT NULL
+    p_max_new integer DEFAULT NULL,
+    -- maintenance's dry run: the work of this many transactions of at most
+    -- max_new each, as run_maintenance_proc and the client catch up
+    p_transactions integer DEFAULT 1
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -2647,7 +2742,7 @@ BEGIN
     END IF;
     IF p_max_new IS NOT NULL THEN
         -- a bounded run makes what fits under the cap with its sub-partitions
-        v_part_cap := least(p_max_new, v_part_cap);
+        v_part_cap := least(p_max_new, v_part_cap) * greatest(p_transactions, 1);
     ELSE
         -- one more than fits: enough to refuse the call below
         v_part_cap := v_part_cap + 1;
@@ -2660,7 +2755,7 @@ BEGIN
     v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
     -- a default partition to create counts too, and every sub-partition
     v_total := v_n * (1 + v_leaves) + v_create_default::integer;
-    IF v_total > v_cap THEN
+    IF v_total > v_cap * greatest(p_transactions, 1) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'program_limit_exceeded',
             MESSAGE = format('more than %s new tables for %s requested, but at most %s are created in one transaction',
@@ -2687,12 +2782,13 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer) IS
 'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
 
 -- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in
 -- one call, changing nothing and taking no lock: for callers that ask "is
--- anything missing?" before they lock (maintenance).
+-- anything missing?" before they lock (maintenance; TRANSACTIONS: its dry run
+-- plans that many transactions of at most max_new each).
 CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
     p_parent regclass,
     p_interval text,
@@ -2706,7 +2802,8 @@ CREATE OR REPLACE FUNCTION pgpart._plan_range_partitions(
     p_lock_timeout interval,
     p_now_at timestamptz,
     p_subpartition jsonb DEFAULT NULL,
-    p_max_new integer DEFAULT NULL
+    p_max_new integer DEFAULT NULL,
+    p_transactions integer DEFAULT 1
 )
 RETURNS SETOF pgpart.step
 LANGUAGE sql
@@ -2716,10 +2813,10 @@ AS $body$
     FROM pgpart._plan_range(
         pgpart._prepare(p_parent, 'range', p_lock_timeout, 0, p_now_at, p_tablespace),
         p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions, p_subpartition,
-        p_max_new) AS s;
+        p_max_new, p_transactions) AS s;
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, timestamptz, jsonb, integer, integer) IS
 'Prepares and plans a create_range_partitions call without locks or changes (internal).';
 
 -- source: sql/src/30_plan/plan_set_tablespace.sql
@@ -3245,6 +3342,126 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._apply_reconcile(regclass, boolean, interval, integer, boolean) IS
 'Carries out the reconcile plan of a parent, lock-bounded and all or nothing, with the event triggers off; returns the plan. No ownership check, no log (internal).';
+
+-- source: sql/src/30_plan/retention_step.sql
+-- pgpart._retention_step(parent, now_at, timeout, retries, online, as_owner,
+-- done): THE retention runner. Every path that applies retention (the
+-- detach_and_archive function, both procedures, the Python client online
+-- and on the SQL path) only loops over this function, one call per
+-- transaction, until it returns no row: it alone chooses and runs the next
+-- step (DESIGN §3, §4).
+--
+-- It takes the parent's advisory lock (pgpart.advisory_key, the key every
+-- pgpart run of the parent takes) under the lock timeout with retries and
+-- only then plans (pgpart._retention_plan), so a second run waits for the
+-- first one's step to commit and sees what it changed: two runs never act
+-- on the same partition. Not obtained: one 'skipped' step (step 0, no
+-- statement; logged, not an error) and nothing changed.
+--
+-- Rows returned: the step it ran; with ONLINE, when the next step must run at
+-- top level (DETACH ... CONCURRENTLY, after its journal step), that step too,
+-- NOT run (top_level true): the caller runs it in a transaction of its own,
+-- then calls again, which continues with the archive or drop. The client
+-- holds the advisory lock for its session meanwhile, so the xact-level lock
+-- taken here is granted to it at once. With ONLINE the journal step is
+-- written only when no predictably long transaction would hold up the
+-- DETACH (pgpart._refuse_if_detach_blocked, checked with the caller's view
+-- of pg_stat_activity).
+-- When nothing is left and DONE (the steps the caller ran so far) > 0, the
+-- ANALYZE the policy asks for is run (bounded, never raising) and returned
+-- as an 'analyze' step: the caller stops after it.
+-- AS_OWNER (maintenance): only while maintenance may act on the parent
+-- (pgpart._may_maintain, else 'skipped' with the reason), as the table's
+-- owner (pgpart._become_owner).
+CREATE OR REPLACE FUNCTION pgpart._retention_step(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_timeout interval,
+    p_retries integer,
+    p_online boolean DEFAULT false,
+    p_as_owner boolean DEFAULT false,
+    p_done integer DEFAULT 0
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_caller name := current_user;
+    v_reason text;
+    v_message text;
+    v_plan pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_lock_args(p_timeout, p_retries, p_now_at);
+    IF p_as_owner THEN
+        v_reason := pgpart._may_maintain(p_parent);
+        IF v_reason IS NOT NULL THEN
+            RAISE NOTICE 'pgpart: skipping retention of %: %', p_parent, v_reason;
+            RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL, v_reason, false)::pgpart.step;
+            RETURN;
+        END IF;
+        v_caller := pgpart._become_owner(p_parent);
+    END IF;
+    BEGIN
+        -- held until commit; the plan below is read after the wait, so it
+        -- sees what another run's committed step changed
+        PERFORM pgpart._acquire_locks(
+            ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))],
+            p_timeout, p_retries);
+    EXCEPTION WHEN lock_not_available THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+        RAISE NOTICE 'pgpart: skipping retention of %: another pgpart run holds its advisory lock', p_parent;
+        PERFORM pgpart._log(p_parent, 'retention', 'skipped',
+                            jsonb_build_object('sqlstate', '55P03', 'message', v_message,
+                                               'reason', 'another pgpart run holds the advisory lock of the parent'));
+        PERFORM set_config('role', v_caller, true);
+        RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL,
+                        format('advisory lock %s (pgpart, %s): held by another pgpart run (%s)',
+                               pgpart.advisory_key(p_parent), p_parent, v_message),
+                        false)::pgpart.step;
+        RETURN;
+    END;
+    -- the next step, and the one after it (a top-level detach follows its journal step)
+    v_plan := array(
+        SELECT s FROM pgpart._retention_plan(p_parent, p_now_at, p_online, p_timeout, p_retries) AS s
+        WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 2
+    );
+    IF cardinality(v_plan) = 0 THEN
+        IF p_done > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
+            -- bounded, its failure logged and not raised
+            PERFORM pgpart._analyze_bounded(p_parent, p_timeout);
+            RETURN NEXT ROW(p_done + 1, NULL, NULL, NULL, 'analyze',
+                            format('SELECT pgpart._analyze_bounded(%L::regclass, %L)', p_parent::text, p_timeout),
+                            format('SHARE UPDATE EXCLUSIVE on %s and its partitions', p_parent), false)::pgpart.step;
+        END IF;
+        PERFORM set_config('role', v_caller, true);
+        RETURN;
+    END IF;
+    st := v_plan[1];
+    IF NOT st.top_level THEN
+        IF p_online AND st.action = 'journal' THEN
+            -- before the journal entry of the detach exists: as the caller,
+            -- who may see more of pg_stat_activity than the owner
+            PERFORM set_config('role', v_caller, true);
+            PERFORM pgpart._refuse_if_detach_blocked(p_parent, st.partition::regclass, p_timeout);
+            IF p_as_owner THEN
+                PERFORM pgpart._become_owner(p_parent);
+            END IF;
+        END IF;
+        EXECUTE st.statement;
+        RETURN NEXT st;
+        st := v_plan[2];
+    END IF;
+    IF st.top_level THEN
+        RETURN NEXT st;  -- for the caller to run at top level
+    END IF;
+    PERFORM set_config('role', v_caller, true);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, integer, boolean, boolean, integer) IS
+'The one retention runner: under the parent''s advisory lock, plans and runs the next retention step and returns it (online: also the DETACH CONCURRENTLY that follows, for the caller to run at top level); a ''skipped'' step 0 when another run holds the lock; the policy''s ANALYZE once nothing is left; no row when done.';
 
 -- source: sql/src/30_plan/run_steps.sql
 -- pgpart._run_steps(steps, timeout, retries): executes a plan inside the
@@ -3916,12 +4133,12 @@ $body$;
 -- step, the first of the plan, and returns it: each step must commit before
 -- the next (a plain DETACH holds ACCESS EXCLUSIVE on the parent until
 -- commit), so call it once per transaction, or use the procedure below.
--- It chooses that step under the parent's advisory lock (pgpart.advisory_key,
--- the key every pgpart run of the parent takes) and only then reads the
--- catalog, so two runs on one parent never act on the same partition: the
--- second waits for the first's step to commit and plans again. When the
--- lock is not obtained within the lock timeout (with retries) it returns a
--- single 'skipped' step (step 0, no statement) and changes nothing.
+-- That step is chosen and run by the one retention runner,
+-- pgpart._retention_step: under the parent's advisory lock, so two runs on
+-- one parent never act on the same partition (the second waits for the
+-- first's step to commit and plans again); when the lock is not obtained
+-- within the lock timeout (with retries) it returns a single 'skipped' step
+-- (step 0, no statement) and changes nothing.
 CREATE OR REPLACE FUNCTION pgpart.detach_and_archive(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -3941,8 +4158,6 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_dry_run ALIAS FOR dry_run;
     p_online ALIAS FOR online;
-    st pgpart.step;
-    v_message text;
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run THEN
@@ -3955,47 +4170,30 @@ BEGIN
             MESSAGE = 'online retention cannot run inside a function',
             DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
-                   '(pgpart.Client.detach_and_archive does), or call this without online.';
+        '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
-    BEGIN
-        -- held until commit; the plan below is read after the wait, so it
-        -- sees what another run's committed step changed
-        PERFORM pgpart._acquire_locks(
-            ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_lock_timeout, p_lock_retries);
-    EXCEPTION WHEN lock_not_available THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-        RAISE NOTICE 'pgpart: skipping retention of %: another pgpart run holds its advisory lock', p_parent;
-        PERFORM pgpart._log(p_parent, 'retention', 'skipped',
-                            jsonb_build_object('sqlstate', '55P03', 'message', v_message,
-                                               'reason', 'another pgpart run holds the advisory lock of the parent'));
-        RETURN NEXT ROW(0, NULL, NULL, NULL, 'skipped', NULL,
-                        format('advisory lock %s (pgpart, %s): held by another pgpart run (%s)',
-                               pgpart.advisory_key(p_parent), p_parent, v_message),
-                        false)::pgpart.step;
-        RETURN;
-    END;
-    SELECT * INTO st FROM pgpart._retention_plan(p_parent, p_now_at, false, p_lock_timeout, p_lock_retries) AS s
-    WHERE s.action <> 'analyze' ORDER BY s.step LIMIT 1;
-    IF st.step IS NULL THEN
-        RETURN;
-    END IF;
-    EXECUTE st.statement;
-    RETURN NEXT st;
+    -- the one retention runner: under the advisory lock, one step
+    RETURN QUERY SELECT * FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries);
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart.detach_and_archive(regclass, interval, integer, timestamptz, boolean, boolean) IS
 'Retention for one managed parent: dry_run returns the plan (online: with DETACH CONCURRENTLY for a client); otherwise performs exactly one step, the first due, chosen under the parent''s advisory lock, and returns it (a ''skipped'' step 0 when another run holds that lock past the lock timeout).';
 
--- pgpart.detach_and_archive_proc(parent, ...): the whole retention plan of
--- a parent, one step per transaction (CALL it outside a transaction block).
--- A procedure cannot carry SET clauses, so it re-pins search_path after
--- every COMMIT and runs its DDL only through pgpart's helper functions.
+-- pgpart.detach_and_archive_proc(parent, ..., dry_run): the whole retention
+-- of a parent, one step per transaction: it only loops over the retention
+-- runner (pgpart._retention_step), then the policy's ANALYZE comes from it
+-- too. DRY_RUN: the plan (pgpart._retention_plan) as NOTICEs, changing
+-- nothing. CALL it outside a transaction block: inside one it says so up
+-- front (25001). A procedure cannot carry SET clauses, so it re-pins
+-- search_path after every COMMIT and runs its DDL only through pgpart's
+-- helper functions.
 CREATE OR REPLACE PROCEDURE pgpart.detach_and_archive_proc(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
-    now_at timestamptz DEFAULT now()
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -4004,30 +4202,58 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
-    st pgpart.step;
+    p_dry_run ALIAS FOR dry_run;
+    v_steps pgpart.step [];
     v_done integer := 0;
-    v_analyze boolean;
+    st pgpart.step;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- up front: inside a transaction block it could not commit (25001)
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.detach_and_archive_proc',
+        'It commits after each retention step, which a procedure can do only when called by CALL '
+        'outside BEGIN ... COMMIT and not from a function.',
+        'CALL it outside a transaction block (autocommit), or inside one call '
+        'SELECT * FROM pgpart.detach_and_archive(parent) once per transaction.');
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
+    IF p_dry_run THEN
+        FOR st IN SELECT * FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at,
+                                                          dry_run => true) LOOP
+            RAISE NOTICE 'pgpart: dry run: % step % % %: %', p_parent, st.step, st.action,
+                coalesce(st.partition, ''), st.statement;
+        END LOOP;
+        IF NOT FOUND THEN
+            RAISE NOTICE 'pgpart: dry run: nothing to do for %', p_parent;
+        END IF;
+        RETURN;
+    END IF;
     LOOP
-        SELECT * INTO st FROM pgpart.detach_and_archive(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS s;
-        EXIT WHEN st.step IS NULL OR st.action = 'skipped';  -- another run has the parent
-        v_done := v_done + 1;
-        RAISE NOTICE 'pgpart: % %', st.action, st.partition;
+        v_steps := ARRAY(SELECT s FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries,
+                                                              p_done => v_done) AS s);
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        -- skipped: another run has the parent; analyze: the policy's, after the work (the last step)
+        EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
+        v_done := v_done + 1;
+        RAISE NOTICE 'pgpart: % %', v_steps[1].action, v_steps[1].partition;
         IF v_done > 100000 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'program_limit_exceeded',
-                MESSAGE = format('retention of %s did not finish after %s steps', p_parent, v_done);
+                MESSAGE = pg_catalog.format('retention of %s did not finish after %s steps', p_parent, v_done),
+                HINT = 'Report this as a pgpart bug, with the output of pgpart.check().';
         END IF;
     END LOOP;
-    SELECT c.analyze_after INTO v_analyze FROM pgpart.config AS c WHERE c.parent = p_parent;
-    IF v_done > 0 AND v_analyze THEN
-        PERFORM pgpart._analyze_bounded(p_parent, p_lock_timeout);  -- bounded; a failure is logged, not raised
-    END IF;
 END
 $body$;
+
+COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'Runs the whole retention of a managed parent through the retention runner, committing after every step (detach, then archive or drop), then the policy''s ANALYZE; dry_run: the plan as NOTICEs.';
 
 -- source: sql/src/40_api/ensure_range.sql
 -- pgpart.ensure_range(parent, ...): the declarative verb: registers or
@@ -4667,8 +4893,9 @@ $body$;
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
 -- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per run: a run after a long pause catches
--- up over several runs, the slot of now first), bring partitions made by
+-- partitions ahead (at most 200 per call, the slot of now first:
+-- run_maintenance_proc and the Python client call it again, one
+-- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
 -- commit one by one: run_maintenance_proc or the Python client do them).
 -- When nothing is due it reads only the catalog and takes no lock.
@@ -4681,9 +4908,11 @@ $body$;
 -- DRY_RUN: the plan of all of maintenance, changing nothing and taking no
 -- lock: the same loop, the same decisions, each verb called in its dry-run
 -- mode where the real run calls it for real (finalize, create_range_partitions,
--- reconcile), then, in place of "retention due", the retention steps that
--- follow (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as
--- the Python client runs it). STEP numbers each parent's plan from 1; a
+-- reconcile; the partitions of the whole catch-up, past the 200 of one
+-- transaction, as run_maintenance_proc and the client make them), then,
+-- in place of "retention due", the retention steps that follow
+-- (detach_and_archive's plan; ONLINE: with DETACH CONCURRENTLY, as the
+-- Python client runs it). STEP numbers each parent's plan from 1; a
 -- failure the real run would meet (e.g. retention refused) is an "error" row.
 -- Dry run only: a pending detach and a journal entry both due make the
 -- archive of the finalized table come first in the plan, after the other
@@ -4739,6 +4968,7 @@ DECLARE
     v_due boolean;
     -- rows of a parent's work, returned only once that work has succeeded
     v_rows pgpart.step [];
+    v_plan pgpart.step [];
     v_details text [];
     v_timed_out boolean;
     v_n integer;  -- steps of the parent's plan so far (dry run)
@@ -4751,7 +4981,7 @@ BEGIN
             MESSAGE = format('invalid dry_run %s or online %s', coalesce(p_dry_run::text, 'NULL'),
                              coalesce(p_online::text, 'NULL')),
             DETAIL = 'online plans retention with DETACH ... CONCURRENTLY, which only a client can run: '
-                     'it applies to a dry run only.',
+        'it applies to a dry run only.',
             HINT = 'Pass dry_run => true with online => true, or leave online out.';
     END IF;
     IF pg_is_in_recovery() THEN
@@ -4834,16 +5064,29 @@ BEGIN
                     WHERE s.action = 'attach'
                 );
             END IF;
-            IF v_due THEN
-                -- real: the partitions created ('created'); dry run: its plan
-                FOR st IN
-                    SELECT s.*
+            IF v_due AND p_dry_run THEN
+                -- the plan of the whole catch-up: run_maintenance_proc and the
+                -- client repeat the real run, 200 new tables per transaction,
+                -- until nothing is missing (at most 500 transactions: the
+                -- 100,000 slots a window may span)
+                v_plan := array(
+                    SELECT s FROM pgpart._plan_range_partitions(
+                        v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
+                        p_now_at, NULL, 200, 500) AS s
+                    ORDER BY s.step
+                );
+            ELSIF v_due THEN
+                -- the partitions created ('created'), at most 200 in this transaction
+                v_plan := array(
+                    SELECT s
                     FROM pgpart.create_range_partitions(v_parent, v_cfg.partition_interval,
                                                         lock_timeout => p_timeout, lock_retries => p_retries,
-                                                        now_at => p_now_at, max_new => 200,
-                                                        dry_run => p_dry_run) AS s
+                                                        now_at => p_now_at, max_new => 200) AS s
                     ORDER BY s.step
-                LOOP
+                );
+            END IF;
+            IF v_due THEN
+                FOREACH st IN ARRAY v_plan LOOP
                     v_rows := v_rows || st;
                     v_details := v_details || CASE
                         WHEN NOT p_dry_run THEN format('from %s to %s', st.lower_bound, st.upper_bound)
@@ -4998,21 +5241,34 @@ $body$;
 COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, integer, boolean, boolean) IS
 'Lock-light maintenance in one transaction for one or every managed parent: finishes pending detaches, creates partitions ahead, reconciles, reports retention due; errors as objects (sqlstate, message, detail, hint). A failing parent is logged and skipped. dry_run: the plan of all maintenance, retention steps included (online: as a client runs them), changing nothing.';
 
--- pgpart.run_maintenance_proc(parent, now_at, ...): all of maintenance, for
--- pg_cron and CALL: per parent, the lock-light part (run_maintenance), then
--- retention one step per transaction, then ANALYZE if the policy says so
--- (bounded, see pgpart._analyze_bounded). A parent that fails in any of
--- these (a statement timeout and a full lock table included) is logged and
--- the others go on; a user's cancel stops the run.
--- CALL it outside a transaction block. A procedure cannot carry SET
--- clauses: it re-pins search_path after each COMMIT and runs DDL only
--- through helper functions. It has no dry run (a procedure returns no
--- rows): its plan is SELECT * FROM pgpart.run_maintenance(..., dry_run => true).
+-- pgpart.run_maintenance_proc(parent, now_at, ..., dry_run): all of
+-- maintenance, for pg_cron and CALL. Per parent: the lock-light part
+-- (run_maintenance), repeated in as many transactions as it takes to catch
+-- up (each creates at most pgpart._max_new_tables() tables: a table far
+-- behind is filled completely, never left with a gap); then retention, one
+-- committed step at a time through the one retention runner
+-- (pgpart._retention_step), then the policy's ANALYZE.
+-- A parent that fails in any of these (a statement timeout and a full lock
+-- table included) is logged and the others go on; a parent skipped because
+-- another run holds it is not a failure. Once every parent is done, the
+-- procedure raises PGM01 naming the failed ones, so a scheduler (pg_cron's
+-- job history) shows the failure. A user's cancel stops the run.
+-- DRY_RUN: the plan of pgpart.run_maintenance(dry_run => true) as NOTICEs,
+-- changing nothing.
+-- CALL it outside a transaction block: inside one (or from a function) it
+-- cannot commit, and says so up front (25001) instead of PostgreSQL's
+-- "invalid transaction termination" after the first parent. A procedure
+-- cannot carry SET clauses (it could not commit): it re-pins search_path
+-- after each COMMIT and runs DDL only through helper functions.
+-- Long (about 150 lines): one loop per parent whose three stages each
+-- commit and isolate their failures, and must stay in one procedure to
+-- commit between them.
 CREATE OR REPLACE PROCEDURE pgpart.run_maintenance_proc(
     parent regclass DEFAULT NULL,
     now_at timestamptz DEFAULT now(),
     lock_timeout interval DEFAULT '200ms',
-    lock_retries integer DEFAULT 10
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -5021,23 +5277,61 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
     v_parents regclass [];
     v_parent regclass;
-    st pgpart.step;
-    v_steps integer;
+    v_steps pgpart.step [];
+    v_failed text [] := '{}'::text [];
+    v_failing boolean;
+    v_created integer;
+    v_passes integer;
+    v_done integer;
     v_state text;
     v_message text;
     v_fired text;
+    r record;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- up front: inside a transaction block it could not commit (25001)
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.run_maintenance_proc',
+        'It commits after each table and each retention step, which a procedure can do only when '
+        'called by CALL outside BEGIN ... COMMIT and not from a function.',
+        'CALL it outside a transaction block (autocommit), or inside one use '
+        'SELECT * FROM pgpart.run_maintenance() (the lock-light part, in your transaction).');
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
     v_parents := ARRAY(SELECT pgpart._maintenance_parents(p_parent));
+    IF pg_catalog.cardinality(v_parents) = 0 THEN
+        RAISE NOTICE USING
+            MESSAGE = 'pgpart: nothing to maintain: no table is managed with automatic maintenance on',
+            HINT = 'Manage a table with pgpart.create_range_partitions(...) or pgpart.ensure_range(...); '
+        'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        FOR r IN
+            SELECT * FROM pgpart.run_maintenance(p_parent, p_now_at, p_lock_timeout, p_lock_retries, dry_run => true)
+        LOOP
+            RAISE NOTICE 'pgpart: dry run: % %', r.parent_table, pg_catalog.concat_ws(' ', 'step ' || r.step, r.action,
+                r.partition, ': ' || coalesce(r.statement, r.detail));
+        END LOOP;
+        IF NOT FOUND THEN
+            RAISE NOTICE 'pgpart: dry run: nothing to do';
+        END IF;
+        RETURN;
+    END IF;
     FOREACH v_parent IN ARRAY v_parents LOOP
         v_state := pgpart._may_maintain(v_parent);
         IF v_state IS NOT NULL THEN
@@ -5046,28 +5340,47 @@ BEGIN
         END IF;
         -- set when statement_timeout fires (pgpart._statement_timed_out)
         v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
-        BEGIN
-            -- isolated per parent inside; this catches what fails around it
-            PERFORM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
-        EXCEPTION WHEN OTHERS OR query_canceled THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-            IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
-                RAISE;  -- a cancel stops the whole run
-            END IF;
-            RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
-            PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
-        END;
-        COMMIT;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        v_failing := false;
+        v_passes := 0;
+        -- the lock-light part, once more per transaction while it creates
+        -- tables and some are still missing (catch-up past the per-transaction cap)
+        LOOP
+            v_passes := v_passes + 1;
+            v_created := 0;
+            BEGIN
+                -- isolated per parent inside (errors come back as rows); this catches what fails around it
+                FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
+                LOOP
+                    v_created := v_created + (r.action = 'created')::integer;
+                    v_failing := v_failing OR r.action = 'error';
+                END LOOP;
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                RAISE WARNING 'pgpart: maintenance of % failed: % %', v_parent, v_state, v_message;
+                PERFORM pgpart._record_failure(v_parent, 'maintenance', v_state, v_message);
+                v_failing := true;
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            -- 500 transactions of 200: the 100,000 slots a window may span at most
+            EXIT WHEN v_failing OR v_created = 0 OR v_passes >= 500
+                OR pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired
+                OR pgpart._window_complete(v_parent, p_now_at);
+        END LOOP;
         IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
             -- this parent took too long: the rest of its work waits for the next run
             RAISE NOTICE 'pgpart: % timed out: its retention waits for the next run', v_parent;
+            v_failed := v_failed || v_parent::text;
             CONTINUE;
         END IF;
-        v_steps := 0;
+        v_done := 0;
         LOOP
             BEGIN
-                st := pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries);
+                v_steps := ARRAY(SELECT s FROM pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries,
+                                                                      p_as_owner => true, p_done => v_done) AS s);
             EXCEPTION WHEN OTHERS OR query_canceled THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
                 IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
@@ -5075,26 +5388,35 @@ BEGIN
                 END IF;
                 RAISE WARNING 'pgpart: retention of % failed: % %', v_parent, v_state, v_message;
                 PERFORM pgpart._record_failure(v_parent, 'retention', v_state, v_message);
-                st := NULL;
+                v_failing := true;
+                v_steps := '{}';
             END;
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             -- skipped: another run holds the parent (logged, not an error)
-            EXIT WHEN st.step IS NULL OR st.action = 'skipped';
-            v_steps := v_steps + 1;
-            RAISE NOTICE 'pgpart: % % %', v_parent, st.action, st.partition;
-            EXIT WHEN v_steps >= 100000;
+            -- analyze: the policy's, after the work (the last step)
+            EXIT WHEN pg_catalog.cardinality(v_steps) = 0 OR v_steps[1].action IN ('skipped', 'analyze');
+            v_done := v_done + 1;
+            RAISE NOTICE 'pgpart: % % %', v_parent, v_steps[1].action, v_steps[1].partition;
+            EXIT WHEN v_done >= 100000;
         END LOOP;
-        IF v_steps > 0 AND (SELECT c.analyze_after FROM pgpart.config AS c WHERE c.parent = v_parent)
-           AND pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS NOT DISTINCT FROM v_fired THEN
-            -- bounded, and its failure logged, never raised: it cannot abort the run
-            PERFORM pgpart._analyze_bounded(v_parent, p_lock_timeout);
-            COMMIT;
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF v_failing THEN
+            v_failed := v_failed || v_parent::text;
         END IF;
     END LOOP;
+    IF pg_catalog.cardinality(v_failed) > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGM01',
+            MESSAGE = pg_catalog.format('pgpart maintenance failed for %s table(s): %s',
+                                        pg_catalog.cardinality(v_failed), pg_catalog.array_to_string(v_failed, ', ')),
+            DETAIL = 'The other tables were maintained and committed; each failure was logged as it happened.',
+            HINT = 'See SELECT * FROM pgpart.check() (code maintenance_failed) and the error rows of pgpart.log.';
+    END IF;
 END
 $body$;
+
+COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
+'All maintenance for pg_cron and CALL: per managed parent, the lock-light part until caught up, then retention one committed step at a time, then ANALYZE; raises PGM01 naming the failed tables at the end. dry_run: the plan as NOTICEs.';
 
 -- source: sql/src/40_api/save_plan.sql
 -- pgpart.save_plan(parent, now_at, ...): the plan of all of maintenance

@@ -19,6 +19,7 @@ from paths import REPO_ROOT
 # Procedures that COMMIT cannot carry a SET clause (PostgreSQL refuses it);
 # they re-pin search_path after each COMMIT and qualify every name (DESIGN §6).
 PROCEDURES_WITHOUT_SET = {
+    "pgpart._refuse_transaction_block",
     "pgpart.apply_plan",
     "pgpart.detach_and_archive_proc",
     "pgpart.move_default_rows",
@@ -135,7 +136,11 @@ def test_plpgsql_bodies_pass_plpgsql_check(conn: psycopg.Connection[Any]) -> Non
         WHERE n.nspname = 'pgpart' AND l.lanname = 'plpgsql'
         """
     ).fetchall()
-    assert findings == []
+    # the one deliberate finding: _refuse_transaction_block probes whether its
+    # caller may commit by a COMMIT that is meant to fail in a subtransaction
+    probe = ("pgpart._refuse_transaction_block(text,text,text)", "cannot commit while a subtransaction is active")
+    assert [f for f in findings if (f[0], f[3]) == probe] != [], "the probe is no longer seen: drop this exception"
+    assert [f for f in findings if (f[0], f[3]) != probe] == []
 
 
 def test_sqlfluff_lint_is_clean() -> None:

@@ -42,7 +42,7 @@ BEGIN
             MESSAGE = 'online retention cannot run inside a function',
             DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
-                   '(pgpart.Client.detach_and_archive does), or call this without online.';
+        '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
     -- the one retention runner: under the advisory lock, one step
     RETURN QUERY SELECT * FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries);
@@ -77,28 +77,16 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     v_steps pgpart.step [];
     v_done integer := 0;
-    v_message text;
     st pgpart.step;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    -- Inside a transaction block (or a function) COMMIT is refused: probe it
-    -- in a subtransaction, where PostgreSQL says which of the two refusals
-    -- applies (a non-English lc_messages skips this check).
-    BEGIN
-        COMMIT;
-    EXCEPTION WHEN invalid_transaction_termination THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-    END;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- (nothing was committed)
-    IF v_message = 'invalid transaction termination' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'active_sql_transaction',
-            MESSAGE = 'pgpart.detach_and_archive_proc cannot run inside a transaction block',
-            DETAIL = 'It commits after each retention step, which a procedure can do only when called by CALL '
-                     'outside BEGIN ... COMMIT and not from a function.',
-            HINT = 'CALL it outside a transaction block (autocommit), or inside one call '
-                   'SELECT * FROM pgpart.detach_and_archive(parent) once per transaction.';
-    END IF;
+    -- up front: inside a transaction block it could not commit (25001)
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.detach_and_archive_proc',
+        'It commits after each retention step, which a procedure can do only when called by CALL '
+        'outside BEGIN ... COMMIT and not from a function.',
+        'CALL it outside a transaction block (autocommit), or inside one call '
+        'SELECT * FROM pgpart.detach_and_archive(parent) once per transaction.');
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
     IF p_dry_run IS NULL THEN
         RAISE EXCEPTION USING

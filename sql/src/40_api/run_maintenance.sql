@@ -93,7 +93,7 @@ BEGIN
             MESSAGE = format('invalid dry_run %s or online %s', coalesce(p_dry_run::text, 'NULL'),
                              coalesce(p_online::text, 'NULL')),
             DETAIL = 'online plans retention with DETACH ... CONCURRENTLY, which only a client can run: '
-                     'it applies to a dry run only.',
+        'it applies to a dry run only.',
             HINT = 'Pass dry_run => true with online => true, or leave online out.';
     END IF;
     IF pg_is_in_recovery() THEN
@@ -394,7 +394,7 @@ DECLARE
     v_parents regclass [];
     v_parent regclass;
     v_steps pgpart.step [];
-    v_failed text [] := '{}';
+    v_failed text [] := '{}'::text [];
     v_failing boolean;
     v_created integer;
     v_passes integer;
@@ -405,24 +405,13 @@ DECLARE
     r record;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    -- Inside a transaction block (or a function) COMMIT is refused: probe it
-    -- in a subtransaction, where PostgreSQL says which of the two refusals
-    -- applies (a non-English lc_messages skips this check).
-    BEGIN
-        COMMIT;
-    EXCEPTION WHEN invalid_transaction_termination THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-    END;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- (nothing was committed)
-    IF v_message = 'invalid transaction termination' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'active_sql_transaction',
-            MESSAGE = 'pgpart.run_maintenance_proc cannot run inside a transaction block',
-            DETAIL = 'It commits after each table and each retention step, which a procedure can do only when '
-                     'called by CALL outside BEGIN ... COMMIT and not from a function.',
-            HINT = 'CALL it outside a transaction block (autocommit), or inside one use '
-                   'SELECT * FROM pgpart.run_maintenance() (the lock-light part, in your transaction).';
-    END IF;
+    -- up front: inside a transaction block it could not commit (25001)
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.run_maintenance_proc',
+        'It commits after each table and each retention step, which a procedure can do only when '
+        'called by CALL outside BEGIN ... COMMIT and not from a function.',
+        'CALL it outside a transaction block (autocommit), or inside one use '
+        'SELECT * FROM pgpart.run_maintenance() (the lock-light part, in your transaction).');
     IF pg_catalog.pg_is_in_recovery() THEN
         RETURN;
     END IF;
@@ -441,7 +430,7 @@ BEGIN
         RAISE NOTICE USING
             MESSAGE = 'pgpart: nothing to maintain: no table is managed with automatic maintenance on',
             HINT = 'Manage a table with pgpart.create_range_partitions(...) or pgpart.ensure_range(...); '
-                   'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
+        'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
         RETURN;
     END IF;
     IF p_dry_run THEN
