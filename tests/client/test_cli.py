@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from test_client import make_events
-from test_client_lifecycle import EXPIRED, archived, managed_events
 
+from catalog import archived
+from cli_runner import dsn, pgpart
+from clock import CLI_NOW
 from fix_pg import Connect, FreshDatabase
 from pgcluster import PgServer
 from pgpart import cli
-
-NOW = "2025-03-10 12:00+00"
-
-
-def pgpart(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pgpart", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=300,
-    )
+from tables import EXPIRED, make_events, managed_events
 
 
-def dsn(pg: PgServer, dbname: str, user: str = "postgres") -> list[str]:
-    return ["--dsn", pg.dsn(dbname, user)]
-
-
-def test_install(pg: PgServer, dbname: str, fresh_database: FreshDatabase) -> None:  # noqa: F811
+def test_install(pg: PgServer, dbname: str, fresh_database: FreshDatabase) -> None:
     done = pgpart(*dsn(pg, dbname), "install")
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert "nothing to do" in done.stdout
@@ -49,7 +32,7 @@ def test_install(pg: PgServer, dbname: str, fresh_database: FreshDatabase) -> No
 def test_ensure_with_options(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     conn.execute("CREATE TABLE public.plain (id int)")
-    args = [*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--premake", "1", "--now", NOW]
+    args = [*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--premake", "1", "--now", CLI_NOW]
     plan = pgpart(*args, "--dry-run")
     assert plan.returncode == cli.EXIT_OK, plan.stderr
     assert "ATTACH PARTITION public.events_p20250311" in plan.stdout
@@ -75,7 +58,7 @@ def test_ensure_from_a_policy_file(pg: PgServer, dbname: str, conn: psycopg.Conn
         '[defaults]\npremake = 1\n\n[tables."public.events"]\ninterval = "1 day"\nretention = "30 days"\n\n'
         '[tables."public.clicks"]\ninterval = "1 day"\npremake = 0\ntime_zone = "Europe/Berlin"\n'
     )
-    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert done.stdout.splitlines() == [
         "public.events: created public.events_p20250310, public.events_p20250311",
@@ -85,7 +68,7 @@ def test_ensure_from_a_policy_file(pg: PgServer, dbname: str, conn: psycopg.Conn
     assert row == ("30 days",)
 
     policies.write_text('[tables."public.events"]\ninterval = "1 day"\n\n[tables."public.plain"]\ninterval = "1 day"\n')
-    partial = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", NOW)
+    partial = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", CLI_NOW)
     assert partial.returncode == cli.EXIT_PARTIAL
     assert "public.events: up to date" in partial.stdout
     assert "public.plain" in partial.stderr and "[42P17]" in partial.stderr
@@ -98,14 +81,14 @@ def test_ensure_from_a_policy_file(pg: PgServer, dbname: str, conn: psycopg.Conn
 def test_info(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     managed_events(conn)
     conn.execute("ANALYZE public.events")
-    done = pgpart(*dsn(pg, dbname), "info", "public.events", "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "info", "public.events", "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_OK, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("events: 7 partitions, ") and "runway 1 day 12:00:00" in lines[0]
     assert lines[1].split() == ["partition", "from", "to", "rows", "size", "tablespace"]
     assert lines[2].split()[:4] == ["events_p20250305", "2025-03-05", "00:00:00+00", "2025-03-06"]
     assert lines[2].split()[5] == "10"
-    as_json = pgpart(*dsn(pg, dbname), "info", "--json", "--now", NOW)
+    as_json = pgpart(*dsn(pg, dbname), "info", "--json", "--now", CLI_NOW)
     rows = json.loads(as_json.stdout)
     assert [r["partition"] for r in rows][:3] == EXPIRED
     assert set(rows[0]) >= {"lower_bound", "upper_bound", "estimated_rows", "size_bytes", "tablespace", "runway"}
@@ -114,8 +97,8 @@ def test_info(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
 def test_check_exit_codes(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     conn.execute("CREATE TABLE public.unmanaged (t timestamptz) PARTITION BY RANGE (t)")
-    assert pgpart(*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--now", NOW).returncode == 0
-    clean = pgpart(*dsn(pg, dbname), "check", "--now", NOW)
+    assert pgpart(*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--now", CLI_NOW).returncode == 0
+    clean = pgpart(*dsn(pg, dbname), "check", "--now", CLI_NOW)
     assert clean.returncode == cli.EXIT_OK, clean.stdout + clean.stderr
     # seeded problem: a month later the partitions have run out
     late = pgpart(*dsn(pg, dbname), "check", "--now", "2025-04-10 12:00+00")
@@ -131,20 +114,20 @@ def test_check_exit_codes(pg: PgServer, dbname: str, conn: psycopg.Connection[An
 
 def test_maintain(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     managed_events(conn)
-    plan = pgpart(*dsn(pg, dbname), "maintain", "--dry-run", "--now", NOW)
+    plan = pgpart(*dsn(pg, dbname), "maintain", "--dry-run", "--now", CLI_NOW)
     assert plan.returncode == cli.EXIT_OK, plan.stderr
     assert "ALTER TABLE public.events DETACH PARTITION public.events_p20250305 CONCURRENTLY" in plan.stdout
     assert "(top level)" in plan.stdout
     assert archived(conn) == []
-    as_json = json.loads(pgpart(*dsn(pg, dbname), "maintain", "--dry-run", "--json", "--now", NOW).stdout)
+    as_json = json.loads(pgpart(*dsn(pg, dbname), "maintain", "--dry-run", "--json", "--now", CLI_NOW).stdout)
     assert as_json["dry_run"] and as_json["plans"][0]["table"] == "events"
 
-    done = pgpart(*dsn(pg, dbname), "maintain", "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "maintain", "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert "[1/" in done.stderr  # progress
     assert "detach" in done.stdout and "public.events_p20250307" in done.stdout
     assert archived(conn) == EXPIRED
-    again = pgpart(*dsn(pg, dbname), "maintain", "--now", NOW, "--quiet")
+    again = pgpart(*dsn(pg, dbname), "maintain", "--now", CLI_NOW, "--quiet")
     assert again.returncode == cli.EXIT_OK and again.stderr == ""
 
 
@@ -155,14 +138,14 @@ def test_maintain_with_a_failing_table(
     other = connect()
     other.execute("SELECT pg_advisory_lock(pgpart.advisory_key('public.events'))")
     # another run holds the table: skipped, not a failure (issue 14)
-    done = pgpart(*dsn(pg, dbname), "maintain", "--now", NOW, "--lock-retries", "0")
+    done = pgpart(*dsn(pg, dbname), "maintain", "--now", CLI_NOW, "--lock-retries", "0")
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert "skipped" in done.stdout
     assert "another pgpart run" in done.stdout
-    sql_path = pgpart(*dsn(pg, dbname), "maintain", "--now", NOW, "--sql-path", "--lock-timeout", "10ms")
+    sql_path = pgpart(*dsn(pg, dbname), "maintain", "--now", CLI_NOW, "--sql-path", "--lock-timeout", "10ms")
     assert sql_path.returncode in (cli.EXIT_OK, cli.EXIT_PARTIAL)
     other.execute("SELECT pg_advisory_unlock_all()")
-    assert pgpart(*dsn(pg, dbname), "maintain", "--now", NOW, "--sql-path").returncode == cli.EXIT_OK
+    assert pgpart(*dsn(pg, dbname), "maintain", "--now", CLI_NOW, "--sql-path").returncode == cli.EXIT_OK
     assert archived(conn) == EXPIRED
 
 
@@ -178,7 +161,7 @@ def test_demo(pg: PgServer, dbname: str) -> None:
 def test_connection_from_the_libpq_environment(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     env = {**os.environ, "PGHOST": pg.host, "PGPORT": str(pg.port), "PGDATABASE": dbname, "PGUSER": "postgres"}
-    done = pgpart("ensure", "public.events", "--interval", "1 day", "--premake", "0", "--now", NOW, env=env)
+    done = pgpart("ensure", "public.events", "--interval", "1 day", "--premake", "0", "--now", CLI_NOW, env=env)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert done.stdout == "public.events: created public.events_p20250310\n"
 
@@ -202,10 +185,10 @@ def test_the_console_script_is_declared() -> None:
 
 def test_maintain_moves_default_rows(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
-    args = [*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--premake", "0", "--now", NOW]
+    args = [*dsn(pg, dbname), "ensure", "public.events", "--interval", "1 day", "--premake", "0", "--now", CLI_NOW]
     assert pgpart(*args, "--default-partition").returncode == cli.EXIT_OK
     conn.execute("INSERT INTO public.events (created_at) VALUES ('2025-04-01 10:00+00')")
-    done = pgpart(*dsn(pg, dbname), "maintain", "public.events", "--move-default-rows", "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "maintain", "public.events", "--move-default-rows", "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert "[1] moved 1 rows to public.events_p20250401" in done.stderr
     assert pgpart(*dsn(pg, dbname), "maintain", "--move-default-rows").returncode == cli.EXIT_USAGE

@@ -16,11 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-from test_cli import NOW, dsn, pgpart
-from test_client import EVENTS
 
+from cli_runner import dsn, pgpart
+from clock import CLI_NOW
 from pgcluster import PgServer
 from pgpart import cli
+from tables import EVENTS
 
 # ESC sequences that clear the screen and set the window title, a bare BEL,
 # the C1 CSI, DEL, a right-to-left override and a newline that would forge a
@@ -63,25 +64,25 @@ def test_hostile_names_are_printed_escaped(pg: PgServer, dbname: str, conn: psyc
     assert len(ensured.stdout.splitlines()) == 1  # the newline in the name forged no line
 
     runs = {
-        "info": pgpart(*db, "info", "--now", NOW),
-        "info TABLE": pgpart(*db, "info", table, "--now", NOW),
-        "check": pgpart(*db, "check", "--now", NOW),
-        "maintain --dry-run": pgpart(*db, "maintain", "--dry-run", "--now", NOW),
-        "ensure --dry-run": pgpart(*db, "ensure", table, "--premake", "3", "--dry-run", "--now", NOW),
+        "info": pgpart(*db, "info", "--now", CLI_NOW),
+        "info TABLE": pgpart(*db, "info", table, "--now", CLI_NOW),
+        "check": pgpart(*db, "check", "--now", CLI_NOW),
+        "maintain --dry-run": pgpart(*db, "maintain", "--dry-run", "--now", CLI_NOW),
+        "ensure --dry-run": pgpart(*db, "ensure", table, "--premake", "3", "--dry-run", "--now", CLI_NOW),
     }
     for what, done in runs.items():
         assert done.returncode in (cli.EXIT_OK, cli.EXIT_WARNING, cli.EXIT_URGENT), (what, done.stderr)
         assert_clean(done)
         assert "\\x1b[2J" in done.stdout, (what, done.stdout)
 
-    maintained = pgpart(*db, "maintain", "--now", NOW)  # creates ahead, detaches what expired
+    maintained = pgpart(*db, "maintain", "--now", CLI_NOW)  # creates ahead, detaches what expired
     assert maintained.returncode == cli.EXIT_OK, maintained.stderr
     assert_clean(maintained)
     assert "\\x1b[2J" in maintained.stdout and "\\x1b[2J" in maintained.stderr  # the table, the progress lines
     assert "detach" in maintained.stdout
 
     # JSON escapes control characters itself: the name comes back whole.
-    as_json = pgpart(*db, "info", "--json", "--now", NOW)
+    as_json = pgpart(*db, "info", "--json", "--now", CLI_NOW)
     assert_clean(as_json)
     assert {row["parent_table"] for row in json.loads(as_json.stdout)} == {table}
 
@@ -110,7 +111,7 @@ def test_a_failing_table_of_a_policy_file_is_named_escaped(
     policies.write_text(
         '[tables."public.ok"]\ninterval = "1 day"\n\n[tables."public.\\"plain\\u001b[2J\\""]\ninterval = "1 day"\n'
     )
-    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_PARTIAL, done.stderr
     assert_clean(done)
     assert 'pgpart: public."plain\\x1b[2J": error [42P17]' in done.stderr
@@ -153,7 +154,7 @@ def test_bad_policy_files_are_usage_errors(
     conn.execute(EVENTS)
     policies = tmp_path / "policies.toml"
     policies.write_bytes(content)
-    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", NOW)
+    done = pgpart(*dsn(pg, dbname), "ensure", "--file", str(policies), "--now", CLI_NOW)
     assert done.returncode == cli.EXIT_USAGE, done.stdout + done.stderr
     assert_clean(done)
     assert done.stderr.startswith(f"pgpart: {policies}"), done.stderr  # the file is named
@@ -254,11 +255,11 @@ def test_a_closed_pipe_ends_quietly(pg: PgServer, dbname: str, conn: psycopg.Con
     policies.write_text(
         '[tables."public.events"]\ninterval = "1 day"\n\n[tables."public.clicks"]\ninterval = "1 day"\n'
     )
-    code, err = closed_pipe(*db, "ensure", "--file", str(policies), "--now", NOW)
+    code, err = closed_pipe(*db, "ensure", "--file", str(policies), "--now", CLI_NOW)
     assert (code, err) == (cli.EXIT_OK, "")
     # the work was not cut short by the first line that could not be written
     assert conn.execute("SELECT count(*) FROM pgpart.config").fetchone() == (2,)
-    for args in (["info", "--now", NOW], ["check", "--now", NOW], ["maintain", "--dry-run", "--now", NOW], ["--help"]):
+    for args in (["info", "--now", CLI_NOW], ["check", "--now", CLI_NOW], ["maintain", "--dry-run", "--now", CLI_NOW], ["--help"]):
         code, err = closed_pipe(*db, *args)
         assert (code, err) == (cli.EXIT_OK, ""), args
     late = closed_pipe(*db, "check", "--now", "2025-06-10 12:00+00")  # the partitions ran out
@@ -271,7 +272,7 @@ def test_names_the_terminal_cannot_encode_are_escaped(pg: PgServer, dbname: str,
     conn.execute(sql.SQL(EVENTS.replace("public.events", "public.{}")).format(sql.Identifier("évènements")))
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}  # a terminal (or cron mail) without UTF-8
     db = dsn(pg, dbname)
-    done = pgpart(*db, "ensure", "public.évènements", "--interval", "1 day", "--premake", "0", "--now", NOW, env=env)
+    done = pgpart(*db, "ensure", "public.évènements", "--interval", "1 day", "--premake", "0", "--now", CLI_NOW, env=env)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert done.stdout == 'public.\\xe9v\\xe8nements: created public."\\xe9v\\xe8nements_p20250310"\n'
     missing = pgpart(*db, "info", "public.ñ", env=env)

@@ -11,94 +11,64 @@ import pytest
 from psycopg.rows import dict_row
 
 import pgpart
+from catalog import config_row, partition_names
+from clock import CLIENT_NOW
 from fix_pg import Connect
 from pgpart import errors
-
-NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
-
-EVENTS = """CREATE TABLE public.events (
-    id bigint GENERATED ALWAYS AS IDENTITY,
-    created_at timestamptz NOT NULL,
-    payload text
-) PARTITION BY RANGE (created_at)"""
-
-
-def make_events(conn: Any, name: str = "events") -> None:
-    """A timestamptz-partitioned table with an index, as the tests' subject
-    (any DB-API connection or psycopg 3 connection in autocommit mode)."""
-    cur = conn.cursor()
-    cur.execute(EVENTS.replace("public.events", f"public.{name}"))
-    cur.execute(f"CREATE INDEX ON public.{name} (created_at)")
-    cur.close()
-
-
-def partitions(conn: psycopg.Connection[Any], table: str = "public.events") -> list[str]:
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = %s::regclass ORDER BY 1",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def config(conn: psycopg.Connection[Any], table: str = "public.events") -> dict[str, Any]:
-    cur = conn.cursor(row_factory=dict_row)
-    row = cur.execute("SELECT * FROM pgpart.config WHERE parent = %s::regclass", [table]).fetchone()
-    assert row is not None
-    return row
+from tables import make_events
 
 
 def test_ensure_twice_second_is_a_no_op(conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(conn)
-    first = client.ensure("public.events", interval="1 day", premake=2, now_at=NOW)
+    first = client.ensure("public.events", interval="1 day", premake=2, now_at=CLIENT_NOW)
     assert isinstance(first, pgpart.EnsureReport)
     assert first.changed and not first.dry_run
     assert first.created == ["public.events_p20250310", "public.events_p20250311", "public.events_p20250312"]
     assert all(isinstance(s, pgpart.Step) and s.action == "created" for s in first.steps)
     assert first.steps[0].lower_bound == "2025-03-10 00:00:00+00"
-    before = partitions(conn)
+    before = partition_names(conn, "public.events")
     log_rows = conn.execute("SELECT count(*) FROM pgpart.log").fetchone()
 
-    second = client.ensure("public.events", interval="1 day", premake=2, now_at=NOW)
+    second = client.ensure("public.events", interval="1 day", premake=2, now_at=CLIENT_NOW)
     assert second.created == [] and not second.changed
-    assert partitions(conn) == before
+    assert partition_names(conn, "public.events") == before
     assert conn.execute("SELECT count(*) FROM pgpart.log").fetchone() == log_rows
     # and leaving everything out keeps the policy as it is
-    third = client.ensure("public.events", now_at=NOW)
+    third = client.ensure("public.events", now_at=CLIENT_NOW)
     assert third.created == []
-    assert config(conn)["premake"] == 2
+    assert config_row(conn, "public.events")["premake"] == 2
 
 
 def test_ensure_updates_the_policy(conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(conn)
-    client.ensure("public.events", interval="1 day", premake=1, now_at=NOW)
-    assert config(conn)["premake"] == 1
-    report = client.ensure("public.events", premake=3, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW)
+    assert config_row(conn, "public.events")["premake"] == 1
+    report = client.ensure("public.events", premake=3, now_at=CLIENT_NOW)
     assert report.created == ["public.events_p20250312", "public.events_p20250313"]
-    assert config(conn)["premake"] == 3
-    assert config(conn)["partition_interval"] == "1 day"
+    assert config_row(conn, "public.events")["premake"] == 3
+    assert config_row(conn, "public.events")["partition_interval"] == "1 day"
 
 
 def test_ensure_without_time_zone_never_regrids(conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(conn)
-    client.ensure("public.events", interval="1 day", premake=1, time_zone="Europe/Berlin", now_at=NOW)
-    cfg, parts = config(conn), partitions(conn)
+    client.ensure("public.events", interval="1 day", premake=1, time_zone="Europe/Berlin", now_at=CLIENT_NOW)
+    cfg, parts = config_row(conn, "public.events"), partition_names(conn, "public.events")
     assert cfg["time_zone"] == "Europe/Berlin"
-    bounds = [(p.lower_bound, p.upper_bound) for p in client.info("public.events", now_at=NOW)]
+    bounds = [(p.lower_bound, p.upper_bound) for p in client.info("public.events", now_at=CLIENT_NOW)]
     assert bounds[0] == ("2025-03-10 00:00:00+01", "2025-03-11 00:00:00+01")
 
-    report = client.ensure("public.events", now_at=NOW)
+    report = client.ensure("public.events", now_at=CLIENT_NOW)
     assert report.created == []
-    assert client.ensure("public.events", interval="1 day", premake=1, now_at=NOW).created == []
-    after = config(conn)
+    assert client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW).created == []
+    after = config_row(conn, "public.events")
     assert (after["time_zone"], after["grid_origin"], after["partition_interval"]) == (
         cfg["time_zone"], cfg["grid_origin"], cfg["partition_interval"],
     )  # fmt: skip
-    assert partitions(conn) == parts
-    assert [(p.lower_bound, p.upper_bound) for p in client.info("public.events", now_at=NOW)] == bounds
+    assert partition_names(conn, "public.events") == parts
+    assert [(p.lower_bound, p.upper_bound) for p in client.info("public.events", now_at=CLIENT_NOW)] == bounds
 
 
 def test_ensure_on_a_plain_table_raises_the_typed_error_with_the_hint(conn: psycopg.Connection[Any]) -> None:
@@ -124,18 +94,18 @@ def test_errors_are_keyed_by_sqlstate(conn: psycopg.Connection[Any], connect: Co
 
     make_events(conn)
     with pytest.raises(errors.InvalidArgumentError) as bad:
-        client.ensure("public.events", interval="1 day", premake=-1, now_at=NOW)
+        client.ensure("public.events", interval="1 day", premake=-1, now_at=CLIENT_NOW)
     assert bad.value.sqlstate == "22023" and bad.value.hint
 
     other = pgpart.Client(connect("pgpart_other"))
     with pytest.raises(errors.PermissionDeniedError) as denied:
-        other.ensure("public.events", interval="1 day", now_at=NOW)
+        other.ensure("public.events", interval="1 day", now_at=CLIENT_NOW)
     assert denied.value.sqlstate == "42501"
-    assert partitions(conn) == []
+    assert partition_names(conn, "public.events") == []
 
-    client.ensure("public.events", interval="1 day", premake=1, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW)
     with pytest.raises(errors.FeatureNotSupportedError) as regrid:
-        client.ensure("public.events", interval="1 hour", now_at=NOW)
+        client.ensure("public.events", interval="1 hour", now_at=CLIENT_NOW)
     assert regrid.value.sqlstate == "0A000" and regrid.value.detail
 
 
@@ -153,25 +123,25 @@ def test_error_class_fallbacks() -> None:
 def test_dry_run_returns_the_plan_and_changes_nothing(conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(conn)
-    report = client.ensure("public.events", interval="1 day", premake=1, now_at=NOW, dry_run=True)
+    report = client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW, dry_run=True)
     assert report.dry_run and report.created == [] and not report.changed
     assert report.planned == ["public.events_p20250310", "public.events_p20250311"]
     actions = [s.action for s in report.steps]
     assert actions[0] == "lock" and "attach" in actions and actions[-1] == "register policy"
     assert [s.step for s in report.steps] == list(range(1, len(report.steps) + 1))
     assert not any(s.top_level for s in report.steps)
-    assert client.plan("public.events", interval="1 day", premake=1, now_at=NOW) == list(report.steps)
-    assert partitions(conn) == []
+    assert client.plan("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW) == list(report.steps)
+    assert partition_names(conn, "public.events") == []
     assert conn.execute("SELECT count(*) FROM pgpart.config").fetchone() == (0,)
 
 
 def test_info_is_typed(conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(conn)
-    client.ensure("public.events", interval="1 day", premake=1, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW)
     conn.execute("INSERT INTO public.events (created_at) VALUES ('2025-03-10 13:00+00'), ('2025-03-11 01:00+00')")
     conn.execute("ANALYZE public.events")
-    rows = client.info("public.events", now_at=NOW)
+    rows = client.info("public.events", now_at=CLIENT_NOW)
     assert [type(r) for r in rows] == [pgpart.PartitionInfo, pgpart.PartitionInfo]
     first = rows[0]
     assert first.parent_table == "events" and first.partition == "events_p20250310"
@@ -180,7 +150,7 @@ def test_info_is_typed(conn: psycopg.Connection[Any]) -> None:
     assert first.tablespace == "pg_default"
     assert first.bound and first.bound.startswith("FOR VALUES FROM")
     assert first.runway
-    assert client.info(now_at=NOW) == rows  # every managed table
+    assert client.info(now_at=CLIENT_NOW) == rows  # every managed table
     assert client.info("public.events") != []  # now_at defaults to now()
 
 
@@ -188,7 +158,7 @@ def test_the_callers_transaction_is_the_callers(connect: Connect) -> None:
     conn = connect(autocommit=False)
     make_events(conn)
     client = pgpart.Client(conn)
-    client.ensure("public.events", interval="1 day", premake=1, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW)
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS  # nothing committed
     conn.rollback()
     assert conn.execute("SELECT to_regclass('public.events')").fetchone() == (None,)
@@ -208,10 +178,10 @@ def test_any_row_factory(connect: Connect) -> None:
     conn = connect(row_factory=dict_row)
     make_events(conn)
     client = pgpart.Client(conn)
-    assert client.ensure("public.events", interval="1 day", premake=0, now_at=NOW).created == [
+    assert client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW).created == [
         "public.events_p20250310"
     ]
-    assert client.info("public.events", now_at=NOW)[0].partition == "events_p20250310"
+    assert client.info("public.events", now_at=CLIENT_NOW)[0].partition == "events_p20250310"
 
 
 def test_now_at_must_be_aware(conn: psycopg.Connection[Any]) -> None:
@@ -222,7 +192,7 @@ def test_now_at_must_be_aware(conn: psycopg.Connection[Any]) -> None:
         "public.events", interval=dt.timedelta(days=1), premake=0, now_at="2025-03-10 12:00+00"
     )
     assert report.created == ["public.events_p20250310"]
-    assert config(conn)["partition_interval"] == "1 day"
+    assert config_row(conn, "public.events")["partition_interval"] == "1 day"
 
 
 def test_integer_keys(conn: psycopg.Connection[Any]) -> None:

@@ -15,11 +15,12 @@ import pg8000.native
 import psycopg
 import psycopg2
 import pytest
-from test_client import NOW, make_events
 
 import pgpart
+from clock import CLIENT_NOW
 from pgcluster import PgServer
 from pgpart import errors
+from tables import make_events
 
 DRIVERS = ["psycopg", "psycopg2", "pg8000", "pg8000.native"]
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (psycopg.Error, psycopg2.Error, pg8000.exceptions.Error)
@@ -82,7 +83,7 @@ def test_a_nul_character_is_refused_before_sending(
 ) -> None:
     make_events(conn)
     client = pgpart.Client(driver_connect())
-    client.ensure("public.events", interval="1 day", premake=1, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=1, now_at=CLIENT_NOW)
     before = policy(conn)
     with pytest.raises(errors.InvalidArgumentError) as info:
         client.ensure("public.events", premake=3, **kwargs)
@@ -150,7 +151,7 @@ def test_a_terminated_session_is_a_pgpart_error(
     make_events(conn)
     c = driver_connect()
     client = pgpart.Client(c)
-    client.ensure("public.events", interval="1 day", premake=0, now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW)
     [pid] = [p for (p,) in conn.execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         " AND backend_type = 'client backend'"

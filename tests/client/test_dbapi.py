@@ -14,13 +14,14 @@ import psycopg
 import psycopg2
 import psycopg2.extras
 import pytest
-from test_client import NOW, make_events, partitions
-from test_client_lifecycle import EXPIRED, archived, count, managed_events
 
 import pgpart
+from catalog import archived, count_rows, partition_names
+from clock import CLIENT_NOW
 from fix_pg import FreshDatabase
 from pgcluster import PgServer
 from pgpart import errors
+from tables import EXPIRED, make_events, managed_events
 
 DRIVERS = ["psycopg2", "pg8000", "pg8000.native"]
 DriverConnect = Callable[..., Any]
@@ -58,16 +59,16 @@ def dbapi_connect(driver: str, pg: PgServer, dbname: str) -> Iterator[DriverConn
 def test_ensure_info_and_check(dbapi_connect: DriverConnect, conn: psycopg.Connection[Any]) -> None:
     make_events(conn)
     client = pgpart.Client(dbapi_connect())
-    first = client.ensure("public.events", interval="1 day", premake=2, now_at=NOW)
+    first = client.ensure("public.events", interval="1 day", premake=2, now_at=CLIENT_NOW)
     assert first.created == ["public.events_p20250310", "public.events_p20250311", "public.events_p20250312"]
-    assert client.ensure("public.events", interval="1 day", premake=2, now_at=NOW).created == []
-    assert client.ensure("public.events", premake=3, now_at=NOW).created == ["public.events_p20250313"]
-    plan = client.plan("public.events", premake=4, now_at=NOW)
+    assert client.ensure("public.events", interval="1 day", premake=2, now_at=CLIENT_NOW).created == []
+    assert client.ensure("public.events", premake=3, now_at=CLIENT_NOW).created == ["public.events_p20250313"]
+    plan = client.plan("public.events", premake=4, now_at=CLIENT_NOW)
     assert [s.partition for s in plan if s.action == "attach"] == ["public.events_p20250314"]
-    assert plan == pgpart.Client(conn).plan("public.events", premake=4, now_at=NOW)
-    assert client.info("public.events", now_at=NOW) == pgpart.Client(conn).info("public.events", now_at=NOW)
-    assert [p.partition for p in client.info(now_at=NOW)] == partitions(conn)
-    assert client.check(now_at=NOW) == pgpart.Client(conn).check(now_at=NOW)
+    assert plan == pgpart.Client(conn).plan("public.events", premake=4, now_at=CLIENT_NOW)
+    assert client.info("public.events", now_at=CLIENT_NOW) == pgpart.Client(conn).info("public.events", now_at=CLIENT_NOW)
+    assert [p.partition for p in client.info(now_at=CLIENT_NOW)] == partition_names(conn, "public.events")
+    assert client.check(now_at=CLIENT_NOW) == pgpart.Client(conn).check(now_at=CLIENT_NOW)
     report = client.ensure("public.events", now_at=dt.datetime(2025, 3, 20, tzinfo=dt.timezone.utc), dry_run=True)
     assert report.planned[-1] == "public.events_p20250323"
 
@@ -98,43 +99,43 @@ def test_errors_map_to_the_same_classes(
     with pytest.raises(errors.NotManagedError):
         client.check("public.events")
     # the connection is still usable (each failed call ended its own transaction)
-    assert client.ensure("public.events", interval="1 day", premake=0, now_at=NOW).created == [
+    assert client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW).created == [
         "public.events_p20250310"
     ]
 
 
 def test_online_maintenance(dbapi_connect: DriverConnect, conn: psycopg.Connection[Any]) -> None:
     managed_events(conn)
-    before = count(conn, "public.events")
+    before = count_rows(conn, "public.events")
     client = pgpart.Client(dbapi_connect())
-    plan = client.maintain(dry_run=True, now_at=NOW)
+    plan = client.maintain(dry_run=True, now_at=CLIENT_NOW)
     assert [s.partition for _, steps in plan.plans for s in steps if s.action == "detach"] == [
         f"public.{p}" for p in EXPIRED
     ]
-    report = client.maintain(now_at=NOW)
+    report = client.maintain(now_at=CLIENT_NOW)
     assert report.ok, report.errors
     detached = [a for a in report.actions if a.action == "detach"]
     assert [a.partition for a in detached] == [f"public.{p}" for p in EXPIRED]
     assert all(a.detail and a.detail.endswith("CONCURRENTLY") for a in detached)
     assert archived(conn) == EXPIRED
-    assert count(conn, "public.events") + sum(count(conn, f"archive.{p}") for p in EXPIRED) == before
+    assert count_rows(conn, "public.events") + sum(count_rows(conn, f"archive.{p}") for p in EXPIRED) == before
 
 
 def test_interrupted_online_detach(dbapi_connect: DriverConnect, conn: psycopg.Connection[Any], connect: Any) -> None:
     managed_events(conn, retention_action="drop")
-    from test_online_detach import busy_reader  # a reader the detach does not foresee (issue 14)
+    from sessions import busy_reader  # a reader the detach does not foresee (issue 14)
 
     maintainer = dbapi_connect()
     client = pgpart.Client(maintainer)
     with busy_reader(connect, "public.events"):
         client._session.execute_verbatim("SET statement_timeout = '1s'")
-        report = client.maintain("public.events", now_at=NOW, lock_timeout="10min", lock_retries=0)
+        report = client.maintain("public.events", now_at=CLIENT_NOW, lock_timeout="10min", lock_retries=0)
         assert [type(a.error) for a in report.errors] == [errors.QueryCanceledError]
         client._session.execute_verbatim("RESET statement_timeout")
         assert [p.partition for p in client.info("public.events") if p.detach_pending] == [EXPIRED[0]]
-    assert client.maintain("public.events", now_at=NOW).ok
-    assert partitions(conn)[0] == "events_p20250308"
-    assert count(conn, "public.events") == 20
+    assert client.maintain("public.events", now_at=CLIENT_NOW).ok
+    assert partition_names(conn, "public.events")[0] == "events_p20250308"
+    assert count_rows(conn, "public.events") == 20
 
 
 @pytest.mark.parametrize("driver", ["psycopg2", "pg8000"])  # pg8000.native: next test
@@ -145,19 +146,19 @@ def test_transactions_and_autocommit(driver: str, dbapi_connect: DriverConnect, 
     cur = dbapi.cursor()
     cur.execute("INSERT INTO public.events (created_at, payload) VALUES ('2025-03-10 13:00+00', 'mine')")
     with pytest.raises(errors.TransactionStateError):
-        client.maintain(now_at=NOW)
-    cur.execute("SELECT count(*) FROM public.events WHERE payload = 'mine'")
+        client.maintain(now_at=CLIENT_NOW)
+    cur.execute("SELECT count_rows(*) FROM public.events WHERE payload = 'mine'")
     assert cur.fetchone()[0] == 1  # the caller's transaction is untouched
     dbapi.rollback()
-    assert count(conn, "public.events WHERE payload = 'mine'") == 0
+    assert count_rows(conn, "public.events WHERE payload = 'mine'") == 0
     # idle and not in autocommit: switched on for the run, and back off after
-    report = client.maintain(now_at=NOW)
+    report = client.maintain(now_at=CLIENT_NOW)
     assert report.ok and archived(conn) == EXPIRED
     assert dbapi.autocommit is False
     # ensure inside the caller's transaction is the caller's to commit
-    client.ensure("public.events", premake=3, now_at=NOW)
+    client.ensure("public.events", premake=3, now_at=CLIENT_NOW)
     dbapi.rollback()
-    assert partitions(conn)[-1] == "events_p20250311"
+    assert partition_names(conn, "public.events")[-1] == "events_p20250311"
 
 
 def test_pg8000_native_explicit_transaction(pg: PgServer, dbname: str, conn: psycopg.Connection[Any]) -> None:
@@ -167,9 +168,9 @@ def test_pg8000_native_explicit_transaction(pg: PgServer, dbname: str, conn: psy
     try:
         native.run("START TRANSACTION")
         with pytest.raises(errors.TransactionStateError):
-            pgpart.Client(native).maintain(now_at=NOW)
+            pgpart.Client(native).maintain(now_at=CLIENT_NOW)
         native.run("ROLLBACK")
-        assert pgpart.Client(native).maintain(now_at=NOW).ok
+        assert pgpart.Client(native).maintain(now_at=CLIENT_NOW).ok
     finally:
         native.close()
 
@@ -180,7 +181,7 @@ def test_dict_rows_from_psycopg2(pg: PgServer, dbname: str, conn: psycopg.Connec
     try:
         c.autocommit = True
         client = pgpart.Client(c)
-        assert client.ensure("public.events", interval="1 day", premake=0, now_at=NOW).created == [
+        assert client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW).created == [
             "public.events_p20250310"
         ]
         assert client.info("public.events")[0].partition == "events_p20250310"
@@ -206,7 +207,7 @@ def test_script_install_through_the_adapter(driver: str, pg: PgServer, fresh_dat
     finally:
         c.close()
     with psycopg.connect(pg.dsn(name)) as check:
-        row = check.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace").fetchone()
+        row = check.execute("SELECT count_rows(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace").fetchone()
         assert row is not None and row[0] > 20
 
 

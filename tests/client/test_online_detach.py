@@ -10,47 +10,20 @@ partition left pending and what it waits for, without retrying for long.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
-from test_client import NOW, make_events
-from test_client_lifecycle import DAY, EXPIRED, managed_events, partitions
 
 import pgpart
+from catalog import count_rows, partition_names
+from clock import CLIENT_NOW
 from fix_pg import Connect
 from pgpart import errors
+from tables import DAY, EXPIRED, make_events, managed_events
 
 Conn = psycopg.Connection[Any]
 
-
-@contextmanager
-def busy_reader(connect: Connect, table: str) -> Iterator[Conn]:
-    """A reader of TABLE whose transaction is young and active (it waits for
-    an advisory lock a third session holds) until the block ends: an online
-    detach does not foresee it, starts, and then waits for it. For tests
-    that need a detach left pending."""
-    gate = connect()
-    gate.execute("SELECT pg_catalog.pg_advisory_lock(14, 2)")
-    reader = connect(autocommit=False)
-    reader.execute(f"SELECT count(*) FROM {table}")
-    waiting = threading.Thread(target=reader.execute, args=("SELECT pg_catalog.pg_advisory_lock(14, 2)",))
-    waiting.start()
-    pid = reader.info.backend_pid
-    seen = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted)"
-    while waiting.is_alive() and gate.execute(seen, [pid]).fetchone() != (True,):
-        pass
-    try:
-        yield reader
-    finally:
-        gate.execute("SELECT pg_catalog.pg_advisory_unlock(14, 2)")
-        waiting.join()
-        reader.rollback()
-        reader.close()
-        gate.close()
 
 
 def pending(conn: Conn) -> list[str]:
@@ -61,22 +34,17 @@ def pending(conn: Conn) -> list[str]:
     return [r[0] for r in rows]
 
 
-def count(conn: Conn, what: str) -> int:
-    row = conn.execute(f"SELECT count(*) FROM {what}").fetchone()
-    assert row is not None
-    return int(row[0])
-
 
 def journal_rows(conn: Conn) -> int:
-    return count(conn, "pgpart.log WHERE parent_name = 'public.events' AND action = 'detach'")
+    return count_rows(conn, "pgpart.log WHERE parent_name = 'public.events' AND action = 'detach'")
 
 
 def test_a_reader_on_the_parent_stops_the_detach_before_it_starts(conn: Conn, connect: Connect) -> None:
     client = managed_events(conn, retention_action="drop")
-    before = count(conn, "public.events")
+    before = count_rows(conn, "public.events")
     reader = connect(autocommit=False)
-    reader.execute("SELECT count(*) FROM public.events")  # and stays idle in its transaction
-    report = client.maintain("public.events", now_at=NOW)
+    reader.execute("SELECT count_rows(*) FROM public.events")  # and stays idle in its transaction
+    report = client.maintain("public.events", now_at=CLIENT_NOW)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
     assert "DETACH CONCURRENTLY would wait for sessions using events" in failure.error.message
@@ -84,12 +52,12 @@ def test_a_reader_on_the_parent_stops_the_detach_before_it_starts(conn: Conn, co
     assert "idle in transaction" in (failure.error.detail or "")
     # nothing changed: no partition pending, none detached, no journal entry
     assert pending(conn) == []
-    assert partitions(conn)[:3] == EXPIRED
+    assert partition_names(conn, "public.events")[:3] == EXPIRED
     assert journal_rows(conn) == 0
-    assert count(conn, "public.events") == before
+    assert count_rows(conn, "public.events") == before
     reader.rollback()
-    assert client.maintain("public.events", now_at=NOW).ok
-    assert EXPIRED[0] not in partitions(conn)
+    assert client.maintain("public.events", now_at=CLIENT_NOW).ok
+    assert EXPIRED[0] not in partition_names(conn, "public.events")
     reader.close()
 
 
@@ -98,19 +66,19 @@ def test_a_reader_on_the_partition_stops_the_detach_before_it_starts(conn: Conn,
     too (it left the partition pending in a first version of this test)."""
     client = managed_events(conn, retention_action="drop")
     reader = connect(autocommit=False)
-    reader.execute(f"SELECT count(*) FROM public.{EXPIRED[0]}")
-    report = client.maintain("public.events", now_at=NOW)
+    reader.execute(f"SELECT count_rows(*) FROM public.{EXPIRED[0]}")
+    report = client.maintain("public.events", now_at=CLIENT_NOW)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
     assert f"not detaching public.{EXPIRED[0]}" in failure.error.message
     assert f"pid {reader.info.backend_pid} " in (failure.error.detail or "")
     assert pending(conn) == []
-    assert partitions(conn)[:3] == EXPIRED
+    assert partition_names(conn, "public.events")[:3] == EXPIRED
     assert journal_rows(conn) == 0
     reader.rollback()
-    assert client.maintain("public.events", now_at=NOW).ok
-    assert partitions(conn)[0] == "events_p20250308"
-    assert count(conn, f"pg_class WHERE relname = '{EXPIRED[0]}'") == 0
+    assert client.maintain("public.events", now_at=CLIENT_NOW).ok
+    assert partition_names(conn, "public.events")[0] == "events_p20250308"
+    assert count_rows(conn, f"pg_class WHERE relname = '{EXPIRED[0]}'") == 0
     reader.close()
 
 
@@ -124,19 +92,19 @@ def test_a_detach_left_pending_is_reported_with_what_it_waits_for(
     and refuses inserts into its range; the partition itself is readable."""
     make_events(owner_conn)
     client = pgpart.Client(owner_conn)
-    client.ensure("public.events", interval="1 day", premake=0, now_at=NOW - 5 * DAY)
-    client.ensure("public.events", premake=1, retention="2 days", retention_action="drop", now_at=NOW)
+    client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW - 5 * DAY)
+    client.ensure("public.events", premake=1, retention="2 days", retention_action="drop", now_at=CLIENT_NOW)
     owner_conn.execute(
         "INSERT INTO public.events (created_at, payload)"
         " SELECT timestamptz '2025-03-05 06:00+00' + d * interval '1 day' + i * interval '1 minute', 'old'"
         " FROM generate_series(0, 4) AS d, generate_series(1, 10) AS i"
     )
     owner_conn.execute("GRANT SELECT ON public.events TO pgpart_other")
-    rows_before = count(owner_conn, "public.events")
-    in_partition = count(owner_conn, f"public.{EXPIRED[0]}")
+    rows_before = count_rows(owner_conn, "public.events")
+    in_partition = count_rows(owner_conn, f"public.{EXPIRED[0]}")
     reader = connect("pgpart_other", autocommit=False)
-    reader.execute("SELECT count(*) FROM public.events")
-    report = client.maintain("public.events", now_at=NOW, lock_retries=0)
+    reader.execute("SELECT count_rows(*) FROM public.events")
+    report = client.maintain("public.events", now_at=CLIENT_NOW, lock_retries=0)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
     assert f"partition public.{EXPIRED[0]} of events is left DETACH PENDING" in failure.error.message
@@ -145,13 +113,13 @@ def test_a_detach_left_pending_is_reported_with_what_it_waits_for(
     assert pending(conn) == [EXPIRED[0]]
 
     # what readers and writers see while it is pending
-    assert count(conn, "public.events") == rows_before - in_partition
-    assert count(conn, f"public.{EXPIRED[0]}") == in_partition
+    assert count_rows(conn, "public.events") == rows_before - in_partition
+    assert count_rows(conn, f"public.{EXPIRED[0]}") == in_partition
     with pytest.raises(psycopg.errors.CheckViolation):  # 23514
         conn.execute("INSERT INTO public.events (created_at, payload) VALUES ('2025-03-05 12:00+00', 'late')")
 
     reader.rollback()
-    assert client.maintain("public.events", now_at=NOW).ok  # finishes it, then the rest
+    assert client.maintain("public.events", now_at=CLIENT_NOW).ok  # finishes it, then the rest
     assert pending(conn) == []
-    assert partitions(conn)[0] == "events_p20250308"
+    assert partition_names(conn, "public.events")[0] == "events_p20250308"
     reader.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from allow_lists import SECURITY_DEFINER
 from capabilities import require_extension
 from paths import REPO_ROOT
 
@@ -24,14 +25,6 @@ PROCEDURES_WITHOUT_SET = {
     "pgpart.run_maintenance_proc",
 }
 
-# SECURITY DEFINER helpers, each checking what it must and taking
-# fixed-shape arguments (DESIGN §6). Policy is protected by row-level
-# security instead; only the event triggers, which run as whoever ran the DDL,
-# need these two: a catalog-only question and their one log writer.
-SECURITY_DEFINER: set[str] = {
-    "pgpart._is_managed(oid)",
-    "pgpart._log_event(regclass,name,text[],text,text,text,jsonb)",
-}
 
 PINNED = "search_path=pg_catalog, pg_temp"
 

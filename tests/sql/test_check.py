@@ -10,20 +10,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from catalog import config, snapshot
+from clock import NOW
 from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_policy import (
-    NOW,
-    check,
-    config,
-    create_daily,
-    fill_days,
-    holds_access_exclusive,
-    run_maintenance,
-    select,
-    set_policy,
-)
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_tablespace import MakeTablespace
+from pgcall import check, run_maintenance, select, set_policy
+from sessions import holds_access_exclusive
+from tables import create_daily, fill_days
 
 Conn = psycopg.Connection[Any]
 
@@ -255,7 +248,8 @@ def test_last_error(owner: Conn, conn: Conn) -> None:
 # --- what partitions look like ------------------------------------------------------
 
 
-def test_index_in_another_tablespace(owner: Conn, conn: Conn, tablespace: str) -> None:
+def test_index_in_another_tablespace(owner: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     drift(owner, sql.SQL("ALTER INDEX ev_p20240311_pkey SET TABLESPACE {}").format(sql.Identifier(tablespace)))
     finding = the_finding(owner, "tablespace")
     assert finding["severity"] == "warning"

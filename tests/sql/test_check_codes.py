@@ -19,12 +19,15 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 import pgpart
+from clock import NOW
 from fix_pg import Connect
-from helpers_policy import NOW, create_daily, fill_days, holds_access_exclusive, run_maintenance, select, set_policy
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_tablespace import MakeTablespace
 from paths import REPO_ROOT
+from pgcall import run_maintenance, select, set_policy
 from pgcluster import PgServer
 from pgpart.output import print_findings
+from sessions import holds_access_exclusive
+from tables import create_daily, fill_days
 
 Conn = psycopg.Connection[Any]
 
@@ -297,7 +300,8 @@ def test_journal_stale(owner: Conn) -> None:
 # --- what partitions look like -----------------------------------------------------------------
 
 
-def test_index_tablespace(owner: Conn, tablespace: str) -> None:  # noqa: F811
+def test_index_tablespace(owner: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     drift(owner, sql.SQL("ALTER INDEX ev_p20240311_pkey SET TABLESPACE {}").format(sql.Identifier(tablespace)))
     finding = the_finding(owner, "index_tablespace", "_find_index_tablespaces", "ev")
     assert finding["partition"] == "ev_p20240311"

@@ -13,9 +13,13 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from catalog import Part, attached, count, log, snapshot
+from clock import UTC
 from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_lifecycle import UTC, Part, Writer, attached, call, count, create_events, day_bound, day_name, fn, log
+from names import day_bound, day_name
+from pgcall import call, select
+from sessions import Writer
+from tables import create_events
 
 Conn = psycopg.Connection[Any]
 
@@ -29,7 +33,7 @@ FIRST = TODAY - timedelta(days=DAYS)  # 2024-02-09: rows from there to the end o
 def setup(conn: Conn) -> None:
     """ev: daily partitions for today and tomorrow, and a default partition."""
     create_events(conn)
-    created = fn(conn, "create_range_partitions", "ev", "daily", premake=1, default_partition=True, now_at=NOW)
+    created = select(conn, "create_range_partitions", "ev", "daily", premake=1, default_partition=True, now_at=NOW)
     assert [r["partition"] for r in created] == ["public.ev_p20240310", "public.ev_p20240311", "public.ev_default"]
 
 
@@ -107,7 +111,7 @@ def test_move_200000_rows_out_of_the_default_with_a_writer(connect: Connect) -> 
         "SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [day_name("ev", FIRST)]
     ).fetchone()
     assert idx == (2,)
-    assert [f for f in fn(conn, "check", "ev", now_at=NOW) if f["severity"] == "urgent"] == []
+    assert [f for f in select(conn, "check", "ev", now_at=NOW) if f["severity"] == "urgent"] == []
 
     # a second run does nothing
     again = snapshot(conn)
@@ -115,7 +119,7 @@ def test_move_200000_rows_out_of_the_default_with_a_writer(connect: Connect) -> 
     assert len(notices) == 1
     assert "0" in notices[0]
     assert snapshot(conn) == again
-    assert fn(conn, "move_default_range", "ev", now_at=NOW) == []
+    assert select(conn, "move_default_range", "ev", now_at=NOW) == []
 
 
 @pytest.mark.xfail(
@@ -137,7 +141,7 @@ def test_writer_waiting_on_the_default_while_its_range_moves_does_not_fail(conne
     setup(conn)
     insert_at(conn, "2024-03-12 05:00+00", 3)
     mover = connect(autocommit=False)
-    moved = fn(mover, "move_default_range", "ev", now_at=NOW)  # its transaction stays open
+    moved = select(mover, "move_default_range", "ev", now_at=NOW)  # its transaction stays open
     assert [(m["partition"], m["rows_moved"]) for m in moved] == [("public.ev_p20240312", 3)]
 
     writer = connect()
@@ -170,7 +174,7 @@ def test_move_default_range_one_range_per_call_live_ranges_last(conn: Conn) -> N
 
     moved: list[dict[str, Any]] = []
     while len(moved) < 10:
-        result = fn(conn, "move_default_range", "ev", now_at=NOW)  # one transaction each
+        result = select(conn, "move_default_range", "ev", now_at=NOW)  # one transaction each
         if not result:
             break
         assert len(result) == 1
@@ -200,13 +204,13 @@ def test_creation_refused_while_the_default_holds_rows_then_succeeds_after_the_m
     insert_at(conn, "2024-03-13 05:00+00", 3)
     before = snapshot(conn)
     with pytest.raises(errors.CheckViolation):
-        fn(conn, "create_range_partitions", "ev", "daily", premake=4, now_at=NOW)
+        select(conn, "create_range_partitions", "ev", "daily", premake=4, now_at=NOW)
     assert snapshot(conn) == before  # nothing created, nothing logged
 
     notices = call(conn, "move_default_rows", "ev", now_at=NOW)
     assert len(notices) == 2
     assert per_table(conn, "old") == {"ev_p20240313": 3}
-    created = fn(conn, "create_range_partitions", "ev", "daily", premake=4, now_at=NOW)
+    created = select(conn, "create_range_partitions", "ev", "daily", premake=4, now_at=NOW)
     assert [r["partition"] for r in created] == ["public.ev_p20240312", "public.ev_p20240314"]
     assert [p.name for p in attached(conn, "ev")] == [
         "ev_p20240310",
@@ -222,11 +226,11 @@ def test_creation_refused_while_the_default_holds_rows_then_succeeds_after_the_m
 def test_nothing_to_move(conn: Conn) -> None:
     setup(conn)
     before = snapshot(conn)
-    assert fn(conn, "move_default_range", "ev", now_at=NOW) == []
+    assert select(conn, "move_default_range", "ev", now_at=NOW) == []
     notices = call(conn, "move_default_rows", "ev", now_at=NOW)
     assert len(notices) == 1
     assert snapshot(conn) == before
     # no default partition at all
     conn.execute("DROP TABLE ev_default")
-    assert fn(conn, "move_default_range", "ev", now_at=NOW) == []
+    assert select(conn, "move_default_range", "ev", now_at=NOW) == []
     assert [p.name for p in attached(conn, "ev")] == ["ev_p20240310", "ev_p20240311"]

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_tablespace import MakeTablespace
 
 Conn = psycopg.Connection[Any]
 
@@ -472,6 +472,7 @@ def test_foreign_keys_are_cloned_like_partition_of(conn: Conn, owner_conn: Conn)
     assert owner_conn.execute(f"SELECT count(*) FROM {PGPART_PART}").fetchone() == (0,)
 
 
-def test_tablespace_fixture_is_usable_by_the_owner(owner_conn: Conn, tablespace: str) -> None:
+def test_tablespace_fixture_is_usable_by_the_owner(owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     owner_conn.execute(sql.SQL("CREATE TABLE in_ts (a int) TABLESPACE {}").format(sql.Identifier(tablespace)))
     assert tablespace_of(owner_conn, "in_ts") == tablespace

@@ -12,8 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from catalog import Snapshot, partitions, snapshot
 from fix_pg import Connect
-from helpers_errors import Snapshot, create_range_partitions, partitions, snapshot
+from pgcall import create_range
 
 NOW = "2024-03-10 12:00:00+00"
 
@@ -55,7 +56,7 @@ def assert_refused(
 ) -> psycopg.Error:
     before: Snapshot = snapshot(observer)
     with pytest.raises(psycopg.Error) as info:
-        create_range_partitions(caller, parent, interval, **kwargs)
+        create_range(caller, parent, interval, **kwargs)
     exc = info.value
     diag = exc.diag
     assert exc.sqlstate == expected.sqlstate, (diag.message_primary, diag.message_detail)
@@ -305,7 +306,7 @@ def test_unknown_reloption_fails_at_creation(
     if dry_run:
         # well-formed name=value: only PostgreSQL knows the names; the plan shows it
         before = snapshot(conn)
-        steps = create_range_partitions(owner, "public.ev", "1 day", **kwargs)
+        steps = create_range(owner, "public.ev", "1 day", **kwargs)
         assert any("nonsense" in s[5] for s in steps if s[4] == "create table")
         assert snapshot(conn) == before
     else:
@@ -316,7 +317,7 @@ def test_reloption_value_cannot_inject_sql(owner: psycopg.Connection[Any], conn:
     # the value is quoted as a literal: the plan shows it quoted, and running
     # it is PostgreSQL's "invalid value" (22023), not a table in pg_global
     value = "90) TABLESPACE pg_global --"
-    steps = create_range_partitions(
+    steps = create_range(
         owner, "public.ev", "1 day", premake=0, now_at=NOW, dry_run=True, reloptions=[f"fillfactor={value}"]
     )
     create = [s[5] for s in steps if s[4] == "create table"]
@@ -363,7 +364,7 @@ def test_interval_too_long(owner: psycopg.Connection[Any], conn: psycopg.Connect
 
 
 def _make(owner: psycopg.Connection[Any], parent: str, interval: str, **kwargs: Any) -> list[Any]:
-    rows = create_range_partitions(owner, parent, interval, **kwargs)
+    rows = create_range(owner, parent, interval, **kwargs)
     assert rows, "setup created nothing"
     return rows
 
@@ -487,7 +488,7 @@ def test_default_rows_do_not_block_dry_run(owner: psycopg.Connection[Any], conn:
     _make(owner, "public.ev", "1 day", premake=0, default_partition=True, now_at=NOW)
     owner.execute("INSERT INTO public.ev VALUES ('2024-03-11 05:00+00', 1)")
     before = snapshot(conn)
-    steps = create_range_partitions(owner, "public.ev", "1 day", premake=1, now_at=NOW, dry_run=True)
+    steps = create_range(owner, "public.ev", "1 day", premake=1, now_at=NOW, dry_run=True)
     assert [s[4] for s in steps].count("check default") == 1
     assert snapshot(conn) == before
 
@@ -505,7 +506,7 @@ def test_cap_exceeded(owner: psycopg.Connection[Any], conn: psycopg.Connection[A
 
 
 def test_cap_boundary_is_200(owner: psycopg.Connection[Any], conn: psycopg.Connection[Any]) -> None:
-    steps = create_range_partitions(owner, "public.ev", "1 day", premake=199, now_at=NOW, dry_run=True)
+    steps = create_range(owner, "public.ev", "1 day", premake=199, now_at=NOW, dry_run=True)
     assert [s[4] for s in steps].count("attach") == 200
 
 
@@ -581,7 +582,7 @@ def test_collision_on_third_of_five_creates_none(owner: psycopg.Connection[Any],
     assert partitions(conn, "public.ev") == []
     # the same call succeeds once the obstacle is gone: the refusal was about it
     owner.execute("DROP TABLE public.ev_p20240312")
-    rows = create_range_partitions(owner, "public.ev", "1 day", premake=4, now_at=NOW)
+    rows = create_range(owner, "public.ev", "1 day", premake=4, now_at=NOW)
     assert [r[1] for r in rows] == [f"public.{n}" for n in FIVE]
 
 
@@ -603,7 +604,7 @@ def test_default_rows_for_third_of_five_creates_none(
         assert conn.execute("SELECT to_regclass(%s)", [f"public.{name}"]).fetchone() == (None,)
     # once the rows are gone the same call creates all five
     owner.execute("DELETE FROM public.ev_default")
-    rows = create_range_partitions(owner, "public.ev", "1 day", premake=4, now_at=NOW)
+    rows = create_range(owner, "public.ev", "1 day", premake=4, now_at=NOW)
     assert [r[1] for r in rows] == [f"public.{n}" for n in FIVE]
 
 

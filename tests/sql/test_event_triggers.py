@@ -18,20 +18,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from catalog import Conn, log_entries, out_of_step, tree_with_indexes
+from clock import NOW
 from fix_pg import Connect
-from helpers_ddl import (
-    NOW,
-    Conn,
-    Tablespaces,
-    log_entries,
-    make_parent,
-    manage,
-    notices,
-    out_of_step,
-    tablespaces,  # noqa: F401
-    tree,
-)
+from fix_tablespace import MakeTablespace, Tablespaces
 from pgcluster import PgServer
+from sessions import notices
+from tables import make_parent, manage
 
 TRIGGER = "pgpart_ddl_command_end"
 
@@ -54,7 +47,7 @@ def normalized(conn: Conn, parent: str, table: str) -> list[tuple[str, ...]]:
     that the trees of two parents can be compared."""
     return [
         (r["name"].replace(table, "T", 1), r["kind"], r["tablespace"], r["owner"], r["table"].replace(table, "T", 1))
-        for r in tree(conn, parent)
+        for r in tree_with_indexes(conn, parent)
     ]
 
 
@@ -128,8 +121,9 @@ def expect_managed(scenario: str, rels: list[dict[str, Any]], ts: Tablespaces, t
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_ddl_on_managed_parent_is_reconciled_and_others_are_left_alone(
-    conn: Conn, owner_conn: Conn, tablespaces: Tablespaces, scenario: str
+    conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace, scenario: str
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     ts = tablespaces
     # managed; policy opts out; no policy at all; managed but the session
     # turns the triggers off (what PostgreSQL itself does)
@@ -149,7 +143,7 @@ def test_ddl_on_managed_parent_is_reconciled_and_others_are_left_alone(
         conn.execute("RESET pgpart.event_triggers")
     assert found.items == []
 
-    managed = tree(conn, "public.tm")
+    managed = tree_with_indexes(conn, "public.tm")
     assert out_of_step(conn, "public.tm") == []
     expect_managed(scenario, managed, ts, "tm")
     [entry] = log_entries(conn, "public.tm", source="event trigger")
@@ -166,8 +160,9 @@ def test_ddl_on_managed_parent_is_reconciled_and_others_are_left_alone(
 
 
 def test_replica_sessions_are_left_alone_even_with_the_trigger_enabled_always(
-    conn: Conn, owner_conn: Conn, tablespaces: Tablespaces
+    conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     conn.execute(f"ALTER EVENT TRIGGER {TRIGGER} ENABLE ALWAYS")
@@ -179,14 +174,15 @@ def test_replica_sessions_are_left_alone_even_with_the_trigger_enabled_always(
     assert out_of_step(conn, parent) == []
 
 
-def test_non_superuser_owner_ddl_is_reconciled(owner_conn: Conn, tablespaces: Tablespaces) -> None:
+def test_non_superuser_owner_ddl_is_reconciled(owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(owner_conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     found = notices(owner_conn)
     run(owner_conn, SCENARIOS["create partition"] + SCENARIOS["create index on parent"], tablespaces, "tm")
     assert found.items == []
     assert out_of_step(owner_conn, parent) == []
-    assert {r["tablespace"] for r in tree(owner_conn, parent) if r["table"].endswith("tm_x")} == {tablespaces.b}
+    assert {r["tablespace"] for r in tree_with_indexes(owner_conn, parent) if r["table"].endswith("tm_x")} == {tablespaces.b}
     entries = log_entries(owner_conn, parent, source="event trigger")
     assert [(e["actor"], e["outcome"], e["detail"]["commands"]) for e in entries] == [
         ("pgpart_owner", "ok", ["CREATE TABLE"]),
@@ -194,7 +190,8 @@ def test_non_superuser_owner_ddl_is_reconciled(owner_conn: Conn, tablespaces: Ta
     ]
 
 
-def test_sub_partitions_at_every_level(conn: Conn, owner_conn: Conn, tablespaces: Tablespaces) -> None:
+def test_sub_partitions_at_every_level(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     conn.execute(
@@ -206,7 +203,7 @@ def test_sub_partitions_at_every_level(conn: Conn, owner_conn: Conn, tablespaces
         f" TABLESPACE {tablespaces.b}"
     )
     conn.execute("CREATE INDEX ON public.tm (id)")
-    rels = {r["name"]: r for r in tree(conn, parent)}
+    rels = {r["name"]: r for r in tree_with_indexes(conn, parent)}
     assert out_of_step(conn, parent) == []
     # the partitioned indexes of the partitioned partition follow it too
     assert {r["tablespace"] for r in rels.values() if r["table"].endswith("tm_s") and r["kind"] == "I"} == {
@@ -240,9 +237,10 @@ UNRELATED_DDL = [
 
 @pytest.mark.parametrize("revoked", ["usage on schema pgpart", "privileges on pgpart's tables"])
 def test_role_without_pgpart_privileges_never_gets_an_error_or_warning(
-    conn: Conn, owner_conn: Conn, other_conn: Conn, tablespaces: Tablespaces, revoked: str
+    conn: Conn, owner_conn: Conn, other_conn: Conn, make_tablespace: MakeTablespace, revoked: str
 ) -> None:
     # a managed parent in the same database, so pgpart has policies to look up
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     conn.execute("GRANT CREATE ON SCHEMA public TO pgpart_other")
@@ -260,9 +258,10 @@ def test_role_without_pgpart_privileges_never_gets_an_error_or_warning(
 
 
 def test_role_without_access_to_pgpart_tables_gets_a_warning_on_a_managed_parent(
-    conn: Conn, other_conn: Conn, tablespaces: Tablespaces
+    conn: Conn, other_conn: Conn, make_tablespace: MakeTablespace
 ) -> None:
     # pgpart_other owns a managed parent, but may not read pgpart's tables
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm", owner="pgpart_other")
     manage(conn, parent, tablespace=tablespaces.a)
     conn.execute("REVOKE ALL ON pgpart.config, pgpart.log FROM PUBLIC")
@@ -278,10 +277,11 @@ def test_role_without_access_to_pgpart_tables_gets_a_warning_on_a_managed_parent
 
 
 def test_role_without_usage_on_schema_pgpart_is_left_alone_and_check_sees_the_drift(
-    conn: Conn, other_conn: Conn, tablespaces: Tablespaces
+    conn: Conn, other_conn: Conn, make_tablespace: MakeTablespace
 ) -> None:
     # Such a role cannot ask whether a table is managed (documented): its DDL
     # succeeds silently, and check() and reconcile catch the drift later.
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm", owner="pgpart_other")
     manage(conn, parent, tablespace=tablespaces.a)
     conn.execute("REVOKE USAGE ON SCHEMA pgpart FROM PUBLIC")
@@ -299,8 +299,9 @@ def test_role_without_usage_on_schema_pgpart_is_left_alone_and_check_sees_the_dr
 
 
 def test_open_cursor_on_a_partition_while_the_parent_changes_owner(
-    conn: Conn, owner_conn: Conn, connect: Connect, tablespaces: Tablespaces
+    conn: Conn, owner_conn: Conn, connect: Connect, make_tablespace: MakeTablespace
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     tx = connect(autocommit=False)
@@ -314,7 +315,7 @@ def test_open_cursor_on_a_partition_while_the_parent_changes_owner(
         "SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE oid = 'public.tm'::regclass"
     ).fetchone() == ("pgpart_other",)
     # nothing half done: no partition changed owner
-    assert {r["owner"] for r in tree(conn, parent) if r["kind"] == "r"} == {"pgpart_owner"}
+    assert {r["owner"] for r in tree_with_indexes(conn, parent) if r["kind"] == "r"} == {"pgpart_owner"}
     [entry] = log_entries(conn, parent, source="event trigger")
     assert (entry["outcome"], entry["detail"]["sqlstate"]) == ("warning", "55006")
 
@@ -336,7 +337,8 @@ def test_open_cursor_on_a_partition_while_the_parent_changes_owner(
 # --- where the DDL comes from --------------------------------------------------------------
 
 
-def test_ddl_in_a_function_and_in_a_do_block(conn: Conn, owner_conn: Conn, tablespaces: Tablespaces) -> None:
+def test_ddl_in_a_function_and_in_a_do_block(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     conn.execute(
@@ -355,27 +357,29 @@ def test_ddl_in_a_function_and_in_a_do_block(conn: Conn, owner_conn: Conn, table
         ).format(sql.Identifier(tablespaces.b))
     )
     assert out_of_step(conn, parent) == []
-    assert {r["tablespace"] for r in tree(conn, parent) if r["table"].split(".")[-1] in ("tm_f", "tm_d")} == {
+    assert {r["tablespace"] for r in tree_with_indexes(conn, parent) if r["table"].split(".")[-1] in ("tm_f", "tm_d")} == {
         tablespaces.b
     }
     assert len(log_entries(conn, parent, source="event trigger")) == 2
 
 
 def test_rolled_back_ddl_leaves_nothing_behind(
-    conn: Conn, owner_conn: Conn, connect: Connect, tablespaces: Tablespaces
+    conn: Conn, owner_conn: Conn, connect: Connect, make_tablespace: MakeTablespace
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
-    before = (tree(conn, parent), conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone())
+    before = (tree_with_indexes(conn, parent), conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone())
     tx = connect(autocommit=False)
     run(tx, SCENARIOS["create partition"] + SCENARIOS["parent owner to"], tablespaces, "tm")
     assert out_of_step(tx, parent) == []  # reconciled inside the transaction...
     tx.rollback()
-    assert (tree(conn, parent), conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone()) == before
+    assert (tree_with_indexes(conn, parent), conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone()) == before
     assert conn.execute("SELECT to_regclass('public.tm_x')").fetchone() == (None,)
 
 
-def test_other_extensions_install_untouched(conn: Conn, owner_conn: Conn, tablespaces: Tablespaces) -> None:
+def test_other_extensions_install_untouched(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     found = notices(conn)
@@ -389,8 +393,9 @@ def test_other_extensions_install_untouched(conn: Conn, owner_conn: Conn, tables
 
 
 def test_user_ddl_after_pgparts_own_ddl_in_the_same_transaction_is_seen(
-    conn: Conn, owner_conn: Conn, connect: Connect, tablespaces: Tablespaces
+    conn: Conn, owner_conn: Conn, connect: Connect, make_tablespace: MakeTablespace
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     tx = connect(autocommit=False)
@@ -406,7 +411,8 @@ def test_user_ddl_after_pgparts_own_ddl_in_the_same_transaction_is_seen(
     assert len(log_entries(conn, parent, source="event trigger")) == 1
 
 
-def test_pgparts_own_ddl_does_not_fire_the_trigger(conn: Conn, owner_conn: Conn, tablespaces: Tablespaces) -> None:
+def test_pgparts_own_ddl_does_not_fire_the_trigger(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)
     # set_tablespace moves the table, then its indexes: were the trigger to
@@ -438,8 +444,9 @@ def catalog(conn: Conn) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def restored_dbs(pg: PgServer, conn: Conn, tablespaces: Tablespaces) -> Iterator[list[str]]:
-    """Names for databases a test restores into; dropped before the tablespaces."""
+def restored_dbs(pg: PgServer, conn: Conn, make_tablespace: MakeTablespace) -> Iterator[list[str]]:
+    """Names for databases a test restores into; dropped before the tablespaces
+    (so this fixture asks for make_tablespace: it ends first)."""
     names: list[str] = []
     yield names
     for name in names:
@@ -451,10 +458,11 @@ def test_dump_restored_with_triggers_off_is_identical(
     conn: Conn,
     owner_conn: Conn,
     dbname: str,
-    tablespaces: Tablespaces,
+    make_tablespace: MakeTablespace,
     restored_dbs: list[str],
     tmp_path: Any,
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     ts = tablespaces
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=ts.a)

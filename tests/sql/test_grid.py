@@ -14,17 +14,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from helpers_grid import (
-    NOW,
-    Conn,
-    config_row,
-    create,
-    info,
-    partition_names,
-    partitions,
-    range_bound,
-    snapshot,
-)
+from catalog import Conn, config_row, info, partition_bounds, partition_names, snapshot_with_oids
+from clock import GRID_NOW
+from names import range_bound
+from pgcall import create_range_dicts
 
 PREMAKE = 3
 
@@ -159,8 +152,8 @@ def make_parent(conn: Conn, key_type: str, name: str = "ev") -> str:
 
 
 def run(conn: Conn, case: Case, parent: str = "ev", **overrides: Any) -> list[dict[str, Any]]:
-    kw: dict[str, Any] = {"premake": PREMAKE, "now_at": NOW, **case.kwargs, **overrides}
-    return create(conn, parent, case.interval, **kw)
+    kw: dict[str, Any] = {"premake": PREMAKE, "now_at": GRID_NOW, **case.kwargs, **overrides}
+    return create_range_dicts(conn, parent, case.interval, **kw)
 
 
 def expected_partitions(case: Case, parent: str = "ev", skip: tuple[int, ...] = ()) -> list[tuple[str, str]]:
@@ -185,7 +178,7 @@ def test_creates_the_grid(conn: Conn, case: Case) -> None:
     assert [r["partition"] for r in rows] == [f"public.ev{s}" for s, _, _ in case.slots]
     # returned bounds: the configured zone is UTC, so they read like pg_get_expr's
     assert [(r["lower_bound"], r["upper_bound"]) for r in rows] == [(lo, hi) for _, lo, hi in case.slots]
-    assert partitions(conn, "ev") == expected_partitions(case)
+    assert partition_bounds(conn, "ev") == expected_partitions(case)
     assert info(conn, "ev") == [("ev" + s, lo, hi) for s, lo, hi in case.slots]
 
     cfg = config_row(conn, "ev")
@@ -201,9 +194,9 @@ def test_premake_plus_one_on_an_empty_table(conn: Conn, case: Case) -> None:
     without_start = {k: v for k, v in case.kwargs.items() if k != "start"}
     for premake in (0, 2):
         parent = make_parent(conn, case.key_type, f"ev{premake}")
-        rows = create(conn, parent, case.interval, premake=premake, now_at=NOW, **without_start)
+        rows = create_range_dicts(conn, parent, case.interval, premake=premake, now_at=GRID_NOW, **without_start)
         assert len(rows) == premake + 1
-        assert len(partitions(conn, parent)) == premake + 1
+        assert len(partition_bounds(conn, parent)) == premake + 1
     if case.is_integer:
         # empty integer table: "now" is 0
         assert partition_names(conn, "ev2") == ["ev2_p0", "ev2_p1000", "ev2_p2000"]
@@ -215,25 +208,25 @@ def test_premake_plus_one_on_an_empty_table(conn: Conn, case: Case) -> None:
 def test_second_call_is_idempotent(conn: Conn, case: Case) -> None:
     make_parent(conn, case.key_type)
     run(conn, case)
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     assert run(conn, case) == []
-    assert snapshot(conn) == before
+    assert snapshot_with_oids(conn) == before
     # also when the policy is taken from the configuration
-    assert create(conn, "ev", case.interval, now_at=NOW) == []
-    assert snapshot(conn) == before
+    assert create_range_dicts(conn, "ev", case.interval, now_at=GRID_NOW) == []
+    assert snapshot_with_oids(conn) == before
 
 
 def test_gap_is_filled(conn: Conn, case: Case) -> None:
     make_parent(conn, case.key_type)
     run(conn, case)
-    complete = partitions(conn, "ev")
+    complete = partition_bounds(conn, "ev")
     gap = "ev" + case.slots[1][0]
     conn.execute(f"DROP TABLE {gap}")
     assert gap not in partition_names(conn, "ev")
 
     rows = run(conn, case)
     assert [r["partition"] for r in rows] == [f"public.{gap}"]
-    assert partitions(conn, "ev") == complete
+    assert partition_bounds(conn, "ev") == complete
 
 
 def _midpoint(conn: Conn, key_type: str, lo: str, hi: str) -> str:
@@ -259,7 +252,7 @@ def _attach_off_grid(conn: Conn, case: Case) -> tuple[str, str, str]:
         conn.execute(
             f"ALTER TABLE ev ATTACH PARTITION odd_one FOR VALUES FROM ('{lo}') TO ('{hi}')"
         )
-    bound = dict(partitions(conn, "ev"))["odd_one"]
+    bound = dict(partition_bounds(conn, "ev"))["odd_one"]
     return "odd_one", bound, lo
 
 
@@ -268,40 +261,40 @@ def test_off_grid_partition_is_skipped(conn: Conn, case: Case) -> None:
     odd, odd_bound, _ = _attach_off_grid(conn, case)
 
     # An explicit start whose slot overlaps it: 42P17, nothing created.
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.InvalidObjectDefinition):
         run(conn, case, start=case.slots[1][1])
-    assert snapshot(conn) == before
+    assert snapshot_with_oids(conn) == before
     assert config_row(conn, "ev") is None
 
     # Without such a start, the two slots it overlaps are skipped.
     rows = run(conn, case)
     assert len(rows) == len(case.slots) - 2
-    assert partitions(conn, "ev") == sorted([*expected_partitions(case, skip=(1, 2)), (odd, odd_bound)])
+    assert partition_bounds(conn, "ev") == sorted([*expected_partitions(case, skip=(1, 2)), (odd, odd_bound)])
 
     # and again: nothing to do
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     assert run(conn, case) == []
-    assert snapshot(conn) == before
+    assert snapshot_with_oids(conn) == before
 
 
 @pytest.mark.parametrize("key_type", ["smallint", "integer", "bigint"])
 def test_integer_premake_counts_from_the_highest_key(conn: Conn, key_type: str) -> None:
     make_parent(conn, key_type)
-    create(conn, "ev", "1000", premake=2)
+    create_range_dicts(conn, "ev", "1000", premake=2)
     assert partition_names(conn, "ev") == ["ev_p0", "ev_p1000", "ev_p2000"]
 
     conn.execute("INSERT INTO ev (k) VALUES (10), (500)")
-    assert create(conn, "ev", "1000") == []  # highest key 500: slot 0 plus 2 exist
+    assert create_range_dicts(conn, "ev", "1000") == []  # highest key 500: slot 0 plus 2 exist
 
     conn.execute("INSERT INTO ev (k) VALUES (2500)")
-    rows = create(conn, "ev", "1000")
+    rows = create_range_dicts(conn, "ev", "1000")
     assert [r["partition"] for r in rows] == ["public.ev_p3000", "public.ev_p4000"]
-    assert dict(partitions(conn, "ev"))["ev_p4000"] == range_bound(key_type, "4000", "5000")
+    assert dict(partition_bounds(conn, "ev"))["ev_p4000"] == range_bound(key_type, "4000", "5000")
 
     # premake given explicitly counts from the highest key too
     conn.execute("INSERT INTO ev (k) VALUES (4999)")
-    rows = create(conn, "ev", "1000", premake=1)
+    rows = create_range_dicts(conn, "ev", "1000", premake=1)
     assert [r["partition"] for r in rows] == ["public.ev_p5000"]
 
 
@@ -312,14 +305,14 @@ def test_integer_premake_counts_from_the_highest_key(conn: Conn, key_type: str) 
 def test_integer_near_maximum_ends_with_maxvalue(conn: Conn, key_type: str, maximum: int) -> None:
     make_parent(conn, key_type)
     last = maximum // 1000 * 1000  # lower bound of the slot holding the maximum
-    create(conn, "ev", "1000", premake=0, start=str(last - 2000))
+    create_range_dicts(conn, "ev", "1000", premake=0, start=str(last - 2000))
     assert partition_names(conn, "ev") == [f"ev_p{last - 2000}"]
     conn.execute("INSERT INTO ev (k) VALUES (%s)", (last - 1500,))
 
-    rows = create(conn, "ev", "1000", premake=3)
+    rows = create_range_dicts(conn, "ev", "1000", premake=3)
     assert [r["partition"] for r in rows] == [f"public.ev_p{last - 1000}", f"public.ev_p{last}"]
     assert rows[-1]["upper_bound"] == "MAXVALUE"
-    assert dict(partitions(conn, "ev")) == {
+    assert dict(partition_bounds(conn, "ev")) == {
         f"ev_p{last - 2000}": range_bound(key_type, str(last - 2000), str(last - 1000)),
         f"ev_p{last - 1000}": range_bound(key_type, str(last - 1000), str(last)),
         f"ev_p{last}": range_bound(key_type, str(last), "MAXVALUE"),
@@ -329,47 +322,47 @@ def test_integer_near_maximum_ends_with_maxvalue(conn: Conn, key_type: str, maxi
     conn.execute("INSERT INTO ev (k) VALUES (%s)", (maximum,))
     row = conn.execute("SELECT tableoid::regclass::text FROM ev WHERE k = %s", (maximum,)).fetchone()
     assert row == (f"ev_p{last}",)
-    before = snapshot(conn)
-    assert create(conn, "ev", "1000", premake=3) == []
-    assert snapshot(conn) == before
+    before = snapshot_with_oids(conn)
+    assert create_range_dicts(conn, "ev", "1000", premake=3) == []
+    assert snapshot_with_oids(conn) == before
 
 
 def test_smallint_start_below_minimum_gets_minvalue(conn: Conn) -> None:
     make_parent(conn, "smallint")
-    rows = create(conn, "ev", "1000", premake=0, start="-32768")
+    rows = create_range_dicts(conn, "ev", "1000", premake=0, start="-32768")
     assert rows[0]["partition"] == "public.ev_pmin"
     assert (rows[0]["lower_bound"], rows[0]["upper_bound"]) == ("MINVALUE", "-32000")
-    parts = dict(partitions(conn, "ev"))
+    parts = dict(partition_bounds(conn, "ev"))
     assert parts["ev_pmin"] == "FOR VALUES FROM (MINVALUE) TO ('-32000')"
     assert len(parts) == 1  # the table is empty: start stands for "now", premake 0
-    before = snapshot(conn)
-    assert create(conn, "ev", "1000", premake=0, start="-32768") == []
-    assert snapshot(conn) == before
+    before = snapshot_with_oids(conn)
+    assert create_range_dicts(conn, "ev", "1000", premake=0, start="-32768") == []
+    assert snapshot_with_oids(conn) == before
 
 
 def test_gap_before_now_is_filled_from_the_lowest_partition(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "1 day", premake=0, now_at="2024-05-10 12:00+00")
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at="2024-05-10 12:00+00")
     assert partition_names(conn, "ev") == ["ev_p20240510"]
-    rows = create(conn, "ev", "1 day", premake=1, now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 day", premake=1, now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == [f"public.ev_p202405{d}" for d in range(11, 17)]
 
 
 def test_every_gap_below_now_is_filled(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "1 day", premake=0, now_at="2024-05-08 12:00+00")
-    create(conn, "ev", "1 day", premake=0, now_at=NOW)
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at="2024-05-08 12:00+00")
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at=GRID_NOW)
     assert partition_names(conn, "ev") == [f"ev_p202405{d:02}" for d in range(8, 16)]
-    complete = partitions(conn, "ev")
+    complete = partition_bounds(conn, "ev")
     for day in ("09", "11", "12", "14"):
         conn.execute(f"DROP TABLE ev_p202405{day}")
     # an off-grid partition inside one of the gaps keeps its slot
     conn.execute("CREATE TABLE odd_one (LIKE ev)")
     conn.execute("ALTER TABLE ev ATTACH PARTITION odd_one FOR VALUES FROM ('2024-05-12 06:00+00') TO ('2024-05-12 18:00+00')")
 
-    rows = create(conn, "ev", "1 day", now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 day", now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == ["public.ev_p20240509", "public.ev_p20240511", "public.ev_p20240514"]
-    assert partitions(conn, "ev") == sorted(
+    assert partition_bounds(conn, "ev") == sorted(
         [p for p in complete if p[0] != "ev_p20240512"]
         + [("odd_one", "FOR VALUES FROM ('2024-05-12 06:00:00+00') TO ('2024-05-12 18:00:00+00')")]
     )
@@ -377,11 +370,11 @@ def test_every_gap_below_now_is_filled(conn: Conn) -> None:
 
 def test_explicit_start_does_not_fill_gaps_below_it(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "1 day", premake=0, now_at="2024-05-10 12:00+00")
-    rows = create(conn, "ev", "1 day", premake=1, start="2024-05-14", now_at=NOW)
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at="2024-05-10 12:00+00")
+    rows = create_range_dicts(conn, "ev", "1 day", premake=1, start="2024-05-14", now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == ["public.ev_p20240514", "public.ev_p20240515", "public.ev_p20240516"]
     # without start the gap is filled
-    rows = create(conn, "ev", "1 day", now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 day", now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == [f"public.ev_p202405{d}" for d in range(11, 14)]
 
 
@@ -408,12 +401,12 @@ def test_explicit_start_does_not_fill_gaps_below_it(conn: Conn) -> None:
 )
 def test_invalid_interval_is_refused(conn: Conn, key_type: str, interval: str) -> None:
     make_parent(conn, key_type)
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.InvalidParameterValue):
-        create(conn, "ev", interval, premake=1, now_at=NOW)
+        create_range_dicts(conn, "ev", interval, premake=1, now_at=GRID_NOW)
     with pytest.raises(psycopg.errors.InvalidParameterValue):
-        create(conn, "ev", interval, premake=1, now_at=NOW, dry_run=True)
-    assert snapshot(conn) == before
+        create_range_dicts(conn, "ev", interval, premake=1, now_at=GRID_NOW, dry_run=True)
+    assert snapshot_with_oids(conn) == before
     assert config_row(conn, "ev") is None
 
 
@@ -430,21 +423,21 @@ def test_invalid_interval_is_refused(conn: Conn, key_type: str, interval: str) -
 )
 def test_changing_the_grid_of_a_parent_with_partitions_is_refused(conn: Conn, change: dict[str, str]) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "1 day", premake=1, now_at=NOW)
-    before = snapshot(conn)
+    create_range_dicts(conn, "ev", "1 day", premake=1, now_at=GRID_NOW)
+    before = snapshot_with_oids(conn)
     kw = {k: v for k, v in change.items() if k != "interval"}
     with pytest.raises(psycopg.errors.FeatureNotSupported):
-        create(conn, "ev", change.get("interval", "1 day"), premake=5, now_at=NOW, **kw)
-    assert snapshot(conn) == before
+        create_range_dicts(conn, "ev", change.get("interval", "1 day"), premake=5, now_at=GRID_NOW, **kw)
+    assert snapshot_with_oids(conn) == before
     cfg = config_row(conn, "ev")
     assert cfg is not None and cfg["partition_interval"] == "1 day" and cfg["premake"] == 1
 
 
 def test_grid_may_change_once_no_partition_is_left(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "1 day", premake=0, now_at=NOW)
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at=GRID_NOW)
     conn.execute("DROP TABLE ev_p20240515")
-    rows = create(conn, "ev", "1 hour", premake=0, now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 hour", premake=0, now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == ["public.ev_p20240515_1000"]
     cfg = config_row(conn, "ev")
     assert cfg is not None and cfg["partition_interval"] == "01:00:00"
@@ -457,21 +450,21 @@ def test_grid_may_change_once_no_partition_is_left(conn: Conn) -> None:
 )
 def test_shorthand_and_spelled_out_interval_are_the_same_grid(conn: Conn, shorthand: str, spelled_out: str) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", shorthand, premake=1, now_at=NOW)
-    before = snapshot(conn)
-    assert create(conn, "ev", spelled_out, now_at=NOW) == []
-    assert snapshot(conn) == before
+    create_range_dicts(conn, "ev", shorthand, premake=1, now_at=GRID_NOW)
+    before = snapshot_with_oids(conn)
+    assert create_range_dicts(conn, "ev", spelled_out, now_at=GRID_NOW) == []
+    assert snapshot_with_oids(conn) == before
 
 
 def test_dry_run_returns_the_plan_and_changes_nothing(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
     conn.execute("ALTER TABLE ev ADD PRIMARY KEY (k)")
     conn.execute("CREATE INDEX ON ev (payload)")
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
 
-    steps = create(conn, "ev", "1 day", premake=2, now_at=NOW, dry_run=True)
-    assert snapshot(conn) == before
-    assert partitions(conn, "ev") == []
+    steps = create_range_dicts(conn, "ev", "1 day", premake=2, now_at=GRID_NOW, dry_run=True)
+    assert snapshot_with_oids(conn) == before
+    assert partition_bounds(conn, "ev") == []
     assert config_row(conn, "ev") is None
 
     assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
@@ -486,27 +479,27 @@ def test_dry_run_returns_the_plan_and_changes_nothing(conn: Conn) -> None:
     planned_bounds = [(s["lower_bound"], s["upper_bound"]) for s in steps if s["action"] == "attach"]
 
     # the real run creates exactly what was planned
-    rows = create(conn, "ev", "1 day", premake=2, now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 day", premake=2, now_at=GRID_NOW)
     assert [r["partition"] for r in rows] == planned
     assert [(r["lower_bound"], r["upper_bound"]) for r in rows] == planned_bounds
     assert planned == ["public.ev_p20240515", "public.ev_p20240516", "public.ev_p20240517"]
 
     # a dry run of a satisfied grid plans no partition
-    steps = create(conn, "ev", "1 day", premake=2, now_at=NOW, dry_run=True)
+    steps = create_range_dicts(conn, "ev", "1 day", premake=2, now_at=GRID_NOW, dry_run=True)
     assert [s["action"] for s in steps] == ["lock", "lock", "register policy"]
 
 
 def test_more_than_200_partitions_are_refused(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.ProgramLimitExceeded):
-        create(conn, "ev", "1 hour", premake=200, now_at=NOW)
-    assert snapshot(conn) == before
+        create_range_dicts(conn, "ev", "1 hour", premake=200, now_at=GRID_NOW)
+    assert snapshot_with_oids(conn) == before
 
 
 def test_rows_route_to_the_slot_named_for_them(conn: Conn) -> None:
     make_parent(conn, "timestamptz")
-    create(conn, "ev", "15 minutes", premake=3, now_at=NOW)
+    create_range_dicts(conn, "ev", "15 minutes", premake=3, now_at=GRID_NOW)
     conn.execute(
         "INSERT INTO ev (k) VALUES ('2024-05-15 10:30:00+00'), ('2024-05-15 10:44:59.999999+00'),"
         " ('2024-05-15 10:45:00+00'), ('2024-05-15 11:29:59+00')"

@@ -13,24 +13,22 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_list import (
+from catalog import (
     bounds,
-    create_hash,
+    config,
     index_defs,
     index_names,
     index_parents,
     log_actions,
-    names,
-    out_of_step,
     owner_of,
-    policy,
+    snapshot,
     tablespace_of,
-    wait_until_waiting,
     where_rows_are,
 )
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_pg import Connect
+from fix_tablespace import MakeTablespace
+from pgcall import create_hash, names, reconcile_dry_run
+from sessions import wait_until_waiting
 
 Conn = psycopg.Connection[Any]
 
@@ -70,7 +68,7 @@ def test_modulus(conn: Conn, owner_conn: Conn, modulus: int) -> None:
         [modulus],
     ).fetchone()
     assert misplaced == (0,)
-    cfg = policy(conn, "acct")
+    cfg = config(conn, "acct")
     assert cfg is not None
     assert (cfg["strategy"], cfg["key_column"], cfg["policy_author"]) == ("hash", "tenant", "pgpart_owner")
     assert log_actions(conn, "acct") == [("create_hash_partitions", "ok")]
@@ -213,7 +211,8 @@ def test_dry_run_changes_nothing(conn: Conn, owner_conn: Conn) -> None:
     assert [(r[0], r[1], r[5]) for r in created] == [(r[0], r[1], r[5]) for r in attaches]
 
 
-def test_same_as_partition_of_and_tablespace(conn: Conn, owner_conn: Conn, tablespace: str) -> None:  # noqa: F811
+def test_same_as_partition_of_and_tablespace(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     owner_conn.execute(
         """
         CREATE TABLE acct (
@@ -236,7 +235,7 @@ def test_same_as_partition_of_and_tablespace(conn: Conn, owner_conn: Conn, table
         assert owner_of(conn, p) == "pgpart_owner"
     owner_conn.execute("INSERT INTO acct (tenant) SELECT gen_random_uuid() FROM generate_series(1, 400)")
     assert len(where_rows_are(conn, "acct")) == 4
-    assert [r for r in out_of_step(conn, "acct") if r[0] != "acct_ref"] == []
+    assert [r for r in reconcile_dry_run(conn, "acct") if r[0] != "acct_ref"] == []
 
 
 def test_retention_does_not_apply(conn: Conn, owner_conn: Conn) -> None:

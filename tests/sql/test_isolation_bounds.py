@@ -28,24 +28,23 @@ import pytest
 from psycopg import sql
 
 import pgpart
+from catalog import config, log_with_actor, partitions, snapshot
+from clock import NOW
 from fix_pg import Connect, MakeServer
-from helpers_errors import snapshot
-from helpers_list import add_values, create_list, create_list_array, create_range, wait_until_waiting
-from helpers_policy import (
-    NOW,
+from pgcall import (
+    add_values,
     call,
     check,
-    config,
-    create_daily,
-    fill_days,
-    holds_access_exclusive,
-    log,
-    partitions,
+    create_list,
+    create_list_array,
+    create_range,
     run_maintenance,
     select,
     set_policy,
 )
 from pgcluster import PgServer
+from sessions import holds_access_exclusive, wait_until_waiting
+from tables import create_daily, fill_days
 
 Conn = psycopg.Connection[Any]
 
@@ -107,7 +106,7 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_run_maintenance(
     assert partitions(conn, "bb") == day_partitions("bb", ["20240310", "20240311", "20240312", *LATER_DAYS])
     # aa: nothing changed, the failure logged and kept for check()
     assert partitions(conn, "aa") == aa_before
-    errors = [e for e in log(conn, "aa") if e["outcome"] == "error"]
+    errors = [e for e in log_with_actor(conn, "aa") if e["outcome"] == "error"]
     assert [(e["action"], e["detail"]["sqlstate"]) for e in errors] == [("maintenance", "57014")]
     cfg = config(conn, "aa")
     assert cfg is not None
@@ -130,13 +129,13 @@ def test_a_statement_timeout_in_one_parent_is_isolated_by_the_procedure(
     conn.execute("RESET statement_timeout")
     # bb: partitions ahead, then retention (10 to 16 March detached), as usual
     assert partitions(conn, "bb") == day_partitions("bb", [f"202403{d}" for d in range(17, 23)])
-    assert [e["action"] for e in log(conn, "bb") if e["outcome"] == "error"] == []
+    assert [e["action"] for e in log_with_actor(conn, "bb") if e["outcome"] == "error"] == []
     # aa: untouched, its failure recorded; its retention waits for the next run
     assert partitions(conn, "aa") == aa_before
-    assert [(e["action"], e["detail"]["sqlstate"]) for e in log(conn, "aa") if e["outcome"] == "error"] == [
+    assert [(e["action"], e["detail"]["sqlstate"]) for e in log_with_actor(conn, "aa") if e["outcome"] == "error"] == [
         ("maintenance", "57014")
     ]
-    assert not [e for e in log(conn, "aa") if e["action"] in ("detach", "retention")]
+    assert not [e for e in log_with_actor(conn, "aa") if e["action"] in ("detach", "retention")]
     assert any("aa timed out" in n for n in notices), notices
     cfg = config(conn, "aa")
     assert cfg is not None
@@ -286,7 +285,7 @@ def test_a_full_lock_table_in_one_parent_is_isolated(tiny: Conn, entry: str) -> 
         call(small, "run_maintenance_proc", None, now_at=tomorrow)
     assert partitions(small, "aa") == aa_before
     assert partitions(small, "bb") == ["bb_p20240310", "bb_p20240311"]
-    assert [(e["action"], e["detail"]["sqlstate"]) for e in log(small, "aa") if e["outcome"] == "error"] == [
+    assert [(e["action"], e["detail"]["sqlstate"]) for e in log_with_actor(small, "aa") if e["outcome"] == "error"] == [
         ("maintenance", "53200")
     ]
 
@@ -321,7 +320,7 @@ def test_analyze_after_retention_is_skipped_above_the_lock_budget(small: Conn) -
             )
         )
     call(small, "run_maintenance_proc", None, now_at=LATER)
-    skipped = log(small, "aa", "analyze")
+    skipped = log_with_actor(small, "aa", "analyze")
     assert [e["outcome"] for e in skipped] == ["skipped"]
     assert "lock" in skipped[0]["detail"]["message"]
     assert inherited_stats(small, "aa") == 0
@@ -337,11 +336,11 @@ def test_analyze_waits_for_its_locks_at_most_lock_timeout(owner_conn: Conn, conn
     # a session holds a partition of aa that retention keeps: ANALYZE of aa must not wait for it
     holds_access_exclusive(holder, "aa_p20240320")
     call(conn, "run_maintenance_proc", None, now_at=LATER, lock_timeout="50ms", lock_retries=1)
-    assert [e["outcome"] for e in log(conn, "aa", "analyze")] == ["skipped"]
+    assert [e["outcome"] for e in log_with_actor(conn, "aa", "analyze")] == ["skipped"]
     assert partitions(conn, "aa")[0] == "aa_p20240317"
     assert partitions(conn, "bb")[0] == "bb_p20240317"
     assert inherited_stats(conn, "bb") > 0
-    assert not [e for e in log(conn) if e["outcome"] == "error"]
+    assert not [e for e in log_with_actor(conn) if e["outcome"] == "error"]
 
 
 def test_a_failing_analyze_is_logged_and_the_run_goes_on(owner_conn: Conn, conn: Conn) -> None:
@@ -353,7 +352,7 @@ def test_a_failing_analyze_is_logged_and_the_run_goes_on(owner_conn: Conn, conn:
     )
     owner_conn.execute("CREATE STATISTICS aa_boom ON (boom(v)) FROM aa")
     call(conn, "run_maintenance_proc", None, now_at=LATER)
-    assert [(e["outcome"], e["detail"]["sqlstate"]) for e in log(conn, "aa", "analyze")] == [("error", "P0001")]
+    assert [(e["outcome"], e["detail"]["sqlstate"]) for e in log_with_actor(conn, "aa", "analyze")] == [("error", "P0001")]
     cfg = config(conn, "aa")
     assert cfg is not None
     assert cfg["last_error"].startswith("P0001")

@@ -31,12 +31,14 @@ import pytest
 from psycopg import sql
 
 import pgpart
+from catalog import config, exists, partitions
 from fix_pg import Connect
-from helpers_errors import temporary_role
-from helpers_lifecycle import MakeTablespace, make_tablespace  # noqa: F401 - a fixture
-from helpers_policy import check, config, create_daily, exists, fill_days, partitions, select, set_policy
+from fix_tablespace import MakeTablespace
+from pgcall import check, select, set_policy
 from pgcluster import PgServer
 from pgpart import cli
+from sessions import temporary_role
+from tables import create_daily, fill_days
 
 Conn = psycopg.Connection[Any]
 
@@ -547,7 +549,7 @@ def test_ordinary_retention_still_works(
 # --- tablespaces the owner may not use ------------------------------------------------
 
 
-def test_tablespace_the_owner_may_not_use(ev: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:  # noqa: F811
+def test_tablespace_the_owner_may_not_use(ev: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
     ts = make_tablespace("locked")
     conn.execute(sql.SQL("REVOKE CREATE ON TABLESPACE {} FROM pgpart_owner").format(sql.Identifier(ts)))
     # set_policy refuses it, whoever asks

@@ -13,23 +13,13 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from catalog import Part, attached, count, log, snapshot, tables
+from clock import UTC
 from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_lifecycle import (
-    UTC,
-    MakeTablespace,
-    Part,
-    attached,
-    call,
-    count,
-    create_events,
-    day_bound,
-    day_name,
-    fn,
-    log,
-    make_tablespace,  # noqa: F401  (fixture)
-    tables,
-)
+from fix_tablespace import MakeTablespace
+from names import day_bound, day_name
+from pgcall import call, select
+from tables import create_events
 
 Conn = psycopg.Connection[Any]
 
@@ -83,10 +73,10 @@ MODES = {
 
 
 @pytest.mark.parametrize("mode_name", list(MODES))
-def test_lifecycle_days_and_weeks(conn: Conn, make_tablespace: MakeTablespace, mode_name: str) -> None:  # noqa: F811
+def test_lifecycle_days_and_weeks(conn: Conn, make_tablespace: MakeTablespace, mode_name: str) -> None:
     mode = MODES[mode_name]
     create_events(conn)
-    created = fn(conn, "create_range_partitions", "ev", "daily", premake=PREMAKE, now_at=BASE)
+    created = select(conn, "create_range_partitions", "ev", "daily", premake=PREMAKE, now_at=BASE)
     first = BASE.date()
     model = Model(attached=[first + timedelta(days=i) for i in range(PREMAKE + 1)])
     assert [r["partition"] for r in created] == [f"public.{day_name('ev', d)}" for d in model.attached]
@@ -99,7 +89,7 @@ def test_lifecycle_days_and_weeks(conn: Conn, make_tablespace: MakeTablespace, m
     if mode.tablespace:
         attach_ts, archive_ts = make_tablespace("attach"), make_tablespace("archive")
         policy |= {"archive_tablespace": archive_ts, "tablespace": attach_ts}
-    cfg = fn(conn, "set_policy", "ev", **policy)
+    cfg = select(conn, "set_policy", "ev", **policy)
     assert cfg[0]["retention"] == "3 days"
     assert cfg[0]["retention_action"] == mode.action
 
@@ -127,7 +117,7 @@ def test_lifecycle_days_and_weeks(conn: Conn, make_tablespace: MakeTablespace, m
             for d in kept_before[:-1]
             if datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1) <= now - RETENTION
         ]
-        result = fn(conn, "run_maintenance", "ev", now_at=now)
+        result = select(conn, "run_maintenance", "ev", now_at=now)
         assert [(r["parent_table"], r["action"], r["partition"]) for r in result] == (
             [("ev", "created", f"public.{day_name('ev', d)}") for d in new]
             + [("ev", "retention due", f"public.{day_name('ev', d)}") for d in due]
@@ -202,14 +192,14 @@ def test_lifecycle_days_and_weeks(conn: Conn, make_tablespace: MakeTablespace, m
         True,
     )
     # nothing left to do at the last now_at
-    assert fn(conn, "run_maintenance", "ev", now_at=now) == []
-    assert fn(conn, "detach_and_archive", "ev", now_at=now, dry_run=True) == []
+    assert select(conn, "run_maintenance", "ev", now_at=now) == []
+    assert select(conn, "detach_and_archive", "ev", now_at=now, dry_run=True) == []
 
 
 def test_retention_boundary_is_calendar_arithmetic_in_the_zone(conn: Conn) -> None:
     # New York: DST starts 2024-03-10 02:00, so that local day lasts 23 hours
     create_events(conn)
-    fn(
+    select(
         conn,
         "create_range_partitions",
         "ev",
@@ -218,12 +208,12 @@ def test_retention_boundary_is_calendar_arithmetic_in_the_zone(conn: Conn) -> No
         time_zone="America/New_York",
         now_at="2024-03-08 12:00-05",
     )
-    fn(conn, "set_policy", "ev", retention="1 day")
+    select(conn, "set_policy", "ev", retention="1 day")
 
     def due(now_at: str) -> list[str]:
         return [
             r["partition"]
-            for r in fn(conn, "detach_and_archive", "ev", now_at=now_at, dry_run=True)
+            for r in select(conn, "detach_and_archive", "ev", now_at=now_at, dry_run=True)
             if r["action"] == "detach"
         ]
 
@@ -236,9 +226,9 @@ def test_retention_boundary_is_calendar_arithmetic_in_the_zone(conn: Conn) -> No
 
 def test_newest_partition_never_expires(conn: Conn) -> None:
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
-    fn(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
-    plan = fn(conn, "detach_and_archive", "ev", now_at="2025-01-01 00:00+00", dry_run=True)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
+    plan = select(conn, "detach_and_archive", "ev", now_at="2025-01-01 00:00+00", dry_run=True)
     assert [(r["action"], r["partition"]) for r in plan] == [
         ("detach", "public.ev_p20240310"),
         ("drop", "public.ev_p20240310"),
@@ -250,32 +240,32 @@ def test_newest_partition_never_expires(conn: Conn) -> None:
     ]
     call(conn, "detach_and_archive_proc", "ev", now_at="2025-01-01 00:00+00")
     assert [p.name for p in attached(conn, "ev")] == ["ev_p20240313"]
-    assert fn(conn, "detach_and_archive", "ev", now_at="2030-01-01 00:00+00", dry_run=True) == []
+    assert select(conn, "detach_and_archive", "ev", now_at="2030-01-01 00:00+00", dry_run=True) == []
 
 
 def test_integer_key_retention_below_the_highest_key(conn: Conn) -> None:
     create_events(conn, key_type="bigint")
-    created = fn(conn, "create_range_partitions", "ev", "1000", premake=2)
+    created = select(conn, "create_range_partitions", "ev", "1000", premake=2)
     assert [r["partition"] for r in created] == ["public.ev_p0", "public.ev_p1000", "public.ev_p2000"]
     conn.execute("INSERT INTO ev (id, payload) SELECT g, 'seed' FROM generate_series(0, 2999) AS g")
     # the highest key (2999) is in slot 2000: two more ahead
-    assert [(r["action"], r["partition"]) for r in fn(conn, "run_maintenance", "ev")] == [
+    assert [(r["action"], r["partition"]) for r in select(conn, "run_maintenance", "ev")] == [
         ("created", "public.ev_p3000"),
         ("created", "public.ev_p4000"),
     ]
     conn.execute("INSERT INTO ev (id, payload) SELECT g, 'seed' FROM generate_series(3000, 4000) AS g")
 
     # highest key 4000: retention 2001 keeps what ends above 1999
-    fn(conn, "set_policy", "ev", retention="2001", retention_action="drop")
-    result = fn(conn, "run_maintenance", "ev")
+    select(conn, "set_policy", "ev", retention="2001", retention_action="drop")
+    result = select(conn, "run_maintenance", "ev")
     assert [(r["action"], r["partition"]) for r in result] == [
         ("created", "public.ev_p5000"),
         ("created", "public.ev_p6000"),
         ("retention due", "public.ev_p0"),
     ]
     # retention 2000: the partition ending exactly at 2000 goes too
-    fn(conn, "set_policy", "ev", retention="2000")
-    assert [(r["action"], r["partition"]) for r in fn(conn, "run_maintenance", "ev")] == [
+    select(conn, "set_policy", "ev", retention="2000")
+    assert [(r["action"], r["partition"]) for r in select(conn, "run_maintenance", "ev")] == [
         ("retention due", "public.ev_p0"),
         ("retention due", "public.ev_p1000"),
     ]
@@ -285,7 +275,7 @@ def test_integer_key_retention_below_the_highest_key(conn: Conn) -> None:
     assert sorted(tables(conn, "ev_p%")) == ["ev_p2000", "ev_p3000", "ev_p4000", "ev_p5000", "ev_p6000"]
     assert [count(conn, "public", f"ev_p{k}") for k in (2000, 3000, 4000, 5000, 6000)] == [1000, 1000, 1, 0, 0]
     assert len(log(conn, "ev", "drop")) == 2
-    assert fn(conn, "run_maintenance", "ev") == []
+    assert select(conn, "run_maintenance", "ev") == []
 
 
 def test_maintenance_of_every_managed_parent_by_weeks(conn: Conn) -> None:
@@ -293,11 +283,11 @@ def test_maintenance_of_every_managed_parent_by_weeks(conn: Conn) -> None:
     create_events(conn, "ev")
     create_events(conn, "wk")
     create_events(conn, "off")
-    fn(conn, "create_range_partitions", "ev", "daily", premake=1, now_at=BASE)
-    fn(conn, "create_range_partitions", "wk", "weekly", premake=2, now_at=BASE)  # BASE is a Sunday
-    fn(conn, "create_range_partitions", "off", "daily", premake=1, now_at=BASE)
-    fn(conn, "set_policy", "wk", retention="2 weeks", retention_action="drop")
-    fn(conn, "set_policy", "off", automatic_maintenance=False, retention="1 day")
+    select(conn, "create_range_partitions", "ev", "daily", premake=1, now_at=BASE)
+    select(conn, "create_range_partitions", "wk", "weekly", premake=2, now_at=BASE)  # BASE is a Sunday
+    select(conn, "create_range_partitions", "off", "daily", premake=1, now_at=BASE)
+    select(conn, "set_policy", "wk", retention="2 weeks", retention_action="drop")
+    select(conn, "set_policy", "off", automatic_maintenance=False, retention="1 day")
     conn.execute(
         "INSERT INTO wk (created, payload) SELECT %s::timestamptz + g * interval '1 day', 'seed' "
         "FROM generate_series(-6, 14) AS g",
@@ -307,7 +297,7 @@ def test_maintenance_of_every_managed_parent_by_weeks(conn: Conn) -> None:
     off_before = attached(conn, "off")
 
     now = BASE + timedelta(weeks=2)  # Sunday 24 March: the week of the 18th plus two
-    result = fn(conn, "run_maintenance", now_at=now)
+    result = select(conn, "run_maintenance", now_at=now)
     assert [(r["parent_table"], r["action"], r["partition"]) for r in result] == (
         [("ev", "created", f"public.ev_p202403{d}") for d in range(12, 26)]
         + [("wk", "created", "public.wk_p20240325"), ("wk", "created", "public.wk_p20240401")]
@@ -335,11 +325,11 @@ def test_maintenance_catches_up_after_a_long_pause(conn: Conn) -> None:
     # than one transaction creates; maintenance creates a bounded number per
     # run and the next runs catch up, without failing
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "hourly", premake=2, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "hourly", premake=2, now_at=BASE)
     now = BASE + timedelta(days=10)
     actions: list[str] = []
     for _ in range(5):
-        rows = fn(conn, "run_maintenance", "ev", now_at=now)
+        rows = select(conn, "run_maintenance", "ev", now_at=now)
         actions += [r["action"] for r in rows]
         if rows == []:
             break
@@ -355,7 +345,7 @@ def test_maintenance_catches_up_after_a_long_pause(conn: Conn) -> None:
 
 
 def _plan(conn: Conn, now_at: str, **kw: Any) -> list[dict[str, Any]]:
-    return fn(conn, "detach_and_archive", "ev", now_at=now_at, dry_run=True, **kw)
+    return select(conn, "detach_and_archive", "ev", now_at=now_at, dry_run=True, **kw)
 
 
 def _without_number(steps: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -365,11 +355,11 @@ def _without_number(steps: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def test_function_form_performs_exactly_one_step_per_call(conn: Conn) -> None:
     now_at = "2024-03-13 12:00+00"
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
     insert_day(conn, date(2024, 3, 10), 5)
     insert_day(conn, date(2024, 3, 11), 7)
     conn.execute("CREATE SCHEMA archive")
-    fn(conn, "set_policy", "ev", retention="1 day", retention_action="archive", archive_schema="archive")
+    select(conn, "set_policy", "ev", retention="1 day", retention_action="archive", archive_schema="archive")
 
     before = snapshot(conn)
     plan = _plan(conn, now_at)
@@ -392,7 +382,7 @@ def test_function_form_performs_exactly_one_step_per_call(conn: Conn) -> None:
     done: list[tuple[Any, ...]] = []
     while True:
         remaining = _plan(conn, now_at)
-        result = fn(conn, "detach_and_archive", "ev", now_at=now_at)  # its own transaction (autocommit)
+        result = select(conn, "detach_and_archive", "ev", now_at=now_at)  # its own transaction (autocommit)
         if not result:
             break
         assert len(result) == 1
@@ -422,8 +412,8 @@ def test_detach_locks_listed_once_each(conn: Conn) -> None:
     create_events(conn)
     conn.execute("CREATE TABLE ref (id int PRIMARY KEY)")
     conn.execute("ALTER TABLE ev ADD COLUMN ref_id int REFERENCES ref (id)")
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE, default_partition=True)
-    fn(conn, "set_policy", "ev", retention="1 day")
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE, default_partition=True)
+    select(conn, "set_policy", "ev", retention="1 day")
     plan = _plan(conn, "2024-03-12 12:00+00")
     assert [(s["action"], s["partition"]) for s in plan] == [("detach", "public.ev_p20240310"), ("analyze", None)]
     locks = [lock.strip() for lock in plan[0]["locks"].split(", ")]
@@ -439,9 +429,9 @@ def test_detach_locks_listed_once_each(conn: Conn) -> None:
 def test_online_plan(conn: Conn) -> None:
     now_at = "2024-03-12 12:00+00"
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
     insert_day(conn, date(2024, 3, 10), 4)
-    fn(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
+    select(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
 
     before = snapshot(conn)
     plan = _plan(conn, now_at, online=True)
@@ -458,7 +448,7 @@ def test_online_plan(conn: Conn) -> None:
 
     # online without dry_run: refused, nothing changed
     with pytest.raises(errors.FeatureNotSupported):
-        fn(conn, "detach_and_archive", "ev", now_at=now_at, online=True)
+        select(conn, "detach_and_archive", "ev", now_at=now_at, online=True)
     assert snapshot(conn) == before
 
     # a client runs the plan, one autocommit statement per step, the detach at top level
@@ -473,8 +463,8 @@ def test_online_plan(conn: Conn) -> None:
 
 def test_online_plan_with_a_default_partition_detaches_plainly(conn: Conn) -> None:
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE, default_partition=True)
-    fn(conn, "set_policy", "ev", retention="1 day")
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE, default_partition=True)
+    select(conn, "set_policy", "ev", retention="1 day")
     plan = _plan(conn, "2024-03-12 12:00+00", online=True)
     assert [(s["action"], s["partition"], s["top_level"]) for s in plan] == [
         ("detach", "public.ev_p20240310", False),
@@ -492,8 +482,8 @@ def test_online_detach_lists_the_referenced_table_it_locks(conn: Conn) -> None:
     create_events(conn)
     conn.execute("CREATE TABLE ref (id int PRIMARY KEY)")
     conn.execute("ALTER TABLE ev ADD COLUMN ref_id int REFERENCES ref (id)")
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
-    fn(conn, "set_policy", "ev", retention="1 day")
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "set_policy", "ev", retention="1 day")
     plan = _plan(conn, "2024-03-12 12:00+00", online=True)
     detach = next(s for s in plan if s["action"] == "detach")
     assert detach["top_level"]
@@ -525,14 +515,14 @@ def _pending(conn: Conn) -> list[str]:
 def test_detach_pending_is_shown_and_finalized_by_the_next_run(connect: Connect) -> None:
     conn = connect()
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
     insert_day(conn, date(2024, 3, 10), 6)
     now_at = "2024-03-11 12:00+00"
-    fn(conn, "run_maintenance", "ev", now_at=now_at)
+    select(conn, "run_maintenance", "ev", now_at=now_at)
 
     reader = _leave_pending(connect, "ev_p20240310")
     assert _pending(conn) == ["ev_p20240310"]
-    findings = fn(conn, "check", "ev", now_at=now_at)
+    findings = select(conn, "check", "ev", now_at=now_at)
     pending = [f for f in findings if f["partition"] == "ev_p20240310"]
     assert len(pending) == 1
     assert "pending" in pending[0]["problem"]
@@ -540,14 +530,14 @@ def test_detach_pending_is_shown_and_finalized_by_the_next_run(connect: Connect)
     assert [f for f in findings if f["severity"] == "urgent"] == []
 
     # while the reader is there, the finalize cannot get its locks: skipped, nothing changed
-    result = fn(conn, "run_maintenance", "ev", now_at=now_at, lock_timeout="20ms", lock_retries=1)
+    result = select(conn, "run_maintenance", "ev", now_at=now_at, lock_timeout="20ms", lock_retries=1)
     assert [(r["action"], r["partition"]) for r in result] == [("skipped", "public.ev_p20240310")]
     assert _pending(conn) == ["ev_p20240310"]
     skipped = log(conn, "ev", "finalize")
     assert [(r["outcome"], r["detail"]["sqlstate"]) for r in skipped] == [("skipped", "55P03")]
 
     reader.rollback()
-    result = fn(conn, "run_maintenance", "ev", now_at=now_at)
+    result = select(conn, "run_maintenance", "ev", now_at=now_at)
     assert [(r["action"], r["partition"]) for r in result] == [("finalized", "public.ev_p20240310")]
     assert _pending(conn) == []
     assert [p.name for p in attached(conn, "ev")] == ["ev_p20240311", "ev_p20240312", "ev_p20240313", "ev_p20240314"]
@@ -555,8 +545,8 @@ def test_detach_pending_is_shown_and_finalized_by_the_next_run(connect: Connect)
     assert not t.is_partition
     assert count(conn, "public", "ev_p20240310") == 6
     assert [r["outcome"] for r in log(conn, "ev", "finalize")] == ["skipped", "ok"]
-    assert [f for f in fn(conn, "check", "ev", now_at=now_at) if f["partition"] == "ev_p20240310"] == []
-    assert fn(conn, "run_maintenance", "ev", now_at=now_at) == []
+    assert [f for f in select(conn, "check", "ev", now_at=now_at) if f["partition"] == "ev_p20240310"] == []
+    assert select(conn, "run_maintenance", "ev", now_at=now_at) == []
 
 
 def test_detach_pending_in_the_middle_is_finalized(connect: Connect) -> None:
@@ -564,13 +554,13 @@ def test_detach_pending_in_the_middle_is_finalized(connect: Connect) -> None:
     # gap that creation would fill with a table of the same name
     conn = connect()
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
     insert_day(conn, date(2024, 3, 11), 3)
     reader = _leave_pending(connect, "ev_p20240311")
     reader.rollback()
     # two days on, the freed slot lies below the window: a gap whose name the
     # detached table holds, left alone (check() reports the gap)
-    result = fn(conn, "run_maintenance", "ev", now_at=BASE + timedelta(days=2))
+    result = select(conn, "run_maintenance", "ev", now_at=BASE + timedelta(days=2))
     assert "error" not in [r["action"] for r in result]
     assert ("finalized", "public.ev_p20240311") in [(r["action"], r["partition"]) for r in result]
     assert _pending(conn) == []
@@ -583,10 +573,10 @@ def test_interrupted_online_retention_is_finished_by_the_procedure(connect: Conn
     # half-way: the journal says what must follow, the next run does it
     conn = connect()
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
     insert_day(conn, date(2024, 3, 10), 6)
     conn.execute("CREATE SCHEMA archive")
-    fn(conn, "set_policy", "ev", retention="1 day", retention_action="archive", archive_schema="archive")
+    select(conn, "set_policy", "ev", retention="1 day", retention_action="archive", archive_schema="archive")
     now_at = "2024-03-12 12:00+00"
     plan = _plan(conn, now_at, online=True)
     assert [s["action"] for s in plan] == ["journal", "detach", "archive", "analyze"]
@@ -616,12 +606,12 @@ def test_table_detached_by_an_interrupted_run_is_reported_due(connect: Connect) 
     # table as due, so a client acting on 'retention due' finishes it
     conn = connect()
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
-    fn(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
+    select(conn, "create_range_partitions", "ev", "daily", premake=3, now_at=BASE)
+    select(conn, "set_policy", "ev", retention="1 day", retention_action="drop")
     now_at = "2024-03-12 12:00+00"
-    first = fn(conn, "detach_and_archive", "ev", now_at=now_at)
+    first = select(conn, "detach_and_archive", "ev", now_at=now_at)
     assert [(s["action"], s["partition"]) for s in first] == [("detach", "public.ev_p20240310")]
-    due = [(r["action"], r["partition"], r["detail"]) for r in fn(conn, "run_maintenance", "ev", now_at=now_at)]
+    due = [(r["action"], r["partition"], r["detail"]) for r in select(conn, "run_maintenance", "ev", now_at=now_at)]
     assert ("retention due", "public.ev_p20240310", "detached, then drop") in due
     call(conn, "detach_and_archive_proc", "ev", now_at=now_at)
     assert tables(conn, "ev_p20240310") == {}

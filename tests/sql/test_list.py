@@ -3,7 +3,7 @@ groups, NULL, a default partition) and the explicitly blocking
 pgpart.add_list_values, on a real server.
 
 Every refused call is checked for its SQLSTATE and for leaving everything as
-it was (helpers_errors.snapshot). Blocking is made deterministic with a
+it was (catalog.snapshot). Blocking is made deterministic with a
 second session that holds a transaction open; nothing sleeps.
 """
 
@@ -17,28 +17,23 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_list import (
-    add_values,
+from catalog import (
     bounds,
+    config,
     constraints,
-    create_hash,
-    create_list,
-    create_list_array,
     index_defs,
     index_names,
     index_parents,
     log_actions,
-    names,
-    out_of_step,
     owner_of,
-    policy,
+    snapshot,
     tablespace_of,
-    wait_until_waiting,
     where_rows_are,
 )
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_pg import Connect
+from fix_tablespace import MakeTablespace
+from pgcall import add_values, create_hash, create_list, create_list_array, names, reconcile_dry_run
+from sessions import wait_until_waiting
 
 Conn = psycopg.Connection[Any]
 
@@ -127,7 +122,7 @@ def test_single_values(conn: Conn, owner_conn: Conn) -> None:
     assert where_rows_are(conn, "public.reg") == {"reg_de": 3, "reg_fr": 3, "reg_us": 3}
     with pytest.raises(errors.CheckViolation):  # no partition for 'it', no default
         insert(owner_conn, "reg", "it")
-    cfg = policy(conn, "reg")
+    cfg = config(conn, "reg")
     assert cfg is not None
     assert (cfg["strategy"], cfg["key_column"], cfg["policy_author"]) == ("list", "region", "pgpart_owner")
     assert cfg["partition_interval"] is None
@@ -540,7 +535,8 @@ def test_same_as_partition_of(conn: Conn, owner_conn: Conn) -> None:
     assert owner_of(conn, "eq_eu") == owner_of(conn, "eq_ref") == "pgpart_owner"
 
 
-def test_tablespace_and_reloptions(conn: Conn, owner_conn: Conn, tablespace: str) -> None:  # noqa: F811
+def test_tablespace_and_reloptions(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     make_parent(owner_conn)
     create_list(owner_conn, "reg", ["de"], tablespace=tablespace, reloptions=["fillfactor=70"])
     assert tablespace_of(conn, "reg_de") == tablespace
@@ -548,13 +544,13 @@ def test_tablespace_and_reloptions(conn: Conn, owner_conn: Conn, tablespace: str
     row = conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'reg_de'::regclass").fetchone()
     assert row == (["fillfactor=70"],)
     # the policy keeps them for the next call
-    cfg = policy(conn, "reg")
+    cfg = config(conn, "reg")
     assert cfg is not None
     assert (cfg["tablespace"], cfg["reloptions"]) == (tablespace, ["fillfactor=70"])
     create_list(owner_conn, "reg", ["fr"])
     assert tablespace_of(conn, "reg_fr") == tablespace
     assert {tablespace_of(conn, i) for i in index_names(conn, "reg_fr")} == {tablespace}
-    assert out_of_step(conn, "reg") == []
+    assert reconcile_dry_run(conn, "reg") == []
     before = snapshot(conn)
     with pytest.raises(errors.InvalidParameterValue):
         create_list(owner_conn, "reg", ["it"], tablespace="no_such_tablespace")

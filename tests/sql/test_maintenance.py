@@ -12,22 +12,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from catalog import config, exists, log_with_actor, partitions, snapshot
+from clock import NOW
 from fix_pg import Connect
-from helpers_errors import snapshot, temporary_role
-from helpers_policy import (
-    NOW,
-    call,
-    config,
-    create_daily,
-    exists,
-    fill_days,
-    holds_access_exclusive,
-    log,
-    partitions,
-    run_maintenance,
-    select,
-    set_policy,
-)
+from pgcall import call, run_maintenance, select, set_policy
+from sessions import holds_access_exclusive, temporary_role
+from tables import create_daily, fill_days
 
 Conn = psycopg.Connection[Any]
 
@@ -72,7 +62,7 @@ def test_maintenance_logs_the_refusal_and_goes_on(referenced: Conn, conn: Conn) 
     call(conn, "run_maintenance_proc", None, now_at=LATER)
     # ev: partitions ahead created, nothing detached, the refusal recorded
     assert partitions(conn, "ev") == [f"ev_p202403{d}" for d in range(10, 23)]
-    errors = [e for e in log(conn, "ev") if e["outcome"] == "error"]
+    errors = [e for e in log_with_actor(conn, "ev") if e["outcome"] == "error"]
     assert [(e["action"], e["detail"]["sqlstate"]) for e in errors] == [("retention", "0A000")]
     cfg = config(conn, "ev")
     assert cfg is not None and cfg["last_error"].startswith("0A000") and cfg["last_error_at"] is not None
@@ -146,7 +136,7 @@ def test_parent_referencing_another_table_detaches(owner_conn: Conn, conn: Conn)
     assert not exists(conn, "ev_p20240310") and not exists(conn, "ev_p20240311")
     assert c.execute("SELECT count(*) FROM ev").fetchone() == (3,)
     assert c.execute("SELECT count(*) FROM dim").fetchone() == (3,)
-    assert [e["action"] for e in log(conn, "ev") if e["action"] in ("detach", "drop")] == [
+    assert [e["action"] for e in log_with_actor(conn, "ev") if e["action"] in ("detach", "drop")] == [
         "detach",
         "drop",
         "detach",
@@ -211,7 +201,7 @@ def test_superuser_maintenance_acts_as_the_owner(owner_conn: Conn, conn: Conn) -
     # the procedure too: retention done and logged in the owner's name
     call(conn, "run_maintenance_proc", None, now_at=LATER)
     assert not exists(conn, "ev_p20240310")
-    entries = [e for e in log(conn, "ev") if e["action"] in ("create_range_partitions", "detach", "drop")]
+    entries = [e for e in log_with_actor(conn, "ev") if e["action"] in ("create_range_partitions", "detach", "drop")]
     assert entries and {e["actor"] for e in entries} == {"pgpart_owner"}
     # and the session is itself again afterwards
     assert conn.execute("SELECT current_user::text").fetchone() == ("postgres",)
@@ -244,7 +234,7 @@ def test_maintenance_of_every_parent_by_a_role_owning_only_some(owner_conn: Conn
     call(other_conn, "run_maintenance_proc", None, now_at="2024-03-21 12:00+00")
     assert "mine_p20240323" in partitions(conn, "mine")
     assert partitions(conn, "ev") == before
-    assert [e for e in log(conn) if e["outcome"] == "error"] == []
+    assert [e for e in log_with_actor(conn) if e["outcome"] == "error"] == []
 
 
 # --- concurrent runs ------------------------------------------------------------------
@@ -258,7 +248,7 @@ def test_run_skips_while_another_run_holds_the_parent(owner_conn: Conn, connect:
     rows = run_maintenance(owner_conn, now_at=LATER, lock_timeout="50ms", lock_retries=1)
     assert rows == [("ev", "skipped", None)]
     assert partitions(conn, "ev") == before
-    skipped = log(conn, "ev", "maintenance")
+    skipped = log_with_actor(conn, "ev", "maintenance")
     assert [(e["outcome"], e["detail"]["sqlstate"]) for e in skipped] == [("skipped", "55P03")]
     assert config(conn, "ev")["last_error"] is None  # type: ignore[index]
     holder.execute("SELECT pg_advisory_unlock(pgpart.advisory_key('ev'))")
@@ -268,7 +258,7 @@ def test_run_skips_while_another_run_holds_the_parent(owner_conn: Conn, connect:
     assert len(created(first, "ev")) == 10
     assert second == []
     assert len(partitions(conn, "ev")) == 13
-    assert [e for e in log(conn, "ev") if e["outcome"] == "error"] == []
+    assert [e for e in log_with_actor(conn, "ev") if e["outcome"] == "error"] == []
 
 
 def test_run_skips_while_another_run_is_in_its_transaction(owner_conn: Conn, connect: Connect, conn: Conn) -> None:
@@ -286,7 +276,7 @@ def test_run_skips_while_another_run_is_in_its_transaction(owner_conn: Conn, con
     assert run_maintenance(owner_conn, now_at=LATER) == []
     names = partitions(conn, "ev")
     assert len(names) == len(set(names)) == 13
-    assert [e for e in log(conn) if e["outcome"] == "error"] == []
+    assert [e for e in log_with_actor(conn) if e["outcome"] == "error"] == []
 
 
 # --- a failing parent -------------------------------------------------------------------
@@ -304,7 +294,7 @@ def test_failing_parent_is_logged_and_the_others_go_on(owner_conn: Conn, conn: C
     assert len(created(rows, "b")) == 10
     detail = c.execute("SELECT detail FROM pgpart.run_maintenance('a', %s::timestamptz)", [LATER]).fetchone()
     assert detail is not None and detail[0].startswith("42P07")
-    entries = [e for e in log(conn, "a") if e["outcome"] == "error"]
+    entries = [e for e in log_with_actor(conn, "a") if e["outcome"] == "error"]
     assert entries and {(e["action"], e["detail"]["sqlstate"]) for e in entries} == {("maintenance", "42P07")}
     cfg = config(conn, "a")
     assert cfg is not None and cfg["last_error"].startswith("42P07") and cfg["last_error_at"] is not None
@@ -570,4 +560,4 @@ def test_sql_injection_free_names(owner_conn: Conn, conn: Conn) -> None:
     assert "Ev; x_p20240301" not in names and "Ev; x_p20240310" not in names
     assert "Ev; x_p20240322" in names
     assert c.execute('SELECT count(*) FROM "Ev; x"').fetchone() == (0,)
-    assert [e for e in log(conn) if e["outcome"] == "error"] == []
+    assert [e for e in log_with_actor(conn) if e["outcome"] == "error"] == []

@@ -135,7 +135,7 @@ def test_the_whole_plan_agrees_with_the_real_run(conn: Conn, online: bool) -> No
 def make_pending(conn: Conn, connect: Connect, client: pgpart.Client) -> None:
     """Leaves the first expired partition "detach pending": an online detach
     interrupted while a reader holds the parent."""
-    from test_online_detach import busy_reader  # a reader the detach does not foresee (issue 14)
+    from sessions import busy_reader  # a reader the detach does not foresee (issue 14)
 
     with busy_reader(connect, "public.ev"):
         conn.execute("SET statement_timeout = '1s'")

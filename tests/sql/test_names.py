@@ -12,8 +12,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from catalog import Conn, config_row, partition_bounds, snapshot_with_oids
+from clock import GRID_NOW
 from fix_pg import Connect
-from helpers_grid import NOW, Conn, config_row, create, ident, partitions, qualified, snapshot
+from names import ident, qualified
+from pgcall import create_range_dicts
 
 SCHEMA = 'My "Sch.ema"'
 TABLE = "Évents 'x'.y"
@@ -35,7 +38,7 @@ def expected_name(base: str, suffix: str) -> str:
 
 
 def names_in(conn: Conn, schema: str, parent: str) -> list[str]:
-    return [n for n, _ in partitions(conn, ident(schema, parent))]
+    return [n for n, _ in partition_bounds(conn, ident(schema, parent))]
 
 
 def _ensure_role(conn: Conn, role: str) -> None:
@@ -68,7 +71,7 @@ def test_hostile_schema_table_and_column_names(conn: Conn) -> None:
     assert pkey is not None and pkey[0] == TABLE + "_pkey"
     conn.execute(sql.SQL("ALTER TABLE {}.{} REPLICA IDENTITY USING INDEX {}").format(s, t, sql.Identifier(pkey[0])))
 
-    rows = create(conn, parent, "1 day", premake=2, now_at=NOW)
+    rows = create_range_dicts(conn, parent, "1 day", premake=2, now_at=GRID_NOW)
     expected = [TABLE + "_p20240515", TABLE + "_p20240516", TABLE + "_p20240517"]
     assert [row["partition"] for row in rows] == [ident(SCHEMA, n) for n in expected]
     assert names_in(conn, SCHEMA, TABLE) == expected
@@ -110,20 +113,20 @@ def test_hostile_schema_table_and_column_names(conn: Conn) -> None:
 
     # partition_info reads them
     info = conn.execute(
-        "SELECT partition::text FROM pgpart.partition_info(%s::regclass, %s::timestamptz)", (parent, NOW)
+        "SELECT partition::text FROM pgpart.partition_info(%s::regclass, %s::timestamptz)", (parent, GRID_NOW)
     ).fetchall()
     assert info == [(ident(SCHEMA, n),) for n in expected]
     cfg = config_row(conn, parent)
     assert cfg is not None and cfg["key_column"] == KEY
 
     # idempotent
-    before = snapshot(conn)
-    assert create(conn, parent, "1 day", premake=2, now_at=NOW) == []
-    assert snapshot(conn) == before
+    before = snapshot_with_oids(conn)
+    assert create_range_dicts(conn, parent, "1 day", premake=2, now_at=GRID_NOW) == []
+    assert snapshot_with_oids(conn) == before
 
     # a gap is filled under the hostile names too
     conn.execute(sql.SQL("DROP TABLE {}.{}").format(s, sql.Identifier(expected[1])))
-    rows = create(conn, parent, "1 day", now_at=NOW)
+    rows = create_range_dicts(conn, parent, "1 day", now_at=GRID_NOW)
     assert [row["partition"] for row in rows] == [ident(SCHEMA, expected[1])]
 
 
@@ -133,27 +136,27 @@ def test_hostile_integer_key_with_rows_and_default(conn: Conn) -> None:
     conn.execute(sql.SQL("CREATE TABLE {}.{} ({} integer NOT NULL) PARTITION BY RANGE ({})").format(s, t, k, k))
     parent = ident(SCHEMA, TABLE)
     # an empty table: start stands for "now" (DESIGN §5), so premake 2 reaches 100..200
-    create(conn, parent, "100", premake=2, start="-100", default_partition=True)
+    create_range_dicts(conn, parent, "100", premake=2, start="-100", default_partition=True)
     assert names_in(conn, SCHEMA, TABLE) == sorted([TABLE + "_pm100", TABLE + "_p0", TABLE + "_p100", TABLE + "_default"])
 
     # the highest key (read through the hostile column) moves "now"
     conn.execute(sql.SQL("INSERT INTO {}.{} VALUES (-50), (150)").format(s, t))
-    rows = create(conn, parent, "100", premake=1)
+    rows = create_range_dicts(conn, parent, "100", premake=1)
     assert [row["partition"] for row in rows] == [ident(SCHEMA, TABLE + "_p200")]
 
     # a row in the default for a range about to be created is found (hostile column in the probe)
     conn.execute(sql.SQL("INSERT INTO {}.{} VALUES (350)").format(s, t))
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.CheckViolation):
-        create(conn, parent, "100", premake=2)
-    assert snapshot(conn) == before
+        create_range_dicts(conn, parent, "100", premake=2)
+    assert snapshot_with_oids(conn) == before
 
 
 def test_names_differing_only_in_case(conn: Conn) -> None:
     conn.execute('CREATE TABLE ev (k date NOT NULL) PARTITION BY RANGE (k)')
     conn.execute('CREATE TABLE "Ev" (k date NOT NULL) PARTITION BY RANGE (k)')
-    create(conn, "ev", "1 day", premake=0, now_at=NOW)
-    create(conn, '"Ev"', "1 day", premake=0, now_at=NOW)
+    create_range_dicts(conn, "ev", "1 day", premake=0, now_at=GRID_NOW)
+    create_range_dicts(conn, '"Ev"', "1 day", premake=0, now_at=GRID_NOW)
     assert names_in(conn, "public", "ev") == ["ev_p20240515"]
     assert names_in(conn, "public", "Ev") == ["Ev_p20240515"]
 
@@ -166,7 +169,7 @@ def test_long_names_sharing_a_prefix(conn: Conn, interval: str, suffix: str) -> 
     created: list[str] = []
     for table in tables:
         conn.execute(sql.SQL("CREATE TABLE {} (k timestamptz NOT NULL) PARTITION BY RANGE (k)").format(sql.Identifier(table)))
-        rows = create(conn, ident(table), interval, premake=1, now_at=NOW)
+        rows = create_range_dicts(conn, ident(table), interval, premake=1, now_at=GRID_NOW)
         # by bound: the hashes, not the dates, would order the names
         names = sorted(names_in(conn, "public", table), key=lambda n: n[-len(suffix):])
         assert len(rows) == 2 and len(names) == 2
@@ -183,14 +186,14 @@ def test_long_names_sharing_a_prefix(conn: Conn, interval: str, suffix: str) -> 
     assert len(set(created)) == len(created) == 4
     # idempotent: the shortened names are found again, nothing new
     for table in tables:
-        assert create(conn, ident(table), interval, now_at=NOW) == []
+        assert create_range_dicts(conn, ident(table), interval, now_at=GRID_NOW) == []
 
 
 @pytest.mark.parametrize(("length", "hashed"), [(53, False), (54, True)])
 def test_name_at_the_limit(conn: Conn, length: int, hashed: bool) -> None:
     table = ("boundary_" * 7)[:length]
     conn.execute(sql.SQL("CREATE TABLE {} (k date NOT NULL) PARTITION BY RANGE (k)").format(sql.Identifier(table)))
-    create(conn, ident(table), "1 day", premake=0, now_at=NOW)
+    create_range_dicts(conn, ident(table), "1 day", premake=0, now_at=GRID_NOW)
     (name,) = names_in(conn, "public", table)
     assert name == expected_name(table, "_p20240515")
     assert (name != table + "_p20240515") == hashed
@@ -211,7 +214,7 @@ def test_multibyte_names_are_cut_on_character_boundaries(
 ) -> None:
     table = char * count
     conn.execute(sql.SQL("CREATE TABLE {} (k timestamptz NOT NULL) PARTITION BY RANGE (k)").format(sql.Identifier(table)))
-    create(conn, ident(table), interval, premake=0, now_at=NOW)
+    create_range_dicts(conn, ident(table), interval, premake=0, now_at=GRID_NOW)
     (name,) = names_in(conn, "public", table)
     digest = hashlib.md5((table + suffix).encode()).hexdigest()[:8]
     assert name == char * kept + "_" + digest + suffix
@@ -238,17 +241,17 @@ def test_multibyte_names_are_cut_on_character_boundaries(
 def test_existing_relation_with_the_partition_name(conn: Conn, ddl: str) -> None:
     conn.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
     conn.execute(ddl.format(name="ev_p20240517"))
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.DuplicateTable) as exc:
-        create(conn, "ev", "1 day", premake=3, now_at=NOW)
+        create_range_dicts(conn, "ev", "1 day", premake=3, now_at=GRID_NOW)
     assert exc.value.diag.table_name == "ev_p20240517"
     assert exc.value.diag.schema_name == "public"
-    assert snapshot(conn) == before
-    assert partitions(conn, "ev") == []
+    assert snapshot_with_oids(conn) == before
+    assert partition_bounds(conn, "ev") == []
     assert config_row(conn, "ev") is None
     # the dry run refuses too
     with pytest.raises(psycopg.errors.DuplicateTable):
-        create(conn, "ev", "1 day", premake=3, now_at=NOW, dry_run=True)
+        create_range_dicts(conn, "ev", "1 day", premake=3, now_at=GRID_NOW, dry_run=True)
 
 
 def test_existing_relation_with_a_shortened_name(conn: Conn) -> None:
@@ -256,17 +259,17 @@ def test_existing_relation_with_a_shortened_name(conn: Conn) -> None:
     conn.execute(sql.SQL("CREATE TABLE {} (k date NOT NULL) PARTITION BY RANGE (k)").format(sql.Identifier(table)))
     taken = expected_name(table, "_p20240516")
     conn.execute(sql.SQL("CREATE TABLE {} (k date)").format(sql.Identifier(taken)))
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.DuplicateTable) as exc:
-        create(conn, ident(table), "1 day", premake=2, now_at=NOW)
+        create_range_dicts(conn, ident(table), "1 day", premake=2, now_at=GRID_NOW)
     assert exc.value.diag.table_name == taken
-    assert snapshot(conn) == before
+    assert snapshot_with_oids(conn) == before
 
 
 def test_long_default_partition_name(conn: Conn) -> None:
     table = "d" * 60
     conn.execute(sql.SQL("CREATE TABLE {} (k date NOT NULL) PARTITION BY RANGE (k)").format(sql.Identifier(table)))
-    create(conn, ident(table), "1 day", premake=0, now_at=NOW, default_partition=True)
+    create_range_dicts(conn, ident(table), "1 day", premake=0, now_at=GRID_NOW, default_partition=True)
     assert sorted(names_in(conn, "public", table)) == sorted(
         [expected_name(table, "_p20240515"), expected_name(table, "_default")]
     )
@@ -276,17 +279,17 @@ def test_long_default_partition_name(conn: Conn) -> None:
 def test_existing_default_partition_name(conn: Conn) -> None:
     conn.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
     conn.execute("CREATE TABLE ev_default (k timestamptz)")
-    before = snapshot(conn)
+    before = snapshot_with_oids(conn)
     with pytest.raises(psycopg.errors.DuplicateTable):
-        create(conn, "ev", "1 day", premake=1, now_at=NOW, default_partition=True)
-    assert snapshot(conn) == before
+        create_range_dicts(conn, "ev", "1 day", premake=1, now_at=GRID_NOW, default_partition=True)
+    assert snapshot_with_oids(conn) == before
 
 
 def test_same_name_in_another_schema_is_no_collision(conn: Conn) -> None:
     conn.execute("CREATE SCHEMA elsewhere")
     conn.execute("CREATE TABLE elsewhere.ev_p20240516 (k timestamptz)")
     conn.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    rows = create(conn, "ev", "1 day", premake=2, now_at=NOW)
+    rows = create_range_dicts(conn, "ev", "1 day", premake=2, now_at=GRID_NOW)
     assert [row["partition"] for row in rows] == [
         "public.ev_p20240515", "public.ev_p20240516", "public.ev_p20240517"
     ]
@@ -300,7 +303,7 @@ def test_hostile_names_as_a_non_superuser(owner_conn: Conn, connect: Connect) ->
             sql.Identifier(table), sql.Identifier(KEY), sql.Identifier(KEY)
         )
     )
-    rows = create(owner_conn, ident(table), "1 hour", premake=1, now_at=NOW)
+    rows = create_range_dicts(owner_conn, ident(table), "1 hour", premake=1, now_at=GRID_NOW)
     assert [row["partition"] for row in rows] == [
         qualified("public", table + "_p20240515_1000"), qualified("public", table + "_p20240515_1100")
     ]
@@ -310,9 +313,9 @@ def test_hostile_names_as_a_non_superuser(owner_conn: Conn, connect: Connect) ->
         (ident(table),),
     ).fetchall()
     assert owners == [("pgpart_owner",)]
-    before: Any = snapshot(owner_conn)
-    assert create(owner_conn, ident(table), "1 hour", now_at=NOW) == []
-    assert snapshot(owner_conn) == before
+    before: Any = snapshot_with_oids(owner_conn)
+    assert create_range_dicts(owner_conn, ident(table), "1 hour", now_at=GRID_NOW) == []
+    assert snapshot_with_oids(owner_conn) == before
 
 
 def test_names_with_dollar_quotes_percent_backslash_and_newline(conn: Conn) -> None:
@@ -326,7 +329,7 @@ def test_names_with_dollar_quotes_percent_backslash_and_newline(conn: Conn) -> N
                  .format(n=n, k=k))
     parent = ident(name, name)
     # an empty table: start stands for "now" (DESIGN §5), so premake 2 reaches 10..20
-    rows = create(conn, parent, "10", premake=2, start="-10", default_partition=True)
+    rows = create_range_dicts(conn, parent, "10", premake=2, start="-10", default_partition=True)
     suffixes = ["_pm10", "_p0", "_p10", "_default"]
     assert [row["partition"] for row in rows] == [ident(name, name + s) for s in suffixes]
 
@@ -336,8 +339,8 @@ def test_names_with_dollar_quotes_percent_backslash_and_newline(conn: Conn) -> N
         .format(n=n, k=k)
     ).fetchall()
     assert routed == [(name + "_pm10",), (name + "_p10",)]
-    rows = create(conn, parent, "10", premake=1)  # highest key 15: slot 10 plus 1
+    rows = create_range_dicts(conn, parent, "10", premake=1)  # highest key 15: slot 10 plus 1
     assert [row["partition"] for row in rows] == [ident(name, name + "_p20")]
-    before = snapshot(conn)
-    assert create(conn, parent, "10") == []
-    assert snapshot(conn) == before
+    before = snapshot_with_oids(conn)
+    assert create_range_dicts(conn, parent, "10") == []
+    assert snapshot_with_oids(conn) == before

@@ -23,9 +23,9 @@ from psycopg import sql
 import pgpart
 import pgpart.errors
 from fix_pg import Connect
-from helpers_errors import temporary_role
 from pgcluster import PgServer
 from pgpart import cli
+from sessions import temporary_role
 
 PWN = """
 CREATE FUNCTION b.pwn() RETURNS boolean LANGUAGE plpgsql AS $$

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 
 from capabilities import require_jit, require_library
 from fix_pg import Connect
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_tablespace import MakeTablespace
 
 Conn = psycopg.Connection[Any]
 
@@ -217,7 +217,8 @@ def test_estimated_rows_and_size(conn: Conn) -> None:
     assert rows[0]["size_bytes"] > rows[1]["size_bytes"] > 0
 
 
-def test_tablespace_names(conn: Conn, tablespace: str) -> None:  # noqa: F811
+def test_tablespace_names(conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     daily(conn, premake=1, tablespace=tablespace, default_partition=True)
     conn.execute("CREATE TABLE ev_old PARTITION OF ev FOR VALUES FROM ('2024-03-01 00:00+00') TO ('2024-03-02 00:00+00')")
     conn.execute(

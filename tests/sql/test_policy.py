@@ -11,18 +11,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from catalog import config, log_with_actor, partitions, snapshot
+from clock import NOW
 from fix_pg import Connect
-from helpers_errors import snapshot
-from helpers_policy import (
-    NOW,
-    config,
-    create_daily,
-    log,
-    partitions,
-    select,
-    set_policy,
-)
-from helpers_tablespace import tablespace  # noqa: F401  (fixture)
+from fix_tablespace import MakeTablespace
+from pgcall import select, set_policy
+from tables import create_daily
 
 Conn = psycopg.Connection[Any]
 
@@ -122,7 +116,8 @@ def test_archive_schema_the_owner_may_not_create_in(owner: Conn, conn: Conn) -> 
     assert_refused(owner, conn, "set_policy", "ev", "42501", archive_schema="locked")
 
 
-def test_tablespace_the_owner_may_not_create_in(owner: Conn, conn: Conn, tablespace: str) -> None:
+def test_tablespace_the_owner_may_not_create_in(owner: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     conn.execute(sql.SQL("REVOKE CREATE ON TABLESPACE {} FROM pgpart_owner").format(sql.Identifier(tablespace)))
     assert_refused(owner, conn, "set_policy", "ev", "42501", tablespace=tablespace)
     assert_refused(owner, conn, "set_policy", "ev", "42501", archive_tablespace=tablespace)
@@ -181,7 +176,8 @@ def test_non_owner(owner: Conn, other_conn: Conn, conn: Conn) -> None:
 # --- set_policy: what it writes -------------------------------------------------
 
 
-def test_values_are_written_and_logged(owner: Conn, conn: Conn, tablespace: str) -> None:
+def test_values_are_written_and_logged(owner: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     before = config(owner, "ev")
     row = set_policy(
         owner,
@@ -218,7 +214,7 @@ def test_values_are_written_and_logged(owner: Conn, conn: Conn, tablespace: str)
     # the grid and the author are untouched
     for k in ("partition_interval", "grid_origin", "time_zone", "key_column", "policy_author", "strategy"):
         assert after[k] == before[k]
-    entries = log(conn, "ev", "set_policy")
+    entries = log_with_actor(conn, "ev", "set_policy")
     assert len(entries) == 1
     assert entries[0]["actor"] == "pgpart_owner" and entries[0]["outcome"] == "ok"
     assert entries[0]["detail"]["old"]["retention"] is None
@@ -240,7 +236,8 @@ def test_none_clears_the_retention(owner: Conn) -> None:
     assert set_policy(owner, "iv", retention="NONE")["retention"] is None
 
 
-def test_empty_name_clears_it(owner: Conn, tablespace: str) -> None:
+def test_empty_name_clears_it(owner: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     set_policy(owner, "ev", archive_schema="archive", archive_tablespace=tablespace, tablespace=tablespace)
     row = set_policy(owner, "ev", archive_schema="")
     assert (row["archive_schema"], row["archive_tablespace"], row["tablespace"]) == (None, tablespace, tablespace)
@@ -248,7 +245,8 @@ def test_empty_name_clears_it(owner: Conn, tablespace: str) -> None:
     assert (row["archive_schema"], row["archive_tablespace"], row["tablespace"]) == (None, None, None)
 
 
-def test_null_keeps_everything(owner: Conn, conn: Conn, tablespace: str) -> None:
+def test_null_keeps_everything(owner: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     set_policy(
         owner,
         "ev",
@@ -476,7 +474,8 @@ def indexed(owner_conn: Conn) -> Conn:
     return owner_conn
 
 
-def test_set_tablespace_moves_the_partition_and_its_indexes(indexed: Conn, conn: Conn, tablespace: str) -> None:
+def test_set_tablespace_moves_the_partition_and_its_indexes(indexed: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     before = relation_tablespaces(conn, "ix_p20240310")
     assert len(before) == 4 and set(before.values()) == {"pg_default"}
     steps = select(indexed, "set_tablespace", "ix_p20240310", tablespace=tablespace)
@@ -486,7 +485,7 @@ def test_set_tablespace_moves_the_partition_and_its_indexes(indexed: Conn, conn:
     assert set(relation_tablespaces(conn, "ix_p20240311").values()) == {"pg_default"}
     assert [s["action"] for s in steps] == ["lock", "set tablespace"] + ["set index tablespace"] * 3
     assert indexed.execute("SELECT count(*) FROM ix").fetchone() == (100,)
-    entries = log(conn, "ix", "set_tablespace")
+    entries = log_with_actor(conn, "ix", "set_tablespace")
     assert len(entries) == 1 and entries[0]["detail"]["tablespace"] == tablespace
     assert entries[0]["actor"] == "pgpart_owner"
     # and back
@@ -494,7 +493,8 @@ def test_set_tablespace_moves_the_partition_and_its_indexes(indexed: Conn, conn:
     assert set(relation_tablespaces(conn, "ix_p20240310").values()) == {"pg_default"}
 
 
-def test_set_tablespace_dry_run(indexed: Conn, conn: Conn, tablespace: str) -> None:
+def test_set_tablespace_dry_run(indexed: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     before = snapshot(conn)
     plan = select(indexed, "set_tablespace", "ix_p20240310", tablespace=tablespace, dry_run=True)
     assert snapshot(conn) == before
@@ -513,7 +513,8 @@ def test_set_tablespace_dry_run(indexed: Conn, conn: Conn, tablespace: str) -> N
     assert set(relation_tablespaces(conn, "ix_p20240310").values()) == {tablespace}
 
 
-def test_set_tablespace_refusals(indexed: Conn, other_conn: Conn, conn: Conn, tablespace: str) -> None:
+def test_set_tablespace_refusals(indexed: Conn, other_conn: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     assert_refused(other_conn, conn, "set_tablespace", "ix_p20240310", "42501", hint=True, tablespace=tablespace)
     assert_refused(indexed, conn, "set_tablespace", "ix_p20240310", "22023", tablespace="no_such_tablespace")
     assert_refused(indexed, conn, "set_tablespace", "ix_p20240310", "22023", tablespace=None)
@@ -530,7 +531,8 @@ def test_set_tablespace_refusals(indexed: Conn, other_conn: Conn, conn: Conn, ta
     assert snapshot(conn) == before
 
 
-def test_set_tablespace_gives_up_on_a_held_lock(indexed: Conn, connect: Connect, conn: Conn, tablespace: str) -> None:
+def test_set_tablespace_gives_up_on_a_held_lock(indexed: Conn, connect: Connect, conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespace = make_tablespace("a")
     reader = connect(autocommit=False)
     reader.execute("SELECT count(*) FROM ix_p20240310")  # ACCESS SHARE until rollback
     before = snapshot(conn)

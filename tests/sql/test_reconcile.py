@@ -11,18 +11,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from catalog import Conn, log_entries, out_of_step, tree_with_indexes
+from clock import NOW
 from fix_pg import Connect
-from helpers_ddl import (
-    NOW,
-    Conn,
-    Tablespaces,
-    log_entries,
-    make_parent,
-    notices,
-    out_of_step,
-    tablespaces,  # noqa: F401
-    tree,
-)
+from fix_tablespace import MakeTablespace, Tablespaces
+from sessions import notices
+from tables import make_parent
 
 PARENT = "public.tm"
 
@@ -69,9 +63,10 @@ def state(conn: Conn, parent: str = PARENT) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def managed(conn: Conn, owner_conn: Conn, tablespaces: Tablespaces) -> Tablespaces:
+def managed(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> Tablespaces:
     """pgpart_owner's parent public.tm, replica identity FULL, partitions
     2024-03-10 and -11 made by pgpart in tablespace a with fillfactor 70."""
+    tablespaces = Tablespaces.make(make_tablespace)
     make_parent(conn, "tm")
     conn.execute("ALTER TABLE public.tm REPLICA IDENTITY FULL")
     owner_conn.execute(
@@ -243,7 +238,7 @@ def test_large_index_moves_are_reported_unless_move_large(conn: Conn, owner_conn
         f"ALTER INDEX public.tm_p20240310_pkey SET TABLESPACE {ts.b}",
         f"ALTER INDEX public.tm_p20240310_v_idx SET TABLESPACE {ts.b}",
     ]
-    rels = {r["name"]: r["tablespace"] for r in tree(conn, PARENT)}
+    rels = {r["name"]: r["tablespace"] for r in tree_with_indexes(conn, PARENT)}
     assert (rels["tm_p20240310_pkey"], rels["tm_p20240311_pkey"]) == (ts.a, ts.b)
     # check() gives the blocking fix
     check_fixes = conn.execute(
@@ -266,7 +261,7 @@ def test_create_index_over_a_large_partition_notices_and_leaves_it(
     found = notices(owner_conn)
     owner_conn.execute("CREATE INDEX tm_id ON public.tm (id)")  # the trigger acts
     assert [(s, state) for s, state, _ in found.items] == [("NOTICE", "00000")]
-    rels = {r["name"]: r["tablespace"] for r in tree(conn, PARENT)}
+    rels = {r["name"]: r["tablespace"] for r in tree_with_indexes(conn, PARENT)}
     assert (rels["tm_p20240310_id_idx"], rels["tm_p20240311_id_idx"]) == ("", managed.a)
     [entry] = log_entries(conn, PARENT, source="event trigger")
     assert [c["action"] for c in entry["detail"]["changes"]] == ["set index tablespace", "skipped large"]

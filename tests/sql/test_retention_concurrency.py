@@ -21,11 +21,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from test_client import make_events
 
 import pgpart
 from fix_pg import Connect
-from helpers_lifecycle import call
+from pgcall import call
+from tables import make_events
 
 Conn = psycopg.Connection[Any]
 

@@ -11,10 +11,12 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-from test_catalog_hygiene import SECURITY_DEFINER
 
+from allow_lists import SECURITY_DEFINER
+from catalog import partitions, snapshot
 from fix_pg import Connect
-from helpers_errors import create_range_partitions, partitions, snapshot, temporary_role
+from pgcall import create_range
+from sessions import temporary_role
 
 NOW = "2024-03-10 12:00:00+00"
 FIRST = "public.owned_p20240310"
@@ -29,7 +31,7 @@ def owner(owner_conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 @pytest.fixture
 def registered(owner: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
     """pgpart_owner's table with partitions and a policy row written by pgpart_owner."""
-    create_range_partitions(owner, "public.owned", "1 day", premake=1, now_at=NOW)
+    create_range(owner, "public.owned", "1 day", premake=1, now_at=NOW)
     return owner
 
 
@@ -65,7 +67,7 @@ def test_stranger_cannot_create_partitions(
 ) -> None:
     before = snapshot(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc:
-        create_range_partitions(other_conn, "public.owned", "1 day", premake=1, now_at=NOW, dry_run=dry_run)
+        create_range(other_conn, "public.owned", "1 day", premake=1, now_at=NOW, dry_run=dry_run)
     assert exc.value.diag.table_name == "owned"
     assert snapshot(conn) == before
     assert partitions(conn, "public.owned") == []
@@ -79,7 +81,7 @@ def test_reader_of_parent_cannot_create_partitions(
     owner.execute("GRANT ALL ON public.owned TO pgpart_other")
     before = snapshot(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        create_range_partitions(other_conn, "public.owned", "1 day", premake=1, now_at=NOW)
+        create_range(other_conn, "public.owned", "1 day", premake=1, now_at=NOW)
     assert snapshot(conn) == before
 
 
@@ -101,7 +103,7 @@ def test_stranger_cannot_use_internal_helpers(
 def test_owner_creates_partitions_owned_by_itself(
     owner: psycopg.Connection[Any], conn: psycopg.Connection[Any]
 ) -> None:
-    rows = create_range_partitions(owner, "public.owned", "1 day", premake=2, now_at=NOW)
+    rows = create_range(owner, "public.owned", "1 day", premake=2, now_at=NOW)
     assert len(rows) == 3
     assert owners(conn, "public.owned") == {"pgpart_owner"}
     assert config_row(conn, "public.owned") == (2, "pgpart_owner")
@@ -115,7 +117,7 @@ def test_member_of_owner_role_can_create_partitions(
     with temporary_role(conn, "pgpart_member", "pgpart_owner") as member:
         member_conn = connect(member)
         try:
-            rows = create_range_partitions(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
+            rows = create_range(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
         finally:
             member_conn.close()
         assert [r[1] for r in rows] == [FIRST, "public.owned_p20240311"]
@@ -137,10 +139,10 @@ def test_member_without_inherit_is_not_the_owner(
         try:
             before = snapshot(conn)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                create_range_partitions(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
+                create_range(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
             assert snapshot(conn) == before
             member_conn.execute("SET ROLE pgpart_owner")
-            create_range_partitions(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
+            create_range(member_conn, "public.owned", "1 day", premake=1, now_at=NOW)
         finally:
             member_conn.close()
         assert owners(conn, "public.owned") == {"pgpart_owner"}
@@ -149,7 +151,7 @@ def test_member_without_inherit_is_not_the_owner(
 def test_superuser_creates_partitions_owned_by_table_owner(
     owner: psycopg.Connection[Any], conn: psycopg.Connection[Any]
 ) -> None:
-    rows = create_range_partitions(conn, "public.owned", "1 day", premake=1, default_partition=True, now_at=NOW)
+    rows = create_range(conn, "public.owned", "1 day", premake=1, default_partition=True, now_at=NOW)
     assert len(rows) == 3
     assert owners(conn, "public.owned") == {"pgpart_owner"}
     # the owner can then manage them itself (ownership is what ATTACH/DETACH need)
@@ -161,7 +163,7 @@ def test_grants_are_not_copied(
     owner: psycopg.Connection[Any], other_conn: psycopg.Connection[Any], conn: psycopg.Connection[Any]
 ) -> None:
     owner.execute("GRANT SELECT ON public.owned TO pgpart_other")
-    create_range_partitions(owner, "public.owned", "1 day", premake=1, now_at=NOW)
+    create_range(owner, "public.owned", "1 day", premake=1, now_at=NOW)
     owner.execute("INSERT INTO public.owned VALUES ('2024-03-10 13:00+00', 7)")
     assert other_conn.execute("SELECT v FROM public.owned").fetchall() == [(7,)]
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -192,7 +194,7 @@ def test_owner_without_create_on_schema_superuser_call(
     # a superuser could create the table, but the owner could not own it there
     before = snapshot(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc:
-        create_range_partitions(conn, locked_schema, "1 day", premake=1, now_at=NOW, dry_run=dry_run)
+        create_range(conn, locked_schema, "1 day", premake=1, now_at=NOW, dry_run=dry_run)
     diag = exc.value.diag
     assert diag.message_hint
     assert "GRANT CREATE ON SCHEMA" in diag.message_hint
@@ -206,7 +208,7 @@ def test_owner_without_create_on_schema_own_call(
 ) -> None:
     before = snapshot(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc:
-        create_range_partitions(owner_conn, locked_schema, "1 day", premake=1, now_at=NOW, dry_run=dry_run)
+        create_range(owner_conn, locked_schema, "1 day", premake=1, now_at=NOW, dry_run=dry_run)
     diag = exc.value.diag
     assert diag.message_hint
     assert (diag.schema_name, diag.table_name) == ("locked", "t")

@@ -15,21 +15,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from helpers_ddl import tablespaces  # noqa: F401  (fixture)
-from helpers_errors import snapshot
-from helpers_list import (
-    create_range,
-    index_names,
-    index_parents,
-    leaves,
-    names,
-    out_of_step,
-    owner_of,
-    policy,
-    tablespace_of,
-    tree,
-    where_rows_are,
-)
+from catalog import config, index_names, index_parents, leaves, owner_of, snapshot, tablespace_of, tree, where_rows_are
+from fix_tablespace import MakeTablespace, Tablespaces
+from pgcall import create_range, names, reconcile_dry_run
 
 Conn = psycopg.Connection[Any]
 
@@ -104,7 +92,7 @@ def maintain(conn: Conn, owner_conn: Conn, now_at: str, how: str) -> None:
         assert [r for r in rows if r[0] in ("error", "skipped")] == []
     else:
         conn.execute("CALL pgpart.run_maintenance_proc('ev', %s)", [now_at])
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["last_error"] is None
 
@@ -113,7 +101,7 @@ def test_monthly_by_hash_over_six_months_with_maintenance(conn: Conn, owner_conn
     make_parent(owner_conn)
     rows = create_range(conn, "ev", "monthly", premake=1, now_at="2024-01-15 12:00+00", subpartition=HASH4)
     assert names(rows) == ["public.ev_p20240101", "public.ev_p20240201"]
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["subpartition"] == HASH4
     insert_month(owner_conn, "2024-01", start=0)
@@ -144,7 +132,7 @@ def test_monthly_by_hash_over_six_months_with_maintenance(conn: Conn, owner_conn
     # nothing missing a level: a row for July goes to a July leaf
     insert_month(owner_conn, "2024-07", tenants=3, start=9000)
     assert misrouted_rows(conn) == []
-    assert out_of_step(conn, "ev") == []
+    assert reconcile_dry_run(conn, "ev") == []
 
 
 def test_partition_info_shows_the_tree(conn: Conn, owner_conn: Conn) -> None:
@@ -202,9 +190,10 @@ def test_leaf_indexes_are_attached_level_by_level(conn: Conn, owner_conn: Conn) 
 def test_leaves_and_their_indexes_in_one_tablespace(
     conn: Conn,
     owner_conn: Conn,
-    tablespaces: Any,  # noqa: F811
+    make_tablespace: MakeTablespace,
     placement: str,
 ) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     expected = {"database default": "pg_default", "policy": tablespaces.a, "parent": tablespaces.b}[placement]
     make_parent(owner_conn, extra=f"TABLESPACE {tablespaces.b}" if placement == "parent" else "")
     kw = {"tablespace": tablespaces.a} if placement == "policy" else {}
@@ -219,7 +208,7 @@ def test_leaves_and_their_indexes_in_one_tablespace(
     for leaf in leaves(conn, "ev"):
         assert tablespace_of(conn, leaf) == expected, leaf
         assert {tablespace_of(conn, i) for i in index_names(conn, leaf)} == {expected}, leaf
-    assert out_of_step(conn, "ev") == []
+    assert reconcile_dry_run(conn, "ev") == []
 
 
 @pytest.mark.parametrize(
@@ -254,7 +243,7 @@ def test_monthly_by_list(
         for j, region in enumerate(good):
             insert_month(owner_conn, month, tenants=5, start=1000 * i + 100 * j, region=region)
     assert misrouted_rows(conn) == []
-    assert out_of_step(conn, "ev") == []
+    assert reconcile_dry_run(conn, "ev") == []
     assert len(where_rows_are(conn, "ev")) == 4 * len(suffixes)  # every leaf of the four months used
     with pytest.raises(errors.CheckViolation):  # no leaf for that region
         insert_month(owner_conn, "2024-02", tenants=1, start=99999, region=bad)
@@ -274,7 +263,7 @@ def test_retention_takes_the_whole_subtree(conn: Conn, owner_conn: Conn, action:
     )
     owner_conn.execute(f"SELECT * FROM pgpart.set_policy('ev', {policy_kw})", [action])
     conn.execute("CALL pgpart.run_maintenance_proc('ev', '2024-06-15 12:00+00')")
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["last_error"] is None
     gone = ["ev_p20240101", "ev_p20240201", "ev_p20240301"]
@@ -313,7 +302,8 @@ def test_retention_takes_the_whole_subtree(conn: Conn, owner_conn: Conn, action:
     assert total == (240,)
 
 
-def test_archive_tablespace_moves_every_level(conn: Conn, owner_conn: Conn, tablespaces: Any) -> None:  # noqa: F811
+def test_archive_tablespace_moves_every_level(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+    tablespaces = Tablespaces.make(make_tablespace)
     make_parent(owner_conn)
     create_range(
         owner_conn,
@@ -332,7 +322,7 @@ def test_archive_tablespace_moves_every_level(conn: Conn, owner_conn: Conn, tabl
         [tablespaces.b],
     )
     conn.execute("CALL pgpart.run_maintenance_proc('ev', '2024-03-15 12:00+00')")
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["last_error"] is None
     assert "ev_p20240101" not in month_partitions(conn)
@@ -377,7 +367,7 @@ def test_spec_is_kept_and_normalised(conn: Conn, owner_conn: Conn) -> None:
         now_at="2024-01-15 12:00+00",
         subpartition={"method": "HASH", "key": "tenant", "modulus": "4"},
     )
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["subpartition"] == HASH4
     # a later call without the spec keeps it: new partitions are sub-partitioned too
@@ -386,7 +376,7 @@ def test_spec_is_kept_and_normalised(conn: Conn, owner_conn: Conn) -> None:
         "public.ev_p20240301",
     ]
     assert len(leaves(conn, "ev")) == 12
-    cfg = policy(conn, "ev")
+    cfg = config(conn, "ev")
     assert cfg is not None
     assert cfg["subpartition"] == HASH4
 
@@ -408,7 +398,7 @@ def test_reloptions_go_to_the_leaves(conn: Conn, owner_conn: Conn) -> None:
         " ORDER BY 1"
     ).fetchall()
     assert rows == [("ev_p20240101", "p", None)] + [(f"ev_p20240101_h{h}", "r", ["fillfactor=70"]) for h in range(4)]
-    assert out_of_step(conn, "ev") == []
+    assert reconcile_dry_run(conn, "ev") == []
 
 
 def test_replica_identity_reaches_the_leaves(conn: Conn, owner_conn: Conn) -> None:
@@ -418,7 +408,7 @@ def test_replica_identity_reaches_the_leaves(conn: Conn, owner_conn: Conn) -> No
     make_parent(owner_conn, pk=False)
     owner_conn.execute("ALTER TABLE ev REPLICA IDENTITY FULL")
     create_range(owner_conn, "ev", "monthly", premake=0, now_at="2024-01-15 12:00+00", subpartition=HASH4)
-    assert out_of_step(conn, "ev") == []  # reconcile agrees with what pgpart made
+    assert reconcile_dry_run(conn, "ev") == []  # reconcile agrees with what pgpart made
     idents = conn.execute(
         "SELECT relname::text, relreplident::text FROM pg_class"
         " WHERE relname LIKE 'ev\\_p%%' AND relkind = 'r' ORDER BY 1"

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from catalog import Conn, bounds_in_order, config_row, partition_bounds
+from clock import GRID_NOW
 from fix_pg import Connect
-from helpers_grid import NOW, Conn, bounds_in_order, config_row, create, partitions
+from pgcall import create_range_dicts
 
 SESSION_ZONES = ["UTC", "America/New_York", "Asia/Kolkata"]
 
@@ -62,13 +64,13 @@ def test_session_timezone_changes_nothing(connect: Connect, key_type: str, inter
         c = session(connect, zone)
         parent = f"t{i}"
         c.execute(f"CREATE TABLE {parent} (k {key_type} NOT NULL) PARTITION BY RANGE (k)")
-        rows = create(c, parent, interval, premake=2, now_at=NOW, **kw)
+        rows = create_range_dicts(c, parent, interval, premake=2, now_at=GRID_NOW, **kw)
         returned = [(r["partition"].removeprefix(f"public.{parent}"), r["lower_bound"], r["upper_bound"]) for r in rows]
         results.append(returned)
 
     reader = session(connect, "UTC")
     catalog = [
-        [(name.removeprefix(f"t{i}"), bound) for name, bound in partitions(reader, f"t{i}")]
+        [(name.removeprefix(f"t{i}"), bound) for name, bound in partition_bounds(reader, f"t{i}")]
         for i in range(len(SESSION_ZONES))
     ]
     assert catalog[0], "nothing was created"
@@ -88,7 +90,7 @@ def test_session_timezone_does_not_leak_into_kolkata_daily_bounds(connect: Conne
     # The exact values, so the previous test cannot pass by being equally wrong everywhere.
     c = session(connect, "America/New_York")
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "ev", "1 day", premake=1, now_at=NOW, time_zone="Asia/Kolkata")
+    create_range_dicts(c, "ev", "1 day", premake=1, now_at=GRID_NOW, time_zone="Asia/Kolkata")
     assert bounds_in_order(session(connect, "UTC"), "ev") == [
         ("ev_p20240515", "2024-05-14 18:30:00+00", "2024-05-15 18:30:00+00"),
         ("ev_p20240516", "2024-05-15 18:30:00+00", "2024-05-16 18:30:00+00"),
@@ -100,8 +102,8 @@ def test_daily_new_york_across_dst(connect: Connect, session_zone: str) -> None:
     c = session(connect, session_zone)
     for t in ("spring", "fall"):
         c.execute(f"CREATE TABLE {t} (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "spring", "1 day", premake=2, now_at="2024-03-09 12:00-05", time_zone="America/New_York")
-    create(c, "fall", "1 day", premake=2, now_at="2024-11-02 12:00-04", time_zone="America/New_York")
+    create_range_dicts(c, "spring", "1 day", premake=2, now_at="2024-03-09 12:00-05", time_zone="America/New_York")
+    create_range_dicts(c, "fall", "1 day", premake=2, now_at="2024-11-02 12:00-04", time_zone="America/New_York")
 
     reader = session(connect, "UTC")
     assert bounds_in_order(reader, "spring") == [
@@ -147,7 +149,7 @@ def test_daily_new_york_across_dst(connect: Connect, session_zone: str) -> None:
 def test_monthly_new_york_bounds_follow_the_offset(connect: Connect) -> None:
     c = session(connect, "Asia/Kolkata")
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "ev", "1 month", premake=1, now_at="2024-03-05 12:00+00", time_zone="America/New_York")
+    create_range_dicts(c, "ev", "1 month", premake=1, now_at="2024-03-05 12:00+00", time_zone="America/New_York")
     assert bounds_in_order(session(connect, "UTC"), "ev") == [
         ("ev_p20240301", "2024-03-01 05:00:00+00", "2024-04-01 04:00:00+00"),
         ("ev_p20240401", "2024-04-01 04:00:00+00", "2024-05-01 04:00:00+00"),
@@ -169,7 +171,7 @@ def test_hourly_new_york_is_a_plain_utc_grid(
 ) -> None:
     c = session(connect, "America/New_York")
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    rows = create(c, "ev", "1 hour", premake=3, now_at=now_at, start=start, time_zone="America/New_York")
+    rows = create_range_dicts(c, "ev", "1 hour", premake=3, now_at=now_at, start=start, time_zone="America/New_York")
     assert len(rows) == count
     catalog = bounds_in_order(session(connect, "UTC"), "ev")
     assert len(catalog) == count
@@ -183,8 +185,8 @@ def test_hourly_new_york_covers_both_dst_days_without_gaps(connect: Connect) -> 
     for t in ("spring", "fall"):
         c.execute(f"CREATE TABLE {t} (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
     # whole local days: 23 and 25 hourly partitions
-    create(c, "spring", "1 hour", premake=22, now_at="2024-03-10 00:00-05", time_zone="America/New_York")
-    create(c, "fall", "1 hour", premake=24, now_at="2024-11-03 00:00-04", time_zone="America/New_York")
+    create_range_dicts(c, "spring", "1 hour", premake=22, now_at="2024-03-10 00:00-05", time_zone="America/New_York")
+    create_range_dicts(c, "fall", "1 hour", premake=24, now_at="2024-11-03 00:00-04", time_zone="America/New_York")
     reader = session(connect, "UTC")
     spring, fall = bounds_in_order(reader, "spring"), bounds_in_order(reader, "fall")
     assert len(spring) == 23 and len(fall) == 25
@@ -224,7 +226,7 @@ def test_start_without_offset_is_read_in_the_configured_zone(
 ) -> None:
     c = session(connect, session_zone)
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "ev", "1 hour", premake=0, now_at="2024-03-10 06:30+00", start=start, time_zone="America/New_York")
+    create_range_dicts(c, "ev", "1 hour", premake=0, now_at="2024-03-10 06:30+00", start=start, time_zone="America/New_York")
     catalog = bounds_in_order(session(connect, "UTC"), "ev")
     assert catalog[0][1] == first_utc
     assert catalog[-1][1] == "2024-03-10 06:00:00+00"  # the slot of now_at, premake 0
@@ -235,7 +237,7 @@ def test_daily_start_without_offset_is_a_local_date(connect: Connect) -> None:
     # Session in Kolkata (+05:30), grid in New York: '2024-03-08' is the New York day.
     c = session(connect, "Asia/Kolkata")
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "ev", "1 day", premake=0, now_at="2024-03-09 12:00-05", start="2024-03-08",
+    create_range_dicts(c, "ev", "1 day", premake=0, now_at="2024-03-09 12:00-05", start="2024-03-08",
            time_zone="America/New_York")
     assert bounds_in_order(session(connect, "UTC"), "ev") == [
         ("ev_p20240308", "2024-03-08 05:00:00+00", "2024-03-09 05:00:00+00"),
@@ -249,9 +251,9 @@ def test_partition_info_uses_the_configured_zone(connect: Connect, session_zone:
     setup.execute("CREATE TABLE ny (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
     setup.execute("CREATE TABLE kol (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
     setup.execute("CREATE TABLE plain (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(setup, "ny", "1 hour", premake=1, now_at="2024-03-10 06:30+00", time_zone="America/New_York")
-    create(setup, "kol", "1 month", premake=0, now_at=NOW, time_zone="Asia/Kolkata")
-    create(setup, "plain", "1 day", premake=0, now_at=NOW)
+    create_range_dicts(setup, "ny", "1 hour", premake=1, now_at="2024-03-10 06:30+00", time_zone="America/New_York")
+    create_range_dicts(setup, "kol", "1 month", premake=0, now_at=GRID_NOW, time_zone="Asia/Kolkata")
+    create_range_dicts(setup, "plain", "1 day", premake=0, now_at=GRID_NOW)
 
     c = session(connect, session_zone)
     rows = c.execute(
@@ -271,7 +273,7 @@ def test_partition_info_uses_the_configured_zone(connect: Connect, session_zone:
 def test_returned_bounds_use_the_configured_zone(connect: Connect) -> None:
     c = session(connect, "Asia/Kolkata")
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    rows = create(c, "ev", "1 day", premake=1, now_at="2024-03-09 12:00-05", time_zone="America/New_York")
+    rows = create_range_dicts(c, "ev", "1 day", premake=1, now_at="2024-03-09 12:00-05", time_zone="America/New_York")
     assert [(r["lower_bound"], r["upper_bound"]) for r in rows] == [
         ("2024-03-09 00:00:00-05", "2024-03-10 00:00:00-05"),
         ("2024-03-10 00:00:00-05", "2024-03-11 00:00:00-04"),
@@ -300,7 +302,7 @@ def test_returned_bounds_use_the_configured_zone(connect: Connect) -> None:
 def test_daily_where_dst_changes_at_midnight(connect: Connect, now_at: str, expected: list[Any]) -> None:
     c = session(connect, "UTC")
     c.execute("CREATE TABLE sp (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "sp", "1 day", premake=2, now_at=now_at, time_zone="America/Sao_Paulo")
+    create_range_dicts(c, "sp", "1 day", premake=2, now_at=now_at, time_zone="America/Sao_Paulo")
     assert bounds_in_order(c, "sp") == expected
 
 
@@ -310,7 +312,7 @@ def test_daily_in_a_zone_that_skipped_a_whole_day(connect: Connect) -> None:
     # for it, no empty range and no duplicate name.
     c = session(connect, "UTC")
     c.execute("CREATE TABLE ws (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create(c, "ws", "1 day", premake=2, now_at="2011-12-29 12:00-10", time_zone="Pacific/Apia")
+    create_range_dicts(c, "ws", "1 day", premake=2, now_at="2011-12-29 12:00-10", time_zone="Pacific/Apia")
     assert bounds_in_order(c, "ws") == [
         ("ws_p20111229", "2011-12-29 10:00:00+00", "2011-12-30 10:00:00+00"),
         ("ws_p20111231", "2011-12-30 10:00:00+00", "2011-12-31 10:00:00+00"),

@@ -14,8 +14,12 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
+from catalog import attached, log, tables
+from clock import UTC
 from fix_pg import Connect
-from helpers_lifecycle import UTC, Writer, attached, call, create_events, fn, log, tables
+from pgcall import call, select
+from sessions import Writer
+from tables import create_events
 
 Conn = psycopg.Connection[Any]
 
@@ -40,9 +44,9 @@ def writer_rows_everywhere(conn: Conn) -> list[int]:
 
 def setup(conn: Conn, premake: int) -> None:
     create_events(conn)
-    fn(conn, "create_range_partitions", "ev", "daily", premake=premake, now_at=BASE)
+    select(conn, "create_range_partitions", "ev", "daily", premake=premake, now_at=BASE)
     conn.execute("CREATE SCHEMA archive")
-    fn(conn, "set_policy", "ev", retention="3 days", retention_action="archive", archive_schema="archive")
+    select(conn, "set_policy", "ev", retention="3 days", retention_action="archive", archive_schema="archive")
 
 
 def test_writer_never_fails_while_maintenance_and_retention_run(connect: Connect) -> None:
