@@ -62,6 +62,7 @@ ARG_TYPES: dict[str, str] = {
     "move_large_bytes": "bigint",
     "subpartition": "jsonb",
     "max_new": "integer",
+    "move_large": "boolean",
 }
 
 # The names of the positional arguments a test may give, by function.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from paths import REPO_ROOT
+from paths import DJANGO_PROJECT, REPO_ROOT
 
 PACKAGE = REPO_ROOT / "python" / "pgpart"
 
@@ -201,7 +201,7 @@ def test_no_import_cycles() -> None:
 )  # fmt: skip
 def test_each_module_imports_alone(module: str) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "tests" / "django_project"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(DJANGO_PROJECT), env.get("PYTHONPATH", "")])
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", f"import {module}"], capture_output=True, text=True, env=env, check=False
     )

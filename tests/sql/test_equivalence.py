@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
+import pgcall
 from fix_tablespace import MakeTablespace
 
 Conn = psycopg.Connection[Any]
@@ -64,11 +65,8 @@ def make_parent(c: Conn, identity: str = "ALWAYS", in_tablespace: str | None = N
 def create_pgpart(c: Conn, parent: str = "ev", **kw: Any) -> list[str]:
     """create_range_partitions on PARENT, daily at NOW, premake 0 unless given."""
     kw = {"premake": 0, **kw}
-    args = sql.SQL("").join(sql.SQL(", {} => {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in kw.items())
-    query = sql.SQL(
-        "SELECT partition FROM pgpart.create_range_partitions({}::regclass, 'daily', now_at => {}{})"
-    ).format(sql.Literal(parent), sql.Literal(NOW), args)
-    return [r[0] for r in c.execute(query).fetchall()]
+    rows = pgcall.rows(c, "create_range_partitions", parent, "daily", columns="partition", now_at=NOW, **kw)
+    return [r[0] for r in rows]
 
 
 def create_reference(c: Conn) -> None:

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+import pgcall
 from fix_pg import Connect
 
 Conn = psycopg.Connection[Any]
@@ -47,11 +48,7 @@ def setup(c: Conn, default: bool = False, fk: bool = False) -> None:
 
 def create(c: Conn, **kw: Any) -> list[str]:
     """create_range_partitions on ev, daily at NOW; keyword arguments passed on."""
-    names = ", ".join(f"{k} => %({k})s" for k in kw)
-    rows = c.execute(
-        f"SELECT partition FROM pgpart.create_range_partitions('ev', 'daily', now_at => %(now)s{', ' if kw else ''}{names})",
-        {"now": NOW, **kw},
-    ).fetchall()
+    rows = pgcall.rows(c, "create_range_partitions", "ev", "daily", columns="partition", now_at=NOW, **kw)
     return [r[0] for r in rows]
 
 

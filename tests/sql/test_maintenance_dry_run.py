@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+import pgcall
 import pgpart
 from fix_pg import Connect
 from pgpart import errors
@@ -44,13 +45,13 @@ def make_ev(conn: Conn, *, retention_action: str = "archive", analyze_after: boo
 
 
 def plan_rows(conn: Conn, **kwargs: Any) -> list[dict[str, Any]]:
-    names = ", ".join(f"{k} => %({k})s" for k in kwargs)
+    columns = (
+        "parent_table::text AS parent_table, step, action, partition, lower_bound, upper_bound,"
+        " statement, locks, top_level, detail, error"
+    )
+    query, params = pgcall.statement("run_maintenance", {**kwargs, "dry_run": True}, columns=columns)
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT parent_table::text AS parent_table, step, action, partition, lower_bound, upper_bound,"
-            f" statement, locks, top_level, detail, error FROM pgpart.run_maintenance({names}, dry_run => true)",
-            kwargs,
-        ).fetchall()
+        return cur.execute(query, params).fetchall()
 
 
 def catalog(conn: Conn) -> list[Any]:

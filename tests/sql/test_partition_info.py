@@ -12,6 +12,7 @@ import pytest
 from psycopg import errors, sql
 from psycopg.rows import dict_row
 
+import pgcall
 from capabilities import require_jit, require_library
 from fix_pg import Connect
 from fix_tablespace import MakeTablespace
@@ -46,11 +47,7 @@ def daily(c: Conn, name: str = "ev", **kw: Any) -> list[str]:
             )
         )
     kw = {"now_at": NOW, **kw}
-    args = sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in kw.items())
-    query = sql.SQL("SELECT partition FROM pgpart.create_range_partitions({}, 'daily', {})").format(
-        sql.Literal(name), args
-    )
-    return [r[0] for r in c.execute(query).fetchall()]
+    return [r[0] for r in pgcall.rows(c, "create_range_partitions", name, "daily", columns="partition", **kw)]
 
 
 def test_rows_in_bound_order_default_last(conn: Conn) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+import pgcall
 from catalog import Conn, log_entries, out_of_step, tree_with_indexes
 from clock import NOW
 from fix_pg import Connect
@@ -23,11 +24,7 @@ PARENT = "public.tm"
 
 def reconcile(conn: Conn, parent: str = PARENT, **kw: Any) -> list[tuple[str, str, str | None]]:
     """SELECT partition, action, statement FROM pgpart.reconcile(parent, name => value, ...)."""
-    types = {"move_large": "boolean", "lock_timeout": "interval", "lock_retries": "integer", "dry_run": "boolean"}
-    args = "".join(f", {k} => %s::{types[k]}" for k in kw)
-    rows = conn.execute(
-        f"SELECT partition::text, action, statement FROM pgpart.reconcile(%s::regclass{args})", [parent, *kw.values()]
-    ).fetchall()
+    rows = pgcall.rows(conn, "reconcile", parent, columns="partition::text, action, statement", **kw)
     return [(r[0], r[1], r[2]) for r in rows]
 
 
