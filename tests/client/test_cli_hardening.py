@@ -259,7 +259,12 @@ def test_a_closed_pipe_ends_quietly(pg: PgServer, dbname: str, conn: psycopg.Con
     assert (code, err) == (cli.EXIT_OK, "")
     # the work was not cut short by the first line that could not be written
     assert conn.execute("SELECT count(*) FROM pgpart.config").fetchone() == (2,)
-    for args in (["info", "--now", CLI_NOW], ["check", "--now", CLI_NOW], ["maintain", "--dry-run", "--now", CLI_NOW], ["--help"]):
+    for args in (
+        ["info", "--now", CLI_NOW],
+        ["check", "--now", CLI_NOW],
+        ["maintain", "--dry-run", "--now", CLI_NOW],
+        ["--help"],
+    ):
         code, err = closed_pipe(*db, *args)
         assert (code, err) == (cli.EXIT_OK, ""), args
     late = closed_pipe(*db, "check", "--now", "2025-06-10 12:00+00")  # the partitions ran out
@@ -272,7 +277,9 @@ def test_names_the_terminal_cannot_encode_are_escaped(pg: PgServer, dbname: str,
     conn.execute(sql.SQL(EVENTS.replace("public.events", "public.{}")).format(sql.Identifier("évènements")))
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}  # a terminal (or cron mail) without UTF-8
     db = dsn(pg, dbname)
-    done = pgpart(*db, "ensure", "public.évènements", "--interval", "1 day", "--premake", "0", "--now", CLI_NOW, env=env)
+    done = pgpart(
+        *db, "ensure", "public.évènements", "--interval", "1 day", "--premake", "0", "--now", CLI_NOW, env=env
+    )
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert done.stdout == 'public.\\xe9v\\xe8nements: created public."\\xe9v\\xe8nements_p20250310"\n'
     missing = pgpart(*db, "info", "public.ñ", env=env)

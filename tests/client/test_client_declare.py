@@ -11,17 +11,11 @@ import psycopg
 import pytest
 
 import pgpart
+from catalog import partitions
 from pgpart import errors
 
 Conn = psycopg.Connection[Any]
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def _partitions(conn: Conn, parent: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass ORDER BY 1", [parent]
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def test_declare_range_clears_what_it_leaves_out(owner_conn: Conn) -> None:
@@ -49,7 +43,7 @@ def test_declare_range_with_subpartitions(owner_conn: Conn) -> None:
     sub = {"method": "list", "key": "region", "values": {"eu": ["de", "fr"], "us": ["us"]}}
     report = client.declare("public.ev", interval="1 day", premake=0, subpartition=sub, now_at=NOW, new_table=True)
     assert "public.ev_p20250310" in report.created
-    assert _partitions(owner_conn, "public.ev_p20250310") == ["ev_p20250310_eu", "ev_p20250310_us"]
+    assert partitions(owner_conn, "public.ev_p20250310") == ["ev_p20250310_eu", "ev_p20250310_us"]
     policy = client.policy("public.ev")
     assert policy is not None
     assert policy["subpartition"] is not None
@@ -60,9 +54,9 @@ def test_declare_list_and_hash(owner_conn: Conn) -> None:
     owner_conn.execute("CREATE TABLE public.ha (id bigint NOT NULL) PARTITION BY HASH (id)")
     client = pgpart.Client(owner_conn)
     client.declare("public.li", method="list", values={"eu": ["de"], "us": ["us"]}, default_partition=True)
-    assert _partitions(owner_conn, "public.li") == ["li_default", "li_eu", "li_us"]
+    assert partitions(owner_conn, "public.li") == ["li_default", "li_eu", "li_us"]
     client.declare("public.ha", method="hash", modulus=3)
-    assert _partitions(owner_conn, "public.ha") == ["ha_h0", "ha_h1", "ha_h2"]
+    assert partitions(owner_conn, "public.ha") == ["ha_h0", "ha_h1", "ha_h2"]
 
 
 def test_declare_is_all_or_nothing(owner_conn: Conn) -> None:
@@ -76,4 +70,4 @@ def test_declare_is_all_or_nothing(owner_conn: Conn) -> None:
         client.declare("public.ev", interval="1 day", subpartition=sub, retention="-1 days", now_at=NOW)
     assert "retention" in str(raised.value)
     assert client.policy("public.ev") is None
-    assert _partitions(owner_conn, "public.ev") == []
+    assert partitions(owner_conn, "public.ev") == []

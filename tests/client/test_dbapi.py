@@ -66,7 +66,9 @@ def test_ensure_info_and_check(dbapi_connect: DriverConnect, conn: psycopg.Conne
     plan = client.plan("public.events", premake=4, now_at=CLIENT_NOW)
     assert [s.partition for s in plan if s.action == "attach"] == ["public.events_p20250314"]
     assert plan == pgpart.Client(conn).plan("public.events", premake=4, now_at=CLIENT_NOW)
-    assert client.info("public.events", now_at=CLIENT_NOW) == pgpart.Client(conn).info("public.events", now_at=CLIENT_NOW)
+    assert client.info("public.events", now_at=CLIENT_NOW) == pgpart.Client(conn).info(
+        "public.events", now_at=CLIENT_NOW
+    )
     assert [p.partition for p in client.info(now_at=CLIENT_NOW)] == partition_names(conn, "public.events")
     assert client.check(now_at=CLIENT_NOW) == pgpart.Client(conn).check(now_at=CLIENT_NOW)
     report = client.ensure("public.events", now_at=dt.datetime(2025, 3, 20, tzinfo=dt.timezone.utc), dry_run=True)

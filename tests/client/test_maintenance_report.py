@@ -15,6 +15,7 @@ import pytest
 import pgpart
 from fix_pg import Connect
 from pgpart import errors
+from sessions import wait_until_waiting
 
 Conn = psycopg.Connection[Any]
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
@@ -38,15 +39,6 @@ def make(conn: Conn, name: str) -> pgpart.Client:
 def plant_collision(conn: Conn, name: str) -> None:
     """A table in the way of NAME's next partition: its creation fails 42P07."""
     conn.execute(f"CREATE TABLE public.{name}_p20250312 (ts timestamptz NOT NULL, v text)")
-
-
-def wait_until_waiting(admin: Conn, pid: int, done: Any) -> None:
-    """Returns once backend PID waits for a lock (by state, never by time)."""
-    for _ in range(100_000):
-        row = admin.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [pid]).fetchone()
-        if row != (0,) or done():
-            return
-    raise AssertionError(f"backend {pid} never waited for a lock")
 
 
 def test_the_report_holds_only_this_calls_work(conn: Conn, connect: Connect) -> None:

@@ -25,14 +25,12 @@ from tables import DAY, EXPIRED, make_events, managed_events
 Conn = psycopg.Connection[Any]
 
 
-
 def pending(conn: Conn) -> list[str]:
     rows = conn.execute(
         "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'public.events'::regclass"
         " AND inhdetachpending"
     ).fetchall()
     return [r[0] for r in rows]
-
 
 
 def journal_rows(conn: Conn) -> int:

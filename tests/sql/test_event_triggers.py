@@ -182,7 +182,9 @@ def test_non_superuser_owner_ddl_is_reconciled(owner_conn: Conn, make_tablespace
     run(owner_conn, SCENARIOS["create partition"] + SCENARIOS["create index on parent"], tablespaces, "tm")
     assert found.items == []
     assert out_of_step(owner_conn, parent) == []
-    assert {r["tablespace"] for r in tree_with_indexes(owner_conn, parent) if r["table"].endswith("tm_x")} == {tablespaces.b}
+    assert {r["tablespace"] for r in tree_with_indexes(owner_conn, parent) if r["table"].endswith("tm_x")} == {
+        tablespaces.b
+    }
     entries = log_entries(owner_conn, parent, source="event trigger")
     assert [(e["actor"], e["outcome"], e["detail"]["commands"]) for e in entries] == [
         ("pgpart_owner", "ok", ["CREATE TABLE"]),
@@ -357,9 +359,9 @@ def test_ddl_in_a_function_and_in_a_do_block(conn: Conn, owner_conn: Conn, make_
         ).format(sql.Identifier(tablespaces.b))
     )
     assert out_of_step(conn, parent) == []
-    assert {r["tablespace"] for r in tree_with_indexes(conn, parent) if r["table"].split(".")[-1] in ("tm_f", "tm_d")} == {
-        tablespaces.b
-    }
+    assert {
+        r["tablespace"] for r in tree_with_indexes(conn, parent) if r["table"].split(".")[-1] in ("tm_f", "tm_d")
+    } == {tablespaces.b}
     assert len(log_entries(conn, parent, source="event trigger")) == 2
 
 
@@ -374,7 +376,10 @@ def test_rolled_back_ddl_leaves_nothing_behind(
     run(tx, SCENARIOS["create partition"] + SCENARIOS["parent owner to"], tablespaces, "tm")
     assert out_of_step(tx, parent) == []  # reconciled inside the transaction...
     tx.rollback()
-    assert (tree_with_indexes(conn, parent), conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone()) == before
+    assert (
+        tree_with_indexes(conn, parent),
+        conn.execute("SELECT count(*), max(id) FROM pgpart.log").fetchone(),
+    ) == before
     assert conn.execute("SELECT to_regclass('public.tm_x')").fetchone() == (None,)
 
 
@@ -411,7 +416,9 @@ def test_user_ddl_after_pgparts_own_ddl_in_the_same_transaction_is_seen(
     assert len(log_entries(conn, parent, source="event trigger")) == 1
 
 
-def test_pgparts_own_ddl_does_not_fire_the_trigger(conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace) -> None:
+def test_pgparts_own_ddl_does_not_fire_the_trigger(
+    conn: Conn, owner_conn: Conn, make_tablespace: MakeTablespace
+) -> None:
     tablespaces = Tablespaces.make(make_tablespace)
     parent = make_parent(conn, "tm")
     manage(owner_conn, parent, tablespace=tablespaces.a)

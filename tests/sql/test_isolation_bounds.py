@@ -352,7 +352,9 @@ def test_a_failing_analyze_is_logged_and_the_run_goes_on(owner_conn: Conn, conn:
     )
     owner_conn.execute("CREATE STATISTICS aa_boom ON (boom(v)) FROM aa")
     call(conn, "run_maintenance_proc", None, now_at=LATER)
-    assert [(e["outcome"], e["detail"]["sqlstate"]) for e in log_with_actor(conn, "aa", "analyze")] == [("error", "P0001")]
+    assert [(e["outcome"], e["detail"]["sqlstate"]) for e in log_with_actor(conn, "aa", "analyze")] == [
+        ("error", "P0001")
+    ]
     cfg = config(conn, "aa")
     assert cfg is not None
     assert cfg["last_error"].startswith("P0001")

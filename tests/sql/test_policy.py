@@ -474,7 +474,9 @@ def indexed(owner_conn: Conn) -> Conn:
     return owner_conn
 
 
-def test_set_tablespace_moves_the_partition_and_its_indexes(indexed: Conn, conn: Conn, make_tablespace: MakeTablespace) -> None:
+def test_set_tablespace_moves_the_partition_and_its_indexes(
+    indexed: Conn, conn: Conn, make_tablespace: MakeTablespace
+) -> None:
     tablespace = make_tablespace("a")
     before = relation_tablespaces(conn, "ix_p20240310")
     assert len(before) == 4 and set(before.values()) == {"pg_default"}
@@ -531,7 +533,9 @@ def test_set_tablespace_refusals(indexed: Conn, other_conn: Conn, conn: Conn, ma
     assert snapshot(conn) == before
 
 
-def test_set_tablespace_gives_up_on_a_held_lock(indexed: Conn, connect: Connect, conn: Conn, make_tablespace: MakeTablespace) -> None:
+def test_set_tablespace_gives_up_on_a_held_lock(
+    indexed: Conn, connect: Connect, conn: Conn, make_tablespace: MakeTablespace
+) -> None:
     tablespace = make_tablespace("a")
     reader = connect(autocommit=False)
     reader.execute("SELECT count(*) FROM ix_p20240310")  # ACCESS SHARE until rollback

@@ -226,7 +226,9 @@ def test_start_without_offset_is_read_in_the_configured_zone(
 ) -> None:
     c = session(connect, session_zone)
     c.execute("CREATE TABLE ev (k timestamptz NOT NULL) PARTITION BY RANGE (k)")
-    create_range_dicts(c, "ev", "1 hour", premake=0, now_at="2024-03-10 06:30+00", start=start, time_zone="America/New_York")
+    create_range_dicts(
+        c, "ev", "1 hour", premake=0, now_at="2024-03-10 06:30+00", start=start, time_zone="America/New_York"
+    )
     catalog = bounds_in_order(session(connect, "UTC"), "ev")
     assert catalog[0][1] == first_utc
     assert catalog[-1][1] == "2024-03-10 06:00:00+00"  # the slot of now_at, premake 0

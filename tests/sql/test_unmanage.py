@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 import pgpart
+from catalog import partitions
 from fix_pg import Connect
 from pgpart import errors
 
@@ -22,14 +23,7 @@ NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
 def _managed(conn: Conn, name: str = "public.owned") -> list[str]:
     conn.execute(f"CREATE TABLE {name} (ts timestamptz NOT NULL, v integer) PARTITION BY RANGE (ts)")
     pgpart.Client(conn).ensure(name, interval="1 day", premake=2, retention="30 days", now_at=NOW)
-    return _partitions(conn, name)
-
-
-def _partitions(conn: Conn, parent: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass ORDER BY 1", [parent]
-    ).fetchall()
-    return [r[0] for r in rows]
+    return partitions(conn, name)
 
 
 def _policy(conn: Conn, parent: str) -> tuple[Any, ...] | None:
@@ -65,7 +59,7 @@ def test_unmanage_removes_the_policy_and_keeps_the_partitions(owner_conn: Conn) 
     assert [(a, ap, n) for _, a, ap, n, _ in done] == [("unmanage", True, 3)]
     assert done[0][4] == policy
     assert _policy(owner_conn, "public.owned") is None
-    assert _partitions(owner_conn, "public.owned") == parts  # still attached
+    assert partitions(owner_conn, "public.owned") == parts  # still attached
     [(name, actor, outcome, detail)] = _unmanage_log(owner_conn)
     assert (name, actor, outcome, detail["partitions"]) == ("public.owned", "pgpart_owner", "ok", 3)
     assert detail["policy"]["retention"] == "30 days"
@@ -187,7 +181,7 @@ def test_client_unmanage(owner_conn: Conn, other_conn: Conn) -> None:
     assert done.applied
     assert done.policy == planned.policy
     assert client.policy("public.owned") is None
-    assert _partitions(owner_conn, "public.owned") == parts
+    assert partitions(owner_conn, "public.owned") == parts
 
     with pytest.raises(errors.NotManagedError) as missing:
         client.unmanage("public.owned")
