@@ -21,7 +21,7 @@ from tables import DAY, EXPIRED, make_events, managed_events
 
 def advisory_locks(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute(
-        "SELECT count_rows(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     ).fetchone()
     assert row is not None
     return int(row[0])

@@ -149,7 +149,7 @@ def test_transactions_and_autocommit(driver: str, dbapi_connect: DriverConnect, 
     cur.execute("INSERT INTO public.events (created_at, payload) VALUES ('2025-03-10 13:00+00', 'mine')")
     with pytest.raises(errors.TransactionStateError):
         client.maintain(now_at=CLIENT_NOW)
-    cur.execute("SELECT count_rows(*) FROM public.events WHERE payload = 'mine'")
+    cur.execute("SELECT count(*) FROM public.events WHERE payload = 'mine'")
     assert cur.fetchone()[0] == 1  # the caller's transaction is untouched
     dbapi.rollback()
     assert count_rows(conn, "public.events WHERE payload = 'mine'") == 0
@@ -209,7 +209,7 @@ def test_script_install_through_the_adapter(driver: str, pg: PgServer, fresh_dat
     finally:
         c.close()
     with psycopg.connect(pg.dsn(name)) as check:
-        row = check.execute("SELECT count_rows(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace").fetchone()
+        row = check.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace").fetchone()
         assert row is not None and row[0] > 20
 
 

@@ -41,7 +41,7 @@ def test_a_reader_on_the_parent_stops_the_detach_before_it_starts(conn: Conn, co
     client = managed_events(conn, retention_action="drop")
     before = count_rows(conn, "public.events")
     reader = connect(autocommit=False)
-    reader.execute("SELECT count_rows(*) FROM public.events")  # and stays idle in its transaction
+    reader.execute("SELECT count(*) FROM public.events")  # and stays idle in its transaction
     report = client.maintain("public.events", now_at=CLIENT_NOW)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
@@ -64,7 +64,7 @@ def test_a_reader_on_the_partition_stops_the_detach_before_it_starts(conn: Conn,
     too (it left the partition pending in a first version of this test)."""
     client = managed_events(conn, retention_action="drop")
     reader = connect(autocommit=False)
-    reader.execute(f"SELECT count_rows(*) FROM public.{EXPIRED[0]}")
+    reader.execute(f"SELECT count(*) FROM public.{EXPIRED[0]}")
     report = client.maintain("public.events", now_at=CLIENT_NOW)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
@@ -101,7 +101,7 @@ def test_a_detach_left_pending_is_reported_with_what_it_waits_for(
     rows_before = count_rows(owner_conn, "public.events")
     in_partition = count_rows(owner_conn, f"public.{EXPIRED[0]}")
     reader = connect("pgpart_other", autocommit=False)
-    reader.execute("SELECT count_rows(*) FROM public.events")
+    reader.execute("SELECT count(*) FROM public.events")
     report = client.maintain("public.events", now_at=CLIENT_NOW, lock_retries=0)
     [failure] = report.errors
     assert isinstance(failure.error, errors.LockTimeoutError)
