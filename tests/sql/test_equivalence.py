@@ -186,7 +186,7 @@ def sequences(c: Conn) -> list[str]:
 def test_same_as_partition_of(
     conn: Conn, owner_conn: Conn, request: pytest.FixtureRequest, identity: str, placement: str
 ) -> None:
-    ts: str | None = request.getfixturevalue("tablespace") if placement != "default" else None
+    ts: str | None = request.getfixturevalue("make_tablespace")("a") if placement != "default" else None
     make_parent(owner_conn, identity, in_tablespace=ts if placement == "parent" else None)
     kw: dict[str, Any] = {"tablespace": ts} if placement == "policy" else {}
     assert create_pgpart(owner_conn, **kw) == [f"public.{PGPART_PART}"]

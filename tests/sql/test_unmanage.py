@@ -49,8 +49,8 @@ def test_unmanage_removes_the_policy_and_keeps_the_partitions(owner_conn: Conn) 
 
     planned = owner_conn.execute("SELECT * FROM pgpart.unmanage('public.owned', dry_run => true)").fetchall()
     assert len(planned) == 1
-    parent, action, applied, partitions, policy = planned[0]
-    assert (str(parent), action, applied, partitions) == ("owned", "unmanage", False, 3)
+    parent, action, applied, partition_count, policy = planned[0]
+    assert (str(parent), action, applied, partition_count) == ("owned", "unmanage", False, 3)
     assert (policy["partition_interval"], policy["premake"], policy["retention"]) == before
     assert _policy(owner_conn, "public.owned") == before  # a dry run changes nothing
     assert _unmanage_log(owner_conn) == []
