@@ -13,7 +13,8 @@ values or modulus), so ``select(conn, "create_range_partitions", "ev",
 "1 day", premake=2)`` reads as the SQL call would.
 
 The shortcuts below (create_range, create_list, set_policy, ...) are
-one-liners over ``select``; they keep call sites short, not their own SQL.
+one-liners over ``rows``, ``select`` and ``statement``; they keep call sites
+short and compose no SQL of their own.
 """
 
 from __future__ import annotations
