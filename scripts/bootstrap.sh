@@ -14,7 +14,7 @@ packages=(
 if [ "${1:-test}" != demo ]; then
     packages+=(
         "postgresql-$major-plpgsql-check"  # the catalog tests run plpgsql_check
-        "postgresql-$major-cron"           # tests/test_pg_cron.py runs docs/operations.md's pg_cron steps
+        "postgresql-$major-cron"           # tests/sql/test_pg_cron.py runs docs/operations.md's pg_cron steps
     )
 fi
 

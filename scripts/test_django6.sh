@@ -41,4 +41,4 @@ fi
 
 "$dj6/bin/python" -c 'import django, sys; print(f"Django {django.get_version()} on Python {sys.version.split()[0]}")'
 "$dj6/bin/mypy" --strict python/pgpart
-PG_CONFIG="$PG_CONFIG" "$dj6/bin/pytest" "$@" tests/test_django_*.py tests/test_owner_code_django.py
+PG_CONFIG="$PG_CONFIG" "$dj6/bin/pytest" "$@" tests/django

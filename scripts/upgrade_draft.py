@@ -8,7 +8,7 @@ comments follow them in NEW, so they come along), anything else under a
 `-- REVIEW:` line. Functions of OLD whose signature NEW no longer has are
 dropped first. It is a draft: read it, fix what CREATE OR REPLACE cannot do
 (a changed return type or parameter name needs DROP + CREATE; a changed table
-needs ALTER TABLE), and let tests/test_upgrade.py compare the upgraded catalog
+needs ALTER TABLE), and let tests/sql/test_upgrade.py compare the upgraded catalog
 with a fresh install. See docs/architecture.md, "Writing an upgrade".
 """
 

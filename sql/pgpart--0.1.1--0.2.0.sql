@@ -1,6 +1,6 @@
 -- pgpart 0.1.1 -> 0.2.0. Run by ALTER EXTENSION pgpart UPDATE, or by
 -- Client.install() over a script install. The result equals a fresh 0.2.0
--- install (tests/test_upgrade.py compares their fingerprints).
+-- install (tests/sql/test_upgrade.py compares their fingerprints).
 \echo Use "ALTER EXTENSION pgpart UPDATE" to load this file. \quit
 
 -- Signatures that changed (run_maintenance gained dry_run and online and
@@ -38,7 +38,7 @@ DROP FUNCTION pgpart._reconcile(p_parent regclass, p_move_large boolean, p_timeo
 -- the code, never on the English problem text, which may be reworded. The
 -- list is the one source of truth: a check cannot return a code missing here
 -- (the enum refuses it), and docs/check-codes.md documents exactly these
--- (tests/test_check_codes.py compares both). A new kind of finding adds its
+-- (tests/sql/test_check_codes.py compares both). A new kind of finding adds its
 -- code here (in an upgrade: ALTER TYPE pgpart.finding_code ADD VALUE) and a
 -- row there. An enum rather than a domain over text: the list is readable
 -- from the catalog (enum_range) and a new code is one ALTER TYPE.

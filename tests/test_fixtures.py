@@ -4,6 +4,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from fix_pg import Connect, MakeServer
 
 

@@ -4,7 +4,7 @@ All partitioning logic lives in the extension (schema ``pgpart``); this package
 calls its functions and adapts the results to Python types.
 """
 
-__version__ = "0.2.0"  # must equal default_version in pgpart.control (tests/test_version.py)
+__version__ = "0.2.0"  # must equal default_version in pgpart.control (tests/client/test_version.py)
 
 from . import errors
 from .client import Client

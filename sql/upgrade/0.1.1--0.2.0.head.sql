@@ -1,6 +1,6 @@
 -- pgpart 0.1.1 -> 0.2.0. Run by ALTER EXTENSION pgpart UPDATE, or by
 -- Client.install() over a script install. The result equals a fresh 0.2.0
--- install (tests/test_upgrade.py compares their fingerprints).
+-- install (tests/sql/test_upgrade.py compares their fingerprints).
 \echo Use "ALTER EXTENSION pgpart UPDATE" to load this file. \quit
 
 -- Signatures that changed (run_maintenance gained dry_run and online and

@@ -15,7 +15,7 @@ checks (``manage.py check --database default``, which ``migrate`` runs).
 The app reaches pgpart through its public API only: :class:`pgpart.Client`
 for every call, :mod:`pgpart.session` for its connection adapter,
 :mod:`pgpart.output` for what ``manage.py pgpart`` prints and its exit
-codes, :mod:`pgpart.errors` and :mod:`pgpart.types` (tests/test_python_imports.py
+codes, :mod:`pgpart.errors` and :mod:`pgpart.types` (tests/client/test_python_imports.py
 walks the imports).
 """
 

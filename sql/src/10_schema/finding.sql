@@ -3,7 +3,7 @@
 -- the code, never on the English problem text, which may be reworded. The
 -- list is the one source of truth: a check cannot return a code missing here
 -- (the enum refuses it), and docs/check-codes.md documents exactly these
--- (tests/test_check_codes.py compares both). A new kind of finding adds its
+-- (tests/sql/test_check_codes.py compares both). A new kind of finding adds its
 -- code here (in an upgrade: ALTER TYPE pgpart.finding_code ADD VALUE) and a
 -- row there. An enum rather than a domain over text: the list is readable
 -- from the catalog (enum_range) and a new code is one ALTER TYPE.

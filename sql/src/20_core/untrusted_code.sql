@@ -25,7 +25,7 @@
 --         as the caller).
 -- Not listed, because PostgreSQL already runs them as the table's owner in
 -- a security-restricted operation, where SET ROLE is refused (its fix for
--- CVE-2022-1552; tests/test_owner_code.py checks it on each version): index builds (CREATE INDEX,
+-- CVE-2022-1552; tests/sql/test_owner_code.py checks it on each version): index builds (CREATE INDEX,
 -- the indexes of a new partition, REINDEX), ANALYZE and VACUUM. Plain
 -- DETACH, SET SCHEMA, SET TABLESPACE, OWNER TO and DROP run no table code.
 
