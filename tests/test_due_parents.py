@@ -34,7 +34,10 @@ Conn = psycopg.Connection[Any]
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
 # a parent's name with its schema, whatever the search_path
-QUALIFIED = "(SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = parent)"
+QUALIFIED = (
+    "(SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+    " FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = parent)"
+)
 SUB_LIST = '{"method": "list", "key": "region", "values": {"eu": ["de", "fr"], "us": ["us"]}}'
 
 
@@ -196,7 +199,8 @@ def clean_hand_named(ctx: Ctx) -> None:
     window check by names fails, the planner has nothing to create."""
     make_range(ctx.conn, premake=2)
     ctx.conn.execute(
-        "CREATE TABLE public.t_custom PARTITION OF public.t FOR VALUES FROM ('2025-03-13 00:00+00') TO ('2025-03-14 00:00+00')"
+        "CREATE TABLE public.t_custom PARTITION OF public.t"
+        " FOR VALUES FROM ('2025-03-13 00:00+00') TO ('2025-03-14 00:00+00')"
     )
     ctx.conn.execute("SELECT pgpart.set_policy('public.t', premake => 3)")
 
@@ -225,7 +229,8 @@ def due_gap_below(ctx: Ctx) -> None:
 def due_gap_above(ctx: Ctx) -> None:
     make_range(ctx.conn)
     ctx.conn.execute(
-        "CREATE TABLE public.t_far PARTITION OF public.t FOR VALUES FROM ('2025-03-20 00:00+00') TO ('2025-03-21 00:00+00')"
+        "CREATE TABLE public.t_far PARTITION OF public.t"
+        " FOR VALUES FROM ('2025-03-20 00:00+00') TO ('2025-03-21 00:00+00')"
     )
 
 
@@ -379,7 +384,9 @@ def due_retention_refused(ctx: Ctx) -> None:
 
 def due_last_error(ctx: Ctx) -> None:
     make_range(ctx.conn)
-    ctx.conn.execute("UPDATE pgpart.config SET last_error = 'boom', last_error_at = now() WHERE parent = 'public.t'::regclass")
+    ctx.conn.execute(
+        "UPDATE pgpart.config SET last_error = 'boom', last_error_at = now() WHERE parent = 'public.t'::regclass"
+    )
 
 
 @dataclass(frozen=True)
@@ -477,10 +484,13 @@ def test_due_if_and_only_if_maintenance_has_work(ctx: Ctx, scenario: Scenario) -
     make_range(c, "n")  # a clean neighbour
     scenario.build(ctx)
     plan = dry_run(c, "public.t")
-    failed = c.execute("SELECT last_error IS NOT NULL FROM pgpart.config WHERE parent = 'public.t'::regclass").fetchone()
+    failed = c.execute(
+        "SELECT last_error IS NOT NULL FROM pgpart.config WHERE parent = 'public.t'::regclass"
+    ).fetchone()
     # the scenario is what it claims: due ones have work, clean ones none
     if scenario.reason is None:
-        assert plan == [] and failed == (False,), plan
+        assert plan == []
+        assert failed == (False,)
     else:
         assert plan or failed == (True,), "the scenario is not due"
     found = due(c)
@@ -517,9 +527,7 @@ def test_all_scenarios_in_one_database(conn: Conn, connect: Connect, pg: PgServe
             ).fetchall()
             with triggers_off(conn):  # moved as they are, drift included
                 for (table,) in tables:
-                    conn.execute(
-                        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(sql.SQL(table), sql.Identifier(name))
-                    )
+                    conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(sql.SQL(table), sql.Identifier(name)))
             expected[f"{name}.t"] = scenario.reason
         found = due(conn)
         assert set(found) == oracle(conn)
@@ -545,7 +553,8 @@ def test_parents_without_automatic_maintenance_are_left_out(conn: Conn) -> None:
     conn.execute("SELECT pgpart.create_hash_partitions('public.h', 4)")
     with triggers_off(conn):
         conn.execute(sql.SQL("ALTER TABLE {} OWNER TO pgpart_other").format(sql.SQL(first_leaf(conn, "public.l"))))
-    assert dry_run(conn, "public.l") == [] and dry_run(conn, "public.h") == []
+    assert dry_run(conn, "public.l") == []
+    assert dry_run(conn, "public.h") == []
     assert due(conn) == {}
 
 

@@ -80,7 +80,7 @@ COMMENT ON FUNCTION pgpart._due_integer_retention(regclass, timestamptz) IS
 -- Long (about 250 lines): one CTE per kind of due work above, each mirroring
 -- the planner it stands for, in one query over one reading of the tree.
 CREATE FUNCTION pgpart._due_parents(p_now_at timestamptz)
-RETURNS TABLE (parent regclass, reasons text [])
+RETURNS TABLE (parent regclass, reasons text[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -326,7 +326,7 @@ BEGIN
             AND o.name ~ '^(toast\.)?[a-z_][a-z0-9_]*$'
             AND (o.name NOT LIKE 'toast.%' OR tc.oid IS NOT NULL)
             AND NOT coalesce(CASE WHEN o.name LIKE 'toast.%' THEN tc.reloptions ELSE p.reloptions END, '{}'::text [])
-            @> ARRAY[regexp_replace(o.name, '^toast\.', '') || '=' || o.value]
+            @> ARRAY [regexp_replace(o.name, '^toast\.', '') || '=' || o.value]
     ),
     grant_parents AS (
         SELECT
