@@ -57,6 +57,55 @@ $body$;
 COMMENT ON FUNCTION pgpart._due_integer_retention(regclass, timestamptz) IS
 'Whether an integer-keyed parent has partitions beyond its retention (probes the highest key); true when the probe fails (internal).';
 
+-- pgpart._window_range(kind, step, zone, origin, now, premake): the range
+-- [lo, hi) from the slot holding NOW through PREMAKE slots ahead, by
+-- arithmetic on the slot index (as pgpart._slot counts slots) instead of
+-- one pgpart._slot call per slot: called for every parent on every tick.
+CREATE FUNCTION pgpart._window_range(
+    p_kind text,
+    p_step numeric,
+    p_zone text,
+    p_origin numeric,
+    p_now numeric,
+    p_premake integer
+)
+RETURNS pgpart._range
+LANGUAGE plpgsql
+IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_first record;
+    v_origin timestamp;
+    v_wall timestamp;
+    v_k numeric;
+    v_months numeric;
+BEGIN
+    v_first := pgpart._slot(p_kind, p_step, p_zone, p_origin, p_now);
+    IF p_kind IN ('integer', 'seconds') THEN
+        RETURN ROW(v_first.lo, v_first.lo + (p_premake + 1) * p_step)::pgpart._range;
+    END IF;
+    -- the wall time of the first slot's start, then the end of the slot
+    -- PREMAKE after it, counted from the origin as pgpart._slot counts
+    v_origin := pgpart._coord_to_ts(p_origin) AT TIME ZONE 'UTC';
+    v_wall := pgpart._coord_to_ts(v_first.lo) AT TIME ZONE p_zone;
+    IF p_kind = 'days' THEN
+        v_k := round(extract(epoch FROM (v_wall - v_origin)) / 86400);
+        RETURN ROW(v_first.lo, extract(epoch FROM (
+            (v_origin + make_interval(days => (v_k + (p_premake + 1) * p_step)::int)) AT TIME ZONE p_zone
+        )))::pgpart._range;
+    END IF;
+    v_months := (extract(year FROM v_wall) - extract(year FROM v_origin)) * 12
+                + extract(month FROM v_wall) - extract(month FROM v_origin);
+    RETURN ROW(v_first.lo, extract(epoch FROM (
+        (v_origin + make_interval(months => (v_months + (p_premake + 1) * p_step)::int)) AT TIME ZONE p_zone
+    )))::pgpart._range;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, integer) IS
+'The premake window [lo, hi): from the grid slot holding now through premake slots ahead, computed without iterating (internal).';
+
 -- pgpart._due_parents(now_at): every parent automatic maintenance acts on
 -- (pgpart._maintenance_parents(NULL)) that has anything due at NOW_AT, with
 -- the reasons, all parents at once:
@@ -123,21 +172,20 @@ BEGIN
     -- the direct partitions of every parent with their bounds as coordinates
     -- (pgpart._partitions inlined: SQL per partition, no function call)
     children AS MATERIALIZED (
-        SELECT
-            m.parent, i.inhrelid, i.inhdetachpending AS detach_pending,
-            regexp_match(pg_get_expr(c.relpartbound, 0), '^FOR VALUES FROM \((.*)\) TO \((.*)\)$') AS b
+        SELECT m.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
         FROM m
         JOIN pg_inherits AS i ON i.inhparent = m.parent
         JOIN pg_class AS c ON c.oid = i.inhrelid
         WHERE c.relkind IN ('r', 'p', 'f') AND m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
     ),
+    -- split, not a regular expression (its backtracking costs twice the
+    -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
+    -- quotes
     literals AS (
         SELECT
-            ch.parent, ch.inhrelid, ch.detach_pending, ch.b IS NULL AS is_default,
-            CASE WHEN ch.b[1] ~ '^''.*''$' THEN replace(substr(ch.b[1], 2, length(ch.b[1]) - 2), '''''', '''')
-                 ELSE ch.b[1] END AS lo,
-            CASE WHEN ch.b[2] ~ '^''.*''$' THEN replace(substr(ch.b[2], 2, length(ch.b[2]) - 2), '''''', '''')
-                 ELSE ch.b[2] END AS hi
+            ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
+            btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
+            btrim(rtrim(split_part(ch.bound, ') TO (', 2), ')'), '''') AS hi
         FROM children AS ch
     ),
     bounds AS MATERIALIZED (
@@ -169,22 +217,25 @@ BEGIN
         ) AS g
         GROUP BY g.parent
     ),
-    windows AS (
-        SELECT
-            m.parent,
-            (pgpart._range_window(g.kind, g.step, g.frame, g.origin, g.now_coord, NULL, m.premake,
-                                  '{}', '{}'))[1] AS w
-        FROM m
-        CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
-        WHERE
-            m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
-            AND m.subpartition IS NULL
-            AND m.premake BETWEEN 0 AND pgpart._max_premake()
+    windows AS MATERIALIZED (
+        SELECT w.parent, (w.r).lo, (w.r).hi
+        FROM (
+            SELECT
+                m.parent,
+                pgpart._window_range(g.kind, g.step, g.frame, g.origin, g.now_coord, m.premake) AS r
+            FROM m
+            CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
+            WHERE
+                m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                AND m.subpartition IS NULL
+                AND m.premake BETWEEN 0 AND pgpart._max_premake()
+            OFFSET 0  -- one call per parent, not one per column read
+        ) AS w
     ),
     covered AS (
         SELECT w.parent
         FROM windows AS w JOIN gapped AS g ON g.parent = w.parent
-        WHERE NOT g.has_gap AND g.first_lo <= (w.w).lo AND g.last_hi >= (w.w).hi
+        WHERE NOT g.has_gap AND g.first_lo <= w.lo AND g.last_hi >= w.hi
     ),
     creation AS (
         SELECT m.parent, 'partitions missing' AS reason
@@ -297,13 +348,18 @@ BEGIN
         FROM (
             SELECT
                 p.parent, m.relreplident AS want, p.relreplident AS have,
-                (SELECT x.indexrelid FROM pg_index AS x
-                 WHERE x.indrelid = p.oid AND m.relreplident = 'i'
-                   AND (SELECT y.indexrelid FROM pg_index AS y WHERE y.indrelid = m.parent AND y.indisreplident)
-                       IN (SELECT a.relid FROM pg_partition_ancestors(x.indexrelid) AS a)
-                 LIMIT 1) AS want_index,
-                (SELECT x.indexrelid FROM pg_index AS x WHERE x.indrelid = p.oid AND x.indisreplident LIMIT 1)
-                    AS have_index
+                -- CASE: looked up only when the parent's identity is an index
+                CASE WHEN m.relreplident = 'i' THEN (
+                    SELECT x.indexrelid FROM pg_index AS x
+                    WHERE
+                        x.indrelid = p.oid
+                        AND (SELECT y.indexrelid FROM pg_index AS y WHERE y.indrelid = m.parent AND y.indisreplident)
+                        IN (SELECT a.relid FROM pg_partition_ancestors(x.indexrelid) AS a)
+                    LIMIT 1
+                ) END AS want_index,
+                CASE WHEN m.relreplident = 'i' THEN (
+                    SELECT x.indexrelid FROM pg_index AS x WHERE x.indrelid = p.oid AND x.indisreplident LIMIT 1
+                ) END AS have_index
             FROM parts AS p JOIN m ON m.parent = p.parent
         ) AS i
         WHERE i.have <> i.want OR (i.want = 'i' AND i.have_index IS DISTINCT FROM i.want_index)
