@@ -206,7 +206,7 @@ BEGIN
     -- cover one unbroken range that holds the whole premake window has no
     -- slot to create (the planner fills the window and the gaps between
     -- partitions, nothing else); every other parent asks the planner.
-    gapped AS (
+    gapped AS MATERIALIZED (
         SELECT g.parent, bool_or(g.next_lo > g.reach) AS has_gap, min(g.lo) AS first_lo, max(g.hi) AS last_hi
         FROM (
             SELECT
