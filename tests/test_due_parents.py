@@ -375,6 +375,26 @@ def due_not_permitted(ctx: Ctx) -> None:
         ctx.conn.execute("ALTER TABLE public.t OWNER TO pgpart_other")
 
 
+def due_author_gone(ctx: Ctx) -> None:
+    """REASSIGN OWNED and DROP ROLE of the policy's author (no event trigger
+    sees them): maintenance skips the table until a new owner sets a policy."""
+    c = ctx.conn
+    c.execute("CREATE ROLE due_gone LOGIN")
+
+    def drop_role() -> None:
+        if c.execute("SELECT 1 FROM pg_roles WHERE rolname = 'due_gone'").fetchone():
+            c.execute("REASSIGN OWNED BY due_gone TO pgpart_other")
+            c.execute("DROP OWNED BY due_gone")
+            c.execute("DROP ROLE due_gone")
+
+    ctx.cleanups.append(drop_role)
+    c.execute("GRANT CREATE ON SCHEMA public TO due_gone")
+    author = ctx.connect("due_gone")
+    make_range(author)
+    author.close()
+    drop_role()
+
+
 def due_retention_refused(ctx: Ctx) -> None:
     make_range(ctx.conn)
     ctx.conn.execute("ALTER TABLE public.t ADD PRIMARY KEY (id, ts)")
@@ -438,6 +458,7 @@ SCENARIOS = [
     Scenario(due_grant_on_parent, "grants"),
     Scenario(due_grants_refused, "grants refused", fixed=False),
     Scenario(due_not_permitted, "not permitted", fixed=False),
+    Scenario(due_author_gone, "not permitted", fixed=False),
     Scenario(due_retention_refused, "retention refused", fixed=False),
     Scenario(due_last_error, "last error"),
 ]
@@ -565,3 +586,14 @@ def test_time_moves_the_window(conn: Conn) -> None:
     later = NOW + 2 * DAY
     assert due(conn, later) == {"public.t": ["partitions missing"]}
     assert oracle(conn, later) == {"public.t"}
+
+
+def test_a_failing_filter_maintains_every_parent(conn: Conn) -> None:
+    """A policy row edited by hand into nonsense must not stop the other
+    parents' maintenance: the filter then lists every parent ('unknown'),
+    and maintenance isolates the failure to its own parent."""
+    make_range(conn, "n")
+    make_range(conn, now=NOW - 3 * DAY)
+    conn.execute("UPDATE pgpart.config SET retention = 'forever' WHERE parent = 'public.t'::regclass")
+    assert due(conn) == {"public.n": ["unknown"], "public.t": ["unknown"]}
+    assert "error" in [r[0] for r in dry_run(conn, "public.t")]  # its own failure, reported

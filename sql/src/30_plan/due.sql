@@ -118,7 +118,8 @@ COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, 
 --   'owner', 'index tablespace', 'replica identity', 'reloptions', 'grants',
 --   'grants refused'     drift reconcile would repair or report (each kind
 --                        pgpart._reconcile_plan plans, mirrored here);
---   'last error'         the last run failed.
+--   'last error'         the last run failed;
+--   'unknown'            the query itself failed (every parent, see the end).
 -- Set-based: the drift, retention, journal and coverage tests read the
 -- catalog once for all parents; per parent only constant-cost helpers run
 -- (the grid, the window's bounds). Two kinds are not decided here and are
@@ -138,6 +139,9 @@ SET timezone = 'UTC'
 SET datestyle = 'ISO, YMD'
 AS $body$
 #variable_conflict use_column
+DECLARE
+    v_state text;
+    v_message text;
 BEGIN
     -- PL/pgSQL, not SQL: its plan is cached for the session (every tick runs it)
     RETURN QUERY
@@ -155,11 +159,12 @@ BEGIN
     refused AS (
         SELECT m.parent, 'not permitted' AS reason
         FROM m
-        WHERE
-            NOT EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = m.policy_author)
-            OR NOT pg_has_role(m.policy_author, m.relowner, 'USAGE')
-            OR (NOT pg_has_role(current_user, m.relowner, 'USAGE')
-                AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user))
+        WHERE CASE  -- CASE: pg_has_role raises for a role that no longer exists
+            WHEN NOT EXISTS (SELECT 1 FROM pg_roles AS r WHERE r.rolname = m.policy_author) THEN true
+            WHEN NOT pg_has_role(m.policy_author, m.relowner, 'USAGE') THEN true
+            ELSE NOT pg_has_role(current_user, m.relowner, 'USAGE')
+                AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
+        END
     ),
     pending AS (
         SELECT DISTINCT m.parent, 'detach pending' AS reason
@@ -450,6 +455,20 @@ BEGIN
     FROM due AS d
     GROUP BY d.parent
     ORDER BY d.parent;
+EXCEPTION WHEN OTHERS THEN
+    -- One query for all parents fails for all of them (e.g. a policy row
+    -- edited by hand into an unreadable interval): never let one parent stop
+    -- the others' maintenance. Every parent is then due ('unknown') and gets
+    -- its per-parent work, which isolates the failure to its own parent.
+    -- (Nothing was returned yet: the final sort reads every row first.)
+    -- (a cancel or a statement timeout is not among OTHERS: it stops the tick)
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+    RAISE WARNING 'pgpart: the due-parents filter failed (% %): every parent is maintained', v_state, v_message;
+    RETURN QUERY
+    SELECT c.parent, ARRAY['unknown']
+    FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
+    WHERE c.strategy = 'range' AND c.automatic_maintenance
+    ORDER BY c.parent;
 END
 $body$;
 
