@@ -18,20 +18,29 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_interval text;
+    v_caller name;
+    v_due boolean;
 BEGIN
-    -- the same two stages as run_maintenance: the cheap window check first
-    IF pgpart._window_complete(p_parent, p_now_at) THEN
-        RETURN false;
+    IF pgpart._may_maintain(p_parent) IS NOT NULL THEN
+        RETURN true;  -- maintenance reports the skip
     END IF;
-    SELECT c.partition_interval INTO v_interval FROM pgpart.config AS c WHERE c.parent = p_parent;
-    RETURN EXISTS (
-        SELECT 1 FROM pgpart._plan_range_partitions(
-            p_parent, v_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, interval '200ms',
-            p_now_at, NULL, 200) AS s
-        WHERE s.action = 'attach'
-    );
+    -- the same two stages as run_maintenance, as the table's owner (it may
+    -- read the table: never with the caller's rights, docs/security.md)
+    v_caller := pgpart._become_owner(p_parent);
+    v_due := NOT pgpart._window_complete(p_parent, p_now_at);
+    IF v_due THEN
+        SELECT c.partition_interval INTO v_interval FROM pgpart.config AS c WHERE c.parent = p_parent;
+        v_due := EXISTS (
+            SELECT 1 FROM pgpart._plan_range_partitions(
+                p_parent, v_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, interval '200ms',
+                p_now_at, NULL, 200) AS s
+            WHERE s.action = 'attach'
+        );
+    END IF;
+    PERFORM set_config('role', v_caller, true);
+    RETURN v_due;
 EXCEPTION WHEN OTHERS THEN
-    RETURN true;  -- maintenance would report this failure: due
+    RETURN true;  -- maintenance would report this failure: due (the role reverts with the subtransaction)
 END
 $body$;
 
@@ -47,8 +56,17 @@ RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
+DECLARE
+    v_caller name;
+    v_due boolean;
 BEGIN
-    RETURN EXISTS (SELECT 1 FROM pgpart._expired_partitions(p_parent, p_now_at, interval '200ms'));
+    IF pgpart._may_maintain(p_parent) IS NOT NULL THEN
+        RETURN true;  -- maintenance reports the skip
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);  -- the probe reads the table: as its owner
+    v_due := EXISTS (SELECT 1 FROM pgpart._expired_partitions(p_parent, p_now_at, interval '200ms'));
+    PERFORM set_config('role', v_caller, true);
+    RETURN v_due;
 EXCEPTION WHEN OTHERS THEN
     RETURN true;
 END
