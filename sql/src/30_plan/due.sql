@@ -145,7 +145,7 @@ COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, 
 -- integer keys, sub-partitioned parents and any parent whose partitions do
 -- not cover the window without a gap (pgpart._due_creation), and retention
 -- for integer keys (pgpart._due_integer_retention).
--- Long (about 250 lines): one CTE per kind of due work above, each mirroring
+-- Long (about 340 lines): one CTE per kind of due work above, each mirroring
 -- the planner it stands for, in one query over one reading of the tree.
 CREATE FUNCTION pgpart._due_parents(p_now_at timestamptz)
 RETURNS TABLE (parent regclass, reasons text[])
