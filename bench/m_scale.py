@@ -1,0 +1,132 @@
+"""maintain at scale: what a maintenance tick costs per managed parent when
+nothing (or 1%) is due, with and without the set-based filter
+pgpart._due_parents (issue 16, item 1).
+
+For each N (default 50 and 1,000): N daily parents x 10 partitions (today
+and 9 ahead) and 100 rows each, built once into a template database; every
+measure runs in a warm session on a copy of it. Measures, medians of REPS:
+
+  due_parents      SELECT FROM pgpart._due_parents(now())           (the filter alone)
+  noop_full        SELECT FROM pgpart.run_maintenance(now_at => now())  (today: every parent)
+  noop_filtered    run_maintenance only for the parents _due_parents returns
+                   (what a wired tick costs when nothing is due)
+  due1_full        1% of the parents miss their newest partition: run_maintenance
+                   over all, dry run (the state stays the same between repetitions)
+  due1_filtered    the same, only for the due parents
+
+Usage (PostgreSQL 18 of the project virtualenv, never 15):
+  PG_CONFIG=$(scripts/pg_config_for.sh 18) .venv/bin/python bench/m_scale.py [--parents 50,1000] [--reps 5]
+pgpart must be installed in that server (make test PG=18 or make install).
+Writes bench/results/scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import SETTINGS, Bench, Conn, PgServer, scalar
+
+HERE = Path(__file__).resolve().parent
+TABLE = (
+    "CREATE TABLE {t} (id bigint GENERATED ALWAYS AS IDENTITY, ts timestamptz NOT NULL, payload text,"
+    " PRIMARY KEY (id, ts)) PARTITION BY RANGE (ts);"
+    " CREATE INDEX ON {t} (ts);"
+    " SELECT count(*) FROM pgpart.create_range_partitions('{t}', '1 day', premake => 9);"
+    " INSERT INTO {t} (ts, payload) SELECT now(), 'row ' || g FROM generate_series(1, 100) AS g"
+)
+DUE = "SELECT count(*) FROM pgpart._due_parents(now())"
+FULL = "SELECT count(*) FROM pgpart.run_maintenance(now_at => now(){dry})"
+FILTERED = (
+    "SELECT count(*) FROM pgpart._due_parents(now()) AS d"
+    " CROSS JOIN LATERAL pgpart.run_maintenance(d.parent, now_at => now(){dry}) AS m"
+)
+
+
+def build(n: int) -> Callable[[Conn], None]:
+    def fill(conn: Conn) -> None:
+        conn.execute("CREATE EXTENSION pgpart")
+        for i in range(n):
+            conn.execute(TABLE.format(t=f"t{i:05d}"))
+
+    return fill
+
+
+def make_due(conn: Conn, n: int) -> int:
+    """1% of the parents (at least one) lose their newest partition."""
+    due = max(1, n // 100)
+    for i in range(0, n, n // due)[:due]:
+        newest = scalar(
+            conn,
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass"
+            " ORDER BY inhrelid::regclass::text DESC LIMIT 1",
+            [f"t{i:05d}"],
+        )
+        conn.execute(f"DROP TABLE {newest}")
+    return due
+
+
+def timed(conn: Conn, query: str, reps: int) -> tuple[float, int]:
+    """Median seconds of REPS runs of QUERY after one warm-up, and its count."""
+    count = int(scalar(conn, query))
+    samples = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        scalar(conn, query)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parents", default="50,1000", help="comma-separated numbers of parents")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.parents.split(",")]
+    lines = [
+        "# pgpart at scale: the maintenance tick per parent, with and without pgpart._due_parents",
+        "",
+        f"bench/m_scale.py --parents {args.parents} --reps {args.reps}; medians in a warm session;"
+        f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start.",
+        "",
+        "| parents | measure | parents due | ms | ms per parent | ratio to noop_full |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    with PgServer(SETTINGS) as server:
+        b = Bench(server, args.reps)
+        version = scalar(b.connect("postgres"), "SHOW server_version")
+        lines.insert(3, f"Server: PostgreSQL {version}.")
+        for n in sizes:
+            t0 = time.perf_counter()
+            template = b.template(f"scale_{n}", build(n))
+            print(f"built {n} parents in {time.perf_counter() - t0:.0f} s", flush=True)
+            with b.fresh(template) as conn:
+                results: list[tuple[str, float, int]] = []
+                results.append(("due_parents", *timed(conn, DUE, args.reps)))
+                results.append(("noop_full", *timed(conn, FULL.format(dry=""), args.reps)))
+                results.append(("noop_filtered", *timed(conn, FILTERED.format(dry=""), args.reps)))
+                due = make_due(conn, n)
+                results.append(("due1_full", *timed(conn, FULL.format(dry=", dry_run => true"), args.reps)))
+                results.append(("due1_filtered", *timed(conn, FILTERED.format(dry=", dry_run => true"), args.reps)))
+                found = int(scalar(conn, DUE))
+                assert found == due, f"{found} parents due, {due} made due"
+            base = {"noop": results[1][1], "due1": results[3][1]}
+            for name, seconds, _count in results:
+                ref = base["due1" if name.startswith("due1") else "noop"]
+                due_now = due if name.startswith("due1") else 0
+                lines.append(
+                    f"| {n} | {name} | {due_now} | {seconds * 1000:.1f} | {seconds * 1000 / n:.3f}"
+                    f" | {seconds / ref:.3f} |"
+                )
+                print(lines[-1], flush=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
