@@ -43,7 +43,7 @@ def test_ensure_with_options(pg: PgServer, dbname: str, conn: psycopg.Connection
     assert second.returncode == cli.EXIT_OK
     assert json.loads(second.stdout) == [{"table": "public.events", "created": [], "policy_changes": {}, "steps": []}]
     # a policy change alone is reported field by field, never as "up to date"
-    third = pgpart(*args[:-4], "--retention", "30 days", "--retention-action", "drop", "--now", NOW)
+    third = pgpart(*args[:-4], "--retention", "30 days", "--retention-action", "drop", "--now", CLI_NOW)
     assert third.returncode == cli.EXIT_OK, third.stderr
     assert third.stdout == (
         "public.events: policy retention: none -> 30 days\n"

@@ -42,7 +42,7 @@ BEGIN
             MESSAGE = 'online retention cannot run inside a function',
             DETAIL = 'DETACH ... CONCURRENTLY must run at top level, outside any transaction block.',
             HINT = 'Use dry_run => true, online => true and run each step in its own transaction '
-        '(pgpart.Client.detach_and_archive does), or call this without online.';
+                   '(pgpart.Client.detach_and_archive does), or call this without online.';
     END IF;
     -- the one retention runner: under the advisory lock, one step
     RETURN QUERY SELECT * FROM pgpart._retention_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries);

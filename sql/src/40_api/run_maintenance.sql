@@ -93,7 +93,7 @@ BEGIN
             MESSAGE = format('invalid dry_run %s or online %s', coalesce(p_dry_run::text, 'NULL'),
                              coalesce(p_online::text, 'NULL')),
             DETAIL = 'online plans retention with DETACH ... CONCURRENTLY, which only a client can run: '
-        'it applies to a dry run only.',
+                     'it applies to a dry run only.',
             HINT = 'Pass dry_run => true with online => true, or leave online out.';
     END IF;
     IF pg_is_in_recovery() THEN
@@ -103,7 +103,15 @@ BEGIN
     IF p_parent IS NOT NULL THEN
         PERFORM pgpart._managed(p_parent);
     END IF;
-    FOR v_parent IN SELECT * FROM pgpart._maintenance_parents(p_parent) LOOP
+    -- every parent: only those with anything due (one catalog query,
+    -- pgpart._due_parents), so a tick where nothing is due costs almost
+    -- nothing per parent; a parent passed by name gets the whole pass
+    FOR v_parent IN
+        SELECT m.parent FROM pgpart._maintenance_parents(p_parent) AS m (parent) WHERE p_parent IS NOT NULL
+        UNION ALL
+        SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d WHERE p_parent IS NULL
+        ORDER BY 1
+    LOOP
         v_n := 0;
         v_reason := pgpart._may_maintain(v_parent);
         IF v_reason IS NOT NULL THEN
@@ -430,8 +438,12 @@ BEGIN
         RAISE NOTICE USING
             MESSAGE = 'pgpart: nothing to maintain: no table is managed with automatic maintenance on',
             HINT = 'Manage a table with pgpart.create_range_partitions(...) or pgpart.ensure_range(...); '
-        'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
+                   'pgpart.set_policy(parent, automatic_maintenance => true) includes it.';
         RETURN;
+    END IF;
+    IF p_parent IS NULL THEN
+        -- only the parents with anything due (see pgpart.run_maintenance)
+        v_parents := ARRAY(SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d ORDER BY 1);
     END IF;
     IF p_dry_run THEN
         FOR r IN
