@@ -1211,6 +1211,35 @@ $body$;
 COMMENT ON FUNCTION pgpart._plan_digest(pgpart.step[]) IS
 'md5 of the statements of a plan in step order; logged by pgpart._apply (internal).';
 
+-- pgpart._apply_range(target, steps): applies a range plan (pgpart._apply,
+-- logged as create_range_partitions with the partitions it created) and
+-- returns one 'created' row per partition attached, carrying the CREATE
+-- TABLE statement: what create_range_partitions and ensure_range report.
+CREATE OR REPLACE FUNCTION pgpart._apply_range(p_target pgpart._target, p_steps pgpart.step[])
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_created jsonb;
+BEGIN
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(p_steps) AS s WHERE s.action = 'attach';
+    -- logged when it created something (re-registering a policy is not news)
+    PERFORM pgpart._apply(p_target, p_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(p_steps) AS s
+    JOIN unnest(p_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._apply_range(pgpart._target, pgpart.step[]) IS
+'Applies a range plan (logged as create_range_partitions) and returns a created row per partition attached (internal).';
+
 -- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
 -- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
 -- when, once its locks are held, the detach is no longer pending.
@@ -4589,7 +4618,6 @@ DECLARE
     p_max_new ALIAS FOR max_new;
     v_target pgpart._target;
     v_steps pgpart.step [];
-    v_created jsonb;
 BEGIN
     -- prepare → plan → apply (docs/architecture.md). A real run is locked
     -- before it is planned: SHARE UPDATE EXCLUSIVE on the parent excludes
@@ -4607,17 +4635,7 @@ BEGIN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
-    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
-    -- logged when it created something (re-registering a policy is not news)
-    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
-                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
-    RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(v_steps) AS s
-    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    RETURN QUERY SELECT * FROM pgpart._apply_range(v_target, v_steps);
 END
 $body$;
 
@@ -4809,7 +4827,6 @@ DECLARE
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
-    v_created jsonb;
     v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
@@ -4857,18 +4874,9 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
-    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
     -- logged as create_range_partitions (and set_policy below), as the two
     -- verbs ensure_range declares would log them
-    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
-                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
-    RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(v_steps) AS s
-    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    RETURN QUERY SELECT * FROM pgpart._apply_range(v_target, v_steps);
     IF v_lifecycle THEN
         PERFORM pgpart._write_policy_change(v_old, v_new);
     END IF;

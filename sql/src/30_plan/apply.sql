@@ -55,3 +55,32 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._plan_digest(pgpart.step[]) IS
 'md5 of the statements of a plan in step order; logged by pgpart._apply (internal).';
+
+-- pgpart._apply_range(target, steps): applies a range plan (pgpart._apply,
+-- logged as create_range_partitions with the partitions it created) and
+-- returns one 'created' row per partition attached, carrying the CREATE
+-- TABLE statement: what create_range_partitions and ensure_range report.
+CREATE FUNCTION pgpart._apply_range(p_target pgpart._target, p_steps pgpart.step[])
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_created jsonb;
+BEGIN
+    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
+    FROM unnest(p_steps) AS s WHERE s.action = 'attach';
+    -- logged when it created something (re-registering a policy is not news)
+    PERFORM pgpart._apply(p_target, p_steps, 'create_range_partitions',
+                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    RETURN QUERY
+    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
+    FROM unnest(p_steps) AS s
+    JOIN unnest(p_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
+    WHERE s.action = 'attach'
+    ORDER BY s.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._apply_range(pgpart._target, pgpart.step[]) IS
+'Applies a range plan (logged as create_range_partitions) and returns a created row per partition attached (internal).';

@@ -50,7 +50,6 @@ DECLARE
     p_max_new ALIAS FOR max_new;
     v_target pgpart._target;
     v_steps pgpart.step [];
-    v_created jsonb;
 BEGIN
     -- prepare → plan → apply (docs/architecture.md). A real run is locked
     -- before it is planned: SHARE UPDATE EXCLUSIVE on the parent excludes
@@ -68,17 +67,7 @@ BEGIN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
     END IF;
-    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
-    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
-    -- logged when it created something (re-registering a policy is not news)
-    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
-                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
-    RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(v_steps) AS s
-    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    RETURN QUERY SELECT * FROM pgpart._apply_range(v_target, v_steps);
 END
 $body$;
 

@@ -55,7 +55,6 @@ DECLARE
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
-    v_created jsonb;
     v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
@@ -103,18 +102,9 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    SELECT jsonb_agg(s.partition ORDER BY s.step) INTO v_created
-    FROM unnest(v_steps) AS s WHERE s.action = 'attach';
     -- logged as create_range_partitions (and set_policy below), as the two
     -- verbs ensure_range declares would log them
-    PERFORM pgpart._apply(v_target, v_steps, 'create_range_partitions',
-                          CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
-    RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(v_steps) AS s
-    JOIN unnest(v_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    RETURN QUERY SELECT * FROM pgpart._apply_range(v_target, v_steps);
     IF v_lifecycle THEN
         PERFORM pgpart._write_policy_change(v_old, v_new);
     END IF;
