@@ -17,6 +17,8 @@ DROP FUNCTION pgpart._plan_range_partitions(p_parent regclass, p_interval text, 
 
 DROP FUNCTION pgpart._merge_policy(p_old pgpart.config, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
 
+DROP FUNCTION pgpart.set_policy(parent regclass, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
+
 DROP PROCEDURE pgpart.detach_and_archive_proc(parent regclass, lock_timeout interval, lock_retries integer, now_at timestamptz);
 
 DROP FUNCTION pgpart.run_maintenance(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
@@ -6025,7 +6027,8 @@ COMMENT ON FUNCTION pgpart.save_plan(regclass, timestamptz, interval, integer, b
 -- pgpart._write_policy_change). A NULL argument keeps what is configured;
 -- retention => 'none' clears the retention, and an empty name clears
 -- archive_schema, archive_tablespace or tablespace. Every value is validated before
--- anything is written, so a refused call changes nothing.
+-- anything is written, so a refused call changes nothing. DRY_RUN returns
+-- the policy row as the call would leave it, and writes nothing.
 CREATE OR REPLACE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -6039,7 +6042,8 @@ CREATE OR REPLACE FUNCTION pgpart.set_policy(
     referenced_retention text DEFAULT NULL,
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
-    move_large_bytes bigint DEFAULT NULL
+    move_large_bytes bigint DEFAULT NULL,
+    dry_run boolean DEFAULT false
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -6059,6 +6063,7 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
+    p_dry_run ALIAS FOR dry_run;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -6068,9 +6073,18 @@ BEGIN
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
+    IF p_dry_run THEN
+        RETURN NEXT v_new;  -- the row as it would be, nothing written
+        RETURN;
+    END IF;
     RETURN NEXT pgpart._write_policy_change(v_target.policy, v_new);
 END
 $body$;
+
+COMMENT ON FUNCTION pgpart.set_policy(
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean
+) IS
+'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
 
 -- source: sql/src/40_api/set_tablespace.sql
 -- pgpart.set_tablespace(partition, tablespace, ...): moves a partition and

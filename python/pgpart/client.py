@@ -300,10 +300,12 @@ class Client:
         reconcile: bool | None = None,
         propagate_grants: bool | None = None,
         move_large_bytes: int | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Change TABLE's lifecycle policy (``pgpart.set_policy``); None keeps
         a setting, '' clears a name, 'none' clears retention. Returns the
-        policy as saved, a dict of pgpart.config's columns."""
+        policy as saved, a dict of pgpart.config's columns (``dry_run``: as
+        it would be saved; nothing is written)."""
         args: list[Arg] = [
             ("parent", "regclass", table),
             ("retention", "text", retention),
@@ -318,6 +320,7 @@ class Client:
             ("reconcile", "boolean", reconcile),
             ("propagate_grants", "boolean", propagate_grants),
             ("move_large_bytes", "bigint", move_large_bytes),
+            ("dry_run", "boolean", dry_run),
         ]
         row = self._session.fetch_one(*call("set_policy", args, "pg_catalog.to_jsonb(set_policy)::text"))
         return _json_object(row[0]) if row is not None else {}

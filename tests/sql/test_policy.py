@@ -548,3 +548,18 @@ def test_set_tablespace_gives_up_on_a_held_lock(
     reader.rollback()
     select(indexed, "set_tablespace", "ix_p20240310", tablespace=tablespace, lock_timeout="20ms", lock_retries=2)
     assert set(relation_tablespaces(conn, "ix_p20240310").values()) == {tablespace}
+
+
+def test_set_policy_dry_run_returns_the_row_and_writes_nothing(owner: Conn, conn: Conn) -> None:
+    before = config(conn, "ev")
+    log_before = conn.execute("SELECT count(*) FROM pgpart.log").fetchone()
+    planned = set_policy(owner, "ev", retention="45 days", retention_action="drop", dry_run=True)
+    assert (planned["retention"], planned["retention_action"]) == ("45 days", "drop")
+    assert config(conn, "ev") == before  # nothing written
+    assert conn.execute("SELECT count(*) FROM pgpart.log").fetchone() == log_before
+    done = set_policy(owner, "ev", retention="45 days", retention_action="drop")
+    assert {k: v for k, v in done.items() if k != "updated_at"} == {
+        k: v for k, v in planned.items() if k != "updated_at"
+    }  # the dry run said exactly what the real call saved
+    # a refused value is refused by the dry run too, naming it
+    assert_refused(owner, conn, "set_policy", "ev", "22023", retention="soon", dry_run=True)

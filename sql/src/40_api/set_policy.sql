@@ -3,7 +3,8 @@
 -- pgpart._write_policy_change). A NULL argument keeps what is configured;
 -- retention => 'none' clears the retention, and an empty name clears
 -- archive_schema, archive_tablespace or tablespace. Every value is validated before
--- anything is written, so a refused call changes nothing.
+-- anything is written, so a refused call changes nothing. DRY_RUN returns
+-- the policy row as the call would leave it, and writes nothing.
 CREATE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -17,7 +18,8 @@ CREATE FUNCTION pgpart.set_policy(
     referenced_retention text DEFAULT NULL,
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
-    move_large_bytes bigint DEFAULT NULL
+    move_large_bytes bigint DEFAULT NULL,
+    dry_run boolean DEFAULT false
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -37,6 +39,7 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
+    p_dry_run ALIAS FOR dry_run;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -46,9 +49,15 @@ BEGIN
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
+    IF p_dry_run THEN
+        RETURN NEXT v_new;  -- the row as it would be, nothing written
+        RETURN;
+    END IF;
     RETURN NEXT pgpart._write_policy_change(v_target.policy, v_new);
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.set_policy(regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
-'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row.';
+COMMENT ON FUNCTION pgpart.set_policy(
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean
+) IS
+'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
