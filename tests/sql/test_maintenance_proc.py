@@ -84,6 +84,17 @@ def test_a_transaction_block_is_refused_up_front_with_a_hint(conn: Conn, stateme
     assert "ev_p20240310" not in partitions(conn, "ev")
 
 
+def test_move_default_rows_in_a_transaction_block_is_refused_up_front(conn: Conn) -> None:
+    make_daily(conn, "ev")
+    before = state(conn)
+    with pytest.raises(pg_errors.ActiveSqlTransaction) as info, conn.transaction():
+        conn.execute("CALL pgpart.move_default_rows('ev')")
+    assert info.value.diag.message_primary == "pgpart.move_default_rows cannot run inside a transaction block"
+    assert "move_default_range" in (info.value.diag.message_hint or "")
+    assert state(conn) == before
+    conn.execute("CALL pgpart.move_default_rows('ev')")  # outside a block it runs (nothing to move)
+
+
 def test_a_do_block_at_top_level_may_call_it(conn: Conn) -> None:
     make_daily(conn, "ev")
     conn.execute("DO $$ BEGIN CALL pgpart.run_maintenance_proc(now_at => '2024-03-20 12:00+00'); END $$")

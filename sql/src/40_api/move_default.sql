@@ -179,6 +179,13 @@ DECLARE
     v_ranges integer := 0;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- up front: inside a transaction block it could not commit (25001)
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.move_default_rows',
+        'It commits after each range it moves, which a procedure can do only when called by CALL '
+        'outside BEGIN ... COMMIT and not from a function.',
+        'CALL it outside a transaction block (autocommit), or inside one call '
+        'SELECT * FROM pgpart.move_default_range(parent) once per transaction.');
     LOOP
         SELECT * INTO r FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
         EXIT WHEN r.partition IS NULL;
