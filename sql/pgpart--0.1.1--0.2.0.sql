@@ -19,6 +19,10 @@ DROP FUNCTION pgpart._merge_policy(p_old pgpart.config, retention text, retentio
 
 DROP FUNCTION pgpart.set_policy(parent regclass, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
 
+DROP FUNCTION pgpart._expired_partitions(p_parent regclass, p_now_at timestamptz, p_timeout interval);
+
+DROP FUNCTION pgpart._retention_plan(p_parent regclass, p_now_at timestamptz, p_online boolean, p_timeout interval, p_retries integer);
+
 DROP PROCEDURE pgpart.detach_and_archive_proc(parent regclass, lock_timeout interval, lock_retries integer, now_at timestamptz);
 
 DROP FUNCTION pgpart.run_maintenance(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
@@ -1830,9 +1834,12 @@ COMMENT ON FUNCTION pgpart._due_parents(timestamptz) IS
 -- now_at minus the retention (calendar arithmetic in the configured zone),
 -- or for integer keys at or below the highest key value minus the retention
 -- distance. Never the default, never one already detaching, never the newest
--- partition by bound. Catalog only, except the integer key probe (each read
+-- partition by bound (PLANNED_UPPER: a dry run's partitions to be created
+-- first count, as they will exist when the real run gets here). Catalog only, except the integer key probe (each read
 -- waits at most TIMEOUT).
-CREATE OR REPLACE FUNCTION pgpart._expired_partitions(p_parent regclass, p_now_at timestamptz, p_timeout interval)
+CREATE OR REPLACE FUNCTION pgpart._expired_partitions(
+    p_parent regclass, p_now_at timestamptz, p_timeout interval, p_planned_upper numeric DEFAULT NULL
+)
 RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1870,10 +1877,14 @@ BEGIN
         NOT p.is_default
         AND NOT p.detach_pending
         AND p.upper_coord <= v_cutoff
-        AND p.upper_coord < (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default)
+        AND p.upper_coord < greatest(
+            (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default), p_planned_upper)
     ORDER BY p.lower_coord;
 END
 $body$;
+
+COMMENT ON FUNCTION pgpart._expired_partitions(regclass, timestamptz, interval, numeric) IS
+'Partitions of a managed parent whose whole range lies beyond its retention (never the default, the newest or a detaching one).';
 
 -- source: sql/src/30_plan/find_default_rows.sql
 -- pgpart._find_default_rows(parent, now_at): codes 'default_rows' (urgent:
@@ -3870,6 +3881,163 @@ $body$;
 COMMENT ON FUNCTION pgpart._apply_reconcile(regclass, boolean, interval, integer, boolean) IS
 'Carries out the reconcile plan of a parent, lock-bounded and all or nothing, with the event triggers off; returns the plan. No ownership check, no log (internal).';
 
+-- source: sql/src/30_plan/retention_plan.sql
+-- pgpart._retention_plan(parent, now_at, online, timeout, retries): the
+-- ordered steps of retention for one managed parent, each one statement
+-- meant to run in its own transaction (DESIGN §3, §4):
+--   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
+--   discard   a journal entry no longer valid (pgpart._journal), never acted on;
+--   archive / drop  tables detached earlier whose second half is still due;
+--   detach    each expired partition: with ONLINE and no default partition
+--             a journal step then DETACH ... CONCURRENTLY (top level: only a
+--             client can run it), else the lock-bounded plain DETACH;
+--             each followed by its archive or drop step;
+--   analyze   the parent, when the policy asks for it.
+-- Long (about 140 lines): the kinds of step above must come out in this
+-- order from one reading of the policy, the journal and pending detaches.
+CREATE OR REPLACE FUNCTION pgpart._retention_plan(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_online boolean,
+    p_timeout interval,
+    p_retries integer,
+    p_planned_upper numeric DEFAULT NULL
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_has_default boolean;
+    v_step integer := 0;
+    v_follow text;
+    v_detach_locks text;
+    st pgpart.step;
+    r record;
+    v_journal record;
+    v_checked boolean := false;
+BEGIN
+    v_cfg := pgpart._managed(p_parent);
+    v_has_default := pgpart._default_partition(p_parent) IS NOT NULL;
+
+    FOR r IN SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i WHERE i.inhparent = p_parent AND i.inhdetachpending LOOP
+        v_step := v_step + 1;
+        st := ROW(v_step, r.partition::text, NULL, NULL, 'finalize',
+                  format('SELECT pgpart._finalize_detach(%L::regclass, %L::regclass, %L, %s)',
+                         p_parent::text, r.partition::text, p_timeout, p_retries),
+                  format('SHARE UPDATE EXCLUSIVE on %s, ACCESS EXCLUSIVE on %s; waits for transactions using the parent',
+                         p_parent, r.partition),
+                  false)::pgpart.step;
+        RETURN NEXT st;
+        -- a journaled retention detach: its archive or drop follows at once
+        SELECT j.then_action, j.archive_schema, j.archive_tablespace
+        INTO v_journal
+        FROM pgpart._journal(p_parent) AS j
+        WHERE j.detached = r.partition::oid AND j.state = 'pending'
+        ORDER BY j.entry DESC
+        LIMIT 1;
+        IF v_journal.then_action IN ('archive', 'drop') THEN
+            v_step := v_step + 1;
+            st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_journal.then_action, v_journal.archive_schema,
+                                         v_journal.archive_tablespace, p_timeout, p_retries);
+            RETURN NEXT st;
+        END IF;
+    END LOOP;
+
+    -- journal entries no longer valid (table gone, renamed, still attached,
+    -- an owner changed): never acted on, discarded with the reason
+    FOR r IN SELECT j.entry, j.detached_name, j.problem FROM pgpart._journal(p_parent) AS j WHERE j.state = 'stale' LOOP
+        v_step := v_step + 1;
+        RETURN NEXT ROW(v_step, r.detached_name, NULL, NULL, 'discard',
+                        format('SELECT pgpart._discard_journal(%L::regclass, %s, %L, %s)',
+                               p_parent::text, r.entry, p_timeout, p_retries),
+                        format('none on tables (journal entry void: %s)', r.problem), false)::pgpart.step;
+    END LOOP;
+
+    FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
+        v_step := v_step + 1;
+        st := pgpart._follow_up_step(v_step, p_parent, r.detached, r.then_action, r.archive_schema,
+                                     r.archive_tablespace, p_timeout, p_retries);
+        RETURN NEXT st;
+    END LOOP;
+
+    IF v_cfg.retention IS NOT NULL THEN
+        IF v_cfg.referenced_retention = 'refuse' AND EXISTS (
+            SELECT 1 FROM pg_constraint AS con
+            WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('retention on table %s is refused: other tables reference it by foreign key', p_parent),
+                DETAIL = format('Referencing tables: %s.',
+                                (SELECT string_agg(DISTINCT con.conrelid::regclass::text, ', ')
+                                 FROM pg_constraint AS con
+                                 WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0)),
+                HINT = 'DETACH takes ACCESS EXCLUSIVE on referencing tables and fails while rows reference the partition. '
+                       'To proceed anyway: SELECT pgpart.set_policy(parent, referenced_retention => ''allow'').';
+        END IF;
+        SELECT string_agg(l.locks, ', ') INTO v_detach_locks
+        FROM pgpart._lock_statements(p_parent, p_parent) AS l
+        WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
+        FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout, p_planned_upper) AS e LOOP
+            IF NOT v_checked THEN
+                -- only the policy of the table's owner (as maintenance
+                -- requires, whichever path runs retention): not one a former
+                -- owner wrote before ALTER ... OWNER or REASSIGN OWNED
+                PERFORM pgpart._require_policy_of_owner(p_parent, v_cfg.policy_author);
+                -- a bad destination (pgpart.config is writable by the owner)
+                -- refuses retention before anything is detached
+                IF v_cfg.retention_action = 'archive' THEN
+                    PERFORM pgpart._require_archive_schema(p_parent, v_cfg.archive_schema);
+                    PERFORM pgpart._require_owner_tablespace(p_parent, v_cfg.archive_tablespace, 'archive tablespace');
+                END IF;
+                v_checked := true;
+            END IF;
+            IF p_online AND NOT v_has_default THEN
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'journal',
+                                format('SELECT pgpart._journal_detach(%L::regclass, %L::regclass)',
+                                       p_parent::text, r.partition::text),
+                                'ROW EXCLUSIVE on pgpart.log', false)::pgpart.step;
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY', p_parent, r.partition),
+                                concat_ws(', ', format('SHARE UPDATE EXCLUSIVE on %s and %s', p_parent, r.partition),
+                                          nullif(v_detach_locks, ''), 'waits for transactions using the parent'),
+                                true)::pgpart.step;
+            ELSE
+                v_step := v_step + 1;
+                RETURN NEXT ROW(v_step, r.partition::text, NULL, NULL, 'detach',
+                                format('SELECT pgpart._detach_partition(%L::regclass, %L::regclass, %L, %s)',
+                                       p_parent::text, r.partition::text, p_timeout, p_retries),
+                                concat_ws(', ', format('ACCESS EXCLUSIVE on %s (until commit)', p_parent),
+                                          nullif(v_detach_locks, ''), format('ACCESS EXCLUSIVE on %s', r.partition)),
+                                false)::pgpart.step;
+            END IF;
+            v_follow := v_cfg.retention_action;
+            IF v_follow IN ('archive', 'drop') THEN
+                v_step := v_step + 1;
+                st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_follow, v_cfg.archive_schema,
+                                             v_cfg.archive_tablespace, p_timeout, p_retries);
+                RETURN NEXT st;
+            END IF;
+        END LOOP;
+    END IF;
+
+    IF v_step > 0 AND v_cfg.analyze_after THEN
+        v_step := v_step + 1;
+        -- bounded, its failure logged and not raised (pgpart._analyze_bounded)
+        RETURN NEXT ROW(v_step, NULL, NULL, NULL, 'analyze',
+                        format('SELECT pgpart._analyze_bounded(%L::regclass, %L)', p_parent::text, p_timeout),
+                        format('SHARE UPDATE EXCLUSIVE on %s and its partitions', p_parent), false)::pgpart.step;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer, numeric) IS
+'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
+
 -- source: sql/src/30_plan/retention_step.sql
 -- pgpart._retention_step(parent, now_at, timeout, retries, online, as_owner,
 -- done): THE retention runner. Every path that applies retention (the
@@ -5569,6 +5737,7 @@ BEGIN
         END LOOP;
         v_rows := '{}';
         v_details := '{}';
+        v_plan := '{}';
         v_timed_out := false;
         BEGIN
             v_caller := pgpart._become_owner(v_parent);
@@ -5722,13 +5891,17 @@ BEGIN
         -- Dry run: the retention steps that follow (run_maintenance_proc and
         -- the clients run them one per transaction after this function),
         -- from the plan the retention step function executes
-        -- (detach_and_archive), less the pending detaches finished above.
+        -- (pgpart._retention_plan), less the pending detaches finished above.
         IF p_dry_run AND NOT v_timed_out THEN
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
+                -- (the partitions planned above count as made: the real run
+                -- creates them before its retention)
                 v_rows := array(
-                    SELECT s FROM pgpart.detach_and_archive(v_parent, p_timeout, p_retries, p_now_at,
-                                                            dry_run => true, online => p_online) AS s
+                    SELECT s FROM pgpart._retention_plan(
+                        v_parent, p_now_at, p_online, p_timeout, p_retries,
+                        (SELECT max(pgpart._literal_to_coord(v_cfg.key_type, a.upper_bound))
+                         FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS s
                     WHERE s.action <> 'finalize'
                     ORDER BY s.step
                 );

@@ -170,7 +170,7 @@ def test_demo(pg: PgServer, dbname: str) -> None:
     assert "$ pgpart info pgpart_demo.events" in done.stdout
     assert "$ pgpart maintain --dry-run pgpart_demo.events" in done.stdout
     # the whole life of a table: days ahead made, expired ones dropped, a finding fixed
-    assert "drop            | 3     | pgpart_demo.events_p20260101 | pgpart_demo.events_p20260103" in done.stdout
+    assert "drop            | 4     | pgpart_demo.events_p20260101 | pgpart_demo.events_p20260104" in done.stdout
     assert "urgent: default_rows" in done.stdout and "warning: gap" in done.stdout
     assert done.stdout.count("(0 findings)") == 1  # the last check, after the fixes
     assert "pgpart_demo.events_p20260115 | 2026-01-15 10:00:00+00" in done.stdout  # the row moved out of the default

@@ -542,7 +542,7 @@ def test_procedures_need_an_autocommit_session(busy: Conn, connect: Connect, con
     for procedure, refusal in (
         ("detach_and_archive_proc", psycopg.errors.ActiveSqlTransaction),
         ("run_maintenance_proc", psycopg.errors.ActiveSqlTransaction),
-        ("move_default_rows", psycopg.errors.InvalidTransactionTermination),
+        ("move_default_rows", psycopg.errors.ActiveSqlTransaction),
     ):
         with pytest.raises(refusal):
             call(c, procedure, "ev", now_at=LATER)

@@ -285,3 +285,30 @@ def test_client_ensure_passes_every_creation_argument(owner_conn: Conn) -> None:
     ]
     with pytest.raises(errors.InvalidArgumentError):
         client.ensure("public.ik", reloptions="fillfactor=70")
+
+
+def test_a_newest_partition_that_expired_is_planned_as_the_real_run_drops_it(conn: Conn) -> None:
+    # maintenance did not run for longer than the retention: even the newest
+    # partition expired. The real run creates the days ahead first, so that
+    # partition is no longer the newest and goes; the dry run must say so too
+    # (it used to keep it: "never the newest partition")
+    conn.execute("CREATE TABLE gone (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)")
+    conn.execute(
+        "SELECT pgpart.create_range_partitions('gone', '1 day', premake => 3, now_at => '2026-01-01 00:00+00')"
+    )
+    conn.execute("SELECT pgpart.set_policy('gone', retention => '3 days', retention_action => 'drop')")
+    later = "2026-01-08 00:00+00"
+    planned = conn.execute(
+        "SELECT partition FROM pgpart.run_maintenance('gone', now_at => %s, dry_run => true)"
+        " WHERE action = 'drop' ORDER BY step",
+        [later],
+    ).fetchall()
+    assert [p for (p,) in planned] == [f"public.gone_p2026010{d}" for d in range(1, 5)]
+    conn.execute("CALL pgpart.run_maintenance_proc('gone', now_at => %s)", [later])
+    left = conn.execute(
+        "SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_inherits AS i"
+        " JOIN pg_class AS c ON c.oid = i.inhrelid WHERE i.inhparent = 'gone'::regclass"
+    ).fetchone()
+    assert left is not None
+    assert not any(name.removeprefix("public.") in left[0] for (name,) in planned)  # the real run dropped those
+    assert "gone_p20260105" in left[0]

@@ -3,9 +3,12 @@
 -- now_at minus the retention (calendar arithmetic in the configured zone),
 -- or for integer keys at or below the highest key value minus the retention
 -- distance. Never the default, never one already detaching, never the newest
--- partition by bound. Catalog only, except the integer key probe (each read
+-- partition by bound (PLANNED_UPPER: a dry run's partitions to be created
+-- first count, as they will exist when the real run gets here). Catalog only, except the integer key probe (each read
 -- waits at most TIMEOUT).
-CREATE FUNCTION pgpart._expired_partitions(p_parent regclass, p_now_at timestamptz, p_timeout interval)
+CREATE FUNCTION pgpart._expired_partitions(
+    p_parent regclass, p_now_at timestamptz, p_timeout interval, p_planned_upper numeric DEFAULT NULL
+)
 RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -43,10 +46,11 @@ BEGIN
         NOT p.is_default
         AND NOT p.detach_pending
         AND p.upper_coord <= v_cutoff
-        AND p.upper_coord < (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default)
+        AND p.upper_coord < greatest(
+            (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default), p_planned_upper)
     ORDER BY p.lower_coord;
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._expired_partitions(regclass, timestamptz, interval) IS
+COMMENT ON FUNCTION pgpart._expired_partitions(regclass, timestamptz, interval, numeric) IS
 'Partitions of a managed parent whose whole range lies beyond its retention (never the default, the newest or a detaching one).';

@@ -16,7 +16,8 @@ CREATE FUNCTION pgpart._retention_plan(
     p_now_at timestamptz,
     p_online boolean,
     p_timeout interval,
-    p_retries integer
+    p_retries integer,
+    p_planned_upper numeric DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -95,7 +96,7 @@ BEGIN
         SELECT string_agg(l.locks, ', ') INTO v_detach_locks
         FROM pgpart._lock_statements(p_parent, p_parent) AS l
         WHERE l.locks LIKE '%(foreign key)' OR l.locks LIKE '%(default partition)';
-        FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout) AS e LOOP
+        FOR r IN SELECT e.partition FROM pgpart._expired_partitions(p_parent, p_now_at, p_timeout, p_planned_upper) AS e LOOP
             IF NOT v_checked THEN
                 -- only the policy of the table's owner (as maintenance
                 -- requires, whichever path runs retention): not one a former
@@ -150,7 +151,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer) IS
+COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer, numeric) IS
 'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
 
 -- pgpart._require_policy_of_owner(parent, author): raises 55000 unless the

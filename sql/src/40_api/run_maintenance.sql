@@ -168,6 +168,7 @@ BEGIN
         END LOOP;
         v_rows := '{}';
         v_details := '{}';
+        v_plan := '{}';
         v_timed_out := false;
         BEGIN
             v_caller := pgpart._become_owner(v_parent);
@@ -321,13 +322,17 @@ BEGIN
         -- Dry run: the retention steps that follow (run_maintenance_proc and
         -- the clients run them one per transaction after this function),
         -- from the plan the retention step function executes
-        -- (detach_and_archive), less the pending detaches finished above.
+        -- (pgpart._retention_plan), less the pending detaches finished above.
         IF p_dry_run AND NOT v_timed_out THEN
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
+                -- (the partitions planned above count as made: the real run
+                -- creates them before its retention)
                 v_rows := array(
-                    SELECT s FROM pgpart.detach_and_archive(v_parent, p_timeout, p_retries, p_now_at,
-                                                            dry_run => true, online => p_online) AS s
+                    SELECT s FROM pgpart._retention_plan(
+                        v_parent, p_now_at, p_online, p_timeout, p_retries,
+                        (SELECT max(pgpart._literal_to_coord(v_cfg.key_type, a.upper_bound))
+                         FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS s
                     WHERE s.action <> 'finalize'
                     ORDER BY s.step
                 );
