@@ -34,6 +34,7 @@ from typing import Any
 import django
 import psycopg
 import pytest
+from capabilities import require_extension
 
 if django.VERSION >= (6,):
     pytest.skip("django-postgres-extra requires Django < 6", allow_module_level=True)
@@ -169,6 +170,8 @@ def _rows(project: Project) -> list[tuple[Any, ...]]:
 
 
 def test_a_psqlextra_project_moves_to_pgpart(pg: Any, dbname: str, tmp_path: Path) -> None:
+    with psycopg.connect(pg.dsn(dbname), autocommit=True) as conn:
+        require_extension(conn, "hstore")  # psqlextra's backend creates it on every connection
     project = Project(tmp_path / "site", pg, dbname)
     # -- the psqlextra project, as its users build it -------------------------------
     project.write("manage.py", MANAGE)
