@@ -71,7 +71,7 @@ FROM generate_series(0, 999) AS i""",
 FROM pgpart.partition_info('{TABLE}', now_at => '{DAY0}')""",
     ),
     (
-        "A week passes. The nightly job (pg_cron, cron or `pgpart maintain`) runs; first its dry run",
+        "A week passes. The hourly job (pg_cron, cron or `pgpart maintain`) runs; first its dry run",
         f"""SELECT action, count(*) AS steps, min(partition) AS first, max(partition) AS last
 FROM pgpart.run_maintenance('{TABLE}', now_at => '{A_WEEK_LATER}', dry_run => true)
 GROUP BY action ORDER BY min(step)""",
