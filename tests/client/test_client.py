@@ -15,6 +15,7 @@ from catalog import config_row, partition_names
 from clock import CLIENT_NOW
 from fix_pg import Connect
 from pgpart import errors
+from pgpart.client import POLICY_FIELDS
 from tables import make_events
 
 
@@ -214,3 +215,13 @@ def test_integer_keys(conn: psycopg.Connection[Any]) -> None:
     report = client.ensure("public.readings", interval=1000, premake=1)
     assert report.created == ["public.readings_p0", "public.readings_p1000"]
     assert [p.lower_bound for p in client.info("public.readings")] == ["0", "1000"]
+
+
+def test_policy_fields_are_the_config_columns_but_bookkeeping(conn: psycopg.Connection[Any]) -> None:
+    # EnsureReport.policy_changes compares these: a new policy column must be listed
+    columns = conn.execute(
+        "SELECT attname::text FROM pg_attribute WHERE attrelid = 'pgpart.config'::regclass"
+        " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    ).fetchall()
+    bookkeeping = {"parent", "last_error", "last_error_at", "policy_author", "created_at", "updated_at"}
+    assert POLICY_FIELDS == tuple(c for (c,) in columns if c not in bookkeeping)

@@ -148,8 +148,9 @@ class CreatePartitionedModel(CreateModel):
         )
 
 
-class AlterPartitioning(ModelOperation):
-    """Apply a changed declaration to an existing partitioned table."""
+class _DeclarationOperation(ModelOperation):
+    """An operation that records a model's partitioning declaration in the
+    migration state (and acts on its table in ``database_forwards``)."""
 
     category = OperationCategory.ALTERATION
 
@@ -164,6 +165,10 @@ class AlterPartitioning(ModelOperation):
         # Only the declaration changes: no field, so no model to re-render.
         model_state = state.models[app_label, self.name_lower]
         model_state.options = {**model_state.options, STATE_OPTION: dict(self.partitioning)}
+
+
+class AlterPartitioning(_DeclarationOperation):
+    """Apply a changed declaration to an existing partitioned table."""
 
     def database_forwards(
         self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -207,25 +212,12 @@ class AlterPartitioning(ModelOperation):
         return result
 
 
-class AdoptPartitionedModel(ModelOperation):
+class AdoptPartitionedModel(_DeclarationOperation):
     """Put an existing partitioned table (django-postgres-extra's, or one
     made by hand) under a pgpart policy, its rows untouched: existing
     partitions on the grid are kept, a default partition too, the missing
     ones are created. The table must already be partitioned by the declared
     method and key (else nothing is done and the migration fails)."""
-
-    category = OperationCategory.ALTERATION
-
-    def __init__(self, name: str, partitioning: dict[str, Any]) -> None:
-        self.partitioning = dict(Spec.from_dict(partitioning).to_dict())
-        super().__init__(name)
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return self.__class__.__qualname__, [], {"name": self.name, "partitioning": self.partitioning}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        model_state = state.models[app_label, self.name_lower]
-        model_state.options = {**model_state.options, STATE_OPTION: dict(self.partitioning)}
 
     def database_forwards(
         self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
