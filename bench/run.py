@@ -25,6 +25,7 @@ from pathlib import Path
 
 import m_create
 import m_ddl
+import m_load
 import m_maintain
 import m_move
 import m_stall
@@ -37,6 +38,7 @@ MEASURES: dict[str, Callable[[Bench], list[Result]]] = {
     "maintain_50x29": m_maintain.run_create,
     "maintain_noop": m_maintain.run_noop,
     "default_move_1M": m_move.run,
+    "load_1M": m_load.run,
     "writer_stall": m_stall.run,
     "ddl_overhead": m_ddl.run,
 }

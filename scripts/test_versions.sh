@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Run the whole test suite once per PostgreSQL major (default: 15 16 18), one
-# after the other, installing pgpart into each server first. Prints one
-# summary line per version and a total; fails if any version fails.
+# Run the whole test suite once per PostgreSQL major (default: 15 16 18),
+# installing pgpart into each server first. The versions run at the same
+# time (each run keeps about one core busy, client and server taking turns:
+# together they fill a 2-core machine and finish in about half the time of
+# one after the other); PGPART_TEST_JOBS=1 runs them one after the other.
+# Each run's output is kept and printed whole when it ends, then one summary
+# line per version and a total; fails if any version fails.
+# Version-independent checks (linters, the built packages) run in the first
+# version's run only (PGPART_VERSION_INDEPENDENT, tests/conftest.py).
 # Usage: test_versions.sh [MAJOR ...]   (PYTEST_ARGS and VENV from the environment)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 venv=${VENV:-.venv}
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(15 16 18)
+jobs=${PGPART_TEST_JOBS:-${#versions[@]}}
 
 logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
@@ -30,37 +37,69 @@ summarise() {
     last=${last//=/}
     summaries+=("$name: $passed passed, $failed failed   (pytest exit $rc:${last% in *})")
 }
+fail_early() {  # fail_early NAME WHY
+    summaries+=("$1: 0 passed, 1 failed ($2)")
+    status=1; failed_total=$((failed_total + 1))
+}
+
+# 1. Install into every server first, one after the other (make is not
+#    safe to run concurrently in one tree). A reinstalled wheel loses what
+#    was installed into it: install every run, pgpart and the suite's own
+#    test extension (tests/extension).
+runs=()      # NAME:COMMAND-KIND pairs, started below
+declare -A config
 for v in "${versions[@]}"; do
-    echo "=== PostgreSQL $v ==="
     if ! pg_config=$(scripts/pg_config_for.sh "$v" "$venv"); then
-        summaries+=("pg$v: 0 passed, 1 failed (no server)")
-        status=1; failed_total=$((failed_total + 1)); continue
+        fail_early "pg$v" "no server"; continue
     fi
-    # A reinstalled wheel loses what was installed into it: install every run.
-    # pgpart, and the suite's own test extension (tests/extension).
     if ! { make -s install PG_CONFIG="$pg_config" &&
            make -s -C tests/extension install PG_CONFIG="$pg_config"; } >"$logdir/install-$v" 2>&1; then
         cat "$logdir/install-$v"
-        summaries+=("pg$v: 0 passed, 1 failed (make install)")
-        status=1; failed_total=$((failed_total + 1)); continue
+        fail_early "pg$v" "make install"; continue
     fi
-    # shellcheck disable=SC2086  # PYTEST_ARGS is a list of options
-    PG_CONFIG="$pg_config" "$venv/bin/pytest" ${PYTEST_ARGS:-} 2>&1 | tee "$logdir/pytest-$v"
-    summarise "pg$v" "${PIPESTATUS[0]}" "$logdir/pytest-$v"
+    config[$v]=$pg_config
+    runs+=("pg$v")
 done
 # Django 6.x needs Python >= 3.12 (the main virtualenv has Django 5.2 LTS):
 # the Django tests once more in a virtualenv of their own, with PostgreSQL 18,
 # on whole-suite runs (no PYTEST_ARGS) that include 18. PGPART_DJANGO6=0 leaves it out.
-if [ -z "${PYTEST_ARGS:-}" ] && [ "${PGPART_DJANGO6:-1}" != 0 ] && [[ " ${versions[*]} " == *" 18 "* ]]; then
-    echo "=== Django 6.x, PostgreSQL 18 ==="
-    if pg_config=$(scripts/pg_config_for.sh 18 "$venv"); then
-        VENV="$venv" PG_CONFIG="$pg_config" scripts/test_django6.sh 2>&1 | tee "$logdir/django6"
-        summarise "django6 pg18" "${PIPESTATUS[0]}" "$logdir/django6"
-    else
-        summaries+=("django6 pg18: 0 passed, 1 failed (no server)")
-        status=1; failed_total=$((failed_total + 1))
-    fi
+if [ -z "${PYTEST_ARGS:-}" ] && [ "${PGPART_DJANGO6:-1}" != 0 ] && [ -n "${config[18]:-}" ]; then
+    runs+=("django6")
 fi
+
+# 2. Run them, at most $jobs at a time.
+first=${runs[0]:-}
+start_run() {  # start_run NAME: in the background, output to $logdir/NAME
+    local name=$1
+    (
+        if [ "$name" = django6 ]; then
+            VENV="$venv" PG_CONFIG="${config[18]}" scripts/test_django6.sh
+        else
+            local v=${name#pg} independent=run
+            [ "$name" = "$first" ] || independent="ran in the $first run"
+            # shellcheck disable=SC2086  # PYTEST_ARGS is a list of options
+            PG_CONFIG="${config[$v]}" PGPART_VERSION_INDEPENDENT="$independent" \
+                "$venv/bin/pytest" ${PYTEST_ARGS:-}
+        fi
+        rc=$?
+        echo "$rc" >"$logdir/$name.rc"
+        echo "=== finished: $name, exit $rc ($(date -u +%H:%M:%S)) ===" >&3
+    ) 3>&1 >"$logdir/$name" 2>&1 &
+}
+for name in "${runs[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    echo "=== started: $name ($(date -u +%H:%M:%S)) ==="
+    start_run "$name"
+done
+wait
+for name in "${runs[@]}"; do
+    echo
+    echo "=== ${name/pg/PostgreSQL } ==="
+    cat "$logdir/$name"
+    rc=$(cat "$logdir/$name.rc" 2>/dev/null || echo 1)
+    label=$name; [ "$name" != django6 ] || label="django6 pg18"
+    summarise "$label" "$rc" "$logdir/$name"
+done
 echo
 echo "=== summary by PostgreSQL version ==="
 printf '%s\n' "${summaries[@]}"

@@ -67,3 +67,9 @@ class PsycopgSession(Session):
 
     def render(self, query: sql.Composable) -> str:
         return query.as_string(self.conn)
+
+    def copy_in(self, statement: sql.Composed, text: str) -> int:
+        with self.driver_errors(), self.conn.cursor() as cur:
+            with cur.copy(statement) as copy:
+                copy.write(text)
+            return cur.rowcount

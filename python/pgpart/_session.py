@@ -85,6 +85,15 @@ class Session(ABC):
         """Run a statement with ``%s`` parameters, ignoring any rows."""
         self._call(query, params)
 
+    def copy_in(self, statement: sql.Composed, text: str) -> int:
+        """Run ``COPY ... FROM STDIN`` STATEMENT with TEXT as its data; the
+        number of rows copied. psycopg 3 only: PEP 249 has no COPY, and each
+        driver's own way differs (psycopg2's copy_expert, pg8000's stream)."""
+        raise InvalidArgumentError(
+            f"loading with COPY needs a psycopg 3 connection; this one is {self.driver}'s",
+            hint="Pass a psycopg 3 connection to pgpart.Client for Client.load (or use the pgpart command).",
+        )
+
     def execute_verbatim(self, statement: str) -> None:
         """Run STATEMENT exactly as given (no placeholder processing): plan
         steps and install-script statements come from the server or the

@@ -1,4 +1,4 @@
-"""The ``pgpart`` command: install, ensure, info, check, maintain, metrics, apply, demo.
+"""The ``pgpart`` command: install, ensure, info, check, maintain, load, metrics, apply, demo.
 
 Usage::
 
@@ -8,6 +8,7 @@ Usage::
     pgpart [--dsn DSN] info [TABLE] [--json]
     pgpart [--dsn DSN] check [TABLE] [--json]
     pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
+    pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
     pgpart [--dsn DSN] metrics [--now TIME]
     pgpart [--dsn DSN] apply PLAN.json [--json]
     pgpart [--dsn DSN] demo [--reset]
@@ -41,7 +42,8 @@ Exit codes (:class:`pgpart.output.ExitCode`, the same for ``manage.py pgpart``):
     4   maintain, or ensure --file: done, but at least one table failed
         (the others were processed; the failures are on stderr)
     64  usage error (bad option, --dsn that is not a connection string,
-        policy file that cannot be read or is not of the shape above)
+        policy or load file that cannot be read, policy file not of the
+        shape above)
     130 interrupted
 
 check's 0/1/2/3 follow the Nagios plugin convention, so it can serve as a
@@ -60,10 +62,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -86,7 +89,7 @@ from .output import (
     table,
 )
 from .session import translate_driver_error as translate
-from .types import MovedRange, Step
+from .types import LoadReport, MovedRange, Step
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -233,6 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--save", metavar="FILE", help="with --dry-run: write the plan and its fingerprint to FILE (pgpart apply FILE)"
     )
 
+    p = commands.add_parser(
+        "load", parents=[common], help="load a CSV or text file with COPY, creating the partitions its rows need first"
+    )
+    p.add_argument("table", help="the managed RANGE table to load into")
+    p.add_argument("file", help="the file, in COPY's csv or text format; - reads standard input")
+    p.add_argument("--format", choices=["csv", "text"], default="csv", help="COPY's format (default csv)")
+    p.add_argument("--header", action="store_true", help="the first line names the columns (and is not loaded)")
+    p.add_argument("--columns", help="the file's columns in order, comma-separated (default: header, else the table's)")
+    p.add_argument("--delimiter", help="field separator (default: comma for csv, tab for text)")
+    p.add_argument("--batch-rows", type=_int32, default=100_000, help="rows per COPY and transaction (default 100000)")
+    p.add_argument("--skip-rows", type=_int32, default=0, help="leave out the first N records (to resume a load)")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt to create a partition (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--json", action="store_true")
+
     p = commands.add_parser("metrics", parents=[common], help="Prometheus text exposition of every managed table")
     _now_option(p)
 
@@ -359,6 +378,21 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--save needs --dry-run (it saves the plan, it does not run it)")
     elif args.command == "apply":
         args.plan = _read_plan_file(args.file)
+    elif args.command == "load":
+        args.source, args.size = _open_source(args.file)
+
+
+def _open_source(path: str) -> tuple[TextIO, int | None]:
+    """The file to load, opened for COPY's data (newlines kept as they are),
+    and its size in bytes when it has one; UsageError when it cannot be read."""
+    if path == "-":
+        return sys.stdin, None
+    try:
+        source = open(path, encoding="utf-8", newline="")  # noqa: SIM115 (closed by cmd_load)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    size = os.fstat(source.fileno()).st_size
+    return source, size if size > 0 else None
 
 
 def _read_plan_file(path: str) -> dict[str, Any]:
@@ -517,6 +551,35 @@ def _save_plan(client: Client, args: argparse.Namespace, out: Output) -> int:
 _STEP_KEYS = ("step", "partition", "lower_bound", "upper_bound", "action", "statement", "locks", "top_level")
 
 
+def cmd_load(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    def progress(report: LoadReport) -> None:
+        if not args.quiet:
+            share = f" (~{100 * report.chars_read // report.chars_total}%)" if report.chars_total else ""
+            created = len(report.created)
+            err.write(f"[batch {report.batches}] {report.rows} rows loaded{share},"
+                      f" {created} partition{'' if created == 1 else 's'} created\n")  # fmt: skip
+            err.flush()
+
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    with args.source as source:
+        report = client.load(
+            args.table, source, format=args.format, header=args.header, columns=columns,
+            delimiter=args.delimiter, batch_rows=args.batch_rows, skip_rows=args.skip_rows, size=args.size,
+            lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, progress=progress,
+        )  # fmt: skip
+    if args.json:
+        print_json({"table": report.table, "rows": report.rows, "batches": report.batches,
+                    "created": report.created}, out)  # fmt: skip
+        return EXIT_OK
+    created = report.created
+    out.write(f"loaded {report.rows} row{'' if report.rows == 1 else 's'} into {shown(args.table)} in"
+              f" {report.batches} batch{'' if report.batches == 1 else 'es'}; created {len(created)}"
+              f" partition{'' if len(created) == 1 else 's'}\n")  # fmt: skip
+    for name in created:
+        out.write(f"  {shown(name)}\n")
+    return EXIT_OK
+
+
 def cmd_metrics(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     out.write(client.metrics(now_at=args.now))
     return EXIT_OK
@@ -550,6 +613,7 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "info": cmd_info,
     "check": cmd_check,
     "maintain": cmd_maintain,
+    "load": cmd_load,
     "metrics": cmd_metrics,
     "apply": cmd_apply,
     "demo": cmd_demo,

@@ -18,11 +18,11 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from psycopg import sql
 
-from . import _install, _online
+from . import _install, _load, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
@@ -31,6 +31,7 @@ from .types import (
     EnsureReport,
     Finding,
     InstallReport,
+    LoadReport,
     MaintenanceAction,
     MaintenanceReport,
     MovedRange,
@@ -773,6 +774,118 @@ class Client:
                 )
             cursor = max(reach, cursor)
         return EnsureReport(table, False, tuple(steps))
+
+    def load(
+        self,
+        table: str,
+        source: TextIO,
+        *,
+        format: _load.Format = "csv",
+        header: bool = False,
+        columns: Sequence[str] | None = None,
+        delimiter: str | None = None,
+        batch_rows: int = 100_000,
+        skip_rows: int = 0,
+        size: int | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        progress: Callable[[LoadReport], None] | None = None,
+    ) -> LoadReport:
+        """Load SOURCE (a text file opened with ``newline=""``, in COPY's
+        ``csv`` or ``text`` format) into the managed RANGE table TABLE with
+        COPY, in batches of BATCH_ROWS records, each batch first made
+        covered by :meth:`ensure_covering` (the server reads the batch's
+        lowest and highest key), so no row lands in the default partition
+        or fails for want of a partition.
+
+        COLUMNS names the fields in order (default: the header line with
+        HEADER, else the table's columns). On an autocommit connection each
+        batch is its own transaction: a failing batch raises the server's
+        error with the records it covers and how many rows are already
+        loaded (resume with ``skip_rows``); otherwise everything runs in the
+        caller's transaction. ``progress(report so far)`` after each batch;
+        SIZE (characters, e.g. the file's size) lets a progress line say how
+        far it is. Needs a psycopg 3 connection (COPY)."""
+        if batch_rows < 1 or skip_rows < 0:
+            raise InvalidArgumentError(
+                f"batch_rows must be at least 1 and skip_rows at least 0, got {batch_rows} and {skip_rows}",
+                hint="Pass e.g. batch_rows=100000.",
+            )
+        policy = self.policy(table)
+        if policy is None or policy.get("strategy") != "range":
+            raise InvalidArgumentError(
+                f"table {table} is not a RANGE table managed by pgpart",
+                hint="Manage it first (Client.ensure(table, interval=...)), or load it with plain COPY.",
+            )
+        consumed = 0
+        if header:
+            line = source.readline()
+            consumed = len(line)
+            if columns is None:
+                columns = _load.header_fields(line, format, delimiter)
+        target, names, key_type = self._load_target(table, columns, str(policy["key_column"]))
+        key_index = names.index(str(policy["key_column"]))
+        options = [sql.SQL("FORMAT {}").format(sql.SQL(format))]
+        if delimiter is not None:
+            options.append(sql.SQL("DELIMITER {}").format(sql.Literal(delimiter)))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(
+            target, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(options)
+        )
+        bounds = sql.SQL(
+            "SELECT pg_catalog.min(v::{t}), pg_catalog.max(v::{t}) FROM pg_catalog.unnest(%s::text[]) AS v"
+        ).format(t=key_type)
+        report = LoadReport(table, 0, 0, (), consumed, size)
+        covered: list[tuple[Any, Any]] = []
+        for batch in _load.batches(
+            source, fmt=format, key_index=key_index, batch_rows=batch_rows, delimiter=delimiter,
+            skip_records=skip_rows,
+        ):  # fmt: skip
+            steps: list[Step] = []
+            try:
+                low, high = self._session.fetch(bounds, [[k for k in batch.keys if k is not None]])[0]
+                if low is not None and not any(a <= low and high <= b for a, b in covered):
+                    steps = list(self.ensure_covering(table, low, high, lock_timeout=lock_timeout,
+                                                      lock_retries=lock_retries).steps)  # fmt: skip
+                    covered.append((low, high))
+                with self._session.atomic():
+                    rows = self._session.copy_in(copy, batch.text)
+            except PgpartError as error:
+                raise _load.in_batch(error, batch, len(batch.keys), report.rows, skip_rows) from error
+            report = LoadReport(
+                table, report.rows + rows, report.batches + 1, report.steps + tuple(steps),
+                consumed + batch.chars_read, size,
+            )  # fmt: skip
+            if progress is not None:
+                progress(report)
+        return report
+
+    def _load_target(
+        self, table: str, columns: Sequence[str] | None, key_column: str
+    ) -> tuple[sql.Composable, list[str], sql.Composable]:
+        """For :meth:`load`: TABLE's name as the server quotes it, the columns
+        COPY fills (COLUMNS, else the table's own, generated ones left out)
+        and the key column's type, or InvalidArgumentError naming what is
+        wrong."""
+        rows = self._session.fetch(
+            "SELECT c.oid::regclass::text, a.attname::text, a.attgenerated <> '', tn.nspname::text, t.typname::text"
+            " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
+            " JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid"
+            " JOIN pg_catalog.pg_namespace AS tn ON tn.oid = t.typnamespace"
+            " WHERE c.oid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [table],
+        )
+        own = [str(r[1]) for r in rows if not r[2]]
+        names = list(columns) if columns is not None else own
+        unknown = [n for n in names if n not in own]
+        if unknown or key_column not in names or len(set(names)) != len(names):
+            raise InvalidArgumentError(
+                f"cannot load table {table} with columns {', '.join(names)}: "
+                + (f"no such column {', '.join(unknown)}" if unknown else f"the key column {key_column} is missing"
+                   if key_column not in names else "a column is named twice"),
+                hint=f"Name the file's fields in order among: {', '.join(own)} (including {key_column}).",
+            )  # fmt: skip
+        [key] = [r for r in rows if r[1] == key_column]
+        return sql.SQL(str(rows[0][0])), names, sql.Identifier(str(key[3]), str(key[4]))
 
     def set_tablespace(
         self,

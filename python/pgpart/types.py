@@ -244,6 +244,26 @@ class MaintenanceReport:
 
 
 @dataclass(frozen=True)
+class LoadReport:
+    """What :meth:`pgpart.Client.load` did: ``rows`` loaded (committed, on an
+    autocommit connection) in ``batches`` COPY statements, and the
+    partitions created first so that every row had its partition
+    (``steps``, as :meth:`pgpart.Client.ensure_covering` returns them).
+    Passed to the ``progress`` callback after each batch, so far."""
+
+    table: str
+    rows: int
+    batches: int
+    steps: tuple[Step, ...]
+    chars_read: int = 0
+    chars_total: int | None = None
+
+    @property
+    def created(self) -> list[str]:
+        return [s.partition for s in self.steps if s.action == "created" and s.partition]
+
+
+@dataclass(frozen=True)
 class Unmanaged:
     """What :meth:`pgpart.Client.unmanage` did (SQL ``pgpart.unmanage``):
     the policy removed (or, on a dry run, that would be), as a dict of

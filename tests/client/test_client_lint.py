@@ -11,6 +11,8 @@ from paths import REPO_ROOT
 
 PACKAGE = str(REPO_ROOT / "python" / "pgpart")
 
+pytestmark = pytest.mark.version_independent
+
 
 @pytest.mark.parametrize(
     "command",
