@@ -4,7 +4,7 @@ builds each ship the install and upgrade scripts, and Client.install() runs
 them by script into a database without the extension.
 
 Each case builds and installs into a fresh virtualenv (about 20 s apiece), so
-the module runs once per `make test`, in the first version's run: packaging
+the module runs once per `make test`, in one version's run: packaging
 does not depend on the server version; the other runs skip it and say so
 (the version_independent marker, tests/conftest.py)."""
 
