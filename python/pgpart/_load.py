@@ -52,27 +52,23 @@ def _unescape(field: str) -> str | None:
 
 
 class _Lines:
-    """A line iterator over SOURCE that keeps the lines handed out since the
-    last ``take()`` (csv.reader reads a quoted newline's record line by line)."""
+    """The lines of SOURCE, keeping those handed out since the last
+    ``take()`` (csv.reader reads a quoted newline's record line by line)."""
 
     def __init__(self, source: TextIO) -> None:
-        self._source = source
         self._taken: list[str] = []
         self.chars = 0
+        self.lines = self._read(source)
 
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = self._source.readline()
-        if not line:
-            raise StopIteration
-        self.chars += len(line)
-        self._taken.append(line)
-        return line
+    def _read(self, source: TextIO) -> Iterator[str]:
+        keep = self._taken.append
+        for line in source:
+            keep(line)
+            yield line
 
     def take(self) -> str:
         text = "".join(self._taken)
+        self.chars += len(text)
         self._taken.clear()
         return text
 
@@ -109,9 +105,9 @@ def batches(
     lines = _Lines(source)
     sep = delimiter or ("," if fmt == "csv" else "\t")
     if fmt == "csv":
-        fields: Iterator[list[str]] = csv.reader(lines, delimiter=sep, strict=True)
+        fields: Iterator[list[str]] = csv.reader(lines.lines, delimiter=sep, strict=True)
     else:
-        fields = (line.rstrip("\r\n").split(sep) for line in lines)
+        fields = (line.rstrip("\r\n").split(sep) for line in lines.lines)
     number = 0
     keys: list[str | None] = []
     first = 0
