@@ -831,7 +831,13 @@ class Client:
         copy = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(
             target, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(options)
         )
+        # the keys as one text, split by the server: 2x faster than a text[]
+        # parameter (psycopg quotes each element); a key with a line break
+        # (no valid key has one) goes as an array, to fail its cast there
         bounds = sql.SQL(
+            "SELECT pg_catalog.min(v::{t}), pg_catalog.max(v::{t}) FROM pg_catalog.string_to_table(%s, E'\\n') AS v"
+        ).format(t=key_type)
+        bounds_array = sql.SQL(
             "SELECT pg_catalog.min(v::{t}), pg_catalog.max(v::{t}) FROM pg_catalog.unnest(%s::text[]) AS v"
         ).format(t=key_type)
         report = LoadReport(table, 0, 0, (), consumed, size)
@@ -842,7 +848,12 @@ class Client:
         ):  # fmt: skip
             steps: list[Step] = []
             try:
-                low, high = self._session.fetch(bounds, [[k for k in batch.keys if k is not None]])[0]
+                keys = [k for k in batch.keys if k is not None]
+                joined = "\n".join(keys)
+                if keys and joined.count("\n") == len(keys) - 1:
+                    low, high = self._session.fetch(bounds, [joined])[0]
+                else:
+                    low, high = self._session.fetch(bounds_array, [keys])[0]
                 if low is not None and not any(a <= low and high <= b for a, b in covered):
                     steps = list(self.ensure_covering(table, low, high, lock_timeout=lock_timeout,
                                                       lock_retries=lock_retries).steps)  # fmt: skip

@@ -189,3 +189,14 @@ def test_a_writer_is_never_blocked_for_long(
     writer.commit()
     assert report.rows == 50
     assert owner_conn.execute("SELECT count(*) FROM events").fetchone() == (52,)
+
+
+def test_a_key_with_a_line_break_fails_its_cast(events: pgpart.Client, owner_conn: psycopg.Connection[Any]) -> None:
+    # the keys go to the server as one text split at line breaks; a key
+    # holding one must still fail as the bad value it is, not be split
+    text = '1,"2024-05-01 10:00+00\n2024-05-02",x\n2,2024-05-03 10:00+00,y\n'
+    with pytest.raises(pgpart.errors.PgpartError) as failed:
+        events.load("events", io.StringIO(text, newline=""))
+    assert failed.value.sqlstate == "22007"
+    assert "records 1-2" in failed.value.message
+    assert owner_conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
