@@ -38,8 +38,9 @@ COMMENT ON FUNCTION pgpart._find_event_trigger(regclass) IS
 -- pgpart.config keeps only the OID of a dropped table; the finding names it
 -- by its last known name, the newest pgpart.log entry about that OID since
 -- the policy was made (an OID may have served an older table), else by the
--- OID alone. The fix removes the row: the policy's author may delete it
--- (row-level security, config_forget), as no owner is left to ask.
+-- OID alone. The fix removes the row: the policy's author (named in the
+-- problem) or a superuser may delete it (row-level security,
+-- config_forget), as no owner is left to ask.
 CREATE FUNCTION pgpart._find_orphan_policies(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
@@ -59,9 +60,9 @@ BEGIN
                ELSE format('policy for a table that no longer exists (OID %s; no name in pgpart.log; policy by %I)',
                            c.parent::oid, c.policy_author)
            END,
-           format('DELETE FROM pgpart.config WHERE parent = %s;  -- the policy of %s (as %I or a superuser)',
-                  c.parent::oid, coalesce(l.parent_name, 'the dropped table OID ' || c.parent::oid),
-                  c.policy_author)
+           -- by OID only: a name (or role) may hold a line break, which
+           -- would end a comment in the fix and run what follows
+           format('DELETE FROM pgpart.config WHERE parent = %s;', c.parent::oid)
     FROM pgpart.config AS c
     LEFT JOIN LATERAL (
         SELECT g.parent_name, g.logged_at FROM pgpart.log AS g
