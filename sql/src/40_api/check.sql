@@ -99,14 +99,20 @@ COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 -- every table.
 CREATE FUNCTION pgpart.check(parent text, now_at timestamptz DEFAULT now())
 RETURNS TABLE (severity text, code text, parent_table regclass, partition regclass, problem text, fix text)
-LANGUAGE sql
-BEGIN ATOMIC
-    SELECT c.severity, c.code, c.parent_table, c.partition, c.problem, c.fix
-    FROM pgpart.check(
-        pgpart._table_arg(parent, pg_catalog.to_regclass(parent), pg_catalog.current_setting('search_path'),
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.check(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
                           'pgpart.check'),
-        now_at) AS c;
-END;
+        p_now_at);
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart.check(text, timestamptz) IS
 'check() with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL checks every table.';

@@ -128,14 +128,22 @@ CREATE FUNCTION pgpart.move_default_range(
     now_at timestamptz DEFAULT now()
 )
 RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
-LANGUAGE sql
-BEGIN ATOMIC
-    SELECT m.partition, m.lower_bound, m.upper_bound, m.rows_moved
-    FROM pgpart.move_default_range(
-        pgpart._table_arg(parent, pg_catalog.to_regclass(parent), pg_catalog.current_setting('search_path'),
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.move_default_range(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
                           'pgpart.move_default_range'),
-        lock_timeout, lock_retries, now_at) AS m;
-END;
+        p_lock_timeout, p_lock_retries, p_now_at);
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart.move_default_range(text, interval, integer, timestamptz) IS
 'move_default_range with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';
@@ -225,14 +233,22 @@ RETURNS TABLE (
     rows_to_move bigint,
     problem text
 )
-LANGUAGE sql
-BEGIN ATOMIC
-    SELECT m.step, m.partition, m.lower_bound, m.upper_bound, m.rows_to_move, m.problem
-    FROM pgpart.move_default_plan(
-        pgpart._table_arg(parent, pg_catalog.to_regclass(parent), pg_catalog.current_setting('search_path'),
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_now_at ALIAS FOR now_at;
+    p_count_rows ALIAS FOR count_rows;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.move_default_plan(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
                           'pgpart.move_default_plan'),
-        lock_timeout, now_at, count_rows) AS m;
-END;
+        p_lock_timeout, p_now_at, p_count_rows);
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart.move_default_plan(text, interval, timestamptz, boolean) IS
 'move_default_plan with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';

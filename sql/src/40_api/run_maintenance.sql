@@ -573,15 +573,24 @@ RETURNS TABLE (
     top_level boolean,
     error jsonb
 )
-LANGUAGE sql
-BEGIN ATOMIC
-    SELECT m.parent_table, m.action, m.partition, m.detail, m.step, m.lower_bound, m.upper_bound, m.statement,
-           m.locks, m.top_level, m.error
-    FROM pgpart.run_maintenance(
-        pgpart._table_arg(parent, pg_catalog.to_regclass(parent), pg_catalog.current_setting('search_path'),
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.run_maintenance(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
                           'pgpart.run_maintenance'),
-        now_at, lock_timeout, lock_retries, dry_run, online) AS m;
-END;
+        p_now_at, p_lock_timeout, p_lock_retries, p_dry_run, p_online);
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart.run_maintenance(text, timestamptz, interval, integer, boolean, boolean) IS
 'run_maintenance with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
