@@ -16,7 +16,7 @@ SECURITY_DEFINER: set[str] = {
 # pinned one would look 'events' up in pg_catalog). Each qualifies every
 # name and only resolves, then calls its pinned verb.
 RESOLVE_IN_CALLERS_SEARCH_PATH: set[str] = {
-    "pgpart.check(text,timestamp with time zone)",
+    'pgpart."check"(text,timestamp with time zone)',
     "pgpart.move_default_plan(text,interval,timestamp with time zone,boolean)",
     "pgpart.move_default_range(text,interval,integer,timestamp with time zone)",
     "pgpart.run_maintenance(text,timestamp with time zone,interval,integer,boolean,boolean)",

@@ -457,13 +457,18 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
             err.flush()
 
     moves: list[MovedRange] = []
+    progressed: list[MovedRange] = []
     if args.move_default_rows:
         _check_usage(args)
 
         def moved(r: MovedRange, number: int) -> None:
             if not args.quiet:
-                of = f"/{r.total}" if number <= r.total else f", {r.total} planned at start"
-                err.write(f"[{number}{of}] moved {r.rows_moved} rows to {shown(r.partition)}\n")
+                of = f"{number} of {r.total} ranges" if number <= r.total else f"{r.total} ranges planned at start"
+                so_far = sum(m.rows_moved for m in progressed) + r.rows_moved
+                progressed.append(r)
+                err.write(
+                    f"[{number}] moved {r.rows_moved} rows to {shown(r.partition)} ({of}; {so_far} rows so far)\n"
+                )
                 err.flush()
 
         moves = client.move_default_rows(

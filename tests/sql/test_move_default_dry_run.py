@@ -245,7 +245,10 @@ def test_cli_maintain_move_default_rows_dry_run(pg: PgServer, dbname: str, conn:
     real = pgpart_cli(*args)
     assert real.returncode == 0, real.stderr
     progress = [line for line in real.stderr.splitlines() if "moved" in line]
-    assert progress == [f"[{p[0]}/4] moved {p[4]} rows to {p[1]}" for p in PLAN]
+    assert progress == [
+        f"[{p[0]}] moved {p[4]} rows to {p[1]} ({p[0]} of 4 ranges; {so_far} rows so far)"
+        for p, so_far in zip(PLAN, [2, 5, 6, 10], strict=True)
+    ]
     assert count(conn, "public", "ev_default") == 0
     with conn.cursor(row_factory=dict_row) as cur:
         assert cur.execute("SELECT count(*) AS n FROM ev WHERE payload = 'old'").fetchone() == {"n": 10}
