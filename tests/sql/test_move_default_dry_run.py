@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from fix_pg import Connect
 from pgcall import call, select
 from pgcluster import PgServer
 from pgpart.errors import UndefinedTableError
+from sessions import wait_until_waiting
 from tables import create_events
 
 Conn = psycopg.Connection[Any]
@@ -147,6 +149,34 @@ def test_progress_says_range_k_of_n_and_the_rows_so_far(conn: Conn) -> None:
     assert count(conn, "public", "ev_default") == 0
     # each range committed on its own: one journal entry each, in the planned order
     assert [r["detail"]["partition"] for r in log(conn, "ev", "move_default_range")] == [p[1] for p in PLAN]
+
+
+def test_progress_when_rows_arrive_during_the_run(conn: Conn, connect: Connect) -> None:
+    # a writer's row for a new range, committed after the total was planned:
+    # the run moves it too, and says so instead of "range 5 of 4"
+    setup(conn)
+    writer = connect(autocommit=False)
+    writer.execute("INSERT INTO ev (created, payload) VALUES ('2024-05-01 10:00+00', 'late')")  # into the default
+    mover = connect()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run = pool.submit(call, mover, "move_default_rows", "ev", now_at=NOW, lock_timeout="10s")
+        # the first move waits for the writer's lock on the default; then it commits
+        wait_until_waiting(conn, mover.info.backend_pid, run.done)
+        assert not run.done(), run.result()
+        writer.commit()
+        notices = run.result()
+    assert [n.split(":")[1] for n in notices[:-1]] == [
+        " range 1 of 4",
+        " range 2 of 4",
+        " range 3 of 4",
+        " range 4 of 4",
+        " range 5 (4 planned at start)",
+    ]
+    assert notices[4].startswith(
+        "pgpart: range 5 (4 planned at start): moved 1 rows into public.ev_p20240501 (2024-05-01 00:00:00+00 to"
+    )
+    assert notices[-1] == "pgpart: moved 11 rows out of the default partition of public.ev into 5 partitions"
+    assert count(conn, "public", "ev_default") == 0
 
 
 def test_plan_says_where_the_move_would_stop(conn: Conn) -> None:
