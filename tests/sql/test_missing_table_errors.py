@@ -194,4 +194,5 @@ def test_each_overload_mirrors_its_verb(conn: Conn) -> None:
         # every argument after the name keeps its default; the name has none
         # (else a call without arguments would be ambiguous)
         assert ndefaults == nargs - 1
-        assert config is None, f"{name}(text) must resolve the name in the caller's search_path"
+        pinned = [c for c in config or [] if c.startswith("search_path=")]
+        assert pinned == [], f"{name}(text) must resolve the name in the caller's search_path"

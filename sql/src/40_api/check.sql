@@ -100,6 +100,8 @@ COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 CREATE FUNCTION pgpart.check(parent text, now_at timestamptz DEFAULT now())
 RETURNS TABLE (severity text, code text, parent_table regclass, partition regclass, problem text, fix text)
 LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
 AS $body$
 #variable_conflict use_column
 DECLARE

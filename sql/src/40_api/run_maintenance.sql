@@ -574,6 +574,8 @@ RETURNS TABLE (
     error jsonb
 )
 LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
 AS $body$
 #variable_conflict use_column
 DECLARE
