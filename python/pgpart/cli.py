@@ -225,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--move-default-rows",
         action="store_true",
-        help="first move the rows of TABLE's default partition into partitions, one range per transaction",
+        help="first move the rows of TABLE's default partition into partitions, one range per transaction"
+        " (with --dry-run: the ranges and their exact row counts, nothing moved)",
     )
     p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
     p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
@@ -372,8 +373,8 @@ def _check_usage(args: argparse.Namespace) -> None:
             args.policies = {args.table: {k: getattr(args, k) for k in _ENSURE_KEYS if getattr(args, k) is not None}}
         else:
             raise UsageError("ensure needs a TABLE or --file")
-    elif args.command == "maintain" and args.move_default_rows and (not args.table or args.dry_run):
-        raise UsageError("--move-default-rows needs a TABLE and no --dry-run")
+    elif args.command == "maintain" and args.move_default_rows and (not args.table or args.save):
+        raise UsageError("--move-default-rows needs a TABLE and no --save (a saved plan holds no moves)")
     elif args.command == "maintain" and args.save and not args.dry_run:
         raise UsageError("--save needs --dry-run (it saves the plan, it does not run it)")
     elif args.command == "apply":
@@ -489,18 +490,27 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
             err.write(f"[{number}/{total}] {shown(step.action)} {shown(step.partition)}".rstrip() + "\n")
             err.flush()
 
+    moves: list[MovedRange] = []
+    progressed: list[MovedRange] = []
     if args.move_default_rows:
         _check_usage(args)
 
         def moved(r: MovedRange, number: int) -> None:
             if not args.quiet:
-                err.write(f"[{number}] moved {r.rows_moved} rows to {shown(r.partition)}\n")
+                of = f"{number} of {r.total} ranges" if number <= r.total else f"{r.total} ranges planned at start"
+                so_far = sum(m.rows_moved for m in progressed) + r.rows_moved
+                progressed.append(r)
+                err.write(
+                    f"[{number}] moved {r.rows_moved} rows to {shown(r.partition)} ({of}; {so_far} rows so far)\n"
+                )
                 err.flush()
 
-        client.move_default_rows(
+        moves = client.move_default_rows(
             args.table, lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, now_at=args.now,
-            progress=moved,
+            progress=moved, dry_run=args.dry_run,
         )  # fmt: skip
+        if args.dry_run and not args.json:
+            _print_moves(args.table, moves, out)
     if args.save:
         return _save_plan(client, args, out)
     report = client.maintain(
@@ -508,8 +518,11 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
         lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, progress=progress,
     )  # fmt: skip
     if args.json:
-        print_json({"dry_run": report.dry_run, "online": report.online, "actions": report.actions,
-               "plans": [{"table": t, "steps": s} for t, s in report.plans]}, out)  # fmt: skip
+        document: dict[str, Any] = {"dry_run": report.dry_run, "online": report.online, "actions": report.actions,
+                                    "plans": [{"table": t, "steps": s} for t, s in report.plans]}  # fmt: skip
+        if args.move_default_rows:
+            document["move_default_rows"] = moves
+        print_json(document, out)
     elif args.dry_run:
         print_plan(report, out)
     else:
@@ -524,6 +537,21 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
         else:
             err.write(f"pgpart: {shown(failure.parent_table)}: {shown(failure.detail)}\n")
     return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def _print_moves(parent: str, moves: Sequence[MovedRange], out: Output) -> None:
+    """The dry run of --move-default-rows: each range that would move, with
+    its exact row count now; maintenance's own plan follows."""
+    if not moves:
+        out.write(f"{shown(parent)}: no rows to move out of the default partition\n")
+        return
+    rows = sum(m.rows_moved for m in moves)
+    out.write(f"{shown(parent)}: {rows} rows to move out of the default partition into {len(moves)} "
+              f"{'partition' if len(moves) == 1 else 'partitions'} (exact counts now)\n")  # fmt: skip
+    table(
+        [[m.number, m.partition, m.lower_bound, m.upper_bound, m.rows_moved, m.problem or ""] for m in moves],
+        ["range", "partition", "from", "to", "rows", "problem"], out, indent="  ",
+    )  # fmt: skip
 
 
 def _save_plan(client: Client, args: argparse.Namespace, out: Output) -> int:

@@ -439,22 +439,47 @@ class Client:
         lock_retries: int | None = None,
         now_at: Moment | None = None,
         progress: Callable[[MovedRange, int], None] | None = None,
+        dry_run: bool = False,
     ) -> list[MovedRange]:
         """Move the rows of TABLE's default partition into partitions of the
         grid, one range per transaction (``pgpart.move_default_range`` until
-        it returns nothing); ``progress(moved, number)`` after each range.
-        Needs a connection outside a transaction block."""
+        it returns nothing); ``progress(moved, number)`` after each range,
+        ``moved.total`` being the number of ranges planned at the start
+        (``pgpart.move_default_plan``). Needs a connection outside a
+        transaction block.
+
+        dry_run: the plan, changing nothing (``pgpart.move_default_plan``):
+        each range that would move, in order, with the exact number of rows
+        it holds now (``rows_moved``; one range scan each) and ``problem``
+        where the move would stop; any connection state will do."""
+        self._require_table(table)
+        timeout = None if lock_timeout is None else _interval(lock_timeout)
+        plan_args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("lock_timeout", "interval", timeout),
+            ("now_at", "timestamptz", now_at),
+        ]
+        plan_columns = "step, partition, lower_bound, upper_bound, rows_to_move, problem"
+        if dry_run:
+            rows = self._session.fetch(*call("move_default_plan", plan_args, plan_columns))
+            return [MovedRange.planned(row, len(rows)) for row in rows]
         args: list[Arg] = [
             ("parent", "regclass", table),
-            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_timeout", "interval", timeout),
             ("lock_retries", "integer", lock_retries),
             ("now_at", "timestamptz", now_at),
         ]
         query, params = call("move_default_range", args, "partition, lower_bound, upper_bound, rows_moved")
         moved: list[MovedRange] = []
         with self._session.top_level("move_default_rows"):
+            # the total of the progress: the ranges planned now, without counting rows
+            total_query, total_params = call(
+                "move_default_plan", [*plan_args, ("count_rows", "boolean", False)], "count(*)"
+            )
+            counted = self._session.fetch_one(total_query, total_params)
+            total = 0 if counted is None else int(counted[0])
             while row := self._session.fetch_one(query, params):
-                moved.append(MovedRange.from_row(row))
+                moved.append(MovedRange.from_row(row, len(moved) + 1, total))
                 if progress is not None:
                     progress(moved[-1], len(moved))
         return moved

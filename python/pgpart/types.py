@@ -176,17 +176,35 @@ class InstallReport:
 @dataclass(frozen=True)
 class MovedRange:
     """One range moved out of the default partition into a new partition
-    (a row of ``pgpart.move_default_range``)."""
+    (a row of ``pgpart.move_default_range``), or, in a dry run, one range
+    that would move (a row of ``pgpart.move_default_plan``: ``rows_moved``
+    is the exact number of rows it holds now, ``problem`` what would stop
+    the move there).
+
+    ``number`` is the range's place in the run (1, 2, ...) and ``total`` the
+    number of ranges planned when the run started (rows written to the
+    default meanwhile may make ``number`` exceed it); 0 when unknown."""
 
     partition: str
     lower_bound: str | None
     upper_bound: str | None
     rows_moved: int
+    number: int = 0
+    total: int = 0
+    dry_run: bool = False
+    problem: str | None = None
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> MovedRange:
+    def from_row(cls, row: Sequence[Any], number: int = 0, total: int = 0) -> MovedRange:
         partition, lower, upper, rows = row
-        return cls(partition, lower, upper, int(rows))
+        return cls(partition, lower, upper, int(rows), number, total)
+
+    @classmethod
+    def planned(cls, row: Sequence[Any], total: int) -> MovedRange:
+        """A row of ``pgpart.move_default_plan`` (step, partition, lower_bound,
+        upper_bound, rows_to_move, problem) as a range a dry run would move."""
+        step, partition, lower, upper, rows, problem = row
+        return cls(partition, lower, upper, int(rows), int(step), total, True, problem)
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,126 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._check_default_rows(regclass, name, text, text) IS
 'Raises 23514 when the default partition holds rows of a range about to be created.';
+
+-- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
+-- of the grid that hold rows of PARENT's default partition, in the order
+-- move_default_range moves them, so its dry run (move_default_plan), the
+-- progress total of move_default_rows and the move itself agree. Ascending
+-- by key: the past ranges come first and the live ones (the slot of now and
+-- later) last, by construction. One index probe per range (min of the key
+-- above the previous range: a loose index scan; without an index on the key
+-- each probe scans the default). COUNT_ROWS adds the exact count of each
+-- range (one range scan each). Per range, what would stop its move:
+-- OVERLAP, a partition off the grid overlapping it (42P17), and TAKEN, a
+-- relation already named like its new partition (42P07). Rows with a NULL
+-- key stay in the default (no range holds them). Reads only; no lock of its
+-- own (a caller that moves has the default locked already).
+CREATE FUNCTION pgpart._default_ranges(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_count_rows boolean DEFAULT false,
+    p_max_ranges integer DEFAULT NULL
+)
+RETURNS TABLE (
+    ordinal integer,
+    lo numeric,
+    hi numeric,
+    lower_literal text,
+    upper_literal text,
+    relation text,
+    row_count bigint,
+    overlap regclass,
+    taken boolean
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_default regclass;
+    v_schema name;
+    v_table name;
+    v_grid record;
+    v_slot record;
+    v_min numeric;
+    v_from text;  -- the literal the next probe starts at (NULL: the lowest row)
+    v_where text;
+    v_n integer := 0;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    v_default := pgpart._default_partition(p_parent);
+    IF v_cfg.parent IS NULL OR v_default IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname, c.relname INTO v_schema, v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_grid := pgpart._grid(p_parent, p_now_at);
+    LOOP
+        EXIT WHEN v_n >= p_max_ranges;
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s%s',
+                       v_cfg.key_type, v_cfg.key_column, v_default,
+                       CASE WHEN v_from IS NOT NULL THEN format(' WHERE %I >= %s', v_cfg.key_column, v_from) END)
+        INTO v_min;
+        EXIT WHEN v_min IS NULL;
+        v_n := v_n + 1;
+        v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
+        ordinal := v_n;
+        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
+        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+        lo := CASE WHEN lower_literal = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+        hi := CASE WHEN upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+        relation := format('%I.%I', v_schema,
+                           pgpart._relation_name(v_table,
+                                                 pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, lo)));
+        overlap := (SELECT p.partition FROM pgpart._partitions(p_parent) AS p
+                    WHERE NOT p.is_default AND p.lower_coord < hi AND p.upper_coord > lo
+                    ORDER BY p.lower_coord LIMIT 1);
+        taken := to_regclass(relation) IS NOT NULL;
+        row_count := NULL;
+        IF p_count_rows THEN
+            v_where := concat_ws(' AND ',
+                                 CASE WHEN lower_literal <> 'MINVALUE'
+                                     THEN format('%I >= %s', v_cfg.key_column, lower_literal) END,
+                                 CASE WHEN upper_literal <> 'MAXVALUE'
+                                     THEN format('%I < %s', v_cfg.key_column, upper_literal) END,
+                                 format('%I IS NOT NULL', v_cfg.key_column));
+            EXECUTE format('SELECT count(*) FROM ONLY %s WHERE %s', v_default, v_where) INTO row_count;
+        END IF;
+        RETURN NEXT;
+        EXIT WHEN upper_literal = 'MAXVALUE';
+        v_from := upper_literal;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._default_ranges(regclass, timestamptz, boolean, integer) IS
+'The ranges of the grid holding rows of the default partition, in the order move_default_range moves them, with what would stop each move and, on request, exact row counts (internal).';
+
+-- pgpart._require_move_grid(target): rows move out of the default into
+-- ranges of the grid; a LIST or HASH parent has none (42P17, before any lock).
+CREATE FUNCTION pgpart._require_move_grid(p_target pgpart._target)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF (p_target.policy).strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_target.parent,
+                             upper((p_target.policy).strategy)),
+            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
+            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
+                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
+            SCHEMA = p_target.schema_name, TABLE = p_target.table_name;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_move_grid(pgpart._target) IS
+'Raises 42P17 unless the prepared parent is a RANGE parent, whose default rows can move into ranges of the grid (internal).';

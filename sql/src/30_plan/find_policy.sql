@@ -35,6 +35,12 @@ COMMENT ON FUNCTION pgpart._find_event_trigger(regclass) IS
 -- pgpart._find_orphan_policies(parent): code 'orphan_policy'. Policies
 -- whose table is gone (dropped while the event triggers were off); only in
 -- a check of every table (PARENT NULL), as a policy of PARENT cannot be one.
+-- pgpart.config keeps only the OID of a dropped table; the finding names it
+-- by its last known name, the newest pgpart.log entry about that OID since
+-- the policy was made (an OID may have served an older table), else by the
+-- OID alone. The fix removes the row: the policy's author (named in the
+-- problem) or a superuser may delete it (row-level security,
+-- config_forget), as no owner is left to ask.
 CREATE FUNCTION pgpart._find_orphan_policies(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
@@ -47,15 +53,30 @@ AS $body$
 BEGIN
     RETURN QUERY
     SELECT 'warning', 'orphan_policy'::pgpart.finding_code, NULL::regclass, NULL::regclass,
-           format('policy for a table that no longer exists (OID %s)', c.parent::oid),
+           CASE WHEN l.parent_name IS NOT NULL
+               THEN format('policy for table %s, which no longer exists (OID %s; its last known name, from '
+                           'pgpart.log on %s; policy by %I)', l.parent_name, c.parent::oid,
+                           to_char(l.logged_at, 'YYYY-MM-DD HH24:MI:SS"+00"'), c.policy_author)
+               ELSE format('policy for a table that no longer exists (OID %s; no name in pgpart.log; policy by %I)',
+                           c.parent::oid, c.policy_author)
+           END,
+           -- by OID only: a name (or role) may hold a line break, which
+           -- would end a comment in the fix and run what follows
            format('DELETE FROM pgpart.config WHERE parent = %s;', c.parent::oid)
     FROM pgpart.config AS c
-    WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent);
+    LEFT JOIN LATERAL (
+        SELECT g.parent_name, g.logged_at FROM pgpart.log AS g
+        WHERE g.parent = c.parent AND g.parent_name IS NOT NULL AND g.logged_at >= c.created_at
+        ORDER BY g.id DESC
+        LIMIT 1
+    ) AS l ON true
+    WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent)
+    ORDER BY c.parent::oid;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._find_orphan_policies(regclass) IS
-'Finding orphan_policy of pgpart.check(): policies whose table no longer exists, in a check of every table (internal).';
+'Finding orphan_policy of pgpart.check(): policies whose table no longer exists, named by their last known name in pgpart.log (else the OID), in a check of every table (internal).';
 
 -- pgpart._find_owner_code(parent): code 'owner_code'. Owner code
 -- that the caller may not run (docs/security.md): pgpart refuses the work

@@ -91,3 +91,30 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 'Findings (severity, stable code, parent, partition, problem, ready-to-run fix) comparing policy with the catalog: runway, gaps, off-grid partitions, rows in the default, pending detaches, index tablespaces, owners, grants under row-level security, invalid indexes, foreign keys, publications, orphan policies; codes in docs/check-codes.md. Never waits for a lock.';
+
+-- The overload taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table, where the regclass cast would fail before
+-- check() is called (see pgpart._table_arg). No SET clause, so the name is
+-- resolved in the caller's search_path, as the cast would; NULL checks
+-- every table.
+CREATE FUNCTION pgpart.check(parent text, now_at timestamptz DEFAULT now())
+RETURNS TABLE (severity text, code text, parent_table regclass, partition regclass, problem text, fix text)
+LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.check(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.check'),
+        p_now_at);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.check(text, timestamptz) IS
+'check() with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL checks every table.';

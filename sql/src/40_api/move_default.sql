@@ -7,9 +7,9 @@
 
 -- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
 -- the default partition into a new partition of the grid; returns it, or no
--- row when the default holds nothing more to move.
--- Long (about 140 lines): choosing the range (grid, live slots last, index
--- probes), its checks and its steps belong to one transaction's decision.
+-- row when the default holds nothing more to move. The range is the first
+-- of pgpart._default_ranges (the planner its dry run, move_default_plan,
+-- lists in full), chosen under the lock on the default.
 CREATE FUNCTION pgpart.move_default_range(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -33,20 +33,11 @@ DECLARE
     v_target pgpart._target;
     v_cfg pgpart.config;
     v_default regclass;
-    v_now_slot record;
-    v_min numeric;
-    v_grid record;
-    v_slot record;
-    v_lo_lit text;
-    v_hi_lit text;
+    v_range record;
     v_step pgpart.step;
-    v_table text;
     v_cols text;
     v_count bigint;
     v_where text;
-    v_lo numeric;
-    v_hi numeric;
-    v_overlap regclass;
 BEGIN
     -- prepare (owner, lock arguments, a policy) → checks of this verb →
     -- lock → choose the range and run its steps (the rows move between
@@ -54,16 +45,7 @@ BEGIN
     -- itself and counts the rows moved)
     v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_now_at, p_managed => true);
     v_cfg := v_target.policy;
-    -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
-    IF v_cfg.strategy <> 'range' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_parent, upper(v_cfg.strategy)),
-            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
-            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
-                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
-            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
-    END IF;
+    PERFORM pgpart._require_move_grid(v_target);
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
@@ -75,49 +57,23 @@ BEGIN
     v_target := pgpart._lock_target(v_target);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
 
-    -- The grid, and the slot holding now: it and later ones go last.
-    v_grid := pgpart._grid(p_parent, p_now_at);
-    v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
-                               coalesce(v_grid.now_coord, 'Infinity'::numeric));
-
-    -- The lowest row below the live ranges first, else the lowest of all
-    -- (index probes on the key).
-    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
-                   v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
-                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
-    INTO v_min;
-    IF v_min IS NULL THEN
-        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
-                       v_cfg.key_type, v_cfg.key_column, v_default)
-        INTO v_min;
-    END IF;
-    IF v_min IS NULL THEN
+    -- the first range of the plan (the lowest row's slot; live ranges last)
+    SELECT * INTO v_range FROM pgpart._default_ranges(p_parent, p_now_at, false, 1) AS d;
+    IF v_range.ordinal IS NULL THEN
         RETURN;
     END IF;
-    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
-    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
-    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
-
-    v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
-    v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
-    SELECT p.partition INTO v_overlap FROM pgpart._partitions(p_parent) AS p
-    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
-    LIMIT 1;
-    IF v_overlap IS NOT NULL THEN
+    IF v_range.overlap IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
-                             p_parent, v_lo_lit, v_hi_lit),
-            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
+                             p_parent, v_range.lower_literal, v_range.upper_literal),
+            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_range.overlap),
             HINT = 'Move those rows by hand, or detach the overlapping partition.';
     END IF;
-    v_table := format('%I.%I', v_target.schema_name,
-                      pgpart._relation_name(v_target.table_name,
-                                            pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)));
-    IF to_regclass(v_table) IS NOT NULL THEN
+    IF v_range.taken THEN
         RAISE EXCEPTION USING
             ERRCODE = 'duplicate_table',
-            MESSAGE = format('relation %s already exists', v_table),
+            MESSAGE = format('relation %s already exists', v_range.relation),
             HINT = 'Rename or drop that relation, then move the rows again.';
     END IF;
 
@@ -125,7 +81,8 @@ BEGIN
     -- one; the rows move into it just before it joins the parent.
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
-            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            p_parent, v_range.relation,
+            format('FOR VALUES FROM (%s) TO (%s)', v_range.lower_literal, v_range.upper_literal),
             pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition,
             (SELECT string_agg(l.locks, ', ' ORDER BY l.step) FROM unnest(v_target.lock_steps) AS l
              WHERE l.statement LIKE 'LOCK%')) AS s
@@ -136,21 +93,24 @@ BEGIN
             FROM pg_attribute AS a
             WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
             v_where := concat_ws(' AND ',
-                                 CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
-                                 CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
+                                 CASE WHEN v_range.lower_literal <> 'MINVALUE'
+                                     THEN format('%I >= %s', v_cfg.key_column, v_range.lower_literal) END,
+                                 CASE WHEN v_range.upper_literal <> 'MAXVALUE'
+                                     THEN format('%I < %s', v_cfg.key_column, v_range.upper_literal) END,
+                                 format('%I IS NOT NULL', v_cfg.key_column));
             EXECUTE format('WITH moved AS (DELETE FROM ONLY %s WHERE %s RETURNING %s) '
                            'INSERT INTO %s (%s) SELECT %s FROM moved',
-                           v_default, v_where, v_cols, v_table, v_cols, v_cols);
+                           v_default, v_where, v_cols, v_range.relation, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
-            partition := v_table;
-            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
-            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
+            partition := v_range.relation;
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
     PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
-                        jsonb_build_object('partition', v_table, 'rows', v_count));
+                        jsonb_build_object('partition', v_range.relation, 'rows', v_count));
     RETURN NEXT;
 END
 $body$;
@@ -158,14 +118,48 @@ $body$;
 COMMENT ON FUNCTION pgpart.move_default_range(regclass, interval, integer, timestamptz) IS
 'Moves the rows of one range out of the default partition into a new partition of the grid (one transaction); returns it, or nothing when the default holds no more rows.';
 
--- pgpart.move_default_rows(parent, ...): moves every range out of the
--- default partition, one committed transaction per range, with a NOTICE per
--- range and a final count. CALL it outside a transaction block.
+-- The overload taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table (see pgpart._table_arg); no SET clause, so the
+-- name is resolved in the caller's search_path, as the regclass cast would.
+CREATE FUNCTION pgpart.move_default_range(
+    parent text,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.move_default_range(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.move_default_range'),
+        p_lock_timeout, p_lock_retries, p_now_at);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.move_default_range(text, interval, integer, timestamptz) IS
+'move_default_range with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';
+
+-- pgpart.move_default_rows(parent, ..., dry_run): moves every range out of
+-- the default partition, one committed transaction per range, with a NOTICE
+-- per range ("range k of n", n planned at start by move_default_plan, and
+-- the rows moved so far) and a final count. CALL it outside a transaction
+-- block. DRY_RUN: the plan (move_default_plan, exact counts) as NOTICEs;
+-- nothing moves and nothing commits, so it may run inside a transaction block.
 CREATE PROCEDURE pgpart.move_default_rows(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
-    now_at timestamptz DEFAULT now()
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -174,11 +168,30 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
     r record;
     v_total bigint := 0::bigint;
     v_ranges integer := 0;
+    v_planned integer;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
+    IF p_dry_run THEN
+        FOR r IN SELECT * FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at) AS m ORDER BY m.step LOOP
+            v_ranges := v_ranges + 1;
+            v_total := v_total + r.rows_to_move;
+            RAISE NOTICE 'pgpart: dry run: range %: would move % rows into % (% to %)%', r.step, r.rows_to_move,
+                r.partition, r.lower_bound, r.upper_bound, coalesce('; ' || r.problem, '');
+        END LOOP;
+        RAISE NOTICE 'pgpart: dry run: would move % rows out of the default partition of % into % partitions '
+                     '(exact counts now; nothing moved)', v_total, p_parent, v_ranges;
+        RETURN;
+    END IF;
     -- up front: inside a transaction block it could not commit (25001)
     CALL pgpart._refuse_transaction_block(
         'pgpart.move_default_rows',
@@ -186,12 +199,21 @@ BEGIN
         'outside BEGIN ... COMMIT and not from a function.',
         'CALL it outside a transaction block (autocommit), or inside one call '
         'SELECT * FROM pgpart.move_default_range(parent) once per transaction.');
+    -- the total of the progress: the ranges planned now (rows written to the
+    -- default meanwhile may add ranges: then "range k, n planned at start")
+    SELECT count(*)::integer INTO v_planned
+    FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at, count_rows => false) AS m;
+    COMMIT;  -- releases the planner's reads before the first move locks the default
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     LOOP
         SELECT * INTO r FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
         EXIT WHEN r.partition IS NULL;
         v_total := v_total + r.rows_moved;
         v_ranges := v_ranges + 1;
-        RAISE NOTICE 'pgpart: moved % rows into % (% to %)', r.rows_moved, r.partition, r.lower_bound, r.upper_bound;
+        RAISE NOTICE 'pgpart: %: moved % rows into % (% to %); % rows moved so far',
+            CASE WHEN v_ranges <= v_planned THEN pg_catalog.format('range %s of %s', v_ranges, v_planned)
+                 ELSE pg_catalog.format('range %s (%s planned at start)', v_ranges, v_planned) END,
+            r.rows_moved, r.partition, r.lower_bound, r.upper_bound, v_total;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END LOOP;
@@ -199,5 +221,30 @@ BEGIN
 END
 $body$;
 
-COMMENT ON PROCEDURE pgpart.move_default_rows(regclass, interval, integer, timestamptz) IS  -- noqa: LT01
-'Moves all rows out of the default partition into partitions of the grid, one committed transaction per range.';
+COMMENT ON PROCEDURE pgpart.move_default_rows(regclass, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'Moves all rows out of the default partition into partitions of the grid, one committed transaction per range, with progress "range k of n"; dry_run: the plan (move_default_plan) as NOTICEs, nothing moved.';
+
+-- The overload taking the table's name as text (see pgpart._table_arg): it
+-- resolves the name before pinning search_path, then CALLs the procedure
+-- above (a nested CALL may still commit).
+CREATE PROCEDURE pgpart.move_default_rows(
+    parent text,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parent regclass := pgpart._table_arg(move_default_rows.parent, pg_catalog.to_regclass(move_default_rows.parent),
+                                           pg_catalog.current_setting('search_path'), 'pgpart.move_default_rows');
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL pgpart.move_default_rows(v_parent, move_default_rows.lock_timeout, move_default_rows.lock_retries,
+                                  move_default_rows.now_at, move_default_rows.dry_run);
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.move_default_rows(text, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'move_default_rows with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';

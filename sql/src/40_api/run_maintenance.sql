@@ -547,3 +547,77 @@ $body$;
 
 COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
 'All maintenance for pg_cron and CALL: per managed parent, the lock-light part until caught up, then retention one committed step at a time, then ANALYZE; raises PGM01 naming the failed tables at the end. dry_run: the plan as NOTICEs.';
+
+-- The overloads taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table, where the regclass cast would fail before the
+-- call (see pgpart._table_arg). No SET clause, so the name is resolved in
+-- the caller's search_path, as the cast would; NULL maintains every table.
+CREATE FUNCTION pgpart.run_maintenance(
+    parent text,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false,
+    online boolean DEFAULT false
+)
+RETURNS TABLE (
+    parent_table regclass,
+    action text,
+    partition text,
+    detail text,
+    step integer,
+    lower_bound text,
+    upper_bound text,
+    statement text,
+    locks text,
+    top_level boolean,
+    error jsonb
+)
+LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.run_maintenance(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.run_maintenance'),
+        p_now_at, p_lock_timeout, p_lock_retries, p_dry_run, p_online);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.run_maintenance(text, timestamptz, interval, integer, boolean, boolean) IS
+'run_maintenance with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
+
+-- It resolves the name before pinning search_path, then CALLs the procedure
+-- above (a nested CALL may still commit).
+CREATE PROCEDURE pgpart.run_maintenance_proc(
+    parent text,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parent regclass := pgpart._table_arg(
+        run_maintenance_proc.parent, pg_catalog.to_regclass(run_maintenance_proc.parent),
+        pg_catalog.current_setting('search_path'), 'pgpart.run_maintenance_proc');
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL pgpart.run_maintenance_proc(v_parent, run_maintenance_proc.now_at, run_maintenance_proc.lock_timeout,
+                                     run_maintenance_proc.lock_retries, run_maintenance_proc.dry_run);
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.run_maintenance_proc(text, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
+'run_maintenance_proc with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
