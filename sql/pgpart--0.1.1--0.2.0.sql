@@ -31,6 +31,8 @@ DROP FUNCTION pgpart._retention_step(p_parent regclass, p_now_at timestamptz, p_
 
 DROP PROCEDURE pgpart.run_maintenance_proc(parent regclass, now_at timestamptz, lock_timeout interval, lock_retries integer);
 
+DROP PROCEDURE pgpart.move_default_rows(parent regclass, lock_timeout interval, lock_retries integer, now_at timestamptz);
+
 DROP FUNCTION pgpart.ensure_range(parent regclass, "interval" text, premake integer, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, time_zone text, origin text, default_partition boolean, lock_timeout interval, lock_retries integer, now_at timestamptz, dry_run boolean);
 
 DROP FUNCTION pgpart._plan_list_partitions(p_parent regclass, p_values jsonb, p_default_partition boolean, p_tablespace name, p_reloptions text[]);
@@ -957,6 +959,40 @@ $body$;
 COMMENT ON FUNCTION pgpart._lock_target(pgpart._target) IS
 'Takes the lock steps of a prepared target (timeout, retries) and returns it marked locked (internal).';
 
+-- source: sql/src/20_core/table_arg.sql
+-- pgpart._table_arg(name, found, search_path, verb): the table a verb was
+-- given by name, or pgpart's 42P01 when there is none. The verbs take their
+-- table as regclass, and a literal that names no table fails in the cast,
+-- before pgpart is even called, with PostgreSQL's bare "relation does not
+-- exist". So each verb that takes a table also has an overload taking the
+-- name as text (an unknown-typed literal picks it: PostgreSQL prefers the
+-- string category), which resolves the name with pg_catalog.to_regclass in
+-- the CALLER's search_path (that overload has no SET clause: a pinned one
+-- would resolve 'events' in pg_catalog) and passes the result here. A NULL
+-- name is a NULL table (every table, for the verbs that accept it).
+CREATE OR REPLACE FUNCTION pgpart._table_arg(p_name text, p_found regclass, p_search_path text, p_verb text)
+RETURNS regclass
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_found IS NULL AND p_name IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_table',
+            MESSAGE = format('table "%s" does not exist', p_name),
+            DETAIL = format('%s looked the name up with search_path %s.', p_verb, p_search_path),
+            HINT = 'Check the name and its schema: write schema.table (e.g. ''public.events''), and double-quote '
+                   'names with capitals; SELECT DISTINCT parent_table FROM pgpart.partition_info() lists the '
+                   'tables pgpart manages.';
+    END IF;
+    RETURN p_found;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._table_arg(text, regclass, text, text) IS
+'The table a verb was given by name (resolved by its text overload in the caller''s search_path), or 42P01 naming it with a HINT (internal).';
+
 -- source: sql/src/20_core/transaction_block.sql
 -- pgpart._refuse_transaction_block(verb, detail, hint): the first statement
 -- of a committing procedure. Inside a transaction block (or under a
@@ -1245,6 +1281,129 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._apply_range(pgpart._target, pgpart.step[]) IS
 'Applies a range plan (logged as create_range_partitions) and returns a created row per partition attached (internal).';
+
+-- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
+-- of the grid that hold rows of PARENT's default partition, in the order
+-- move_default_range moves them, so its dry run (move_default_plan), the
+-- progress total of move_default_rows and the move itself agree. Ascending
+-- by key: the past ranges come first and the live ones (the slot of now and
+-- later) last, by construction. One index probe per range (min of the key
+-- above the previous range: a loose index scan; without an index on the key
+-- each probe scans the default). COUNT_ROWS adds the exact count of each
+-- range (one range scan each). Per range, what would stop its move:
+-- OVERLAP, a partition off the grid overlapping it (42P17), and TAKEN, a
+-- relation already named like its new partition (42P07). Rows with a NULL
+-- key stay in the default (no range holds them). Reads only; no lock of its
+-- own (a caller that moves has the default locked already).
+CREATE OR REPLACE FUNCTION pgpart._default_ranges(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_count_rows boolean DEFAULT false,
+    p_max_ranges integer DEFAULT NULL
+)
+RETURNS TABLE (
+    ordinal integer,
+    lo numeric,
+    hi numeric,
+    lower_literal text,
+    upper_literal text,
+    relation text,
+    row_count bigint,
+    overlap regclass,
+    taken boolean
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_default regclass;
+    v_schema name;
+    v_table name;
+    v_grid record;
+    v_slot record;
+    v_min numeric;
+    v_from text;  -- the literal the next probe starts at (NULL: the lowest row)
+    v_where text;
+    v_n integer := 0;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    v_default := pgpart._default_partition(p_parent);
+    IF v_cfg.parent IS NULL OR v_default IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname, c.relname INTO v_schema, v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_grid := pgpart._grid(p_parent, p_now_at);
+    LOOP
+        EXIT WHEN v_n >= p_max_ranges;
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s%s',
+                       v_cfg.key_type, v_cfg.key_column, v_default,
+                       CASE WHEN v_from IS NOT NULL THEN format(' WHERE %I >= %s', v_cfg.key_column, v_from) END)
+        INTO v_min;
+        EXIT WHEN v_min IS NULL;
+        v_n := v_n + 1;
+        v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
+        ordinal := v_n;
+        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
+        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+        lo := CASE WHEN lower_literal = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
+        hi := CASE WHEN upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
+        relation := format('%I.%I', v_schema,
+                           pgpart._relation_name(v_table,
+                                                 pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, lo)));
+        overlap := (SELECT p.partition FROM pgpart._partitions(p_parent) AS p
+                    WHERE NOT p.is_default AND p.lower_coord < hi AND p.upper_coord > lo
+                    ORDER BY p.lower_coord LIMIT 1);
+        taken := to_regclass(relation) IS NOT NULL;
+        row_count := NULL;
+        IF p_count_rows THEN
+            v_where := concat_ws(' AND ',
+                                 CASE WHEN lower_literal <> 'MINVALUE'
+                                     THEN format('%I >= %s', v_cfg.key_column, lower_literal) END,
+                                 CASE WHEN upper_literal <> 'MAXVALUE'
+                                     THEN format('%I < %s', v_cfg.key_column, upper_literal) END,
+                                 format('%I IS NOT NULL', v_cfg.key_column));
+            EXECUTE format('SELECT count(*) FROM ONLY %s WHERE %s', v_default, v_where) INTO row_count;
+        END IF;
+        RETURN NEXT;
+        EXIT WHEN upper_literal = 'MAXVALUE';
+        v_from := upper_literal;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._default_ranges(regclass, timestamptz, boolean, integer) IS
+'The ranges of the grid holding rows of the default partition, in the order move_default_range moves them, with what would stop each move and, on request, exact row counts (internal).';
+
+-- pgpart._require_move_grid(target): rows move out of the default into
+-- ranges of the grid; a LIST or HASH parent has none (42P17, before any lock).
+CREATE OR REPLACE FUNCTION pgpart._require_move_grid(p_target pgpart._target)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF (p_target.policy).strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_target.parent,
+                             upper((p_target.policy).strategy)),
+            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
+            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
+                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
+            SCHEMA = p_target.schema_name, TABLE = p_target.table_name;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._require_move_grid(pgpart._target) IS
+'Raises 42P17 unless the prepared parent is a RANGE parent, whose default rows can move into ranges of the grid (internal).';
 
 -- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
 -- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
@@ -2292,6 +2451,12 @@ COMMENT ON FUNCTION pgpart._find_event_trigger(regclass) IS
 -- pgpart._find_orphan_policies(parent): code 'orphan_policy'. Policies
 -- whose table is gone (dropped while the event triggers were off); only in
 -- a check of every table (PARENT NULL), as a policy of PARENT cannot be one.
+-- pgpart.config keeps only the OID of a dropped table; the finding names it
+-- by its last known name, the newest pgpart.log entry about that OID since
+-- the policy was made (an OID may have served an older table), else by the
+-- OID alone. The fix removes the row: the policy's author (named in the
+-- problem) or a superuser may delete it (row-level security,
+-- config_forget), as no owner is left to ask.
 CREATE OR REPLACE FUNCTION pgpart._find_orphan_policies(p_parent regclass)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
@@ -2304,15 +2469,30 @@ AS $body$
 BEGIN
     RETURN QUERY
     SELECT 'warning', 'orphan_policy'::pgpart.finding_code, NULL::regclass, NULL::regclass,
-           format('policy for a table that no longer exists (OID %s)', c.parent::oid),
+           CASE WHEN l.parent_name IS NOT NULL
+               THEN format('policy for table %s, which no longer exists (OID %s; its last known name, from '
+                           'pgpart.log on %s; policy by %I)', l.parent_name, c.parent::oid,
+                           to_char(l.logged_at, 'YYYY-MM-DD HH24:MI:SS"+00"'), c.policy_author)
+               ELSE format('policy for a table that no longer exists (OID %s; no name in pgpart.log; policy by %I)',
+                           c.parent::oid, c.policy_author)
+           END,
+           -- by OID only: a name (or role) may hold a line break, which
+           -- would end a comment in the fix and run what follows
            format('DELETE FROM pgpart.config WHERE parent = %s;', c.parent::oid)
     FROM pgpart.config AS c
-    WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent);
+    LEFT JOIN LATERAL (
+        SELECT g.parent_name, g.logged_at FROM pgpart.log AS g
+        WHERE g.parent = c.parent AND g.parent_name IS NOT NULL AND g.logged_at >= c.created_at
+        ORDER BY g.id DESC
+        LIMIT 1
+    ) AS l ON true
+    WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS pc WHERE pc.oid = c.parent)
+    ORDER BY c.parent::oid;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._find_orphan_policies(regclass) IS
-'Finding orphan_policy of pgpart.check(): policies whose table no longer exists, in a check of every table (internal).';
+'Finding orphan_policy of pgpart.check(): policies whose table no longer exists, named by their last known name in pgpart.log (else the OID), in a check of every table (internal).';
 
 -- pgpart._find_owner_code(parent): code 'owner_code'. Owner code
 -- that the caller may not run (docs/security.md): pgpart refuses the work
@@ -4599,6 +4779,33 @@ $body$;
 COMMENT ON FUNCTION pgpart.check(regclass, timestamptz) IS
 'Findings (severity, stable code, parent, partition, problem, ready-to-run fix) comparing policy with the catalog: runway, gaps, off-grid partitions, rows in the default, pending detaches, index tablespaces, owners, grants under row-level security, invalid indexes, foreign keys, publications, orphan policies; codes in docs/check-codes.md. Never waits for a lock.';
 
+-- The overload taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table, where the regclass cast would fail before
+-- check() is called (see pgpart._table_arg). No SET clause, so the name is
+-- resolved in the caller's search_path, as the cast would; NULL checks
+-- every table.
+CREATE OR REPLACE FUNCTION pgpart.check(parent text, now_at timestamptz DEFAULT now())
+RETURNS TABLE (severity text, code text, parent_table regclass, partition regclass, problem text, fix text)
+LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.check(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.check'),
+        p_now_at);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.check(text, timestamptz) IS
+'check() with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL checks every table.';
+
 -- source: sql/src/40_api/create_hash_partitions.sql
 -- pgpart.create_hash_partitions(parent, modulus, ...): the MODULUS
 -- partitions of a HASH-partitioned table (remainders 0 .. modulus - 1),
@@ -5197,9 +5404,9 @@ COMMENT ON FUNCTION pgpart._metric_label(text) IS
 
 -- pgpart.move_default_range(parent, ...): moves the rows of ONE range out of
 -- the default partition into a new partition of the grid; returns it, or no
--- row when the default holds nothing more to move.
--- Long (about 140 lines): choosing the range (grid, live slots last, index
--- probes), its checks and its steps belong to one transaction's decision.
+-- row when the default holds nothing more to move. The range is the first
+-- of pgpart._default_ranges (the planner its dry run, move_default_plan,
+-- lists in full), chosen under the lock on the default.
 CREATE OR REPLACE FUNCTION pgpart.move_default_range(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
@@ -5223,20 +5430,11 @@ DECLARE
     v_target pgpart._target;
     v_cfg pgpart.config;
     v_default regclass;
-    v_now_slot record;
-    v_min numeric;
-    v_grid record;
-    v_slot record;
-    v_lo_lit text;
-    v_hi_lit text;
+    v_range record;
     v_step pgpart.step;
-    v_table text;
     v_cols text;
     v_count bigint;
     v_where text;
-    v_lo numeric;
-    v_hi numeric;
-    v_overlap regclass;
 BEGIN
     -- prepare (owner, lock arguments, a policy) → checks of this verb →
     -- lock → choose the range and run its steps (the rows move between
@@ -5244,16 +5442,7 @@ BEGIN
     -- itself and counts the rows moved)
     v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, p_lock_retries, p_now_at, p_managed => true);
     v_cfg := v_target.policy;
-    -- ranges of the grid: a LIST or HASH parent has none (refused before any lock)
-    IF v_cfg.strategy <> 'range' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_object_definition',
-            MESSAGE = format('table %s is partitioned by %s, not by RANGE', p_parent, upper(v_cfg.strategy)),
-            DETAIL = 'move_default_range and move_default_rows move the rows of one range of the grid at a time.',
-            HINT = 'For a LIST parent, create the new partition as a table, move the rows of its values into it '
-                   '(DELETE ... RETURNING from the default partition), then ATTACH it, in one transaction.',
-            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
-    END IF;
+    PERFORM pgpart._require_move_grid(v_target);
     v_default := pgpart._default_partition(p_parent);
     IF v_default IS NULL THEN
         RETURN;
@@ -5265,49 +5454,23 @@ BEGIN
     v_target := pgpart._lock_target(v_target);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
 
-    -- The grid, and the slot holding now: it and later ones go last.
-    v_grid := pgpart._grid(p_parent, p_now_at);
-    v_now_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin,
-                               coalesce(v_grid.now_coord, 'Infinity'::numeric));
-
-    -- The lowest row below the live ranges first, else the lowest of all
-    -- (index probes on the key).
-    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
-                   v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
-                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
-    INTO v_min;
-    IF v_min IS NULL THEN
-        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
-                       v_cfg.key_type, v_cfg.key_column, v_default)
-        INTO v_min;
-    END IF;
-    IF v_min IS NULL THEN
+    -- the first range of the plan (the lowest row's slot; live ranges last)
+    SELECT * INTO v_range FROM pgpart._default_ranges(p_parent, p_now_at, false, 1) AS d;
+    IF v_range.ordinal IS NULL THEN
         RETURN;
     END IF;
-    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
-    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
-    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
-
-    v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
-    v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
-    SELECT p.partition INTO v_overlap FROM pgpart._partitions(p_parent) AS p
-    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
-    LIMIT 1;
-    IF v_overlap IS NOT NULL THEN
+    IF v_range.overlap IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('cannot create a partition of %s for the rows of the default partition from %s to %s',
-                             p_parent, v_lo_lit, v_hi_lit),
-            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_overlap),
+                             p_parent, v_range.lower_literal, v_range.upper_literal),
+            DETAIL = format('Partition %s, off the grid, overlaps that range.', v_range.overlap),
             HINT = 'Move those rows by hand, or detach the overlapping partition.';
     END IF;
-    v_table := format('%I.%I', v_target.schema_name,
-                      pgpart._relation_name(v_target.table_name,
-                                            pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_lo)));
-    IF to_regclass(v_table) IS NOT NULL THEN
+    IF v_range.taken THEN
         RAISE EXCEPTION USING
             ERRCODE = 'duplicate_table',
-            MESSAGE = format('relation %s already exists', v_table),
+            MESSAGE = format('relation %s already exists', v_range.relation),
             HINT = 'Rename or drop that relation, then move the rows again.';
     END IF;
 
@@ -5315,7 +5478,8 @@ BEGIN
     -- one; the rows move into it just before it joins the parent.
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
-            p_parent, v_table, format('FOR VALUES FROM (%s) TO (%s)', v_lo_lit, v_hi_lit),
+            p_parent, v_range.relation,
+            format('FOR VALUES FROM (%s) TO (%s)', v_range.lower_literal, v_range.upper_literal),
             pgpart._target_tablespace(p_parent, v_cfg.tablespace), v_cfg.reloptions, 1, v_cfg.subpartition,
             (SELECT string_agg(l.locks, ', ' ORDER BY l.step) FROM unnest(v_target.lock_steps) AS l
              WHERE l.statement LIKE 'LOCK%')) AS s
@@ -5326,33 +5490,70 @@ BEGIN
             FROM pg_attribute AS a
             WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
             v_where := concat_ws(' AND ',
-                                 CASE WHEN v_lo_lit <> 'MINVALUE' THEN format('%I >= %s', v_cfg.key_column, v_lo_lit) END,
-                                 CASE WHEN v_hi_lit <> 'MAXVALUE' THEN format('%I < %s', v_cfg.key_column, v_hi_lit) END);
+                                 CASE WHEN v_range.lower_literal <> 'MINVALUE'
+                                     THEN format('%I >= %s', v_cfg.key_column, v_range.lower_literal) END,
+                                 CASE WHEN v_range.upper_literal <> 'MAXVALUE'
+                                     THEN format('%I < %s', v_cfg.key_column, v_range.upper_literal) END,
+                                 format('%I IS NOT NULL', v_cfg.key_column));
             EXECUTE format('WITH moved AS (DELETE FROM ONLY %s WHERE %s RETURNING %s) '
                            'INSERT INTO %s (%s) SELECT %s FROM moved',
-                           v_default, v_where, v_cols, v_table, v_cols, v_cols);
+                           v_default, v_where, v_cols, v_range.relation, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
-            partition := v_table;
-            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
-            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
+            partition := v_range.relation;
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
     PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
-                        jsonb_build_object('partition', v_table, 'rows', v_count));
+                        jsonb_build_object('partition', v_range.relation, 'rows', v_count));
     RETURN NEXT;
 END
 $body$;
 
--- pgpart.move_default_rows(parent, ...): moves every range out of the
--- default partition, one committed transaction per range, with a NOTICE per
--- range and a final count. CALL it outside a transaction block.
+-- The overload taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table (see pgpart._table_arg); no SET clause, so the
+-- name is resolved in the caller's search_path, as the regclass cast would.
+CREATE OR REPLACE FUNCTION pgpart.move_default_range(
+    parent text,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now()
+)
+RETURNS TABLE (partition text, lower_bound text, upper_bound text, rows_moved bigint)
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.move_default_range(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.move_default_range'),
+        p_lock_timeout, p_lock_retries, p_now_at);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.move_default_range(text, interval, integer, timestamptz) IS
+'move_default_range with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';
+
+-- pgpart.move_default_rows(parent, ..., dry_run): moves every range out of
+-- the default partition, one committed transaction per range, with a NOTICE
+-- per range ("range k of n", n planned at start by move_default_plan, and
+-- the rows moved so far) and a final count. CALL it outside a transaction
+-- block. DRY_RUN: the plan (move_default_plan, exact counts) as NOTICEs;
+-- nothing moves and nothing commits, so it may run inside a transaction block.
 CREATE OR REPLACE PROCEDURE pgpart.move_default_rows(
     parent regclass,
     lock_timeout interval DEFAULT '200ms',
     lock_retries integer DEFAULT 10,
-    now_at timestamptz DEFAULT now()
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
 )
 LANGUAGE plpgsql
 AS $body$
@@ -5361,11 +5562,30 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
     r record;
     v_total bigint := 0::bigint;
     v_ranges integer := 0;
+    v_planned integer;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF p_dry_run IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'dry_run must not be NULL',
+            HINT = 'Pass dry_run => true for the plan, or leave it out.';
+    END IF;
+    IF p_dry_run THEN
+        FOR r IN SELECT * FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at) AS m ORDER BY m.step LOOP
+            v_ranges := v_ranges + 1;
+            v_total := v_total + r.rows_to_move;
+            RAISE NOTICE 'pgpart: dry run: range %: would move % rows into % (% to %)%', r.step, r.rows_to_move,
+                r.partition, r.lower_bound, r.upper_bound, coalesce('; ' || r.problem, '');
+        END LOOP;
+        RAISE NOTICE 'pgpart: dry run: would move % rows out of the default partition of % into % partitions '
+                     '(exact counts now; nothing moved)', v_total, p_parent, v_ranges;
+        RETURN;
+    END IF;
     -- up front: inside a transaction block it could not commit (25001)
     CALL pgpart._refuse_transaction_block(
         'pgpart.move_default_rows',
@@ -5373,18 +5593,166 @@ BEGIN
         'outside BEGIN ... COMMIT and not from a function.',
         'CALL it outside a transaction block (autocommit), or inside one call '
         'SELECT * FROM pgpart.move_default_range(parent) once per transaction.');
+    -- the total of the progress: the ranges planned now (rows written to the
+    -- default meanwhile may add ranges: then "range k, n planned at start")
+    SELECT count(*)::integer INTO v_planned
+    FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at, count_rows => false) AS m;
+    COMMIT;  -- releases the planner's reads before the first move locks the default
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     LOOP
         SELECT * INTO r FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
         EXIT WHEN r.partition IS NULL;
         v_total := v_total + r.rows_moved;
         v_ranges := v_ranges + 1;
-        RAISE NOTICE 'pgpart: moved % rows into % (% to %)', r.rows_moved, r.partition, r.lower_bound, r.upper_bound;
+        RAISE NOTICE 'pgpart: %: moved % rows into % (% to %); % rows moved so far',
+            CASE WHEN v_ranges <= v_planned THEN pg_catalog.format('range %s of %s', v_ranges, v_planned)
+                 ELSE pg_catalog.format('range %s (%s planned at start)', v_ranges, v_planned) END,
+            r.rows_moved, r.partition, r.lower_bound, r.upper_bound, v_total;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END LOOP;
     RAISE NOTICE 'pgpart: moved % rows out of the default partition of % into % partitions', v_total, p_parent, v_ranges;
 END
 $body$;
+
+COMMENT ON PROCEDURE pgpart.move_default_rows(regclass, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'Moves all rows out of the default partition into partitions of the grid, one committed transaction per range, with progress "range k of n"; dry_run: the plan (move_default_plan) as NOTICEs, nothing moved.';
+
+-- The overload taking the table's name as text (see pgpart._table_arg): it
+-- resolves the name before pinning search_path, then CALLs the procedure
+-- above (a nested CALL may still commit).
+CREATE OR REPLACE PROCEDURE pgpart.move_default_rows(
+    parent text,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parent regclass := pgpart._table_arg(move_default_rows.parent, pg_catalog.to_regclass(move_default_rows.parent),
+                                           pg_catalog.current_setting('search_path'), 'pgpart.move_default_rows');
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL pgpart.move_default_rows(v_parent, move_default_rows.lock_timeout, move_default_rows.lock_retries,
+                                  move_default_rows.now_at, move_default_rows.dry_run);
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.move_default_rows(text, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
+'move_default_rows with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';
+
+-- source: sql/src/40_api/move_default_plan.sql
+-- The dry run of moving rows out of the default partition (move_default.sql):
+-- the ranges move_default_rows would create and move rows into, from the
+-- planner the move itself uses (pgpart._default_ranges), so the plan and
+-- the move agree.
+
+-- pgpart.move_default_plan(parent, ...): the dry run of move_default_rows,
+-- as rows: each range it would create and move rows into, in its order,
+-- with the exact number of rows it holds now (COUNT_ROWS: one range scan
+-- each; false lists the ranges only) and what would stop its move. Reads
+-- the default (under the lock timeout, reporting 55P03 like a move would),
+-- changes nothing and takes no lock of its own beyond the reads'.
+CREATE OR REPLACE FUNCTION pgpart.move_default_plan(
+    parent regclass,
+    lock_timeout interval DEFAULT '200ms',
+    now_at timestamptz DEFAULT now(),
+    count_rows boolean DEFAULT true
+)
+RETURNS TABLE (
+    step integer,
+    partition text,
+    lower_bound text,
+    upper_bound text,
+    rows_to_move bigint,
+    problem text
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '200ms'
+SET timezone = 'UTC'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_now_at ALIAS FOR now_at;
+    p_count_rows ALIAS FOR count_rows;
+    v_target pgpart._target;
+    v_cfg pgpart.config;
+BEGIN
+    -- the checks of the real move, in its order, then the planner it uses
+    v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, 0, p_now_at, p_managed => true);
+    v_cfg := v_target.policy;
+    PERFORM pgpart._require_move_grid(v_target);
+    IF p_count_rows IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('count_rows of pgpart.move_default_plan(%s) must not be NULL', p_parent),
+            HINT = 'Pass true (exact counts, one range scan each) or false (the ranges only).',
+            SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
+    END IF;
+    IF pgpart._default_partition(p_parent) IS NULL THEN
+        RETURN;
+    END IF;
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_parent, 'read');
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    RETURN QUERY
+    SELECT d.ordinal, d.relation,
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.lo),
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.hi),
+           d.row_count,
+           CASE WHEN d.overlap IS NOT NULL
+                    THEN format('42P17: partition %s, off the grid, overlaps this range: the move stops here',
+                                d.overlap)
+                WHEN d.taken THEN format('42P07: relation %s already exists: the move stops here', d.relation)
+           END
+    FROM pgpart._default_ranges(p_parent, p_now_at, p_count_rows) AS d
+    ORDER BY d.ordinal;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.move_default_plan(regclass, interval, timestamptz, boolean) IS
+'The dry run of move_default_rows as rows: each range it would create and move rows of the default partition into, in order, with the exact row count (count_rows) and what would stop its move; changes nothing.';
+
+-- The overload taking the table's name as text (see pgpart._table_arg).
+CREATE OR REPLACE FUNCTION pgpart.move_default_plan(
+    parent text,
+    lock_timeout interval DEFAULT '200ms',
+    now_at timestamptz DEFAULT now(),
+    count_rows boolean DEFAULT true
+)
+RETURNS TABLE (
+    step integer,
+    partition text,
+    lower_bound text,
+    upper_bound text,
+    rows_to_move bigint,
+    problem text
+)
+LANGUAGE plpgsql
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_now_at ALIAS FOR now_at;
+    p_count_rows ALIAS FOR count_rows;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.move_default_plan(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.move_default_plan'),
+        p_lock_timeout, p_now_at, p_count_rows);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.move_default_plan(text, interval, timestamptz, boolean) IS
+'move_default_plan with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path.';
 
 -- source: sql/src/40_api/partition_info.sql
 -- pgpart.partition_info(parent, now_at): one row per partition of PARENT
@@ -6115,6 +6483,80 @@ $body$;
 
 COMMENT ON PROCEDURE pgpart.run_maintenance_proc(regclass, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
 'All maintenance for pg_cron and CALL: per managed parent, the lock-light part until caught up, then retention one committed step at a time, then ANALYZE; raises PGM01 naming the failed tables at the end. dry_run: the plan as NOTICEs.';
+
+-- The overloads taking the table's name as text: pgpart's 42P01 for a name
+-- that resolves to no table, where the regclass cast would fail before the
+-- call (see pgpart._table_arg). No SET clause, so the name is resolved in
+-- the caller's search_path, as the cast would; NULL maintains every table.
+CREATE OR REPLACE FUNCTION pgpart.run_maintenance(
+    parent text,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false,
+    online boolean DEFAULT false
+)
+RETURNS TABLE (
+    parent_table regclass,
+    action text,
+    partition text,
+    detail text,
+    step integer,
+    lower_bound text,
+    upper_bound text,
+    statement text,
+    locks text,
+    top_level boolean,
+    error jsonb
+)
+LANGUAGE plpgsql
+-- as the verb it calls (no SET search_path: see above)
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_now_at ALIAS FOR now_at;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    p_online ALIAS FOR online;
+BEGIN
+    RETURN QUERY
+    SELECT * FROM pgpart.run_maintenance(
+        pgpart._table_arg(p_parent, pg_catalog.to_regclass(p_parent), pg_catalog.current_setting('search_path'),
+                          'pgpart.run_maintenance'),
+        p_now_at, p_lock_timeout, p_lock_retries, p_dry_run, p_online);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.run_maintenance(text, timestamptz, interval, integer, boolean, boolean) IS
+'run_maintenance with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
+
+-- It resolves the name before pinning search_path, then CALLs the procedure
+-- above (a nested CALL may still commit).
+CREATE OR REPLACE PROCEDURE pgpart.run_maintenance_proc(
+    parent text,
+    now_at timestamptz DEFAULT now(),
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_parent regclass := pgpart._table_arg(
+        run_maintenance_proc.parent, pg_catalog.to_regclass(run_maintenance_proc.parent),
+        pg_catalog.current_setting('search_path'), 'pgpart.run_maintenance_proc');
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL pgpart.run_maintenance_proc(v_parent, run_maintenance_proc.now_at, run_maintenance_proc.lock_timeout,
+                                     run_maintenance_proc.lock_retries, run_maintenance_proc.dry_run);
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.run_maintenance_proc(text, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
+'run_maintenance_proc with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
 
 -- source: sql/src/40_api/save_plan.sql
 -- pgpart.save_plan(parent, now_at, ...): the plan of all of maintenance
