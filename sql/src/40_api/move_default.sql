@@ -82,21 +82,24 @@ BEGIN
 
     -- The lowest row below the live ranges first, else the lowest of all
     -- (index probes on the key).
-    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s WHERE %I < %s',
+    -- (ORDER BY ... LIMIT 1, not min(): uuid has no min() before 18)
+    EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, (SELECT %I FROM ONLY %s WHERE %I < %s ORDER BY 1 '
+                   'LIMIT 1)::text, %L)',
                    v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
-                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo))
+                   pgpart._coord_to_literal(v_cfg.key_type, v_now_slot.lo, v_cfg.epoch_unit), v_cfg.epoch_unit)
     INTO v_min;
     IF v_min IS NULL THEN
-        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s',
-                       v_cfg.key_type, v_cfg.key_column, v_default)
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, (SELECT %I FROM ONLY %s WHERE %I IS NOT NULL '
+                       'ORDER BY 1 LIMIT 1)::text, %L)',
+                       v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column, v_cfg.epoch_unit)
         INTO v_min;
     END IF;
     IF v_min IS NULL THEN
         RETURN;
     END IF;
     v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
-    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
-    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+    v_lo_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo, v_cfg.epoch_unit);
+    v_hi_lit := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi, v_cfg.epoch_unit);
 
     v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
     v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
@@ -143,8 +146,8 @@ BEGIN
                            v_default, v_where, v_cols, v_table, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
             partition := v_table;
-            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo);
-            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi);
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_lo, v_cfg.epoch_unit);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_hi, v_cfg.epoch_unit);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;
