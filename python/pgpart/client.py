@@ -53,7 +53,7 @@ POLICY_FIELDS = (
     "strategy", "key_column", "key_type", "partition_interval", "grid_origin", "time_zone", "premake",
     "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
     "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
-    "propagate_grants", "move_large_bytes",
+    "propagate_grants", "move_large_bytes", "epoch_unit",
 )  # fmt: skip
 
 _INFO_COLUMNS = (
@@ -120,6 +120,7 @@ class Client:
         reloptions: Sequence[str] | None = None,
         subpartition: Mapping[str, Any] | None = None,
         max_new: int | None = None,
+        epoch_unit: str | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -134,7 +135,9 @@ class Client:
         ``{"method": "hash", "key": "id", "modulus": 4}``; kept in the
         policy) and ``max_new`` (at most this many new tables in this call)
         are passed to ``pgpart.ensure_range`` as ``create_range_partitions``
-        takes them.
+        takes them. ``epoch_unit`` ("s", "ms" or "us"; kept in the policy)
+        declares an integer key holding Unix time, gridded as a timestamptz
+        would be (a uuid key holding UUIDv7 needs nothing).
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -156,6 +159,7 @@ class Client:
             ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
             ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
             ("max_new", "integer", max_new),
+            ("epoch_unit", "text", epoch_unit),
         ]
         if dry_run:
             rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
@@ -202,6 +206,7 @@ class Client:
         now_at: Moment | None = None,
         dry_run: bool = False,
         new_table: bool = False,
+        epoch_unit: str | None = None,
     ) -> EnsureReport:
         """Make TABLE's policy and partitions what a complete declaration
         says (what Django's ``Partitioning`` declares), all or nothing.
@@ -212,7 +217,9 @@ class Client:
         tablespace. ``method`` is "range" (``interval`` ... ``subpartition``),
         "list" (``values``, a JSON list or object as
         ``pgpart.create_list_partitions`` takes it) or "hash" (``modulus``).
-        The report holds the steps of every call, in order.
+        ``epoch_unit`` is passed to ``pgpart.ensure_range`` for "range" (an
+        integer key holding Unix time). The report holds the steps of every
+        call, in order.
         """
         locking: list[Arg] = [
             ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
@@ -242,6 +249,7 @@ class Client:
                     ("archive_tablespace", "name", archive_tablespace or ""),
                     *common[3:],
                     ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
+                    ("epoch_unit", "text", epoch_unit),
                 ],
             ))  # fmt: skip
         elif method == "list":
