@@ -13,8 +13,11 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
+import pgpart
 from catalog import config_row, count
+from cli_runner import dsn, pgpart as pgpart_command
 from pgcall import call, check, select, set_policy
+from pgcluster import PgServer
 
 Conn = psycopg.Connection[Any]
 
@@ -196,3 +199,18 @@ def test_hostile_names(conn: Conn) -> None:
     assert [n for n, *_ in parts(conn, parent)] == [
         "Ev 'e'\"; DROP TABLE x; --_p20240310_1200", "Ev 'e'\"; DROP TABLE x; --_p20240310_1215"]  # fmt: skip
     assert raw_bounds(conn, parent)[0] == ("1710072000000000", "1710072900000000")
+
+
+def test_client_and_command_pass_the_epoch_unit(pg: PgServer, dbname: str, conn: Conn) -> None:
+    make_table(conn, "e")
+    make_table(conn, "f")
+    report = pgpart.Client(conn).ensure("public.e", interval="1 day", premake=1, epoch_unit="ms",
+                                        now_at="2024-03-10 12:00+00")  # fmt: skip
+    assert report.created == ["public.e_p20240310", "public.e_p20240311"]
+    assert ("epoch_unit", None, "ms") in [(c.field, c.old, c.new) for c in report.policy_changes]
+    done = pgpart_command(*dsn(pg, dbname), "ensure", "public.f", "--interval", "1 hour", "--premake", "0",
+                          "--epoch-unit", "s", "--now", "2024-03-10 12:30+00")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert raw_bounds(conn, "public.f") == [("1710072000", "1710075600")]
+    refused = pgpart_command(*dsn(pg, dbname), "ensure", "public.f", "--epoch-unit", "ms")
+    assert refused.returncode != 0 and "epoch unit" in refused.stderr
