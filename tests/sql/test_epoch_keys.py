@@ -151,6 +151,21 @@ def test_unit_cannot_change_under_partitions(conn: Conn) -> None:
     assert set_policy(conn, "f", epoch_unit="us")["epoch_unit"] == "us"
 
 
+def test_adopting_partitions_that_hold_unix_time(conn: Conn) -> None:
+    make_table(conn, "e")
+    conn.execute("CREATE TABLE public.e_mine PARTITION OF public.e FOR VALUES FROM (1710028800000) TO (1710115200000)")
+    created = select(conn, "create_range_partitions", "e", "1 day", premake=1, epoch_unit="ms",
+                     now_at="2024-03-10 12:00+00")  # fmt: skip
+    assert [r["partition"] for r in created] == ["public.e_p20240311"]
+    assert raw_bounds(conn, "public.e") == [("1710028800000", "1710115200000"), ("1710115200000", "1710201600000")]
+    # a plain-number retention does not survive the change to Unix time
+    make_table(conn, "n")
+    select(conn, "ensure_range", "n", "1000", premake=0, retention="5000", now_at="2024-03-10 12:00+00")
+    conn.execute("DROP TABLE public.n_p0")
+    with pytest.raises(errors.InvalidParameterValue):
+        set_policy(conn, "n", epoch_unit="ms")
+
+
 def test_bounds_whatever_the_session_time_zone(conn: Conn) -> None:
     seen = []
     for i, zone in enumerate(["UTC", "America/New_York", "Pacific/Chatham"]):

@@ -102,6 +102,14 @@ BEGIN
                                                 v_has_partitions AND v_cfg.parent IS NOT NULL, v_cfg.epoch_unit),
                        v_cfg.epoch_unit);
     v_clock := pgpart._key_clock(v_key.key_type, v_unit);
+    IF v_unit IS NOT NULL AND v_cfg.epoch_unit IS NULL AND v_has_partitions THEN
+        -- adopting a table whose partitions already hold Unix time: their
+        -- bounds were read as plain numbers (no policy said otherwise)
+        v_existing_lo := array(SELECT x.lo / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_lo) WITH ORDINALITY AS x (lo, n) ORDER BY x.n);
+        v_existing_hi := array(SELECT x.hi / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_hi) WITH ORDINALITY AS x (hi, n) ORDER BY x.n);
+    END IF;
 
     -- The grid: interval, zone, origin.
     v_iv := pgpart._parse_interval(v_key.key_type, p_interval, v_unit);

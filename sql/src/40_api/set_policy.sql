@@ -66,6 +66,9 @@ BEGIN
         v_new.epoch_unit := pgpart._check_epoch_unit(
             p_parent, v_new.key_type, p_epoch_unit,
             EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhparent = p_parent), v_new.epoch_unit);
+        -- a retention is read by the key's clock: a distance of key values
+        -- is no time (22023)
+        PERFORM pgpart._validated_policy(v_new, retention => v_new.retention);
     END IF;
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
