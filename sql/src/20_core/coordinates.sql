@@ -85,7 +85,7 @@ BEGIN
             MESSAGE = format('invalid epoch_unit %L for table %s', p_epoch_unit, p_parent),
             DETAIL = 'An integer key may hold Unix time in seconds, milliseconds or microseconds.',
             HINT = 'Pass epoch_unit => ''s'', ''ms'' or ''us'' (or leave it out for plain numbers).';
-    ELSIF p_key_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    ELSIF pgpart._key_clock(p_key_type) IS DISTINCT FROM 'integer' THEN  -- not a plain integer type
         RAISE EXCEPTION USING
             ERRCODE = 'feature_not_supported',
             MESSAGE = format('epoch_unit applies to integer keys, but the key of table %s is %s', p_parent, p_key_type),
@@ -217,7 +217,7 @@ BEGIN
             ELSE 9223372036854775807::numeric
         END;
         v_min := -v_max - 1;
-        v_value := p_coord * coalesce(pgpart._epoch_scale(p_epoch_unit), 1);
+        v_value := CASE WHEN p_epoch_unit IS NULL THEN p_coord ELSE p_coord * pgpart._epoch_scale(p_epoch_unit) END;
         IF v_value < v_min THEN
             RETURN 'MINVALUE';
         ELSIF v_value > v_max THEN

@@ -37,7 +37,10 @@ BEGIN
     LEFT JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
     WHERE pt.partrelid = p_parent AND pt.partnatts = 1;
     v_coords := v_strategy = 'r' AND pgpart._key_clock(v_key_type) IS NOT NULL;
-    SELECT pgpart._epoch_scale(c.epoch_unit) INTO v_scale FROM pgpart.config AS c WHERE c.parent = p_parent;
+    IF v_coords AND pgpart._key_clock(v_key_type) = 'integer' THEN
+        -- only an integer key may hold Unix time (the policy says so)
+        SELECT pgpart._epoch_scale(c.epoch_unit) INTO v_scale FROM pgpart.config AS c WHERE c.parent = p_parent;
+    END IF;
     RETURN QUERY
     WITH children AS (
         SELECT
