@@ -9,11 +9,29 @@
 -- check() returns a code column: CREATE OR REPLACE cannot change its columns.
 DROP FUNCTION pgpart.check(regclass, timestamptz);
 
+
+-- New policy columns, at the end of pgpart.config as in a fresh install
+-- (the routines below name them; their CREATE TABLE is skipped).
+ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'));
 -- Routines, policies and comments new or changed since 0.1.1 (drafted by scripts/upgrade_draft.py).
+
+DROP FUNCTION pgpart._parse_interval(p_key_type regtype, p_text text, OUT canonical text, OUT kind text, OUT step numeric);
+
+DROP FUNCTION pgpart._literal_to_coord(p_key_type regtype, p_literal text);
+
+DROP FUNCTION pgpart._coord_to_literal(p_key_type regtype, p_coord numeric);
+
+DROP FUNCTION pgpart._coord_to_text(p_key_type regtype, p_zone text, p_coord numeric);
+
+DROP FUNCTION pgpart._input_to_coord(p_key_type regtype, p_zone text, p_text text, p_what text);
 
 DROP FUNCTION pgpart._check_args(p_lock_timeout interval, p_lock_retries integer, p_now_at timestamptz);
 
 DROP FUNCTION pgpart._plan_range_partitions(p_parent regclass, p_interval text, p_premake integer, p_start text, p_time_zone text, p_origin text, p_tablespace name, p_default_partition boolean, p_reloptions text[], p_lock_timeout interval, p_now_at timestamptz, p_subpartition jsonb, p_max_new integer);
+
+DROP FUNCTION pgpart.create_range_partitions(parent regclass, "interval" text, premake integer, start text, time_zone text, origin text, tablespace name, default_partition boolean, reloptions text[], lock_timeout interval, lock_retries integer, now_at timestamptz, dry_run boolean, subpartition jsonb, max_new integer);
+
+DROP FUNCTION pgpart._grid(p_parent regclass, p_now_at timestamptz, OUT key_type regtype, OUT kind text, OUT step numeric, OUT frame text, OUT origin numeric, OUT now_coord numeric);
 
 DROP FUNCTION pgpart._merge_policy(p_old pgpart.config, retention text, retention_action text, archive_schema name, archive_tablespace name, tablespace name, premake integer, automatic_maintenance boolean, analyze_after boolean, referenced_retention text, reconcile boolean, propagate_grants boolean, move_large_bytes bigint);
 
@@ -408,6 +426,387 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/20_core/coordinates.sql
+-- Coordinates: every range bound is handled internally as one numeric, so
+-- that overlap, gap and grid logic is written once for every key type.
+--   integer keys: the value itself
+--   timestamptz:  seconds since the Unix epoch (an instant)
+--   uuid (UUIDv7): the 48-bit millisecond prefix as seconds since the epoch
+--   integers holding epoch seconds/milliseconds/microseconds (the policy's
+--   epoch_unit 's', 'ms', 'us'): the value as seconds since the epoch
+--   timestamp, date: seconds since 1970-01-01 00:00 of the wall time
+-- MINVALUE/MAXVALUE and infinite timestamps are -Infinity/Infinity.
+-- Conversions to and from text are pinned to UTC and ISO, never to the
+-- session's TimeZone or DateStyle (DESIGN §5).
+
+-- pgpart._key_clock(key_type, epoch_unit): what a range key measures, the
+-- one question every place that used to list key types asks:
+--   'instant' an instant on the time line (timestamptz, uuid, an integer
+--             with an epoch unit): gridded in the configured zone, "now" is
+--             the reference time;
+--   'wall'    a wall time without zone (timestamp, date): gridded on the
+--             plain calendar;
+--   'integer' a plain number (smallint, integer, bigint without an epoch
+--             unit): "now" is the highest key value.
+-- NULL: not a key type pgpart manages by range.
+CREATE OR REPLACE FUNCTION pgpart._key_clock(p_key_type regtype, p_epoch_unit text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE
+    WHEN p_key_type IN ('timestamptz'::regtype, 'uuid'::regtype) THEN 'instant'
+    WHEN p_key_type IN ('timestamp'::regtype, 'date'::regtype) THEN 'wall'
+    WHEN p_key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+        THEN CASE WHEN p_epoch_unit IS NULL THEN 'integer' ELSE 'instant' END
+END;
+
+COMMENT ON FUNCTION pgpart._key_clock(regtype, text) IS
+'What a range key measures: instant (timestamptz, uuid, epoch integers), wall (timestamp, date) or integer; NULL for other types.';
+
+-- pgpart._epoch_scale(epoch_unit): key units per second of an epoch
+-- integer key (NULL without a unit).
+CREATE OR REPLACE FUNCTION pgpart._epoch_scale(p_epoch_unit text)
+RETURNS numeric
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE p_epoch_unit WHEN 's' THEN 1 WHEN 'ms' THEN 1000 WHEN 'us' THEN 1000000 END;
+
+COMMENT ON FUNCTION pgpart._epoch_scale(text) IS
+'Key units per second of an epoch integer key: 1 (s), 1000 (ms), 1000000 (us); NULL otherwise.';
+
+-- pgpart._uuid_coord(uuid text): the coordinate of a uuid: its first 48
+-- bits (a UUIDv7's Unix milliseconds) as seconds. Any uuid has one, so a
+-- value that is not version 7 lands by those bits like any other.
+CREATE OR REPLACE FUNCTION pgpart._uuid_coord(p_uuid text)
+RETURNS numeric
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN ('x' || lpad(left(replace(p_uuid::uuid::text, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0;
+
+COMMENT ON FUNCTION pgpart._uuid_coord(text) IS
+'Coordinate of a uuid: its 48-bit millisecond prefix (UUIDv7) as seconds since the epoch.';
+
+-- pgpart._check_epoch_unit(parent, key_type, epoch_unit, has_partitions,
+-- configured): refuses an epoch unit the key cannot hold (smallint: none;
+-- integer: seconds only, with a WARNING that it ends on 2038-01-19; a
+-- non-integer key: none) and a change of unit under existing partitions.
+CREATE OR REPLACE FUNCTION pgpart._check_epoch_unit(
+    p_parent regclass,
+    p_key_type regtype,
+    p_epoch_unit text,
+    p_has_partitions boolean,
+    p_configured text
+)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF p_epoch_unit IS NULL THEN
+        RETURN NULL;
+    ELSIF p_epoch_unit NOT IN ('s', 'ms', 'us') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid epoch_unit %L for table %s', p_epoch_unit, p_parent),
+            DETAIL = 'An integer key may hold Unix time in seconds, milliseconds or microseconds.',
+            HINT = 'Pass epoch_unit => ''s'', ''ms'' or ''us'' (or leave it out for plain numbers).';
+    ELSIF pgpart._key_clock(p_key_type) IS DISTINCT FROM 'integer' THEN  -- not a plain integer type
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('epoch_unit applies to integer keys, but the key of table %s is %s', p_parent, p_key_type),
+            HINT = 'Leave epoch_unit out for this table.';
+    ELSIF p_key_type = 'smallint'::regtype THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('a smallint key of table %s cannot hold Unix time', p_parent),
+            DETAIL = 'smallint ends at 32767: nine hours after 1970 in seconds.',
+            HINT = 'Use a bigint key for epoch seconds, milliseconds or microseconds.';
+    ELSIF p_key_type = 'integer'::regtype AND p_epoch_unit <> 's' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('an integer key of table %s cannot hold Unix time in %s', p_parent,
+                             CASE p_epoch_unit WHEN 'ms' THEN 'milliseconds' ELSE 'microseconds' END),
+            DETAIL = 'integer ends at 2147483647: 25 days after 1970 in milliseconds.',
+            HINT = 'Use a bigint key (ALTER TABLE ... ALTER COLUMN ... TYPE bigint), or epoch_unit => ''s''.';
+    END IF;
+    IF p_has_partitions AND p_epoch_unit IS DISTINCT FROM p_configured THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('cannot change the epoch unit of table %s, which has partitions', p_parent),
+            DETAIL = format('Configured: %s; requested: %L.', coalesce(quote_literal(p_configured), 'none'),
+                            p_epoch_unit),
+            HINT = 'The bounds of existing partitions were computed in the configured unit: leave epoch_unit out, '
+                   'or pass the configured one.';
+    END IF;
+    IF p_key_type = 'integer'::regtype THEN
+        RAISE WARNING USING
+            MESSAGE = format('the integer key of table %s holds Unix seconds only until 2038-01-19 03:14:07 UTC',
+                             p_parent),
+            HINT = 'Change the key to bigint before then (ALTER TABLE ... ALTER COLUMN ... TYPE bigint).';
+    END IF;
+    RETURN p_epoch_unit;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_epoch_unit(regclass, regtype, text, boolean, text) IS
+'Validates the epoch unit of an integer range key (22023/0A000; WARNING for integer seconds, which end in 2038) and refuses changing it under partitions.';
+
+-- pgpart._literal_to_coord(key_type, literal): the coordinate of a bound
+-- as printed by pg_get_expr (quotes removed) or of a key value's text.
+CREATE OR REPLACE FUNCTION pgpart._literal_to_coord(p_key_type regtype, p_literal text, p_epoch_unit text DEFAULT NULL)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+BEGIN
+    -- not STRICT: a NULL epoch unit is the common case
+    IF p_literal IS NULL OR p_key_type IS NULL THEN
+        RETURN NULL;
+    ELSIF p_literal = 'MINVALUE' THEN
+        RETURN '-Infinity'::numeric;
+    ELSIF p_literal = 'MAXVALUE' THEN
+        RETURN 'Infinity'::numeric;
+    END IF;
+    RETURN CASE p_key_type
+        WHEN 'timestamptz'::regtype THEN extract(epoch FROM p_literal::timestamptz)
+        WHEN 'timestamp'::regtype THEN extract(epoch FROM p_literal::timestamp)
+        WHEN 'date'::regtype THEN extract(epoch FROM p_literal::date::timestamp)
+        WHEN 'uuid'::regtype THEN pgpart._uuid_coord(p_literal)
+        ELSE CASE WHEN p_epoch_unit IS NULL THEN p_literal::numeric
+                  ELSE p_literal::numeric / pgpart._epoch_scale(p_epoch_unit) END
+    END;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._literal_to_coord(regtype, text, text) IS
+'Coordinate of a bound literal or key value of the given key type.';
+
+-- pgpart._coord_to_literal(key_type, coord): the bound as SQL text for
+-- FOR VALUES: a quoted literal with an explicit UTC offset for timestamptz
+-- (so the session TimeZone cannot shift it), or MINVALUE/MAXVALUE when the
+-- value lies beyond the type's range. An epoch integer key's bound is the
+-- coordinate in its unit; a uuid key's is the smallest uuid of the bound's
+-- millisecond: the 48-bit prefix followed by zeros (it sorts before every
+-- UUIDv7 of that millisecond, as btree orders uuids by their bytes).
+CREATE OR REPLACE FUNCTION pgpart._coord_to_literal(p_key_type regtype, p_coord numeric, p_epoch_unit text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_min numeric;
+    v_max numeric;
+    v_ts timestamp;
+    v_format text;
+    v_value numeric;
+BEGIN
+    -- not STRICT: a NULL epoch unit is the common case
+    IF p_coord IS NULL OR p_key_type IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_key_type = 'uuid'::regtype THEN
+        v_value := floor(p_coord * 1000);  -- -Infinity and Infinity stay so
+        IF v_value < 0 THEN
+            RETURN 'MINVALUE';
+        ELSIF v_value >= 281474976710656 THEN  -- 2^48 milliseconds: year 10889
+            RETURN 'MAXVALUE';
+        END IF;
+        RETURN quote_literal((lpad(to_hex(v_value::bigint), 12, '0') || repeat('0', 20))::uuid::text);
+    END IF;
+    IF p_key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        v_max := CASE p_key_type
+            WHEN 'smallint'::regtype THEN 32767
+            WHEN 'integer'::regtype THEN 2147483647
+            ELSE 9223372036854775807::numeric
+        END;
+        v_min := -v_max - 1;
+        v_value := CASE WHEN p_epoch_unit IS NULL THEN p_coord ELSE p_coord * pgpart._epoch_scale(p_epoch_unit) END;
+        IF v_value < v_min THEN
+            RETURN 'MINVALUE';
+        ELSIF v_value > v_max THEN
+            RETURN 'MAXVALUE';
+        END IF;
+        RETURN quote_literal(trunc(v_value)::text);
+    END IF;
+    IF p_coord = '-Infinity'::numeric THEN
+        RETURN 'MINVALUE';
+    ELSIF p_coord = 'Infinity'::numeric THEN
+        RETURN 'MAXVALUE';
+    END IF;
+    v_ts := pgpart._coord_to_ts(p_coord) AT TIME ZONE 'UTC';
+    v_format := CASE WHEN p_coord = trunc(p_coord) THEN 'YYYY-MM-DD HH24:MI:SS' ELSE 'YYYY-MM-DD HH24:MI:SS.US' END;
+    RETURN quote_literal(CASE p_key_type
+        WHEN 'timestamptz'::regtype THEN to_char(v_ts, v_format) || '+00'
+        WHEN 'timestamp'::regtype THEN to_char(v_ts, v_format)
+        ELSE to_char(v_ts, 'YYYY-MM-DD')
+    END);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._coord_to_literal(regtype, numeric, text) IS
+'A coordinate as a FOR VALUES bound of the given key type (quoted literal, MINVALUE or MAXVALUE).';
+
+-- pgpart._coord_to_text(key_type, zone, coord, epoch_unit): a bound for
+-- people and programs: instants (timestamptz, uuid, epoch integers) as a
+-- time in the configured zone with its offset, other types as their plain
+-- value. Never depends on the session's settings.
+CREATE OR REPLACE FUNCTION pgpart._coord_to_text(p_key_type regtype, p_zone text, p_coord numeric, p_epoch_unit text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+BEGIN
+    IF p_coord IS NULL THEN
+        RETURN NULL;
+    ELSIF p_coord = '-Infinity'::numeric THEN
+        RETURN 'MINVALUE';
+    ELSIF p_coord = 'Infinity'::numeric THEN
+        RETURN 'MAXVALUE';
+    END IF;
+    IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'instant' THEN
+        -- reverted when this function returns (its SET clause)
+        PERFORM set_config('timezone', coalesce(p_zone, 'UTC'), true);
+        RETURN pgpart._coord_to_ts(p_coord)::text;
+    ELSIF p_key_type = 'timestamp'::regtype THEN
+        RETURN (pgpart._coord_to_ts(p_coord) AT TIME ZONE 'UTC')::text;
+    ELSIF p_key_type = 'date'::regtype THEN
+        RETURN (pgpart._coord_to_ts(p_coord) AT TIME ZONE 'UTC')::date::text;
+    END IF;
+    RETURN p_coord::text;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._coord_to_text(regtype, text, numeric, text) IS
+'A bound as text: instants (timestamptz, uuid, epoch integers) in the given zone with its UTC offset, other key types as plain values.';
+
+-- pgpart._text_to_coord(key_type, epoch_unit, text): the inverse of
+-- pgpart._coord_to_text (the lower_bound and upper_bound of plan steps).
+CREATE OR REPLACE FUNCTION pgpart._text_to_coord(p_key_type regtype, p_epoch_unit text, p_text text)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'instant' THEN
+        RETURN pgpart._literal_to_coord('timestamptz'::regtype, p_text);
+    END IF;
+    RETURN pgpart._literal_to_coord(p_key_type, p_text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._text_to_coord(regtype, text, text) IS
+'Coordinate of a bound shown by pgpart._coord_to_text (instants as times with their offset).';
+
+-- pgpart._input_to_coord(key_type, zone, text): a value given by a caller
+-- (start, origin). Time text without an offset is read in ZONE, never in
+-- the session's TimeZone (instants: timestamptz, uuid and epoch integer
+-- keys take a time); plain integer keys take a whole number.
+CREATE OR REPLACE FUNCTION pgpart._input_to_coord(
+    p_key_type regtype, p_zone text, p_text text, p_what text, p_epoch_unit text DEFAULT NULL
+)
+RETURNS numeric
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_ts timestamptz;
+BEGIN
+    IF p_text IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'integer' THEN
+        IF btrim(p_text) !~ '^[-+]?[0-9]{1,19}$' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid %s %L for a key of type %s', p_what, p_text, p_key_type),
+                HINT = 'Pass a whole number.';
+        END IF;
+        RETURN btrim(p_text)::numeric;
+    END IF;
+    BEGIN
+        IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'instant' THEN
+            PERFORM set_config('timezone', p_zone, true);
+            v_ts := p_text::timestamptz;
+        ELSE
+            -- timestamp and date keys: the wall time as written, read as UTC
+            v_ts := p_text::timestamp AT TIME ZONE 'UTC';
+        END IF;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid %s %L for a key of type %s', p_what, p_text, p_key_type),
+            DETAIL = SQLERRM,
+            HINT = 'Pass a date or time such as ''2024-01-01'' or ''2024-01-01 06:00''.';
+    END;
+    IF NOT isfinite(v_ts) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid %s %L: it must be a finite time', p_what, p_text),
+            HINT = 'Pass a date or time such as ''2024-01-01''.';
+    END IF;
+    RETURN extract(epoch FROM v_ts);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._input_to_coord(regtype, text, text, text, text) IS
+'Coordinate of a caller-given start or origin, read in the configured zone for instant keys (timestamptz, uuid, epoch integers).';
+
+-- pgpart._runway(parent, now_at): how far ahead of "now" the partitions of a
+-- managed RANGE parent reach without a gap: an interval for time keys, a
+-- number of key values for integer keys (measured from the highest key
+-- value, read under a short lock timeout; NULL when it could not be read).
+CREATE OR REPLACE FUNCTION pgpart._runway(p_parent regclass, p_now_at timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_now numeric;
+    v_reach numeric;
+    v_clock text;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.parent IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_clock := pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit);
+    IF v_clock = 'integer' THEN
+        BEGIN
+            v_now := coalesce(pgpart._max_key(p_parent, v_cfg.key_column, interval '50ms'), 0);
+        EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
+            RETURN NULL;  -- unknown: a partition is locked exclusively, or we may not read the parent
+        END;
+    ELSIF v_clock = 'instant' THEN
+        v_now := extract(epoch FROM p_now_at);
+    ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone));
+    END IF;
+    v_reach := pgpart._reach(p_parent, v_now);
+    IF v_clock = 'integer' THEN
+        RETURN (v_reach - v_now)::text;
+    END IF;
+    RETURN date_trunc('second', pgpart._coord_to_ts(v_reach) - pgpart._coord_to_ts(v_now))::text;
+END
+$body$;
+
 -- source: sql/src/20_core/error_report.sql
 -- pgpart._error_report(sqlstate, message, detail, hint, schema, table): an
 -- error caught by a verb that goes on (maintenance isolates each parent) as
@@ -480,6 +879,166 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._fix_call(text, regclass, text, timestamptz) IS
 'The text of a fix that calls a pgpart verb on a parent, with the now_at argument of the check (internal).';
+
+-- source: sql/src/20_core/grid.sql
+-- pgpart._grid(parent): the grid of a managed RANGE parent as the slot
+-- functions take it: kind and step of the interval, the zone its calendar
+-- follows (UTC below a day and for timestamp/date keys), the origin as a
+-- coordinate, the coordinate of "now" for a reference time (NULL for plain
+-- integer keys) and the key's epoch unit (for the coordinate conversions).
+CREATE OR REPLACE FUNCTION pgpart._grid(
+    p_parent regclass,
+    p_now_at timestamptz,
+    OUT key_type regtype,
+    OUT kind text,
+    OUT step numeric,
+    OUT frame text,
+    OUT origin numeric,
+    OUT now_coord numeric,
+    OUT epoch_unit text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_iv record;
+    v_clock text;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.parent IS NULL THEN
+        RETURN;
+    END IF;
+    v_iv := pgpart._parse_interval(v_cfg.key_type, v_cfg.partition_interval, v_cfg.epoch_unit);
+    v_clock := pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit);
+    key_type := v_cfg.key_type;
+    epoch_unit := v_cfg.epoch_unit;
+    kind := v_iv.kind;
+    step := v_iv.step;
+    frame := CASE WHEN v_clock = 'instant' AND v_iv.kind IN ('days', 'months')
+                  THEN v_cfg.time_zone ELSE 'UTC' END;
+    origin := CASE WHEN v_iv.kind = 'integer' THEN v_cfg.grid_origin::numeric
+                   ELSE extract(epoch FROM v_cfg.grid_origin::timestamp) END;
+    now_coord := CASE WHEN v_iv.kind = 'integer' THEN NULL
+                      WHEN v_clock = 'instant' THEN extract(epoch FROM p_now_at)
+                      ELSE extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone)) END;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._grid(regclass, timestamptz) IS
+'Grid of a managed range parent for the slot functions: kind, step, zone, origin, the coordinate of now (NULL for integer keys) and the epoch unit.';
+
+-- source: sql/src/20_core/interval.sql
+-- pgpart._parse_interval(key_type, text): validates a partition interval
+-- against the key type and classifies it (DESIGN §5):
+--   integer  - plain integer keys: a positive whole number of key units
+--              (epoch integer and uuid keys take time intervals, as
+--              timestamptz: their clock is 'instant', pgpart._key_clock)
+--   seconds  - time keys: a time-only interval dividing 24 hours (UTC grid)
+--   days     - whole days, weeks included (calendar of the configured zone)
+--   months   - whole months, years included (calendar of the configured zone)
+-- Mixed intervals ('1 mon 2 days', '1 day 12:00') have no stable calendar
+-- meaning and are refused, as is a bare number for a time key ('1000'
+-- would otherwise mean 16 min 40 s).
+CREATE OR REPLACE FUNCTION pgpart._parse_interval(
+    p_key_type regtype,
+    p_text text,
+    p_epoch_unit text DEFAULT NULL,
+    OUT canonical text,
+    OUT kind text,
+    OUT step numeric
+)
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+SET intervalstyle = 'postgres'
+AS $body$
+DECLARE
+    v_text text := lower(btrim(coalesce(p_text, '')));
+    v_iv interval;
+    v_months numeric;
+    v_days numeric;
+    v_secs numeric;
+BEGIN
+    IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'integer' THEN
+        IF v_text !~ '^\+?[0-9]{1,18}$' OR v_text::numeric = 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('invalid partition interval %L for a key of type %s', p_text, p_key_type),
+                DETAIL = 'An integer key needs a positive whole number: the width of each partition.',
+                HINT = 'Pass an interval such as ''1000''.';
+        END IF;
+        canonical := v_text::numeric::text;
+        kind := 'integer';
+        step := v_text::numeric;
+        RETURN;
+    END IF;
+
+    -- Shorthands people write in cron-like settings.
+    v_text := CASE v_text
+        WHEN 'hourly' THEN '1 hour'
+        WHEN 'daily' THEN '1 day'
+        WHEN 'weekly' THEN '1 week'
+        WHEN 'monthly' THEN '1 month'
+        WHEN 'quarterly' THEN '3 months'
+        WHEN 'yearly' THEN '1 year'
+        ELSE v_text
+    END;
+    IF v_text ~ '^[-+]?[0-9.]*$' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid partition interval %L for a key of type %s', p_text, p_key_type),
+            DETAIL = 'A time key needs an interval with a unit.',
+            HINT = 'Pass an interval such as ''1 day'', ''1 hour'', ''15 minutes'', ''1 month''.';
+    END IF;
+    BEGIN
+        v_iv := v_text::interval;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid partition interval %L', p_text),
+            DETAIL = SQLERRM,
+            HINT = 'Pass an interval such as ''1 day'', ''1 hour'', ''15 minutes'', ''1 month''.';
+    END;
+    v_months := extract(year FROM v_iv) * 12 + extract(month FROM v_iv);
+    v_days := extract(day FROM v_iv);
+    v_secs := extract(hour FROM v_iv) * 3600 + extract(minute FROM v_iv) * 60 + extract(second FROM v_iv);
+    canonical := v_iv::text;
+    IF v_months > 0 AND v_days = 0 AND v_secs = 0 THEN
+        kind := 'months';
+        step := v_months;
+    ELSIF v_months = 0 AND v_days > 0 AND v_secs = 0 THEN
+        kind := 'days';
+        step := v_days;
+    ELSIF v_months = 0 AND v_days = 0 AND v_secs > 0 AND v_secs <= 86400
+          AND v_secs = trunc(v_secs) AND 86400 % v_secs = 0 THEN
+        kind := 'seconds';
+        step := v_secs;
+    ELSE
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('unsupported partition interval %L', p_text),
+            DETAIL = 'An interval must be whole months, whole days, or whole seconds dividing 24 hours.',
+            HINT = 'Pass an interval such as ''1 day'', ''7 days'', ''1 month'', ''3 months'', ''1 hour'' or ''15 minutes''.';
+    END IF;
+    IF (kind = 'months' AND step > 12000) OR (kind = 'days' AND step > 366000) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('partition interval %L is too long', p_text),
+            HINT = 'Pass an interval of at most a thousand years.';
+    END IF;
+    IF p_key_type = 'date'::regtype AND kind = 'seconds' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('partition interval %L is shorter than a day, but the key is a date', p_text),
+            HINT = 'Use an interval of one day or more for a date key.';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._parse_interval(regtype, text, text) IS
+'Validates a partition interval against the key type and classifies it as integer, seconds, days or months.';
 
 -- source: sql/src/20_core/lock_args.sql
 -- pgpart._check_lock_args(lock_timeout, lock_retries, now_at): the arguments every
@@ -595,6 +1154,115 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/20_core/partitions.sql
+-- pgpart._partitions(parent): the direct partitions of PARENT with their
+-- bounds, read from the catalog only, so it never waits for a lock
+-- (DESIGN §2): pg_get_expr(relpartbound, 0) deparses the bound without
+-- opening the relation, which is safe because bounds hold only constants.
+-- For RANGE parents on a supported key the bounds are also given as
+-- coordinates; LIST and HASH bounds are left as text.
+CREATE OR REPLACE FUNCTION pgpart._partitions(p_parent regclass)
+RETURNS TABLE (
+    partition regclass,
+    relkind "char",
+    is_default boolean,
+    detach_pending boolean,
+    bound text,
+    lower_literal text,
+    upper_literal text,
+    lower_coord numeric,
+    upper_coord numeric
+)
+LANGUAGE plpgsql
+STABLE
+ROWS 100
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_key_type regtype;
+    v_strategy "char";
+    v_coords boolean;
+    -- an epoch integer key's unit (from the policy): its values / v_scale
+    -- are seconds (NULL: plain integers)
+    v_scale numeric;
+BEGIN
+    SELECT pt.partstrat, a.atttypid::regtype INTO v_strategy, v_key_type
+    FROM pg_partitioned_table AS pt
+    LEFT JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+    WHERE pt.partrelid = p_parent AND pt.partnatts = 1;
+    v_coords := v_strategy = 'r' AND pgpart._key_clock(v_key_type) IS NOT NULL;
+    IF v_coords AND pgpart._key_clock(v_key_type) = 'integer' THEN
+        -- only an integer key may hold Unix time (the policy says so)
+        SELECT pgpart._epoch_scale(c.epoch_unit) INTO v_scale FROM pgpart.config AS c WHERE c.parent = p_parent;
+    END IF;
+    RETURN QUERY
+    WITH children AS (
+        SELECT
+            c.oid::regclass AS partition,
+            c.relkind,
+            i.inhdetachpending AS detach_pending,
+            pg_get_expr(c.relpartbound, 0) AS bound
+        FROM pg_inherits AS i
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = p_parent AND c.relkind IN ('r', 'p', 'f')
+    ),
+    -- MATERIALIZED: inlined, every reference below would run the regex again
+    parsed AS MATERIALIZED (
+        SELECT
+            ch.*,
+            regexp_match(ch.bound, '^FOR VALUES FROM \((.*)\) TO \((.*)\)$') AS m
+        FROM children AS ch
+    ),
+    literals AS MATERIALIZED (
+        SELECT
+            p.partition, p.relkind, p.detach_pending, p.bound,
+            -- a quoted literal loses its quotes and doubled quotes
+            CASE WHEN p.m[1] ~ '^''.*''$' THEN replace(substr(p.m[1], 2, length(p.m[1]) - 2), '''''', '''')
+                 ELSE p.m[1] END AS lower_literal,
+            CASE WHEN p.m[2] ~ '^''.*''$' THEN replace(substr(p.m[2], 2, length(p.m[2]) - 2), '''''', '''')
+                 ELSE p.m[2] END AS upper_literal
+        FROM parsed AS p
+    )
+    SELECT
+        l.partition,
+        l.relkind,
+        l.bound = 'DEFAULT',
+        l.detach_pending,
+        l.bound,
+        l.lower_literal,
+        l.upper_literal,
+        -- pgpart._literal_to_coord inlined: this runs for every partition of
+        -- every parent on each maintenance, and a function call per bound
+        -- (with its SET clauses) cost ~75 us; the SET timezone and datestyle
+        -- of this function hold here
+        CASE WHEN NOT v_coords OR l.lower_literal IS NULL THEN NULL
+             WHEN l.lower_literal = 'MINVALUE' THEN '-Infinity'::numeric
+             WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lower_literal::timestamptz)
+             WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lower_literal::timestamp)
+             WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.lower_literal::date::timestamp)
+             -- pgpart._uuid_coord inlined: the 48-bit millisecond prefix
+             WHEN v_key_type = 'uuid'::regtype
+                 THEN ('x' || lpad(left(replace(l.lower_literal, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+             WHEN v_scale IS NOT NULL THEN l.lower_literal::numeric / v_scale
+             ELSE l.lower_literal::numeric END,
+        CASE WHEN NOT v_coords OR l.upper_literal IS NULL THEN NULL
+             WHEN l.upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric
+             WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.upper_literal::timestamptz)
+             WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.upper_literal::timestamp)
+             WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.upper_literal::date::timestamp)
+             -- pgpart._uuid_coord inlined: the 48-bit millisecond prefix
+             WHEN v_key_type = 'uuid'::regtype
+                 THEN ('x' || lpad(left(replace(l.upper_literal, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+             WHEN v_scale IS NOT NULL THEN l.upper_literal::numeric / v_scale
+             ELSE l.upper_literal::numeric END
+    FROM literals AS l
+    ORDER BY l.bound = 'DEFAULT', 8, l.partition::oid;
+END
+$body$;
+
 -- source: sql/src/20_core/policy.sql
 -- pgpart._register_range_policy(...): registers or updates the range policy of
 -- PARENT in pgpart.config. Row-level security lets a role write only the
@@ -610,7 +1278,9 @@ CREATE OR REPLACE FUNCTION pgpart._register_range_policy(
     p_premake integer,
     p_tablespace name,
     p_reloptions text[],
-    p_subpartition jsonb DEFAULT NULL
+    p_subpartition jsonb DEFAULT NULL,
+    -- the epoch unit of an integer key ('s', 'ms', 'us'), NULL for others
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS void
 LANGUAGE sql
@@ -618,11 +1288,11 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO pgpart.config AS c (
         parent, strategy, key_column, key_type, partition_interval, grid_origin,
-        time_zone, premake, tablespace, reloptions, subpartition, policy_author
+        time_zone, premake, tablespace, reloptions, subpartition, policy_author, epoch_unit
     )
     VALUES (
         p_parent, 'range', p_key_column, p_key_type, p_interval, p_origin,
-        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user
+        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user, p_epoch_unit
     )
     ON CONFLICT (parent) DO UPDATE SET
         strategy = excluded.strategy,
@@ -636,20 +1306,21 @@ BEGIN ATOMIC
         reloptions = excluded.reloptions,
         subpartition = excluded.subpartition,
         policy_author = excluded.policy_author,
+        epoch_unit = excluded.epoch_unit,
         updated_at = now()
     WHERE (
         c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
-        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author
+        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author, c.epoch_unit
     )
     IS DISTINCT FROM
     (
         excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
         excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
-        excluded.reloptions, excluded.subpartition, excluded.policy_author
+        excluded.reloptions, excluded.subpartition, excluded.policy_author, excluded.epoch_unit
     );
 END;
 
-COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb, text) IS
 'Registers or updates the range policy of a parent in pgpart.config.';
 
 -- pgpart._register_list_hash_policy(parent, strategy, key, type, tablespace,
@@ -731,6 +1402,9 @@ BEGIN
     IF p_new.move_large_bytes IS DISTINCT FROM p_old.move_large_bytes THEN
         v_res.move_large_bytes := p_new.move_large_bytes;
     END IF;
+    IF p_new.epoch_unit IS DISTINCT FROM p_old.epoch_unit THEN
+        v_res.epoch_unit := p_new.epoch_unit;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -745,6 +1419,7 @@ BEGIN
             reconcile = v_res.reconcile,
             propagate_grants = v_res.propagate_grants,
             move_large_bytes = v_res.move_large_bytes,
+            epoch_unit = v_res.epoch_unit,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;
@@ -959,6 +1634,77 @@ $body$;
 COMMENT ON FUNCTION pgpart._lock_target(pgpart._target) IS
 'Takes the lock steps of a prepared target (timeout, retries) and returns it marked locked (internal).';
 
+-- source: sql/src/20_core/range_key.sql
+-- pgpart._range_key(parent): the single key column and its type of a
+-- RANGE-partitioned table, or an error saying why pgpart cannot manage it.
+CREATE OR REPLACE FUNCTION pgpart._range_key(
+    p_parent regclass,
+    OUT key_column name,
+    OUT key_type regtype
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_strategy "char";
+    v_natts int2;
+    v_attnum int2;
+    v_kind "char";
+    v_schema name;
+    v_table name;
+BEGIN
+    SELECT c.relkind, n.nspname, c.relname INTO v_kind, v_schema, v_table
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.oid = p_parent;
+    SELECT pt.partstrat, pt.partnatts, pt.partattrs[0]
+    INTO v_strategy, v_natts, v_attnum
+    FROM pg_partitioned_table AS pt
+    WHERE pt.partrelid = p_parent;
+    IF v_kind IS DISTINCT FROM 'p' OR NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not partitioned', p_parent),
+            DETAIL = 'pgpart manages tables created with PARTITION BY.',
+            HINT = 'Create the table with PARTITION BY RANGE (column), then call pgpart again.',
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+    IF v_strategy <> 'r' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not partitioned by RANGE', p_parent),
+            DETAIL = format('It is partitioned by %s.',
+                            CASE v_strategy WHEN 'l' THEN 'LIST' WHEN 'h' THEN 'HASH' END),
+            HINT = 'Range partitions need a table created with PARTITION BY RANGE (column).',
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+    IF v_natts <> 1 OR v_attnum = 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('partition key of table %s is not a single column', p_parent),
+            DETAIL = 'pgpart manages range partitioning on one plain column.',
+            HINT = 'Partition by a single timestamptz, timestamp, date, uuid, smallint, integer or bigint column.',
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+    SELECT a.attname, a.atttypid::regtype INTO key_column, key_type
+    FROM pg_attribute AS a
+    WHERE a.attrelid = p_parent AND a.attnum = v_attnum;
+    IF pgpart._key_clock(key_type) IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('partition key column %I of table %s has unsupported type %s',
+                             key_column, p_parent, key_type),
+            DETAIL = 'Range keys may be timestamptz, timestamp, date, uuid (UUIDv7), smallint, integer or bigint.',
+            HINT = 'Partition by a column of one of those types.',
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+END
+$body$;
+
 -- source: sql/src/20_core/table_arg.sql
 -- pgpart._table_arg(name, found, search_path, verb): the table a verb was
 -- given by name, or pgpart's 42P01 when there is none. The verbs take their
@@ -1090,7 +1836,7 @@ BEGIN
                 ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('retention does not apply to %s partitions of table %s', upper(v_old.strategy), p_parent),
                 HINT = 'Retention expires ranges; LIST and HASH partitions hold no range to expire.';
-        ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        ELSIF pgpart._key_clock(v_old.key_type, v_old.epoch_unit) = 'integer' THEN
             IF btrim(p_retention) !~ '^\+?[0-9]{1,19}$' OR btrim(p_retention)::numeric = 0 THEN
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_parameter_value',
@@ -1193,6 +1939,79 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._validated_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
 'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';
+
+-- source: sql/src/20_core/window.sql
+-- pgpart._window_complete(parent, now_at): true when every slot from the one
+-- holding NOW_AT through PREMAKE ahead has its partition, under pgpart's
+-- name and with exactly that slot's bounds. It looks those few partitions
+-- up by name instead of reading every bound, so the maintenance call that
+-- finds nothing to do costs the same for 10 partitions or 10,000 (gaps
+-- further back are filled by create_range_partitions and reported by check).
+-- False when unsure: the caller then plans in full.
+CREATE OR REPLACE FUNCTION pgpart._window_complete(p_parent regclass, p_now_at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_grid record;
+    v_slot record;
+    v_schema name;
+    v_relname name;
+    v_part oid;
+    v_bound text;
+    v_first numeric;
+    v_count bigint;
+    v_default regclass;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    v_grid := pgpart._grid(p_parent, p_now_at);
+    IF v_cfg.parent IS NULL OR v_grid.now_coord IS NULL OR v_cfg.subpartition IS NOT NULL
+       OR v_cfg.premake NOT BETWEEN 0 AND pgpart._max_premake() THEN
+        -- integer keys need the highest key; sub-partitions their leaves; a
+        -- premake out of bounds is refused by the planner, not walked here
+        RETURN false;
+    END IF;
+    SELECT n.nspname, c.relname INTO v_schema, v_relname
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
+    v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_grid.now_coord);
+    FOR i IN 0 .. v_cfg.premake LOOP
+        v_part := to_regclass(format('%I.%I', v_schema, pgpart._relation_name(
+            v_relname, pgpart._slot_suffix(v_grid.kind, v_grid.step, v_grid.frame, v_slot.lo))));
+        SELECT pg_get_expr(c.relpartbound, 0) INTO v_bound
+        FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
+        WHERE h.inhrelid = v_part AND h.inhparent = p_parent AND NOT h.inhdetachpending;
+        IF v_bound IS DISTINCT FROM format('FOR VALUES FROM (%s) TO (%s)',
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.lo, v_grid.epoch_unit),
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.hi, v_grid.epoch_unit)) THEN
+            RETURN false;
+        END IF;
+        v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
+    END LOOP;
+    -- No gap below the window either: as many partitions as grid slots from
+    -- the oldest one to the window's end. pgpart's names sort by date, so the
+    -- oldest is found without reading every bound; anything else (a name of
+    -- another scheme, a partition off the grid) makes the counts differ, and
+    -- the caller then plans in full.
+    v_default := pgpart._default_partition(p_parent);
+    SELECT c.oid, pgpart._literal_to_coord(v_grid.key_type, (regexp_match(pg_get_expr(c.relpartbound, 0),
+                                                             '^FOR VALUES FROM \(''?([^'')]*)''?\)'))[1],
+                                           v_grid.epoch_unit)
+    INTO v_part, v_first
+    FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
+    WHERE h.inhparent = p_parent AND c.oid IS DISTINCT FROM v_default
+    ORDER BY c.relname
+    LIMIT 1;
+    SELECT count(*) INTO v_count
+    FROM pg_inherits AS h WHERE h.inhparent = p_parent AND h.inhrelid IS DISTINCT FROM v_default;
+    RETURN v_first IS NOT NULL AND v_count = pgpart._slots_between(v_grid.kind, v_grid.step, v_grid.frame,
+                                                                   v_first, v_slot.lo);
+END
+$body$;
 
 -- source: sql/src/30_plan/apply.sql
 -- pgpart._apply(target, steps, verb, detail): the last step of every verb's
@@ -1341,16 +2160,19 @@ BEGIN
     v_grid := pgpart._grid(p_parent, p_now_at);
     LOOP
         EXIT WHEN v_n >= p_max_ranges;
-        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s%s',
-                       v_cfg.key_type, v_cfg.key_column, v_default,
-                       CASE WHEN v_from IS NOT NULL THEN format(' WHERE %I >= %s', v_cfg.key_column, v_from) END)
+        -- ORDER BY ... LIMIT 1, not min(): uuid has no min() before 18
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, (SELECT %I FROM ONLY %s WHERE %I IS NOT NULL%s '
+                       'ORDER BY 1 LIMIT 1)::text, %L)',
+                       v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
+                       CASE WHEN v_from IS NOT NULL THEN format(' AND %I >= %s', v_cfg.key_column, v_from) END,
+                       v_cfg.epoch_unit)
         INTO v_min;
         EXIT WHEN v_min IS NULL;
         v_n := v_n + 1;
         v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
         ordinal := v_n;
-        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
-        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo, v_cfg.epoch_unit);
+        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi, v_cfg.epoch_unit);
         lo := CASE WHEN lower_literal = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
         hi := CASE WHEN upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
         relation := format('%I.%I', v_schema,
@@ -1659,7 +2481,8 @@ BEGIN
     RETURN QUERY
     WITH m AS MATERIALIZED (
         -- as pgpart._maintenance_parents(NULL)
-        SELECT c.*, pc.relowner, pc.relacl, pc.relreplident, pc.relrowsecurity
+        SELECT c.*, pc.relowner, pc.relacl, pc.relreplident, pc.relrowsecurity,
+               pgpart._key_clock(c.key_type, c.epoch_unit) AS clock
         FROM pgpart.config AS c
         JOIN pg_class AS pc ON pc.oid = c.parent
         WHERE c.strategy = 'range' AND c.automatic_maintenance
@@ -1693,7 +2516,7 @@ BEGIN
         FROM m
         JOIN pg_inherits AS i ON i.inhparent = m.parent
         JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE c.relkind IN ('r', 'p', 'f') AND m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        WHERE c.relkind IN ('r', 'p', 'f') AND m.clock IN ('instant', 'wall')
     ),
     -- split, not a regular expression (its backtracking costs twice the
     -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
@@ -1711,10 +2534,17 @@ BEGIN
             CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
                  WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
                  WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
+                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
+                 WHEN m.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN m.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(m.epoch_unit)
                  ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
             CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
                  WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
                  WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
+                 WHEN m.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN m.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(m.epoch_unit)
                  ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
         FROM literals AS l JOIN m ON m.parent = l.parent
         WHERE NOT l.is_default
@@ -1743,7 +2573,7 @@ BEGIN
             FROM m
             CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
             WHERE
-                m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                m.clock IN ('instant', 'wall')
                 AND m.subpartition IS NULL
                 AND m.premake BETWEEN 0 AND pgpart._max_premake()
             OFFSET 0  -- one call per parent, not one per column read
@@ -1766,12 +2596,12 @@ BEGIN
     cutoffs AS (
         SELECT
             m.parent,
-            CASE WHEN m.key_type = 'timestamptz'::regtype
+            CASE WHEN m.clock = 'instant'
                      THEN extract(epoch FROM ((p_now_at AT TIME ZONE m.time_zone) - m.retention::interval)
                                              AT TIME ZONE m.time_zone)
                  ELSE extract(epoch FROM ((p_now_at AT TIME ZONE m.time_zone) - m.retention::interval)) END AS cutoff
         FROM m
-        WHERE m.retention IS NOT NULL AND m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        WHERE m.retention IS NOT NULL AND m.clock IN ('instant', 'wall')
     ),
     expired AS (
         SELECT c.parent, 'expired' AS reason
@@ -1787,7 +2617,7 @@ BEGIN
         FROM m
         WHERE
             m.retention IS NOT NULL
-            AND m.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            AND m.clock = 'integer'
             AND pgpart._due_integer_retention(m.parent, p_now_at)
     ),
     -- retention of a parent other tables reference is refused, every time
@@ -2017,13 +2847,13 @@ BEGIN
     IF v_cfg.retention IS NULL THEN
         RETURN;
     END IF;
-    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'integer' THEN
         v_max := pgpart._max_key(p_parent, v_cfg.key_column, p_timeout);
         IF v_max IS NULL THEN
             RETURN;  -- an empty table has nothing to expire
         END IF;
         v_cutoff := v_max - v_cfg.retention::numeric;
-    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+    ELSIF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'instant' THEN
         v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval)
                                        AT TIME ZONE v_cfg.time_zone);
     ELSE
@@ -2529,7 +3359,7 @@ BEGIN
     CROSS JOIN LATERAL (
         SELECT CASE WHEN pgpart._default_partition(p_parent) IS NOT NULL THEN 'move'
                     WHEN v_cfg.strategy = 'range'
-                         AND v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+                         AND pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'integer'
                         THEN 'read'
                     ELSE 'ddl' END AS work
     ) AS w
@@ -2662,10 +3492,10 @@ BEGIN
                 p_parent, NULL::regclass,
                 CASE WHEN v_reach <= v_now
                      THEN format('no partition holds the current key (%s): inserts fail or go to the default partition',
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now))
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now, v_cfg.epoch_unit))
                      ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach, v_cfg.epoch_unit),
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi, v_cfg.epoch_unit)) END,
                 pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
                                  format(', %L', v_cfg.partition_interval), p_now_at);
         END IF;
@@ -2701,8 +3531,8 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'gap'::pgpart.finding_code, p_parent, g.next_part,
            format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
-                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
-                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
+                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi, v_cfg.epoch_unit),
+                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo, v_cfg.epoch_unit), g.next_part),
            pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
                             format(', %L', v_cfg.partition_interval), p_now_at)
     FROM (
@@ -3291,7 +4121,10 @@ CREATE OR REPLACE FUNCTION pgpart._plan_range(
     p_max_new integer DEFAULT NULL,
     -- maintenance's dry run: the work of this many transactions of at most
     -- max_new each, as run_maintenance_proc and the client catch up
-    p_transactions integer DEFAULT 1
+    p_transactions integer DEFAULT 1,
+    -- an integer key holding Unix time ('s', 'ms', 'us'); NULL keeps the
+    -- policy's
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -3340,6 +4173,8 @@ DECLARE
     v_create_default boolean;
     v_n integer;
     v_total integer;
+    v_unit text;
+    v_clock text;
 BEGIN
     SELECT p_target.key_column AS key_column, p_target.key_type AS key_type INTO v_key;
     v_schema := p_target.schema_name;
@@ -3347,14 +4182,38 @@ BEGIN
     v_owner := p_target.owner;
     v_cfg := p_target.policy;
 
+    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
+           array_agg(p.upper_coord ORDER BY p.lower_coord),
+           array_agg(p.partition ORDER BY p.lower_coord)
+    INTO v_existing_lo, v_existing_hi, v_existing_rel
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default;
+    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
+    v_default := pgpart._default_partition(p_parent);
+
+    -- The key's clock: an epoch unit given is checked (and cannot change
+    -- under partitions), else the policy's holds (pgpart._key_clock).
+    v_unit := coalesce(pgpart._check_epoch_unit(p_parent, v_key.key_type, p_epoch_unit,
+                                                v_has_partitions AND v_cfg.parent IS NOT NULL, v_cfg.epoch_unit),
+                       v_cfg.epoch_unit);
+    v_clock := pgpart._key_clock(v_key.key_type, v_unit);
+    IF v_unit IS NOT NULL AND v_cfg.epoch_unit IS NULL AND v_has_partitions THEN
+        -- adopting a table whose partitions already hold Unix time: their
+        -- bounds were read as plain numbers (no policy said otherwise)
+        v_existing_lo := array(SELECT x.lo / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_lo) WITH ORDINALITY AS x (lo, n) ORDER BY x.n);
+        v_existing_hi := array(SELECT x.hi / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_hi) WITH ORDINALITY AS x (hi, n) ORDER BY x.n);
+    END IF;
+
     -- The grid: interval, zone, origin.
-    v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
+    v_iv := pgpart._parse_interval(v_key.key_type, p_interval, v_unit);
     v_zone := pgpart._check_zone(coalesce(p_time_zone, v_cfg.time_zone, 'UTC'));
-    v_frame := CASE WHEN v_key.key_type = 'timestamptz'::regtype AND v_iv.kind IN ('days', 'months')
+    v_frame := CASE WHEN v_clock = 'instant' AND v_iv.kind IN ('days', 'months')
                     THEN v_zone ELSE 'UTC' END;
     IF p_origin IS NOT NULL THEN
-        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin');
-        IF v_key.key_type = 'timestamptz'::regtype THEN
+        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin', v_unit);
+        IF v_clock = 'instant' THEN
             -- the origin is kept as a wall time of the grid's own zone
             v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
         END IF;
@@ -3366,15 +4225,6 @@ BEGIN
     END IF;
     v_origin_text := CASE WHEN v_iv.kind = 'integer' THEN v_origin::text
                           ELSE to_char(pgpart._coord_to_ts(v_origin) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END;
-
-    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
-           array_agg(p.upper_coord ORDER BY p.lower_coord),
-           array_agg(p.partition ORDER BY p.lower_coord)
-    INTO v_existing_lo, v_existing_hi, v_existing_rel
-    FROM pgpart._partitions(p_parent) AS p
-    WHERE NOT p.is_default;
-    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
-    v_default := pgpart._default_partition(p_parent);
 
     -- A grid cannot change under existing partitions (DESIGN §5).
     IF v_cfg.parent IS NOT NULL AND v_has_partitions
@@ -3429,7 +4279,7 @@ BEGIN
             -- partitions begin, else 0 (DESIGN §5); so a call without start
             -- after one with it changes nothing
             v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_target.lock_timeout),
-                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
+                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start', v_unit),
                               (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
         EXCEPTION WHEN lock_not_available THEN
             RAISE EXCEPTION USING
@@ -3439,7 +4289,7 @@ BEGIN
                 HINT = 'Retry later, or pass start so the highest key need not be read.',
                 SCHEMA = v_schema, TABLE = v_relname;
         END;
-    ELSIF v_key.key_type = 'timestamptz'::regtype THEN
+    ELSIF v_clock = 'instant' THEN
         v_now := extract(epoch FROM p_target.now_at);
     ELSE
         v_now := extract(epoch FROM (p_target.now_at AT TIME ZONE v_zone));
@@ -3448,7 +4298,7 @@ BEGIN
     -- The window and the gaps below it, the slots of them no partition
     -- covers, their names, then the steps (DESIGN §5).
     IF p_start IS NOT NULL THEN
-        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start');
+        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start', v_unit);
     END IF;
     v_ranges := pgpart._range_window(v_iv.kind, v_iv.step, v_frame, v_origin, v_now, v_start, v_premake,
                                      v_existing_lo, v_existing_hi);
@@ -3467,7 +4317,8 @@ BEGIN
     END IF;
     v_slots := pgpart._range_missing_slots(
         p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step, v_frame, v_origin,
-        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap);
+        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap,
+        v_unit);
 
     v_n := cardinality(v_slots);
     v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
@@ -3489,18 +4340,20 @@ BEGIN
     END IF;
 
     v_names := pgpart._range_names(p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step,
-                                   v_frame, v_slots, v_create_default);
+                                   v_frame, v_slots, v_create_default, v_unit);
 
     RETURN QUERY SELECT * FROM pgpart._range_steps(
         p_parent, p_target.lock_steps, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
         v_target_ts, v_reloptions, v_subpartition, v_create_default,
-        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L%s)',
                p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
-               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
+               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition,
+               CASE WHEN v_unit IS NOT NULL THEN format(', p_epoch_unit => %L', v_unit) ELSE '' END),
+        v_unit);
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer, text) IS
 'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
 
 -- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in
@@ -3596,7 +4449,8 @@ CREATE OR REPLACE FUNCTION pgpart._range_missing_slots(
     p_existing_lo numeric[],
     p_existing_hi numeric[],
     p_existing_rel regclass[],
-    p_limit integer
+    p_limit integer,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS pgpart._range[]
 LANGUAGE plpgsql
@@ -3646,8 +4500,8 @@ BEGIN
                     HINT = 'Pass a later start or a smaller premake.';
             END IF;
             -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
-            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo);
-            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi);
+            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo, p_epoch_unit);
+            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi, p_epoch_unit);
             EXIT WHEN v_lo_lit = 'MAXVALUE';
             v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
             v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
@@ -3675,8 +4529,8 @@ BEGIN
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_object_definition',
                     MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo),
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi), v_overlap),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo, p_epoch_unit),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi, p_epoch_unit), v_overlap),
                     DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, p_canonical),
                     HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
                     SCHEMA = p_schema, TABLE = p_relname;
@@ -3696,7 +4550,7 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._range_missing_slots(
     regclass, name, name, regtype, text, text, numeric, text, numeric, text, pgpart._range[], boolean,
-    numeric[], numeric[], regclass[], integer
+    numeric[], numeric[], regclass[], integer, text
 ) IS 'The grid slots of a range plan''s window and gaps that no partition covers, in bound order, at most limit of them.';
 
 -- source: sql/src/30_plan/range_names.sql
@@ -3715,7 +4569,8 @@ CREATE OR REPLACE FUNCTION pgpart._range_names(
     p_step numeric,
     p_frame text,
     p_slots pgpart._range[],
-    p_create_default boolean
+    p_create_default boolean,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS name[]
 LANGUAGE plpgsql
@@ -3738,8 +4593,8 @@ BEGIN
                 ERRCODE = 'duplicate_table',
                 MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
                 DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo),
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi), v_name),
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit), v_name),
                 HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
                 SCHEMA = p_schema, TABLE = v_name;
         END IF;
@@ -3760,7 +4615,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_names(
-    regclass, name, name, regtype, text, text, numeric, text, pgpart._range[], boolean
+    regclass, name, name, regtype, text, text, numeric, text, pgpart._range[], boolean, text
 ) IS 'Names of the new range partitions for the given slots; refuses a name that is taken (42P07).';
 
 -- source: sql/src/30_plan/range_privileges.sql
@@ -3838,7 +4693,8 @@ CREATE OR REPLACE FUNCTION pgpart._range_steps(
     p_reloptions text[],
     p_subpartition jsonb,
     p_create_default boolean,
-    p_policy_statement text
+    p_policy_statement text,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -3867,11 +4723,11 @@ BEGIN
 
     FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
-        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo);
-        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi);
+        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo, p_epoch_unit);
+        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi, p_epoch_unit);
         st.partition := v_table;
-        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo);
-        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi);
+        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo, p_epoch_unit);
+        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi, p_epoch_unit);
         IF p_default IS NOT NULL THEN
             v_step := v_step + 1;
             st.step := v_step;
@@ -3909,7 +4765,8 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_steps(
-    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text,
+    text
 ) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';
 
 -- source: sql/src/30_plan/range_window.sql
@@ -4956,6 +5813,9 @@ $body$;
 -- recent gaps, as many as fit with their sub-partitions); without it more
 -- than 200 new tables (partitions, sub-partitions, a default) are refused
 -- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
+-- EPOCH_UNIT ('s', 'ms', 'us'; kept in the policy) declares an integer key
+-- holding Unix time, gridded as a timestamptz; a uuid key (UUIDv7) is
+-- gridded by time without it (pgpart._key_clock).
 CREATE OR REPLACE FUNCTION pgpart.create_range_partitions(
     parent regclass,
     "interval" text,
@@ -4971,7 +5831,8 @@ CREATE OR REPLACE FUNCTION pgpart.create_range_partitions(
     now_at timestamptz DEFAULT now(),
     dry_run boolean DEFAULT false,
     subpartition jsonb DEFAULT NULL,
-    max_new integer DEFAULT NULL
+    max_new integer DEFAULT NULL,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -4993,6 +5854,7 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_steps pgpart.step [];
 BEGIN
@@ -5007,7 +5869,7 @@ BEGIN
                                 p_lock => NOT p_dry_run);
     v_steps := array(SELECT s FROM pgpart._plan_range(
             v_target, p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
-            p_subpartition, p_max_new) AS s);
+            p_subpartition, p_max_new, p_epoch_unit => p_epoch_unit) AS s);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
@@ -5015,6 +5877,9 @@ BEGIN
     RETURN QUERY SELECT * FROM pgpart._apply_range(v_target, v_steps);
 END
 $body$;
+
+COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean, jsonb, integer, text) IS
+'Creates the missing range partitions of PARENT (the slot of now_at plus premake ahead, and gaps), each built detached and then attached under short lock timeouts; registers the policy. dry_run returns the plan.';
 
 -- source: sql/src/40_api/detach_and_archive.sql
 -- pgpart.detach_and_archive(parent, ...): retention for one managed parent.
@@ -5153,7 +6018,8 @@ COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer,
 -- set_policy). A NULL argument keeps what is configured; "interval" may be
 -- NULL for a managed parent. DRY_RUN returns the plan. It takes every
 -- argument create_range_partitions takes (START, RELOPTIONS, SUBPARTITION,
--- MAX_NEW) and passes them on, so no caller has to compose the two verbs.
+-- MAX_NEW, EPOCH_UNIT) and passes them on, so no caller has to compose the
+-- two verbs.
 CREATE OR REPLACE FUNCTION pgpart.ensure_range(
     parent regclass,
     "interval" text DEFAULT NULL,
@@ -5173,7 +6039,8 @@ CREATE OR REPLACE FUNCTION pgpart.ensure_range(
     start text DEFAULT NULL,
     reloptions text[] DEFAULT NULL,
     subpartition jsonb DEFAULT NULL,
-    max_new integer DEFAULT NULL
+    max_new integer DEFAULT NULL,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -5199,6 +6066,7 @@ DECLARE
     p_reloptions ALIAS FOR reloptions;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
@@ -5228,6 +6096,9 @@ BEGIN
         v_old.strategy := 'range';
         v_old.key_type := v_target.key_type;
     END IF;
+    -- retention is read by the key's clock: an epoch unit given counts (the
+    -- planner checks it)
+    v_old.epoch_unit := coalesce(p_epoch_unit, v_old.epoch_unit);
     v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
                                       archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
     IF NOT p_dry_run THEN
@@ -5235,7 +6106,7 @@ BEGIN
     END IF;
     v_steps := array(SELECT s FROM pgpart._plan_range(
             v_target, v_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
-            p_subpartition, p_max_new) AS s);
+            p_subpartition, p_max_new, p_epoch_unit => p_epoch_unit) AS s);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         IF v_lifecycle THEN
@@ -5262,9 +6133,52 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer
+    text, text[], jsonb, integer, text
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
+
+-- source: sql/src/40_api/key_time.sql
+-- pgpart.key_time(parent, value): the instant a key value of PARENT stands
+-- for on its grid, for keys whose values are not times themselves: a
+-- UUIDv7 (its millisecond prefix) or an integer holding Unix time in the
+-- policy's epoch_unit; a timestamptz key's value is itself. The client
+-- asks it to turn the lowest and highest keys of a bulk load into the
+-- times ensure_range plans by (Client.ensure_covering, Client.load), so the
+-- conversion lives here once. 22023 for keys without an instant (plain
+-- integers; timestamp and date, whose wall time is read in the policy's
+-- zone by ensure_range itself) and for an unmanaged table.
+CREATE OR REPLACE FUNCTION pgpart.key_time(parent regclass, value text)
+RETURNS timestamptz
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_value ALIAS FOR value;
+    v_cfg pgpart.config;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
+    IF v_cfg.parent IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('table %s is not a RANGE table managed by pgpart', p_parent),
+            HINT = 'Manage it first: SELECT * FROM pgpart.ensure_range(...).';
+    END IF;
+    IF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) IS DISTINCT FROM 'instant' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the key %I of table %s (%s) is not on an instant''s clock', v_cfg.key_column,
+                             p_parent, v_cfg.key_type),
+            DETAIL = 'key_time converts uuid (UUIDv7), epoch integer and timestamptz keys.',
+            HINT = 'Pass integer keys as numbers and timestamp or date keys as they are.';
+    END IF;
+    RETURN pgpart._coord_to_ts(pgpart._literal_to_coord(v_cfg.key_type, p_value, v_cfg.epoch_unit));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.key_time(regclass, text) IS
+'The instant a key value of a managed range parent stands for (UUIDv7 prefix, epoch integer in its unit, or the timestamptz itself); 22023 for other keys.';
 
 -- source: sql/src/40_api/metrics.sql
 -- pgpart.metrics(now_at): the state of every managed parent as Prometheus
@@ -5293,12 +6207,12 @@ BEGIN
     PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     RETURN (
         WITH managed AS MATERIALIZED (
-            SELECT c.parent, c.strategy, c.key_type, c.last_error,
+            SELECT c.parent, c.strategy, pgpart._key_clock(c.key_type, c.epoch_unit) AS clock, c.last_error,
                    format('table="%s"', pgpart._metric_label(c.parent::text)) AS label
             FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
         ),
         runway AS MATERIALIZED (
-            SELECT m.parent, m.label, m.key_type, pgpart._runway(m.parent, p_now_at) AS runway
+            SELECT m.parent, m.label, m.clock, pgpart._runway(m.parent, p_now_at) AS runway
             FROM managed AS m WHERE m.strategy = 'range'
         ),
         findings AS MATERIALIZED (
@@ -5330,10 +6244,10 @@ BEGIN
             FROM managed AS m
             UNION ALL
             SELECT 3, r.parent::text, r.label, extract(epoch FROM r.runway::interval)
-            FROM runway AS r WHERE r.key_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            FROM runway AS r WHERE r.clock <> 'integer'
             UNION ALL
             SELECT 4, r.parent::text, r.label, r.runway::numeric
-            FROM runway AS r WHERE r.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            FROM runway AS r WHERE r.clock = 'integer'
             UNION ALL
             SELECT 5, m.parent::text,
                    format('%s,partition="%s"', m.label, pgpart._metric_label(d.oid::regclass::text)),
@@ -5500,8 +6414,8 @@ BEGIN
                            v_default, v_where, v_cols, v_range.relation, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
             partition := v_range.relation;
-            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo);
-            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi);
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo, v_cfg.epoch_unit);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi, v_cfg.epoch_unit);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;
@@ -5703,8 +6617,8 @@ BEGIN
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
     RETURN QUERY
     SELECT d.ordinal, d.relation,
-           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.lo),
-           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.hi),
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.lo, v_cfg.epoch_unit),
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.hi, v_cfg.epoch_unit),
            d.row_count,
            CASE WHEN d.overlap IS NOT NULL
                     THEN format('42P17: partition %s, off the grid, overlaps this range: the move stops here',
@@ -5760,8 +6674,10 @@ COMMENT ON FUNCTION pgpart.move_default_plan(text, interval, timestamptz, boolea
 -- bound order. Read from the catalog only, so it answers while another
 -- session holds ACCESS EXCLUSIVE on a partition (DESIGN §2): bounds from
 -- pg_get_expr(relpartbound, 0), sizes from relpages, rows from reltuples.
--- Bounds of timestamptz keys are shown in the configured time zone, never in
--- the session's.
+-- Bounds of instant keys (timestamptz, uuid, epoch integers) are shown as
+-- times in the configured time zone, never in the session's; BOUND keeps
+-- the raw FOR VALUES clause (a uuid key's uuid bounds, an epoch key's
+-- numbers).
 CREATE OR REPLACE FUNCTION pgpart.partition_info(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
 RETURNS TABLE (
     parent_table regclass,
@@ -5792,6 +6708,7 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     v_root regclass;
     v_zone text;
+    v_unit text;
     v_runway text;
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
@@ -5814,7 +6731,7 @@ BEGIN
         WHERE p_parent IS NULL
         ORDER BY 1
     LOOP
-        SELECT c.time_zone INTO v_zone FROM pgpart.config AS c WHERE c.parent = v_root;
+        SELECT c.time_zone, c.epoch_unit INTO v_zone, v_unit FROM pgpart.config AS c WHERE c.parent = v_root;
         v_runway := pgpart._runway(v_root, p_now_at);
         RETURN QUERY
         WITH RECURSIVE tree AS (
@@ -5841,8 +6758,8 @@ BEGIN
             r.node,
             r.depth,
             CASE WHEN r.depth > 1 THEN r.up END,
-            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord),
-            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord),
+            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord, CASE WHEN r.up = v_root THEN v_unit END),
+            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord, CASE WHEN r.up = v_root THEN v_unit END),
             r.bound,
             r.is_default,
             coalesce(ts.spcname, dts.spcname),
@@ -6268,7 +7185,7 @@ BEGIN
                 v_rows := array(
                     SELECT s FROM pgpart._retention_plan(
                         v_parent, p_now_at, p_online, p_timeout, p_retries,
-                        (SELECT max(pgpart._literal_to_coord(v_cfg.key_type, a.upper_bound))
+                        (SELECT max(pgpart._text_to_coord(v_cfg.key_type, v_cfg.epoch_unit, a.upper_bound))
                          FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS s
                     WHERE s.action <> 'finalize'
                     ORDER BY s.step
@@ -6650,7 +7567,10 @@ COMMENT ON FUNCTION pgpart.save_plan(regclass, timestamptz, interval, integer, b
 -- retention => 'none' clears the retention, and an empty name clears
 -- archive_schema, archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing. DRY_RUN returns
--- the policy row as the call would leave it, and writes nothing.
+-- the policy row as the call would leave it, and writes nothing. EPOCH_UNIT
+-- declares (or changes) the Unix time unit of an integer range key; refused
+-- (22023) once the parent has partitions, whose bounds were computed in the
+-- configured unit.
 CREATE OR REPLACE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -6665,7 +7585,8 @@ CREATE OR REPLACE FUNCTION pgpart.set_policy(
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL,
-    dry_run boolean DEFAULT false
+    dry_run boolean DEFAULT false,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -6686,6 +7607,7 @@ DECLARE
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
     p_dry_run ALIAS FOR dry_run;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -6695,6 +7617,22 @@ BEGIN
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
+    IF p_epoch_unit IS NOT NULL THEN
+        IF v_target.strategy <> 'range' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('epoch_unit does not apply to %s partitions of table %s', upper(v_target.strategy),
+                                 p_parent),
+                HINT = 'An epoch unit grids an integer RANGE key by time; leave it out here.',
+                SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
+        END IF;
+        v_new.epoch_unit := pgpart._check_epoch_unit(
+            p_parent, v_new.key_type, p_epoch_unit,
+            EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhparent = p_parent), v_new.epoch_unit);
+        -- a retention is read by the key's clock: a distance of key values
+        -- is no time (22023)
+        PERFORM pgpart._validated_policy(v_new, retention => v_new.retention);
+    END IF;
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
         RETURN;
@@ -6704,7 +7642,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
-    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text
 ) IS
 'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
 
@@ -6883,6 +7821,42 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.unmanage(regclass, boolean, boolean) IS
 'Stops managing a table: removes its policy (returned, and logged) and leaves its partitions attached. 42501 unless the caller owns the table, 55000 when it has no policy (unless missing_ok) or a detach is pending, 55P03 while pgpart works on it. dry_run changes nothing.';
+
+-- source: sql/src/40_api/uuid_floor.sql
+-- pgpart.uuid_floor(ts): the lowest uuid of TS's millisecond: its 48-bit
+-- Unix millisecond prefix followed by zeros, which sorts before every UUIDv7
+-- generated in that millisecond (btree orders uuids by their bytes) and is
+-- exactly the lower bound pgpart gives a uuid-keyed partition starting
+-- there. IMMUTABLE, so `WHERE id >= pgpart.uuid_floor('2026-01-01')` folds
+-- to a constant and prunes partitions at plan time. NULL for a NULL or
+-- infinite time; 22008 before 1970 or after the 48 bits (year 10889).
+CREATE OR REPLACE FUNCTION pgpart.uuid_floor(ts timestamptz)
+RETURNS uuid
+LANGUAGE plpgsql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_ts ALIAS FOR ts;
+    v_ms numeric;
+BEGIN
+    IF NOT isfinite(p_ts) THEN
+        RETURN NULL;
+    END IF;
+    v_ms := floor(extract(epoch FROM p_ts) * 1000);
+    IF v_ms < 0 OR v_ms >= 281474976710656 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'datetime_field_overflow',
+            MESSAGE = format('time %s is outside the range of a UUIDv7 timestamp', p_ts),
+            DETAIL = 'A UUIDv7 holds Unix milliseconds in 48 bits: from 1970-01-01 to 10889-08-02 UTC.',
+            HINT = 'Pass a time between those.';
+    END IF;
+    RETURN (lpad(to_hex(v_ms::bigint), 12, '0') || repeat('0', 20))::uuid;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.uuid_floor(timestamptz) IS
+'The lowest uuid of a time''s millisecond (48-bit Unix millisecond prefix, then zeros): sorts before every UUIDv7 of that millisecond; IMMUTABLE, so a filter on a uuid key prunes partitions at plan time.';
 
 -- source: sql/src/50_event_triggers/30_ddl_command_end.sql
 -- pgpart._ddl_command_end(): the event trigger function (DESIGN §7). After

@@ -64,6 +64,7 @@ ARG_TYPES: dict[str, str] = {
     "subpartition": "jsonb",
     "max_new": "integer",
     "move_large": "boolean",
+    "epoch_unit": "text",
 }
 
 # The names of the positional arguments a test may give, by function.

@@ -141,6 +141,7 @@ _ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("origin", str, "grid origin for intervals that are not calendar units"),
     ("lock_timeout", str, "lock timeout of each attempt (default 200ms)"),
     ("lock_retries", _int32, "retries after a lock timeout (default 10)"),
+    ("epoch_unit", str, "an integer key holding Unix time: s, ms or us (gridded as a timestamptz)"),
 ]
 _ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition"]
 
@@ -160,6 +161,7 @@ _POLICY_KEY_KINDS: dict[str, str] = {
     "origin": _NUMBER_OR_TEXT,
     "lock_timeout": _NUMBER_OR_TEXT,
     "lock_retries": _INTEGER,
+    "epoch_unit": _NAME,
     "default_partition": _BOOLEAN,
 }
 

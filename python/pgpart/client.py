@@ -54,7 +54,7 @@ POLICY_FIELDS = (
     "strategy", "key_column", "key_type", "partition_interval", "grid_origin", "time_zone", "premake",
     "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
     "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
-    "propagate_grants", "move_large_bytes",
+    "propagate_grants", "move_large_bytes", "epoch_unit",
 )  # fmt: skip
 
 _INFO_COLUMNS = (
@@ -121,6 +121,7 @@ class Client:
         reloptions: Sequence[str] | None = None,
         subpartition: Mapping[str, Any] | None = None,
         max_new: int | None = None,
+        epoch_unit: str | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -135,7 +136,9 @@ class Client:
         ``{"method": "hash", "key": "id", "modulus": 4}``; kept in the
         policy) and ``max_new`` (at most this many new tables in this call)
         are passed to ``pgpart.ensure_range`` as ``create_range_partitions``
-        takes them.
+        takes them. ``epoch_unit`` ("s", "ms" or "us"; kept in the policy)
+        declares an integer key holding Unix time, gridded as a timestamptz
+        would be (a uuid key holding UUIDv7 needs nothing).
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -157,6 +160,7 @@ class Client:
             ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
             ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
             ("max_new", "integer", max_new),
+            ("epoch_unit", "text", epoch_unit),
         ]
         if dry_run:
             rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
@@ -203,6 +207,7 @@ class Client:
         now_at: Moment | None = None,
         dry_run: bool = False,
         new_table: bool = False,
+        epoch_unit: str | None = None,
     ) -> EnsureReport:
         """Make TABLE's policy and partitions what a complete declaration
         says (what Django's ``Partitioning`` declares), all or nothing.
@@ -213,7 +218,9 @@ class Client:
         tablespace. ``method`` is "range" (``interval`` ... ``subpartition``),
         "list" (``values``, a JSON list or object as
         ``pgpart.create_list_partitions`` takes it) or "hash" (``modulus``).
-        The report holds the steps of every call, in order.
+        ``epoch_unit`` is passed to ``pgpart.ensure_range`` for "range" (an
+        integer key holding Unix time). The report holds the steps of every
+        call, in order.
         """
         locking: list[Arg] = [
             ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
@@ -243,6 +250,7 @@ class Client:
                     ("archive_tablespace", "name", archive_tablespace or ""),
                     *common[3:],
                     ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
+                    ("epoch_unit", "text", epoch_unit),
                 ],
             ))  # fmt: skip
         elif method == "list":
@@ -757,7 +765,11 @@ class Client:
                 f"table {table} is not a RANGE table managed by pgpart",
                 hint="Manage it first: Client.ensure(table, interval=...) (or a Django Partitioning declaration).",
             )
-        integer = str(policy.get("key_type")) in ("smallint", "integer", "bigint")
+        epoch = policy.get("epoch_unit") is not None
+        integer = str(policy.get("key_type")) in ("smallint", "integer", "bigint") and not epoch
+        if epoch or str(policy.get("key_type")) == "uuid":
+            # UUIDv7 and epoch keys: the times their values stand for (the server's conversion)
+            low, high = self._key_times(table, low, high)
         if integer and (not isinstance(low, int) or not isinstance(high, int)):
             raise InvalidArgumentError(
                 f"the key of {table} is an integer: low and high must be integers, got {low!r} and {high!r}",
@@ -799,6 +811,18 @@ class Client:
                 )
             cursor = max(reach, cursor)
         return EnsureReport(table, False, tuple(steps))
+
+    def _key_times(self, table: str, low: object, high: object) -> tuple[dt.datetime, dt.datetime]:
+        """LOW and HIGH, keys of TABLE's uuid or epoch key (or already times),
+        as the instants they stand for (``pgpart.key_time``)."""
+        if isinstance(low, dt.datetime) and isinstance(high, dt.datetime):
+            return low, high
+        row = self._session.fetch_one(
+            "SELECT pgpart.key_time(%s::regclass, %s), pgpart.key_time(%s::regclass, %s)",
+            [table, str(low), table, str(high)],
+        )
+        assert row is not None
+        return row[0], row[1]
 
     def load(
         self,
@@ -859,12 +883,13 @@ class Client:
         # the keys as one text, split by the server: 2x faster than a text[]
         # parameter (psycopg quotes each element); a key with a line break
         # (no valid key has one) goes as an array, to fail its cast there
-        bounds = sql.SQL(
-            "SELECT pg_catalog.min(v::{t}), pg_catalog.max(v::{t}) FROM pg_catalog.string_to_table(%s, E'\\n') AS v"
-        ).format(t=key_type)
-        bounds_array = sql.SQL(
-            "SELECT pg_catalog.min(v::{t}), pg_catalog.max(v::{t}) FROM pg_catalog.unnest(%s::text[]) AS v"
-        ).format(t=key_type)
+        # ORDER BY ... LIMIT 1, not min(): uuid has no min() before PostgreSQL 18
+        lowest_highest = (
+            "WITH k AS (SELECT v::{t} AS v FROM {source} AS v)"
+            " SELECT (SELECT v FROM k ORDER BY v LIMIT 1), (SELECT v FROM k ORDER BY v DESC LIMIT 1)"
+        )
+        bounds = sql.SQL(lowest_highest).format(t=key_type, source=sql.SQL("pg_catalog.string_to_table(%s, E'\\n')"))
+        bounds_array = sql.SQL(lowest_highest).format(t=key_type, source=sql.SQL("pg_catalog.unnest(%s::text[])"))
         report = LoadReport(table, 0, 0, (), consumed, size)
         covered: list[tuple[Any, Any]] = []
         for batch in _load.batches(

@@ -9,3 +9,7 @@
 -- check() returns a code column: CREATE OR REPLACE cannot change its columns.
 DROP FUNCTION pgpart.check(regclass, timestamptz);
 
+
+-- New policy columns, at the end of pgpart.config as in a fresh install
+-- (the routines below name them; their CREATE TABLE is skipped).
+ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'));

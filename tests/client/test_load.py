@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +201,41 @@ def test_a_key_with_a_line_break_fails_its_cast(events: pgpart.Client, owner_con
     assert failed.value.sqlstate == "22007"
     assert "records 1-2" in failed.value.message
     assert owner_conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+def uuid7(at: dt.datetime, n: int) -> str:
+    """A UUIDv7 of AT's millisecond (version 7, RFC 9562 variant, N in the random bits)."""
+    ms = int(at.timestamp() * 1000)
+    return str(uuid.UUID(int=(ms << 80) | (0x7 << 76) | (0x2 << 62) | (n & 0x3FFF_FFFF_FFFF)))
+
+
+def test_uuid_and_epoch_keys_are_loaded_by_time(owner_conn: psycopg.Connection[Any]) -> None:
+    # keys that are not times: the server says which instant each stands for
+    # (pgpart.key_time), and the partitions of those days are made first
+    owner_conn.execute("CREATE TABLE orders (id uuid NOT NULL, note text) PARTITION BY RANGE (id)")
+    owner_conn.execute("CREATE TABLE ticks (at_ms bigint NOT NULL, v int) PARTITION BY RANGE (at_ms)")
+    client = pgpart.Client(owner_conn)
+    now = dt.datetime(2026, 1, 15, tzinfo=UTC)
+    client.ensure("orders", interval="1 day", premake=1, default_partition=True, now_at=now)
+    client.ensure("ticks", interval="1 day", premake=1, default_partition=True, epoch_unit="ms", now_at=now)
+    days = [now - dt.timedelta(days=d, hours=h) for d in range(1, 40, 3) for h in (0, 5)]
+    orders = "".join(f"{uuid7(at, i)},o{i}\n" for i, at in enumerate(days))
+    ticks = "".join(f"{int(at.timestamp() * 1000)},{i}\n" for i, at in enumerate(days))
+    assert client.load("orders", io.StringIO(orders, newline=""), batch_rows=7).rows == len(days)
+    assert client.load("ticks", io.StringIO(ticks, newline=""), batch_rows=7).rows == len(days)
+    for table in ("orders", "ticks"):
+        default = owner_conn.execute(f"SELECT count(*) FROM {table}_default").fetchone()
+        assert default == (0,), table
+    # each row is in the partition of its day
+    placed = owner_conn.execute(
+        "SELECT tableoid::regclass::text, to_timestamp(at_ms / 1000.0) FROM ticks ORDER BY at_ms"
+    ).fetchall()
+    assert all(name == f"ticks_p{at:%Y%m%d}" for name, at in placed)
+    assert owner_conn.execute(
+        "SELECT pgpart.key_time('orders', %s), pgpart.key_time('ticks', %s)",
+        [uuid7(days[0], 1), str(int(days[0].timestamp() * 1000))],
+    ).fetchone() == (days[0], days[0])
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        owner_conn.execute("CREATE TABLE plain_ids (id bigint NOT NULL) PARTITION BY RANGE (id)")
+        client.ensure("plain_ids", interval=100, premake=1, start=0)
+        owner_conn.execute("SELECT pgpart.key_time('plain_ids', '5')")

@@ -21,6 +21,12 @@
             values = None             # list: ["de", "fr"] or {"eu": ["de", "fr"], "us": ["us"]}
             modulus = None            # hash: the number of partitions
             subpartition = None       # range: {"method": "hash", "key": "tenant_id", "modulus": 4}
+            epoch_unit = None         # range over an integer field holding Unix time: "s", "ms" or "us"
+
+A range key may be a ``DateTimeField``, a ``DateField``, an integer field
+(plain numbers, or Unix time with ``epoch_unit``) or a ``UUIDField`` holding
+UUIDv7 values; uuid and epoch keys are gridded by time as a
+``DateTimeField`` is (intervals such as ``"1 day"``).
 
 psqlextra's name ``PartitioningMeta`` is accepted as well (its ``method``
 may be psqlextra's enum; its ``key`` a list of one column), on models that
@@ -100,6 +106,7 @@ class Spec:
     values: list[Any] | dict[str, Any] | None = None
     modulus: int | None = None
     subpartition: dict[str, Any] | None = field(default=None)
+    epoch_unit: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The declaration as a dict of the values that were set (what
@@ -205,7 +212,9 @@ def _key(value: object) -> str:
     return value
 
 
-_OPTIONAL_STR = ("retention_action", "archive_schema", "archive_tablespace", "tablespace", "time_zone", "origin")
+_OPTIONAL_STR = (
+    "retention_action", "archive_schema", "archive_tablespace", "tablespace", "time_zone", "origin", "epoch_unit",
+)  # fmt: skip
 
 
 def _build(method: str, key: str, attrs: dict[str, Any]) -> Spec:
@@ -248,7 +257,7 @@ def _build(method: str, key: str, attrs: dict[str, Any]) -> Spec:
     else:
         refuse(
             ("interval", "premake", "retention", "retention_action", "archive_schema", "archive_tablespace",
-             "time_zone", "origin", "subpartition"),
+             "time_zone", "origin", "subpartition", "epoch_unit"),
             "Retention and intervals apply to RANGE partitioning only.",
         )  # fmt: skip
     if method == "list":
@@ -270,8 +279,9 @@ def _build(method: str, key: str, attrs: dict[str, Any]) -> Spec:
     return Spec(method=method, key=key, **attrs)
 
 
-# Range keys pgpart grids over: timestamptz, timestamp, date, and integers.
-_TIME_TYPES = ("DateTimeField", "DateField")
+# Range keys pgpart grids over: timestamptz, timestamp, date, uuid (UUIDv7,
+# gridded by time), and integers (by time with an epoch_unit).
+_TIME_TYPES = ("DateTimeField", "DateField", "UUIDField")
 _INTEGER_TYPES = (
     "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
     "PositiveSmallIntegerField", "AutoField", "BigAutoField", "SmallAutoField",
@@ -332,8 +342,16 @@ def _check_key_field(model: type[models.Model], spec: Spec) -> None:
         raise DeclarationError(
             f"RANGE partitioning over {key.get_internal_type()} {spec.key!r} is not supported",
             check_id="pgpart.E001",
-            hint="pgpart ranges over DateTimeField, DateField and integer fields; use LIST or HASH for others.",
+            hint="pgpart ranges over DateTimeField, DateField, UUIDField (UUIDv7) and integer fields; use LIST or "
+            "HASH for others.",
         )
+    if spec.epoch_unit is not None:
+        if kind != "integer":
+            raise DeclarationError(
+                f"epoch_unit applies to integer keys, not to {key.get_internal_type()} {spec.key!r}",
+                hint="Leave epoch_unit out for this key.",
+            )
+        kind = "time"  # Unix time: gridded by time intervals
     if kind == "time" and not isinstance(spec.interval, str):
         raise DeclarationError(
             f"the interval of time key {spec.key!r} must be a string with a unit, got {spec.interval!r}",

@@ -49,7 +49,11 @@ CREATE TABLE pgpart.config (
     last_error_at timestamptz,
     policy_author name NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    -- an integer range key holding Unix time in seconds, milliseconds or
+    -- microseconds: gridded as a timestamptz would be (NULL: plain numbers;
+    -- last, as ALTER TABLE ... ADD COLUMN places it on upgrade)
+    epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'))
 );
 
 COMMENT ON TABLE pgpart.config IS

@@ -42,24 +42,26 @@ DECLARE
     v_cfg pgpart.config;
     v_now numeric;
     v_reach numeric;
+    v_clock text;
 BEGIN
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
     IF v_cfg.parent IS NULL THEN
         RETURN NULL;
     END IF;
-    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    v_clock := pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit);
+    IF v_clock = 'integer' THEN
         BEGIN
             v_now := coalesce(pgpart._max_key(p_parent, v_cfg.key_column, interval '50ms'), 0);
         EXCEPTION WHEN lock_not_available OR insufficient_privilege THEN
             RETURN NULL;  -- unknown: a partition is locked exclusively, or we may not read the parent
         END;
-    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+    ELSIF v_clock = 'instant' THEN
         v_now := extract(epoch FROM p_now_at);
     ELSE
         v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone));
     END IF;
     v_reach := pgpart._reach(p_parent, v_now);
-    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF v_clock = 'integer' THEN
         RETURN (v_reach - v_now)::text;
     END IF;
     RETURN date_trunc('second', pgpart._coord_to_ts(v_reach) - pgpart._coord_to_ts(v_now))::text;

@@ -1,6 +1,8 @@
 -- pgpart._parse_interval(key_type, text): validates a partition interval
 -- against the key type and classifies it (DESIGN §5):
---   integer  - integer keys: a positive whole number of key units
+--   integer  - plain integer keys: a positive whole number of key units
+--              (epoch integer and uuid keys take time intervals, as
+--              timestamptz: their clock is 'instant', pgpart._key_clock)
 --   seconds  - time keys: a time-only interval dividing 24 hours (UTC grid)
 --   days     - whole days, weeks included (calendar of the configured zone)
 --   months   - whole months, years included (calendar of the configured zone)
@@ -10,6 +12,7 @@
 CREATE FUNCTION pgpart._parse_interval(
     p_key_type regtype,
     p_text text,
+    p_epoch_unit text DEFAULT NULL,
     OUT canonical text,
     OUT kind text,
     OUT step numeric
@@ -26,7 +29,7 @@ DECLARE
     v_days numeric;
     v_secs numeric;
 BEGIN
-    IF p_key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF pgpart._key_clock(p_key_type, p_epoch_unit) = 'integer' THEN
         IF v_text !~ '^\+?[0-9]{1,18}$' OR v_text::numeric = 0 THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_parameter_value',
@@ -102,5 +105,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._parse_interval(regtype, text) IS
+COMMENT ON FUNCTION pgpart._parse_interval(regtype, text, text) IS
 'Validates a partition interval against the key type and classifies it as integer, seconds, days or months.';

@@ -28,13 +28,19 @@ DECLARE
     v_key_type regtype;
     v_strategy "char";
     v_coords boolean;
+    -- an epoch integer key's unit (from the policy): its values / v_scale
+    -- are seconds (NULL: plain integers)
+    v_scale numeric;
 BEGIN
     SELECT pt.partstrat, a.atttypid::regtype INTO v_strategy, v_key_type
     FROM pg_partitioned_table AS pt
     LEFT JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
     WHERE pt.partrelid = p_parent AND pt.partnatts = 1;
-    v_coords := v_strategy = 'r' AND v_key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
-                                                    'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+    v_coords := v_strategy = 'r' AND pgpart._key_clock(v_key_type) IS NOT NULL;
+    IF v_coords AND pgpart._key_clock(v_key_type) = 'integer' THEN
+        -- only an integer key may hold Unix time (the policy says so)
+        SELECT pgpart._epoch_scale(c.epoch_unit) INTO v_scale FROM pgpart.config AS c WHERE c.parent = p_parent;
+    END IF;
     RETURN QUERY
     WITH children AS (
         SELECT
@@ -80,12 +86,20 @@ BEGIN
              WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lower_literal::timestamptz)
              WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lower_literal::timestamp)
              WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.lower_literal::date::timestamp)
+             -- pgpart._uuid_coord inlined: the 48-bit millisecond prefix
+             WHEN v_key_type = 'uuid'::regtype
+                 THEN ('x' || lpad(left(replace(l.lower_literal, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+             WHEN v_scale IS NOT NULL THEN l.lower_literal::numeric / v_scale
              ELSE l.lower_literal::numeric END,
         CASE WHEN NOT v_coords OR l.upper_literal IS NULL THEN NULL
              WHEN l.upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric
              WHEN v_key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.upper_literal::timestamptz)
              WHEN v_key_type = 'timestamp'::regtype THEN extract(epoch FROM l.upper_literal::timestamp)
              WHEN v_key_type = 'date'::regtype THEN extract(epoch FROM l.upper_literal::date::timestamp)
+             -- pgpart._uuid_coord inlined: the 48-bit millisecond prefix
+             WHEN v_key_type = 'uuid'::regtype
+                 THEN ('x' || lpad(left(replace(l.upper_literal, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+             WHEN v_scale IS NOT NULL THEN l.upper_literal::numeric / v_scale
              ELSE l.upper_literal::numeric END
     FROM literals AS l
     ORDER BY l.bound = 'DEFAULT', 8, l.partition::oid;

@@ -12,7 +12,9 @@ CREATE FUNCTION pgpart._register_range_policy(
     p_premake integer,
     p_tablespace name,
     p_reloptions text[],
-    p_subpartition jsonb DEFAULT NULL
+    p_subpartition jsonb DEFAULT NULL,
+    -- the epoch unit of an integer key ('s', 'ms', 'us'), NULL for others
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS void
 LANGUAGE sql
@@ -20,11 +22,11 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO pgpart.config AS c (
         parent, strategy, key_column, key_type, partition_interval, grid_origin,
-        time_zone, premake, tablespace, reloptions, subpartition, policy_author
+        time_zone, premake, tablespace, reloptions, subpartition, policy_author, epoch_unit
     )
     VALUES (
         p_parent, 'range', p_key_column, p_key_type, p_interval, p_origin,
-        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user
+        p_time_zone, p_premake, p_tablespace, p_reloptions, p_subpartition, current_user, p_epoch_unit
     )
     ON CONFLICT (parent) DO UPDATE SET
         strategy = excluded.strategy,
@@ -38,20 +40,21 @@ BEGIN ATOMIC
         reloptions = excluded.reloptions,
         subpartition = excluded.subpartition,
         policy_author = excluded.policy_author,
+        epoch_unit = excluded.epoch_unit,
         updated_at = now()
     WHERE (
         c.strategy, c.key_column, c.key_type, c.partition_interval, c.grid_origin,
-        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author
+        c.time_zone, c.premake, c.tablespace, c.reloptions, c.subpartition, c.policy_author, c.epoch_unit
     )
     IS DISTINCT FROM
     (
         excluded.strategy, excluded.key_column, excluded.key_type, excluded.partition_interval,
         excluded.grid_origin, excluded.time_zone, excluded.premake, excluded.tablespace,
-        excluded.reloptions, excluded.subpartition, excluded.policy_author
+        excluded.reloptions, excluded.subpartition, excluded.policy_author, excluded.epoch_unit
     );
 END;
 
-COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb) IS
+COMMENT ON FUNCTION pgpart._register_range_policy(regclass, name, regtype, text, text, text, integer, name, text[], jsonb, text) IS
 'Registers or updates the range policy of a parent in pgpart.config.';
 
 -- pgpart._register_list_hash_policy(parent, strategy, key, type, tablespace,
@@ -133,6 +136,9 @@ BEGIN
     IF p_new.move_large_bytes IS DISTINCT FROM p_old.move_large_bytes THEN
         v_res.move_large_bytes := p_new.move_large_bytes;
     END IF;
+    IF p_new.epoch_unit IS DISTINCT FROM p_old.epoch_unit THEN
+        v_res.epoch_unit := p_new.epoch_unit;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -147,6 +153,7 @@ BEGIN
             reconcile = v_res.reconcile,
             propagate_grants = v_res.propagate_grants,
             move_large_bytes = v_res.move_large_bytes,
+            epoch_unit = v_res.epoch_unit,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;

@@ -48,20 +48,19 @@ BEGIN
             ERRCODE = 'feature_not_supported',
             MESSAGE = format('partition key of table %s is not a single column', p_parent),
             DETAIL = 'pgpart manages range partitioning on one plain column.',
-            HINT = 'Partition by a single timestamptz, timestamp, date, smallint, integer or bigint column.',
+            HINT = 'Partition by a single timestamptz, timestamp, date, uuid, smallint, integer or bigint column.',
             SCHEMA = v_schema,
             TABLE = v_table;
     END IF;
     SELECT a.attname, a.atttypid::regtype INTO key_column, key_type
     FROM pg_attribute AS a
     WHERE a.attrelid = p_parent AND a.attnum = v_attnum;
-    IF key_type NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
-                        'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF pgpart._key_clock(key_type) IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'feature_not_supported',
             MESSAGE = format('partition key column %I of table %s has unsupported type %s',
                              key_column, p_parent, key_type),
-            DETAIL = 'Range keys may be timestamptz, timestamp, date, smallint, integer or bigint.',
+            DETAIL = 'Range keys may be timestamptz, timestamp, date, uuid (UUIDv7), smallint, integer or bigint.',
             HINT = 'Partition by a column of one of those types.',
             SCHEMA = v_schema,
             TABLE = v_table;

@@ -57,7 +57,7 @@ BEGIN
                 ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('retention does not apply to %s partitions of table %s', upper(v_old.strategy), p_parent),
                 HINT = 'Retention expires ranges; LIST and HASH partitions hold no range to expire.';
-        ELSIF v_old.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        ELSIF pgpart._key_clock(v_old.key_type, v_old.epoch_unit) = 'integer' THEN
             IF btrim(p_retention) !~ '^\+?[0-9]{1,19}$' OR btrim(p_retention)::numeric = 0 THEN
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_parameter_value',

@@ -43,8 +43,8 @@ BEGIN
         FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
         WHERE h.inhrelid = v_part AND h.inhparent = p_parent AND NOT h.inhdetachpending;
         IF v_bound IS DISTINCT FROM format('FOR VALUES FROM (%s) TO (%s)',
-                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.lo),
-                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.hi)) THEN
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.lo, v_grid.epoch_unit),
+                                           pgpart._coord_to_literal(v_grid.key_type, v_slot.hi, v_grid.epoch_unit)) THEN
             RETURN false;
         END IF;
         v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_slot.hi);
@@ -56,7 +56,8 @@ BEGIN
     -- the caller then plans in full.
     v_default := pgpart._default_partition(p_parent);
     SELECT c.oid, pgpart._literal_to_coord(v_grid.key_type, (regexp_match(pg_get_expr(c.relpartbound, 0),
-                                                             '^FOR VALUES FROM \(''?([^'')]*)''?\)'))[1])
+                                                             '^FOR VALUES FROM \(''?([^'')]*)''?\)'))[1],
+                                           v_grid.epoch_unit)
     INTO v_part, v_first
     FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
     WHERE h.inhparent = p_parent AND c.oid IS DISTINCT FROM v_default

@@ -108,16 +108,19 @@ BEGIN
     v_grid := pgpart._grid(p_parent, p_now_at);
     LOOP
         EXIT WHEN v_n >= p_max_ranges;
-        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, min(%I)::text) FROM ONLY %s%s',
-                       v_cfg.key_type, v_cfg.key_column, v_default,
-                       CASE WHEN v_from IS NOT NULL THEN format(' WHERE %I >= %s', v_cfg.key_column, v_from) END)
+        -- ORDER BY ... LIMIT 1, not min(): uuid has no min() before 18
+        EXECUTE format('SELECT pgpart._literal_to_coord(%L::regtype, (SELECT %I FROM ONLY %s WHERE %I IS NOT NULL%s '
+                       'ORDER BY 1 LIMIT 1)::text, %L)',
+                       v_cfg.key_type, v_cfg.key_column, v_default, v_cfg.key_column,
+                       CASE WHEN v_from IS NOT NULL THEN format(' AND %I >= %s', v_cfg.key_column, v_from) END,
+                       v_cfg.epoch_unit)
         INTO v_min;
         EXIT WHEN v_min IS NULL;
         v_n := v_n + 1;
         v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_min);
         ordinal := v_n;
-        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo);
-        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi);
+        lower_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.lo, v_cfg.epoch_unit);
+        upper_literal := pgpart._coord_to_literal(v_cfg.key_type, v_slot.hi, v_cfg.epoch_unit);
         lo := CASE WHEN lower_literal = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
         hi := CASE WHEN upper_literal = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
         relation := format('%I.%I', v_schema,

@@ -165,7 +165,8 @@ BEGIN
     RETURN QUERY
     WITH m AS MATERIALIZED (
         -- as pgpart._maintenance_parents(NULL)
-        SELECT c.*, pc.relowner, pc.relacl, pc.relreplident, pc.relrowsecurity
+        SELECT c.*, pc.relowner, pc.relacl, pc.relreplident, pc.relrowsecurity,
+               pgpart._key_clock(c.key_type, c.epoch_unit) AS clock
         FROM pgpart.config AS c
         JOIN pg_class AS pc ON pc.oid = c.parent
         WHERE c.strategy = 'range' AND c.automatic_maintenance
@@ -199,7 +200,7 @@ BEGIN
         FROM m
         JOIN pg_inherits AS i ON i.inhparent = m.parent
         JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE c.relkind IN ('r', 'p', 'f') AND m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        WHERE c.relkind IN ('r', 'p', 'f') AND m.clock IN ('instant', 'wall')
     ),
     -- split, not a regular expression (its backtracking costs twice the
     -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
@@ -217,10 +218,17 @@ BEGIN
             CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
                  WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
                  WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
+                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
+                 WHEN m.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN m.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(m.epoch_unit)
                  ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
             CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
                  WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
                  WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
+                 WHEN m.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN m.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(m.epoch_unit)
                  ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
         FROM literals AS l JOIN m ON m.parent = l.parent
         WHERE NOT l.is_default
@@ -249,7 +257,7 @@ BEGIN
             FROM m
             CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
             WHERE
-                m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                m.clock IN ('instant', 'wall')
                 AND m.subpartition IS NULL
                 AND m.premake BETWEEN 0 AND pgpart._max_premake()
             OFFSET 0  -- one call per parent, not one per column read
@@ -272,12 +280,12 @@ BEGIN
     cutoffs AS (
         SELECT
             m.parent,
-            CASE WHEN m.key_type = 'timestamptz'::regtype
+            CASE WHEN m.clock = 'instant'
                      THEN extract(epoch FROM ((p_now_at AT TIME ZONE m.time_zone) - m.retention::interval)
                                              AT TIME ZONE m.time_zone)
                  ELSE extract(epoch FROM ((p_now_at AT TIME ZONE m.time_zone) - m.retention::interval)) END AS cutoff
         FROM m
-        WHERE m.retention IS NOT NULL AND m.key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        WHERE m.retention IS NOT NULL AND m.clock IN ('instant', 'wall')
     ),
     expired AS (
         SELECT c.parent, 'expired' AS reason
@@ -293,7 +301,7 @@ BEGIN
         FROM m
         WHERE
             m.retention IS NOT NULL
-            AND m.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            AND m.clock = 'integer'
             AND pgpart._due_integer_retention(m.parent, p_now_at)
     ),
     -- retention of a parent other tables reference is refused, every time

@@ -27,13 +27,13 @@ BEGIN
     IF v_cfg.retention IS NULL THEN
         RETURN;
     END IF;
-    IF v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'integer' THEN
         v_max := pgpart._max_key(p_parent, v_cfg.key_column, p_timeout);
         IF v_max IS NULL THEN
             RETURN;  -- an empty table has nothing to expire
         END IF;
         v_cutoff := v_max - v_cfg.retention::numeric;
-    ELSIF v_cfg.key_type = 'timestamptz'::regtype THEN
+    ELSIF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'instant' THEN
         v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval)
                                        AT TIME ZONE v_cfg.time_zone);
     ELSE

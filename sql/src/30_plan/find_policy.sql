@@ -113,7 +113,7 @@ BEGIN
     CROSS JOIN LATERAL (
         SELECT CASE WHEN pgpart._default_partition(p_parent) IS NOT NULL THEN 'move'
                     WHEN v_cfg.strategy = 'range'
-                         AND v_cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+                         AND pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'integer'
                         THEN 'read'
                     ELSE 'ddl' END AS work
     ) AS w

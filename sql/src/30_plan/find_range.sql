@@ -59,10 +59,10 @@ BEGIN
                 p_parent, NULL::regclass,
                 CASE WHEN v_reach <= v_now
                      THEN format('no partition holds the current key (%s): inserts fail or go to the default partition',
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now))
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_now, v_cfg.epoch_unit))
                      ELSE format('runway shorter than premake %s: partitions reach %s, expected %s', v_cfg.premake,
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach),
-                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi)) END,
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_reach, v_cfg.epoch_unit),
+                                 pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_slot.hi, v_cfg.epoch_unit)) END,
                 pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
                                  format(', %L', v_cfg.partition_interval), p_now_at);
         END IF;
@@ -98,8 +98,8 @@ BEGIN
     RETURN QUERY
     SELECT 'warning', 'gap'::pgpart.finding_code, p_parent, g.next_part,
            format('gap from %s to %s before partition %s: its rows fail or go to the default partition',
-                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi),
-                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo), g.next_part),
+                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.hi, v_cfg.epoch_unit),
+                  pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, g.next_lo, v_cfg.epoch_unit), g.next_part),
            pgpart._fix_call('SELECT * FROM pgpart.create_range_partitions', p_parent,
                             format(', %L', v_cfg.partition_interval), p_now_at)
     FROM (

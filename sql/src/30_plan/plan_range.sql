@@ -26,7 +26,10 @@ CREATE FUNCTION pgpart._plan_range(
     p_max_new integer DEFAULT NULL,
     -- maintenance's dry run: the work of this many transactions of at most
     -- max_new each, as run_maintenance_proc and the client catch up
-    p_transactions integer DEFAULT 1
+    p_transactions integer DEFAULT 1,
+    -- an integer key holding Unix time ('s', 'ms', 'us'); NULL keeps the
+    -- policy's
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -75,6 +78,8 @@ DECLARE
     v_create_default boolean;
     v_n integer;
     v_total integer;
+    v_unit text;
+    v_clock text;
 BEGIN
     SELECT p_target.key_column AS key_column, p_target.key_type AS key_type INTO v_key;
     v_schema := p_target.schema_name;
@@ -82,14 +87,38 @@ BEGIN
     v_owner := p_target.owner;
     v_cfg := p_target.policy;
 
+    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
+           array_agg(p.upper_coord ORDER BY p.lower_coord),
+           array_agg(p.partition ORDER BY p.lower_coord)
+    INTO v_existing_lo, v_existing_hi, v_existing_rel
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default;
+    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
+    v_default := pgpart._default_partition(p_parent);
+
+    -- The key's clock: an epoch unit given is checked (and cannot change
+    -- under partitions), else the policy's holds (pgpart._key_clock).
+    v_unit := coalesce(pgpart._check_epoch_unit(p_parent, v_key.key_type, p_epoch_unit,
+                                                v_has_partitions AND v_cfg.parent IS NOT NULL, v_cfg.epoch_unit),
+                       v_cfg.epoch_unit);
+    v_clock := pgpart._key_clock(v_key.key_type, v_unit);
+    IF v_unit IS NOT NULL AND v_cfg.epoch_unit IS NULL AND v_has_partitions THEN
+        -- adopting a table whose partitions already hold Unix time: their
+        -- bounds were read as plain numbers (no policy said otherwise)
+        v_existing_lo := array(SELECT x.lo / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_lo) WITH ORDINALITY AS x (lo, n) ORDER BY x.n);
+        v_existing_hi := array(SELECT x.hi / pgpart._epoch_scale(v_unit)
+                               FROM unnest(v_existing_hi) WITH ORDINALITY AS x (hi, n) ORDER BY x.n);
+    END IF;
+
     -- The grid: interval, zone, origin.
-    v_iv := pgpart._parse_interval(v_key.key_type, p_interval);
+    v_iv := pgpart._parse_interval(v_key.key_type, p_interval, v_unit);
     v_zone := pgpart._check_zone(coalesce(p_time_zone, v_cfg.time_zone, 'UTC'));
-    v_frame := CASE WHEN v_key.key_type = 'timestamptz'::regtype AND v_iv.kind IN ('days', 'months')
+    v_frame := CASE WHEN v_clock = 'instant' AND v_iv.kind IN ('days', 'months')
                     THEN v_zone ELSE 'UTC' END;
     IF p_origin IS NOT NULL THEN
-        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin');
-        IF v_key.key_type = 'timestamptz'::regtype THEN
+        v_origin := pgpart._input_to_coord(v_key.key_type, v_zone, p_origin, 'origin', v_unit);
+        IF v_clock = 'instant' THEN
             -- the origin is kept as a wall time of the grid's own zone
             v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
         END IF;
@@ -101,15 +130,6 @@ BEGIN
     END IF;
     v_origin_text := CASE WHEN v_iv.kind = 'integer' THEN v_origin::text
                           ELSE to_char(pgpart._coord_to_ts(v_origin) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') END;
-
-    SELECT array_agg(p.lower_coord ORDER BY p.lower_coord),
-           array_agg(p.upper_coord ORDER BY p.lower_coord),
-           array_agg(p.partition ORDER BY p.lower_coord)
-    INTO v_existing_lo, v_existing_hi, v_existing_rel
-    FROM pgpart._partitions(p_parent) AS p
-    WHERE NOT p.is_default;
-    v_has_partitions := coalesce(cardinality(v_existing_rel), 0) > 0;
-    v_default := pgpart._default_partition(p_parent);
 
     -- A grid cannot change under existing partitions (DESIGN §5).
     IF v_cfg.parent IS NOT NULL AND v_has_partitions
@@ -164,7 +184,7 @@ BEGIN
             -- partitions begin, else 0 (DESIGN §5); so a call without start
             -- after one with it changes nothing
             v_now := coalesce(pgpart._max_key(p_parent, v_key.key_column, p_target.lock_timeout),
-                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start'),
+                              pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start', v_unit),
                               (SELECT min(lo) FROM unnest(v_existing_lo) AS lo WHERE lo > '-Infinity'::numeric), 0);
         EXCEPTION WHEN lock_not_available THEN
             RAISE EXCEPTION USING
@@ -174,7 +194,7 @@ BEGIN
                 HINT = 'Retry later, or pass start so the highest key need not be read.',
                 SCHEMA = v_schema, TABLE = v_relname;
         END;
-    ELSIF v_key.key_type = 'timestamptz'::regtype THEN
+    ELSIF v_clock = 'instant' THEN
         v_now := extract(epoch FROM p_target.now_at);
     ELSE
         v_now := extract(epoch FROM (p_target.now_at AT TIME ZONE v_zone));
@@ -183,7 +203,7 @@ BEGIN
     -- The window and the gaps below it, the slots of them no partition
     -- covers, their names, then the steps (DESIGN §5).
     IF p_start IS NOT NULL THEN
-        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start');
+        v_start := pgpart._input_to_coord(v_key.key_type, v_zone, p_start, 'start', v_unit);
     END IF;
     v_ranges := pgpart._range_window(v_iv.kind, v_iv.step, v_frame, v_origin, v_now, v_start, v_premake,
                                      v_existing_lo, v_existing_hi);
@@ -202,7 +222,8 @@ BEGIN
     END IF;
     v_slots := pgpart._range_missing_slots(
         p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step, v_frame, v_origin,
-        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap);
+        v_iv.canonical, v_ranges, p_start IS NOT NULL, v_existing_lo, v_existing_hi, v_existing_rel, v_part_cap,
+        v_unit);
 
     v_n := cardinality(v_slots);
     v_create_default := coalesce(p_default_partition, false) AND v_default IS NULL;
@@ -224,18 +245,20 @@ BEGIN
     END IF;
 
     v_names := pgpart._range_names(p_parent, v_schema, v_relname, v_key.key_type, v_zone, v_iv.kind, v_iv.step,
-                                   v_frame, v_slots, v_create_default);
+                                   v_frame, v_slots, v_create_default, v_unit);
 
     RETURN QUERY SELECT * FROM pgpart._range_steps(
         p_parent, p_target.lock_steps, v_schema, v_relname, v_key.key_type, v_key.key_column, v_zone, v_default, v_slots, v_names,
         v_target_ts, v_reloptions, v_subpartition, v_create_default,
-        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L)',
+        format('SELECT pgpart._register_range_policy(%L::regclass, %L, %L::regtype, %L, %L, %L, %s, %L, %L, %L%s)',
                p_parent::text, v_key.key_column, v_key.key_type::text, v_iv.canonical, v_origin_text,
-               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition));
+               v_zone, v_premake, v_tablespace, v_reloptions, v_subpartition,
+               CASE WHEN v_unit IS NOT NULL THEN format(', p_epoch_unit => %L', v_unit) ELSE '' END),
+        v_unit);
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer) IS
+COMMENT ON FUNCTION pgpart._plan_range(pgpart._target, text, integer, text, text, text, boolean, text[], jsonb, integer, integer, text) IS
 'The RANGE planner: checks what only a range call has and returns the ordered steps of a prepared create_range_partitions call, changing nothing (internal).';
 
 -- pgpart._plan_range_partitions(parent, interval, ...): prepare and plan in

@@ -23,7 +23,8 @@ CREATE FUNCTION pgpart._range_missing_slots(
     p_existing_lo numeric[],
     p_existing_hi numeric[],
     p_existing_rel regclass[],
-    p_limit integer
+    p_limit integer,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS pgpart._range[]
 LANGUAGE plpgsql
@@ -73,8 +74,8 @@ BEGIN
                     HINT = 'Pass a later start or a smaller premake.';
             END IF;
             -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
-            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo);
-            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi);
+            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo, p_epoch_unit);
+            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi, p_epoch_unit);
             EXIT WHEN v_lo_lit = 'MAXVALUE';
             v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
             v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
@@ -102,8 +103,8 @@ BEGIN
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_object_definition',
                     MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo),
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi), v_overlap),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo, p_epoch_unit),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi, p_epoch_unit), v_overlap),
                     DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, p_canonical),
                     HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
                     SCHEMA = p_schema, TABLE = p_relname;
@@ -123,5 +124,5 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._range_missing_slots(
     regclass, name, name, regtype, text, text, numeric, text, numeric, text, pgpart._range[], boolean,
-    numeric[], numeric[], regclass[], integer
+    numeric[], numeric[], regclass[], integer, text
 ) IS 'The grid slots of a range plan''s window and gaps that no partition covers, in bound order, at most limit of them.';

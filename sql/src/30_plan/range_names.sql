@@ -13,7 +13,8 @@ CREATE FUNCTION pgpart._range_names(
     p_step numeric,
     p_frame text,
     p_slots pgpart._range[],
-    p_create_default boolean
+    p_create_default boolean,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS name[]
 LANGUAGE plpgsql
@@ -36,8 +37,8 @@ BEGIN
                 ERRCODE = 'duplicate_table',
                 MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
                 DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo),
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi), v_name),
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
+                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit), v_name),
                 HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
                 SCHEMA = p_schema, TABLE = v_name;
         END IF;
@@ -58,5 +59,5 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_names(
-    regclass, name, name, regtype, text, text, numeric, text, pgpart._range[], boolean
+    regclass, name, name, regtype, text, text, numeric, text, pgpart._range[], boolean, text
 ) IS 'Names of the new range partitions for the given slots; refuses a name that is taken (42P07).';

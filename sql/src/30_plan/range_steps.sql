@@ -21,7 +21,8 @@ CREATE FUNCTION pgpart._range_steps(
     p_reloptions text[],
     p_subpartition jsonb,
     p_create_default boolean,
-    p_policy_statement text
+    p_policy_statement text,
+    p_epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -50,11 +51,11 @@ BEGIN
 
     FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
-        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo);
-        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi);
+        v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo, p_epoch_unit);
+        v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi, p_epoch_unit);
         st.partition := v_table;
-        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo);
-        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi);
+        st.lower_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).lo, p_epoch_unit);
+        st.upper_bound := pgpart._coord_to_text(p_key_type, p_zone, (p_slots[i]).hi, p_epoch_unit);
         IF p_default IS NOT NULL THEN
             v_step := v_step + 1;
             st.step := v_step;
@@ -92,5 +93,6 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._range_steps(
-    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text
+    regclass, pgpart.step[], name, name, regtype, name, text, regclass, pgpart._range[], name[], name, text[], jsonb, boolean, text,
+    text
 ) IS 'The ordered steps of a range plan: locks, each new partition (default-partition probe, build, attach), the default partition, the policy registration.';

@@ -11,6 +11,9 @@
 -- recent gaps, as many as fit with their sub-partitions); without it more
 -- than 200 new tables (partitions, sub-partitions, a default) are refused
 -- (54000, pgpart._max_new_tables), and so is a premake above 1000 (22023).
+-- EPOCH_UNIT ('s', 'ms', 'us'; kept in the policy) declares an integer key
+-- holding Unix time, gridded as a timestamptz; a uuid key (UUIDv7) is
+-- gridded by time without it (pgpart._key_clock).
 CREATE FUNCTION pgpart.create_range_partitions(
     parent regclass,
     "interval" text,
@@ -26,7 +29,8 @@ CREATE FUNCTION pgpart.create_range_partitions(
     now_at timestamptz DEFAULT now(),
     dry_run boolean DEFAULT false,
     subpartition jsonb DEFAULT NULL,
-    max_new integer DEFAULT NULL
+    max_new integer DEFAULT NULL,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -48,6 +52,7 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_steps pgpart.step [];
 BEGIN
@@ -62,7 +67,7 @@ BEGIN
                                 p_lock => NOT p_dry_run);
     v_steps := array(SELECT s FROM pgpart._plan_range(
             v_target, p_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
-            p_subpartition, p_max_new) AS s);
+            p_subpartition, p_max_new, p_epoch_unit => p_epoch_unit) AS s);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         RETURN;
@@ -71,5 +76,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean, jsonb, integer) IS
+COMMENT ON FUNCTION pgpart.create_range_partitions(regclass, text, integer, text, text, text, name, boolean, text[], interval, integer, timestamptz, boolean, jsonb, integer, text) IS
 'Creates the missing range partitions of PARENT (the slot of now_at plus premake ahead, and gaps), each built detached and then attached under short lock timeouts; registers the policy. dry_run returns the plan.';

@@ -4,7 +4,8 @@
 -- set_policy). A NULL argument keeps what is configured; "interval" may be
 -- NULL for a managed parent. DRY_RUN returns the plan. It takes every
 -- argument create_range_partitions takes (START, RELOPTIONS, SUBPARTITION,
--- MAX_NEW) and passes them on, so no caller has to compose the two verbs.
+-- MAX_NEW, EPOCH_UNIT) and passes them on, so no caller has to compose the
+-- two verbs.
 CREATE FUNCTION pgpart.ensure_range(
     parent regclass,
     "interval" text DEFAULT NULL,
@@ -24,7 +25,8 @@ CREATE FUNCTION pgpart.ensure_range(
     start text DEFAULT NULL,
     reloptions text[] DEFAULT NULL,
     subpartition jsonb DEFAULT NULL,
-    max_new integer DEFAULT NULL
+    max_new integer DEFAULT NULL,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -50,6 +52,7 @@ DECLARE
     p_reloptions ALIAS FOR reloptions;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
@@ -79,6 +82,9 @@ BEGIN
         v_old.strategy := 'range';
         v_old.key_type := v_target.key_type;
     END IF;
+    -- retention is read by the key's clock: an epoch unit given counts (the
+    -- planner checks it)
+    v_old.epoch_unit := coalesce(p_epoch_unit, v_old.epoch_unit);
     v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
                                       archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
     IF NOT p_dry_run THEN
@@ -86,7 +92,7 @@ BEGIN
     END IF;
     v_steps := array(SELECT s FROM pgpart._plan_range(
             v_target, v_interval, p_premake, p_start, p_time_zone, p_origin, p_default_partition, p_reloptions,
-            p_subpartition, p_max_new) AS s);
+            p_subpartition, p_max_new, p_epoch_unit => p_epoch_unit) AS s);
     IF p_dry_run THEN
         RETURN QUERY SELECT * FROM unnest(v_steps);
         IF v_lifecycle THEN
@@ -113,6 +119,6 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer
+    text, text[], jsonb, integer, text
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';

@@ -24,12 +24,12 @@ BEGIN
     PERFORM pgpart._check_lock_args(interval '1s', 0, p_now_at);
     RETURN (
         WITH managed AS MATERIALIZED (
-            SELECT c.parent, c.strategy, c.key_type, c.last_error,
+            SELECT c.parent, c.strategy, pgpart._key_clock(c.key_type, c.epoch_unit) AS clock, c.last_error,
                    format('table="%s"', pgpart._metric_label(c.parent::text)) AS label
             FROM pgpart.config AS c JOIN pg_class AS pc ON pc.oid = c.parent
         ),
         runway AS MATERIALIZED (
-            SELECT m.parent, m.label, m.key_type, pgpart._runway(m.parent, p_now_at) AS runway
+            SELECT m.parent, m.label, m.clock, pgpart._runway(m.parent, p_now_at) AS runway
             FROM managed AS m WHERE m.strategy = 'range'
         ),
         findings AS MATERIALIZED (
@@ -61,10 +61,10 @@ BEGIN
             FROM managed AS m
             UNION ALL
             SELECT 3, r.parent::text, r.label, extract(epoch FROM r.runway::interval)
-            FROM runway AS r WHERE r.key_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            FROM runway AS r WHERE r.clock <> 'integer'
             UNION ALL
             SELECT 4, r.parent::text, r.label, r.runway::numeric
-            FROM runway AS r WHERE r.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            FROM runway AS r WHERE r.clock = 'integer'
             UNION ALL
             SELECT 5, m.parent::text,
                    format('%s,partition="%s"', m.label, pgpart._metric_label(d.oid::regclass::text)),

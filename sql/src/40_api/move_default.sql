@@ -103,8 +103,8 @@ BEGIN
                            v_default, v_where, v_cols, v_range.relation, v_cols, v_cols);
             GET DIAGNOSTICS v_count = ROW_COUNT;
             partition := v_range.relation;
-            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo);
-            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi);
+            lower_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.lo, v_cfg.epoch_unit);
+            upper_bound := pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, v_range.hi, v_cfg.epoch_unit);
             rows_moved := v_count;
         END IF;
         EXECUTE v_step.statement;

@@ -57,8 +57,8 @@ BEGIN
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
     RETURN QUERY
     SELECT d.ordinal, d.relation,
-           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.lo),
-           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.hi),
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.lo, v_cfg.epoch_unit),
+           pgpart._coord_to_text(v_cfg.key_type, v_cfg.time_zone, d.hi, v_cfg.epoch_unit),
            d.row_count,
            CASE WHEN d.overlap IS NOT NULL
                     THEN format('42P17: partition %s, off the grid, overlaps this range: the move stops here',

@@ -3,8 +3,10 @@
 -- bound order. Read from the catalog only, so it answers while another
 -- session holds ACCESS EXCLUSIVE on a partition (DESIGN §2): bounds from
 -- pg_get_expr(relpartbound, 0), sizes from relpages, rows from reltuples.
--- Bounds of timestamptz keys are shown in the configured time zone, never in
--- the session's.
+-- Bounds of instant keys (timestamptz, uuid, epoch integers) are shown as
+-- times in the configured time zone, never in the session's; BOUND keeps
+-- the raw FOR VALUES clause (a uuid key's uuid bounds, an epoch key's
+-- numbers).
 CREATE FUNCTION pgpart.partition_info(parent regclass DEFAULT NULL, now_at timestamptz DEFAULT now())
 RETURNS TABLE (
     parent_table regclass,
@@ -35,6 +37,7 @@ DECLARE
     p_now_at ALIAS FOR now_at;
     v_root regclass;
     v_zone text;
+    v_unit text;
     v_runway text;
 BEGIN
     -- now_at as the changing verbs take it: finite (22023 naming it)
@@ -57,7 +60,7 @@ BEGIN
         WHERE p_parent IS NULL
         ORDER BY 1
     LOOP
-        SELECT c.time_zone INTO v_zone FROM pgpart.config AS c WHERE c.parent = v_root;
+        SELECT c.time_zone, c.epoch_unit INTO v_zone, v_unit FROM pgpart.config AS c WHERE c.parent = v_root;
         v_runway := pgpart._runway(v_root, p_now_at);
         RETURN QUERY
         WITH RECURSIVE tree AS (
@@ -84,8 +87,8 @@ BEGIN
             r.node,
             r.depth,
             CASE WHEN r.depth > 1 THEN r.up END,
-            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord),
-            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord),
+            pgpart._coord_to_text(k.key_type, v_zone, r.lower_coord, CASE WHEN r.up = v_root THEN v_unit END),
+            pgpart._coord_to_text(k.key_type, v_zone, r.upper_coord, CASE WHEN r.up = v_root THEN v_unit END),
             r.bound,
             r.is_default,
             coalesce(ts.spcname, dts.spcname),

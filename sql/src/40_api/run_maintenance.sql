@@ -331,7 +331,7 @@ BEGIN
                 v_rows := array(
                     SELECT s FROM pgpart._retention_plan(
                         v_parent, p_now_at, p_online, p_timeout, p_retries,
-                        (SELECT max(pgpart._literal_to_coord(v_cfg.key_type, a.upper_bound))
+                        (SELECT max(pgpart._text_to_coord(v_cfg.key_type, v_cfg.epoch_unit, a.upper_bound))
                          FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS s
                     WHERE s.action <> 'finalize'
                     ORDER BY s.step

@@ -4,7 +4,10 @@
 -- retention => 'none' clears the retention, and an empty name clears
 -- archive_schema, archive_tablespace or tablespace. Every value is validated before
 -- anything is written, so a refused call changes nothing. DRY_RUN returns
--- the policy row as the call would leave it, and writes nothing.
+-- the policy row as the call would leave it, and writes nothing. EPOCH_UNIT
+-- declares (or changes) the Unix time unit of an integer range key; refused
+-- (22023) once the parent has partitions, whose bounds were computed in the
+-- configured unit.
 CREATE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -19,7 +22,8 @@ CREATE FUNCTION pgpart.set_policy(
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL,
-    dry_run boolean DEFAULT false
+    dry_run boolean DEFAULT false,
+    epoch_unit text DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -40,6 +44,7 @@ DECLARE
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
     p_dry_run ALIAS FOR dry_run;
+    p_epoch_unit ALIAS FOR epoch_unit;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -49,6 +54,22 @@ BEGIN
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
         p_move_large_bytes);
+    IF p_epoch_unit IS NOT NULL THEN
+        IF v_target.strategy <> 'range' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('epoch_unit does not apply to %s partitions of table %s', upper(v_target.strategy),
+                                 p_parent),
+                HINT = 'An epoch unit grids an integer RANGE key by time; leave it out here.',
+                SCHEMA = v_target.schema_name, TABLE = v_target.table_name;
+        END IF;
+        v_new.epoch_unit := pgpart._check_epoch_unit(
+            p_parent, v_new.key_type, p_epoch_unit,
+            EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhparent = p_parent), v_new.epoch_unit);
+        -- a retention is read by the key's clock: a distance of key values
+        -- is no time (22023)
+        PERFORM pgpart._validated_policy(v_new, retention => v_new.retention);
+    END IF;
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
         RETURN;
@@ -58,6 +79,6 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
-    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text
 ) IS
 'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
