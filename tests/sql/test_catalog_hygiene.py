@@ -22,6 +22,7 @@ from paths import REPO_ROOT
 PROCEDURES_WITHOUT_SET = {
     "pgpart._refuse_transaction_block",
     "pgpart.apply_plan",
+    "pgpart.build_global_unique",
     "pgpart.detach_and_archive_proc",
     "pgpart.move_default_rows",
     "pgpart.run_maintenance_proc",
