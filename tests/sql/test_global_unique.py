@@ -171,3 +171,271 @@ def test_row_movement_keeps_the_entry(conn: Conn, connect: Connect) -> None:
     assert side(conn) == ["a@x"]
     with pytest.raises(errors.UniqueViolation):
         ins(conn, "a@x", DAYS[2])
+
+
+def take_in_thread(conn: Conn, email: str, day: str) -> tuple[threading.Thread, list[BaseException]]:
+    """Inserts EMAIL from CONN in a thread; any error lands in the list."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ins(conn, email, day)
+        except BaseException as e:
+            failed.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, failed
+
+
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read", "serializable"])
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_two_sessions_insert_the_same_value(conn: Conn, connect: Connect, isolation: str, first_commits: bool) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    first = connect(autocommit=False)
+    second = connect(autocommit=False)
+    for c in (first, second):
+        c.execute(sql.SQL("SET TRANSACTION ISOLATION LEVEL {}").format(sql.SQL(isolation)))
+    ins(first, "a@x", DAYS[0])
+    t, failed = take_in_thread(second, "a@x", DAYS[1])
+    wait_until_waiting(conn, second.info.backend_pid, lambda: not t.is_alive())
+    assert t.is_alive()  # waits for the first session, like a unique index
+    if first_commits:
+        first.commit()
+        t.join()
+        assert len(failed) == 1
+        # PostgreSQL's own unique violation; under REPEATABLE READ and
+        # SERIALIZABLE a conflict with a transaction committed after the
+        # snapshot surfaces as 40001 where the server decides so
+        assert isinstance(failed[0], (errors.UniqueViolation, errors.SerializationFailure))
+        if isinstance(failed[0], errors.UniqueViolation):
+            assert failed[0].diag.constraint_name == "ev_email_gkey"
+        second.rollback()
+    else:
+        first.rollback()
+        t.join()
+        assert failed == []
+        second.commit()
+    assert conn.execute("SELECT count(*) FROM ev WHERE email = 'a@x'").fetchone() == (1,)
+    assert side(conn) == ["a@x"]
+
+
+def test_stress_many_sessions_overlapping_values(conn: Conn, connect: Connect) -> None:
+    """Eight sessions each insert the same 60 values in a different order,
+    one transaction per value: every value ends committed exactly once, and
+    a session is refused a value only when another committed it."""
+    make_ev(conn, default=False)
+    add(conn, ["email"])
+    values = [f"v{i}" for i in range(60)]
+    sessions = [connect() for _ in range(8)]
+    won: list[list[str]] = [[] for _ in sessions]
+    lost: list[list[str]] = [[] for _ in sessions]
+    other: list[BaseException] = []
+    start = threading.Barrier(len(sessions))
+
+    def run(k: int) -> None:
+        order = values[k * 7 % 60 :] + values[: k * 7 % 60]
+        if k % 2:
+            order.reverse()
+        start.wait()
+        for n, v in enumerate(order):
+            try:
+                ins(sessions[k], v, DAYS[n % 3])
+                won[k].append(v)
+            except errors.UniqueViolation:
+                lost[k].append(v)
+            except BaseException as e:
+                other.append(e)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other == []
+    committed = [r[0] for r in conn.execute("SELECT email FROM ev")]
+    assert sorted(committed) == sorted(values)  # each value exactly once, none lost
+    assert sorted(v for w in won for v in w) == sorted(values)
+    for k in range(len(sessions)):
+        assert set(lost[k]) == set(values) - set(won[k])  # refused only what another took
+    assert side(conn) == sorted(values)
+
+
+def test_truncate_of_a_partition_and_of_the_parent_releases_values(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    ins(conn, "b", DAYS[1])
+    conn.execute("TRUNCATE ev_20260101")
+    assert side(conn) == ["b"]
+    ins(conn, "a", DAYS[2])
+    conn.execute("TRUNCATE ev")
+    assert side(conn) == []
+    ins(conn, "a", DAYS[0])
+    ins(conn, "b", DAYS[0])
+
+
+def test_partitions_made_by_hand_are_recorded(conn: Conn) -> None:
+    make_ev(conn, default=False)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    conn.execute("CREATE TABLE ev_20260110 PARTITION OF ev FOR VALUES FROM ('2026-01-10') TO ('2026-01-11')")
+    with pytest.raises(errors.UniqueViolation):
+        ins(conn, "a", "2026-01-10")
+    # attached with rows: its values are recorded, a duplicate refuses the ATTACH
+    conn.execute("CREATE TABLE ev_20260111 (LIKE ev)")
+    conn.execute("INSERT INTO ev_20260111 (id, created, email) VALUES (100, '2026-01-11 01:00+00', 'c')")
+    conn.execute("ALTER TABLE ev ATTACH PARTITION ev_20260111 FOR VALUES FROM ('2026-01-11') TO ('2026-01-12')")
+    assert side(conn) == ["a", "c"]
+    conn.execute("CREATE TABLE ev_20260112 (LIKE ev)")
+    conn.execute("INSERT INTO ev_20260112 (id, created, email) VALUES (101, '2026-01-12 01:00+00', 'a')")
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute("ALTER TABLE ev ATTACH PARTITION ev_20260112 FOR VALUES FROM ('2026-01-12') TO ('2026-01-13')")
+    assert conn.execute("SELECT relispartition FROM pg_class WHERE relname = 'ev_20260112'").fetchone() == (False,)
+    conn.execute("TRUNCATE ev_20260110")  # its TRUNCATE trigger is in place
+    assert findings(conn) == []
+    assert conn.execute(
+        "SELECT partitions, unrecorded_partitions, detached_recorded FROM pgpart.global_unique_info('ev')"
+    ).fetchone() == (5, 0, 0)
+
+
+def test_detach_releases_values(conn: Conn) -> None:
+    make_ev(conn, default=False)  # DETACH CONCURRENTLY needs no default partition
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    ins(conn, "b", DAYS[1])
+    conn.execute("ALTER TABLE ev DETACH PARTITION ev_20260101")
+    assert side(conn) == ["b"]
+    ins(conn, "a", DAYS[2])  # detached rows no longer count
+    # the detached table keeps no trigger of the constraint
+    assert conn.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ev_20260101'::regclass AND tgname LIKE 'pgpart_gu%'"
+    ).fetchone() == (0,)
+    conn.execute("ALTER TABLE ev DETACH PARTITION ev_20260102 CONCURRENTLY")
+    assert side(conn) == ["a"]
+    assert findings(conn) == []
+
+
+def test_drop_of_an_attached_partition_leaves_stale_values_until_pruned(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    conn.execute("DROP TABLE ev_20260101")
+    [(code, _, fix)] = findings(conn)
+    assert code == "global_unique_stale"
+    assert fix is not None
+    assert "prune => true" in fix
+    with pytest.raises(errors.UniqueViolation):
+        ins(conn, "a", DAYS[1])  # still taken: never a duplicate, at worst a stale value
+    conn.execute(fix)
+    assert findings(conn) == []
+    ins(conn, "a", DAYS[1])
+
+
+def test_retention_drop_by_pgpart_releases_values(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE ev (id bigint GENERATED BY DEFAULT AS IDENTITY, created timestamptz NOT NULL, email text)"
+        " PARTITION BY RANGE (created)"
+    )
+    conn.execute("SELECT pgpart.create_range_partitions('ev', '1 day', premake => 2, now_at => '2026-01-01 12:00+00')")
+    add(conn, ["email"])
+    ins(conn, "old", "2026-01-01")
+    ins(conn, "new", "2026-01-03")
+    # pgpart's own new partitions are recorded (its DDL runs with the event triggers off)
+    conn.execute("SELECT pgpart.run_maintenance('ev', now_at => '2026-01-05 12:00+00')")
+    assert conn.execute("SELECT unrecorded_partitions FROM pgpart.global_unique_info('ev')").fetchone() == (0,)
+    conn.execute("SELECT pgpart.set_policy('ev', retention => '2 days', retention_action => 'drop')")
+    conn.execute("CALL pgpart.run_maintenance_proc('ev', now_at => '2026-01-05 12:00+00')")
+    assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'ev_p20260101'").fetchone() == (0,)
+    assert side(conn) == ["new"]
+    ins(conn, "old", "2026-01-05")
+    assert findings(conn) == []
+
+
+def test_event_triggers_off_leaves_a_finding_whose_fix_records_the_partition(conn: Conn) -> None:
+    make_ev(conn, default=False)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    conn.execute("SET pgpart.event_triggers = off")
+    conn.execute("CREATE TABLE ev_x (LIKE ev)")
+    conn.execute("INSERT INTO ev_x (id, created, email) VALUES (7, '2026-01-20 01:00+00', 'x')")
+    conn.execute("ALTER TABLE ev ATTACH PARTITION ev_x FOR VALUES FROM ('2026-01-20') TO ('2026-01-21')")
+    conn.execute("ALTER TABLE ev DETACH PARTITION ev_20260101")
+    conn.execute("RESET pgpart.event_triggers")
+    found = findings(conn)
+    assert [(c, p) for c, p, _ in found] == [
+        ("global_unique_partition", "ev_20260101"),
+        ("global_unique_partition", "ev_x"),
+    ]
+    conn.execute(str(found[0][2]))
+    assert findings(conn) == []
+    assert side(conn) == ["x"]
+
+
+def test_missing_or_disabled_trigger_is_reported_and_repaired(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    conn.execute("ALTER TABLE ev DISABLE TRIGGER ALL")
+    [(code, _, fix)] = findings(conn)
+    assert code == "global_unique_broken"
+    conn.execute("ALTER TABLE ev ENABLE TRIGGER ALL")
+    assert findings(conn) == []
+    conn.execute("DROP TRIGGER pgpart_gu_1_truncate ON ev_20260102")
+    [(code, partition, fix)] = findings(conn)
+    assert (code, partition) == ("global_unique_partition", "ev_20260102")
+    conn.execute(str(fix))
+    assert findings(conn) == []
+
+
+def test_drop_global_unique_removes_everything(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[0])
+    conn.execute("SELECT pgpart.drop_global_unique('ev', 'ev_email_gkey')")
+    assert conn.execute("SELECT to_regclass('ev_email_gkey_values')").fetchone() == (None,)
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgpart_gu%'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM pgpart.global_unique").fetchone() == (0,)
+    ins(conn, "a", DAYS[1])
+    with pytest.raises(errors.UndefinedObject):
+        conn.execute("SELECT pgpart.drop_global_unique('ev', 'ev_email_gkey')")
+
+
+def test_existing_duplicates_are_reported_with_the_first_values(conn: Conn) -> None:
+    make_ev(conn)
+    for n in range(7):
+        ins(conn, f"d{n}", DAYS[0])
+        ins(conn, f"d{n}", DAYS[1])
+    ins(conn, "single", DAYS[2])
+    with pytest.raises(errors.UniqueViolation) as exc:
+        add(conn, ["email"])
+    detail = exc.value.diag.message_detail or ""
+    assert "Duplicated (first 5)" in detail
+    assert "(email)=(d0)" in detail
+    assert exc.value.diag.constraint_name == "ev_email_gkey"
+    # nothing is left behind
+    assert conn.execute("SELECT to_regclass('ev_email_gkey_values')").fetchone() == (None,)
+    conn.execute("DELETE FROM ev WHERE tableoid = 'ev_20260102'::regclass")
+    assert add(conn, ["email"])[2] == "valid"
+    assert len(side(conn)) == 8
+
+
+def test_argument_errors(conn: Conn, connect: Connect) -> None:
+    make_ev(conn)
+    conn.execute("CREATE TABLE plain (email text)")
+    with pytest.raises(errors.InvalidTableDefinition):
+        add(conn, ["email"], table="plain")
+    with pytest.raises(errors.UndefinedColumn):
+        add(conn, ["nope"])
+    with pytest.raises(errors.InvalidParameterValue):
+        add(conn, [])
+    with pytest.raises(errors.InvalidParameterValue):
+        add(conn, ["email", "email"])
+    add(conn, ["email"])
+    with pytest.raises(errors.DuplicateObject):
+        add(conn, ["email"], constraint_name="other_name")
+    with pytest.raises(errors.DuplicateObject):
+        add(conn, ["tenant"], constraint_name="ev_email_gkey")
+    other = connect("pgpart_other")
+    with pytest.raises(errors.InsufficientPrivilege):
+        add(other, ["tenant"])

@@ -45,10 +45,31 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_lookup(bigint, oid) IS
 'The global unique constraint a trigger on the relation serves (same owner for parent and side table, relation in the parent''s tree or of the same owner); 55000 otherwise (internal).';
 
+-- pgpart._gu_match(constraint, a, b): the condition "A's values equal B's"
+-- for aliases A and B: equality, and for NULLS NOT DISTINCT NULL matching
+-- NULL too.
+CREATE FUNCTION pgpart._gu_match(p_gu pgpart.global_unique, p_a text, p_b text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT string_agg(
+        CASE WHEN p_gu.nulls_not_distinct
+            THEN format('(%1$I.%3$I = %2$I.%3$I OR (%1$I.%3$I IS NULL AND %2$I.%3$I IS NULL))', p_a, p_b, c)
+            ELSE format('%1$I.%3$I = %2$I.%3$I', p_a, p_b, c) END,
+        ' AND ' ORDER BY n)
+    FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n);
+END;
+
+COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
+'The condition that two aliases hold the same values of a global unique constraint''s columns (internal).';
+
 -- pgpart._gu_sql(constraint, kind): the one statement of KIND that keeps
 -- the side table for one row passed as $1: 'insert' (rows with a NULL in
--- the columns are not recorded unless NULLS NOT DISTINCT), 'delete', and
--- 'count' (rows of the parent holding $1's values, for the build). The
+-- the columns are not recorded unless NULLS NOT DISTINCT), 'delete', and,
+-- with $1 a jsonb object, 'count_json' (rows of the parent holding those
+-- values, for the build) and 'delete_json'. The
 -- NULL tests on $1 fold into constants when EXECUTE plans with the value,
 -- so each one probes the side table's unique index.
 CREATE FUNCTION pgpart._gu_sql(p_gu pgpart.global_unique, p_kind text)
@@ -71,11 +92,13 @@ BEGIN ATOMIC
             (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', c), ' AND '
                                ORDER BY n)
              FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)))
-        WHEN 'count' THEN format(
-            'SELECT count(*) FROM %s WHERE %s', p_gu.parent,
-            (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', c), ' AND '
-                               ORDER BY n)
-             FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)))
+        -- $1 a jsonb object of the values (rows read by EXECUTE have no named type)
+        WHEN 'count_json' THEN format(
+            'SELECT count(*) FROM %s AS t, jsonb_populate_record(NULL::%s, $1) AS r WHERE %s', p_gu.parent,
+            p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'))
+        WHEN 'delete_json' THEN format(
+            'DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s', p_gu.side_table,
+            p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'))
     END;
 END;
 
@@ -126,18 +149,18 @@ AS $body$
 DECLARE
     v_count bigint;
     v_more bigint := 0;
-    v_row record;
+    v_row jsonb;
 BEGIN
     EXECUTE format('DELETE FROM %s AS s USING ONLY %s AS t WHERE %s', p_gu.side_table, p_table,
                    (SELECT string_agg(format('s.%1$I = t.%1$I', c), ' AND ') FROM unnest(p_gu.columns) AS u (c)));
     GET DIAGNOSTICS v_count = ROW_COUNT;
     IF p_gu.nulls_not_distinct THEN
         FOR v_row IN EXECUTE format(
-            'SELECT %s FROM ONLY %s WHERE %s',
+            'SELECT to_jsonb(t) FROM (SELECT %s FROM ONLY %s WHERE %s) AS t',
             (SELECT string_agg(quote_ident(c), ', ') FROM unnest(p_gu.columns) AS u (c)), p_table,
             (SELECT string_agg(format('%I IS NULL', c), ' OR ') FROM unnest(p_gu.columns) AS u (c)))
         LOOP
-            EXECUTE pgpart._gu_sql(p_gu, 'delete') USING v_row;
+            EXECUTE pgpart._gu_sql(p_gu, 'delete_json') USING v_row;
             GET DIAGNOSTICS v_more = ROW_COUNT;
             v_count := v_count + v_more;
         END LOOP;

@@ -32,8 +32,9 @@ BEGIN
         ORDER BY g.parent, g.constraint_name
     LOOP
         v_repair := format('SELECT * FROM pgpart.add_global_unique(%L, %L, %L, nulls_not_distinct => %s, build => %s)',
-                           v_gu.parent::text, v_gu.columns::text, v_gu.constraint_name, v_gu.nulls_not_distinct,
-                           v_gu.state = 'valid');
+                           v_gu.parent::text, v_gu.columns::text, v_gu.constraint_name,
+                           CASE WHEN v_gu.nulls_not_distinct THEN 'true' ELSE 'false' END,
+                           CASE WHEN v_gu.state = 'valid' THEN 'true' ELSE 'false' END);
         v_problem := CASE
             WHEN NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table)
                 THEN 'its side table is gone'

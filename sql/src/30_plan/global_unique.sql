@@ -112,7 +112,7 @@ DECLARE
     v_cols text := (SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
                     FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
     v_where text [] := '{}';
-    v_row record;
+    v_row jsonb;
     v_n bigint;
     v_duplicates text [] := '{}';
 BEGIN
@@ -131,16 +131,16 @@ BEGIN
     FOR v_row IN EXECUTE format(
         'WITH src AS MATERIALIZED (SELECT %2$s FROM %3$s AS t%4$s), '
         'ins AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM src ON CONFLICT DO NOTHING RETURNING %2$s) '
-        'SELECT %2$s FROM src EXCEPT ALL SELECT %2$s FROM ins',
+        'SELECT to_jsonb(d) FROM (SELECT %2$s FROM src EXCEPT ALL SELECT %2$s FROM ins) AS d',
         p_gu.side_table, v_cols,
         CASE WHEN p_missing_only THEN p_gu.parent::text ELSE 'ONLY ' || p_table::text END,
         CASE WHEN cardinality(v_where) > 0 THEN ' WHERE ' || array_to_string(v_where, ' AND ') ELSE '' END)
     LOOP
-        EXECUTE pgpart._gu_sql(p_gu, 'count') USING v_row INTO v_n;
+        EXECUTE pgpart._gu_sql(p_gu, 'count_json') USING v_row INTO v_n;
         IF v_n > 1 THEN
             v_duplicates := v_duplicates || format(
                 '(%s)=(%s)', v_cols,
-                (SELECT string_agg(coalesce(to_jsonb(v_row) ->> c, 'null'), ', ' ORDER BY n)
+                (SELECT string_agg(coalesce(v_row ->> c, 'null'), ', ' ORDER BY n)
                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
             EXIT WHEN cardinality(v_duplicates) >= 5;
         END IF;
