@@ -439,3 +439,191 @@ def test_argument_errors(conn: Conn, connect: Connect) -> None:
     other = connect("pgpart_other")
     with pytest.raises(errors.InsufficientPrivilege):
         add(other, ["tenant"])
+
+
+def fill(conn: Conn, rows_per_day: int) -> None:
+    """ROWS_PER_DAY committed rows in each daily partition, emails e<n>."""
+    conn.execute(
+        "INSERT INTO ev (created, email, payload)"
+        " SELECT d + make_interval(secs => n %% 80000), 'e' || (n + (k - 1) * %s), repeat('x', 100)"
+        " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS u (d, k), generate_series(1, %s) AS n",
+        [rows_per_day, [f"{d} 00:00+00" for d in DAYS], rows_per_day],
+    )
+
+
+def state(conn: Conn) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT state, build FROM pgpart.global_unique WHERE constraint_name = 'ev_email_gkey'"
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def emails(conn: Conn) -> list[str]:
+    return sorted(r[0] for r in conn.execute("SELECT email FROM ev WHERE email IS NOT NULL"))
+
+
+def test_online_build_with_a_concurrent_writer(conn: Conn, connect: Connect) -> None:
+    make_ev(conn)
+    fill(conn, 400)
+    add(conn, ["email"], build=False)
+    assert state(conn)[0] == "building"
+    assert [c for c, _, _ in findings(conn)] == ["global_unique_building"]
+    done = threading.Event()
+    writer = connect()
+    errors_seen: list[BaseException] = []
+
+    def write() -> None:
+        n = 0
+        try:
+            while not done.is_set() and n < 5000:
+                n += 1
+                ins(writer, f"w{n}", DAYS[n % 3])
+                # move an old row past the pages already read, change one, delete one
+                writer.execute("UPDATE ev SET payload = payload || 'y' WHERE email = %s", [f"e{n}"])
+                writer.execute("UPDATE ev SET email = email || '-changed' WHERE email = %s", [f"e{n + 400}"])
+                writer.execute("DELETE FROM ev WHERE email = %s", [f"e{n + 800}"])
+        except BaseException as e:
+            errors_seen.append(e)
+
+    t = threading.Thread(target=write)
+    t.start()
+    try:
+        conn.execute("CALL pgpart.build_global_unique('ev', 'ev_email_gkey', batch_pages => 1)")
+    finally:
+        done.set()
+        t.join()
+    assert errors_seen == []
+    assert state(conn) == ("valid", {})
+    assert side(conn) == emails(conn)
+    assert findings(conn) == []
+    with pytest.raises(errors.UniqueViolation):
+        ins(conn, "e1", DAYS[2])
+
+
+def test_online_build_reports_duplicates_and_resumes_after_they_are_removed(conn: Conn) -> None:
+    make_ev(conn)
+    fill(conn, 50)
+    add(conn, ["email"], build=False)
+    ins(conn, "e3", DAYS[2])  # not copied yet: not refused at once, like CREATE UNIQUE INDEX CONCURRENTLY
+    with pytest.raises(errors.UniqueViolation) as exc:
+        conn.execute("CALL pgpart.build_global_unique('ev', 'ev_email_gkey', batch_pages => 1)")
+    assert "(email)=(e3)" in (exc.value.diag.message_detail or "")
+    assert state(conn)[0] == "building"
+    ins(conn, "fresh", DAYS[0])
+    with pytest.raises(errors.UniqueViolation):
+        ins(conn, "fresh", DAYS[1])  # the triggers still check new writes
+    conn.execute(
+        "DELETE FROM ev WHERE ctid = (SELECT max(ctid) FROM ev_20260103 WHERE email = 'e3')"
+        " AND tableoid = 'ev_20260103'::regclass"
+    )
+    conn.execute("CALL pgpart.build_global_unique('ev', 'ev_email_gkey', batch_pages => 1)")
+    assert state(conn) == ("valid", {})
+    assert side(conn) == emails(conn)
+
+
+def test_online_build_resumes_after_a_kill(conn: Conn, connect: Connect) -> None:
+    make_ev(conn)
+    fill(conn, 300)
+    add(conn, ["email"], build=False)
+    # a writer holds a value of the last daily partition, uncommitted: the
+    # build waits for it when it reaches that page
+    blocker = connect(autocommit=False)
+    ins(blocker, "e850", DAYS[0])
+    builder = connect()
+    failed: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            builder.execute("CALL pgpart.build_global_unique('ev', 'ev_email_gkey', batch_pages => 1)")
+        except BaseException as e:
+            failed.append(e)
+
+    t = threading.Thread(target=build)
+    t.start()
+    wait_until_waiting(conn, builder.info.backend_pid, lambda: not t.is_alive())
+    progress = state(conn)[1]
+    assert len(progress["done"]) == 2  # the first two daily partitions, committed
+    assert progress["block"] >= 1
+    conn.execute("SELECT pg_terminate_backend(%s)", [builder.info.backend_pid])
+    t.join()
+    assert len(failed) == 1
+    blocker.rollback()
+    assert state(conn) == ("building", progress)  # the position survived the kill
+    conn.execute("CALL pgpart.build_global_unique('ev', 'ev_email_gkey', batch_pages => 1)")
+    assert state(conn) == ("valid", {})
+    assert side(conn) == emails(conn)
+    assert findings(conn) == []
+
+
+def test_rows_moved_out_of_the_default_keep_their_values(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE ev (id bigint GENERATED BY DEFAULT AS IDENTITY, created timestamptz NOT NULL, email text)"
+        " PARTITION BY RANGE (created)"
+    )
+    conn.execute("CREATE TABLE ev_default PARTITION OF ev DEFAULT")
+    conn.execute("SELECT pgpart.create_range_partitions('ev', '1 day', premake => 1, now_at => '2026-01-01 12:00+00')")
+    add(conn, ["email"])
+    ins(conn, "late", "2026-01-09")
+    ins(conn, "later", "2026-01-10")
+    conn.execute("CALL pgpart.move_default_rows('ev', now_at => '2026-01-01 12:00+00')")
+    assert conn.execute("SELECT count(*) FROM ONLY ev_default").fetchone() == (0,)
+    assert side(conn) == ["late", "later"]
+    with pytest.raises(errors.UniqueViolation):
+        ins(conn, "late", "2026-01-01")
+    assert findings(conn) == []
+
+
+def test_writers_get_the_rights_their_triggers_need(conn: Conn, owner_conn: Conn, other_conn: Conn) -> None:
+    make_ev(owner_conn)
+    owner_conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ev TO pgpart_other")
+    add(owner_conn, ["email"])
+    ins(other_conn, "a", DAYS[0])
+    other_conn.execute("UPDATE ev SET email = 'b' WHERE email = 'a'")
+    with pytest.raises(errors.UniqueViolation):
+        ins(other_conn, "b", DAYS[1])
+    other_conn.execute("DELETE FROM ev WHERE email = 'b'")
+    # a grant given later: check() names the missing rights and the GRANT that fixes it
+    conn.execute("CREATE ROLE gu_late")
+    owner_conn.execute("GRANT INSERT ON ev TO gu_late")
+    [(code, _, fix)] = findings(conn)
+    assert code == "global_unique_grants"
+    assert fix == "GRANT INSERT ON public.ev_email_gkey_values TO gu_late"
+    owner_conn.execute(str(fix))
+    assert findings(conn) == []
+
+
+def test_a_trigger_cannot_be_pointed_at_another_owners_constraint(
+    conn: Conn, owner_conn: Conn, other_conn: Conn
+) -> None:
+    make_ev(owner_conn)
+    add(owner_conn, ["email"])
+    gu_id = conn.execute("SELECT id FROM pgpart.global_unique").fetchone()
+    assert gu_id is not None
+    conn.execute("GRANT CREATE ON SCHEMA public TO pgpart_other")
+    other_conn.execute("CREATE TABLE mine (email text)")
+    other_conn.execute(
+        sql.SQL(
+            "CREATE TRIGGER t AFTER INSERT OR DELETE ON mine FOR EACH ROW EXECUTE FUNCTION pgpart._gu_row({})"
+        ).format(sql.Literal(str(gu_id[0])))
+    )
+    other_conn.execute(
+        sql.SQL("CREATE TRIGGER tt BEFORE TRUNCATE ON mine EXECUTE FUNCTION pgpart._gu_truncate({})").format(
+            sql.Literal(str(gu_id[0]))
+        )
+    )
+    ins(owner_conn, "a", DAYS[0])
+    for c in (other_conn, conn):  # neither its owner nor a superuser writing its table
+        with pytest.raises(errors.ObjectNotInPrerequisiteState):
+            c.execute("INSERT INTO mine VALUES ('a')")
+        with pytest.raises(errors.ObjectNotInPrerequisiteState):
+            c.execute("TRUNCATE mine")
+    assert side(conn) == ["a"]
+    # nor can the registry be written for another owner's table, or point at another owner's table
+    with pytest.raises(errors.InsufficientPrivilege):
+        other_conn.execute(
+            "INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns)"
+            " VALUES ('ev', 'x', 'mine', '{email}')"
+        )
+    with pytest.raises(errors.InsufficientPrivilege):
+        owner_conn.execute("UPDATE pgpart.global_unique SET side_table = 'mine'")

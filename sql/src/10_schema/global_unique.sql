@@ -15,7 +15,7 @@ CREATE TABLE pgpart.global_unique (
     -- violation reads like PostgreSQL's own
     constraint_name name NOT NULL,
     side_table regclass NOT NULL,
-    columns name [] NOT NULL CHECK (cardinality(columns) BETWEEN 1 AND 32),
+    columns name[] NOT NULL CHECK (cardinality(columns) BETWEEN 1 AND 32),
     nulls_not_distinct boolean NOT NULL DEFAULT false,
     -- 'building': the triggers record every write, existing rows are still
     -- being copied (build holds where a resumed build starts); 'valid': done

@@ -50,17 +50,20 @@ COMMENT ON FUNCTION pgpart._gu_lookup(bigint, oid) IS
 -- NULL too.
 CREATE FUNCTION pgpart._gu_match(p_gu pgpart.global_unique, p_a text, p_b text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT string_agg(
-        CASE WHEN p_gu.nulls_not_distinct
-            THEN format('(%1$I.%3$I = %2$I.%3$I OR (%1$I.%3$I IS NULL AND %2$I.%3$I IS NULL))', p_a, p_b, c)
-            ELSE format('%1$I.%3$I = %2$I.%3$I', p_a, p_b, c) END,
-        ' AND ' ORDER BY n)
-    FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n);
-END;
+AS $body$
+BEGIN
+    RETURN (
+        SELECT string_agg(
+            CASE WHEN p_gu.nulls_not_distinct
+                THEN format('(%1$I.%3$I = %2$I.%3$I OR (%1$I.%3$I IS NULL AND %2$I.%3$I IS NULL))', p_a, p_b, u.c)
+                ELSE format('%1$I.%3$I = %2$I.%3$I', p_a, p_b, u.c) END,
+            ' AND ' ORDER BY u.n)
+        FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
 'The condition that two aliases hold the same values of a global unique constraint''s columns (internal).';
@@ -74,33 +77,39 @@ COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
 -- so each one probes the side table's unique index.
 CREATE FUNCTION pgpart._gu_sql(p_gu pgpart.global_unique, p_kind text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT CASE p_kind
-        WHEN 'insert' THEN format(
-            'INSERT INTO %s (%s) SELECT %s%s', p_gu.side_table,
-            (SELECT string_agg(quote_ident(c), ', ' ORDER BY n) FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
-            (SELECT string_agg(format('($1).%I', c), ', ' ORDER BY n)
-             FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
-            CASE WHEN NOT p_gu.nulls_not_distinct THEN
-                ' WHERE ' || (SELECT string_agg(format('($1).%I IS NOT NULL', c), ' AND ' ORDER BY n)
-                              FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)) ELSE '' END)
-        WHEN 'delete' THEN format(
-            'DELETE FROM %s WHERE %s', p_gu.side_table,
-            (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', c), ' AND '
-                               ORDER BY n)
-             FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)))
+AS $body$
+DECLARE
+    v_cols text := (SELECT string_agg(quote_ident(u.c), ', ' ORDER BY u.n)
+                    FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
+BEGIN
+    CASE p_kind
+        WHEN 'insert' THEN
+            RETURN format(
+                'INSERT INTO %s (%s) SELECT %s%s', p_gu.side_table, v_cols,
+                (SELECT string_agg(format('($1).%I', u.c), ', ' ORDER BY u.n)
+                 FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
+                CASE WHEN NOT p_gu.nulls_not_distinct THEN
+                    ' WHERE ' || (SELECT string_agg(format('($1).%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
+                                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)) ELSE '' END);
+        WHEN 'delete' THEN
+            RETURN format(
+                'DELETE FROM %s WHERE %s', p_gu.side_table,
+                (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', u.c),
+                                   ' AND ' ORDER BY u.n)
+                 FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
         -- $1 a jsonb object of the values (rows read by EXECUTE have no named type)
-        WHEN 'count_json' THEN format(
-            'SELECT count(*) FROM %s AS t, jsonb_populate_record(NULL::%s, $1) AS r WHERE %s', p_gu.parent,
-            p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'))
-        WHEN 'delete_json' THEN format(
-            'DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s', p_gu.side_table,
-            p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'))
-    END;
-END;
+        WHEN 'count_json' THEN
+            RETURN format('SELECT count(*) FROM %s AS t, jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
+                          p_gu.parent, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
+        WHEN 'delete_json' THEN
+            RETURN format('DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
+                          p_gu.side_table, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
+    END CASE;
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
 'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';

@@ -60,15 +60,18 @@ COMMENT ON FUNCTION pgpart._gu_mark(pgpart.global_unique, regclass) IS
 -- holds (catalog truth, no list kept anywhere).
 CREATE FUNCTION pgpart._gu_marked(p_gu pgpart.global_unique)
 RETURNS SETOF regclass
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT t.tgrelid::regclass FROM pg_trigger AS t
-    WHERE t.tgname = format('pgpart_gu_%s_truncate', p_gu.id)
-      AND t.tgfoid = 'pgpart._gu_truncate()'::regprocedure
-    ORDER BY t.tgrelid;
-END;
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT t.tgrelid::regclass FROM pg_trigger AS t
+        WHERE t.tgname = format('pgpart_gu_%s_truncate', p_gu.id)
+          AND t.tgfoid = 'pgpart._gu_truncate()'::regprocedure
+        ORDER BY t.tgrelid;
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart._gu_marked(pgpart.global_unique) IS
 'The tables carrying a global unique constraint''s TRUNCATE trigger, i.e. whose values its side table holds (internal).';
@@ -76,14 +79,17 @@ COMMENT ON FUNCTION pgpart._gu_marked(pgpart.global_unique) IS
 -- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent.
 CREATE FUNCTION pgpart._gu_leaves(p_gu pgpart.global_unique)
 RETURNS SETOF regclass
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT t.relid FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
-    WHERE t.isleaf AND c.relkind = 'r'
-    ORDER BY t.relid;
-END;
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+        WHERE t.isleaf AND c.relkind = 'r'
+        ORDER BY t.relid;
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart._gu_leaves(pgpart.global_unique) IS
 'The leaf partitions of a global unique constraint''s parent (internal).';
@@ -104,7 +110,7 @@ CREATE FUNCTION pgpart._gu_copy(
     p_to bigint,
     p_missing_only boolean
 )
-RETURNS text []
+RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
@@ -154,7 +160,7 @@ COMMENT ON FUNCTION pgpart._gu_copy(pgpart.global_unique, regclass, bigint, bigi
 
 -- pgpart._gu_raise_duplicates(constraint, duplicates): 23505 naming the
 -- constraint and the first duplicates, when there are any.
-CREATE FUNCTION pgpart._gu_raise_duplicates(p_gu pgpart.global_unique, p_duplicates text [])
+CREATE FUNCTION pgpart._gu_raise_duplicates(p_gu pgpart.global_unique, p_duplicates text[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -178,7 +184,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._gu_raise_duplicates(pgpart.global_unique, text []) IS
+COMMENT ON FUNCTION pgpart._gu_raise_duplicates(pgpart.global_unique, text[]) IS
 'Raises 23505 naming a global unique constraint and its first duplicate values, when there are any (internal).';
 
 -- pgpart._gu_sync(parent): brings every global unique constraint of PARENT
@@ -261,42 +267,45 @@ COMMENT ON FUNCTION pgpart._gu_sync_tree(regclass) IS
 -- Direct grants only, as PostgreSQL lists them in the ACLs.
 CREATE FUNCTION pgpart._gu_grant_statements(p_gu pgpart.global_unique)
 RETURNS SETOF text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    WITH parent_acl AS (
-        SELECT a.grantee, a.privilege_type
-        FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-        WHERE c.oid = p_gu.parent AND a.grantee <> c.relowner
-        UNION
-        SELECT a.grantee, a.privilege_type
-        FROM pg_attribute AS att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
-        WHERE att.attrelid = p_gu.parent AND att.attname = ANY (p_gu.columns) AND a.privilege_type = 'UPDATE'
-    ),
-    needed AS (
-        SELECT DISTINCT p.grantee, n.privilege
-        FROM parent_acl AS p
-        CROSS JOIN LATERAL unnest(CASE p.privilege_type
-            WHEN 'INSERT' THEN ARRAY['INSERT']
-            WHEN 'DELETE' THEN ARRAY['SELECT', 'DELETE']
-            WHEN 'TRUNCATE' THEN ARRAY['SELECT', 'DELETE']
-            WHEN 'UPDATE' THEN ARRAY['SELECT', 'INSERT', 'DELETE']
-        END) AS n (privilege)
-    ),
-    missing AS (
-        SELECT n.grantee, n.privilege FROM needed AS n
-        EXCEPT
-        SELECT a.grantee, a.privilege_type
-        FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-        WHERE c.oid = p_gu.side_table
-    )
-    SELECT format('GRANT %s ON %s TO %s', string_agg(m.privilege, ', ' ORDER BY m.privilege), p_gu.side_table,
-                  CASE WHEN m.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(m.grantee)) END)
-    FROM missing AS m
-    GROUP BY m.grantee
-    ORDER BY m.grantee;
-END;
+AS $body$
+BEGIN
+    RETURN QUERY
+        WITH parent_acl AS (
+            SELECT a.grantee, a.privilege_type
+            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+            WHERE c.oid = p_gu.parent AND a.grantee <> c.relowner
+            UNION
+            SELECT a.grantee, a.privilege_type
+            FROM pg_attribute AS att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
+            WHERE att.attrelid = p_gu.parent AND att.attname = ANY (p_gu.columns) AND a.privilege_type = 'UPDATE'
+        ),
+        needed AS (
+            SELECT DISTINCT p.grantee, n.privilege
+            FROM parent_acl AS p
+            CROSS JOIN LATERAL unnest(CASE p.privilege_type
+                WHEN 'INSERT' THEN ARRAY['INSERT']
+                WHEN 'DELETE' THEN ARRAY['SELECT', 'DELETE']
+                WHEN 'TRUNCATE' THEN ARRAY['SELECT', 'DELETE']
+                WHEN 'UPDATE' THEN ARRAY['SELECT', 'INSERT', 'DELETE']
+            END) AS n (privilege)
+        ),
+        missing AS (
+            SELECT n.grantee, n.privilege FROM needed AS n
+            EXCEPT
+            SELECT a.grantee, a.privilege_type
+            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+            WHERE c.oid = p_gu.side_table
+        )
+        SELECT format('GRANT %s ON %s TO %s', string_agg(m.privilege, ', ' ORDER BY m.privilege), p_gu.side_table,
+                      CASE WHEN m.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(m.grantee)) END)
+        FROM missing AS m
+        GROUP BY m.grantee
+        ORDER BY m.grantee;
+END
+$body$;
 
 COMMENT ON FUNCTION pgpart._gu_grant_statements(pgpart.global_unique) IS
 'The GRANT statements giving each role that writes a global unique constraint''s parent the rights its triggers need on the side table (internal).';

@@ -20,7 +20,7 @@
 -- share the one verb.
 CREATE FUNCTION pgpart.add_global_unique(
     parent regclass,
-    columns name [],
+    columns name[],
     constraint_name name DEFAULT NULL,
     nulls_not_distinct boolean DEFAULT false,
     build boolean DEFAULT true,
@@ -205,5 +205,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.add_global_unique(regclass, name [], name, boolean, boolean, boolean, interval, integer) IS
+COMMENT ON FUNCTION pgpart.add_global_unique(regclass, name[], name, boolean, boolean, boolean, interval, integer) IS
 'Makes columns unique across every partition of a partitioned table (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';

@@ -52,7 +52,7 @@ BEGIN
         RAISE NOTICE 'global unique constraint % on % is already valid', pg_catalog.quote_ident(p_name), p_parent;
         RETURN;
     END IF;
-    v_leaves := pg_catalog.array(SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l));
+    v_leaves := ARRAY(SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l));
     FOREACH v_leaf IN ARRAY v_leaves LOOP
         SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
         CONTINUE WHEN coalesce(v_gu.build -> 'done', '[]'::jsonb) OPERATOR(pg_catalog.?) (v_leaf::oid)::text
@@ -91,5 +91,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON PROCEDURE pgpart.build_global_unique(regclass, name, integer) IS
+COMMENT ON PROCEDURE pgpart.build_global_unique (regclass, name, integer) IS
 'Copies the existing values of a global unique constraint into its side table online, in batches of pages each committed, resumable after a kill; 23505 names the first duplicates.';
