@@ -627,3 +627,94 @@ def test_a_trigger_cannot_be_pointed_at_another_owners_constraint(
         )
     with pytest.raises(errors.InsufficientPrivilege):
         owner_conn.execute("UPDATE pgpart.global_unique SET side_table = 'mine'")
+
+
+def upsert(conn: Conn, email: str, payload: str, **kw: Any) -> str:
+    args = [sql.SQL("{} => {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in kw.items()]
+    row = conn.execute(
+        sql.SQL("SELECT pgpart.upsert_global_unique('ev', 'ev_email_gkey', {}::jsonb{})").format(
+            sql.Literal(f'{{"email": "{email}", "payload": "{payload}", "created": "{DAYS[0]} 10:00+00"}}'),
+            sql.SQL("").join(sql.SQL(", ") + a for a in args),
+        )
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_upsert_by_the_global_key(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    ins(conn, "a", DAYS[2])
+    assert upsert(conn, "a", "p1") == "updated"  # the row in another partition
+    assert upsert(conn, "b", "p2") == "inserted"
+    assert upsert(conn, "b", "p3", update_columns=[]) == "unchanged"
+    assert conn.execute("SELECT email, payload FROM ev ORDER BY 1").fetchall() == [("a", "p1"), ("b", "p2")]
+    with pytest.raises(errors.UndefinedColumn):
+        conn.execute("SELECT pgpart.upsert_global_unique('ev', 'ev_email_gkey', '{\"nope\": 1, \"email\": \"x\"}')")
+    with pytest.raises(errors.InvalidParameterValue):
+        conn.execute("SELECT pgpart.upsert_global_unique('ev', 'ev_email_gkey', '{\"payload\": \"x\"}')")
+
+
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
+def test_concurrent_upserts_of_one_key(conn: Conn, connect: Connect, isolation: str) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    first = connect(autocommit=False)
+    second = connect(autocommit=False)
+    second.execute(sql.SQL("SET TRANSACTION ISOLATION LEVEL {}").format(sql.SQL(isolation)))
+    assert upsert(first, "k", "first") == "inserted"
+    results: list[str] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(upsert(second, "k", "second"))
+            second.commit()
+        except BaseException as e:
+            failed.append(e)
+            second.rollback()
+
+    t = threading.Thread(target=run)
+    t.start()
+    wait_until_waiting(conn, second.info.backend_pid, lambda: not t.is_alive())
+    first.commit()
+    t.join()
+    if isolation == "read committed":
+        assert (results, failed) == (["updated"], [])
+        assert conn.execute("SELECT payload FROM ev").fetchall() == [("second",)]
+    else:  # the committed row stays invisible to the snapshot: retry the transaction
+        assert results == []
+        assert isinstance(failed[0], errors.SerializationFailure)
+        assert conn.execute("SELECT payload FROM ev").fetchall() == [("first",)]
+
+
+def test_upsert_stress_many_sessions(conn: Conn, connect: Connect) -> None:
+    make_ev(conn, default=False)
+    add(conn, ["email"])
+    keys = [f"k{i}" for i in range(25)]
+    sessions = [connect() for _ in range(6)]
+    outcomes: list[tuple[str, str]] = []
+    failed: list[BaseException] = []
+    start = threading.Barrier(len(sessions))
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        start.wait()
+        for key in keys if n % 2 else reversed(keys):
+            try:
+                r = upsert(sessions[n], key, f"s{n}")
+                with lock:
+                    outcomes.append((key, r))
+            except BaseException as e:
+                failed.append(e)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    for key in keys:  # exactly one insert per key, every other call an update
+        mine = sorted(r for k, r in outcomes if k == key)
+        assert mine == ["inserted"] + ["updated"] * (len(sessions) - 1)
+    assert conn.execute("SELECT count(*), count(DISTINCT email) FROM ev").fetchone() == (25, 25)
