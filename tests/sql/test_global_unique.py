@@ -365,7 +365,7 @@ def test_event_triggers_off_leaves_a_finding_whose_fix_records_the_partition(con
     conn.execute("RESET pgpart.event_triggers")
     found = findings(conn)
     assert [(c, p) for c, p, _ in found] == [
-        ("global_unique_partition", "ev_20260101"),
+        ("global_unique_detached", "ev_20260101"),
         ("global_unique_partition", "ev_x"),
     ]
     conn.execute(str(found[0][2]))

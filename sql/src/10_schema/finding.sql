@@ -33,12 +33,13 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'referenced_by',
     'references',
     'published',
-    'check_failed',
-    'global_unique_building',
     'global_unique_broken',
+    'global_unique_building',
     'global_unique_partition',
+    'global_unique_detached',
     'global_unique_stale',
-    'global_unique_grants'
+    'global_unique_grants',
+    'check_failed'
 );
 
 COMMENT ON TYPE pgpart.finding_code IS

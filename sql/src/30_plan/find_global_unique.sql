@@ -7,8 +7,8 @@
 --   global_unique_building   the existing rows are not all copied yet;
 --   global_unique_partition  a leaf partition is not recorded (made or
 --                            attached while nothing could record it: its
---                            values are unchecked, urgent), or a detached
---                            table still holds values (warning);
+--                            values are unchecked, urgent);
+--   global_unique_detached   a detached table still holds values;
 --   global_unique_stale      a partition was dropped while recorded: its
 --                            values may still be taken;
 --   global_unique_grants     a role that writes the parent lacks rights on
@@ -73,7 +73,7 @@ BEGIN
         FOR v_table IN
             SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m) EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
         LOOP
-            RETURN QUERY SELECT 'warning', 'global_unique_partition'::pgpart.finding_code, v_gu.parent, v_table,
+            RETURN QUERY SELECT 'warning', 'global_unique_detached'::pgpart.finding_code, v_gu.parent, v_table,
                 format('table %s is no longer a partition of %s but its values still count for global unique '
                        'constraint %I', v_table, v_gu.parent, v_gu.constraint_name),
                 v_repair;
@@ -95,4 +95,4 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._find_global_unique(regclass) IS
-'Findings global_unique_broken, _building, _partition, _stale and _grants of pgpart.check() (internal).';
+'Findings global_unique_broken, _building, _partition, _detached, _stale and _grants of pgpart.check() (internal).';

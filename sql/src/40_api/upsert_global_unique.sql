@@ -18,7 +18,7 @@ CREATE FUNCTION pgpart.upsert_global_unique(
     parent regclass,
     constraint_name name,
     new_row jsonb,
-    update_columns name [] DEFAULT NULL,
+    update_columns name[] DEFAULT NULL,
     max_retries integer DEFAULT 10
 )
 RETURNS text
@@ -32,8 +32,8 @@ DECLARE
     p_update ALIAS FOR update_columns;
     p_retries ALIAS FOR max_retries;
     v_gu pgpart.global_unique;
-    v_keys name [];
-    v_set name [];
+    v_keys name[];
+    v_set name[];
     v_bad name;
     v_n bigint;
     v_constraint text;
@@ -108,5 +108,5 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart.upsert_global_unique(regclass, name, jsonb, name [], integer) IS
+COMMENT ON FUNCTION pgpart.upsert_global_unique(regclass, name, jsonb, name[], integer) IS
 'INSERT ... ON CONFLICT by a global unique constraint: updates the row holding the key, else inserts, retrying when a concurrent insert took the key; returns inserted, updated or unchanged.';
