@@ -26,6 +26,17 @@ DECLARE
     v_problem text;
     v_table regclass;
 BEGIN
+    -- constraints of a dropped table (the event trigger could not remove them)
+    RETURN QUERY
+        SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, NULL::regclass, NULL::regclass,
+               format('global unique constraint %I belongs to a dropped table (OID %s)', g.constraint_name,
+                      g.parent::oid),
+               concat(CASE WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
+                           THEN format('DROP TABLE %s; ', g.side_table) END,
+                      format('DELETE FROM pgpart.global_unique WHERE id = %s', g.id))
+        FROM pgpart.global_unique AS g
+        WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent)
+        ORDER BY g.id;
     FOR v_gu IN
         SELECT g.* FROM pgpart.global_unique AS g
         WHERE (p_parent IS NULL OR g.parent = p_parent) AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent)

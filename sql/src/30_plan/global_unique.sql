@@ -214,6 +214,9 @@ BEGIN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
             EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
         LOOP
+            -- writing the side table runs its code: refused (42501) when
+            -- that would run an untrusted role's code with our rights
+            PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_mark(v_gu, v_table);
             PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, v_table, NULL, NULL, false));
             v_count := v_count + 1;
@@ -222,6 +225,7 @@ BEGIN
             SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
             EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
         LOOP
+            PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_forget(v_gu, v_table);
             EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
             v_count := v_count + 1;

@@ -71,13 +71,16 @@ COMMENT ON FUNCTION pgpart._gu_ddl_command_end() IS
 -- the side table: the rows are gone, so nothing can tell which. The
 -- constraint is marked stale (check() finding global_unique_stale; the fix
 -- prunes the values no row holds). Detach first, then drop, to release them
--- at once (pgpart's retention does).
+-- at once (pgpart's retention does). A dropped parent takes its constraints
+-- along: registration and side table (a warning when that fails, e.g. a
+-- foreign key references the side table; check() then gives the fix).
 CREATE FUNCTION pgpart._gu_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+    v_gu pgpart.global_unique;
     v_ids bigint [];
     v_state text;
     v_message text;
@@ -85,6 +88,28 @@ BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
+    -- a dropped parent: its constraints go, side tables included
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE g.parent::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() AS o
+                                WHERE o.classid = 'pg_class'::regclass AND o.object_type = 'table')
+        ORDER BY g.id
+    LOOP
+        BEGIN
+            DELETE FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
+            IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
+                EXECUTE format('DROP TABLE %s', v_gu.side_table);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not drop global unique constraint %I of the dropped table %s: %s '
+                                 '(SQLSTATE %s)', v_gu.constraint_name, v_gu.parent::oid, v_message, v_state),
+                DETAIL = 'Your command succeeded.',
+                HINT = 'pgpart.check() gives the statements that remove what is left.';
+        END;
+    END LOOP;
     -- a TRUNCATE trigger of a global unique constraint, dropped with its table
     SELECT array_agg(DISTINCT substring(o.address_names[3] FROM '^pgpart_gu_([0-9]+)_truncate$')::bigint)
     INTO v_ids
