@@ -622,11 +622,14 @@ def test_a_trigger_cannot_be_pointed_at_another_owners_constraint(
     # nor can the registry be written for another owner's table, or point at another owner's table
     with pytest.raises(errors.InsufficientPrivilege):
         other_conn.execute(
-            "INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns)"
-            " VALUES ('ev', 'x', 'mine', '{email}')"
+            "INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns, insert_sql, delete_sql)"
+            " VALUES ('ev', 'x', 'mine', '{email}', '', '')"
         )
     with pytest.raises(errors.InsufficientPrivilege):
         owner_conn.execute("UPDATE pgpart.global_unique SET side_table = 'mine'")
+    # nor can the owner store other statements for the writers' triggers to run
+    with pytest.raises(errors.InsufficientPrivilege):
+        owner_conn.execute("UPDATE pgpart.global_unique SET insert_sql = 'SELECT 1'")
 
 
 def upsert(conn: Conn, email: str, payload: str, **kw: Any) -> str:

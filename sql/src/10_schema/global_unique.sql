@@ -17,6 +17,12 @@ CREATE TABLE pgpart.global_unique (
     side_table regclass NOT NULL,
     columns name[] NOT NULL CHECK (cardinality(columns) BETWEEN 1 AND 32),
     nulls_not_distinct boolean NOT NULL DEFAULT false,
+    -- the statements the row trigger runs, built once (pgpart._gu_sql):
+    -- row-level security admits only these exact texts for the row's side
+    -- table and columns (policy global_unique_statements, 20_core), so the
+    -- trigger runs them as stored, without building them per row
+    insert_sql text NOT NULL,
+    delete_sql text NOT NULL,
     -- 'building': the triggers record every write, existing rows are still
     -- being copied (build holds where a resumed build starts); 'valid': done
     state text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'valid')),

@@ -114,6 +114,22 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
 'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';
 
+-- The statements stored in pgpart.global_unique are run by every writer's
+-- trigger with the writer's rights: a restrictive policy admits a row only
+-- when they are exactly what pgpart._gu_sql builds from the row's side table
+-- and columns, so a table's owner (who may write its rows) cannot store
+-- other SQL there. Here, not in 10_schema: the policy calls pgpart._gu_sql.
+CREATE POLICY global_unique_statements ON pgpart.global_unique AS RESTRICTIVE FOR ALL
+USING (true)
+WITH CHECK (
+    insert_sql = pgpart._gu_sql(
+        ROW(id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at)::pgpart.global_unique, 'insert')
+    AND delete_sql = pgpart._gu_sql(
+        ROW(id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at)::pgpart.global_unique, 'delete')
+);
+
 -- pgpart._gu_row(): the row trigger of a global unique constraint, on the
 -- parent (PostgreSQL clones it to every partition, now and future). AFTER
 -- INSERT records the new row's values in the side table, whose unique index
@@ -130,13 +146,33 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_gu pgpart.global_unique := pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);
+    v_insert text;
+    v_delete text;
+    v_parent oid;
+    v_side oid;
+    v_parent_owner oid;
+    v_parent_schema oid;
+    v_side_owner oid;
+    v_side_schema oid;
 BEGIN
+    -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
+    -- (this runs per row; one query joining them all costs twice as much):
+    -- the side table is the parent owner's, in its schema, and this table
+    -- is the parent owner's or in the parent's tree
+    SELECT g.insert_sql, g.delete_sql, g.parent, g.side_table INTO v_insert, v_delete, v_parent, v_side
+    FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
+    SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
+    SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
+    IF v_side_owner IS DISTINCT FROM v_parent_owner OR v_side_schema IS DISTINCT FROM v_parent_schema
+       OR (v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
+           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid))) THEN
+        PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+    END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        EXECUTE pgpart._gu_sql(v_gu, 'delete') USING OLD;
+        EXECUTE v_delete USING OLD;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        EXECUTE pgpart._gu_sql(v_gu, 'insert') USING NEW;
+        EXECUTE v_insert USING NEW;
     END IF;
     RETURN NULL;
 END

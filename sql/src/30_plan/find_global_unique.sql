@@ -53,6 +53,8 @@ BEGIN
                              WHERE i.indrelid = v_gu.side_table AND i.indisunique AND i.indisvalid
                                AND ic.relname = v_gu.constraint_name)
                 THEN format('its side table %s has no valid unique index %I', v_gu.side_table, v_gu.constraint_name)
+            WHEN v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete')
+                THEN format('its side table was renamed to %s', v_gu.side_table)
             WHEN (SELECT count(*) FROM pg_trigger AS t
                   WHERE t.tgrelid = v_gu.parent AND t.tgenabled <> 'D'
                     AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))) < 2

@@ -102,7 +102,11 @@ COMMENT ON FUNCTION pgpart._gu_leaves(pgpart.global_unique) IS
 -- is then counted in the parent: more than one row holding it is a
 -- duplicate. Returns the first five duplicates as text (empty: none).
 -- ON CONFLICT waits for an uncommitted writer of the same value, so a
--- conflict is decided on committed rows only.
+-- conflict is decided on committed rows only. Online (a page range or
+-- MISSING_ONLY) the rows read are locked FOR SHARE: a concurrent DELETE or
+-- UPDATE of one waits for the batch, so its trigger then meets the copied
+-- entry (without the lock it could delete nothing before the copy and leave
+-- a stale entry behind).
 CREATE FUNCTION pgpart._gu_copy(
     p_gu pgpart.global_unique,
     p_table regclass,
@@ -140,7 +144,11 @@ BEGIN
         'SELECT to_jsonb(d) FROM (SELECT %2$s FROM src EXCEPT ALL SELECT %2$s FROM ins) AS d',
         p_gu.side_table, v_cols,
         CASE WHEN p_missing_only THEN p_gu.parent::text ELSE 'ONLY ' || p_table::text END,
-        CASE WHEN cardinality(v_where) > 0 THEN ' WHERE ' || array_to_string(v_where, ' AND ') ELSE '' END)
+        CASE WHEN cardinality(v_where) > 0 THEN ' WHERE ' || array_to_string(v_where, ' AND ') ELSE '' END
+        -- online (writers at work): copy only rows still live, and keep them
+        -- so until commit, so that a writer deleting or changing one waits
+        -- and then releases the entry just copied, never leaving it stale
+        || CASE WHEN p_from IS NOT NULL OR p_missing_only THEN ' FOR SHARE OF t' ELSE '' END)
     LOOP
         EXECUTE pgpart._gu_sql(p_gu, 'count_json') USING v_row INTO v_n;
         IF v_n > 1 THEN

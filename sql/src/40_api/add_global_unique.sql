@@ -150,14 +150,27 @@ BEGIN
         EXECUTE format('COMMENT ON TABLE %I.%I IS %L', v_schema, v_side,
                        format('pgpart: the values of global unique constraint %s on %s, kept by its triggers '
                               '(see pgpart.global_unique_info()). Do not write it directly.', v_name, p_parent));
-        INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns, nulls_not_distinct)
-        VALUES (p_parent, v_name, format('%I.%I', v_schema, v_side)::regclass, p_columns, p_nnd)
+        INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns, nulls_not_distinct,
+                                          insert_sql, delete_sql)
+        SELECT p_parent, v_name, s.side, p_columns, p_nnd,
+               pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
+                                  current_user, now())::pgpart.global_unique, 'insert'),
+               pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
+                                  current_user, now())::pgpart.global_unique, 'delete')
+        FROM (SELECT format('%I.%I', v_schema, v_side)::regclass AS side) AS s
         RETURNING * INTO v_gu;
         FOR v_statement IN SELECT s.s FROM pgpart._gu_grant_statements(v_gu) AS s (s) LOOP
             EXECUTE v_statement;
         END LOOP;
     END IF;
 
+    -- the stored statements follow a renamed side table
+    IF v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete') THEN
+        UPDATE pgpart.global_unique AS g
+        SET insert_sql = pgpart._gu_sql(v_gu, 'insert'), delete_sql = pgpart._gu_sql(v_gu, 'delete')
+        WHERE g.id = v_gu.id
+        RETURNING * INTO v_gu;
+    END IF;
     -- Writers wait at most the lock timeout: the triggers' creation locks
     -- the parent and each partition SHARE ROW EXCLUSIVE; a build keeps the
     -- whole tree so until commit, so that no write escapes the copy.
