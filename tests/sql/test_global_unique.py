@@ -381,7 +381,9 @@ def test_missing_or_disabled_trigger_is_reported_and_repaired(conn: Conn) -> Non
     assert code == "global_unique_broken"
     conn.execute("ALTER TABLE ev ENABLE TRIGGER ALL")
     assert findings(conn) == []
-    conn.execute("DROP TRIGGER pgpart_gu_1_truncate ON ev_20260102")
+    gu_id = conn.execute("SELECT id FROM pgpart.global_unique").fetchone()
+    assert gu_id is not None
+    conn.execute(sql.SQL("DROP TRIGGER {} ON ev_20260102").format(sql.Identifier(f"pgpart_gu_{gu_id[0]}_truncate")))
     [(code, partition, fix)] = findings(conn)
     assert (code, partition) == ("global_unique_partition", "ev_20260102")
     conn.execute(str(fix))
@@ -789,3 +791,43 @@ def test_code_planted_on_the_side_table_is_never_run_by_another_role(conn: Conn,
             "SELECT pgpart.create_range_partitions('ev', '1 day', premake => 3, now_at => '2026-01-01 12:00+00')"
         )
     assert "planted" in (exc.value.diag.message_detail or "")
+
+
+def test_hostile_names(conn: Conn) -> None:
+    t = '"s p"."Ev ""x"""'
+    side_table = '"s p"."Ev ""x""_E mail_t;x_gkey_values"'
+    name = 'Ev "x"_E mail_t;x_gkey'
+    conn.execute('CREATE SCHEMA "s p"')
+    conn.execute(f'CREATE TABLE {t} (k int NOT NULL, "E mail" text COLLATE "C", "t;x" int) PARTITION BY RANGE (k)')
+    conn.execute(f'CREATE TABLE "s p"."Ev ""x""_1" PARTITION OF {t} FOR VALUES FROM (0) TO (10)')
+    conn.execute(f'CREATE TABLE "s p"."Ev ""x""_2" PARTITION OF {t} FOR VALUES FROM (10) TO (20)')
+    conn.execute(f"INSERT INTO {t} VALUES (1, 'a', 1), (11, 'A', 1)")
+    row = add(conn, ["E mail", "t;x"], table=t, nulls_not_distinct=True)
+    assert row[:3] == (name, side_table, "valid")
+    with pytest.raises(errors.UniqueViolation) as exc:
+        conn.execute(f"INSERT INTO {t} VALUES (12, 'a', 1)")
+    assert exc.value.diag.constraint_name == name
+    conn.execute(f"INSERT INTO {t} VALUES (2, NULL, NULL)")
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute(f"INSERT INTO {t} VALUES (13, NULL, NULL)")
+    conn.execute(f'UPDATE {t} SET k = 15 WHERE "E mail" IS NULL')  # row movement with NULLs
+    conn.execute('TRUNCATE "s p"."Ev ""x""_2"')
+    conn.execute(f"INSERT INTO {t} VALUES (3, NULL, NULL), (4, 'A', 1)")
+    conn.execute(f'ALTER TABLE {t} DETACH PARTITION "s p"."Ev ""x""_1"')
+    assert conn.execute(f"SELECT count(*) FROM {side_table}").fetchone() == (0,)
+    assert findings(conn) == []
+    conn.execute("SELECT pgpart.drop_global_unique(%s, %s)", [t, name])
+
+
+def test_renamed_column_is_reported(conn: Conn) -> None:
+    make_ev(conn)
+    add(conn, ["email"])
+    conn.execute("ALTER TABLE ev RENAME COLUMN email TO mail")
+    [(code, _, fix)] = findings(conn)
+    assert code == "global_unique_broken"
+    with pytest.raises(errors.UndefinedColumn):
+        conn.execute("INSERT INTO ev (created, mail) VALUES ('2026-01-01 01:00+00', 'a')")
+    conn.execute(str(fix))
+    add(conn, ["mail"])
+    conn.execute("INSERT INTO ev (created, mail) VALUES ('2026-01-01 01:00+00', 'a')")
+    assert findings(conn) == []

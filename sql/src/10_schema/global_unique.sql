@@ -9,7 +9,9 @@
 -- (the TRUNCATE trigger "pgpart_gu_<id>" marks a table whose values the side
 -- table holds), so nothing here can drift from reality unnoticed.
 CREATE TABLE pgpart.global_unique (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- names the triggers (pgpart_gu_<id>): the side table's OID when made,
+    -- kept as data (no sequence), so a restore keeps names and rows in step
+    id bigint PRIMARY KEY,
     parent regclass NOT NULL,
     -- the constraint: the side table's unique index carries this name, so a
     -- violation reads like PostgreSQL's own
@@ -19,7 +21,7 @@ CREATE TABLE pgpart.global_unique (
     nulls_not_distinct boolean NOT NULL DEFAULT false,
     -- the statements the row trigger runs, built once (pgpart._gu_sql):
     -- row-level security admits only these exact texts for the row's side
-    -- table and columns (policy global_unique_statements, 20_core), so the
+    -- table and columns (policy global_unique_write, 20_core), so the
     -- trigger runs them as stored, without building them per row
     insert_sql text NOT NULL,
     delete_sql text NOT NULL,
@@ -46,28 +48,8 @@ ALTER TABLE pgpart.global_unique ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY global_unique_read ON pgpart.global_unique FOR SELECT USING (true);
 
-CREATE POLICY global_unique_write ON pgpart.global_unique FOR ALL
-USING (
-    EXISTS (
-        SELECT 1 FROM pg_catalog.pg_class AS c
-        WHERE
-            c.oid = global_unique.parent
-            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
-    )
-)
-WITH CHECK (
-    pg_catalog.pg_has_role(current_user, author, 'MEMBER')
-    AND EXISTS (
-        SELECT 1
-        FROM pg_catalog.pg_class AS c
-        INNER JOIN pg_catalog.pg_class AS s ON global_unique.side_table = s.oid
-        WHERE
-            c.oid = global_unique.parent
-            AND s.relowner = c.relowner
-            AND s.relnamespace = c.relnamespace
-            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
-    )
-);
+-- The write policy (global_unique_write) is created in 20_core/global_unique.sql:
+-- it also checks the stored statements with pgpart._gu_sql.
 
 -- The constraint of a table that no longer exists may be forgotten by its
 -- author (no owner is left to check).
@@ -84,4 +66,3 @@ REVOKE ALL ON pgpart.global_unique FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.global_unique TO PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('pgpart.global_unique', '');
-SELECT pg_catalog.pg_extension_config_dump('pgpart.global_unique_id_seq', '');

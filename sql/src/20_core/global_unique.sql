@@ -114,20 +114,50 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
 'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';
 
--- The statements stored in pgpart.global_unique are run by every writer's
--- trigger with the writer's rights: a restrictive policy admits a row only
--- when they are exactly what pgpart._gu_sql builds from the row's side table
--- and columns, so a table's owner (who may write its rows) cannot store
--- other SQL there. Here, not in 10_schema: the policy calls pgpart._gu_sql.
-CREATE POLICY global_unique_statements ON pgpart.global_unique AS RESTRICTIVE FOR ALL
-USING (true)
+-- Writing pgpart.global_unique (row-level security, as on pgpart.config):
+-- only the parent's owner (or a member of the owning role) writes a row,
+-- in its own name, and the side table must belong to the same owner, in
+-- the parent's schema, so no row can point a writer's trigger at another
+-- owner's table. The statements stored in the row are run by every writer's
+-- trigger with the writer's rights: the row is admitted only when they are
+-- exactly what pgpart._gu_sql builds from its side table and columns, so the
+-- owner cannot store other SQL there. Here, not in 10_schema: the policy
+-- calls pgpart._gu_sql.
+CREATE POLICY global_unique_write ON pgpart.global_unique FOR ALL
+USING (
+    EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE
+            c.oid = global_unique.parent
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+)
 WITH CHECK (
-    insert_sql = pgpart._gu_sql(
-        ROW(id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
-            stale_since, author, created_at)::pgpart.global_unique, 'insert')
+    pg_catalog.pg_has_role(current_user, author, 'MEMBER')
+    AND EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_class AS c
+        INNER JOIN pg_catalog.pg_class AS s ON global_unique.side_table = s.oid
+        WHERE
+            c.oid = global_unique.parent
+            AND s.relowner = c.relowner
+            AND s.relnamespace = c.relnamespace
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+    AND insert_sql = pgpart._gu_sql(
+        (
+            id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at
+        )::pgpart.global_unique,
+        'insert'
+    )
     AND delete_sql = pgpart._gu_sql(
-        ROW(id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
-            stale_since, author, created_at)::pgpart.global_unique, 'delete')
+        (
+            id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at
+        )::pgpart.global_unique,
+        'delete'
+    )
 );
 
 -- pgpart._gu_row(): the row trigger of a global unique constraint, on the

@@ -53,6 +53,11 @@ BEGIN
                              WHERE i.indrelid = v_gu.side_table AND i.indisunique AND i.indisvalid
                                AND ic.relname = v_gu.constraint_name)
                 THEN format('its side table %s has no valid unique index %I', v_gu.side_table, v_gu.constraint_name)
+            WHEN EXISTS (SELECT 1 FROM unnest(v_gu.columns) AS u (c)
+                         WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                                           WHERE a.attrelid = v_gu.parent AND a.attname = u.c AND a.attnum > 0
+                                             AND NOT a.attisdropped))
+                THEN format('a column of %s was renamed or dropped: writes fail', v_gu.columns::text)
             WHEN v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete')
                 THEN format('its side table was renamed to %s', v_gu.side_table)
             WHEN (SELECT count(*) FROM pg_trigger AS t
@@ -64,7 +69,10 @@ BEGIN
             RETURN QUERY SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, v_gu.parent, NULL::regclass,
                 format('global unique constraint %I on %s is not enforced: %s', v_gu.constraint_name, v_gu.parent,
                        v_problem),
-                CASE WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN v_repair
+                CASE WHEN v_problem LIKE 'a column of %' THEN
+                         format('SELECT pgpart.drop_global_unique(%L, %L); -- then add it again with the columns'' '
+                                'new names', v_gu.parent::text, v_gu.constraint_name)
+                     WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN v_repair
                      ELSE format('SELECT pgpart.drop_global_unique(%L, %L); %s', v_gu.parent::text,
                                  v_gu.constraint_name, v_repair) END;
             CONTINUE;

@@ -150,9 +150,9 @@ BEGIN
         EXECUTE format('COMMENT ON TABLE %I.%I IS %L', v_schema, v_side,
                        format('pgpart: the values of global unique constraint %s on %s, kept by its triggers '
                               '(see pgpart.global_unique_info()). Do not write it directly.', v_name, p_parent));
-        INSERT INTO pgpart.global_unique (parent, constraint_name, side_table, columns, nulls_not_distinct,
+        INSERT INTO pgpart.global_unique (id, parent, constraint_name, side_table, columns, nulls_not_distinct,
                                           insert_sql, delete_sql)
-        SELECT p_parent, v_name, s.side, p_columns, p_nnd,
+        SELECT s.side::oid, p_parent, v_name, s.side, p_columns, p_nnd,
                pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
                                   current_user, now())::pgpart.global_unique, 'insert'),
                pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
