@@ -94,6 +94,12 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'referenced_by',
     'references',
     'published',
+    'global_unique_broken',
+    'global_unique_building',
+    'global_unique_partition',
+    'global_unique_detached',
+    'global_unique_stale',
+    'global_unique_grants',
     'check_failed'
 );
 
@@ -114,6 +120,82 @@ CREATE TYPE pgpart.finding AS (
 
 COMMENT ON TYPE pgpart.finding IS
 'One finding of a named check of pgpart.check(): severity, stable code, parent, partition, problem and ready-to-run fix.';
+
+-- new or changed since pgpart--0.1.1.sql
+-- source: sql/src/10_schema/global_unique.sql
+-- pgpart.global_unique: one row per global unique constraint
+-- (pgpart.add_global_unique, docs/global-unique.md). PostgreSQL refuses a
+-- unique index on a partitioned table unless it includes the partition key,
+-- so the values live in a side table (owned by the parent's owner, in the
+-- parent's schema) under a real unique index named after the constraint,
+-- kept by row triggers on the parent (cloned to every partition) and a
+-- TRUNCATE trigger on each leaf partition. This row only names the pieces
+-- and the build's state; what is attached where is read from the catalog
+-- (the TRUNCATE trigger "pgpart_gu_<id>" marks a table whose values the side
+-- table holds), so nothing here can drift from reality unnoticed.
+CREATE TABLE pgpart.global_unique (
+    -- names the triggers (pgpart_gu_<id>): the side table's OID when made,
+    -- kept as data (no sequence), so a restore keeps names and rows in step
+    id bigint PRIMARY KEY,
+    parent regclass NOT NULL,
+    -- the constraint: the side table's unique index carries this name, so a
+    -- violation reads like PostgreSQL's own
+    constraint_name name NOT NULL,
+    side_table regclass NOT NULL,
+    columns name[] NOT NULL CHECK (cardinality(columns) BETWEEN 1 AND 32),
+    nulls_not_distinct boolean NOT NULL DEFAULT false,
+    -- the statements the row trigger runs, built once (pgpart._gu_sql):
+    -- row-level security admits only these exact texts for the row's side
+    -- table and columns (policy global_unique_write, 20_core), so the
+    -- trigger runs them as stored, without building them per row
+    insert_sql text NOT NULL,
+    delete_sql text NOT NULL,
+    -- 'building': the triggers record every write, existing rows are still
+    -- being copied (build holds where a resumed build starts); 'valid': done
+    state text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'valid')),
+    build jsonb NOT NULL DEFAULT '{}'::jsonb,
+    -- a partition was dropped while attached: its values may still be
+    -- reserved (pgpart.add_global_unique(..., prune => true) releases them)
+    stale_since timestamptz,
+    author name NOT NULL DEFAULT current_user,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (parent, constraint_name)
+);
+
+COMMENT ON TABLE pgpart.global_unique IS
+'Global unique constraints (pgpart.add_global_unique): parent, columns, the side table holding the values under a unique index named after the constraint, and the build state.';
+
+-- new or changed since pgpart--0.1.1.sql
+-- Row-level security as on pgpart.config: everyone reads (every writer's
+-- trigger looks its constraint up), only the parent's owner (or a member of
+-- the owning role) writes, and the side table must belong to the same owner,
+-- so no row here can point a writer's trigger at another owner's table.
+ALTER TABLE pgpart.global_unique ENABLE ROW LEVEL SECURITY;
+
+-- new or changed since pgpart--0.1.1.sql
+CREATE POLICY global_unique_read ON pgpart.global_unique FOR SELECT USING (true);
+
+-- new or changed since pgpart--0.1.1.sql
+-- The write policy (global_unique_write) is created in 20_core/global_unique.sql:
+-- it also checks the stored statements with pgpart._gu_sql.
+
+-- The constraint of a table that no longer exists may be forgotten by its
+-- author (no owner is left to check).
+CREATE POLICY global_unique_forget ON pgpart.global_unique FOR DELETE
+USING (
+    NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE c.oid = global_unique.parent
+    )
+    AND pg_catalog.pg_has_role(current_user, author, 'MEMBER')
+);
+
+REVOKE ALL ON pgpart.global_unique FROM PUBLIC;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.global_unique TO PUBLIC;
+
+-- new or changed since pgpart--0.1.1.sql
+SELECT pg_catalog.pg_extension_config_dump('pgpart.global_unique', '');
 
 -- new or changed since pgpart--0.1.1.sql
 -- pgpart._target: what the preparation step (pgpart._prepare) hands to a
@@ -879,6 +961,279 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._fix_call(text, regclass, text, timestamptz) IS
 'The text of a fix that calls a pgpart verb on a parent, with the now_at argument of the check (internal).';
+
+-- source: sql/src/20_core/global_unique.sql
+-- Global unique constraints, the core (docs/global-unique.md): looking a
+-- constraint up for a trigger, the statements that keep its side table, and
+-- the trigger functions themselves. The trigger functions belong to the
+-- extension's owner (trusted code) and are SECURITY INVOKER: they run with
+-- the writer's rights, so a writer needs rights on the side table, granted
+-- alongside its rights on the parent (pgpart._gu_grant_statements). Their
+-- only argument is the constraint's id: everything they execute is built
+-- here from pgpart.global_unique (identifiers through %I, the side table as
+-- a regclass), never taken from a trigger argument, and they act only for a
+-- table of the constraint's parent tree (or one its owner owns), so an owner
+-- cannot point them at anyone else's table.
+
+-- pgpart._gu_lookup(id, rel): the constraint a trigger on REL serves, after
+-- the checks above; 55000 otherwise (a trigger copied by hand, a constraint
+-- dropped under it).
+CREATE OR REPLACE FUNCTION pgpart._gu_lookup(p_id bigint, p_rel oid)
+RETURNS pgpart.global_unique
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_gu pgpart.global_unique;
+BEGIN
+    SELECT g.* INTO v_gu
+    FROM pgpart.global_unique AS g
+    JOIN pg_class AS pc ON pc.oid = g.parent
+    JOIN pg_class AS sc ON sc.oid = g.side_table
+    JOIN pg_class AS rc ON rc.oid = p_rel
+    WHERE g.id = p_id
+      AND sc.relowner = pc.relowner AND sc.relnamespace = pc.relnamespace
+      AND (rc.relowner = pc.relowner
+           OR g.parent IN (SELECT a.relid FROM pg_partition_ancestors(p_rel) AS a (relid)));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('pgpart global unique constraint %s does not serve table %s', p_id, p_rel::regclass),
+            DETAIL = 'The trigger names a constraint that no longer exists, or belongs to another table.',
+            HINT = 'pgpart.global_unique_info() lists the constraints; drop the stray trigger.';
+    END IF;
+    RETURN v_gu;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_lookup(bigint, oid) IS
+'The global unique constraint a trigger on the relation serves (same owner for parent and side table, relation in the parent''s tree or of the same owner); 55000 otherwise (internal).';
+
+-- pgpart._gu_match(constraint, a, b): the condition "A's values equal B's"
+-- for aliases A and B: equality, and for NULLS NOT DISTINCT NULL matching
+-- NULL too.
+CREATE OR REPLACE FUNCTION pgpart._gu_match(p_gu pgpart.global_unique, p_a text, p_b text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN (
+        SELECT string_agg(
+            CASE WHEN p_gu.nulls_not_distinct
+                THEN format('(%1$I.%3$I = %2$I.%3$I OR (%1$I.%3$I IS NULL AND %2$I.%3$I IS NULL))', p_a, p_b, u.c)
+                ELSE format('%1$I.%3$I = %2$I.%3$I', p_a, p_b, u.c) END,
+            ' AND ' ORDER BY u.n)
+        FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
+'The condition that two aliases hold the same values of a global unique constraint''s columns (internal).';
+
+-- pgpart._gu_sql(constraint, kind): the one statement of KIND that keeps
+-- the side table for one row passed as $1: 'insert' (rows with a NULL in
+-- the columns are not recorded unless NULLS NOT DISTINCT), 'delete', and,
+-- with $1 a jsonb object, 'count_json' (rows of the parent holding those
+-- values, for the build) and 'delete_json'. The
+-- NULL tests on $1 fold into constants when EXECUTE plans with the value,
+-- so each one probes the side table's unique index.
+CREATE OR REPLACE FUNCTION pgpart._gu_sql(p_gu pgpart.global_unique, p_kind text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cols text := (SELECT string_agg(quote_ident(u.c), ', ' ORDER BY u.n)
+                    FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
+BEGIN
+    CASE p_kind
+        WHEN 'insert' THEN
+            RETURN format(
+                'INSERT INTO %s (%s) SELECT %s%s', p_gu.side_table, v_cols,
+                (SELECT string_agg(format('($1).%I', u.c), ', ' ORDER BY u.n)
+                 FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
+                CASE WHEN NOT p_gu.nulls_not_distinct THEN
+                    ' WHERE ' || (SELECT string_agg(format('($1).%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
+                                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)) ELSE '' END);
+        WHEN 'delete' THEN
+            RETURN format(
+                'DELETE FROM %s WHERE %s', p_gu.side_table,
+                (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', u.c),
+                                   ' AND ' ORDER BY u.n)
+                 FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
+        -- $1 a jsonb object of the values (rows read by EXECUTE have no named type)
+        WHEN 'count_json' THEN
+            RETURN format('SELECT count(*) FROM %s AS t, jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
+                          p_gu.parent, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
+        WHEN 'delete_json' THEN
+            RETURN format('DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
+                          p_gu.side_table, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
+    END CASE;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
+'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';
+
+-- new or changed since pgpart--0.1.1.sql
+-- Writing pgpart.global_unique (row-level security, as on pgpart.config):
+-- only the parent's owner (or a member of the owning role) writes a row,
+-- in its own name, and the side table must belong to the same owner, in
+-- the parent's schema, so no row can point a writer's trigger at another
+-- owner's table. The statements stored in the row are run by every writer's
+-- trigger with the writer's rights: the row is admitted only when they are
+-- exactly what pgpart._gu_sql builds from its side table and columns, so the
+-- owner cannot store other SQL there. Here, not in 10_schema: the policy
+-- calls pgpart._gu_sql.
+CREATE POLICY global_unique_write ON pgpart.global_unique FOR ALL
+USING (
+    EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class AS c
+        WHERE
+            c.oid = global_unique.parent
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+)
+WITH CHECK (
+    pg_catalog.pg_has_role(current_user, author, 'MEMBER')
+    AND EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_class AS c
+        INNER JOIN pg_catalog.pg_class AS s ON global_unique.side_table = s.oid
+        WHERE
+            c.oid = global_unique.parent
+            AND s.relowner = c.relowner
+            AND s.relnamespace = c.relnamespace
+            AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    )
+    AND insert_sql = pgpart._gu_sql(
+        (
+            id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at
+        )::pgpart.global_unique,
+        'insert'
+    )
+    AND delete_sql = pgpart._gu_sql(
+        (
+            id, parent, constraint_name, side_table, columns, nulls_not_distinct, '', '', state, build,
+            stale_since, author, created_at
+        )::pgpart.global_unique,
+        'delete'
+    )
+);
+
+-- pgpart._gu_row(): the row trigger of a global unique constraint, on the
+-- parent (PostgreSQL clones it to every partition, now and future). AFTER
+-- INSERT records the new row's values in the side table, whose unique index
+-- refuses a value another row holds, waiting for an uncommitted writer of
+-- the same value like any unique index; AFTER DELETE releases them; AFTER
+-- UPDATE OF the columns (only when they change) does both. An UPDATE that
+-- moves a row to another partition fires AFTER DELETE then AFTER INSERT in
+-- the same statement: the entry is deleted and re-inserted by the same
+-- transaction, so no other transaction can take the value in between (it
+-- waits on the deleted entry, then meets the new one).
+CREATE OR REPLACE FUNCTION pgpart._gu_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_insert text;
+    v_delete text;
+    v_parent oid;
+    v_side oid;
+    v_parent_owner oid;
+    v_parent_schema oid;
+    v_side_owner oid;
+    v_side_schema oid;
+BEGIN
+    -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
+    -- (this runs per row; one query joining them all costs twice as much):
+    -- the side table is the parent owner's, in its schema, and this table
+    -- is the parent owner's or in the parent's tree
+    SELECT g.insert_sql, g.delete_sql, g.parent, g.side_table INTO v_insert, v_delete, v_parent, v_side
+    FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
+    SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
+    SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
+    IF v_side_owner IS DISTINCT FROM v_parent_owner OR v_side_schema IS DISTINCT FROM v_parent_schema
+       OR (v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
+           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid))) THEN
+        PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        EXECUTE v_delete USING OLD;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        EXECUTE v_insert USING NEW;
+    END IF;
+    RETURN NULL;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_row() IS
+'Row trigger of a global unique constraint: records, releases or moves the row''s values in the side table (argument: the constraint''s id).';
+
+-- pgpart._gu_forget(constraint, table): deletes from the side table the
+-- values TABLE's rows hold (they are unique, so they are that table's):
+-- before a TRUNCATE, after a DETACH. One join for rows without NULLs, then
+-- row by row for the few with NULLs (NULLS NOT DISTINCT only). Returns how
+-- many entries went.
+CREATE OR REPLACE FUNCTION pgpart._gu_forget(p_gu pgpart.global_unique, p_table regclass)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_count bigint;
+    v_more bigint := 0;
+    v_row jsonb;
+BEGIN
+    EXECUTE format('DELETE FROM %s AS s USING ONLY %s AS t WHERE %s', p_gu.side_table, p_table,
+                   (SELECT string_agg(format('s.%1$I = t.%1$I', c), ' AND ') FROM unnest(p_gu.columns) AS u (c)));
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF p_gu.nulls_not_distinct THEN
+        FOR v_row IN EXECUTE format(
+            'SELECT to_jsonb(t) FROM (SELECT %s FROM ONLY %s WHERE %s) AS t',
+            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(p_gu.columns) AS u (c)), p_table,
+            (SELECT string_agg(format('%I IS NULL', c), ' OR ') FROM unnest(p_gu.columns) AS u (c)))
+        LOOP
+            EXECUTE pgpart._gu_sql(p_gu, 'delete_json') USING v_row;
+            GET DIAGNOSTICS v_more = ROW_COUNT;
+            v_count := v_count + v_more;
+        END LOOP;
+    END IF;
+    RETURN v_count;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_forget(pgpart.global_unique, regclass) IS
+'Deletes from a global unique constraint''s side table the values a table''s rows hold (before TRUNCATE, after DETACH); returns the count (internal).';
+
+-- pgpart._gu_truncate(): the BEFORE TRUNCATE trigger of a global unique
+-- constraint on each leaf partition (TRUNCATE fires no row triggers, and
+-- PostgreSQL does not clone TRUNCATE triggers to partitions, so pgpart
+-- installs it on each, and the event trigger on partitions made by hand).
+-- It releases the partition's values while its rows are still there: a
+-- scan of the partition, the cost of TRUNCATE with a global constraint.
+-- Its name, pgpart_gu_<id>_truncate, also marks the tables whose values the
+-- side table holds (pgpart._gu_sync).
+CREATE OR REPLACE FUNCTION pgpart._gu_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    PERFORM pgpart._gu_forget(pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID), TG_RELID::regclass);
+    RETURN NULL;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_truncate() IS
+'BEFORE TRUNCATE trigger of a global unique constraint on a leaf partition: releases the partition''s values; its name marks the tables the side table holds values of.';
 
 -- source: sql/src/20_core/grid.sql
 -- pgpart._grid(parent): the grid of a managed RANGE parent as the slot
@@ -1776,6 +2131,139 @@ $body$;
 COMMENT ON PROCEDURE pgpart._refuse_transaction_block(text, text, text) IS  -- noqa: LT01
 'Raises 25001 with the given DETAIL and HINT when the calling procedure could not COMMIT (called inside a transaction block or from a function); probes with a COMMIT in a subtransaction (internal).';
 
+-- pgpart._untrusted_code(parent, work, columns): each function of an
+-- untrusted role (neither a superuser nor session_user) that WORK ('ddl',
+-- 'read' or 'move', see the top of this file) on PARENT and every table
+-- under it would run, with the piece of the table that calls it. COLUMNS
+-- names further columns of PARENT about to become a partition key (a
+-- sub-partition spec), whose values pgpart casts. AS_OWNER judges whether
+-- row-level security applies for the table's owner (what maintenance,
+-- which switches to the owner, would meet) instead of the current role.
+-- Catalog reads only.
+CREATE OR REPLACE FUNCTION pgpart._untrusted_code(
+    p_parent regclass,
+    p_work text,
+    p_columns name[] DEFAULT NULL,
+    p_as_owner boolean DEFAULT false
+)
+RETURNS TABLE (piece text, function regprocedure, function_owner name, description text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_read boolean := p_work IN ('read', 'move');
+    v_move boolean := p_work = 'move';
+    v_tree oid [];
+BEGIN
+    IF p_work IS NULL OR p_work NOT IN ('ddl', 'read', 'move') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('unknown kind of work %L', p_work),
+            HINT = 'Pass ''ddl'', ''read'' or ''move''.';
+    END IF;
+    -- the tree from pg_inherits, not pg_partition_tree(), which locks
+    -- every partition (reading the catalog never waits for a lock)
+    v_tree := array(
+        WITH RECURSIVE tree (rel) AS (
+            SELECT p_parent::oid
+            UNION ALL
+            SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        )
+        SELECT t.rel FROM tree AS t
+    );
+    -- moving rows fires the triggers of global unique constraints, which
+    -- write their side tables: those tables' code runs too
+    IF v_move THEN
+        v_tree := v_tree || array(SELECT g.side_table::oid FROM pgpart.global_unique AS g
+                                  WHERE g.parent = ANY (v_tree) ORDER BY g.id);
+    END IF;
+    RETURN QUERY
+    WITH RECURSIVE start (piece, classid, objid) AS (
+        -- ddl: the partition key of every partitioned table of the tree
+        SELECT 'partition key of ' || pg_describe_object('pg_class'::regclass, c.oid, 0),
+               'pg_partitioned_table'::regclass::oid, c.oid
+        FROM pg_class AS c WHERE c.oid = ANY (v_tree) AND c.relkind = 'p'
+        UNION ALL
+        -- ddl: columns about to become a key (their values are cast)
+        SELECT format('type %s of %s', a.atttypid::regtype, pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
+               'pg_type'::regclass::oid, a.atttypid
+        FROM pg_attribute AS a
+        WHERE a.attrelid = p_parent AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+          AND (a.attname = ANY (p_columns)
+               OR a.attname = (SELECT cfg.subpartition ->> 'key' FROM pgpart.config AS cfg WHERE cfg.parent = p_parent))
+        UNION ALL
+        -- read: the row-level security policies of the tables read
+        SELECT 'row-level security ' || pg_describe_object('pg_policy'::regclass, pol.oid, 0),
+               'pg_policy'::regclass::oid, pol.oid
+        FROM pg_policy AS pol
+        JOIN pg_class AS c ON c.oid = pol.polrelid
+        JOIN pg_roles AS o ON o.oid = c.relowner
+        WHERE v_read AND c.oid = ANY (v_tree) AND c.relrowsecurity
+          -- not for a superuser or the owner of a table without FORCE: RLS
+          -- does not apply to them (row_security_active knows the rules)
+          AND CASE WHEN p_as_owner THEN c.relforcerowsecurity AND NOT o.rolsuper AND NOT o.rolbypassrls
+                   ELSE row_security_active(c.oid) END
+        UNION ALL
+        -- move: triggers (and their WHEN clauses); a partition's clone of a
+        -- parent's trigger runs the same code and is not listed again
+        SELECT pg_describe_object('pg_trigger'::regclass, tg.oid, 0), 'pg_trigger'::regclass::oid, tg.oid
+        FROM pg_trigger AS tg WHERE v_move AND tg.tgrelid = ANY (v_tree) AND tg.tgenabled <> 'D' AND tg.tgparentid = 0
+        UNION ALL
+        -- move: CHECK constraints, each expression once (every partition
+        -- has the parent's), the parent's first
+        (SELECT DISTINCT ON (con.conbin::text)
+            pg_describe_object('pg_constraint'::regclass, con.oid, 0), 'pg_constraint'::regclass::oid, con.oid
+         FROM pg_constraint AS con WHERE v_move AND con.conrelid = ANY (v_tree) AND con.contype = 'c'
+         ORDER BY con.conbin::text, con.conrelid <> p_parent, con.oid)
+        UNION ALL
+        -- move: generated columns, each expression once
+        (SELECT DISTINCT ON (ad.adbin::text)
+            pg_describe_object('pg_attrdef'::regclass, ad.oid, 0), 'pg_attrdef'::regclass::oid, ad.oid
+         FROM pg_attrdef AS ad JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+         WHERE v_move AND ad.adrelid = ANY (v_tree) AND a.attgenerated <> ''
+         ORDER BY ad.adbin::text, ad.adrelid <> p_parent, ad.oid)
+        UNION ALL
+        -- move: columns of user types (domains run their CHECKs), each type once
+        (SELECT DISTINCT ON (a.atttypid)
+            format('type %s of %s', a.atttypid::regtype,
+                   pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)),
+            'pg_type'::regclass::oid, a.atttypid
+         FROM pg_attribute AS a
+         WHERE v_move AND a.attrelid = ANY (v_tree) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+         ORDER BY a.atttypid, a.attrelid <> p_parent, a.attrelid, a.attnum)
+        UNION ALL
+        -- move: indexes (expressions, predicates, operator classes); a
+        -- partition's index attached to a parent's index has its definition
+        SELECT pg_describe_object('pg_class'::regclass, ix.indexrelid, 0), 'pg_class'::regclass::oid, ix.indexrelid
+        FROM pg_index AS ix
+        WHERE v_move AND ix.indrelid = ANY (v_tree)
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = ix.indexrelid)
+    ),
+    walk (piece, classid, objid, seen) AS (
+        SELECT s.piece, s.classid, s.objid,
+               array_cat(array(SELECT 'pg_class'::regclass::oid::text || '/' || t FROM unnest(v_tree) AS t),
+                         ARRAY[s.classid::text || '/' || s.objid])
+        FROM start AS s
+        UNION ALL
+        SELECT w.piece, e.classid, e.objid, w.seen || (e.classid::text || '/' || e.objid)
+        FROM walk AS w
+        CROSS JOIN LATERAL pgpart._code_edges(w.classid, w.objid, v_read, p_as_owner) AS e
+        WHERE w.classid <> 'pg_proc'::regclass
+          AND NOT (e.classid::text || '/' || e.objid) = ANY (w.seen)
+          AND cardinality(w.seen) < cardinality(v_tree) + 32
+    )
+    SELECT DISTINCT w.piece, p.oid::regprocedure, r.rolname,
+           format('%s calls function %s owned by role %I', w.piece, p.oid::regprocedure, r.rolname)
+    FROM walk AS w
+    JOIN pg_proc AS p ON p.oid = w.objid
+    JOIN pg_roles AS r ON r.oid = p.proowner
+    WHERE w.classid = 'pg_proc'::regclass AND NOT r.rolsuper AND r.rolname <> session_user
+    ORDER BY 1, 2;
+END
+$body$;
+
 -- source: sql/src/20_core/validated_policy.sql
 -- pgpart._validated_policy(old, ...): the policy row OLD with the given
 -- values validated and merged in; writes nothing (pgpart.set_policy and
@@ -2046,6 +2534,9 @@ BEGIN
     PERFORM pgpart._run_steps(
         array(SELECT s FROM unnest(p_steps) AS s WHERE s.action <> 'lock' ORDER BY s.step),
         p_target.lock_timeout, p_target.lock_retries);
+    -- new partitions join the parent's global unique constraints (the event
+    -- triggers leave pgpart's own DDL alone)
+    PERFORM pgpart._gu_sync_tree(p_target.parent);
     IF p_detail IS NOT NULL THEN
         PERFORM pgpart._log(p_target.parent, p_verb, 'ok',
                             p_detail || jsonb_build_object('steps', coalesce(cardinality(p_steps), 0),
@@ -2227,6 +2718,34 @@ $body$;
 COMMENT ON FUNCTION pgpart._require_move_grid(pgpart._target) IS
 'Raises 42P17 unless the prepared parent is a RANGE parent, whose default rows can move into ranges of the grid (internal).';
 
+-- pgpart._detach_partition(parent, partition, timeout, retries): the SQL
+-- path's detach: all locks first under the timeout with retries, then the
+-- DETACH, journaled in the same transaction. The caller commits at once.
+CREATE OR REPLACE FUNCTION pgpart._detach_partition(
+    p_parent regclass,
+    p_partition regclass,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._acquire_locks(
+        array(SELECT l.statement FROM pgpart._lock_statements(p_parent, p_partition) AS l),
+        p_timeout, p_retries);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    PERFORM pgpart._journal_detach(p_parent, p_partition);
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p_parent, p_partition);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
+END
+$body$;
+
 -- pgpart._finalize_detach(parent, partition, timeout, retries): finishes a
 -- DETACH ... CONCURRENTLY left pending by a timeout or a cancel; nothing
 -- when, once its locks are held, the detach is no longer pending.
@@ -2262,6 +2781,7 @@ BEGIN
     END IF;
     PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
 END
 $body$;
@@ -2974,6 +3494,127 @@ $body$;
 COMMENT ON FUNCTION pgpart._find_drift(regclass) IS
 'Findings drift and grants_refused of pgpart.check(): what pgpart.reconcile would repair, or refuses, for a policy with reconcile on (internal).';
 
+-- source: sql/src/30_plan/find_global_unique.sql
+-- pgpart._find_global_unique(parent): the findings about global unique
+-- constraints (of PARENT, or all; managed by pgpart or not), each cheap
+-- (catalog only, no row counted) and each with a fix that makes it go:
+--   global_unique_broken     the side table, its unique index or the
+--                            parent's triggers are missing, invalid or
+--                            disabled: writes are not checked (urgent);
+--   global_unique_building   the existing rows are not all copied yet;
+--   global_unique_partition  a leaf partition is not recorded (made or
+--                            attached while nothing could record it: its
+--                            values are unchecked, urgent);
+--   global_unique_detached   a detached table still holds values;
+--   global_unique_stale      a partition was dropped while recorded: its
+--                            values may still be taken;
+--   global_unique_grants     a role that writes the parent lacks rights on
+--                            the side table: its writes fail (urgent).
+CREATE OR REPLACE FUNCTION pgpart._find_global_unique(p_parent regclass)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+DECLARE
+    v_gu pgpart.global_unique;
+    v_repair text;
+    v_problem text;
+    v_table regclass;
+BEGIN
+    -- constraints of a dropped table (the event trigger could not remove them)
+    RETURN QUERY
+        SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, NULL::regclass, NULL::regclass,
+               format('global unique constraint %I belongs to a dropped table (OID %s)', g.constraint_name,
+                      g.parent::oid),
+               concat(CASE WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
+                           THEN format('DROP TABLE %s; ', g.side_table) END,
+                      format('DELETE FROM pgpart.global_unique WHERE id = %s', g.id))
+        FROM pgpart.global_unique AS g
+        WHERE p_parent IS NULL AND NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent)
+        ORDER BY g.id;
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE (p_parent IS NULL OR g.parent = p_parent) AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent)
+        ORDER BY g.parent, g.constraint_name
+    LOOP
+        v_repair := format('SELECT * FROM pgpart.add_global_unique(%L, %L, %L, nulls_not_distinct => %s, build => %s)',
+                           v_gu.parent::text, v_gu.columns::text, v_gu.constraint_name,
+                           CASE WHEN v_gu.nulls_not_distinct THEN 'true' ELSE 'false' END,
+                           CASE WHEN v_gu.state = 'valid' THEN 'true' ELSE 'false' END);
+        v_problem := CASE
+            WHEN NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table)
+                THEN 'its side table is gone'
+            WHEN NOT EXISTS (SELECT 1 FROM pg_index AS i JOIN pg_class AS ic ON ic.oid = i.indexrelid
+                             WHERE i.indrelid = v_gu.side_table AND i.indisunique AND i.indisvalid
+                               AND ic.relname = v_gu.constraint_name)
+                THEN format('its side table %s has no valid unique index %I', v_gu.side_table, v_gu.constraint_name)
+            WHEN EXISTS (SELECT 1 FROM unnest(v_gu.columns) AS u (c)
+                         WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                                           WHERE a.attrelid = v_gu.parent AND a.attname = u.c AND a.attnum > 0
+                                             AND NOT a.attisdropped))
+                THEN format('a column of %s was renamed or dropped: writes fail', v_gu.columns::text)
+            WHEN v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete')
+                THEN format('its side table was renamed to %s', v_gu.side_table)
+            WHEN (SELECT count(*) FROM pg_trigger AS t
+                  WHERE t.tgrelid = v_gu.parent AND t.tgenabled <> 'D'
+                    AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))) < 2
+                THEN 'a trigger of it on the parent is missing or disabled'
+        END;
+        IF v_problem IS NOT NULL THEN
+            RETURN QUERY SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, v_gu.parent, NULL::regclass,
+                format('global unique constraint %I on %s is not enforced: %s', v_gu.constraint_name, v_gu.parent,
+                       v_problem),
+                CASE WHEN v_problem LIKE 'a column of %' THEN
+                         format('SELECT pgpart.drop_global_unique(%L, %L); -- then add it again with the columns'' '
+                                'new names', v_gu.parent::text, v_gu.constraint_name)
+                     WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN v_repair
+                     ELSE format('SELECT pgpart.drop_global_unique(%L, %L); %s', v_gu.parent::text,
+                                 v_gu.constraint_name, v_repair) END;
+            CONTINUE;
+        END IF;
+        IF v_gu.state = 'building' THEN
+            RETURN QUERY SELECT 'warning', 'global_unique_building'::pgpart.finding_code, v_gu.parent, NULL::regclass,
+                format('global unique constraint %I on %s is still building: new writes are checked, '
+                       'existing rows are not all copied', v_gu.constraint_name, v_gu.parent),
+                format('CALL pgpart.build_global_unique(%L, %L)', v_gu.parent::text, v_gu.constraint_name);
+        END IF;
+        FOR v_table IN
+            SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l) EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
+        LOOP
+            RETURN QUERY SELECT 'urgent', 'global_unique_partition'::pgpart.finding_code, v_gu.parent, v_table,
+                format('partition %s is not recorded by global unique constraint %I: its values are not checked',
+                       v_table, v_gu.constraint_name),
+                v_repair;
+        END LOOP;
+        FOR v_table IN
+            SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m) EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
+        LOOP
+            RETURN QUERY SELECT 'warning', 'global_unique_detached'::pgpart.finding_code, v_gu.parent, v_table,
+                format('table %s is no longer a partition of %s but its values still count for global unique '
+                       'constraint %I', v_table, v_gu.parent, v_gu.constraint_name),
+                v_repair;
+        END LOOP;
+        IF v_gu.stale_since IS NOT NULL THEN
+            RETURN QUERY SELECT 'warning', 'global_unique_stale'::pgpart.finding_code, v_gu.parent, NULL::regclass,
+                format('a partition of %s was dropped while attached (%s): its values may still be taken by global '
+                       'unique constraint %I', v_gu.parent, v_gu.stale_since, v_gu.constraint_name),
+                left(v_repair, -1) || ', prune => true)';
+        END IF;
+        RETURN QUERY SELECT 'urgent', 'global_unique_grants'::pgpart.finding_code, v_gu.parent, NULL::regclass,
+            format('a role that writes %s lacks rights on side table %s of global unique constraint %I: '
+                   'its writes fail', v_gu.parent, v_gu.side_table, v_gu.constraint_name),
+            string_agg(s.s, '; ')
+        FROM pgpart._gu_grant_statements(v_gu) AS s (s)
+        HAVING count(*) > 0;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_global_unique(regclass) IS
+'Findings global_unique_broken, _building, _partition, _detached, _stale and _grants of pgpart.check() (internal).';
+
 -- source: sql/src/30_plan/find_links.sql
 -- pgpart._find_foreign_keys(parent): codes 'referenced_by' (a foreign key
 -- points at the parent: retention is refused, or DETACH locks the
@@ -3655,6 +4296,331 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
+
+-- source: sql/src/30_plan/global_unique.sql
+-- Global unique constraints, the planning and upkeep layer
+-- (docs/global-unique.md): installing the triggers, copying existing values
+-- into the side table, keeping the set of recorded tables in step with the
+-- partition tree, and the grants a writer needs on the side table.
+
+-- pgpart._gu_install(constraint): the row triggers on the parent (cloned by
+-- PostgreSQL to every partition, now and future) and the TRUNCATE trigger
+-- on every leaf partition, where missing. CREATE TRIGGER locks the parent
+-- and each partition SHARE ROW EXCLUSIVE (under the caller's lock timeout):
+-- writers wait that long at most. Returns how many triggers it created.
+CREATE OR REPLACE FUNCTION pgpart._gu_install(p_gu pgpart.global_unique)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_name text := format('pgpart_gu_%s', p_gu.id);
+    v_count integer := 0;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name) THEN
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR DELETE ON %s FOR EACH ROW '
+                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name, p_gu.parent, p_gu.id);
+        v_count := v_count + 1;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name || '_update') THEN
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW WHEN (%s) '
+                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name || '_update',
+                       (SELECT string_agg(quote_ident(c), ', ') FROM unnest(p_gu.columns) AS u (c)), p_gu.parent,
+                       (SELECT string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', c), ' OR ')
+                        FROM unnest(p_gu.columns) AS u (c)),
+                       p_gu.id);
+        v_count := v_count + 1;
+    END IF;
+    RETURN v_count;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_install(pgpart.global_unique) IS
+'Creates the missing row triggers of a global unique constraint on its parent (internal).';
+
+-- pgpart._gu_mark(constraint, table): the TRUNCATE trigger on one leaf
+-- partition; its name marks the table as recorded in the side table.
+CREATE OR REPLACE FUNCTION pgpart._gu_mark(p_gu pgpart.global_unique, p_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION pgpart._gu_truncate(%L)',
+                   format('pgpart_gu_%s_truncate', p_gu.id), p_table, p_gu.id);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_mark(pgpart.global_unique, regclass) IS
+'Creates the TRUNCATE trigger of a global unique constraint on a leaf partition, which also marks it as recorded (internal).';
+
+-- pgpart._gu_marked(constraint): every table carrying the constraint's
+-- TRUNCATE trigger, attached or not: the tables whose values the side table
+-- holds (catalog truth, no list kept anywhere).
+CREATE OR REPLACE FUNCTION pgpart._gu_marked(p_gu pgpart.global_unique)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT t.tgrelid::regclass FROM pg_trigger AS t
+        WHERE t.tgname = format('pgpart_gu_%s_truncate', p_gu.id)
+          AND t.tgfoid = 'pgpart._gu_truncate()'::regprocedure
+        ORDER BY t.tgrelid;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_marked(pgpart.global_unique) IS
+'The tables carrying a global unique constraint''s TRUNCATE trigger, i.e. whose values its side table holds (internal).';
+
+-- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent.
+CREATE OR REPLACE FUNCTION pgpart._gu_leaves(p_gu pgpart.global_unique)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+        WHERE t.isleaf AND c.relkind = 'r'
+        ORDER BY t.relid;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_leaves(pgpart.global_unique) IS
+'The leaf partitions of a global unique constraint''s parent (internal).';
+
+-- pgpart._gu_copy(constraint, table, from_block, to_block, missing_only):
+-- copies the values of TABLE's rows (only pages [from, to) when given; with
+-- MISSING_ONLY, the values of any row of the parent that the side table
+-- lacks) into the side table with ON CONFLICT DO NOTHING, so a value a
+-- writer recorded meanwhile is no error. Each value that was already there
+-- is then counted in the parent: more than one row holding it is a
+-- duplicate. Returns the first five duplicates as text (empty: none).
+-- ON CONFLICT waits for an uncommitted writer of the same value, so a
+-- conflict is decided on committed rows only. Online (a page range or
+-- MISSING_ONLY) the rows read are locked FOR SHARE: a concurrent DELETE or
+-- UPDATE of one waits for the batch, so its trigger then meets the copied
+-- entry (without the lock it could delete nothing before the copy and leave
+-- a stale entry behind).
+CREATE OR REPLACE FUNCTION pgpart._gu_copy(
+    p_gu pgpart.global_unique,
+    p_table regclass,
+    p_from bigint,
+    p_to bigint,
+    p_missing_only boolean
+)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cols text := (SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
+                    FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
+    v_where text [] := '{}';
+    v_row jsonb;
+    v_n bigint;
+    v_duplicates text [] := '{}';
+BEGIN
+    IF NOT p_gu.nulls_not_distinct THEN
+        v_where := v_where || array(SELECT format('t.%I IS NOT NULL', c) FROM unnest(p_gu.columns) AS u (c));
+    END IF;
+    IF p_from IS NOT NULL THEN
+        v_where := v_where || format('t.ctid >= ''(%s,0)''::tid AND t.ctid < ''(%s,0)''::tid', p_from, p_to);
+    END IF;
+    IF p_missing_only THEN
+        v_where := v_where || format(
+            'NOT EXISTS (SELECT 1 FROM %s AS s WHERE %s)', p_gu.side_table,
+            (SELECT string_agg(format('(s.%1$I = t.%1$I OR (s.%1$I IS NULL AND t.%1$I IS NULL))', c), ' AND ')
+             FROM unnest(p_gu.columns) AS u (c)));
+    END IF;
+    FOR v_row IN EXECUTE format(
+        'WITH src AS MATERIALIZED (SELECT %2$s FROM %3$s AS t%4$s), '
+        'ins AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM src ON CONFLICT DO NOTHING RETURNING %2$s) '
+        'SELECT to_jsonb(d) FROM (SELECT %2$s FROM src EXCEPT ALL SELECT %2$s FROM ins) AS d',
+        p_gu.side_table, v_cols,
+        CASE WHEN p_missing_only THEN p_gu.parent::text ELSE 'ONLY ' || p_table::text END,
+        CASE WHEN cardinality(v_where) > 0 THEN ' WHERE ' || array_to_string(v_where, ' AND ') ELSE '' END
+        -- online (writers at work): copy only rows still live, and keep them
+        -- so until commit, so that a writer deleting or changing one waits
+        -- and then releases the entry just copied, never leaving it stale
+        || CASE WHEN p_from IS NOT NULL OR p_missing_only THEN ' FOR SHARE OF t' ELSE '' END)
+    LOOP
+        EXECUTE pgpart._gu_sql(p_gu, 'count_json') USING v_row INTO v_n;
+        IF v_n > 1 THEN
+            v_duplicates := v_duplicates || format(
+                '(%s)=(%s)', v_cols,
+                (SELECT string_agg(coalesce(v_row ->> c, 'null'), ', ' ORDER BY n)
+                 FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
+            EXIT WHEN cardinality(v_duplicates) >= 5;
+        END IF;
+    END LOOP;
+    RETURN v_duplicates;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_copy(pgpart.global_unique, regclass, bigint, bigint, boolean) IS
+'Copies a table''s values (a page range, or only the parent''s missing ones) into a global unique constraint''s side table; returns the first five duplicates found (internal).';
+
+-- pgpart._gu_raise_duplicates(constraint, duplicates): 23505 naming the
+-- constraint and the first duplicates, when there are any.
+CREATE OR REPLACE FUNCTION pgpart._gu_raise_duplicates(p_gu pgpart.global_unique, p_duplicates text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF cardinality(p_duplicates) > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'unique_violation',
+            MESSAGE = format('could not build global unique constraint %I on %s: duplicate values',
+                             p_gu.constraint_name, p_gu.parent),
+            DETAIL = format('Duplicated (first %s): %s.', cardinality(p_duplicates),
+                            array_to_string(p_duplicates, '; ')),
+            HINT = format('Remove or change the duplicate rows, then build again: CALL pgpart.build_global_unique(%L, %L); '
+                          'or SELECT pgpart.drop_global_unique(%L, %L).',
+                          p_gu.parent::text, p_gu.constraint_name, p_gu.parent::text, p_gu.constraint_name),
+            CONSTRAINT = p_gu.constraint_name,
+            SCHEMA = (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                      WHERE c.oid = p_gu.parent),
+            TABLE = (SELECT c.relname FROM pg_class AS c WHERE c.oid = p_gu.parent);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_raise_duplicates(pgpart.global_unique, text[]) IS
+'Raises 23505 naming a global unique constraint and its first duplicate values, when there are any (internal).';
+
+-- pgpart._gu_sync(parent): brings every global unique constraint of PARENT
+-- in step with its partition tree, whoever changed it: a leaf partition not
+-- yet recorded (made or attached by hand, or by pgpart with the event
+-- triggers off) gets its TRUNCATE trigger and its values copied (23505 when
+-- one duplicates another partition's: the ATTACH then fails as it should);
+-- a recorded table that is no longer in the tree (detached) has its values
+-- released and its trigger dropped. Called by the event trigger and by
+-- pgpart's own attach and detach paths. Returns how many tables changed.
+CREATE OR REPLACE FUNCTION pgpart._gu_sync(p_parent regclass)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_gu pgpart.global_unique;
+    v_table regclass;
+    v_count integer := 0;
+BEGIN
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE g.parent = p_parent AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
+        ORDER BY g.id
+    LOOP
+        FOR v_table IN
+            SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
+            EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
+        LOOP
+            -- writing the side table runs its code: refused (42501) when
+            -- that would run an untrusted role's code with our rights
+            PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
+            PERFORM pgpart._gu_mark(v_gu, v_table);
+            PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, v_table, NULL, NULL, false));
+            v_count := v_count + 1;
+        END LOOP;
+        FOR v_table IN
+            SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
+            EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
+        LOOP
+            PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
+            PERFORM pgpart._gu_forget(v_gu, v_table);
+            EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
+            v_count := v_count + 1;
+        END LOOP;
+    END LOOP;
+    RETURN v_count;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_sync(regclass) IS
+'Brings the global unique constraints of a parent in step with its partition tree: records new leaf partitions, releases the values of detached ones (internal).';
+
+-- pgpart._gu_sync_tree(rel): pgpart._gu_sync for REL and every partitioned
+-- table above it (a constraint may sit on any level). Cheap when no
+-- constraint exists.
+CREATE OR REPLACE FUNCTION pgpart._gu_sync_tree(p_rel regclass)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_count integer := 0;
+    v_parent regclass;
+BEGIN
+    FOR v_parent IN
+        SELECT DISTINCT g.parent FROM pgpart.global_unique AS g
+        WHERE g.parent IN (SELECT a.relid FROM pg_partition_ancestors(p_rel) AS a (relid))
+        ORDER BY g.parent
+    LOOP
+        v_count := v_count + pgpart._gu_sync(v_parent);
+    END LOOP;
+    RETURN v_count;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_sync_tree(regclass) IS
+'pgpart._gu_sync for a relation and every partitioned table above it (internal).';
+
+-- pgpart._gu_grant_statements(constraint): the GRANTs a role that writes
+-- the parent is missing on the side table (the triggers run with the
+-- writer's rights): INSERT for INSERT; SELECT and DELETE for DELETE and
+-- TRUNCATE; all three for UPDATE (of the table or of one of the columns).
+-- Direct grants only, as PostgreSQL lists them in the ACLs.
+CREATE OR REPLACE FUNCTION pgpart._gu_grant_statements(p_gu pgpart.global_unique)
+RETURNS SETOF text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN QUERY
+        WITH parent_acl AS (
+            SELECT a.grantee, a.privilege_type
+            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+            WHERE c.oid = p_gu.parent AND a.grantee <> c.relowner
+            UNION
+            SELECT a.grantee, a.privilege_type
+            FROM pg_attribute AS att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
+            WHERE att.attrelid = p_gu.parent AND att.attname = ANY (p_gu.columns) AND a.privilege_type = 'UPDATE'
+        ),
+        needed AS (
+            SELECT DISTINCT p.grantee, n.privilege
+            FROM parent_acl AS p
+            CROSS JOIN LATERAL unnest(CASE p.privilege_type
+                WHEN 'INSERT' THEN ARRAY['INSERT']
+                WHEN 'DELETE' THEN ARRAY['SELECT', 'DELETE']
+                WHEN 'TRUNCATE' THEN ARRAY['SELECT', 'DELETE']
+                WHEN 'UPDATE' THEN ARRAY['SELECT', 'INSERT', 'DELETE']
+            END) AS n (privilege)
+        ),
+        missing AS (
+            SELECT n.grantee, n.privilege FROM needed AS n
+            EXCEPT
+            SELECT a.grantee, a.privilege_type
+            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+            WHERE c.oid = p_gu.side_table
+        )
+        SELECT format('GRANT %s ON %s TO %s', string_agg(m.privilege, ', ' ORDER BY m.privilege), p_gu.side_table,
+                      CASE WHEN m.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(m.grantee)) END)
+        FROM missing AS m
+        GROUP BY m.grantee
+        ORDER BY m.grantee;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_grant_statements(pgpart.global_unique) IS
+'The GRANT statements giving each role that writes a global unique constraint''s parent the rights its triggers need on the side table (internal).';
 
 -- source: sql/src/30_plan/plan_fingerprint.sql
 -- pgpart._plan_fingerprint(parent): what a maintenance plan of PARENT is
@@ -5230,6 +6196,230 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/40_api/add_global_unique.sql
+-- pgpart.add_global_unique(parent, columns, ...): makes COLUMNS unique
+-- across every partition of PARENT, now and future (docs/global-unique.md).
+-- PostgreSQL refuses such a unique index on a partitioned table unless it
+-- includes the partition key; pgpart keeps the values in a side table with
+-- a real unique index named after the constraint, so a violation is
+-- PostgreSQL's own 23505 naming the constraint and the value. The side table
+-- lives in the parent's schema and belongs to the parent's owner (it can be
+-- the target of a foreign key); writers get on it the rights their triggers
+-- need, mirrored from their rights on the parent.
+--
+-- One transaction: the triggers first, then (BUILD) the existing values,
+-- copied while every partition is locked against writes (SHARE ROW
+-- EXCLUSIVE, from the triggers' creation) -- fine for small tables. For a
+-- large one, pass build => false (the triggers record every write from the
+-- commit on) and run the online, resumable pgpart.build_global_unique.
+-- Called again with the same name and columns it repairs what is missing
+-- (triggers, partitions not recorded, values of detached ones; with PRUNE
+-- the values of dropped partitions), so it is also check()'s fix.
+-- Long (about 150 lines): argument checks, the creation and the repair path
+-- share the one verb.
+CREATE OR REPLACE FUNCTION pgpart.add_global_unique(
+    parent regclass,
+    columns name[],
+    constraint_name name DEFAULT NULL,
+    nulls_not_distinct boolean DEFAULT false,
+    build boolean DEFAULT true,
+    prune boolean DEFAULT false,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+RETURNS TABLE (unique_constraint name, side_table regclass, state text, partitions integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+#variable_conflict use_variable
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_columns ALIAS FOR columns;
+    p_name ALIAS FOR constraint_name;
+    p_nnd ALIAS FOR nulls_not_distinct;
+    p_build ALIAS FOR build;
+    p_prune ALIAS FOR prune;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    v_rel pg_class;
+    v_schema name;
+    v_name name;
+    v_side name;
+    v_gu pgpart.global_unique;
+    v_leaf regclass;
+    v_statement text;
+    v_missing name;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
+    SELECT * INTO v_rel FROM pg_class AS c WHERE c.oid = p_parent;
+    v_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_rel.relnamespace);
+    IF v_rel.relkind <> 'p' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_table_definition',
+            MESSAGE = format('table %s is not partitioned', p_parent),
+            DETAIL = 'A global unique constraint spans the partitions of a partitioned table.',
+            HINT = 'On a plain table, use a UNIQUE constraint.',
+            SCHEMA = v_schema, TABLE = v_rel.relname;
+    END IF;
+    IF p_columns IS NULL OR cardinality(p_columns) NOT BETWEEN 1 AND 32
+       OR array_position(p_columns, NULL) IS NOT NULL
+       OR (SELECT count(DISTINCT c) FROM unnest(p_columns) AS u (c)) <> cardinality(p_columns) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid column list %s for a global unique constraint on %s',
+                             coalesce(p_columns::text, 'NULL'), p_parent),
+            HINT = 'Pass 1 to 32 distinct column names, e.g. ARRAY[''email''].';
+    END IF;
+    SELECT u.c INTO v_missing FROM unnest(p_columns) AS u (c)
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                      WHERE a.attrelid = p_parent AND a.attname = u.c AND a.attnum > 0 AND NOT a.attisdropped)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_column',
+            MESSAGE = format('column %I of table %s does not exist', v_missing, p_parent),
+            HINT = 'Name columns of the parent table.',
+            SCHEMA = v_schema, TABLE = v_rel.relname, COLUMN = v_missing;
+    END IF;
+    IF coalesce(p_nnd, false) AND current_setting('server_version_num')::integer < 150000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = 'NULLS NOT DISTINCT needs PostgreSQL 15 or later',
+            HINT = 'Leave nulls_not_distinct false on this server.';
+    END IF;
+    IF p_build IS NULL OR p_prune IS NULL OR p_nnd IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'build, prune and nulls_not_distinct must not be NULL',
+            HINT = 'Pass true or false.';
+    END IF;
+
+    v_name := coalesce(p_name, format('%s_%s_gkey', v_rel.relname, array_to_string(p_columns, '_')));
+    IF octet_length(v_name) > 63 THEN
+        v_name := format('%s_%s_gkey', left(v_name, 40), left(md5(v_name), 8));
+    END IF;
+    v_side := CASE WHEN octet_length(v_name) <= 56 THEN v_name || '_values'
+                   ELSE format('%s_%s_values', left(v_name, 40), left(md5(v_name), 8)) END;
+
+    SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = v_name;
+    IF FOUND AND (v_gu.columns <> p_columns OR v_gu.nulls_not_distinct <> p_nnd) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_object',
+            MESSAGE = format('global unique constraint %I on %s already exists with columns %s', v_name, p_parent,
+                             v_gu.columns::text),
+            HINT = format('Drop it first: SELECT pgpart.drop_global_unique(%L, %L), or choose another name.',
+                          p_parent::text, v_name);
+    END IF;
+    IF NOT FOUND THEN
+        IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.columns = p_columns) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_object',
+                MESSAGE = format('columns %s of %s already have a global unique constraint', p_columns::text,
+                                 p_parent),
+                HINT = 'pgpart.global_unique_info() lists it.';
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_class AS c
+                   WHERE c.relnamespace = v_rel.relnamespace AND c.relname IN (v_name, v_side)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_table',
+                MESSAGE = format('relation %I or %I already exists in schema %I', v_name, v_side, v_schema),
+                DETAIL = 'The side table and its unique index are named after the constraint.',
+                HINT = 'Pass another constraint_name.';
+        END IF;
+        -- the side table: the columns with their types and collations
+        EXECUTE format('CREATE TABLE %I.%I (%s)', v_schema, v_side,
+                       (SELECT string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                                                 CASE WHEN a.attcollation <> 0 THEN
+                                                     (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                                      FROM pg_collation AS co
+                                                      JOIN pg_namespace AS cn ON cn.oid = co.collnamespace
+                                                      WHERE co.oid = a.attcollation) ELSE '' END), ', ' ORDER BY u.n)
+                        FROM unnest(p_columns) WITH ORDINALITY AS u (c, n)
+                        JOIN pg_attribute AS a ON a.attrelid = p_parent AND a.attname = u.c));
+        EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I UNIQUE %s(%s)', v_schema, v_side, v_name,
+                       CASE WHEN p_nnd THEN 'NULLS NOT DISTINCT ' ELSE '' END,
+                       (SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
+                        FROM unnest(p_columns) WITH ORDINALITY AS u (c, n)));
+        IF (SELECT c.relowner FROM pg_class AS c WHERE c.oid = format('%I.%I', v_schema, v_side)::regclass)
+           <> v_rel.relowner THEN
+            EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', v_schema, v_side, pg_get_userbyid(v_rel.relowner));
+        END IF;
+        EXECUTE format('COMMENT ON TABLE %I.%I IS %L', v_schema, v_side,
+                       format('pgpart: the values of global unique constraint %s on %s, kept by its triggers '
+                              '(see pgpart.global_unique_info()). Do not write it directly.', v_name, p_parent));
+        INSERT INTO pgpart.global_unique (id, parent, constraint_name, side_table, columns, nulls_not_distinct,
+                                          insert_sql, delete_sql)
+        SELECT s.side::oid, p_parent, v_name, s.side, p_columns, p_nnd,
+               pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
+                                  current_user, now())::pgpart.global_unique, 'insert'),
+               pgpart._gu_sql(ROW(0, p_parent, v_name, s.side, p_columns, p_nnd, '', '', 'building', '{}', NULL,
+                                  current_user, now())::pgpart.global_unique, 'delete')
+        FROM (SELECT format('%I.%I', v_schema, v_side)::regclass AS side) AS s
+        RETURNING * INTO v_gu;
+        FOR v_statement IN SELECT s.s FROM pgpart._gu_grant_statements(v_gu) AS s (s) LOOP
+            EXECUTE v_statement;
+        END LOOP;
+    END IF;
+
+    -- the stored statements follow a renamed side table
+    IF v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete') THEN
+        UPDATE pgpart.global_unique AS g
+        SET insert_sql = pgpart._gu_sql(v_gu, 'insert'), delete_sql = pgpart._gu_sql(v_gu, 'delete')
+        WHERE g.id = v_gu.id
+        RETURNING * INTO v_gu;
+    END IF;
+    -- Writers wait at most the lock timeout: the triggers' creation locks
+    -- the parent and each partition SHARE ROW EXCLUSIVE; a build keeps the
+    -- whole tree so until commit, so that no write escapes the copy.
+    PERFORM pgpart._acquire_locks(
+        ARRAY[format('LOCK TABLE %s%s IN SHARE ROW EXCLUSIVE MODE', CASE WHEN p_build THEN '' ELSE 'ONLY ' END,
+                     p_parent)],
+        p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    PERFORM pgpart._gu_install(v_gu);
+    -- detached tables release their values; new leaves are recorded (a
+    -- building constraint's leaves are marked and copied below)
+    IF v_gu.state = 'valid' THEN
+        PERFORM pgpart._gu_sync(p_parent);
+    ELSE
+        FOR v_leaf IN
+            SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l) EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
+        LOOP
+            PERFORM pgpart._gu_mark(v_gu, v_leaf);
+        END LOOP;
+        PERFORM pgpart._gu_sync(p_parent);
+        IF p_build THEN
+            FOR v_leaf IN SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l) LOOP
+                PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, v_leaf, NULL, NULL, false));
+            END LOOP;
+            UPDATE pgpart.global_unique AS g SET state = 'valid', build = '{}'::jsonb WHERE g.id = v_gu.id
+            RETURNING * INTO v_gu;
+        END IF;
+    END IF;
+    IF p_prune THEN
+        EXECUTE format('DELETE FROM %s AS s WHERE NOT EXISTS (SELECT 1 FROM %s AS t WHERE %s)', v_gu.side_table,
+                       p_parent,
+                       (SELECT string_agg(format('(s.%1$I = t.%1$I OR (s.%1$I IS NULL AND t.%1$I IS NULL))', c),
+                                          ' AND ')
+                        FROM unnest(v_gu.columns) AS u (c)));
+        UPDATE pgpart.global_unique AS g SET stale_since = NULL WHERE g.id = v_gu.id RETURNING * INTO v_gu;
+    END IF;
+    PERFORM pgpart._log(p_parent, 'add_global_unique', 'ok',
+                        jsonb_build_object('constraint', v_name, 'columns', to_jsonb(p_columns),
+                                           'state', v_gu.state, 'prune', p_prune));
+    unique_constraint := v_name;
+    side_table := v_gu.side_table;
+    state := v_gu.state;
+    partitions := (SELECT count(*) FROM pgpart._gu_marked(v_gu));
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.add_global_unique(regclass, name[], name, boolean, boolean, boolean, interval, integer) IS
+'Makes columns unique across every partition of a partitioned table (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';
+
 -- source: sql/src/40_api/add_list_values.sql
 -- pgpart.add_list_values(partition, values, ...): adds values to an existing
 -- LIST partition. PostgreSQL cannot change a bound in place, so this is an
@@ -5441,6 +6631,7 @@ BEGIN
         ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_timeout,
         p_retries);
     PERFORM pgpart._run_steps(v_steps, p_timeout, p_retries);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- global unique constraints follow the partitions
     PERFORM set_config('role', v_caller, true);
     PERFORM pgpart._log(p_parent, 'apply_plan', 'ok',
                         jsonb_build_object('steps', (SELECT jsonb_agg(jsonb_build_object('step', s.step,
@@ -5541,6 +6732,103 @@ $body$;
 COMMENT ON PROCEDURE pgpart.apply_plan(jsonb) IS  -- noqa: LT01
 'Runs a saved maintenance plan (pgpart.save_plan) exactly, one transaction per group of steps, after checking that every table still matches its fingerprint and the plan pgpart makes now; refuses, changing nothing, otherwise.';
 
+-- source: sql/src/40_api/build_global_unique.sql
+-- pgpart.build_global_unique(parent, constraint_name, batch_pages): copies
+-- the existing values of a constraint made with build => false into its
+-- side table, online and resumable, like CREATE UNIQUE INDEX CONCURRENTLY:
+-- the triggers already record every write, so each leaf partition is read
+-- in batches of BATCH_PAGES pages, each batch its own transaction (no lock
+-- beyond a reader's), and the position is committed with it
+-- (pgpart.global_unique.build), so a killed build resumes at the batch it
+-- was in. A last pass copies the values the side table still lacks (rows an
+-- UPDATE moved past the pages read, entries a writer released meanwhile),
+-- then the constraint is 'valid'. A duplicate ends the build with 23505
+-- naming the first values (like the index build, a write that duplicates a
+-- not-yet-copied row is not refused at once: the build fails at the end);
+-- the triggers stay, so remove the duplicates and call it again.
+-- A procedure that commits: no SET clause (PostgreSQL refuses one), so it
+-- pins search_path itself after every COMMIT and qualifies every name.
+CREATE OR REPLACE PROCEDURE pgpart.build_global_unique(
+    parent regclass,
+    constraint_name name,
+    batch_pages integer DEFAULT 1000
+)
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_name ALIAS FOR constraint_name;
+    p_batch ALIAS FOR batch_pages;
+    v_gu pgpart.global_unique;
+    v_leaf regclass;
+    v_leaves regclass [];
+    v_from bigint;
+    v_pages bigint;
+BEGIN
+    CALL pgpart._refuse_transaction_block(
+        'pgpart.build_global_unique', 'It commits after every batch of pages.',
+        'Call it outside a transaction block, or use pgpart.add_global_unique(..., build => true) in one.');
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM pgpart._require_owner(p_parent);
+    IF p_batch IS NULL OR p_batch < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('batch_pages must be at least 1, not %s', coalesce(p_batch::text, 'NULL')),
+            HINT = 'The default, 1000 pages (8 MB), keeps each transaction short.';
+    END IF;
+    SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_object',
+            MESSAGE = format('global unique constraint %I on %s does not exist', p_name, p_parent),
+            HINT = 'pgpart.global_unique_info() lists the constraints; pgpart.add_global_unique makes one.';
+    END IF;
+    IF v_gu.state = 'valid' THEN
+        RAISE NOTICE 'global unique constraint % on % is already valid', pg_catalog.quote_ident(p_name), p_parent;
+        RETURN;
+    END IF;
+    v_leaves := ARRAY(SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l));
+    FOREACH v_leaf IN ARRAY v_leaves LOOP
+        SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
+        CONTINUE WHEN coalesce(v_gu.build -> 'done', '[]'::jsonb) OPERATOR(pg_catalog.?) (v_leaf::oid)::text
+            OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class AS c WHERE c.oid = v_leaf);
+        v_from := CASE WHEN (v_gu.build ->> 'at')::oid = v_leaf::oid THEN (v_gu.build ->> 'block')::bigint ELSE 0 END;
+        -- pages written after the triggers were in place hold recorded rows
+        -- only; the last pass catches the rest
+        v_pages := pg_catalog.pg_relation_size(v_leaf)
+                   / pg_catalog.current_setting('block_size')::bigint;
+        WHILE v_from < v_pages LOOP
+            PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, v_leaf, v_from, v_from + p_batch, false));
+            v_from := v_from + p_batch;
+            UPDATE pgpart.global_unique AS g
+            SET build = pg_catalog.jsonb_build_object('done', coalesce(g.build -> 'done', '[]'::jsonb),
+                                                      'at', v_leaf::oid, 'block', v_from)
+            WHERE g.id = v_gu.id;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        END LOOP;
+        UPDATE pgpart.global_unique AS g
+        SET build = pg_catalog.jsonb_build_object(
+            'done', coalesce(g.build -> 'done', '[]'::jsonb) OPERATOR(pg_catalog.||)
+                    pg_catalog.to_jsonb((v_leaf::oid)::text))
+        WHERE g.id = v_gu.id;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
+    PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, p_parent, NULL, NULL, true));
+    UPDATE pgpart.global_unique AS g SET state = 'valid', build = '{}'::jsonb WHERE g.id = v_gu.id;
+    PERFORM pgpart._log(p_parent, 'build_global_unique', 'ok',
+                        pg_catalog.jsonb_build_object('constraint', p_name, 'partitions',
+                                                      pg_catalog.cardinality(v_leaves)));
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+END
+$body$;
+
+COMMENT ON PROCEDURE pgpart.build_global_unique (regclass, name, integer) IS
+'Copies the existing values of a global unique constraint into its side table online, in batches of pages each committed, resumable after a kill; 23505 names the first duplicates.';
+
 -- source: sql/src/40_api/check.sql
 -- pgpart.check(parent, now_at): compares policy with reality and returns
 -- findings, each with a stable code (docs/check-codes.md) and a ready-to-run
@@ -5583,6 +6871,7 @@ BEGIN
     FROM (
         SELECT * FROM pgpart._find_event_trigger(p_parent)
         UNION ALL SELECT * FROM pgpart._find_orphan_policies(p_parent)
+        UNION ALL SELECT * FROM pgpart._find_global_unique(p_parent)
     ) AS f;
 
     FOR v_parent IN
@@ -6011,6 +7300,60 @@ $body$;
 COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer, timestamptz, boolean) IS  -- noqa: LT01
 'Runs the whole retention of a managed parent through the retention runner, committing after every step (detach, then archive or drop), then the policy''s ANALYZE; dry_run: the plan as NOTICEs.';
 
+-- source: sql/src/40_api/drop_global_unique.sql
+-- pgpart.drop_global_unique(parent, constraint_name, ...): removes a
+-- global unique constraint: its triggers (on the parent, cloned ones go
+-- with them, and the TRUNCATE trigger of every table recorded), its row in
+-- pgpart.global_unique and its side table. DROP TRIGGER locks the parent
+-- and each partition ACCESS EXCLUSIVE, under the lock timeout. A foreign
+-- key referencing the side table makes it fail (2BP01): drop that first.
+CREATE OR REPLACE FUNCTION pgpart.drop_global_unique(
+    parent regclass,
+    constraint_name name,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_name ALIAS FOR constraint_name;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    v_gu pgpart.global_unique;
+    v_table regclass;
+BEGIN
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
+    SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_object',
+            MESSAGE = format('global unique constraint %I on %s does not exist', p_name, p_parent),
+            HINT = 'pgpart.global_unique_info() lists the constraints.';
+    END IF;
+    PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_parent)],
+                                  p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    DELETE FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s', v_gu.id), p_parent);
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_update', v_gu.id), p_parent);
+    FOR v_table IN SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m) LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
+        EXECUTE format('DROP TABLE %s', v_gu.side_table);
+    END IF;
+    PERFORM pgpart._log(p_parent, 'drop_global_unique', 'ok', jsonb_build_object('constraint', p_name));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.drop_global_unique(regclass, name, interval, integer) IS
+'Removes a global unique constraint: its triggers, its registration and its side table.';
+
 -- source: sql/src/40_api/ensure_range.sql
 -- pgpart.ensure_range(parent, ...): the declarative verb: registers or
 -- updates the whole policy of a RANGE parent and creates what is missing,
@@ -6136,6 +7479,59 @@ COMMENT ON FUNCTION pgpart.ensure_range(
     text, text[], jsonb, integer, text
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
+
+-- source: sql/src/40_api/global_unique_info.sql
+-- pgpart.global_unique_info(parent): the global unique constraints (of
+-- PARENT, or all) as the catalog shows them: columns, side table, state,
+-- how many leaf partitions are recorded, how many are not (made or attached
+-- while nothing could record them) and how many recorded tables are no
+-- longer partitions (detached while the event triggers were off). Reads the
+-- catalog only, never waits for a lock.
+CREATE OR REPLACE FUNCTION pgpart.global_unique_info(parent regclass DEFAULT NULL)
+RETURNS TABLE (
+    parent_table regclass,
+    unique_constraint name,
+    columns name[],
+    nulls_not_distinct boolean,
+    side_table regclass,
+    state text,
+    partitions integer,
+    unrecorded_partitions integer,
+    detached_recorded integer,
+    stale_since timestamptz
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+BEGIN
+    RETURN QUERY
+        SELECT
+            g.parent,
+            g.constraint_name,
+            g.columns,
+            g.nulls_not_distinct,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table) THEN g.side_table END,
+            g.state,
+            (SELECT count(*)::integer FROM pgpart._gu_leaves(g) AS l (l)),
+            (SELECT count(*)::integer FROM (SELECT l.l FROM pgpart._gu_leaves(g) AS l (l)
+                                            EXCEPT SELECT m.m FROM pgpart._gu_marked(g) AS m (m)) AS x),
+            (SELECT count(*)::integer FROM (SELECT m.m FROM pgpart._gu_marked(g) AS m (m)
+                                            EXCEPT SELECT l.l FROM pgpart._gu_leaves(g) AS l (l)) AS x),
+            g.stale_since
+        FROM pgpart.global_unique AS g
+        WHERE (p_parent IS NULL OR g.parent = p_parent)
+          AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent)
+        ORDER BY g.parent, g.constraint_name;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.global_unique_info(regclass) IS
+'The global unique constraints (of a parent, or all): columns, side table, state, leaf partitions recorded and not, detached tables still recorded, stale since. Catalog only.';
 
 -- source: sql/src/40_api/key_time.sql
 -- pgpart.key_time(parent, value): the instant a key value of PARENT stands
@@ -6420,6 +7816,7 @@ BEGIN
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- the moved rows' values, released by the DELETE, recorded again
     PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
                         jsonb_build_object('partition', v_range.relation, 'rows', v_count));
     RETURN NEXT;
@@ -7822,6 +9219,120 @@ $body$;
 COMMENT ON FUNCTION pgpart.unmanage(regclass, boolean, boolean) IS
 'Stops managing a table: removes its policy (returned, and logged) and leaves its partitions attached. 42501 unless the caller owns the table, 55000 when it has no policy (unless missing_ok) or a detach is pending, 55P03 while pgpart works on it. dry_run changes nothing.';
 
+-- source: sql/src/40_api/upsert_global_unique.sql
+-- pgpart.upsert_global_unique(parent, constraint_name, new_row,
+-- update_columns, max_retries): INSERT ... ON CONFLICT for a global unique
+-- key. PostgreSQL cannot use a global constraint as an ON CONFLICT arbiter
+-- (its index is on the side table), so this is the classic merge loop:
+-- UPDATE the row holding NEW_ROW's key values (every partition is probed:
+-- an index on the key columns in each partition keeps that cheap); if none,
+-- INSERT it; if the INSERT meets the global constraint (another session
+-- inserted the key first, and committed: the side table's unique index
+-- waited for it), start again, and the UPDATE now sees that row (READ
+-- COMMITTED takes a new snapshot per statement). Only this constraint's
+-- 23505 is retried. Under REPEATABLE READ or SERIALIZABLE the row committed
+-- by the other session stays invisible, so after MAX_RETRIES it raises 40001:
+-- retry the transaction. NEW_ROW is a jsonb object of column values (the
+-- key columns required); UPDATE_COLUMNS (default: every other column given)
+-- are set on conflict, none means "do nothing". Returns 'inserted',
+-- 'updated' or 'unchanged'. Values and names only through USING and %I.
+CREATE OR REPLACE FUNCTION pgpart.upsert_global_unique(
+    parent regclass,
+    constraint_name name,
+    new_row jsonb,
+    update_columns name[] DEFAULT NULL,
+    max_retries integer DEFAULT 10
+)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_name ALIAS FOR constraint_name;
+    p_row ALIAS FOR new_row;
+    p_update ALIAS FOR update_columns;
+    p_retries ALIAS FOR max_retries;
+    v_gu pgpart.global_unique;
+    v_keys name[];
+    v_set name[];
+    v_bad name;
+    v_n bigint;
+    v_constraint text;
+BEGIN
+    SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_object',
+            MESSAGE = format('global unique constraint %I on %s does not exist', p_name, p_parent),
+            HINT = 'pgpart.global_unique_info() lists the constraints.';
+    END IF;
+    IF p_row IS NULL OR jsonb_typeof(p_row) <> 'object' OR p_retries IS NULL OR p_retries < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'new_row must be a jsonb object and max_retries at least 1',
+            HINT = 'Pass the row as jsonb_build_object(''email'', ..., ''name'', ...).';
+    END IF;
+    v_keys := array(SELECT k::name FROM jsonb_object_keys(p_row) AS j (k) ORDER BY k);
+    SELECT k INTO v_bad FROM unnest(v_keys || coalesce(p_update, '{}')) AS u (k)
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                      WHERE a.attrelid = p_parent AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_column',
+            MESSAGE = format('column %I of table %s does not exist', v_bad, p_parent),
+            HINT = 'Name columns of the parent table in new_row and update_columns.';
+    END IF;
+    IF NOT v_gu.columns <@ v_keys OR NOT coalesce(p_update, '{}') <@ v_keys THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('new_row must give the key columns %s and every column of update_columns',
+                             v_gu.columns::text),
+            HINT = 'Add them to new_row.';
+    END IF;
+    v_set := coalesce(p_update, array(SELECT k FROM unnest(v_keys) AS u (k) WHERE NOT k = ANY (v_gu.columns)));
+    FOR v_try IN 1..p_retries LOOP
+        IF cardinality(v_set) > 0 THEN
+            EXECUTE format('UPDATE %s AS t SET %s FROM jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
+                           p_parent,
+                           (SELECT string_agg(format('%1$I = r.%1$I', c), ', ') FROM unnest(v_set) AS u (c)),
+                           p_parent, pgpart._gu_match(v_gu, 't', 'r'))
+            USING p_row;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            IF v_n > 0 THEN
+                RETURN 'updated';
+            END IF;
+        END IF;
+        BEGIN
+            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, $1) AS r', p_parent,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_keys) AS u (c)),
+                           (SELECT string_agg(format('r.%I', c), ', ') FROM unnest(v_keys) AS u (c)), p_parent)
+            USING p_row;
+            RETURN 'inserted';
+        EXCEPTION WHEN unique_violation THEN
+            GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+            IF v_constraint IS DISTINCT FROM v_gu.constraint_name THEN
+                RAISE;
+            END IF;
+            IF cardinality(v_set) = 0 THEN
+                RETURN 'unchanged';
+            END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING
+        ERRCODE = 'serialization_failure',
+        MESSAGE = format('could not upsert into %s by global unique constraint %I: the row holding the key is '
+                         'not visible to this transaction', p_parent, p_name),
+        DETAIL = format('The key was taken by a transaction committed after this one''s snapshot (%s attempts).',
+                        p_retries),
+        HINT = 'Retry the transaction (REPEATABLE READ or SERIALIZABLE), or upsert under READ COMMITTED.';
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.upsert_global_unique(regclass, name, jsonb, name[], integer) IS
+'INSERT ... ON CONFLICT by a global unique constraint: updates the row holding the key, else inserts, retrying when a concurrent insert took the key; returns inserted, updated or unchanged.';
+
 -- source: sql/src/40_api/uuid_floor.sql
 -- pgpart.uuid_floor(ts): the lowest uuid of TS's millisecond: its 48-bit
 -- Unix millisecond prefix followed by zeros, which sorts before every UUIDv7
@@ -8011,4 +9522,161 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._ddl_command_end() IS
 'Event trigger function: after DDL touching a managed parent or its partitions, brings the partitions in step (pgpart._apply_reconcile); never raises, warns instead.';
+
+-- source: sql/src/50_event_triggers/40_global_unique.sql
+-- pgpart._gu_ddl_command_end(): the event trigger function of global
+-- unique constraints (docs/global-unique.md). After CREATE TABLE or ALTER
+-- TABLE by anyone it brings the constraints of the partition trees the
+-- command touched in step (pgpart._gu_sync): a partition made or attached
+-- by hand gets its TRUNCATE trigger and its values recorded, a detached one
+-- releases its values. Separate from pgpart._ddl_command_end: it serves
+-- every partitioned table with a global unique constraint, managed by
+-- pgpart or not. Same manners: off with pgpart.event_triggers = off (pgpart's
+-- own DDL then calls pgpart._gu_sync itself), under replication replica
+-- mode and for extension scripts; pg_catalog first; no error escapes as an
+-- error but one: a partition whose values duplicate another's is refused
+-- (23505), as a unique index refuses the row -- letting it in would break
+-- the constraint silently.
+CREATE OR REPLACE FUNCTION pgpart._gu_ddl_command_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_parents regclass [];
+    v_parent regclass;
+    v_state text;
+    v_message text;
+BEGIN
+    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
+       OR current_setting('session_replication_role') = 'replica' THEN
+        RETURN;
+    END IF;
+    -- pg_catalog alone: a table of a partition tree?
+    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
+    FROM pg_event_trigger_ddl_commands() AS cmd
+    CROSS JOIN LATERAL pg_partition_ancestors(cmd.objid) AS a (relid)
+    JOIN pg_class AS c ON c.oid = a.relid
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension AND c.relkind = 'p';
+    IF v_parents IS NULL THEN
+        RETURN;
+    END IF;
+    BEGIN
+        IF NOT has_schema_privilege('pgpart', 'USAGE') THEN
+            RETURN;
+        END IF;
+        v_parents := array(SELECT DISTINCT g.parent FROM pgpart.global_unique AS g
+                           WHERE g.parent = ANY (v_parents) ORDER BY g.parent);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN;
+    END;
+    FOREACH v_parent IN ARRAY v_parents LOOP
+        BEGIN
+            PERFORM pgpart._gu_sync(v_parent);
+        EXCEPTION
+            WHEN unique_violation THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                RAISE WARNING USING
+                    ERRCODE = v_state,
+                    MESSAGE = format('pgpart: could not bring the global unique constraints of %s in step: %s '
+                                     '(SQLSTATE %s)', v_parent, v_message, v_state),
+                    DETAIL = 'Your command succeeded; partitions it added or detached may not be recorded.',
+                    HINT = 'pgpart.check() lists what is out of step, with the fix.';
+        END;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_ddl_command_end() IS
+'Event trigger function: after CREATE/ALTER TABLE in a partition tree with global unique constraints, records new partitions and releases detached ones (pgpart._gu_sync); refuses a partition with duplicate values (23505), warns otherwise.';
+
+-- pgpart._gu_sql_drop(): a recorded table dropped (DROP TABLE of a
+-- partition, or of a detached table still recorded) leaves its values in
+-- the side table: the rows are gone, so nothing can tell which. The
+-- constraint is marked stale (check() finding global_unique_stale; the fix
+-- prunes the values no row holds). Detach first, then drop, to release them
+-- at once (pgpart's retention does). A dropped parent takes its constraints
+-- along: registration and side table (a warning when that fails, e.g. a
+-- foreign key references the side table; check() then gives the fix).
+CREATE OR REPLACE FUNCTION pgpart._gu_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_gu pgpart.global_unique;
+    v_ids bigint [];
+    v_state text;
+    v_message text;
+BEGIN
+    IF current_setting('session_replication_role') = 'replica' THEN
+        RETURN;
+    END IF;
+    -- a dropped parent: its constraints go, side tables included
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE g.parent::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() AS o
+                                WHERE o.classid = 'pg_class'::regclass AND o.object_type = 'table')
+        ORDER BY g.id
+    LOOP
+        BEGIN
+            DELETE FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
+            IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
+                EXECUTE format('DROP TABLE %s', v_gu.side_table);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING USING
+                ERRCODE = v_state,
+                MESSAGE = format('pgpart: could not drop global unique constraint %I of the dropped table %s: %s '
+                                 '(SQLSTATE %s)', v_gu.constraint_name, v_gu.parent::oid, v_message, v_state),
+                DETAIL = 'Your command succeeded.',
+                HINT = 'pgpart.check() gives the statements that remove what is left.';
+        END;
+    END LOOP;
+    -- a TRUNCATE trigger of a global unique constraint, dropped with its table
+    SELECT array_agg(DISTINCT substring(o.address_names[3] FROM '^pgpart_gu_([0-9]+)_truncate$')::bigint)
+    INTO v_ids
+    FROM pg_event_trigger_dropped_objects() AS o
+    WHERE o.object_type = 'trigger' AND o.address_names[3] ~ '^pgpart_gu_[0-9]+_truncate$'
+      AND EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() AS t
+                  WHERE t.object_type = 'table' AND t.address_names[1] = o.address_names[1]
+                    AND t.address_names[2] = o.address_names[2]);
+    IF v_ids IS NULL THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE pgpart.global_unique AS g SET stale_since = coalesce(g.stale_since, now())
+        WHERE g.id = ANY (v_ids) AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.parent);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+        RAISE WARNING USING
+            ERRCODE = v_state,
+            MESSAGE = format('pgpart: could not mark global unique constraints stale: %s (SQLSTATE %s)',
+                             v_message, v_state),
+            DETAIL = 'Your command succeeded; the dropped table''s values may still be taken.';
+    END;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_sql_drop() IS
+'Event trigger function: a dropped table whose values a global unique constraint held marks that constraint stale (check() finding global_unique_stale); never raises.';
+
+-- new or changed since pgpart--0.1.1.sql
+CREATE EVENT TRIGGER pgpart_gu_ddl_command_end ON ddl_command_end  -- noqa: PRS
+WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+EXECUTE FUNCTION pgpart._gu_ddl_command_end();
+
+COMMENT ON EVENT TRIGGER pgpart_gu_ddl_command_end IS
+'pgpart: after CREATE/ALTER TABLE in a partition tree with global unique constraints, records new partitions and releases detached ones. Off with SET pgpart.event_triggers = off.';
+
+-- new or changed since pgpart--0.1.1.sql
+CREATE EVENT TRIGGER pgpart_gu_sql_drop ON sql_drop  -- noqa: PRS
+WHEN TAG IN ('DROP TABLE')
+EXECUTE FUNCTION pgpart._gu_sql_drop();
+
+COMMENT ON EVENT TRIGGER pgpart_gu_sql_drop IS
+'pgpart: a dropped table whose values a global unique constraint held marks the constraint stale (check() finding global_unique_stale).';
 

@@ -23,6 +23,7 @@ from paths import REPO_ROOT
 PROCEDURES_WITHOUT_SET = {
     "pgpart._refuse_transaction_block",
     "pgpart.apply_plan",
+    "pgpart.build_global_unique",
     "pgpart.detach_and_archive_proc",
     "pgpart.move_default_rows",
     "pgpart.run_maintenance_proc",
@@ -112,7 +113,7 @@ def test_policy_tables_not_writable_without_row_level_security(conn: psycopg.Con
         ORDER BY 1
         """
     ).fetchall()
-    assert [r[0] for r in rows] == ["config", "log"]
+    assert [r[0] for r in rows] == ["config", "global_unique", "log"]
     for name, rls, _update, truncate in rows:
         assert rls, f"pgpart.{name} must have row-level security enabled"
         assert not truncate, f"PUBLIC may not TRUNCATE pgpart.{name}"

@@ -33,6 +33,12 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'referenced_by',
     'references',
     'published',
+    'global_unique_broken',
+    'global_unique_building',
+    'global_unique_partition',
+    'global_unique_detached',
+    'global_unique_stale',
+    'global_unique_grants',
     'check_failed'
 );
 

@@ -170,6 +170,12 @@ BEGIN
         )
         SELECT t.rel FROM tree AS t
     );
+    -- moving rows fires the triggers of global unique constraints, which
+    -- write their side tables: those tables' code runs too
+    IF v_move THEN
+        v_tree := v_tree || array(SELECT g.side_table::oid FROM pgpart.global_unique AS g
+                                  WHERE g.parent = ANY (v_tree) ORDER BY g.id);
+    END IF;
     RETURN QUERY
     WITH RECURSIVE start (piece, classid, objid) AS (
         -- ddl: the partition key of every partitioned table of the tree

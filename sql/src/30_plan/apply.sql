@@ -30,6 +30,9 @@ BEGIN
     PERFORM pgpart._run_steps(
         array(SELECT s FROM unnest(p_steps) AS s WHERE s.action <> 'lock' ORDER BY s.step),
         p_target.lock_timeout, p_target.lock_retries);
+    -- new partitions join the parent's global unique constraints (the event
+    -- triggers leave pgpart's own DDL alone)
+    PERFORM pgpart._gu_sync_tree(p_target.parent);
     IF p_detail IS NOT NULL THEN
         PERFORM pgpart._log(p_target.parent, p_verb, 'ok',
                             p_detail || jsonb_build_object('steps', coalesce(cardinality(p_steps), 0),

@@ -110,6 +110,7 @@ BEGIN
     PERFORM pgpart._set_lock_timeout(p_timeout);
     PERFORM pgpart._journal_detach(p_parent, p_partition);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p_parent, p_partition);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
 END
 $body$;
 
@@ -151,6 +152,7 @@ BEGIN
     END IF;
     PERFORM pgpart._set_lock_timeout(p_timeout);
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
 END
 $body$;

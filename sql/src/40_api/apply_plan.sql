@@ -134,6 +134,7 @@ BEGIN
         ARRAY[format('SELECT pg_catalog.pg_advisory_xact_lock(%s)', pgpart.advisory_key(p_parent))], p_timeout,
         p_retries);
     PERFORM pgpart._run_steps(v_steps, p_timeout, p_retries);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- global unique constraints follow the partitions
     PERFORM set_config('role', v_caller, true);
     PERFORM pgpart._log(p_parent, 'apply_plan', 'ok',
                         jsonb_build_object('steps', (SELECT jsonb_agg(jsonb_build_object('step', s.step,

@@ -39,6 +39,7 @@ BEGIN
     FROM (
         SELECT * FROM pgpart._find_event_trigger(p_parent)
         UNION ALL SELECT * FROM pgpart._find_orphan_policies(p_parent)
+        UNION ALL SELECT * FROM pgpart._find_global_unique(p_parent)
     ) AS f;
 
     FOR v_parent IN

@@ -109,6 +109,7 @@ BEGIN
         END IF;
         EXECUTE v_step.statement;
     END LOOP;
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- the moved rows' values, released by the DELETE, recorded again
     PERFORM pgpart._log(p_parent, 'move_default_range', 'ok',
                         jsonb_build_object('partition', v_range.relation, 'rows', v_count));
     RETURN NEXT;
