@@ -49,7 +49,13 @@ CREATE TABLE pgpart.config (
     last_error_at timestamptz,
     policy_author name NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    -- every maintenance run moves rows out of the default partition into
+    -- partitions of the grid (pgpart._drain_default_step), bounded per run
+    drain_default boolean NOT NULL DEFAULT false,
+    -- ... but only while the default's heap is at most this large: each
+    -- ATTACH scans all of it under ACCESS EXCLUSIVE (docs/operations.md)
+    drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0)
 );
 
 COMMENT ON TABLE pgpart.config IS

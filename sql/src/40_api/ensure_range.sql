@@ -24,7 +24,9 @@ CREATE FUNCTION pgpart.ensure_range(
     start text DEFAULT NULL,
     reloptions text[] DEFAULT NULL,
     subpartition jsonb DEFAULT NULL,
-    max_new integer DEFAULT NULL
+    max_new integer DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -50,12 +52,15 @@ DECLARE
     p_reloptions ALIAS FOR reloptions;
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
-    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
+    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace,
+                                        p_drain_default, p_drain_default_max_bytes) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
     -- apply → write the lifecycle values: each check, the lock list, the
@@ -80,7 +85,9 @@ BEGIN
         v_old.key_type := v_target.key_type;
     END IF;
     v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
-                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace,
+                                      drain_default => p_drain_default,
+                                      drain_default_max_bytes => p_drain_default_max_bytes);
     IF NOT p_dry_run THEN
         v_target := pgpart._lock_target(v_target);
     END IF;
@@ -97,7 +104,9 @@ BEGIN
                                  'retention => ' || quote_literal(p_retention),
                                  'retention_action => ' || quote_literal(p_retention_action),
                                  'archive_schema => ' || quote_literal(p_archive_schema),
-                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace))),
+                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace),
+                                 'drain_default => ' || p_drain_default,
+                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes)),
                 'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
@@ -113,6 +122,6 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer
+    text, text[], jsonb, integer, boolean, bigint
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';

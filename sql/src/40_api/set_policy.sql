@@ -19,7 +19,9 @@ CREATE FUNCTION pgpart.set_policy(
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL,
-    dry_run boolean DEFAULT false
+    dry_run boolean DEFAULT false,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -40,6 +42,8 @@ DECLARE
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
     p_dry_run ALIAS FOR dry_run;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -48,7 +52,7 @@ BEGIN
     v_new := pgpart._validated_policy(
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
-        p_move_large_bytes);
+        p_move_large_bytes, p_drain_default, p_drain_default_max_bytes);
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
         RETURN;
@@ -58,6 +62,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
-    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean,
+    boolean, bigint
 ) IS
 'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
