@@ -54,7 +54,7 @@ POLICY_FIELDS = (
     "strategy", "key_column", "key_type", "partition_interval", "grid_origin", "time_zone", "premake",
     "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
     "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
-    "propagate_grants", "move_large_bytes",
+    "propagate_grants", "move_large_bytes", "drain_default", "drain_default_max_bytes",
 )  # fmt: skip
 
 _INFO_COLUMNS = (
@@ -121,6 +121,8 @@ class Client:
         reloptions: Sequence[str] | None = None,
         subpartition: Mapping[str, Any] | None = None,
         max_new: int | None = None,
+        drain_default: bool | None = None,
+        drain_default_max_bytes: int | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -135,7 +137,9 @@ class Client:
         ``{"method": "hash", "key": "id", "modulus": 4}``; kept in the
         policy) and ``max_new`` (at most this many new tables in this call)
         are passed to ``pgpart.ensure_range`` as ``create_range_partitions``
-        takes them.
+        takes them. ``drain_default`` (with ``drain_default_max_bytes``):
+        every maintenance run moves the default partition's rows into
+        partitions of their own (``pgpart.set_policy``).
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -157,6 +161,8 @@ class Client:
             ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
             ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
             ("max_new", "integer", max_new),
+            ("drain_default", "boolean", drain_default),
+            ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
         ]
         if dry_run:
             rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
@@ -203,6 +209,7 @@ class Client:
         now_at: Moment | None = None,
         dry_run: bool = False,
         new_table: bool = False,
+        drain_default: bool = False,
     ) -> EnsureReport:
         """Make TABLE's policy and partitions what a complete declaration
         says (what Django's ``Partitioning`` declares), all or nothing.
@@ -210,7 +217,8 @@ class Client:
         Unlike :meth:`ensure`, what is left out is not kept but cleared:
         no retention, ``retention_action`` detach, no archive schema or
         tablespace, and (unless ``new_table``: nothing earlier to clear) no
-        tablespace. ``method`` is "range" (``interval`` ... ``subpartition``),
+        tablespace; ``drain_default`` off. ``method`` is "range" (``interval`` ...
+        ``subpartition``, ``drain_default``),
         "list" (``values``, a JSON list or object as
         ``pgpart.create_list_partitions`` takes it) or "hash" (``modulus``).
         The report holds the steps of every call, in order.
@@ -243,6 +251,7 @@ class Client:
                     ("archive_tablespace", "name", archive_tablespace or ""),
                     *common[3:],
                     ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
+                    ("drain_default", "boolean", drain_default),
                 ],
             ))  # fmt: skip
         elif method == "list":
@@ -302,6 +311,8 @@ class Client:
         propagate_grants: bool | None = None,
         move_large_bytes: int | None = None,
         dry_run: bool = False,
+        drain_default: bool | None = None,
+        drain_default_max_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Change TABLE's lifecycle policy (``pgpart.set_policy``); None keeps
         a setting, '' clears a name, 'none' clears retention. Returns the
@@ -322,6 +333,8 @@ class Client:
             ("propagate_grants", "boolean", propagate_grants),
             ("move_large_bytes", "bigint", move_large_bytes),
             ("dry_run", "boolean", dry_run),
+            ("drain_default", "boolean", drain_default),
+            ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
         ]
         row = self._session.fetch_one(*call("set_policy", args, "pg_catalog.to_jsonb(set_policy)::text"))
         return _json_object(row[0]) if row is not None else {}

@@ -131,10 +131,15 @@ def test_one_maintenance_of_every_table_drains_the_burst(connect: Connect) -> No
 
 
 def test_one_client_run_drains_the_burst(connect: Connect) -> None:
+    """The option set by Client.ensure (the CLI's ensure --drain-default),
+    then one Client.maintain."""
     conn = connect()
-    setup(conn)
-    report = pgpart.Client(conn).maintain("ev", online=True, now_at=datetime.fromisoformat(NOW))
-    assert len([a for a in report.actions if a.action == "moved"]) == len(BURST)
+    setup(conn, drain=False)
+    client = pgpart.Client(conn)
+    report = client.ensure("ev", drain_default=True, now_at=datetime.fromisoformat(NOW))
+    assert [(c.field, c.old, c.new) for c in report.policy_changes] == [("drain_default", False, True)]
+    maintained = client.maintain("ev", online=True, now_at=datetime.fromisoformat(NOW))
+    assert len([a for a in maintained.actions if a.action == "moved"]) == len(BURST)
     assert_drained(conn, "ev")
 
 
@@ -185,11 +190,7 @@ def test_policy_values_are_checked(connect: Connect) -> None:
 
 
 def findings(conn: Conn, parent: str) -> list[dict[str, Any]]:
-    return [
-        f
-        for f in select(conn, "check", parent, now_at=NOW)
-        if f["code"] == "default_too_large_to_drain"
-    ]
+    return [f for f in select(conn, "check", parent, now_at=NOW) if f["code"] == "default_too_large_to_drain"]
 
 
 @pytest.mark.parametrize("fix", ["move", "raise the limit"])
@@ -198,7 +199,8 @@ def test_a_default_above_the_limit_is_left_alone_with_a_finding(connect: Connect
     parent = setup(conn, drain_default_max_bytes=0)
     result = maintenance(conn, parent)
     skipped = [r for r in result if r["action"] == "skipped"]
-    assert len(skipped) == 1 and "drain_default_max_bytes (0)" in skipped[0]["detail"], result
+    assert len(skipped) == 1, result
+    assert "drain_default_max_bytes (0)" in skipped[0]["detail"]
     assert [r for r in result if r["action"] == "moved"] == []
     assert in_default(conn, "ev") == len(BURST) * PER_DAY
     # so does a dry run, and the procedure
@@ -208,7 +210,8 @@ def test_a_default_above_the_limit_is_left_alone_with_a_finding(connect: Connect
     call(conn, "run_maintenance_proc", parent, now_at=NOW)
     assert in_default(conn, "ev") == len(BURST) * PER_DAY
     [finding] = findings(conn, parent)
-    assert finding["severity"] == "warning" and finding["partition"] == "ev_default"
+    assert finding["severity"] == "warning"
+    assert finding["partition"] == "ev_default"
     assert finding["fix"].startswith("CALL pgpart.move_default_rows(")
     assert "drain_default_max_bytes =>" in finding["problem"]
     if fix == "move":
@@ -275,7 +278,8 @@ def test_a_run_killed_between_ranges_is_finished_by_the_next(connect: Connect) -
     assert thread.is_alive(), failure
     conn.execute("SELECT pg_terminate_backend(%s)", [pid])
     thread.join(timeout=60)
-    assert len(failure) == 1 and isinstance(failure[0], psycopg.OperationalError), failure
+    assert len(failure) == 1, failure
+    assert isinstance(failure[0], psycopg.OperationalError), failure
     blocker.rollback()
     assert in_default(conn, "ev") == (len(BURST) - 3) * PER_DAY
     assert set(per_table(conn, "ev")) >= {day_partition(conn, "ev", d) for d in BURST[:3]}

@@ -131,6 +131,7 @@ def declaration(
         "origin": spec.origin,
         "default_partition": spec.default_partition,
         "subpartition": spec.subpartition,
+        "drain_default": spec.drain_default,
         "values": spec.values,
         "modulus": spec.modulus,
         "lock_timeout": conf.lock_timeout() if lock_timeout is None else lock_timeout,
