@@ -546,7 +546,13 @@ class Client:
         if not apply_retention:
             return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
-            actions = self._catch_up(self._run_maintenance(args), args)
+            actions = self._drain(table, args)
+            try:
+                # drained above, one range per transaction: run_maintenance leaves it
+                self._session.execute("SELECT pg_catalog.set_config('pgpart.drain_done', 'on', false)")
+                actions += self._catch_up(self._run_maintenance(args), args)
+            finally:
+                self._session._quietly("RESET pgpart.drain_done")
             due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
             for parent in due:
                 try:
@@ -562,6 +568,32 @@ class Client:
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement or s.locks) for s in steps]
         return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
+
+    def _drain(self, table: str | None, args: Sequence[Arg]) -> list[MaintenanceAction]:
+        """The default partitions of the tables whose policy has
+        ``drain_default``, drained one range per transaction (the extension's
+        ``pgpart._drain_default_rows``, as ``run_maintenance_proc`` does, at most
+        32 ranges a table), so that writers wait for one range at a time."""
+        parents = self._session.fetch(
+            "SELECT c.parent::text FROM pgpart.config AS c WHERE c.drain_default AND c.strategy = 'range'"
+            " AND (c.parent = %s::regclass OR (%s::text IS NULL AND c.automatic_maintenance)) ORDER BY c.parent",
+            [table, table],
+        )
+        step: list[Arg] = [("p_" + name, cast, value) for name, cast, value in args if name != "parent"]
+        actions: list[MaintenanceAction] = []
+        for (parent,) in parents:
+            for _ in range(32):
+                rows = self._session.fetch(
+                    *call(
+                        "_drain_default_rows",
+                        [("p_parent", "regclass", parent), *step, ("p_max_ranges", "integer", 1)],
+                        "action, partition, detail, error::text",
+                    )
+                )
+                actions += [MaintenanceAction(parent, a, p, d, _error(e)) for a, p, d, e in rows]
+                if not rows or rows[0][0] != "moved":
+                    break
+        return actions
 
     def _run_maintenance(self, args: Sequence[Arg]) -> list[MaintenanceAction]:
         """The lock-light part (``pgpart.run_maintenance``), one row per action."""

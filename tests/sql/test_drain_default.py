@@ -87,6 +87,15 @@ def assert_drained(conn: Conn, name: str, days: list[date] = BURST) -> None:
     assert per_table(conn, name) == {day_partition(conn, name, d): PER_DAY for d in days}
 
 
+def transactions_of_moves(conn: Conn) -> tuple[int, int]:
+    """(ranges moved, transactions that moved them), from pgpart.log."""
+    row = conn.execute(
+        "SELECT count(*), count(DISTINCT xmin::text) FROM pgpart.log WHERE action = 'move_default_range'"
+    ).fetchone()
+    assert row is not None
+    return (int(row[0]), int(row[1]))
+
+
 def maintenance(conn: Conn, parent: str | None, **named: Any) -> list[dict[str, Any]]:
     named.setdefault("now_at", NOW)
     return select(conn, "run_maintenance", parent, **named)
@@ -104,6 +113,7 @@ def test_one_function_run_drains_the_burst(connect: Connect, name: str) -> None:
     assert [r["partition"] for r in moved] == [qualified(conn, f"{name}_p{d:%Y%m%d}") for d in BURST]
     assert all(f"{PER_DAY} rows moved" in r["detail"] for r in moved)
     assert_drained(conn, name)
+    assert transactions_of_moves(conn) == (len(BURST), 1)  # the function: all in its one transaction
     # each range logged by the move (the existing move logging)
     assert [e["detail"]["rows"] for e in log(conn, parent, "move_default_range")] == [PER_DAY] * len(BURST)
     # nothing left: the next run does nothing more
@@ -115,6 +125,10 @@ def test_one_procedure_run_drains_the_burst(connect: Connect) -> None:
     parent = setup(conn, HOSTILE)
     notes = call(conn, "run_maintenance_proc", parent, now_at=NOW)
     assert len([n for n in notes if "drain_default: moved" in n]) == len(BURST), notes
+    moves = conn.execute(
+        "SELECT count(*), count(DISTINCT xmin::text) FROM pgpart.log WHERE action = 'move_default_range'"
+    )
+    assert moves.fetchone() == (len(BURST), len(BURST))
     assert_drained(conn, HOSTILE)
 
 
@@ -139,6 +153,12 @@ def test_one_client_run_drains_the_burst(connect: Connect) -> None:
     report = client.ensure("ev", drain_default=True, now_at=datetime.fromisoformat(NOW))
     assert [(c.field, c.old, c.new) for c in report.policy_changes] == [("drain_default", False, True)]
     maintained = client.maintain("ev", online=True, now_at=datetime.fromisoformat(NOW))
+    # one range per transaction: each move logged by a transaction of its own
+    moves = conn.execute(
+        "SELECT count(*), count(DISTINCT xmin::text) FROM pgpart.log WHERE action = 'move_default_range'"
+    )
+    assert moves.fetchone() == (len(BURST), len(BURST))
+    assert conn.execute("SELECT current_setting('pgpart.drain_done', true)").fetchone() in ((None,), ("",))
     assert len([a for a in maintained.actions if a.action == "moved"]) == len(BURST)
     assert_drained(conn, "ev")
 
@@ -302,3 +322,17 @@ def test_a_lock_timeout_stops_the_drain_and_the_next_run_finishes(connect: Conne
     blocker.rollback()
     maintenance(conn, parent)
     assert_drained(conn, "ev")
+
+
+def test_declare_sets_and_clears_the_option(connect: Connect) -> None:
+    """Client.declare (what Django's Partitioning declares): drain_default
+    as declared, off when left out."""
+    conn = connect()
+    create_events(conn)
+    client = pgpart.Client(conn)
+    now_at = datetime.fromisoformat(NOW)
+    client.declare("ev", interval="1 day", default_partition=True, drain_default=True, now_at=now_at)
+    assert client.policy("ev")["drain_default"] is True  # type: ignore[index]
+    client.declare("ev", interval="1 day", default_partition=True, now_at=now_at)
+    assert client.policy("ev")["drain_default"] is False  # type: ignore[index]
+

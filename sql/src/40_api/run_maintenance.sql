@@ -743,13 +743,14 @@ COMMENT ON FUNCTION pgpart._drain_default_step(regclass, timestamptz, interval, 
 -- changes nothing. Nothing is done (no row) unless the policy has
 -- drain_default on, or when the caller set pgpart.drain_done for its
 -- transaction (run_maintenance_proc drains first, one range per
--- transaction, then calls run_maintenance).
+-- transaction, then calls run_maintenance; the Python client does the same
+-- with P_MAX_RANGES 1, one call per transaction).
 CREATE FUNCTION pgpart._drain_default_rows(
     p_parent regclass,
-    p_now_at timestamptz,
-    p_lock_timeout interval,
-    p_lock_retries integer,
-    p_dry_run boolean,
+    p_now_at timestamptz DEFAULT now(),
+    p_lock_timeout interval DEFAULT '200ms',
+    p_lock_retries integer DEFAULT 10,
+    p_dry_run boolean DEFAULT false,
     p_max_ranges integer DEFAULT pgpart._drain_max_ranges()
 )
 RETURNS TABLE (
