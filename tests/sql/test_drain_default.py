@@ -87,11 +87,24 @@ def assert_drained(conn: Conn, name: str, days: list[date] = BURST) -> None:
     assert per_table(conn, name) == {day_partition(conn, name, d): PER_DAY for d in days}
 
 
+def watch_moves(conn: Conn) -> None:
+    """Records the top-level transaction (pg_current_xact_id, the same in a
+    subtransaction) of every move pgpart logs, in moves_seen."""
+    conn.execute("CREATE TABLE moves_seen (xid xid8)")
+    conn.execute("GRANT INSERT ON moves_seen TO PUBLIC")
+    conn.execute(
+        "CREATE FUNCTION see_move() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN INSERT INTO public.moves_seen VALUES (pg_current_xact_id()); RETURN NULL; END$$"
+    )
+    conn.execute(
+        "CREATE TRIGGER see_move AFTER INSERT ON pgpart.log FOR EACH ROW"
+        " WHEN (NEW.action = 'move_default_range') EXECUTE FUNCTION see_move()"
+    )
+
+
 def transactions_of_moves(conn: Conn) -> tuple[int, int]:
-    """(ranges moved, transactions that moved them), from pgpart.log."""
-    row = conn.execute(
-        "SELECT count(*), count(DISTINCT xmin::text) FROM pgpart.log WHERE action = 'move_default_range'"
-    ).fetchone()
+    """(ranges moved, top-level transactions that moved them) since watch_moves."""
+    row = conn.execute("SELECT count(*), count(DISTINCT xid) FROM moves_seen").fetchone()
     assert row is not None
     return (int(row[0]), int(row[1]))
 
@@ -108,6 +121,7 @@ def maintenance(conn: Conn, parent: str | None, **named: Any) -> list[dict[str, 
 def test_one_function_run_drains_the_burst(connect: Connect, name: str) -> None:
     conn = connect()
     parent = setup(conn, name)
+    watch_moves(conn)
     result = maintenance(conn, parent)
     moved = [r for r in result if r["action"] == "moved"]
     assert [r["partition"] for r in moved] == [qualified(conn, f"{name}_p{d:%Y%m%d}") for d in BURST]
@@ -123,6 +137,7 @@ def test_one_function_run_drains_the_burst(connect: Connect, name: str) -> None:
 def test_one_procedure_run_drains_the_burst(connect: Connect) -> None:
     conn = connect()
     parent = setup(conn, HOSTILE)
+    watch_moves(conn)
     notes = call(conn, "run_maintenance_proc", parent, now_at=NOW)
     assert len([n for n in notes if "drain_default: moved" in n]) == len(BURST), notes
     moves = conn.execute(
@@ -150,6 +165,7 @@ def test_one_client_run_drains_the_burst(connect: Connect) -> None:
     conn = connect()
     setup(conn, drain=False)
     client = pgpart.Client(conn)
+    watch_moves(conn)
     report = client.ensure("ev", drain_default=True, now_at=datetime.fromisoformat(NOW))
     assert [(c.field, c.old, c.new) for c in report.policy_changes] == [("drain_default", False, True)]
     maintained = client.maintain("ev", online=True, now_at=datetime.fromisoformat(NOW))
@@ -335,4 +351,3 @@ def test_declare_sets_and_clears_the_option(connect: Connect) -> None:
     assert client.policy("ev")["drain_default"] is True  # type: ignore[index]
     client.declare("ev", interval="1 day", default_partition=True, now_at=now_at)
     assert client.policy("ev")["drain_default"] is False  # type: ignore[index]
-
