@@ -19,8 +19,12 @@ from psycopg import errors, sql
 
 import pgpart
 from catalog import log
+from cli_runner import dsn
+from cli_runner import pgpart as pgpart_command
 from fix_pg import Connect
 from pgcall import call, rows, select, set_policy
+from pgcluster import PgServer
+from pgpart import cli
 from sessions import Writer, wait_until_waiting
 from tables import create_events
 
@@ -351,3 +355,17 @@ def test_declare_sets_and_clears_the_option(connect: Connect) -> None:
     assert client.policy("ev")["drain_default"] is True  # type: ignore[index]
     client.declare("ev", interval="1 day", default_partition=True, now_at=now_at)
     assert client.policy("ev")["drain_default"] is False  # type: ignore[index]
+
+
+def test_the_command_sets_the_option(pg: PgServer, dbname: str, connect: Connect) -> None:
+    """pgpart ensure TABLE --drain-default / --no-drain-default."""
+    conn = connect()
+    create_events(conn)
+    base = [*dsn(pg, dbname), "ensure", "public.ev", "--interval", "1 day", "--default-partition", "--now", NOW]
+    done = pgpart_command(*base, "--drain-default")
+    assert done.returncode == cli.EXIT_OK, done.stderr
+    assert conn.execute("SELECT drain_default FROM pgpart.config").fetchone() == (True,)
+    done = pgpart_command(*base, "--no-drain-default")
+    assert done.returncode == cli.EXIT_OK, done.stderr
+    assert "policy drain_default: true -> false" in done.stdout
+    assert conn.execute("SELECT drain_default FROM pgpart.config").fetchone() == (False,)
