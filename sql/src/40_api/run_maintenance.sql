@@ -4,8 +4,11 @@
 -- pgpart.log and as last_error on the policy row) and the others go on.
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
--- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per call, the slot of now first:
+-- maintenance, in one transaction: finish pending detaches, move the rows
+-- of the default partition into their ranges where the policy says
+-- drain_default (pgpart._drain_default_rows, at most
+-- pgpart._drain_max_ranges() ranges, held until this transaction commits),
+-- create the partitions ahead (at most 200 per call, the slot of now first:
 -- run_maintenance_proc and the Python client call it again, one
 -- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
@@ -381,8 +384,9 @@ COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, inte
 
 -- pgpart.run_maintenance_proc(parent, now_at, ..., dry_run): all of
 -- maintenance, for pg_cron and CALL. Per parent: the lock-light part
--- (run_maintenance), repeated in as many transactions as it takes to catch
--- up (each creates at most pgpart._max_new_tables() tables: a table far
+-- (run_maintenance; its drain of the default partition done first here,
+-- one committed range per transaction), repeated in as many transactions
+-- as it takes to catch up (each creates at most pgpart._max_new_tables() tables: a table far
 -- behind is filled completely, never left with a gap); then retention, one
 -- committed step at a time through the one retention runner
 -- (pgpart._retention_step), then the policy's ANALYZE.
