@@ -10,6 +10,10 @@ day (lock the parent and the default, CREATE TABLE ... LIKE, primary key,
 index, DELETE ... RETURNING into it, ATTACH, which scans what remains of the
 default); for reference, a plain INSERT ... SELECT of the default's rows
 into a fresh partitioned copy (its 30 partitions made in the same script).
+"pgpart drain_default": the same rows drained by maintenance alone (policy
+drain_default, its size limit raised above the default's heap): CALL
+pgpart.run_maintenance_proc('mv') repeated until the default is empty (at
+most 32 ranges a run: one run here), the runs timed together.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from common import (
 ROWS, DAYS = 1_000_000, 30
 FLOOR = "floor: per-range by hand"
 REFERENCE = "ref: INSERT ... SELECT into a copy"
+DRAIN = "pgpart drain_default"
 LIKE = (
     "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION"
     " INCLUDING STATISTICS INCLUDING COMMENTS EXCLUDING IDENTITY EXCLUDING INDEXES"
@@ -114,6 +119,18 @@ def run(b: Bench) -> list[Row]:
         )
         load(conn, today)
 
+    def build_drain(conn: Conn) -> None:
+        build_pgpart(conn)
+        conn.execute(
+            "SELECT count(*) FROM pgpart.set_policy('mv', drain_default => true, drain_default_max_bytes => 1073741824)"
+        )
+
+    def drain(conn: Conn) -> None:
+        for _ in range(100):  # a run moves at most 32 ranges
+            run_script(conn, ["CALL pgpart.run_maintenance_proc('mv')"])
+            if scalar(conn, "SELECT count(*) FROM (SELECT FROM ONLY mv_default LIMIT 1) AS r") == 0:
+                return
+
     def build_partman(conn: Conn) -> None:
         conn.execute(TABLE_DDL.format(t="mv"))
         conn.execute(
@@ -138,12 +155,14 @@ def run(b: Bench) -> list[Row]:
         load(conn, today)
 
     b.template("move_pgpart", build_pgpart, base="base_pgpart")
+    b.template("move_drain", build_drain, base="base_pgpart")
     b.template("move_partman", build_partman, base="base_partman")
     b.template("move_plain", build_plain, base="base_plain")
 
     got = b.compare(
         [
             Case(PGPART_DEFAULT, "move_pgpart", statement("CALL pgpart.move_default_rows('mv')"), check, big=True),
+            Case(DRAIN, "move_drain", drain, check, big=True),
             Case(FLOOR, "move_plain", statement(";\n".join(floor_script(today))), check, big=True),
             Case(REFERENCE, "move_plain", statement(";\n".join(reference_script(today))), check_reference, big=True),
             Case(
@@ -159,6 +178,7 @@ def run(b: Bench) -> list[Row]:
         result(
             "default_move_1M", got, PGPART_DEFAULT, "CALL pgpart.move_default_rows('mv')", partman=PARTMAN, floor=FLOOR
         ),
+        result("default_move_1M", got, DRAIN, "CALL pgpart.run_maintenance_proc('mv') until drained", floor=FLOOR),
         result("default_move_1M", got, FLOOR, "30 transactions, one script"),
         result("default_move_1M", got, REFERENCE, "not a move: copies into a new table"),
         result("default_move_1M", got, PARTMAN, "CALL partman.partition_data_proc(p_wait => 0)"),

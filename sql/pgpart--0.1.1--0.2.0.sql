@@ -13,6 +13,9 @@ DROP FUNCTION pgpart.check(regclass, timestamptz);
 -- New policy columns, at the end of pgpart.config as in a fresh install
 -- (the routines below name them; their CREATE TABLE is skipped).
 ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'));
+ALTER TABLE pgpart.config
+    ADD COLUMN drain_default boolean NOT NULL DEFAULT false,
+    ADD COLUMN drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0);
 -- Routines, policies and comments new or changed since 0.1.1 (drafted by scripts/upgrade_draft.py).
 
 DROP FUNCTION pgpart._parse_interval(p_key_type regtype, p_text text, OUT canonical text, OUT kind text, OUT step numeric);
@@ -81,6 +84,7 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'off_grid',
     'default_rows',
     'default_rows_unknown',
+    'default_too_large_to_drain',
     'detach_pending',
     'detached_awaiting',
     'journal_stale',
@@ -1760,6 +1764,12 @@ BEGIN
     IF p_new.epoch_unit IS DISTINCT FROM p_old.epoch_unit THEN
         v_res.epoch_unit := p_new.epoch_unit;
     END IF;
+    IF p_new.drain_default IS DISTINCT FROM p_old.drain_default THEN
+        v_res.drain_default := p_new.drain_default;
+    END IF;
+    IF p_new.drain_default_max_bytes IS DISTINCT FROM p_old.drain_default_max_bytes THEN
+        v_res.drain_default_max_bytes := p_new.drain_default_max_bytes;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -1775,6 +1785,8 @@ BEGIN
             propagate_grants = v_res.propagate_grants,
             move_large_bytes = v_res.move_large_bytes,
             epoch_unit = v_res.epoch_unit,
+            drain_default = v_res.drain_default,
+            drain_default_max_bytes = v_res.drain_default_max_bytes,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;
@@ -2288,7 +2300,9 @@ CREATE OR REPLACE FUNCTION pgpart._validated_policy(
     referenced_retention text DEFAULT NULL,
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
-    move_large_bytes bigint DEFAULT NULL
+    move_large_bytes bigint DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS pgpart.config
 LANGUAGE plpgsql
@@ -2309,6 +2323,8 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     p_parent regclass := p_old.parent;
     v_old pgpart.config := p_old;
     v_new pgpart.config;
@@ -2414,6 +2430,27 @@ BEGIN
         v_new.move_large_bytes := p_move_large_bytes;
     END IF;
 
+    -- drain_default: rows of the default move into the grid, which LIST
+    -- and HASH parents have none of (a switch off is always accepted)
+    IF p_drain_default AND v_old.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('drain_default does not apply to %s partitions of table %s', upper(v_old.strategy),
+                             p_parent),
+            DETAIL = 'Draining moves rows of the default partition into new ranges of the grid.',
+            HINT = 'Leave drain_default off for this table.';
+    END IF;
+    v_new.drain_default := coalesce(p_drain_default, v_old.drain_default);
+    IF p_drain_default_max_bytes IS NOT NULL THEN
+        IF p_drain_default_max_bytes < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('drain_default_max_bytes must not be negative, got %s', p_drain_default_max_bytes),
+                HINT = 'Pass a size in bytes, such as 67108864 (64 MB).';
+        END IF;
+        v_new.drain_default_max_bytes := p_drain_default_max_bytes;
+    END IF;
+
     IF v_new.retention_action = 'archive' AND v_new.archive_schema IS NULL AND v_new.archive_tablespace IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -2425,7 +2462,9 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._validated_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+COMMENT ON FUNCTION pgpart._validated_policy(
+    pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, bigint
+) IS
 'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';
 
 -- source: sql/src/20_core/window.sql
@@ -2833,6 +2872,198 @@ $body$;
 COMMENT ON FUNCTION pgpart._refuse_if_detach_blocked(regclass, regclass, interval) IS
 'Raises 55P03 naming the sessions when a DETACH CONCURRENTLY of the partition would wait for a predictably long transaction (idle in one, or older than the lock timeout).';
 
+-- source: sql/src/30_plan/drain_default.sql
+-- A default partition that heals itself (issue 19, item 3; docs/operations.md
+-- "A default partition that heals itself"): with the policy's drain_default
+-- on, every maintenance run moves rows out of the default partition into
+-- new partitions of the grid, one range per transaction where the entry
+-- point can commit (pgpart._drain_default_step in 40_api/run_maintenance.sql).
+-- Bounded in lock time, not only in rows: each ATTACH scans the whole heap
+-- of the default under ACCESS EXCLUSIVE, so the drain runs only while that
+-- heap is at most drain_default_max_bytes; above it, nothing moves and
+-- check() says what to do (default_too_large_to_drain).
+
+-- pgpart._drain_max_ranges(): at most this many ranges move per maintenance
+-- run and parent (a constant, not a setting: it bounds one run's work and,
+-- in the function form, the locks one transaction holds; a bigger burst
+-- drains over the following runs).
+CREATE OR REPLACE FUNCTION pgpart._drain_max_ranges()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT 32;
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_max_ranges() IS
+'At most this many ranges of the default partition are drained per maintenance run and parent (internal).';
+
+-- pgpart._drain_state(parent, lock_timeout): whether maintenance drains the
+-- default partition of PARENT now, and why not. STATE is 'off' (policy off,
+-- not RANGE, or no default), 'empty' (no row with a key: a NULL key stays in
+-- the default), 'drain', 'too large' (rows, but the default's heap, what
+-- ATTACH scans, is above the limit) or 'locked' (the default could not be
+-- read within LOCK_TIMEOUT: pg_relation_size and the probe wait behind an
+-- ACCESS EXCLUSIVE). Reads the default (one probe for a row with a key):
+-- callers run it as the table's owner, or guard the owner's code first.
+CREATE OR REPLACE FUNCTION pgpart._drain_state(p_parent regclass, p_lock_timeout interval)
+RETURNS TABLE (state text, default_partition regclass, heap_bytes bigint, max_bytes bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_cfg pgpart.config;
+    v_has_rows boolean;
+BEGIN
+    SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    default_partition := pgpart._default_partition(p_parent);
+    max_bytes := v_cfg.drain_default_max_bytes;
+    IF NOT coalesce(v_cfg.drain_default, false) OR v_cfg.strategy <> 'range' OR default_partition IS NULL THEN
+        state := 'off';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    BEGIN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE %I IS NOT NULL)', default_partition,
+                       v_cfg.key_column)
+        INTO v_has_rows;
+        -- the heap of every leaf of the default (a default may itself be
+        -- partitioned): what each ATTACH scans, dead rows included
+        SELECT coalesce(sum(pg_relation_size(t.relid)), 0)::bigint INTO heap_bytes
+        FROM pg_partition_tree(default_partition) AS t WHERE t.isleaf;
+    EXCEPTION WHEN lock_not_available THEN
+        state := 'locked';
+        RETURN NEXT;
+        RETURN;
+    END;
+    state := CASE WHEN NOT v_has_rows THEN 'empty' WHEN heap_bytes > max_bytes THEN 'too large' ELSE 'drain' END;
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_state(regclass, interval) IS
+'Whether maintenance drains the default partition of a parent now (drain, empty, off, too large, locked), with the default''s heap size and the policy''s limit (internal).';
+
+-- pgpart._drain_lock_statements(parent): the lock group of one drained
+-- range: pgpart._lock_statements (the one documented order) with the
+-- parent taken SHARE ROW EXCLUSIVE instead of SHARE UPDATE EXCLUSIVE. That
+-- mode waits for open writes on the parent and makes new writers wait at
+-- the parent, before they look at its partitions: once the range commits
+-- they route their rows into the new partition. Without it a writer whose
+-- row goes to the default waits on the default's lock and then fails 23514
+-- (PostgreSQL re-checks the default's narrowed constraint; DESIGN §10.6).
+-- Readers are not blocked by it (only by the default's lock, as always).
+CREATE OR REPLACE FUNCTION pgpart._drain_lock_statements(p_parent regclass)
+RETURNS text[]
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT array_agg(
+        CASE WHEN l.statement = format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', p_parent)
+            THEN format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', p_parent)
+            ELSE l.statement END
+        ORDER BY l.n
+    )
+    FROM pgpart._lock_statements(p_parent) WITH ORDINALITY AS l (statement, locks, n);
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_lock_statements(regclass) IS
+'The lock statements of one drained range: as any change of partitions, with the parent SHARE ROW EXCLUSIVE so that writers wait instead of failing (internal).';
+
+-- pgpart._drain_too_large(state): the report of a drain refused for size,
+-- shared by maintenance's 'skipped' row and check()'s finding.
+CREATE OR REPLACE FUNCTION pgpart._drain_too_large(p_default regclass, p_bytes bigint, p_max bigint)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT format('drain_default: the default partition %s holds rows and %s bytes of heap, more than '
+                  'drain_default_max_bytes (%s): each range''s ATTACH would scan it all under ACCESS EXCLUSIVE, '
+                  'so nothing is drained', p_default, p_bytes, p_max);
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_too_large(regclass, bigint, bigint) IS
+'The text reporting a drain of the default partition refused for its size (internal).';
+
+-- pgpart._find_default_drain(parent, now_at): code
+-- 'default_too_large_to_drain': the policy drains the default, it holds
+-- rows, and its heap is above drain_default_max_bytes, so maintenance
+-- drains nothing. The fix moves the rows by hand (one range per
+-- transaction, in a quiet hour); raising the limit is the alternative,
+-- named in the problem. Reads under a 10 ms lock timeout: a locked or
+-- unreadable default gives no finding here (default_rows_unknown says so).
+CREATE OR REPLACE FUNCTION pgpart._find_default_drain(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET timezone = 'UTC'
+AS $body$
+DECLARE
+    v_state record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent AND c.drain_default)
+       OR pgpart._default_partition(p_parent) IS NULL
+       OR NOT has_table_privilege(pgpart._default_partition(p_parent), 'SELECT') THEN
+        RETURN;
+    END IF;
+    BEGIN
+        -- reading the default runs its row-level security policies (docs/security.md)
+        PERFORM pgpart._guard_owner_code(p_parent, 'read');
+        SELECT * INTO v_state FROM pgpart._drain_state(p_parent, interval '10ms');
+    EXCEPTION WHEN insufficient_privilege THEN
+        RETURN;
+    END;
+    IF v_state.state = 'too large' THEN
+        RETURN QUERY SELECT 'warning', 'default_too_large_to_drain'::pgpart.finding_code, p_parent,
+                            v_state.default_partition,
+                            pgpart._drain_too_large(v_state.default_partition, v_state.heap_bytes, v_state.max_bytes)
+                            || format('; move the rows in a quiet hour (the fix), or raise the limit: '
+                                      'SELECT * FROM pgpart.set_policy(%L, drain_default_max_bytes => %s);',
+                                      p_parent::text, v_state.heap_bytes),
+                            pgpart._fix_call('CALL pgpart.move_default_rows', p_parent, '', p_now_at);
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_default_drain(regclass, timestamptz) IS
+'Finding default_too_large_to_drain of pgpart.check(): the policy drains the default partition, but it holds rows and is above drain_default_max_bytes (internal).';
+
+-- pgpart._due_drain(parent): for pgpart._due_parents, whether maintenance
+-- has rows of the default partition to drain (or to report as too large or
+-- locked), as the table's owner; a probe that fails counts as due
+-- (maintenance reports it). Asked only of parents with drain_default on
+-- and a default partition: one probe of the default's rows per tick.
+CREATE OR REPLACE FUNCTION pgpart._due_drain(p_parent regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_caller name;
+    v_state text;
+BEGIN
+    IF pgpart._may_maintain(p_parent) IS NOT NULL THEN
+        RETURN true;  -- maintenance reports the skip
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);  -- the probe reads the table: as its owner
+    SELECT d.state INTO v_state FROM pgpart._drain_state(p_parent, interval '200ms') AS d;
+    PERFORM set_config('role', v_caller, true);
+    RETURN v_state NOT IN ('off', 'empty');
+EXCEPTION WHEN OTHERS THEN
+    RETURN true;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._due_drain(regclass) IS
+'Whether maintenance has rows of the default partition to drain (policy drain_default), or to report; true when the probe fails (internal).';
+
 -- source: sql/src/30_plan/due.sql
 -- The no-op tick (issue 16, item 1): which managed parents have anything for
 -- maintenance to do, found for all of them at once by one set-based catalog
@@ -2973,6 +3204,7 @@ COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, 
 --   'grants refused'     drift reconcile would repair or report (each kind
 --                        pgpart._reconcile_plan plans, mirrored here);
 --   'last error'         the last run failed;
+--   'default rows'       rows of the default partition to drain (drain_default);
 --   'unknown'            the query itself failed (every parent, see the end).
 -- Set-based: the drift, retention, journal and coverage tests read the
 -- catalog once for all parents; per parent only constant-cost helpers run
@@ -3298,6 +3530,13 @@ BEGIN
              FROM parts AS p JOIN want AS w ON w.parent = p.parent)
         ) AS d
     ),
+    -- rows of the default partition to drain (policy drain_default): one
+    -- probe of the default per such parent (pgpart._due_drain)
+    drain AS (
+        SELECT m.parent, 'default rows' AS reason
+        FROM m JOIN pg_partitioned_table AS pt ON pt.partrelid = m.parent
+        WHERE m.drain_default AND pt.partdefid <> 0 AND pgpart._due_drain(m.parent)
+    ),
     due AS (
         SELECT * FROM refused
         UNION ALL SELECT * FROM pending
@@ -3312,6 +3551,7 @@ BEGIN
         UNION ALL SELECT * FROM grants_refused
         UNION ALL SELECT * FROM grants
         UNION ALL SELECT * FROM failed
+        UNION ALL SELECT * FROM drain
     )
     SELECT d.parent, array_agg(DISTINCT d.reason ORDER BY d.reason)
     FROM due AS d
@@ -6895,6 +7135,7 @@ BEGIN
             UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_default_drain(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
             UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)
@@ -7383,7 +7624,9 @@ CREATE OR REPLACE FUNCTION pgpart.ensure_range(
     reloptions text[] DEFAULT NULL,
     subpartition jsonb DEFAULT NULL,
     max_new integer DEFAULT NULL,
-    epoch_unit text DEFAULT NULL
+    epoch_unit text DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -7410,12 +7653,15 @@ DECLARE
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
     p_epoch_unit ALIAS FOR epoch_unit;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
-    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
+    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace,
+                                        p_drain_default, p_drain_default_max_bytes) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
     -- apply → write the lifecycle values: each check, the lock list, the
@@ -7443,7 +7689,9 @@ BEGIN
     -- planner checks it)
     v_old.epoch_unit := coalesce(p_epoch_unit, v_old.epoch_unit);
     v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
-                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace,
+                                      drain_default => p_drain_default,
+                                      drain_default_max_bytes => p_drain_default_max_bytes);
     IF NOT p_dry_run THEN
         v_target := pgpart._lock_target(v_target);
     END IF;
@@ -7460,7 +7708,9 @@ BEGIN
                                  'retention => ' || quote_literal(p_retention),
                                  'retention_action => ' || quote_literal(p_retention_action),
                                  'archive_schema => ' || quote_literal(p_archive_schema),
-                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace))),
+                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace),
+                                 'drain_default => ' || p_drain_default,
+                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes)),
                 'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
@@ -7476,7 +7726,7 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer, text
+    text, text[], jsonb, integer, text, boolean, bigint
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
 
@@ -8255,8 +8505,11 @@ $body$;
 -- pgpart.log and as last_error on the policy row) and the others go on.
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
--- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per call, the slot of now first:
+-- maintenance, in one transaction: finish pending detaches, move the rows
+-- of the default partition into their ranges where the policy says
+-- drain_default (pgpart._drain_default_rows, at most
+-- pgpart._drain_max_ranges() ranges, held until this transaction commits),
+-- create the partitions ahead (at most 200 per call, the slot of now first:
 -- run_maintenance_proc and the Python client call it again, one
 -- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
@@ -8335,6 +8588,7 @@ DECLARE
     v_details text [];
     v_timed_out boolean;
     v_n integer;  -- steps of the parent's plan so far (dry run)
+    v_drain_failed boolean;  -- the drain stage failed: its last_error stays
     st pgpart.step;
     r record;
 BEGIN
@@ -8417,6 +8671,17 @@ BEGIN
                                     pgpart._error_report(v_state, v_message, v_detail, v_hint, v_schema, v_table);
             END;
         END LOOP;
+        -- Rows of the default partition moved into their ranges first
+        -- (policy drain_default; pgpart._drain_default_rows isolates each
+        -- range), so that the window's ranges can be created after them
+        v_drain_failed := false;
+        FOR r IN SELECT * FROM pgpart._drain_default_rows(v_parent, p_now_at, p_timeout, p_retries, p_dry_run) AS d LOOP
+            v_drain_failed := v_drain_failed OR r.action = 'error';
+            v_n := v_n + p_dry_run::integer;
+            RETURN QUERY SELECT v_parent, r.action, r.partition, r.detail, CASE WHEN p_dry_run THEN v_n END,
+                                r.lower_bound, r.upper_bound, r.statement, r.locks,
+                                CASE WHEN p_dry_run THEN false END, r.error;
+        END LOOP;
         v_rows := '{}';
         v_details := '{}';
         v_plan := '{}';
@@ -8483,7 +8748,7 @@ BEGIN
                 END LOOP;
             END IF;
             PERFORM set_config('role', v_caller, true);
-            IF NOT p_dry_run AND v_cfg.last_error IS NOT NULL THEN
+            IF NOT p_dry_run AND v_cfg.last_error IS NOT NULL AND NOT v_drain_failed THEN
                 UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
             END IF;
             -- done: its rows are true now (a failure above would have undone them)
@@ -8619,8 +8884,9 @@ COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, inte
 
 -- pgpart.run_maintenance_proc(parent, now_at, ..., dry_run): all of
 -- maintenance, for pg_cron and CALL. Per parent: the lock-light part
--- (run_maintenance), repeated in as many transactions as it takes to catch
--- up (each creates at most pgpart._max_new_tables() tables: a table far
+-- (run_maintenance; its drain of the default partition done first here,
+-- one committed range per transaction), repeated in as many transactions
+-- as it takes to catch up (each creates at most pgpart._max_new_tables() tables: a table far
 -- behind is filled completely, never left with a gap); then retention, one
 -- committed step at a time through the one retention runner
 -- (pgpart._retention_step), then the policy's ANALYZE.
@@ -8665,6 +8931,7 @@ DECLARE
     v_state text;
     v_message text;
     v_fired text;
+    v_drain text;  -- the action of the drained range (pgpart._drain_default_rows)
     r record;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -8722,6 +8989,30 @@ BEGIN
         v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
         v_failing := false;
         v_passes := 0;
+        -- the default's rows first (policy drain_default), one committed
+        -- range per transaction, at most pgpart._drain_max_ranges()
+        LOOP
+            v_passes := v_passes + 1;
+            v_drain := NULL;
+            BEGIN
+                SELECT d.action, coalesce(d.partition || ': ', '') || d.detail INTO v_drain, v_message
+                FROM pgpart._drain_default_rows(v_parent, p_now_at, p_lock_timeout, p_lock_retries, false, 1) AS d;
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                PERFORM pgpart._record_failure(v_parent, 'drain_default', v_state, v_message);
+                v_drain := 'error';
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            EXIT WHEN v_drain IS NULL;
+            RAISE NOTICE 'pgpart: % drain_default: % %', v_parent, v_drain, v_message;
+            v_failing := v_failing OR v_drain = 'error';
+            EXIT WHEN v_drain <> 'moved' OR v_passes >= pgpart._drain_max_ranges();
+        END LOOP;
+        v_passes := 0;
         -- the lock-light part, once more per transaction while it creates
         -- tables and some are still missing (catch-up past the per-transaction cap)
         LOOP
@@ -8729,6 +9020,8 @@ BEGIN
             v_created := 0;
             BEGIN
                 -- isolated per parent inside (errors come back as rows); this catches what fails around it
+                -- drained above, one range per transaction (pgpart._drain_default_rows)
+                PERFORM pg_catalog.set_config('pgpart.drain_done', 'on', true);
                 FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
                 LOOP
                     v_created := v_created + (r.action = 'created')::integer;
@@ -8872,6 +9165,196 @@ $body$;
 COMMENT ON PROCEDURE pgpart.run_maintenance_proc(text, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
 'run_maintenance_proc with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
 
+-- pgpart._drain_default_step(parent, now_at, lock_timeout, lock_retries):
+-- one range of the default partition drained (policy drain_default,
+-- 30_plan/drain_default.sql): the locks of pgpart._drain_lock_statements
+-- (writers wait at the parent instead of failing), then
+-- pgpart.move_default_range (build the table, DELETE ... RETURNING the
+-- rows into it, ATTACH, logged in pgpart.log). Returns 'moved' with the
+-- range and its rows, 'skipped' with the reason (policy refused, default
+-- too large or locked), or no row when there is nothing to drain. Runs as
+-- the table's owner. Its caller commits (or not: run_maintenance's
+-- transaction holds every range it drains until it commits).
+CREATE OR REPLACE FUNCTION pgpart._drain_default_step(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_lock_timeout interval,
+    p_lock_retries integer
+)
+RETURNS TABLE (
+    action text, partition text, lower_bound text, upper_bound text, rows_moved bigint, detail text
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_caller name;
+    v_state record;
+    v_moved record;
+BEGIN
+    detail := pgpart._may_maintain(p_parent);
+    IF detail IS NOT NULL THEN
+        action := 'skipped';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);
+    SELECT * INTO v_state FROM pgpart._drain_state(p_parent, p_lock_timeout);
+    IF v_state.state IN ('off', 'empty') THEN
+        PERFORM set_config('role', v_caller, true);
+        RETURN;
+    END IF;
+    IF v_state.state <> 'drain' THEN
+        PERFORM set_config('role', v_caller, true);
+        action := 'skipped';
+        partition := v_state.default_partition::text;
+        detail := CASE WHEN v_state.state = 'too large'
+            THEN pgpart._drain_too_large(v_state.default_partition, v_state.heap_bytes, v_state.max_bytes)
+                 || ' (see pgpart.check(): default_too_large_to_drain)'
+            ELSE format('drain_default: the default partition %s is locked: drained by a later run',
+                        v_state.default_partition) END;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    PERFORM pgpart._acquire_locks(pgpart._drain_lock_statements(p_parent), p_lock_timeout, p_lock_retries);
+    SELECT * INTO v_moved FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
+    PERFORM set_config('role', v_caller, true);
+    IF v_moved.partition IS NULL THEN
+        RETURN;
+    END IF;
+    action := 'moved';
+    partition := v_moved.partition;
+    lower_bound := v_moved.lower_bound;
+    upper_bound := v_moved.upper_bound;
+    rows_moved := v_moved.rows_moved;
+    detail := format('drain_default: %s rows moved from the default partition %s', v_moved.rows_moved,
+                     v_state.default_partition);
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_default_step(regclass, timestamptz, interval, integer) IS
+'Drains one range of the default partition of a parent whose policy has drain_default (writers wait, never fail): moved, skipped with the reason, or nothing to do (internal).';
+
+-- pgpart._drain_default_rows(parent, now_at, lock_timeout, lock_retries,
+-- dry_run, max_ranges): the drain stage of maintenance, rows in the shape
+-- of run_maintenance's. Up to MAX_RANGES ranges, each in a subtransaction
+-- of its own (a failure keeps the ranges moved before it, is logged and
+-- kept as last_error, and ends the stage; a lock not obtained ends it as
+-- 'skipped'). DRY_RUN: the ranges move_default_plan lists (exact counts),
+-- each with the statement that moves it, or why nothing would move;
+-- changes nothing. Nothing is done (no row) unless the policy has
+-- drain_default on, or when the caller set pgpart.drain_done for its
+-- transaction (run_maintenance_proc drains first, one range per
+-- transaction, then calls run_maintenance; the Python client does the same
+-- with P_MAX_RANGES 1, one call per transaction).
+CREATE OR REPLACE FUNCTION pgpart._drain_default_rows(
+    p_parent regclass,
+    p_now_at timestamptz DEFAULT now(),
+    p_lock_timeout interval DEFAULT '200ms',
+    p_lock_retries integer DEFAULT 10,
+    p_dry_run boolean DEFAULT false,
+    p_max_ranges integer DEFAULT pgpart._drain_max_ranges()
+)
+RETURNS TABLE (
+    action text, partition text, detail text, lower_bound text, upper_bound text, statement text, locks text,
+    error jsonb
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_caller name;
+    v_state record;
+    v_n integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+    v_schema text;
+    v_table text;
+    r record;
+BEGIN
+    IF current_setting('pgpart.drain_done', true) = 'on'
+       OR NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent AND c.drain_default) THEN
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            v_caller := pgpart._become_owner(p_parent);
+            SELECT * INTO v_state FROM pgpart._drain_state(p_parent, p_lock_timeout);
+            IF v_state.state IN ('too large', 'locked') THEN
+                RETURN QUERY SELECT 'skipped', v_state.default_partition::text,
+                    CASE WHEN v_state.state = 'too large'
+                        THEN pgpart._drain_too_large(v_state.default_partition, v_state.heap_bytes, v_state.max_bytes)
+                        ELSE format('drain_default: the default partition %s is locked', v_state.default_partition)
+                    END, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb;
+            ELSIF v_state.state = 'drain' THEN
+                RETURN QUERY
+                SELECT CASE WHEN m.problem IS NULL THEN 'move' ELSE 'error' END, m.partition,
+                       coalesce(m.problem, format('drain_default: %s rows to move from the default partition %s',
+                                                  m.rows_to_move, v_state.default_partition)),
+                       m.lower_bound, m.upper_bound,
+                       format('SELECT * FROM pgpart.move_default_range(%L::regclass, %L, %s, %L)', p_parent::text,
+                              p_lock_timeout, p_lock_retries, p_now_at),
+                       format('SHARE ROW EXCLUSIVE on %s (writers wait), ACCESS EXCLUSIVE on %s; the new '
+                              'partition''s ATTACH scans the default', p_parent, v_state.default_partition),
+                       NULL::jsonb
+                FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at) AS m
+                WHERE m.step <= p_max_ranges
+                ORDER BY m.step;
+            END IF;
+            PERFORM set_config('role', v_caller, true);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                    v_schema = SCHEMA_NAME, v_table = TABLE_NAME;
+            RETURN QUERY SELECT CASE WHEN v_sqlstate = '55P03' THEN 'skipped' ELSE 'error' END, NULL::text,
+                                format('drain_default: %s: %s', v_sqlstate, v_message), NULL::text, NULL::text,
+                                NULL::text, NULL::text,
+                                pgpart._error_report(v_sqlstate, v_message, v_detail, v_hint, v_schema, v_table);
+        END;
+        RETURN;
+    END IF;
+    WHILE v_n < p_max_ranges LOOP
+        v_n := v_n + 1;
+        BEGIN
+            SELECT * INTO r FROM pgpart._drain_default_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries) AS s;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                    v_schema = SCHEMA_NAME, v_table = TABLE_NAME;
+            IF v_sqlstate = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;  -- a cancel stops the whole run
+            END IF;
+            IF v_sqlstate = '55P03' THEN
+                RAISE NOTICE 'pgpart: drain_default of % skipped: %', p_parent, v_message;
+                PERFORM pgpart._log(p_parent, 'drain_default', 'skipped',
+                                    jsonb_build_object('sqlstate', v_sqlstate, 'message', v_message));
+            ELSE
+                RAISE WARNING 'pgpart: drain_default of % failed: % %', p_parent, v_sqlstate, v_message;
+                PERFORM pgpart._record_failure(p_parent, 'drain_default', v_sqlstate, v_message);
+            END IF;
+            RETURN QUERY SELECT CASE WHEN v_sqlstate = '55P03' THEN 'skipped' ELSE 'error' END, NULL::text,
+                                format('drain_default: %s: %s', v_sqlstate, v_message), NULL::text, NULL::text,
+                                NULL::text, NULL::text,
+                                pgpart._error_report(v_sqlstate, v_message, v_detail, v_hint, v_schema, v_table);
+            RETURN;
+        END;
+        EXIT WHEN r.action IS NULL;
+        RETURN QUERY SELECT r.action, r.partition, r.detail, r.lower_bound, r.upper_bound, NULL::text, NULL::text,
+                            NULL::jsonb;
+        EXIT WHEN r.action <> 'moved';
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_default_rows(regclass, timestamptz, interval, integer, boolean, integer) IS
+'The drain stage of maintenance (policy drain_default): up to max_ranges ranges moved out of the default partition, each isolated, as run_maintenance rows; dry_run: the ranges it would move (internal).';
+
 -- source: sql/src/40_api/save_plan.sql
 -- pgpart.save_plan(parent, now_at, ...): the plan of all of maintenance
 -- (pgpart.run_maintenance's dry run, unchanged) as a document to save,
@@ -8983,7 +9466,9 @@ CREATE OR REPLACE FUNCTION pgpart.set_policy(
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL,
     dry_run boolean DEFAULT false,
-    epoch_unit text DEFAULT NULL
+    epoch_unit text DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -9005,6 +9490,8 @@ DECLARE
     p_move_large_bytes ALIAS FOR move_large_bytes;
     p_dry_run ALIAS FOR dry_run;
     p_epoch_unit ALIAS FOR epoch_unit;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -9013,7 +9500,7 @@ BEGIN
     v_new := pgpart._validated_policy(
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
-        p_move_large_bytes);
+        p_move_large_bytes, p_drain_default, p_drain_default_max_bytes);
     IF p_epoch_unit IS NOT NULL THEN
         IF v_target.strategy <> 'range' THEN
             RAISE EXCEPTION USING
@@ -9039,7 +9526,8 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
-    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text,
+    boolean, bigint
 ) IS
 'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
 

@@ -61,6 +61,8 @@ ARG_TYPES: dict[str, str] = {
     "reconcile": "boolean",
     "propagate_grants": "boolean",
     "move_large_bytes": "bigint",
+    "drain_default": "boolean",
+    "drain_default_max_bytes": "bigint",
     "subpartition": "jsonb",
     "max_new": "integer",
     "move_large": "boolean",

@@ -143,7 +143,7 @@ _ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("lock_retries", _int32, "retries after a lock timeout (default 10)"),
     ("epoch_unit", str, "an integer key holding Unix time: s, ms or us (gridded as a timestamptz)"),
 ]
-_ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition"]
+_ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition", "drain_default"]
 
 # What a policy file's key may hold: names and choices are strings; an
 # interval, retention or origin may also be a number (integer keys); counts
@@ -163,6 +163,7 @@ _POLICY_KEY_KINDS: dict[str, str] = {
     "lock_retries": _INTEGER,
     "epoch_unit": _NAME,
     "default_partition": _BOOLEAN,
+    "drain_default": _BOOLEAN,
 }
 
 
@@ -202,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind, text in _ENSURE_OPTIONS:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=text)
     p.add_argument("--default-partition", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument(
+        "--drain-default",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="every maintenance run moves the default partition's rows into their own partitions",
+    )
     _now_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--json", action="store_true")

@@ -54,7 +54,7 @@ POLICY_FIELDS = (
     "strategy", "key_column", "key_type", "partition_interval", "grid_origin", "time_zone", "premake",
     "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
     "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
-    "propagate_grants", "move_large_bytes", "epoch_unit",
+    "propagate_grants", "move_large_bytes", "epoch_unit", "drain_default", "drain_default_max_bytes",
 )  # fmt: skip
 
 _INFO_COLUMNS = (
@@ -122,6 +122,8 @@ class Client:
         subpartition: Mapping[str, Any] | None = None,
         max_new: int | None = None,
         epoch_unit: str | None = None,
+        drain_default: bool | None = None,
+        drain_default_max_bytes: int | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -139,6 +141,9 @@ class Client:
         takes them. ``epoch_unit`` ("s", "ms" or "us"; kept in the policy)
         declares an integer key holding Unix time, gridded as a timestamptz
         would be (a uuid key holding UUIDv7 needs nothing).
+        ``drain_default`` (with ``drain_default_max_bytes``):
+        every maintenance run moves the default partition's rows into
+        partitions of their own (``pgpart.set_policy``).
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -161,6 +166,8 @@ class Client:
             ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
             ("max_new", "integer", max_new),
             ("epoch_unit", "text", epoch_unit),
+            ("drain_default", "boolean", drain_default),
+            ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
         ]
         if dry_run:
             rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
@@ -208,6 +215,7 @@ class Client:
         dry_run: bool = False,
         new_table: bool = False,
         epoch_unit: str | None = None,
+        drain_default: bool = False,
     ) -> EnsureReport:
         """Make TABLE's policy and partitions what a complete declaration
         says (what Django's ``Partitioning`` declares), all or nothing.
@@ -215,7 +223,8 @@ class Client:
         Unlike :meth:`ensure`, what is left out is not kept but cleared:
         no retention, ``retention_action`` detach, no archive schema or
         tablespace, and (unless ``new_table``: nothing earlier to clear) no
-        tablespace. ``method`` is "range" (``interval`` ... ``subpartition``),
+        tablespace; ``drain_default`` off. ``method`` is "range" (``interval`` ...
+        ``subpartition``, ``drain_default``),
         "list" (``values``, a JSON list or object as
         ``pgpart.create_list_partitions`` takes it) or "hash" (``modulus``).
         ``epoch_unit`` is passed to ``pgpart.ensure_range`` for "range" (an
@@ -251,6 +260,7 @@ class Client:
                     *common[3:],
                     ("subpartition", "jsonb", None if subpartition is None else json.dumps(subpartition)),
                     ("epoch_unit", "text", epoch_unit),
+                    ("drain_default", "boolean", drain_default),
                 ],
             ))  # fmt: skip
         elif method == "list":
@@ -310,6 +320,8 @@ class Client:
         propagate_grants: bool | None = None,
         move_large_bytes: int | None = None,
         dry_run: bool = False,
+        drain_default: bool | None = None,
+        drain_default_max_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Change TABLE's lifecycle policy (``pgpart.set_policy``); None keeps
         a setting, '' clears a name, 'none' clears retention. Returns the
@@ -330,6 +342,8 @@ class Client:
             ("propagate_grants", "boolean", propagate_grants),
             ("move_large_bytes", "bigint", move_large_bytes),
             ("dry_run", "boolean", dry_run),
+            ("drain_default", "boolean", drain_default),
+            ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
         ]
         row = self._session.fetch_one(*call("set_policy", args, "pg_catalog.to_jsonb(set_policy)::text"))
         return _json_object(row[0]) if row is not None else {}
@@ -541,7 +555,13 @@ class Client:
         if not apply_retention:
             return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
-            actions = self._catch_up(self._run_maintenance(args), args)
+            actions = self._drain(table, args)
+            try:
+                # drained above, one range per transaction: run_maintenance leaves it
+                self._session.execute("SELECT pg_catalog.set_config('pgpart.drain_done', 'on', false)")
+                actions += self._catch_up(self._run_maintenance(args), args)
+            finally:
+                self._session._quietly("RESET pgpart.drain_done")
             due = list(dict.fromkeys(a.parent_table for a in actions if a.action == "retention due" and a.parent_table))
             for parent in due:
                 try:
@@ -557,6 +577,32 @@ class Client:
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement or s.locks) for s in steps]
         return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
+
+    def _drain(self, table: str | None, args: Sequence[Arg]) -> list[MaintenanceAction]:
+        """The default partitions of the tables whose policy has
+        ``drain_default``, drained one range per transaction (the extension's
+        ``pgpart._drain_default_rows``, as ``run_maintenance_proc`` does, at most
+        32 ranges a table), so that writers wait for one range at a time."""
+        parents = self._session.fetch(
+            "SELECT c.parent::text FROM pgpart.config AS c WHERE c.drain_default AND c.strategy = 'range'"
+            " AND (c.parent = %s::regclass OR (%s::text IS NULL AND c.automatic_maintenance)) ORDER BY c.parent",
+            [table, table],
+        )
+        step: list[Arg] = [("p_" + name, cast, value) for name, cast, value in args if name != "parent"]
+        actions: list[MaintenanceAction] = []
+        for (parent,) in parents:
+            for _ in range(32):
+                rows = self._session.fetch(
+                    *call(
+                        "_drain_default_rows",
+                        [("p_parent", "regclass", parent), *step, ("p_max_ranges", "integer", 1)],
+                        "action, partition, detail, error::text",
+                    )
+                )
+                actions += [MaintenanceAction(parent, a, p, d, _error(e)) for a, p, d, e in rows]
+                if not rows or rows[0][0] != "moved":
+                    break
+        return actions
 
     def _run_maintenance(self, args: Sequence[Arg]) -> list[MaintenanceAction]:
         """The lock-light part (``pgpart.run_maintenance``), one row per action."""

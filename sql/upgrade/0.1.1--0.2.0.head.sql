@@ -13,3 +13,6 @@ DROP FUNCTION pgpart.check(regclass, timestamptz);
 -- New policy columns, at the end of pgpart.config as in a fresh install
 -- (the routines below name them; their CREATE TABLE is skipped).
 ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'));
+ALTER TABLE pgpart.config
+    ADD COLUMN drain_default boolean NOT NULL DEFAULT false,
+    ADD COLUMN drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0);

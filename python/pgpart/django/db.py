@@ -132,6 +132,7 @@ def declaration(
         "default_partition": spec.default_partition,
         "subpartition": spec.subpartition,
         "epoch_unit": spec.epoch_unit,
+        "drain_default": spec.drain_default,
         "values": spec.values,
         "modulus": spec.modulus,
         "lock_timeout": conf.lock_timeout() if lock_timeout is None else lock_timeout,

@@ -18,6 +18,7 @@
             time_zone = None          # the zone of the calendar grid (pgpart's default: UTC)
             origin = None             # anchor of intervals such as "10 days"
             default_partition = False # range and list
+            drain_default = False     # range: maintenance moves the default's rows into their partitions
             values = None             # list: ["de", "fr"] or {"eu": ["de", "fr"], "us": ["us"]}
             modulus = None            # hash: the number of partitions
             subpartition = None       # range: {"method": "hash", "key": "tenant_id", "modulus": 4}
@@ -107,6 +108,7 @@ class Spec:
     modulus: int | None = None
     subpartition: dict[str, Any] | None = field(default=None)
     epoch_unit: str | None = None
+    drain_default: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The declaration as a dict of the values that were set (what
@@ -114,7 +116,7 @@ class Spec:
         out: dict[str, Any] = {"method": self.method, "key": self.key}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in out or value is None or (f.name == "default_partition" and value is False):
+            if f.name in out or value is None or (f.name in ("default_partition", "drain_default") and value is False):
                 continue
             out[f.name] = value
         return out
@@ -234,6 +236,8 @@ def _build(method: str, key: str, attrs: dict[str, Any]) -> Spec:
     default_partition = attrs.get("default_partition", False)
     if not isinstance(default_partition, bool):
         raise DeclarationError(f"default_partition must be True or False, got {default_partition!r}")
+    if not isinstance(attrs.get("drain_default", False), bool):
+        raise DeclarationError(f"drain_default must be True or False, got {attrs['drain_default']!r}")
     for name in ("interval", "retention"):
         value = attrs.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
@@ -257,7 +261,7 @@ def _build(method: str, key: str, attrs: dict[str, Any]) -> Spec:
     else:
         refuse(
             ("interval", "premake", "retention", "retention_action", "archive_schema", "archive_tablespace",
-             "time_zone", "origin", "subpartition", "epoch_unit"),
+             "time_zone", "origin", "subpartition", "epoch_unit", "drain_default"),
             "Retention and intervals apply to RANGE partitioning only.",
         )  # fmt: skip
     if method == "list":

@@ -53,7 +53,13 @@ CREATE TABLE pgpart.config (
     -- an integer range key holding Unix time in seconds, milliseconds or
     -- microseconds: gridded as a timestamptz would be (NULL: plain numbers;
     -- last, as ALTER TABLE ... ADD COLUMN places it on upgrade)
-    epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us'))
+    epoch_unit text CHECK (epoch_unit IN ('s', 'ms', 'us')),
+    -- every maintenance run moves rows out of the default partition into
+    -- partitions of the grid (pgpart._drain_default_step), bounded per run
+    drain_default boolean NOT NULL DEFAULT false,
+    -- ... but only while the default's heap is at most this large: each
+    -- ATTACH scans all of it under ACCESS EXCLUSIVE (docs/operations.md)
+    drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0)
 );
 
 COMMENT ON TABLE pgpart.config IS

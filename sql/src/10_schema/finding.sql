@@ -20,6 +20,7 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'off_grid',
     'default_rows',
     'default_rows_unknown',
+    'default_too_large_to_drain',
     'detach_pending',
     'detached_awaiting',
     'journal_stale',

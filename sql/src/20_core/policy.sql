@@ -139,6 +139,12 @@ BEGIN
     IF p_new.epoch_unit IS DISTINCT FROM p_old.epoch_unit THEN
         v_res.epoch_unit := p_new.epoch_unit;
     END IF;
+    IF p_new.drain_default IS DISTINCT FROM p_old.drain_default THEN
+        v_res.drain_default := p_new.drain_default;
+    END IF;
+    IF p_new.drain_default_max_bytes IS DISTINCT FROM p_old.drain_default_max_bytes THEN
+        v_res.drain_default_max_bytes := p_new.drain_default_max_bytes;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -154,6 +160,8 @@ BEGIN
             propagate_grants = v_res.propagate_grants,
             move_large_bytes = v_res.move_large_bytes,
             epoch_unit = v_res.epoch_unit,
+            drain_default = v_res.drain_default,
+            drain_default_max_bytes = v_res.drain_default_max_bytes,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;

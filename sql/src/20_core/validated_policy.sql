@@ -21,7 +21,9 @@ CREATE FUNCTION pgpart._validated_policy(
     referenced_retention text DEFAULT NULL,
     reconcile boolean DEFAULT NULL,
     propagate_grants boolean DEFAULT NULL,
-    move_large_bytes bigint DEFAULT NULL
+    move_large_bytes bigint DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS pgpart.config
 LANGUAGE plpgsql
@@ -42,6 +44,8 @@ DECLARE
     p_reconcile ALIAS FOR reconcile;
     p_propagate_grants ALIAS FOR propagate_grants;
     p_move_large_bytes ALIAS FOR move_large_bytes;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     p_parent regclass := p_old.parent;
     v_old pgpart.config := p_old;
     v_new pgpart.config;
@@ -147,6 +151,27 @@ BEGIN
         v_new.move_large_bytes := p_move_large_bytes;
     END IF;
 
+    -- drain_default: rows of the default move into the grid, which LIST
+    -- and HASH parents have none of (a switch off is always accepted)
+    IF p_drain_default AND v_old.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('drain_default does not apply to %s partitions of table %s', upper(v_old.strategy),
+                             p_parent),
+            DETAIL = 'Draining moves rows of the default partition into new ranges of the grid.',
+            HINT = 'Leave drain_default off for this table.';
+    END IF;
+    v_new.drain_default := coalesce(p_drain_default, v_old.drain_default);
+    IF p_drain_default_max_bytes IS NOT NULL THEN
+        IF p_drain_default_max_bytes < 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('drain_default_max_bytes must not be negative, got %s', p_drain_default_max_bytes),
+                HINT = 'Pass a size in bytes, such as 67108864 (64 MB).';
+        END IF;
+        v_new.drain_default_max_bytes := p_drain_default_max_bytes;
+    END IF;
+
     IF v_new.retention_action = 'archive' AND v_new.archive_schema IS NULL AND v_new.archive_tablespace IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -158,5 +183,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._validated_policy(pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint) IS
+COMMENT ON FUNCTION pgpart._validated_policy(
+    pgpart.config, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, bigint
+) IS
 'Validates policy values (22023, 3F000, 42501, 0A000) and returns the policy row with them merged in; writes nothing.';

@@ -137,6 +137,7 @@ COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, 
 --   'grants refused'     drift reconcile would repair or report (each kind
 --                        pgpart._reconcile_plan plans, mirrored here);
 --   'last error'         the last run failed;
+--   'default rows'       rows of the default partition to drain (drain_default);
 --   'unknown'            the query itself failed (every parent, see the end).
 -- Set-based: the drift, retention, journal and coverage tests read the
 -- catalog once for all parents; per parent only constant-cost helpers run
@@ -462,6 +463,13 @@ BEGIN
              FROM parts AS p JOIN want AS w ON w.parent = p.parent)
         ) AS d
     ),
+    -- rows of the default partition to drain (policy drain_default): one
+    -- probe of the default per such parent (pgpart._due_drain)
+    drain AS (
+        SELECT m.parent, 'default rows' AS reason
+        FROM m JOIN pg_partitioned_table AS pt ON pt.partrelid = m.parent
+        WHERE m.drain_default AND pt.partdefid <> 0 AND pgpart._due_drain(m.parent)
+    ),
     due AS (
         SELECT * FROM refused
         UNION ALL SELECT * FROM pending
@@ -476,6 +484,7 @@ BEGIN
         UNION ALL SELECT * FROM grants_refused
         UNION ALL SELECT * FROM grants
         UNION ALL SELECT * FROM failed
+        UNION ALL SELECT * FROM drain
     )
     SELECT d.parent, array_agg(DISTINCT d.reason ORDER BY d.reason)
     FROM due AS d

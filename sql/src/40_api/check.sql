@@ -63,6 +63,7 @@ BEGIN
             UNION ALL SELECT * FROM pgpart._find_gaps(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_off_grid(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_default_rows(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_default_drain(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
             UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)

@@ -26,7 +26,9 @@ CREATE FUNCTION pgpart.ensure_range(
     reloptions text[] DEFAULT NULL,
     subpartition jsonb DEFAULT NULL,
     max_new integer DEFAULT NULL,
-    epoch_unit text DEFAULT NULL
+    epoch_unit text DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -53,12 +55,15 @@ DECLARE
     p_subpartition ALIAS FOR subpartition;
     p_max_new ALIAS FOR max_new;
     p_epoch_unit ALIAS FOR epoch_unit;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
-    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace) > 0;
+    v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace,
+                                        p_drain_default, p_drain_default_max_bytes) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
     -- apply → write the lifecycle values: each check, the lock list, the
@@ -86,7 +91,9 @@ BEGIN
     -- planner checks it)
     v_old.epoch_unit := coalesce(p_epoch_unit, v_old.epoch_unit);
     v_new := pgpart._validated_policy(v_old, retention => p_retention, retention_action => p_retention_action,
-                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace);
+                                      archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace,
+                                      drain_default => p_drain_default,
+                                      drain_default_max_bytes => p_drain_default_max_bytes);
     IF NOT p_dry_run THEN
         v_target := pgpart._lock_target(v_target);
     END IF;
@@ -103,7 +110,9 @@ BEGIN
                                  'retention => ' || quote_literal(p_retention),
                                  'retention_action => ' || quote_literal(p_retention_action),
                                  'archive_schema => ' || quote_literal(p_archive_schema),
-                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace))),
+                                 'archive_tablespace => ' || quote_literal(p_archive_tablespace),
+                                 'drain_default => ' || p_drain_default,
+                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes)),
                 'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
@@ -119,6 +128,6 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer, text
+    text, text[], jsonb, integer, text, boolean, bigint
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';

@@ -4,8 +4,11 @@
 -- pgpart.log and as last_error on the policy row) and the others go on.
 
 -- pgpart.run_maintenance(parent, now_at, ...): the lock-light part of
--- maintenance, in one transaction: finish pending detaches, create the
--- partitions ahead (at most 200 per call, the slot of now first:
+-- maintenance, in one transaction: finish pending detaches, move the rows
+-- of the default partition into their ranges where the policy says
+-- drain_default (pgpart._drain_default_rows, at most
+-- pgpart._drain_max_ranges() ranges, held until this transaction commits),
+-- create the partitions ahead (at most 200 per call, the slot of now first:
 -- run_maintenance_proc and the Python client call it again, one
 -- transaction each, until a table is fully caught up), bring partitions made by
 -- others in step (reconcile); report the retention that is due (its detaches must
@@ -84,6 +87,7 @@ DECLARE
     v_details text [];
     v_timed_out boolean;
     v_n integer;  -- steps of the parent's plan so far (dry run)
+    v_drain_failed boolean;  -- the drain stage failed: its last_error stays
     st pgpart.step;
     r record;
 BEGIN
@@ -166,6 +170,17 @@ BEGIN
                                     pgpart._error_report(v_state, v_message, v_detail, v_hint, v_schema, v_table);
             END;
         END LOOP;
+        -- Rows of the default partition moved into their ranges first
+        -- (policy drain_default; pgpart._drain_default_rows isolates each
+        -- range), so that the window's ranges can be created after them
+        v_drain_failed := false;
+        FOR r IN SELECT * FROM pgpart._drain_default_rows(v_parent, p_now_at, p_timeout, p_retries, p_dry_run) AS d LOOP
+            v_drain_failed := v_drain_failed OR r.action = 'error';
+            v_n := v_n + p_dry_run::integer;
+            RETURN QUERY SELECT v_parent, r.action, r.partition, r.detail, CASE WHEN p_dry_run THEN v_n END,
+                                r.lower_bound, r.upper_bound, r.statement, r.locks,
+                                CASE WHEN p_dry_run THEN false END, r.error;
+        END LOOP;
         v_rows := '{}';
         v_details := '{}';
         v_plan := '{}';
@@ -232,7 +247,7 @@ BEGIN
                 END LOOP;
             END IF;
             PERFORM set_config('role', v_caller, true);
-            IF NOT p_dry_run AND v_cfg.last_error IS NOT NULL THEN
+            IF NOT p_dry_run AND v_cfg.last_error IS NOT NULL AND NOT v_drain_failed THEN
                 UPDATE pgpart.config AS c SET last_error = NULL, last_error_at = NULL WHERE c.parent = v_parent;
             END IF;
             -- done: its rows are true now (a failure above would have undone them)
@@ -369,8 +384,9 @@ COMMENT ON FUNCTION pgpart.run_maintenance(regclass, timestamptz, interval, inte
 
 -- pgpart.run_maintenance_proc(parent, now_at, ..., dry_run): all of
 -- maintenance, for pg_cron and CALL. Per parent: the lock-light part
--- (run_maintenance), repeated in as many transactions as it takes to catch
--- up (each creates at most pgpart._max_new_tables() tables: a table far
+-- (run_maintenance; its drain of the default partition done first here,
+-- one committed range per transaction), repeated in as many transactions
+-- as it takes to catch up (each creates at most pgpart._max_new_tables() tables: a table far
 -- behind is filled completely, never left with a gap); then retention, one
 -- committed step at a time through the one retention runner
 -- (pgpart._retention_step), then the policy's ANALYZE.
@@ -415,6 +431,7 @@ DECLARE
     v_state text;
     v_message text;
     v_fired text;
+    v_drain text;  -- the action of the drained range (pgpart._drain_default_rows)
     r record;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -472,6 +489,30 @@ BEGIN
         v_fired := pg_catalog.current_setting('pgpart.statement_timeout_fired', true);
         v_failing := false;
         v_passes := 0;
+        -- the default's rows first (policy drain_default), one committed
+        -- range per transaction, at most pgpart._drain_max_ranges()
+        LOOP
+            v_passes := v_passes + 1;
+            v_drain := NULL;
+            BEGIN
+                SELECT d.action, coalesce(d.partition || ': ', '') || d.detail INTO v_drain, v_message
+                FROM pgpart._drain_default_rows(v_parent, p_now_at, p_lock_timeout, p_lock_retries, false, 1) AS d;
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                IF v_state = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                    RAISE;  -- a cancel stops the whole run
+                END IF;
+                PERFORM pgpart._record_failure(v_parent, 'drain_default', v_state, v_message);
+                v_drain := 'error';
+            END;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            EXIT WHEN v_drain IS NULL;
+            RAISE NOTICE 'pgpart: % drain_default: % %', v_parent, v_drain, v_message;
+            v_failing := v_failing OR v_drain = 'error';
+            EXIT WHEN v_drain <> 'moved' OR v_passes >= pgpart._drain_max_ranges();
+        END LOOP;
+        v_passes := 0;
         -- the lock-light part, once more per transaction while it creates
         -- tables and some are still missing (catch-up past the per-transaction cap)
         LOOP
@@ -479,6 +520,8 @@ BEGIN
             v_created := 0;
             BEGIN
                 -- isolated per parent inside (errors come back as rows); this catches what fails around it
+                -- drained above, one range per transaction (pgpart._drain_default_rows)
+                PERFORM pg_catalog.set_config('pgpart.drain_done', 'on', true);
                 FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
                 LOOP
                     v_created := v_created + (r.action = 'created')::integer;
@@ -621,3 +664,193 @@ $body$;
 
 COMMENT ON PROCEDURE pgpart.run_maintenance_proc(text, timestamptz, interval, integer, boolean) IS  -- noqa: LT01
 'run_maintenance_proc with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL maintains every table.';
+
+-- pgpart._drain_default_step(parent, now_at, lock_timeout, lock_retries):
+-- one range of the default partition drained (policy drain_default,
+-- 30_plan/drain_default.sql): the locks of pgpart._drain_lock_statements
+-- (writers wait at the parent instead of failing), then
+-- pgpart.move_default_range (build the table, DELETE ... RETURNING the
+-- rows into it, ATTACH, logged in pgpart.log). Returns 'moved' with the
+-- range and its rows, 'skipped' with the reason (policy refused, default
+-- too large or locked), or no row when there is nothing to drain. Runs as
+-- the table's owner. Its caller commits (or not: run_maintenance's
+-- transaction holds every range it drains until it commits).
+CREATE FUNCTION pgpart._drain_default_step(
+    p_parent regclass,
+    p_now_at timestamptz,
+    p_lock_timeout interval,
+    p_lock_retries integer
+)
+RETURNS TABLE (
+    action text, partition text, lower_bound text, upper_bound text, rows_moved bigint, detail text
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_caller name;
+    v_state record;
+    v_moved record;
+BEGIN
+    detail := pgpart._may_maintain(p_parent);
+    IF detail IS NOT NULL THEN
+        action := 'skipped';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_caller := pgpart._become_owner(p_parent);
+    SELECT * INTO v_state FROM pgpart._drain_state(p_parent, p_lock_timeout);
+    IF v_state.state IN ('off', 'empty') THEN
+        PERFORM set_config('role', v_caller, true);
+        RETURN;
+    END IF;
+    IF v_state.state <> 'drain' THEN
+        PERFORM set_config('role', v_caller, true);
+        action := 'skipped';
+        partition := v_state.default_partition::text;
+        detail := CASE WHEN v_state.state = 'too large'
+            THEN pgpart._drain_too_large(v_state.default_partition, v_state.heap_bytes, v_state.max_bytes)
+                 || ' (see pgpart.check(): default_too_large_to_drain)'
+            ELSE format('drain_default: the default partition %s is locked: drained by a later run',
+                        v_state.default_partition) END;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    PERFORM pgpart._acquire_locks(pgpart._drain_lock_statements(p_parent), p_lock_timeout, p_lock_retries);
+    SELECT * INTO v_moved FROM pgpart.move_default_range(p_parent, p_lock_timeout, p_lock_retries, p_now_at) AS m;
+    PERFORM set_config('role', v_caller, true);
+    IF v_moved.partition IS NULL THEN
+        RETURN;
+    END IF;
+    action := 'moved';
+    partition := v_moved.partition;
+    lower_bound := v_moved.lower_bound;
+    upper_bound := v_moved.upper_bound;
+    rows_moved := v_moved.rows_moved;
+    detail := format('drain_default: %s rows moved from the default partition %s', v_moved.rows_moved,
+                     v_state.default_partition);
+    RETURN NEXT;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_default_step(regclass, timestamptz, interval, integer) IS
+'Drains one range of the default partition of a parent whose policy has drain_default (writers wait, never fail): moved, skipped with the reason, or nothing to do (internal).';
+
+-- pgpart._drain_default_rows(parent, now_at, lock_timeout, lock_retries,
+-- dry_run, max_ranges): the drain stage of maintenance, rows in the shape
+-- of run_maintenance's. Up to MAX_RANGES ranges, each in a subtransaction
+-- of its own (a failure keeps the ranges moved before it, is logged and
+-- kept as last_error, and ends the stage; a lock not obtained ends it as
+-- 'skipped'). DRY_RUN: the ranges move_default_plan lists (exact counts),
+-- each with the statement that moves it, or why nothing would move;
+-- changes nothing. Nothing is done (no row) unless the policy has
+-- drain_default on, or when the caller set pgpart.drain_done for its
+-- transaction (run_maintenance_proc drains first, one range per
+-- transaction, then calls run_maintenance; the Python client does the same
+-- with P_MAX_RANGES 1, one call per transaction).
+CREATE FUNCTION pgpart._drain_default_rows(
+    p_parent regclass,
+    p_now_at timestamptz DEFAULT now(),
+    p_lock_timeout interval DEFAULT '200ms',
+    p_lock_retries integer DEFAULT 10,
+    p_dry_run boolean DEFAULT false,
+    p_max_ranges integer DEFAULT pgpart._drain_max_ranges()
+)
+RETURNS TABLE (
+    action text, partition text, detail text, lower_bound text, upper_bound text, statement text, locks text,
+    error jsonb
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_caller name;
+    v_state record;
+    v_n integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+    v_schema text;
+    v_table text;
+    r record;
+BEGIN
+    IF current_setting('pgpart.drain_done', true) = 'on'
+       OR NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent AND c.drain_default) THEN
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            v_caller := pgpart._become_owner(p_parent);
+            SELECT * INTO v_state FROM pgpart._drain_state(p_parent, p_lock_timeout);
+            IF v_state.state IN ('too large', 'locked') THEN
+                RETURN QUERY SELECT 'skipped', v_state.default_partition::text,
+                    CASE WHEN v_state.state = 'too large'
+                        THEN pgpart._drain_too_large(v_state.default_partition, v_state.heap_bytes, v_state.max_bytes)
+                        ELSE format('drain_default: the default partition %s is locked', v_state.default_partition)
+                    END, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb;
+            ELSIF v_state.state = 'drain' THEN
+                RETURN QUERY
+                SELECT CASE WHEN m.problem IS NULL THEN 'move' ELSE 'error' END, m.partition,
+                       coalesce(m.problem, format('drain_default: %s rows to move from the default partition %s',
+                                                  m.rows_to_move, v_state.default_partition)),
+                       m.lower_bound, m.upper_bound,
+                       format('SELECT * FROM pgpart.move_default_range(%L::regclass, %L, %s, %L)', p_parent::text,
+                              p_lock_timeout, p_lock_retries, p_now_at),
+                       format('SHARE ROW EXCLUSIVE on %s (writers wait), ACCESS EXCLUSIVE on %s; the new '
+                              'partition''s ATTACH scans the default', p_parent, v_state.default_partition),
+                       NULL::jsonb
+                FROM pgpart.move_default_plan(p_parent, p_lock_timeout, p_now_at) AS m
+                WHERE m.step <= p_max_ranges
+                ORDER BY m.step;
+            END IF;
+            PERFORM set_config('role', v_caller, true);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                    v_schema = SCHEMA_NAME, v_table = TABLE_NAME;
+            RETURN QUERY SELECT CASE WHEN v_sqlstate = '55P03' THEN 'skipped' ELSE 'error' END, NULL::text,
+                                format('drain_default: %s: %s', v_sqlstate, v_message), NULL::text, NULL::text,
+                                NULL::text, NULL::text,
+                                pgpart._error_report(v_sqlstate, v_message, v_detail, v_hint, v_schema, v_table);
+        END;
+        RETURN;
+    END IF;
+    WHILE v_n < p_max_ranges LOOP
+        v_n := v_n + 1;
+        BEGIN
+            SELECT * INTO r FROM pgpart._drain_default_step(p_parent, p_now_at, p_lock_timeout, p_lock_retries) AS s;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                    v_schema = SCHEMA_NAME, v_table = TABLE_NAME;
+            IF v_sqlstate = '57014' AND NOT pgpart._statement_timed_out(v_message) THEN
+                RAISE;  -- a cancel stops the whole run
+            END IF;
+            IF v_sqlstate = '55P03' THEN
+                RAISE NOTICE 'pgpart: drain_default of % skipped: %', p_parent, v_message;
+                PERFORM pgpart._log(p_parent, 'drain_default', 'skipped',
+                                    jsonb_build_object('sqlstate', v_sqlstate, 'message', v_message));
+            ELSE
+                RAISE WARNING 'pgpart: drain_default of % failed: % %', p_parent, v_sqlstate, v_message;
+                PERFORM pgpart._record_failure(p_parent, 'drain_default', v_sqlstate, v_message);
+            END IF;
+            RETURN QUERY SELECT CASE WHEN v_sqlstate = '55P03' THEN 'skipped' ELSE 'error' END, NULL::text,
+                                format('drain_default: %s: %s', v_sqlstate, v_message), NULL::text, NULL::text,
+                                NULL::text, NULL::text,
+                                pgpart._error_report(v_sqlstate, v_message, v_detail, v_hint, v_schema, v_table);
+            RETURN;
+        END;
+        EXIT WHEN r.action IS NULL;
+        RETURN QUERY SELECT r.action, r.partition, r.detail, r.lower_bound, r.upper_bound, NULL::text, NULL::text,
+                            NULL::jsonb;
+        EXIT WHEN r.action <> 'moved';
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._drain_default_rows(regclass, timestamptz, interval, integer, boolean, integer) IS
+'The drain stage of maintenance (policy drain_default): up to max_ranges ranges moved out of the default partition, each isolated, as run_maintenance rows; dry_run: the ranges it would move (internal).';

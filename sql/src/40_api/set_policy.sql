@@ -23,7 +23,9 @@ CREATE FUNCTION pgpart.set_policy(
     propagate_grants boolean DEFAULT NULL,
     move_large_bytes bigint DEFAULT NULL,
     dry_run boolean DEFAULT false,
-    epoch_unit text DEFAULT NULL
+    epoch_unit text DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -45,6 +47,8 @@ DECLARE
     p_move_large_bytes ALIAS FOR move_large_bytes;
     p_dry_run ALIAS FOR dry_run;
     p_epoch_unit ALIAS FOR epoch_unit;
+    p_drain_default ALIAS FOR drain_default;
+    p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -53,7 +57,7 @@ BEGIN
     v_new := pgpart._validated_policy(
         v_target.policy, p_retention, p_retention_action, p_archive_schema, p_archive_tablespace, p_tablespace,
         p_premake, p_automatic_maintenance, p_analyze_after, p_referenced_retention, p_reconcile, p_propagate_grants,
-        p_move_large_bytes);
+        p_move_large_bytes, p_drain_default, p_drain_default_max_bytes);
     IF p_epoch_unit IS NOT NULL THEN
         IF v_target.strategy <> 'range' THEN
             RAISE EXCEPTION USING
@@ -79,6 +83,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
-    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text
+    regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text,
+    boolean, bigint
 ) IS
 'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
