@@ -90,6 +90,19 @@ def info(conn: Conn, parent: str) -> list[tuple[str, str, str]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def info_with_bound(conn: Conn, parent: str) -> list[tuple[str, str, str, str]]:
+    """(relname, lower_bound, upper_bound, bound) of the non-default partitions
+    from pgpart.partition_info, in its order (the bounds shown as times and
+    the stored ones, for keys that are not times: uuid, epoch integers)."""
+    rows = conn.execute(
+        "SELECT c.relname::text, i.lower_bound, i.upper_bound, i.bound"
+        " FROM pgpart.partition_info(%s::regclass) AS i JOIN pg_class AS c ON c.oid = i.partition"
+        " WHERE NOT i.is_default",
+        [parent],
+    ).fetchall()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
 def bounds(conn: Conn, parent: str) -> dict[str, str]:
     """Direct partitions of PARENT: name (without schema) -> bound as PostgreSQL prints it."""
     rows = conn.execute(

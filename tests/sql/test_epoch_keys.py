@@ -15,7 +15,9 @@ from psycopg import errors, sql
 
 import pgpart
 from catalog import config_row, count
-from cli_runner import dsn, pgpart as pgpart_command
+from catalog import info_with_bound as parts
+from cli_runner import dsn
+from cli_runner import pgpart as pgpart_command
 from pgcall import call, check, select, set_policy
 from pgcluster import PgServer
 
@@ -32,17 +34,6 @@ def make_table(conn: Conn, name: str, key_type: str = "bigint", schema: str = "p
         )
     )
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name)).as_string(conn)
-
-
-def parts(conn: Conn, parent: str) -> list[tuple[str, str, str, str]]:
-    """(relname, lower_bound, upper_bound, bound) from partition_info, in bound order."""
-    rows = conn.execute(
-        "SELECT c.relname::text, i.lower_bound, i.upper_bound, i.bound"
-        " FROM pgpart.partition_info(%s::regclass) AS i JOIN pg_class AS c ON c.oid = i.partition"
-        " WHERE NOT i.is_default",
-        [parent],
-    ).fetchall()
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def raw_bounds(conn: Conn, parent: str) -> list[tuple[str, str]]:
