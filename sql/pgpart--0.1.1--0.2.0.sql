@@ -1077,6 +1077,7 @@ BEGIN
             RETURN format('DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
                           p_gu.side_table, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
     END CASE;
+    RETURN NULL;  -- not reached: CASE without a match raises 20000
 END
 $body$;
 
@@ -1159,7 +1160,7 @@ BEGIN
     -- (this runs per row; one query joining them all costs twice as much):
     -- the side table is the parent owner's, in its schema, and this table
     -- is the parent owner's or in the parent's tree
-    SELECT g.insert_sql, g.delete_sql, g.parent, g.side_table INTO v_insert, v_delete, v_parent, v_side
+    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid INTO v_insert, v_delete, v_parent, v_side
     FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
     SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
     SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
@@ -1193,7 +1194,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_count bigint;
-    v_more bigint := 0;
+    v_more bigint := 0::bigint;
     v_row jsonb;
 BEGIN
     EXECUTE format('DELETE FROM %s AS s USING ONLY %s AS t WHERE %s', p_gu.side_table, p_table,
@@ -4661,10 +4662,10 @@ AS $body$
 DECLARE
     v_cols text := (SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
                     FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
-    v_where text [] := '{}';
+    v_where text [] := ARRAY[]::text [];
     v_row jsonb;
     v_n bigint;
-    v_duplicates text [] := '{}';
+    v_duplicates text [] := ARRAY[]::text [];
 BEGIN
     IF NOT p_gu.nulls_not_distinct THEN
         v_where := v_where || array(SELECT format('t.%I IS NOT NULL', c) FROM unnest(p_gu.columns) AS u (c));
@@ -6536,12 +6537,14 @@ BEGIN
             HINT = 'Pass true or false.';
     END IF;
 
-    v_name := coalesce(p_name, format('%s_%s_gkey', v_rel.relname, array_to_string(p_columns, '_')));
-    IF octet_length(v_name) > 63 THEN
-        v_name := format('%s_%s_gkey', left(v_name, 40), left(md5(v_name), 8));
-    END IF;
-    v_side := CASE WHEN octet_length(v_name) <= 56 THEN v_name || '_values'
-                   ELSE format('%s_%s_values', left(v_name, 40), left(md5(v_name), 8)) END;
+    -- built as text: a name longer than 63 bytes would be cut by the cast,
+    -- so it is shortened with a hash of the whole first
+    v_name := (SELECT CASE WHEN octet_length(t.n) > 63 THEN format('%s_%s_gkey', left(t.n, 40), left(md5(t.n), 8))
+                           ELSE t.n END
+               FROM (SELECT coalesce(p_name::text, format('%s_%s_gkey', v_rel.relname,
+                                                          array_to_string(p_columns, '_'))) AS n) AS t)::name;
+    v_side := (CASE WHEN octet_length(v_name) <= 56 THEN v_name || '_values'
+                    ELSE format('%s_%s_values', left(v_name, 40), left(md5(v_name), 8)) END)::name;
 
     SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = v_name;
     IF FOUND AND (v_gu.columns <> p_columns OR v_gu.nulls_not_distinct <> p_nnd) THEN
@@ -6652,7 +6655,7 @@ BEGIN
     unique_constraint := v_name;
     side_table := v_gu.side_table;
     state := v_gu.state;
-    partitions := (SELECT count(*) FROM pgpart._gu_marked(v_gu));
+    partitions := (SELECT count(*) FROM pgpart._gu_marked(v_gu))::integer;
     RETURN NEXT;
 END
 $body$;

@@ -108,6 +108,7 @@ BEGIN
             RETURN format('DELETE FROM %s AS t USING jsonb_populate_record(NULL::%s, $1) AS r WHERE %s',
                           p_gu.side_table, p_gu.side_table, pgpart._gu_match(p_gu, 't', 'r'));
     END CASE;
+    RETURN NULL;  -- not reached: CASE without a match raises 20000
 END
 $body$;
 
@@ -189,7 +190,7 @@ BEGIN
     -- (this runs per row; one query joining them all costs twice as much):
     -- the side table is the parent owner's, in its schema, and this table
     -- is the parent owner's or in the parent's tree
-    SELECT g.insert_sql, g.delete_sql, g.parent, g.side_table INTO v_insert, v_delete, v_parent, v_side
+    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid INTO v_insert, v_delete, v_parent, v_side
     FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
     SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
     SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
@@ -223,7 +224,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_count bigint;
-    v_more bigint := 0;
+    v_more bigint := 0::bigint;
     v_row jsonb;
 BEGIN
     EXECUTE format('DELETE FROM %s AS s USING ONLY %s AS t WHERE %s', p_gu.side_table, p_table,

@@ -121,10 +121,10 @@ AS $body$
 DECLARE
     v_cols text := (SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
                     FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n));
-    v_where text [] := '{}';
+    v_where text [] := ARRAY[]::text [];
     v_row jsonb;
     v_n bigint;
-    v_duplicates text [] := '{}';
+    v_duplicates text [] := ARRAY[]::text [];
 BEGIN
     IF NOT p_gu.nulls_not_distinct THEN
         v_where := v_where || array(SELECT format('t.%I IS NOT NULL', c) FROM unnest(p_gu.columns) AS u (c));

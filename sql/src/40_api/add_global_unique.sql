@@ -97,12 +97,14 @@ BEGIN
             HINT = 'Pass true or false.';
     END IF;
 
-    v_name := coalesce(p_name, format('%s_%s_gkey', v_rel.relname, array_to_string(p_columns, '_')));
-    IF octet_length(v_name) > 63 THEN
-        v_name := format('%s_%s_gkey', left(v_name, 40), left(md5(v_name), 8));
-    END IF;
-    v_side := CASE WHEN octet_length(v_name) <= 56 THEN v_name || '_values'
-                   ELSE format('%s_%s_values', left(v_name, 40), left(md5(v_name), 8)) END;
+    -- built as text: a name longer than 63 bytes would be cut by the cast,
+    -- so it is shortened with a hash of the whole first
+    v_name := (SELECT CASE WHEN octet_length(t.n) > 63 THEN format('%s_%s_gkey', left(t.n, 40), left(md5(t.n), 8))
+                           ELSE t.n END
+               FROM (SELECT coalesce(p_name::text, format('%s_%s_gkey', v_rel.relname,
+                                                          array_to_string(p_columns, '_'))) AS n) AS t)::name;
+    v_side := (CASE WHEN octet_length(v_name) <= 56 THEN v_name || '_values'
+                    ELSE format('%s_%s_values', left(v_name, 40), left(md5(v_name), 8)) END)::name;
 
     SELECT g.* INTO v_gu FROM pgpart.global_unique AS g WHERE g.parent = p_parent AND g.constraint_name = v_name;
     IF FOUND AND (v_gu.columns <> p_columns OR v_gu.nulls_not_distinct <> p_nnd) THEN
@@ -213,7 +215,7 @@ BEGIN
     unique_constraint := v_name;
     side_table := v_gu.side_table;
     state := v_gu.state;
-    partitions := (SELECT count(*) FROM pgpart._gu_marked(v_gu));
+    partitions := (SELECT count(*) FROM pgpart._gu_marked(v_gu))::integer;
     RETURN NEXT;
 END
 $body$;
