@@ -174,7 +174,8 @@ def test_unique_and_foreign_key_across_partitions(shop: Shop) -> None:
     # backwards: the tables, the side table and the registration go
     shop.ok("migrate", "shop", "zero")
     assert shop.query(
-        "SELECT to_regclass('shop_account'), to_regclass('shop_purchase'), to_regclass('shop_account_email_gkey_values')"
+        "SELECT to_regclass('shop_account'), to_regclass('shop_purchase'),"
+        " to_regclass('shop_account_email_gkey_values')"
     ) == [(None, None, None)]
     assert shop.query("SELECT count(*) FROM pgpart.global_unique_info()") == [(0,)]
     shop.ok("migrate", "shop")  # and forwards again
@@ -187,7 +188,8 @@ def test_concurrent_django_session_waits_then_fails(shop: Shop) -> None:
     with psycopg.connect(shop.dsn) as first:
         # the first session holds the email, uncommitted, in next month's partition
         first.execute(
-            "INSERT INTO shop_account (created, email, name) VALUES (now() + interval '1 month', 'race@example.org', '')"
+            "INSERT INTO shop_account (created, email, name)"
+            " VALUES (now() + interval '1 month', 'race@example.org', '')"
         )
         second = subprocess.Popen(
             [sys.executable, "-m", "django", "shell", "-c", CREATE_ACCOUNT],

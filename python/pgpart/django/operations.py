@@ -424,7 +424,7 @@ class AddGlobalUnique(Operation):
 
     @property
     def migration_name_fragment(self) -> str:
-        return f"{self.model_name_lower}_{self.name.lower()}"
+        return f"{self.model_name_lower}_global_unique"
 
 
 class RemoveGlobalUnique(AddGlobalUnique):
@@ -448,7 +448,7 @@ class RemoveGlobalUnique(AddGlobalUnique):
 
     @property
     def migration_name_fragment(self) -> str:
-        return f"remove_{self.model_name_lower}_{self.name.lower()}"
+        return f"remove_{self.model_name_lower}_global_unique"
 
 
 class ReferenceGlobalUnique(Operation):
