@@ -214,3 +214,61 @@ def test_concurrent_django_session_waits_then_fails(shop: Shop) -> None:
                 second.kill()
     assert out.split()[-2:] == ["IntegrityError", "shop_account_email_gkey"], (out, err)
     assert shop.query("SELECT count(*) FROM shop_account WHERE email = 'race@example.org'") == [(1,)]
+
+
+TICKETS = """
+
+class Ticket(models.Model):
+    day = models.DateField()
+    row = models.IntegerField()
+    seat = models.IntegerField()
+    code = models.CharField(max_length=12)
+
+    class Partitioning:
+        key = "day"
+        interval = "1 month"
+        premake = 2
+
+    class Meta:
+        unique_together = [("row", "seat")]
+        constraints = [models.UniqueConstraint(fields=["code"], name="ticket_code_once")]
+"""
+
+
+def test_unique_together_and_unique_constraint_then_the_model_deleted(shop: Shop) -> None:
+    models_py = shop.root / "shop" / "models.py"
+    models_py.write_text(MODELS + TICKETS)
+    made = shop.ok("makemigrations", "shop")
+    assert "Make row, seat of Ticket unique across partitions (shop_ticket_row_seat_gkey)" in made
+    assert "Make code of Ticket unique across partitions (ticket_code_once)" in made
+    shop.ok("migrate", "shop")
+    assert shop.query(
+        "SELECT unique_constraint::text, columns::text[] FROM pgpart.global_unique_info('shop_ticket') ORDER BY 1"
+    ) == [("shop_ticket_row_seat_gkey", ["row", "seat"]), ("ticket_code_once", ["code"])]
+    # no unique index on the partitioned table itself (PostgreSQL would have refused it)
+    assert shop.query(
+        "SELECT count(*) FROM pg_index WHERE indrelid = 'shop_ticket'::regclass AND indisunique AND NOT indisprimary"
+    ) == [(0,)]
+    with psycopg.connect(shop.dsn, autocommit=True) as c:
+        c.execute("INSERT INTO shop_ticket (day, row, seat, code) VALUES (current_date, 1, 1, 'A')")
+        with pytest.raises(psycopg.errors.UniqueViolation) as same_seat:
+            c.execute("INSERT INTO shop_ticket (day, row, seat, code) VALUES (current_date + 40, 1, 1, 'B')")
+        assert same_seat.value.diag.constraint_name == "shop_ticket_row_seat_gkey"
+        with pytest.raises(psycopg.errors.UniqueViolation) as same_code:
+            c.execute("INSERT INTO shop_ticket (day, row, seat, code) VALUES (current_date + 40, 1, 2, 'A')")
+        assert same_code.value.diag.constraint_name == "ticket_code_once"
+        c.execute("INSERT INTO shop_ticket (day, row, seat, code) VALUES (current_date + 40, 1, 2, 'B')")
+
+    # the model deleted: DeletePartitionedModel drops its global constraints, then the table
+    models_py.write_text(MODELS)
+    assert "Delete partitioned model Ticket" in shop.ok("makemigrations", "shop")
+    shop.ok("migrate", "shop")
+    assert shop.query(
+        "SELECT to_regclass('shop_ticket'), to_regclass('shop_ticket_row_seat_gkey_values'),"
+        " to_regclass('ticket_code_once_values')"
+    ) == [(None, None, None)]
+    assert shop.query("SELECT count(*) FROM pgpart.global_unique_info('shop_account')") == [(1,)]
+    assert shop.query("SELECT count(*) FROM pgpart.global_unique_info()") == [(1,)]
+    # and back: the table and both constraints again
+    shop.ok("migrate", "shop", "0001")
+    assert shop.query("SELECT count(*) FROM pgpart.global_unique_info('shop_ticket')") == [(2,)]
