@@ -44,8 +44,6 @@ from django.db.migrations.operations.models import CreateModel, DeleteModel, Mod
 from django.db.migrations.state import ModelState, ProjectState
 
 from .. import Client
-from .._calls import Arg, call
-from ..client import _text_array
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, Spec, key_column
@@ -352,17 +350,19 @@ def _add_global_unique(
     if not schema_editor.collect_sql:
         _require_pgpart(schema_editor)
     columns = [str(getattr(model._meta.get_field(f), "column", f)) for f in fields]
-    args: list[Arg] = [
-        ("parent", "regclass", model._meta.db_table),
-        ("columns", "name[]", _text_array(columns)),
-        ("constraint_name", "name", name),
-    ]
-    db.SchemaEditorSession(schema_editor).execute(*call("add_global_unique", args, "unique_constraint"))
+    array = "{" + ",".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in columns) + "}"
+    db.SchemaEditorSession(schema_editor).execute(
+        "SELECT unique_constraint FROM pgpart.add_global_unique("
+        "parent => %s::regclass, columns => %s::name[], constraint_name => %s::name)",
+        [model._meta.db_table, array, name],
+    )
 
 
 def _drop_global_unique(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model], name: str) -> None:
-    args: list[Arg] = [("parent", "regclass", model._meta.db_table), ("constraint_name", "name", name)]
-    db.SchemaEditorSession(schema_editor).execute(*call("drop_global_unique", args, "1"))
+    db.SchemaEditorSession(schema_editor).execute(
+        "SELECT FROM pgpart.drop_global_unique(parent => %s::regclass, constraint_name => %s::name)",
+        [model._meta.db_table, name],
+    )
 
 
 class AddGlobalUnique(Operation):
