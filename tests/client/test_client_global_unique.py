@@ -146,3 +146,26 @@ def test_over_dbapi_drivers(dbapi_conn: Any, conn: psycopg.Connection[Any]) -> N
     client.drop_global_unique("public.events", "events_email_payload_gkey")
     with pytest.raises(errors.UndefinedObjectError):
         client.drop_global_unique("public.events", "events_email_payload_gkey")
+
+
+def test_hostile_names(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(
+        'CREATE TABLE public."Ev ""x"", y" (created_at timestamptz NOT NULL, "e""mail, {x}" text)'
+        " PARTITION BY RANGE (created_at)"
+    )
+    client = pgpart.Client(conn)
+    table = 'public."Ev ""x"", y"'
+    client.ensure(table, interval="1 day", premake=1, now_at=CLIENT_NOW)
+    made = client.add_global_unique(table, ['e"mail, {x}'], name='g "1"')
+    assert (made.unique_constraint, made.side_table) == ('g "1"', '"g ""1""_values"')
+    [info] = client.global_unique_info(table)
+    assert info.columns == ('e"mail, {x}',)
+    assert info.parent_table == '"Ev ""x"", y"'
+    conn.execute('INSERT INTO public."Ev ""x"", y" (created_at, "e""mail, {x}") VALUES (%s, %s)', [CLIENT_NOW, "same"])
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            'INSERT INTO public."Ev ""x"", y" (created_at, "e""mail, {x}") VALUES (%s + interval \'1 day\', %s)',
+            [CLIENT_NOW, "same"],
+        )
+    client.drop_global_unique(table, 'g "1"')
+    assert client.global_unique_info(table) == []
