@@ -12,6 +12,8 @@ from .errors import PgpartError, PgpartWarning
 from .types import (
     EnsureReport,
     Finding,
+    GlobalUnique,
+    GlobalUniqueInfo,
     InstallReport,
     LoadReport,
     MaintenanceAction,
@@ -28,6 +30,8 @@ __all__ = [
     "Client",
     "EnsureReport",
     "Finding",
+    "GlobalUnique",
+    "GlobalUniqueInfo",
     "InstallReport",
     "LoadReport",
     "MaintenanceAction",

@@ -30,6 +30,8 @@ from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, Undefin
 from .types import (
     EnsureReport,
     Finding,
+    GlobalUnique,
+    GlobalUniqueInfo,
     InstallReport,
     LoadReport,
     MaintenanceAction,
@@ -1014,6 +1016,94 @@ class Client:
             ("dry_run", "boolean", dry_run),
         ]
         return [Step.from_row(r) for r in self._session.fetch(*call("set_tablespace", args, STEP_COLUMNS))]
+
+    # -- global unique constraints (docs/global-unique.md) --------------------------
+
+    def add_global_unique(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        name: str | None = None,
+        nulls_not_distinct: bool = False,
+        build: bool = True,
+        prune: bool = False,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+    ) -> GlobalUnique:
+        """Make COLUMNS unique across every partition of TABLE, now and future
+        (``pgpart.add_global_unique``): a side table with a real unique index,
+        kept by triggers. ``name`` defaults to ``<table>_<columns>_gkey``.
+        ``build=False`` installs the triggers only (state 'building'): finish
+        with :meth:`build_global_unique`. Called again with the same name and
+        columns it repairs what is missing (``prune``: also releases values no
+        row holds). Duplicates: PgpartError with sqlstate 23505 (DETAIL: the
+        first five values)."""
+        if isinstance(columns, str):
+            raise InvalidArgumentError(
+                f"columns of the global unique constraint on {table} must be a sequence of names, not one string",
+                hint=f"Pass a list such as [{columns!r}].",
+            )
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("columns", "name[]", _text_array(columns)),
+            ("constraint_name", "name", name),
+            ("nulls_not_distinct", "boolean", nulls_not_distinct or None),
+            ("build", "boolean", None if build else False),
+            ("prune", "boolean", prune or None),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+        ]
+        row = self._session.fetch_one(
+            *call("add_global_unique", args, "unique_constraint::text, side_table::text, state, partitions")
+        )
+        if row is None:  # the function returns one row; guard the typed result
+            raise PgpartError(f"pgpart.add_global_unique returned no row for {table}")
+        return GlobalUnique.from_row(row)
+
+    def build_global_unique(self, table: str, name: str, *, batch_pages: int | None = None) -> None:
+        """The online build of a constraint added with ``build=False``
+        (``CALL pgpart.build_global_unique``): copies the existing values in
+        batches, each its own transaction, resumable after a kill. Needs a
+        connection outside a transaction block (TransactionStateError)."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("constraint_name", "name", name),
+            ("batch_pages", "integer", batch_pages),
+        ]
+        with self._session.top_level("build_global_unique"):
+            self._session.execute(*call("build_global_unique", args, procedure=True))
+
+    def drop_global_unique(
+        self,
+        table: str,
+        name: str,
+        *,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+    ) -> None:
+        """Drop TABLE's global unique constraint NAME
+        (``pgpart.drop_global_unique``): its triggers, registration and side
+        table. UndefinedObjectError (42704) when there is none; 2BP01 while a
+        foreign key references the side table."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("constraint_name", "name", name),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+        ]
+        self._session.execute(*call("drop_global_unique", args, "1"))
+
+    def global_unique_info(self, table: str | None = None) -> list[GlobalUniqueInfo]:
+        """The global unique constraints of TABLE (or of every table)
+        (``pgpart.global_unique_info``), from the catalog only."""
+        args: list[Arg] = [("parent", "regclass", table)]
+        columns = (
+            "parent_table::text, unique_constraint::text, pg_catalog.to_jsonb(columns)::text, nulls_not_distinct,"
+            " side_table::text, state, partitions, unrecorded_partitions, detached_recorded, stale_since::text"
+        )
+        query, params = call("global_unique_info", args, columns)
+        return [GlobalUniqueInfo.from_row(r) for r in self._session.fetch(query + sql.SQL(" ORDER BY 1, 2"), params)]
 
 
 def _key_text(value: object) -> str:

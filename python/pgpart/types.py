@@ -12,6 +12,8 @@ from .errors import PgpartError
 __all__ = [
     "EnsureReport",
     "Finding",
+    "GlobalUnique",
+    "GlobalUniqueInfo",
     "InstallReport",
     "MaintenanceAction",
     "MaintenanceReport",
@@ -306,3 +308,53 @@ def _json_object(value: object) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise PgpartError(f"expected a JSON object, got {type(decoded).__name__}")
     return decoded
+
+
+@dataclass(frozen=True)
+class GlobalUnique:
+    """What :meth:`pgpart.Client.add_global_unique` made or repaired (SQL
+    ``pgpart.add_global_unique``): the constraint's name (also its unique
+    index's, which a 23505 names), its side table, its state ('valid', or
+    'building' until the online build finishes) and the leaf partitions
+    recorded."""
+
+    unique_constraint: str
+    side_table: str
+    state: str
+    partitions: int
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> GlobalUnique:
+        name, side_table, state, partitions = row
+        return cls(str(name), str(side_table), str(state), int(partitions))
+
+
+@dataclass(frozen=True)
+class GlobalUniqueInfo:
+    """One row of ``pgpart.global_unique_info()``: a global unique constraint,
+    from the catalog only. ``unrecorded_partitions`` (leaf partitions whose
+    values are not recorded) and ``detached_recorded`` (tables recorded that
+    are no longer partitions) are 0 when all is in step; ``stale_since`` (as
+    text) is set after a partition was dropped while attached."""
+
+    parent_table: str
+    unique_constraint: str
+    columns: tuple[str, ...]
+    nulls_not_distinct: bool
+    side_table: str
+    state: str
+    partitions: int
+    unrecorded_partitions: int
+    detached_recorded: int
+    stale_since: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> GlobalUniqueInfo:
+        import json
+
+        (parent, name, columns, nnd, side_table, state, partitions, unrecorded, detached, stale) = row
+        decoded = json.loads(columns) if isinstance(columns, str | bytes) else columns
+        return cls(
+            str(parent), str(name), tuple(str(c) for c in decoded or ()), bool(nnd), str(side_table), str(state),
+            int(partitions), int(unrecorded), int(detached), None if stale is None else str(stale),
+        )  # fmt: skip

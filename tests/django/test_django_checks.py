@@ -75,7 +75,8 @@ def test_check_messages_say_what_to_do(brokenapp: None) -> None:
     assert "brokenapp.EnforcedReference.target: (pgpart.E004)" in text
     assert "db_constraint=False" in text
     assert "CreatePartitionedModel" in text  # E002's hint
-    assert "unique=True on field 'code' does not contain the partition key 'ts'" in text
+    assert "UniqueConstraint 'brokenapp_other_if_x' on ('other',) (with a condition" in text
+    assert "unique=True on field 'code'" not in text  # a global unique constraint instead
     assert "the interval of time key 'ts' must be a string with a unit, got 1000" in text
 
 

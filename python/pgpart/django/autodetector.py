@@ -7,6 +7,11 @@ commands with it set to :class:`MigrationAutodetector`, which:
 - emits :class:`~pgpart.django.operations.CreatePartitionedModel` instead of
   ``CreateModel`` for a model with a ``Partitioning`` declaration, and
   :class:`~pgpart.django.operations.DeletePartitionedModel` when one is deleted;
+- emits :class:`~pgpart.django.operations.AddGlobalUnique` after a
+  ``CreatePartitionedModel`` for each uniqueness without the partition key,
+  and :class:`~pgpart.django.operations.ReferenceGlobalUnique` after the
+  ``CreateModel`` of a model with an enforced ``ForeignKey`` to such a field
+  (changes of uniqueness on an existing partitioned model are not detected);
 - emits :class:`~pgpart.django.operations.AlterPartitioning` when a
   declaration differs from the migration state, and
   :class:`~pgpart.django.operations.AdoptPartitionedModel` when a model that
@@ -46,7 +51,15 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.models import CreateModel, DeleteModel
 
 from .declaration import STATE_OPTION, DeclarationError, spec_of
-from .operations import AdoptPartitionedModel, AlterPartitioning, CreatePartitionedModel, DeletePartitionedModel
+from .globalunique import global_uniques, referenced_global_unique
+from .operations import (
+    AddGlobalUnique,
+    AdoptPartitionedModel,
+    AlterPartitioning,
+    CreatePartitionedModel,
+    DeletePartitionedModel,
+    ReferenceGlobalUnique,
+)
 from .psqlextra import psqlextra_partitioning
 
 __all__ = ["MigrationAutodetector", "PartitioningAutodetectorMixin"]
@@ -167,8 +180,34 @@ class PartitioningAutodetectorMixin:
         # After Django's optimizer, which folds operations into plain CreateModels.
         for app_label, migrations in changes.items():
             for migration in migrations:
-                migration.operations = [self._convert(app_label, op) for op in migration.operations]
+                operations: list[Operation] = []
+                for op in migration.operations:
+                    converted = self._convert(app_label, op)
+                    operations.append(converted)
+                    operations += self._global_unique_operations(app_label, converted)
+                migration.operations = operations
         return changes
+
+    def _global_unique_operations(self, app_label: str, op: Operation) -> list[Operation]:
+        """After a model's creation: AddGlobalUnique for each uniqueness of a
+        partitioned model without the key, ReferenceGlobalUnique for each
+        enforced relation to a partitioned model's globally unique field."""
+        if not isinstance(op, CreateModel):
+            return []
+        try:
+            model: type[models.Model] = global_apps.get_model(app_label, op.name)
+        except LookupError:
+            return []
+        out: list[Operation] = []
+        if isinstance(op, CreatePartitionedModel):
+            out += [AddGlobalUnique(op.name, gu.fields, gu.name) for gu in global_uniques(model)]
+        for name, _ in op.fields:
+            field: Any = model._meta.get_field(name)
+            if field.is_relation and field.many_to_one and getattr(field, "db_constraint", False):
+                gu = referenced_global_unique(field)
+                if gu is not None:
+                    out.append(ReferenceGlobalUnique(op.name, name, gu.side_table))
+        return out
 
     def _convert(self, app_label: str, op: Operation) -> Operation:
         if type(op) is CreateModel:

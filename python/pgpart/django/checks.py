@@ -8,11 +8,16 @@ Static checks (no database; run by every management command):
   ``migrate`` would make a plain table. A model whose migration does not
   exist yet (a new model, an app without a ``migrations`` folder) is not an
   error here: ``makemigrations`` creates it (see the database E002 below).
-- ``pgpart.E003`` a unique constraint (``unique=True``, ``unique_together``,
-  ``UniqueConstraint``, a composite primary key) without the key: PostgreSQL
-  refuses it on a partitioned table.
-- ``pgpart.E004`` a relation to a partitioned model enforced by the database:
-  PostgreSQL cannot (no unique constraint on the target column alone).
+- ``pgpart.E003`` a unique constraint without the key that cannot be made
+  global: a composite primary key, a ``UniqueConstraint`` on expressions or
+  with a condition, include, opclasses or deferrable. (``unique=True``,
+  ``unique_together`` and plain ``UniqueConstraint`` without the key become
+  global unique constraints: the migration's ``AddGlobalUnique``.)
+- ``pgpart.E004`` a relation to a partitioned model enforced by the database
+  whose target column is not unique across partitions (neither the key
+  itself nor a field with a global unique constraint): PostgreSQL cannot
+  enforce it. To a globally unique field, the foreign key references the
+  constraint's side table (``ReferenceGlobalUnique``).
 - ``pgpart.E005`` the declaration's method or key differs from the migration
   state, or the declaration was removed: pgpart does not repartition a table.
 - ``pgpart.E006`` an invalid declaration value (method, interval type,
@@ -56,6 +61,7 @@ from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, DeclarationError, Spec, is_partitioned, key_column, key_field, spec_of
+from .globalunique import plain_unique, referenced_global_unique
 from .psqlextra import psqlextra_partitioning
 
 __all__ = [
@@ -120,18 +126,17 @@ def _unique_constraints(model: type[models.Model], spec: Spec) -> Messages:
     pk = meta.pk
     if isinstance(pk, models.CompositePrimaryKey) and key.name not in pk.field_names:
         found.append(f"the composite primary key {pk.field_names!r}")
-    for field in meta.local_fields:
-        if field.unique and not field.primary_key and field is not key:
-            found.append(f"unique=True on field {field.name!r}")
-    for names in meta.unique_together:
-        if key.name not in names and key.attname not in names:
-            found.append(f"unique_together {tuple(names)!r}")
+    # unique=True, unique_together and plain UniqueConstraints without the key
+    # become global unique constraints (AddGlobalUnique): not reported
     for constraint in meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint):
+        if isinstance(constraint, models.UniqueConstraint) and not plain_unique(constraint):
             if constraint.expressions:
                 found.append(f"UniqueConstraint {constraint.name!r} on expressions")
             elif key.name not in constraint.fields and key.attname not in constraint.fields:
-                found.append(f"UniqueConstraint {constraint.name!r} on {tuple(constraint.fields)!r}")
+                found.append(
+                    f"UniqueConstraint {constraint.name!r} on {tuple(constraint.fields)!r} "
+                    "(with a condition, include, opclasses or deferrable: it cannot be made global)"
+                )
     return [
         checks.Error(f"{what} does not contain the partition key {spec.key!r}", hint=hint, obj=model, id="pgpart.E003")
         for what in found
@@ -176,6 +181,8 @@ def _relations(specs: dict[type[models.Model], Spec], app_configs: Sequence[AppC
             target_field = field.target_field  # type: ignore[attr-defined]
             if target_field.column == key_field(target, spec).column and target_field.unique:
                 continue  # the key itself, unique: PostgreSQL can enforce that
+            if referenced_global_unique(field) is not None:
+                continue  # a global unique constraint's side table: ReferenceGlobalUnique
             owner: Any = field
             declaring = model._meta.auto_created
             if isinstance(declaring, type):
@@ -186,7 +193,9 @@ def _relations(specs: dict[type[models.Model], Spec], app_configs: Sequence[AppC
                     f"{field.model._meta.label}.{field.name} references partitioned model {target._meta.label}: "
                     f"PostgreSQL cannot enforce it (no unique constraint on {target_field.column!r} alone, "
                     f"the table's primary key is ({target_field.column}, {spec.key}))",
-                    hint="Declare the relation with db_constraint=False: the reference is then not enforced by "
+                    hint="Point it at a field that is unique across partitions (to_field= a unique=True field of "
+                    f"{target._meta.label}: pgpart makes it a global unique constraint the database can reference), "
+                    "or declare the relation with db_constraint=False: the reference is then not enforced by "
                     "the database (rows may point at nothing; on_delete is emulated by Django only).",
                     obj=owner,
                     id="pgpart.E004",

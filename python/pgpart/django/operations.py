@@ -17,6 +17,15 @@
   row moves. Backwards: the policy is removed, the table stays.
 - :class:`InstallPgpart`: install or upgrade the extension (``CREATE
   EXTENSION`` where possible, else the script shipped with the client).
+- :class:`AddGlobalUnique` / :class:`RemoveGlobalUnique`: a partitioned
+  model's uniqueness without the key (``unique=True``, ``unique_together``,
+  ``UniqueConstraint``) as a global unique constraint
+  (``pgpart.add_global_unique``; the model state keeps the uniqueness as
+  declared, the table SQL leaves it out, see :mod:`pgpart.django.globalunique`).
+- :class:`ReferenceGlobalUnique`: the foreign key Django creates for a
+  relation to a partitioned model's globally unique field points at the
+  constraint's side table instead of the partitioned table (which
+  PostgreSQL cannot reference).
 
 Migration state keeps only the declaration (``options["_pgpart_partitioning"]``,
 invisible to the rendered historical model); partitions are never part of it:
@@ -38,14 +47,18 @@ from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, Spec, key_column
+from .globalunique import global_uniques
 from .schema import create_partitioned_model
 
 __all__ = [
+    "AddGlobalUnique",
     "AdoptPartitionedModel",
     "AlterPartitioning",
     "CreatePartitionedModel",
     "DeletePartitionedModel",
     "InstallPgpart",
+    "ReferenceGlobalUnique",
+    "RemoveGlobalUnique",
 ]
 
 
@@ -263,6 +276,10 @@ class DeletePartitionedModel(DeleteModel):
     ) -> None:
         model = from_state.apps.get_model(app_label, self.name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
+            partitioning = from_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
+            if partitioning is not None:
+                for gu in global_uniques(model, Spec.from_dict(partitioning)):
+                    _drop_global_unique(schema_editor, model, gu.name)
             _forget(schema_editor, model)
             schema_editor.delete_model(model)
 
@@ -279,6 +296,8 @@ class DeletePartitionedModel(DeleteModel):
         spec = Spec.from_dict(partitioning)
         create_partitioned_model(schema_editor, model, spec)
         _apply(schema_editor, model, spec, new_table=True)
+        for gu in global_uniques(model, spec):
+            _add_global_unique(schema_editor, model, gu.fields, gu.name)
 
     def describe(self) -> str:
         return f"Delete partitioned model {self.name}"
@@ -317,3 +336,197 @@ class InstallPgpart(Operation):
 
     def describe(self) -> str:
         return "Install or upgrade pgpart"
+
+
+# -- global unique constraints (docs/django.md, "Unique fields and foreign keys across partitions")
+
+
+def _add_global_unique(
+    schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model], fields: Sequence[str], name: str
+) -> None:
+    """``pgpart.add_global_unique`` through the schema editor (``sqlmigrate``
+    shows it), the values of existing rows copied in the migration's
+    transaction."""
+    if not schema_editor.collect_sql:
+        _require_pgpart(schema_editor)
+    columns = [str(getattr(model._meta.get_field(f), "column", f)) for f in fields]
+    array = "{" + ",".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in columns) + "}"
+    db.SchemaEditorSession(schema_editor).execute(
+        "SELECT unique_constraint FROM pgpart.add_global_unique("
+        "parent => %s::regclass, columns => %s::name[], constraint_name => %s::name)",
+        [model._meta.db_table, array, name],
+    )
+
+
+def _drop_global_unique(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model], name: str) -> None:
+    db.SchemaEditorSession(schema_editor).execute(
+        "SELECT FROM pgpart.drop_global_unique(parent => %s::regclass, constraint_name => %s::name)",
+        [model._meta.db_table, name],
+    )
+
+
+class AddGlobalUnique(Operation):
+    """Make FIELDS of partitioned model MODEL_NAME unique across all its
+    partitions: the global unique constraint NAME (``pgpart.add_global_unique``;
+    its side table is ``<name>_values``). Emitted by the autodetector after
+    ``CreatePartitionedModel`` for each uniqueness of the model without the
+    partition key. The state is untouched (the model keeps its
+    ``unique=True``/``unique_together``/``UniqueConstraint``). Backwards:
+    ``pgpart.drop_global_unique``."""
+
+    reversible = True
+    category = OperationCategory.ADDITION
+
+    def __init__(self, model_name: str, fields: Sequence[str], name: str) -> None:
+        self.model_name = model_name
+        self.fields = list(fields)
+        self.name = name
+
+    @property
+    def model_name_lower(self) -> str:
+        return self.model_name.lower()
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"model_name": self.model_name, "fields": self.fields, "name": self.name},
+        )
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def _forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        model = state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _add_global_unique(schema_editor, model, self.fields, self.name)
+
+    def _backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState) -> None:
+        model = state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _drop_global_unique(schema_editor, model, self.name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._forwards(app_label, schema_editor, to_state)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._backwards(app_label, schema_editor, from_state)
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.model_name_lower
+
+    def describe(self) -> str:
+        return f"Make {', '.join(self.fields)} of {self.model_name} unique across partitions ({self.name})"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name_lower}_global_unique"
+
+
+class RemoveGlobalUnique(AddGlobalUnique):
+    """The inverse of :class:`AddGlobalUnique` (``pgpart.drop_global_unique``;
+    backwards: adds it again), for migrations written by hand."""
+
+    category = OperationCategory.REMOVAL
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._backwards(app_label, schema_editor, from_state)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._forwards(app_label, schema_editor, to_state)
+
+    def describe(self) -> str:
+        return f"Remove the global unique constraint {self.name} of {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"remove_{self.model_name_lower}_global_unique"
+
+
+class ReferenceGlobalUnique(Operation):
+    """The foreign key of MODEL_NAME.FIELD (a relation with
+    ``db_constraint=True`` to a partitioned model's globally unique field)
+    references the global constraint's side table, ``<name>_values``
+    (column SIDE_COLUMN), instead of the partitioned table.
+
+    Django's ``CreateModel`` leaves the foreign key in the schema editor's
+    deferred SQL (run when the migration ends); this operation, right after
+    it in the same migration, re-targets that statement (Django's own
+    ``ddl_references`` objects, as a table rename does). The constraint stays
+    Django's: ``DEFERRABLE INITIALLY DEFERRED``, NO ACTION, checked at commit
+    (a row moving between partitions keeps its entry: docs/global-unique.md);
+    ``on_delete`` is Django's collector's, in Python. Backwards: nothing (the
+    table's removal drops the key)."""
+
+    reversible = True
+    category = OperationCategory.ALTERATION
+
+    def __init__(self, model_name: str, field: str, side_table: str) -> None:
+        self.model_name = model_name
+        self.field = field
+        self.side_table = side_table
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs = {"model_name": self.model_name, "field": self.field, "side_table": self.side_table}
+        return self.__class__.__qualname__, [], kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        from django.db.backends.ddl_references import Columns, Statement, Table
+
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field: Any = model._meta.get_field(self.field)
+        table = model._meta.db_table
+        target_table = field.target_field.model._meta.db_table
+        target_column = field.target_field.column
+        found = False
+        for statement in schema_editor.deferred_sql:
+            if not isinstance(statement, Statement) or statement.template != schema_editor.sql_create_fk:
+                continue
+            parts = statement.parts
+            column, to_table = parts.get("column"), parts.get("to_table")
+            if (
+                isinstance(column, Columns) and isinstance(to_table, Table)
+                and column.table == table and column.columns == [field.column] and to_table.table == target_table
+            ):  # fmt: skip
+                parts["to_table"] = Table(self.side_table, schema_editor.quote_name)
+                parts["to_column"] = Columns(self.side_table, [target_column], schema_editor.quote_name)
+                found = True
+        if not found:
+            raise PgpartError(
+                f"cannot point the foreign key of {table}.{field.column} at {self.side_table}: "
+                "no foreign key of it is pending in this migration",
+                detail="ReferenceGlobalUnique re-targets the foreign key that CreateModel, earlier in the same "
+                "migration, leaves for the end of the migration.",
+                hint="Keep ReferenceGlobalUnique right after the model's CreateModel in the same migration; a "
+                "relation added to an existing model must use db_constraint=False (docs/django.md).",
+            )
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        pass
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.model_name.lower()
+
+    def describe(self) -> str:
+        return f"Point the foreign key of {self.model_name}.{self.field} at {self.side_table}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name.lower()}_{self.field.lower()}_global_fk"

@@ -4,7 +4,10 @@
 adds ``PARTITION BY <method> (<key>)`` and, when Django's pk is a single
 column other than the key, moves ``PRIMARY KEY`` from that column to a
 table constraint ``PRIMARY KEY (pk, key)`` (PostgreSQL requires every unique
-constraint of a partitioned table to contain the key). Nothing of Django is
+constraint of a partitioned table to contain the key). Uniqueness without the key
+(``unique=True``, ``unique_together``, ``UniqueConstraint``) is left out of
+that SQL (PostgreSQL would refuse it): the migration's ``AddGlobalUnique``
+makes it global. Nothing of Django is
 patched: the schema editor is only asked for SQL, and the rest of
 ``create_model`` (comments, indexes, many-to-many tables) is done the way
 Django does it.
@@ -18,6 +21,7 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from .declaration import Spec, key_column
+from .globalunique import unique_sql_hidden
 
 __all__ = ["create_partitioned_model", "partitioned_table_sql"]
 
@@ -68,7 +72,8 @@ def partitioned_table_sql(
 def create_partitioned_model(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model], spec: Spec) -> None:
     """What ``schema_editor.create_model(model)`` does, with the partitioned
     table SQL."""
-    sql, params = partitioned_table_sql(schema_editor, model, spec)
+    with unique_sql_hidden(model, spec):  # global uniqueness: added by AddGlobalUnique instead
+        sql, params = partitioned_table_sql(schema_editor, model, spec)
     schema_editor.execute(sql, params or None)
     connection = schema_editor.connection
     meta = model._meta

@@ -3,6 +3,7 @@ tests). Each model's docstring names the check it provokes."""
 # ruff: noqa: RUF012  (Django's class-level lists: Meta options, migrations, admin)
 
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class NoKey(models.Model):
@@ -89,7 +90,9 @@ class HashWithDefault(models.Model):
 
 
 class UniqueWithoutKey(models.Model):
-    """pgpart.E003 twice: unique=True and a UniqueConstraint without the key."""
+    """pgpart.E003 twice: UniqueConstraints without the key that cannot be
+    made global (a condition, an expression). A plain unique=True or
+    UniqueConstraint becomes a global unique constraint instead."""
 
     ts = models.DateTimeField()
     code = models.CharField(max_length=10, unique=True)
@@ -100,7 +103,11 @@ class UniqueWithoutKey(models.Model):
         interval = "1 day"
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["other"], name="brokenapp_other_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["other"], name="brokenapp_other_unique"),
+            models.UniqueConstraint(fields=["other"], condition=models.Q(code="x"), name="brokenapp_other_if_x"),
+            models.UniqueConstraint(Lower("other"), name="brokenapp_lower_other"),
+        ]
 
 
 class CompositeWithoutKey(models.Model):
