@@ -79,6 +79,7 @@ from .operations import (
     GlobalUniqueAddField,
     GlobalUniqueAlterField,
     GlobalUniqueAlterUniqueTogether,
+    GlobalUniqueDeleteModel,
     GlobalUniqueRemoveConstraint,
     GlobalUniqueRemoveField,
     GlobalUniqueRenameField,
@@ -249,9 +250,13 @@ class PartitioningAutodetectorMixin:
             old = self.from_state.models.get((app_label, op.name_lower))
             if old is not None and old.options.get(STATE_OPTION) is not None:
                 return DeletePartitionedModel(op.name)
+            if old is not None and any(self._to_partitioned(app_label, op.name_lower, name) for name in old.fields):
+                return GlobalUniqueDeleteModel(op.name)  # backwards: its foreign keys to the side tables
         elif type(op) in _GLOBAL_UNIQUE_AWARE:
             model_name = op.name_lower if isinstance(op, AlterUniqueTogether) else op.model_name_lower  # type: ignore[attr-defined]
-            relation = isinstance(op, (AddField, AlterField)) and self._to_partitioned(app_label, model_name, op.name)
+            relation = isinstance(op, (AddField, AlterField, RemoveField)) and self._to_partitioned(
+                app_label, model_name, op.name
+            )
             if relation or self._partitioned(app_label, model_name):
                 converted: Operation = _GLOBAL_UNIQUE_AWARE[type(op)].__new__(_GLOBAL_UNIQUE_AWARE[type(op)])
                 converted.__dict__.update(op.__dict__)
@@ -270,15 +275,22 @@ class PartitioningAutodetectorMixin:
             return False
 
     def _to_partitioned(self, app_label: str, model_name: str, field_name: str) -> bool:
-        """Whether the field is a relation to a partitioned model."""
-        try:
-            field: Any = global_apps.get_model(app_label, model_name)._meta.get_field(field_name)
-        except Exception:  # LookupError, FieldDoesNotExist
-            return False
-        target: Any = getattr(getattr(field, "related_model", None), "_meta", None)
-        if not getattr(field, "many_to_one", False) or target is None:
-            return False
-        return self._partitioned(target.app_label, str(target.model_name))
+        """Whether the field is a relation to a partitioned model, in the
+        project's models or in the migration state."""
+        old_name = self.renamed_models.get((app_label, model_name), model_name)
+        for apps, name in ((global_apps, model_name), (self.from_state.apps, old_name)):
+            try:
+                field: Any = apps.get_model(app_label, name)._meta.get_field(field_name)
+            except Exception:  # LookupError, FieldDoesNotExist
+                continue
+            target: Any = getattr(getattr(field, "related_model", None), "_meta", None)
+            if (
+                getattr(field, "many_to_one", False)
+                and target is not None
+                and self._partitioned(target.app_label, str(target.model_name))
+            ):
+                return True
+        return False
 
     # -- the primary key's global unique constraint, for relations by the pk
 

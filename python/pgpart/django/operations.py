@@ -86,6 +86,7 @@ __all__ = [
     "GlobalUniqueAddField",
     "GlobalUniqueAlterField",
     "GlobalUniqueAlterUniqueTogether",
+    "GlobalUniqueDeleteModel",
     "GlobalUniqueRemoveConstraint",
     "GlobalUniqueRemoveField",
     "GlobalUniqueRenameField",
@@ -323,11 +324,12 @@ class DeletePartitionedModel(DeleteModel):
         partitioning = to_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        if partitioning is None:
-            schema_editor.create_model(model)
-            return
-        spec = Spec.from_dict(partitioning)
-        create_partitioned_model(schema_editor, model, spec)
+        with _fks_retargeted(schema_editor, _retargets(model, to_state)):
+            if partitioning is None:
+                schema_editor.create_model(model)
+                return
+            spec = Spec.from_dict(partitioning)
+            create_partitioned_model(schema_editor, model, spec)
         _apply(schema_editor, model, spec, new_table=True)
         for gu in global_uniques(model, spec):
             _add_global_unique(schema_editor, model, gu.fields, gu.name)
@@ -603,7 +605,11 @@ def _fks_retargeted(schema_editor: BaseDatabaseSchemaEditor, retarget: Retarget)
         yield
         return
     execute = schema_editor.execute
-    had_own = "execute" in vars(schema_editor)
+    own = {
+        name: vars(schema_editor)[name]
+        for name in ("execute", "sql_create_column_inline_fk")
+        if name in vars(schema_editor)
+    }
     before = {id(s) for s in schema_editor.deferred_sql}
 
     def retargeting_execute(sql: Any, params: Any = ()) -> Any:
@@ -611,13 +617,17 @@ def _fks_retargeted(schema_editor: BaseDatabaseSchemaEditor, retarget: Retarget)
         return execute(sql, params)
 
     schema_editor.execute = retargeting_execute  # type: ignore[method-assign]
+    # AddField writes a foreign key inline as text (REFERENCES <table>):
+    # without the inline form, Django leaves it in deferred_sql, retargeted below
+    schema_editor.sql_create_column_inline_fk = None
     try:
         yield
     finally:
-        if had_own:
-            schema_editor.execute = execute  # type: ignore[method-assign]
-        else:
-            del schema_editor.execute
+        for name in ("execute", "sql_create_column_inline_fk"):
+            if name in own:
+                setattr(schema_editor, name, own[name])
+            else:
+                delattr(schema_editor, name)
         for statement in schema_editor.deferred_sql:
             if id(statement) not in before:
                 _retarget_fk(schema_editor, statement, retarget)
@@ -788,3 +798,16 @@ class GlobalUniqueAlterUniqueTogether(_GlobalUniqueAware, AlterUniqueTogether):
         old, new = real(from_state), real(to_state)
         if old != new:
             schema_editor.alter_unique_together(model, old, new)  # type: ignore[arg-type]
+
+
+class GlobalUniqueDeleteModel(DeleteModel):
+    """``DeleteModel`` of a model holding an enforced relation to a
+    partitioned model's globally unique field or pk: backwards, the table
+    made again references the side table."""
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        with _fks_retargeted(schema_editor, _retargets(model, to_state)):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
