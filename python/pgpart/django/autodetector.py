@@ -294,11 +294,35 @@ class PartitioningAutodetectorMixin:
 
     # -- the primary key's global unique constraint, for relations by the pk
 
-    def _build_migration_list(self, graph: Any = None) -> None:
-        # After every generate_* step, before the operations are cut into
-        # migrations: dependencies still count here.
+    def _sort_migrations(self) -> None:
+        # After every generate_* step, before the operations of each app are
+        # sorted and cut into migrations: dependencies still count here.
         self._pk_global_uniques()
-        super()._build_migration_list(graph)  # type: ignore[misc]
+        self._after_target_altered()
+        super()._sort_migrations()  # type: ignore[misc]
+
+    def _after_target_altered(self) -> None:
+        """An enforced relation by a field of a partitioned model (to_field=)
+        comes after that field's AlterField, if any (which makes it unique
+        across partitions): its foreign key is pointed at the side table only
+        if the field is globally unique in the operation's state."""
+        for app_label, ops in self.generated_operations.items():
+            for op in ops:
+                if not isinstance(op, (AddField, AlterField)):
+                    continue
+                try:
+                    field: Any = global_apps.get_model(app_label, op.model_name)._meta.get_field(op.name)
+                except Exception:  # LookupError, FieldDoesNotExist
+                    continue
+                target: Any = getattr(getattr(field, "related_model", None), "_meta", None)
+                if not (getattr(field, "many_to_one", False) and getattr(field, "db_constraint", False)) or not target:
+                    continue
+                if not self._partitioned(target.app_label, str(target.model_name)):
+                    continue
+                needed = OperationDependency(
+                    target.app_label, target.model_name, field.target_field.name, OperationDependency.Type.ALTER
+                )
+                setattr(op, "_auto_deps", [*getattr(op, "_auto_deps", []), needed])  # noqa: B010
 
     def _pk_global_uniques(self) -> None:
         """AddGlobalUnique on an existing partitioned model's pk when a first
