@@ -6,8 +6,10 @@ partition key. A partitioned model's ``unique=True`` field, ``unique_together``
 or ``UniqueConstraint`` (plain fields, no condition, expressions, include or
 deferrable) without the key is made a *global* unique constraint by the
 extension (``pgpart.add_global_unique``: a side table with a real unique
-index, kept by triggers). This module says which uniqueness of a model is
-global, and its constraint's name, from the model alone (no database), so
+index, kept by triggers); so is its primary key when an enforced relation
+targets it (the table's primary key is (pk, key)). This module says which
+uniqueness of a model is global, and its constraint's name, from the models
+alone (no database), so
 ``makemigrations``, ``sqlmigrate`` and the system checks agree with
 ``migrate``.
 """

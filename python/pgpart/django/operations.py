@@ -405,7 +405,8 @@ class AddGlobalUnique(Operation):
     partitions: the global unique constraint NAME (``pgpart.add_global_unique``;
     its side table is ``<name>_values``). Emitted by the autodetector after
     ``CreatePartitionedModel`` for each uniqueness of the model without the
-    partition key. The state is untouched (the model keeps its
+    partition key, and on an existing model's pk when a first enforced
+    relation by the pk appears. The state is untouched (the model keeps its
     ``unique=True``/``unique_together``/``UniqueConstraint``). Backwards:
     ``pgpart.drop_global_unique``."""
 
@@ -464,7 +465,8 @@ class AddGlobalUnique(Operation):
 
 class RemoveGlobalUnique(AddGlobalUnique):
     """The inverse of :class:`AddGlobalUnique` (``pgpart.drop_global_unique``;
-    backwards: adds it again), for migrations written by hand."""
+    backwards: adds it again): emitted when the last enforced relation by a
+    model's pk goes, after the operations dropping its foreign keys."""
 
     category = OperationCategory.REMOVAL
 
