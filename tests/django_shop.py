@@ -45,14 +45,15 @@ class Shop:
             (package / "migrations" / "__init__.py").write_text("")
         (package / "models.py").write_text(HEADER + source)
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, answers: str | None = None) -> subprocess.CompletedProcess[str]:
+        """manage.py ARGS; ANSWERS: what to type at Django's questions."""
         return subprocess.run(
-            [sys.executable, "-m", "django", *args], cwd=self.root, env=self.env,
+            [sys.executable, "-m", "django", *args], cwd=self.root, env=self.env, input=answers,
             capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
 
-    def ok(self, *args: str) -> str:
-        done = self.run(*args)
+    def ok(self, *args: str, answers: str | None = None) -> str:
+        done = self.run(*args, answers=answers)
         assert done.returncode == 0, f"{args}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
         return done.stdout + done.stderr
 

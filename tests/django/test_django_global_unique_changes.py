@@ -126,10 +126,26 @@ def test_uniqueness_added_then_removed_on_an_existing_model(pg: Any, dbname: str
     ) == [(0,)]
     _refused(shop)
 
+    # a unique field renamed: its global constraint follows (dropped and made again under the new name)
+    shop.models("shop", UNIQUE.replace("handle = ", "nick = "))
+    made = shop.ok("makemigrations", "shop", answers="y\n")
+    assert "Rename field handle on account to nick" in made
+    assert "pgpart.django.operations.GlobalUniqueRenameField(" in shop.migration("shop", "0003")
+    shop.ok("migrate", "shop")
+    renamed = [("shop_account_nick_gkey", ["nick"]) if name == "shop_account_handle_gkey" else (name, columns)
+               for name, columns in ALL]  # fmt: skip
+    assert shop.global_uniques("shop_account") == sorted(renamed)
+    with psycopg.connect(shop.dsn, autocommit=True) as c, pytest.raises(psycopg.errors.UniqueViolation) as dup:
+        c.execute(
+            "INSERT INTO shop_account (created, email, code, name, nick)"
+            " VALUES (now() + interval '1 month', 'dan@example.org', 'D1', 'dan', 'ada')"
+        )
+    assert dup.value.diag.constraint_name == "shop_account_nick_gkey"
+
     # uniqueness removed (and the relation that needed the email's)
     shop.models("shop", BEFORE)
     shop.ok("makemigrations", "shop")
-    removing = shop.migration("shop", "0003")
+    removing = shop.migration("shop", "0004")
     for op in ["AlterField", "RemoveField", "RemoveConstraint", "AlterUniqueTogether"]:
         assert f"pgpart.django.operations.GlobalUnique{op}(" in removing, op
     shop.ok("migrate", "shop")
@@ -141,7 +157,8 @@ def test_uniqueness_added_then_removed_on_an_existing_model(pg: Any, dbname: str
         )
     assert "No changes detected" in shop.ok("makemigrations", "--check", "--dry-run")
 
-    # backwards: 0003 undone brings every constraint back (the duplicate first removed), 0002 undone drops them
+    # backwards: 0004 and 0003 undone bring every constraint back (the duplicate first removed), 0002 undone
+    # drops them
     with psycopg.connect(shop.dsn, autocommit=True) as c:
         c.execute("DELETE FROM shop_account WHERE name = 'bob2'")
     shop.ok("migrate", "shop", "0002")
