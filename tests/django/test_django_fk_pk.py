@@ -91,6 +91,18 @@ def test_foreign_keys_by_pk_to_a_new_partitioned_model(pg: Any, dbname: str, tmp
     shop.ok("migrate", "shop")
     assert shop.global_uniques("shop_event") == [("shop_event_id_gkey", ["id"])]
 
+    # every model deleted: the foreign keys, then the pk's constraint, then the partitioned table
+    shop.models("shop", "")
+    made = shop.ok("makemigrations", "shop")
+    assert "Remove the global unique constraint shop_event_id_gkey of Event" in made
+    deleting = shop.migration("shop", "0002")
+    assert deleting.index("RemoveGlobalUnique(") < deleting.index("DeletePartitionedModel(")
+    shop.ok("migrate", "shop")
+    assert shop.query("SELECT to_regclass('shop_event_id_gkey_values'), to_regclass('shop_event')") == [(None, None)]
+    assert shop.query("SELECT count(*) FROM pgpart.global_unique_info()") == [(0,)]
+    shop.ok("migrate", "shop", "0001")  # and back
+    assert shop.global_uniques("shop_event") == [("shop_event_id_gkey", ["id"])]
+
 
 def _enforced(shop: Shop) -> None:
     """Rows in two partitions; a duplicate id across partitions and a ticket

@@ -146,6 +146,8 @@ class PartitioningAutodetectorMixin:
     to_state: Any
     questioner: Any
     kept_model_keys: set[tuple[str, str]]
+    old_model_keys: set[tuple[str, str]]
+    new_model_keys: set[tuple[str, str]]
     renamed_models: dict[tuple[str, str], str]
     add_operation: Any
     generated_operations: dict[str, list[Any]]
@@ -361,6 +363,37 @@ class PartitioningAutodetectorMixin:
                     if old_pk is None or ref not in old_refs:
                         for op in self._creating(ref):
                             setattr(op, "_auto_deps", [*getattr(op, "_auto_deps", []), needed])  # noqa: B010
+        self._pk_global_uniques_of_deleted()
+
+    def _pk_global_uniques_of_deleted(self) -> None:
+        """A partitioned model deleted while relations by its pk exist: its
+        pk's global unique constraint goes after their foreign keys (which
+        Django removes first) and before the table (DeletePartitionedModel
+        sees the model as its last state has it, without those relations)."""
+        for app_label, model_name in sorted(self.old_model_keys - self.new_model_keys):
+            partitioning = self.from_state.models[app_label, model_name].options.get(STATE_OPTION)
+            if partitioning is None:
+                continue
+            try:
+                model: type[models.Model] = self.from_state.apps.get_model(app_label, model_name)
+            except LookupError:
+                continue
+            refs = [_label(f) for f in referenced_by_pk(model)]
+            pk = pk_global_unique(model, Spec.from_dict(partitioning)) if refs else None
+            if pk is None:
+                continue
+            name = self.from_state.models[app_label, model_name].name
+            dependencies = [dep for ref in refs for dep in self._dropping(ref) if dep.model_name_lower != model_name]
+            dependencies += [
+                OperationDependency(app_label, model_name, ref[2], OperationDependency.Type.REMOVE)
+                for ref in refs
+                if ref[:2] == (app_label, model_name)  # its own relations (Django removes them first)
+            ]
+            self.add_operation(app_label, RemoveGlobalUnique(name, pk.fields, pk.name), dependencies=dependencies)
+            removed = OperationDependency(app_label, model_name, pk.fields[0], OperationDependency.Type.REMOVE)
+            for op in self.generated_operations.get(app_label, []):
+                if isinstance(op, DeleteModel) and op.name_lower == model_name:
+                    setattr(op, "_auto_deps", [*getattr(op, "_auto_deps", []), removed])  # noqa: B010
 
     def _creating(self, ref: tuple[str, str, str]) -> list[Operation]:
         """The generated operations that create relation REF's foreign key."""
@@ -396,6 +429,15 @@ class PartitioningAutodetectorMixin:
             type(operation) is AddGlobalUnique
             and dependency.field_name is not None
             and dependency.type == OperationDependency.Type.ALTER
+            and operation.model_name_lower == dependency.model_name_lower
+            and [f.lower() for f in operation.fields] == [dependency.field_name_lower]
+        ):
+            return True
+        # and "the pk removed" by a RemoveGlobalUnique on it (before its table goes)
+        if (
+            type(operation) is RemoveGlobalUnique
+            and dependency.field_name is not None
+            and dependency.type == OperationDependency.Type.REMOVE
             and operation.model_name_lower == dependency.model_name_lower
             and [f.lower() for f in operation.fields] == [dependency.field_name_lower]
         ):
