@@ -60,6 +60,10 @@ class Purchase(models.Model):
     account = models.ForeignKey(Account, to_field="email", on_delete=models.CASCADE, null=True)
 """
 
+BY_PK = """
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True)
+"""
+
 ALL = [
     ("account_code_once", ["code"]),
     ("shop_account_email_gkey", ["email"]),
@@ -142,15 +146,23 @@ def test_uniqueness_added_then_removed_on_an_existing_model(pg: Any, dbname: str
         )
     assert dup.value.diag.constraint_name == "shop_account_nick_gkey"
 
-    # uniqueness removed (and the relation that needed the email's)
-    shop.models("shop", BEFORE)
+    # uniqueness removed; the relation that needed the email's now by the pk (which gets a constraint of its own)
+    shop.models("shop", BEFORE + BY_PK)
     shop.ok("makemigrations", "shop")
     removing = shop.migration("shop", "0004")
     for op in ["AlterField", "RemoveField", "RemoveConstraint", "AlterUniqueTogether"]:
         assert f"pgpart.django.operations.GlobalUnique{op}(" in removing, op
+    # the pk's constraint before the relation uses it, the email's dropped after the relation left it
+    relation = removing.index("GlobalUniqueAlterField(\n            model_name='purchase'")
+    assert removing.index("AddGlobalUnique(") < relation < removing.index("model_name='account',\n            name='email'")
+    shop.query("DELETE FROM shop_purchase RETURNING id")  # its column's type changes (email -> id)
     shop.ok("migrate", "shop")
-    assert shop.global_uniques("shop_account") == []
+    assert shop.global_uniques("shop_account") == [("shop_account_id_gkey", ["id"])]
     assert shop.query("SELECT to_regclass('shop_account_email_gkey_values')") == [(None,)]
+    assert shop.query(
+        "SELECT confrelid::regclass::text FROM pg_constraint"
+        " WHERE contype = 'f' AND conrelid = 'shop_purchase'::regclass"
+    ) == [("shop_account_id_gkey_values",)]
     with psycopg.connect(shop.dsn, autocommit=True) as c:  # duplicates are fine again
         c.execute(
             "INSERT INTO shop_account (created, email, code, name) VALUES (now(), 'bob@example.org', 'B1', 'bob2')"

@@ -301,7 +301,40 @@ class PartitioningAutodetectorMixin:
         # sorted and cut into migrations: dependencies still count here.
         self._pk_global_uniques()
         self._after_target_altered()
+        self._after_referencing_dropped()
         super()._sort_migrations()  # type: ignore[misc]
+
+    def _after_referencing_dropped(self) -> None:
+        """An AlterField or RemoveField of a partitioned model's field comes
+        after the operations that drop the foreign keys referencing that
+        field (to_field=) by its global unique constraint's side table: the
+        constraint cannot go while they reference it."""
+        for app_label, ops in self.generated_operations.items():
+            for op in ops:
+                if not isinstance(op, (AlterField, RemoveField)):
+                    continue
+                old_name = self.renamed_models.get((app_label, op.model_name_lower), op.model_name_lower)
+                if (app_label, old_name) not in self.from_state.models or not self._partitioned(app_label, old_name):
+                    continue
+                try:
+                    model: type[models.Model] = self.from_state.apps.get_model(app_label, old_name)
+                    if isinstance(op, AlterField):
+                        old_field: Any = model._meta.get_field(op.name)
+                        new_field: Any = global_apps.get_model(app_label, op.model_name)._meta.get_field(op.name)
+                        if not old_field.unique or new_field.unique:
+                            continue  # its uniqueness stays
+                except Exception:  # LookupError, FieldDoesNotExist
+                    continue
+                for rel in model._meta.related_objects:
+                    field: Any = rel.field
+                    if (
+                        field.many_to_one
+                        and getattr(field, "db_constraint", False)
+                        and field.target_field.name == op.name
+                        and field.model is not model
+                    ):
+                        deps = self._dropping(_label(field))
+                        setattr(op, "_auto_deps", [*getattr(op, "_auto_deps", []), *deps])  # noqa: B010
 
     def _after_target_altered(self) -> None:
         """An enforced relation by a field of a partitioned model (to_field=)
