@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import django
 import psycopg
 import pytest
 from psycopg import sql
@@ -236,12 +235,6 @@ class Ticket(models.Model):
 """
 
 
-@pytest.mark.xfail(
-    django.VERSION >= (6,),
-    reason="known bug: Django 6's autodetector emits AlterUniqueTogether(set()) before deleting the model,"
-    " and its schema editor then looks for a table constraint a global unique constraint does not have",
-    strict=True,
-)
 def test_unique_together_and_unique_constraint_then_the_model_deleted(shop: Shop) -> None:
     models_py = shop.root / "shop" / "models.py"
     models_py.write_text(MODELS + TICKETS)

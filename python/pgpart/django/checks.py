@@ -14,10 +14,12 @@ Static checks (no database; run by every management command):
   ``unique_together`` and plain ``UniqueConstraint`` without the key become
   global unique constraints: the migration's ``AddGlobalUnique``.)
 - ``pgpart.E004`` a relation to a partitioned model enforced by the database
-  whose target column is not unique across partitions (neither the key
-  itself nor a field with a global unique constraint): PostgreSQL cannot
-  enforce it. To a globally unique field, the foreign key references the
-  constraint's side table (``ReferenceGlobalUnique``).
+  that pgpart cannot make enforceable: the table Django creates for a
+  ``ManyToManyField`` (declare a ``through`` model instead), or a target
+  that is neither the key, a globally unique field nor the pk. A
+  ``ForeignKey`` to a globally unique field or to the pk (Django's default)
+  references the global unique constraint's side table (the pk gets one:
+  ``AddGlobalUnique`` on ``<table>_<pk column>_gkey``).
 - ``pgpart.E005`` the declaration's method or key differs from the migration
   state, or the declaration was removed: pgpart does not repartition a table.
 - ``pgpart.E006`` an invalid declaration value (method, interval type,
@@ -188,15 +190,31 @@ def _relations(specs: dict[type[models.Model], Spec], app_configs: Sequence[AppC
             if isinstance(declaring, type):
                 # A many-to-many's table: report the many-to-many field.
                 owner = next((f for f in declaring._meta.local_many_to_many if f.remote_field.through is model), model)
+                message = (
+                    f"{owner.model._meta.label}.{owner.name} is a many-to-many to partitioned model "
+                    f"{target._meta.label}: pgpart cannot enforce the foreign key of the table Django creates for it"
+                )
+                hint = (
+                    "Declare the many-to-many with a through= model holding a ForeignKey to "
+                    f"{target._meta.label} (enforced by pgpart through the global unique constraint of its pk), "
+                    "or declare it with db_constraint=False"
+                )
+            else:
+                message = (
+                    f"{field.model._meta.label}.{field.name} references partitioned model {target._meta.label}: "
+                    f"PostgreSQL cannot enforce it ({target_field.column!r} is neither the partition key "
+                    f"{spec.key!r}, a field unique across partitions nor the primary key)"
+                )
+                hint = (
+                    f"Point it at {target._meta.label}'s primary key or at a unique=True field of it (pgpart makes "
+                    "either a global unique constraint the database can reference), or declare it with "
+                    "db_constraint=False"
+                )
             errors.append(
                 checks.Error(
-                    f"{field.model._meta.label}.{field.name} references partitioned model {target._meta.label}: "
-                    f"PostgreSQL cannot enforce it (no unique constraint on {target_field.column!r} alone, "
-                    f"the table's primary key is ({target_field.column}, {spec.key}))",
-                    hint="Point it at a field that is unique across partitions (to_field= a unique=True field of "
-                    f"{target._meta.label}: pgpart makes it a global unique constraint the database can reference), "
-                    "or declare the relation with db_constraint=False: the reference is then not enforced by "
-                    "the database (rows may point at nothing; on_delete is emulated by Django only).",
+                    message,
+                    hint=hint + ": the reference is then not enforced by the database (rows may point at nothing; "
+                    "on_delete is emulated by Django only).",
                     obj=owner,
                     id="pgpart.E004",
                 )

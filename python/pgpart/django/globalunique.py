@@ -6,8 +6,10 @@ partition key. A partitioned model's ``unique=True`` field, ``unique_together``
 or ``UniqueConstraint`` (plain fields, no condition, expressions, include or
 deferrable) without the key is made a *global* unique constraint by the
 extension (``pgpart.add_global_unique``: a side table with a real unique
-index, kept by triggers). This module says which uniqueness of a model is
-global, and its constraint's name, from the model alone (no database), so
+index, kept by triggers); so is its primary key when an enforced relation
+targets it (the table's primary key is (pk, key)). This module says which
+uniqueness of a model is global, and its constraint's name, from the models
+alone (no database), so
 ``makemigrations``, ``sqlmigrate`` and the system checks agree with
 ``migrate``.
 """
@@ -20,15 +22,19 @@ from typing import Any
 
 from django.db import models
 
-from .declaration import DeclarationError, Spec, key_field, spec_of
+from .declaration import STATE_OPTION, DeclarationError, Spec, key_field, spec_of
 
 __all__ = [
     "MAX_NAME",
     "GlobalUniqueSpec",
+    "declared_global_uniques",
     "gkey_name",
     "global_uniques",
+    "pk_global_unique",
     "plain_unique",
+    "referenced_by_pk",
     "referenced_global_unique",
+    "state_spec",
     "unique_sql_hidden",
 ]
 
@@ -71,14 +77,28 @@ def plain_unique(constraint: models.UniqueConstraint) -> bool:
     )
 
 
-def global_uniques(model: type[models.Model], spec: Spec | None = None) -> list[GlobalUniqueSpec]:
-    """The global unique constraints MODEL's uniqueness needs: those without
-    the partition key (empty for a model that is not partitioned)."""
-    if spec is None:
+def state_spec(state: Any, model: type[models.Model]) -> Spec | None:
+    """MODEL's declaration as migration state STATE records it (historical
+    models rendered from a state have no ``Partitioning`` class), or, without
+    a state, as the model class declares it. None: not partitioned (or a
+    broken declaration, which the system checks report)."""
+    if state is None:
         try:
-            spec = spec_of(model)
+            return spec_of(model)
         except DeclarationError:
-            return []
+            return None
+    model_state = state.models.get((model._meta.app_label, model._meta.model_name))
+    stored = None if model_state is None else model_state.options.get(STATE_OPTION)
+    return None if stored is None else Spec.from_dict(stored)
+
+
+def declared_global_uniques(model: type[models.Model], spec: Spec | None = None) -> list[GlobalUniqueSpec]:
+    """The global unique constraints MODEL's own uniqueness needs: its
+    ``unique=True`` fields, ``unique_together`` and plain
+    ``UniqueConstraint`` without the partition key (empty for a model that
+    is not partitioned)."""
+    if spec is None:
+        spec = state_spec(None, model)
         if spec is None:
             return []
     key = key_field(model, spec)
@@ -105,16 +125,79 @@ def global_uniques(model: type[models.Model], spec: Spec | None = None) -> list[
     return out
 
 
-def referenced_global_unique(field: Any) -> GlobalUniqueSpec | None:
+def pk_global_unique(model: type[models.Model], spec: Spec) -> GlobalUniqueSpec | None:
+    """The global unique constraint on partitioned MODEL's primary key
+    (``<table>_<pk column>_gkey``) that an enforced relation by the pk
+    needs: the table's primary key is (pk, key), unique per partition only.
+    None when the pk is the key itself or composite."""
+    pk = model._meta.pk
+    if pk is None or isinstance(pk, models.CompositePrimaryKey) or pk.column is None:
+        return None
+    if pk.column == key_field(model, spec).column:
+        return None
+    return GlobalUniqueSpec(gkey_name(model._meta.db_table, [pk.column]), (pk.name,))
+
+
+def _enforced_pk_relation(field: Any) -> bool:
+    """FIELD is a ForeignKey/OneToOneField the database enforces, by its
+    target model's primary key, declared on a model of its own (the
+    auto-created table of a many-to-many is not: pgpart.E004)."""
+    if not (field.is_relation and field.many_to_one and getattr(field, "db_constraint", False)):
+        return False
+    target_meta: Any = getattr(field.related_model, "_meta", None)  # None: a lazy reference not resolved
+    if target_meta is None or target_meta.pk is None or field.model._meta.auto_created:
+        return False
+    return bool(field.target_field.name == target_meta.pk.name)
+
+
+def referenced_by_pk(model: type[models.Model]) -> list[Any]:
+    """The relations (fields of other models, or of MODEL itself) that the
+    database enforces by MODEL's primary key."""
+    out = []
+    for rel in model._meta.related_objects:
+        field = rel.field
+        if field.model._meta.proxy or not field.concrete:
+            continue
+        if _enforced_pk_relation(field):
+            out.append(field)
+    return out
+
+
+def global_uniques(
+    model: type[models.Model], spec: Spec | None = None, *, referenced: bool = True
+) -> list[GlobalUniqueSpec]:
+    """Every global unique constraint MODEL's table has: its own uniqueness
+    without the key (declared_global_uniques) and, when REFERENCED and an
+    enforced relation targets its primary key, the pk's (pk_global_unique)."""
+    if spec is None:
+        spec = state_spec(None, model)
+        if spec is None:
+            return []
+    out = declared_global_uniques(model, spec)
+    if referenced and referenced_by_pk(model):
+        pk = pk_global_unique(model, spec)
+        if pk is not None and pk.fields not in {gu.fields for gu in out}:
+            out.append(pk)
+    return out
+
+
+def referenced_global_unique(field: Any, state: Any = None) -> GlobalUniqueSpec | None:
     """The global unique constraint a relation's target column has alone
-    (a ForeignKey to a partitioned model), else None."""
+    (a ForeignKey to a partitioned model: to a unique field, or to its pk
+    when the relation is enforced), else None. STATE: the migration state
+    FIELD's model was rendered from (None: the project's models)."""
     target = getattr(field, "related_model", None)
     if not isinstance(target, type):
         return None
+    spec = state_spec(state, target)
+    if spec is None:
+        return None
     target_field = field.target_field
-    for gu in global_uniques(target):
+    for gu in declared_global_uniques(target, spec):
         if gu.fields == (target_field.name,):
             return gu
+    if _enforced_pk_relation(field):
+        return pk_global_unique(target, spec)
     return None
 
 

@@ -26,6 +26,16 @@
   relation to a partitioned model's globally unique field points at the
   constraint's side table instead of the partitioned table (which
   PostgreSQL cannot reference).
+- :class:`GlobalUniqueAddField`, :class:`GlobalUniqueAlterField`,
+  :class:`GlobalUniqueRemoveField`, :class:`GlobalUniqueRenameField`,
+  :class:`GlobalUniqueAddConstraint`, :class:`GlobalUniqueRemoveConstraint`,
+  :class:`GlobalUniqueAlterUniqueTogether`: Django's operations on an
+  existing model, emitted by the autodetector instead of them when the model
+  is partitioned or the field is a relation to a partitioned model. Each
+  compares the model's global unique constraints before and after (in the
+  migration states) and drops/adds what changed around Django's own work,
+  which runs with that uniqueness hidden; a foreign key it creates to a
+  partitioned model's globally unique column references the side table.
 
 Migration state keeps only the declaration (``options["_pgpart_partitioning"]``,
 invisible to the rendered historical model); partitions are never part of it:
@@ -34,20 +44,36 @@ the catalog is the truth.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation, OperationCategory
-from django.db.migrations.operations.models import CreateModel, DeleteModel, ModelOperation
+from django.db.migrations.operations.fields import AddField, AlterField, RemoveField, RenameField
+from django.db.migrations.operations.models import (
+    AddConstraint,
+    AlterUniqueTogether,
+    CreateModel,
+    DeleteModel,
+    ModelOperation,
+    RemoveConstraint,
+)
 from django.db.migrations.state import ModelState, ProjectState
 
 from .. import Client
 from ..errors import PgpartError
 from . import db
 from .declaration import STATE_OPTION, Spec, key_column
-from .globalunique import global_uniques
+from .globalunique import (
+    GlobalUniqueSpec,
+    declared_global_uniques,
+    global_uniques,
+    referenced_global_unique,
+    state_spec,
+    unique_sql_hidden,
+)
 from .schema import create_partitioned_model
 
 __all__ = [
@@ -56,6 +82,14 @@ __all__ = [
     "AlterPartitioning",
     "CreatePartitionedModel",
     "DeletePartitionedModel",
+    "GlobalUniqueAddConstraint",
+    "GlobalUniqueAddField",
+    "GlobalUniqueAlterField",
+    "GlobalUniqueAlterUniqueTogether",
+    "GlobalUniqueDeleteModel",
+    "GlobalUniqueRemoveConstraint",
+    "GlobalUniqueRemoveField",
+    "GlobalUniqueRenameField",
     "InstallPgpart",
     "ReferenceGlobalUnique",
     "RemoveGlobalUnique",
@@ -290,11 +324,12 @@ class DeletePartitionedModel(DeleteModel):
         partitioning = to_state.models[app_label, self.name_lower].options.get(STATE_OPTION)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        if partitioning is None:
-            schema_editor.create_model(model)
-            return
-        spec = Spec.from_dict(partitioning)
-        create_partitioned_model(schema_editor, model, spec)
+        with _fks_retargeted(schema_editor, _retargets(model, to_state)):
+            if partitioning is None:
+                schema_editor.create_model(model)
+                return
+            spec = Spec.from_dict(partitioning)
+            create_partitioned_model(schema_editor, model, spec)
         _apply(schema_editor, model, spec, new_table=True)
         for gu in global_uniques(model, spec):
             _add_global_unique(schema_editor, model, gu.fields, gu.name)
@@ -370,7 +405,8 @@ class AddGlobalUnique(Operation):
     partitions: the global unique constraint NAME (``pgpart.add_global_unique``;
     its side table is ``<name>_values``). Emitted by the autodetector after
     ``CreatePartitionedModel`` for each uniqueness of the model without the
-    partition key. The state is untouched (the model keeps its
+    partition key, and on an existing model's pk when a first enforced
+    relation by the pk appears. The state is untouched (the model keeps its
     ``unique=True``/``unique_together``/``UniqueConstraint``). Backwards:
     ``pgpart.drop_global_unique``."""
 
@@ -429,7 +465,8 @@ class AddGlobalUnique(Operation):
 
 class RemoveGlobalUnique(AddGlobalUnique):
     """The inverse of :class:`AddGlobalUnique` (``pgpart.drop_global_unique``;
-    backwards: adds it again), for migrations written by hand."""
+    backwards: adds it again): emitted when the last enforced relation by a
+    model's pk goes, after the operations dropping its foreign keys."""
 
     category = OperationCategory.REMOVAL
 
@@ -484,36 +521,22 @@ class ReferenceGlobalUnique(Operation):
     def database_forwards(
         self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
-        from django.db.backends.ddl_references import Columns, Statement, Table
-
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         field: Any = model._meta.get_field(self.field)
-        table = model._meta.db_table
-        target_table = field.target_field.model._meta.db_table
-        target_column = field.target_field.column
+        retarget = {(model._meta.db_table, field.column, field.target_field.model._meta.db_table): self.side_table}
         found = False
         for statement in schema_editor.deferred_sql:
-            if not isinstance(statement, Statement) or statement.template != schema_editor.sql_create_fk:
-                continue
-            parts = statement.parts
-            column, to_table = parts.get("column"), parts.get("to_table")
-            if (
-                isinstance(column, Columns) and isinstance(to_table, Table)
-                and column.table == table and column.columns == [field.column] and to_table.table == target_table
-            ):  # fmt: skip
-                parts["to_table"] = Table(self.side_table, schema_editor.quote_name)
-                parts["to_column"] = Columns(self.side_table, [target_column], schema_editor.quote_name)
-                found = True
+            found = _retarget_fk(schema_editor, statement, retarget) or found
         if not found:
             raise PgpartError(
-                f"cannot point the foreign key of {table}.{field.column} at {self.side_table}: "
+                f"cannot point the foreign key of {model._meta.db_table}.{field.column} at {self.side_table}: "
                 "no foreign key of it is pending in this migration",
                 detail="ReferenceGlobalUnique re-targets the foreign key that CreateModel, earlier in the same "
                 "migration, leaves for the end of the migration.",
                 hint="Keep ReferenceGlobalUnique right after the model's CreateModel in the same migration; a "
-                "relation added to an existing model must use db_constraint=False (docs/django.md).",
+                "relation added to an existing model is GlobalUniqueAddField's (docs/django.md).",
             )
 
     def database_backwards(
@@ -530,3 +553,263 @@ class ReferenceGlobalUnique(Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"{self.model_name.lower()}_{self.field.lower()}_global_fk"
+
+
+# -- Django's operations on existing models, global uniqueness kept in step
+
+#: (referencing table, its column, the partitioned table referenced) -> the side table to reference instead
+Retarget = dict[tuple[str, str, str], str]
+
+
+def _retarget_fk(schema_editor: BaseDatabaseSchemaEditor, statement: Any, retarget: Retarget) -> bool:
+    """Point STATEMENT, if it is Django's ``ADD CONSTRAINT ... FOREIGN KEY``
+    of a (table, column) to a partitioned table in RETARGET, at the side
+    table instead (Django's own ``ddl_references`` parts, as a table rename
+    does; the constraint's name stays Django's). Whether it did."""
+    from django.db.backends.ddl_references import Columns, Statement, Table
+
+    if not isinstance(statement, Statement) or statement.template != schema_editor.sql_create_fk:
+        return False
+    parts = statement.parts
+    column, to_table, to_column = parts.get("column"), parts.get("to_table"), parts.get("to_column")
+    if not (isinstance(column, Columns) and isinstance(to_table, Table) and isinstance(to_column, Columns)):
+        return False
+    if len(column.columns) != 1:
+        return False
+    side_table = retarget.get((column.table, column.columns[0], to_table.table))
+    if side_table is None:
+        return False
+    parts["to_table"] = Table(side_table, schema_editor.quote_name)
+    parts["to_column"] = Columns(side_table, list(to_column.columns), schema_editor.quote_name)
+    return True
+
+
+def _retargets(model: type[models.Model], state: ProjectState) -> Retarget:
+    """The enforced relations of MODEL (rendered from STATE) to a partitioned
+    model's globally unique column, by their side table."""
+    out: Retarget = {}
+    for field in model._meta.local_fields:
+        f: Any = field
+        if not (f.is_relation and f.many_to_one and getattr(f, "db_constraint", False)):
+            continue
+        gu = referenced_global_unique(f, state)
+        if gu is not None:
+            out[(model._meta.db_table, str(f.column), f.related_model._meta.db_table)] = gu.side_table
+    return out
+
+
+@contextmanager
+def _fks_retargeted(schema_editor: BaseDatabaseSchemaEditor, retarget: Retarget) -> Iterator[None]:
+    """While Django's operation runs: every foreign key it creates at once
+    (``execute``) or leaves for the migration's end (``deferred_sql``) that
+    RETARGET names references the side table instead."""
+    if not retarget:
+        yield
+        return
+    execute = schema_editor.execute
+    own = {
+        name: vars(schema_editor)[name]
+        for name in ("execute", "sql_create_column_inline_fk")
+        if name in vars(schema_editor)
+    }
+    before = {id(s) for s in schema_editor.deferred_sql}
+
+    def retargeting_execute(sql: Any, params: Any = ()) -> Any:
+        _retarget_fk(schema_editor, sql, retarget)
+        return execute(sql, params)
+
+    schema_editor.execute = retargeting_execute  # type: ignore[method-assign]
+    # AddField writes a foreign key inline as text (REFERENCES <table>):
+    # without the inline form, Django leaves it in deferred_sql, retargeted below
+    schema_editor.sql_create_column_inline_fk = None
+    try:
+        yield
+    finally:
+        for name in ("execute", "sql_create_column_inline_fk"):
+            if name in own:
+                setattr(schema_editor, name, own[name])
+            else:
+                delattr(schema_editor, name)
+        for statement in schema_editor.deferred_sql:
+            if id(statement) not in before:
+                _retarget_fk(schema_editor, statement, retarget)
+
+
+def _columns(model: type[models.Model], gu: GlobalUniqueSpec) -> tuple[str, ...]:
+    return tuple(str(getattr(model._meta.get_field(f), "column", f)) for f in gu.fields)
+
+
+class _GlobalUniqueAware:
+    """Mixin for Django's operations on an existing model (field, constraint
+    and ``unique_together`` changes).
+
+    In either direction, ``from_state`` is the state the database is in and
+    ``to_state`` the one it goes to: the global unique constraints of the
+    model's own uniqueness (declared_global_uniques) that only the first has
+    are dropped first, Django's operation runs with the uniqueness hidden
+    (PostgreSQL would refuse it without the key) and its foreign keys to
+    partitioned models retargeted, then the constraints only the second has
+    are added (a constraint whose columns changed, by a rename or a new
+    ``db_column``, is dropped and added again). The pk's constraint, which a
+    relation *to* the model needs, is the autodetector's
+    ``AddGlobalUnique``/``RemoveGlobalUnique``."""
+
+    allow_migrate_model: Any
+
+    def _gu_model_name(self) -> str:
+        """The model this operation changes (lower case)."""
+        return str(getattr(self, "model_name_lower"))  # noqa: B009 (Django's FieldOperation/IndexOperation)
+
+    def _gu_constraint_name(self) -> str | None:
+        """The name of the constraint this operation adds or removes."""
+        return None
+
+    def _gu_django(
+        self,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+        model: type[models.Model],
+        global_fields: set[tuple[str, ...]],
+        django: Callable[[], None],
+    ) -> None:
+        """Django's own work, the global uniqueness (by GLOBAL_FIELDS) hidden."""
+        django()
+
+    def _gu_run(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+        django: Callable[[], None],
+    ) -> None:
+        from_model = from_state.apps.get_model(app_label, self._gu_model_name())
+        to_model = to_state.apps.get_model(app_label, self._gu_model_name())
+        if not self.allow_migrate_model(schema_editor.connection.alias, to_model):
+            return
+        from_spec, to_spec = state_spec(from_state, from_model), state_spec(to_state, to_model)
+        before = {
+            (gu.name, _columns(from_model, gu)): gu
+            for gu in (declared_global_uniques(from_model, from_spec) if from_spec else [])
+        }
+        after = {
+            (gu.name, _columns(to_model, gu)): gu
+            for gu in (declared_global_uniques(to_model, to_spec) if to_spec else [])
+        }
+        for key, gu in before.items():
+            if key not in after:
+                _drop_global_unique(schema_editor, from_model, gu.name)
+        name = self._gu_constraint_name()
+        global_constraint = name is not None and any(gu.name == name for gu in [*before.values(), *after.values()])
+        if not global_constraint:  # a global one is all in the drop/add around
+            with ExitStack() as stack:
+                if from_spec is not None:
+                    stack.enter_context(unique_sql_hidden(from_model, from_spec))
+                if to_spec is not None and to_model is not from_model:
+                    stack.enter_context(unique_sql_hidden(to_model, to_spec))
+                stack.enter_context(_fks_retargeted(schema_editor, _retargets(to_model, to_state)))
+                global_fields = {gu.fields for gu in [*before.values(), *after.values()]}
+                self._gu_django(schema_editor, from_state, to_state, to_model, global_fields, django)
+        for key, gu in after.items():
+            if key not in before:
+                _add_global_unique(schema_editor, to_model, gu.fields, gu.name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        forwards = super().database_forwards  # type: ignore[misc]
+        self._gu_run(
+            app_label, schema_editor, from_state, to_state,
+            lambda: forwards(app_label, schema_editor, from_state, to_state),
+        )  # fmt: skip
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        backwards = super().database_backwards  # type: ignore[misc]
+        self._gu_run(
+            app_label, schema_editor, from_state, to_state,
+            lambda: backwards(app_label, schema_editor, from_state, to_state),
+        )  # fmt: skip
+
+
+class GlobalUniqueAddField(_GlobalUniqueAware, AddField):
+    """``AddField``: a ``unique=True`` field of a partitioned model becomes a
+    global unique constraint; an enforced relation to a partitioned model's
+    globally unique field or pk references the side table."""
+
+
+class GlobalUniqueAlterField(_GlobalUniqueAware, AlterField):
+    """``AlterField``: ``unique`` toggled on a partitioned model's field adds
+    or drops its global unique constraint; a relation made enforced (or
+    pointed elsewhere) references the side table."""
+
+
+class GlobalUniqueRemoveField(_GlobalUniqueAware, RemoveField):
+    """``RemoveField``: a global unique constraint on the field goes first."""
+
+
+class GlobalUniqueRenameField(_GlobalUniqueAware, RenameField):
+    """``RenameField``: a global unique constraint on the renamed column is
+    dropped and made again on the new name (its side table is rebuilt: the
+    extension does not follow a column rename)."""
+
+
+class GlobalUniqueAddConstraint(_GlobalUniqueAware, AddConstraint):
+    """``AddConstraint``: a plain ``UniqueConstraint`` without the key on a
+    partitioned model is added as a global unique constraint of its name."""
+
+    def _gu_constraint_name(self) -> str | None:
+        return str(getattr(self, "constraint").name)  # noqa: B009 (untyped in django-stubs)
+
+
+class GlobalUniqueRemoveConstraint(_GlobalUniqueAware, RemoveConstraint):
+    """``RemoveConstraint``: such a constraint is dropped with
+    ``pgpart.drop_global_unique``."""
+
+    def _gu_constraint_name(self) -> str | None:
+        return str(getattr(self, "name"))  # noqa: B009 (untyped in django-stubs)
+
+
+class GlobalUniqueAlterUniqueTogether(_GlobalUniqueAware, AlterUniqueTogether):
+    """``AlterUniqueTogether``: groups without the key of a partitioned model
+    are global unique constraints (``<table>_<columns>_gkey``). Django 6
+    emits ``AlterUniqueTogether(set())`` before deleting a model: the
+    constraints go here, the table with ``DeletePartitionedModel``."""
+
+    def _gu_model_name(self) -> str:
+        return self.name_lower
+
+    def _gu_django(
+        self,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+        model: type[models.Model],
+        global_fields: set[tuple[str, ...]],
+        django: Callable[[], None],
+    ) -> None:
+        # Django 6 reads the groups from the model states, not the models:
+        # pass Django's schema editor only the groups that are real
+        # constraints (those with the partition key)
+        def real(state: ProjectState) -> set[tuple[str, ...]]:
+            groups = state.models[model._meta.app_label, self.name_lower].options.get("unique_together") or ()
+            return {tuple(g) for g in groups if tuple(g) not in global_fields}
+
+        old, new = real(from_state), real(to_state)
+        if old != new:
+            schema_editor.alter_unique_together(model, old, new)  # type: ignore[arg-type]
+
+
+class GlobalUniqueDeleteModel(DeleteModel):
+    """``DeleteModel`` of a model holding an enforced relation to a
+    partitioned model's globally unique field or pk: backwards, the table
+    made again references the side table."""
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        with _fks_retargeted(schema_editor, _retargets(model, to_state)):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

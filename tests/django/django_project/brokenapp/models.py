@@ -146,7 +146,8 @@ class Target(models.Model):
 
 
 class EnforcedReference(models.Model):
-    """pgpart.E004: a ForeignKey to a partitioned model, enforced."""
+    """No error: a ForeignKey to a partitioned model's pk, enforced (the pk
+    gets a global unique constraint)."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE)
 
