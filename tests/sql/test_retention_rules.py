@@ -215,7 +215,8 @@ def test_grace_keeps_expired_partitions_detached_then_drops_them(conn: Conn) -> 
     assert all(d is not None and d.startswith("age: older than 7 days") for _, _, d in plan)
     retention(conn)
     assert attached(conn) == [day(d) for d in range(12, 22)]
-    assert exists(conn, f"public.{day(10)}") and exists(conn, f"public.{day(11)}")
+    assert exists(conn, f"public.{day(10)}")
+    assert exists(conn, f"public.{day(11)}")
     assert conn.execute(f"SELECT count(*) FROM {day(10)}").fetchone() == (24,)  # readable by name
     waiting = findings(conn, "retention_grace")
     assert [p for p, _ in waiting] == [day(10), day(11)]
@@ -233,8 +234,10 @@ def test_grace_keeps_expired_partitions_detached_then_drops_them(conn: Conn) -> 
     assert all(d is not None and d.startswith("grace period over since") for _, _, d in plan)
     assert [p for p, _ in findings(conn, "detached_awaiting")] == [day(10), day(11)]
     retention(conn)
-    assert not exists(conn, f"public.{day(10)}") and not exists(conn, f"public.{day(11)}")
-    assert findings(conn, "retention_grace") == [] and findings(conn, "detached_awaiting") == []
+    assert not exists(conn, f"public.{day(10)}")
+    assert not exists(conn, f"public.{day(11)}")
+    assert findings(conn, "retention_grace") == []
+    assert findings(conn, "detached_awaiting") == []
 
 
 def test_grace_due_parent_is_maintained(conn: Conn) -> None:
@@ -246,7 +249,8 @@ def test_grace_due_parent_is_maintained(conn: Conn) -> None:
     assert all("journal" not in r[0] for r in due)
     pass_grace(conn, 4)
     due = conn.execute("SELECT reasons FROM pgpart._due_parents(%s) WHERE parent = 'ev'::regclass", [LATER]).fetchall()
-    assert due and "journal" in due[0][0]
+    assert due
+    assert "journal" in due[0][0]
     conn.execute("CALL pgpart.run_maintenance_proc(now_at => %s)", [LATER])
     assert not exists(conn, f"public.{day(10)}")
 
@@ -344,7 +348,7 @@ def test_reattach_under_a_concurrent_writer(connect: Connect) -> None:
                 writer.execute("INSERT INTO ev VALUES ('2024-03-19 13:00+00', 'w')")
                 inserted[0] += 1
                 started.set()
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
             started.set()
 
