@@ -252,7 +252,8 @@ BEGIN
         SELECT j.detached::regclass, j.then_action, j.archive_schema, j.archive_tablespace, j.entry, g.due_at
         FROM pgpart._journal(p_parent) AS j
         CROSS JOIN LATERAL (SELECT pgpart._grace_until(p_parent, j.entry) AS due_at) AS g
-        WHERE j.state = 'awaiting' AND g.due_at <= greatest(p_now_at, now())
+        -- (an entry awaiting another action, e.g. a client's export, is not SQL retention's)
+        WHERE j.state = 'awaiting' AND j.then_action IN ('archive', 'drop') AND g.due_at <= greatest(p_now_at, now())
         ORDER BY j.entry;
 END
 $body$;
