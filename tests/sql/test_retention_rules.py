@@ -368,3 +368,17 @@ def test_reattach_under_a_concurrent_writer(connect: Connect) -> None:
     assert conn.execute("SELECT count(*) FROM ev WHERE payload = 'w'").fetchone() == (inserted[0],)
     assert attached(conn)[0] == day(12)
     assert not exists(conn, f"public.{day(10)}")
+
+
+def test_reattach_an_integer_range(conn: Conn) -> None:
+    conn.execute("CREATE TABLE ev (id bigint NOT NULL) PARTITION BY RANGE (id)")
+    conn.execute("SELECT pgpart.create_range_partitions('ev', '100', start => '0', premake => 5)")
+    conn.execute("INSERT INTO ev SELECT generate_series(0, 449)")
+    conn.execute("ANALYZE ev")
+    set_policy(conn, retention_max_rows=250, retention_action="drop", retention_grace="1 day")
+    retention(conn)
+    assert attached(conn)[:2] == ["ev_p200", "ev_p300"]
+    set_policy(conn, retention_max_rows=0)
+    steps = conn.execute("SELECT action, statement FROM pgpart.reattach_partition('ev', 'ev_p100')").fetchall()
+    assert "FOR VALUES FROM ('100') TO ('200')" in steps[1][1]
+    assert conn.execute("SELECT count(*), min(id), max(id) FROM ev WHERE id < 200").fetchone() == (100, 100, 199)
