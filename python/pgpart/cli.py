@@ -10,6 +10,7 @@ Usage::
     pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
     pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
     pgpart [--dsn DSN] metrics [--now TIME]
+    pgpart [--dsn DSN] reattach TABLE PARTITION [--lock-timeout T] [--lock-retries N] [--dry-run] [--json]
     pgpart [--dsn DSN] apply PLAN.json [--json]
     pgpart [--dsn DSN] demo [--reset]
 
@@ -115,6 +116,7 @@ EXIT_USAGE = ExitCode.USAGE
 EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # SQL integer
+_BIG_MIN, _BIG_MAX = -(2**63), 2**63 - 1  # SQL bigint
 
 
 def _int32(text: str) -> int:
@@ -125,6 +127,17 @@ def _int32(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
     if not _INT_MIN <= value <= _INT_MAX:
         raise argparse.ArgumentTypeError(f"{value} is out of range ({_INT_MIN} to {_INT_MAX})")
+    return value
+
+
+def _int64(text: str) -> int:
+    """An option's value as a SQL bigint (argparse turns the error into exit 64)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not _BIG_MIN <= value <= _BIG_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is out of range ({_BIG_MIN} to {_BIG_MAX})")
     return value
 
 
@@ -142,6 +155,9 @@ _ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("lock_timeout", str, "lock timeout of each attempt (default 200ms)"),
     ("lock_retries", _int32, "retries after a lock timeout (default 10)"),
     ("epoch_unit", str, "an integer key holding Unix time: s, ms or us (gridded as a timestamptz)"),
+    ("retention_max_bytes", _int64, "keep at most this many bytes in the partitions, oldest out first (0 clears)"),
+    ("retention_max_rows", _int64, "keep at most this many rows in the partitions, oldest out first (0 clears)"),
+    ("retention_grace", str, "an expired partition stays detached this long before its drop or archive ('0' clears)"),
 ]
 _ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition", "drain_default"]
 
@@ -149,6 +165,7 @@ _ENSURE_KEYS = [name for name, _, _ in _ENSURE_OPTIONS] + ["default_partition", 
 # interval, retention or origin may also be a number (integer keys); counts
 # are integers; default_partition is a boolean.
 _NAME, _NUMBER_OR_TEXT, _INTEGER, _BOOLEAN = "a string", "a string or an integer", "an integer", "true or false"
+_BIGINT = "a 64-bit integer"
 _POLICY_KEY_KINDS: dict[str, str] = {
     "interval": _NUMBER_OR_TEXT,
     "premake": _INTEGER,
@@ -164,6 +181,9 @@ _POLICY_KEY_KINDS: dict[str, str] = {
     "epoch_unit": _NAME,
     "default_partition": _BOOLEAN,
     "drain_default": _BOOLEAN,
+    "retention_max_bytes": _BIGINT,
+    "retention_max_rows": _BIGINT,
+    "retention_grace": _NAME,
 }
 
 
@@ -262,6 +282,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
 
+    p = commands.add_parser(
+        "reattach", parents=[common], help="attach again a partition retention detached (during its grace period)"
+    )
+    p.add_argument("table", help="the managed table it was detached from")
+    p.add_argument("partition", help="the detached table")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--json", action="store_true")
+
     p = commands.add_parser("metrics", parents=[common], help="Prometheus text exposition of every managed table")
     _now_option(p)
 
@@ -313,6 +343,10 @@ def _policy_value(path: str, where: str, key: str, value: object) -> object:
         ok = isinstance(value, int) and not isinstance(value, bool)
         if isinstance(value, int) and ok and not _INT_MIN <= value <= _INT_MAX:
             raise UsageError(f"{path}: {where}: {key} = {value} is out of range ({_INT_MIN} to {_INT_MAX})")
+    elif kind == _BIGINT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(value, int) and ok and not _BIG_MIN <= value <= _BIG_MAX:
+            raise UsageError(f"{path}: {where}: {key} = {value} is out of range ({_BIG_MIN} to {_BIG_MAX})")
     elif kind == _NUMBER_OR_TEXT:
         ok = isinstance(value, str | int) and not isinstance(value, bool)
     else:
@@ -637,6 +671,19 @@ def cmd_apply(client: Client, args: argparse.Namespace, out: Output, err: Output
     return EXIT_OK
 
 
+def cmd_reattach(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    steps = client.reattach_partition(
+        args.table, args.partition, lock_timeout=args.lock_timeout, lock_retries=args.lock_retries,
+        dry_run=args.dry_run,
+    )  # fmt: skip
+    if args.json:
+        print_json(steps, out)
+        return EXIT_OK
+    out.write(f"{shown(args.table)}: {'plan' if args.dry_run else 'reattached'} {shown(args.partition)}\n")
+    print_steps(steps, out)
+    return EXIT_OK
+
+
 def cmd_demo(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     from . import demo
 
@@ -652,6 +699,7 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "maintain": cmd_maintain,
     "load": cmd_load,
     "metrics": cmd_metrics,
+    "reattach": cmd_reattach,
     "apply": cmd_apply,
     "demo": cmd_demo,
 }

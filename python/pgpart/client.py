@@ -14,6 +14,7 @@ refuse a connection inside an open transaction (TransactionStateError).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -57,6 +58,7 @@ POLICY_FIELDS = (
     "tablespace", "reloptions", "subpartition", "retention", "retention_action", "archive_schema",
     "archive_tablespace", "referenced_retention", "automatic_maintenance", "analyze_after", "reconcile",
     "propagate_grants", "move_large_bytes", "epoch_unit", "drain_default", "drain_default_max_bytes",
+    "retention_max_bytes", "retention_max_rows", "retention_grace",
 )  # fmt: skip
 
 _INFO_COLUMNS = (
@@ -126,6 +128,9 @@ class Client:
         epoch_unit: str | None = None,
         drain_default: bool | None = None,
         drain_default_max_bytes: int | None = None,
+        retention_max_bytes: int | None = None,
+        retention_max_rows: int | None = None,
+        retention_grace: Interval | None = None,
     ) -> EnsureReport:
         """Declare how TABLE is partitioned and create what is missing:
         registers or updates the policy and creates the partitions its grid
@@ -146,6 +151,9 @@ class Client:
         ``drain_default`` (with ``drain_default_max_bytes``):
         every maintenance run moves the default partition's rows into
         partitions of their own (``pgpart.set_policy``).
+        ``retention_max_bytes``, ``retention_max_rows`` and
+        ``retention_grace``: retention by size and rows and its grace
+        period, as :meth:`set_policy` takes them.
         """
         args: list[Arg] = [
             ("parent", "regclass", table),
@@ -170,6 +178,9 @@ class Client:
             ("epoch_unit", "text", epoch_unit),
             ("drain_default", "boolean", drain_default),
             ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
+            ("retention_max_bytes", "bigint", retention_max_bytes),
+            ("retention_max_rows", "bigint", retention_max_rows),
+            ("retention_grace", "interval", None if retention_grace is None else _interval(retention_grace)),
         ]
         if dry_run:
             rows = self._session.fetch(*call("ensure_range", args, STEP_COLUMNS))
@@ -324,11 +335,20 @@ class Client:
         dry_run: bool = False,
         drain_default: bool | None = None,
         drain_default_max_bytes: int | None = None,
+        retention_max_bytes: int | None = None,
+        retention_max_rows: int | None = None,
+        retention_grace: Interval | None = None,
     ) -> dict[str, Any]:
         """Change TABLE's lifecycle policy (``pgpart.set_policy``); None keeps
         a setting, '' clears a name, 'none' clears retention. Returns the
         policy as saved, a dict of pgpart.config's columns (``dry_run``: as
-        it would be saved; nothing is written)."""
+        it would be saved; nothing is written).
+
+        ``retention_max_bytes`` / ``retention_max_rows``: keep at most that
+        much in the partitions, the oldest expiring first (0 clears);
+        ``retention_grace``: an expired partition stays detached that long
+        before its archive or drop ('0' clears). A partition expires if any
+        rule expires it."""
         args: list[Arg] = [
             ("parent", "regclass", table),
             ("retention", "text", retention),
@@ -346,6 +366,9 @@ class Client:
             ("dry_run", "boolean", dry_run),
             ("drain_default", "boolean", drain_default),
             ("drain_default_max_bytes", "bigint", drain_default_max_bytes),
+            ("retention_max_bytes", "bigint", retention_max_bytes),
+            ("retention_max_rows", "bigint", retention_max_rows),
+            ("retention_grace", "interval", None if retention_grace is None else _interval(retention_grace)),
         ]
         row = self._session.fetch_one(*call("set_policy", args, "pg_catalog.to_jsonb(set_policy)::text"))
         return _json_object(row[0]) if row is not None else {}
@@ -454,6 +477,34 @@ class Client:
                 hint="Check the name and its schema (e.g. 'public.events'); SELECT * FROM pgpart.check() lists "
                 "the managed tables and their problems.",
             )
+
+    def reattach_partition(
+        self,
+        table: str,
+        partition: str,
+        *,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        dry_run: bool = False,
+    ) -> list[Step]:
+        """Attach again PARTITION, a table retention detached from TABLE
+        (during its grace period, before its archive or drop), at the bounds
+        its journal entry recorded (``pgpart.reattach_partition``): a CHECK
+        validated first, then ATTACH under the lock timeout with retries; its
+        journal entry is closed, so retention never drops it. Returns the
+        steps (``dry_run``: the plan, nothing changed). A table the policy
+        still expires is detached again by the next maintenance: change the
+        policy first."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("partition", "regclass", partition),
+            ("lock_timeout", "interval", None if lock_timeout is None else _interval(lock_timeout)),
+            ("lock_retries", "integer", lock_retries),
+            ("dry_run", "boolean", dry_run),
+        ]
+        with self._session.atomic():
+            rows = self._session.fetch(*call("reattach_partition", args, STEP_COLUMNS))
+        return [Step.from_row(r) for r in rows]
 
     def move_default_rows(
         self,
@@ -653,7 +704,8 @@ class Client:
             if row[5] is None:  # not a step: skipped or error
                 actions.append(MaintenanceAction(parent, row[1], row[2], row[3], _error(row[4])))
             else:
-                steps.append(Step.from_row(row[5:]))
+                # the detail of a retention step says why (the rule, or the grace period over)
+                steps.append(dataclasses.replace(Step.from_row(row[5:]), reason=row[3]))
         return MaintenanceReport(
             online=online, dry_run=True, actions=tuple(actions),
             plans=tuple((parent, tuple(steps)) for parent, steps in plans.items()),

@@ -170,6 +170,8 @@ def print_steps(steps: Sequence[Step], out: Output, indent: str = "  ") -> None:
         out.write(f"{indent}     {shown(s.statement)}\n")
         if s.locks:
             out.write(f"{indent}     locks: {shown(s.locks)}\n")
+        if s.reason:
+            out.write(f"{indent}     why: {shown(s.reason)}\n")
 
 
 def print_plan(report: MaintenanceReport, out: Output) -> None:

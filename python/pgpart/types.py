@@ -33,7 +33,10 @@ Severity = Literal["urgent", "warning", "info"]
 class Step:
     """One step of a pgpart plan (SQL type ``pgpart.step``): exactly one SQL
     statement, the partition it concerns, the locks it takes, and whether it
-    must run at top level (outside any transaction block)."""
+    must run at top level (outside any transaction block). ``reason``: why
+    the step is planned, where the plan says (a maintenance dry run's
+    retention steps: the rule that expires the partition, or its grace
+    period over)."""
 
     step: int
     partition: str | None
@@ -43,6 +46,7 @@ class Step:
     statement: str
     locks: str | None
     top_level: bool
+    reason: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Step:

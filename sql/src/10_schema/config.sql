@@ -59,7 +59,14 @@ CREATE TABLE pgpart.config (
     drain_default boolean NOT NULL DEFAULT false,
     -- ... but only while the default's heap is at most this large: each
     -- ATTACH scans all of it under ACCESS EXCLUSIVE (docs/operations.md)
-    drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0)
+    drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0),
+    -- retention by volume (pgpart._expiry): keep at most this many bytes /
+    -- rows in the partitions, the oldest expiring first; NULL: no such rule
+    retention_max_bytes bigint CHECK (retention_max_bytes > 0),
+    retention_max_rows bigint CHECK (retention_max_rows > 0),
+    -- an expired partition stays detached this long before its archive or
+    -- drop (counted from its journaled detach); NULL: none
+    retention_grace interval CHECK (retention_grace > interval '0')
 );
 
 COMMENT ON TABLE pgpart.config IS

@@ -24,6 +24,7 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'detach_pending',
     'detached_awaiting',
     'journal_stale',
+    'retention_grace',
     'index_tablespace',
     'owner_differs',
     'rls_bypass',

@@ -145,6 +145,15 @@ BEGIN
     IF p_new.drain_default_max_bytes IS DISTINCT FROM p_old.drain_default_max_bytes THEN
         v_res.drain_default_max_bytes := p_new.drain_default_max_bytes;
     END IF;
+    IF p_new.retention_max_bytes IS DISTINCT FROM p_old.retention_max_bytes THEN
+        v_res.retention_max_bytes := p_new.retention_max_bytes;
+    END IF;
+    IF p_new.retention_max_rows IS DISTINCT FROM p_old.retention_max_rows THEN
+        v_res.retention_max_rows := p_new.retention_max_rows;
+    END IF;
+    IF p_new.retention_grace IS DISTINCT FROM p_old.retention_grace THEN
+        v_res.retention_grace := p_new.retention_grace;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -162,6 +171,9 @@ BEGIN
             epoch_unit = v_res.epoch_unit,
             drain_default = v_res.drain_default,
             drain_default_max_bytes = v_res.drain_default_max_bytes,
+            retention_max_bytes = v_res.retention_max_bytes,
+            retention_max_rows = v_res.retention_max_rows,
+            retention_grace = v_res.retention_grace,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;

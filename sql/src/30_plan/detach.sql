@@ -237,7 +237,7 @@ BEGIN
                 SELECT 1 FROM pgpart.log AS done
                 WHERE
                     done.parent = p_parent
-                    AND done.action IN ('archive', 'drop', 'discard')
+                    AND done.action IN ('archive', 'drop', 'discard', 'reattach')
                     AND done.journal_oid = l.journal_oid
                     AND done.id > l.id
             )

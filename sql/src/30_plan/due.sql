@@ -48,9 +48,10 @@ COMMENT ON FUNCTION pgpart._due_creation(regclass, timestamptz) IS
 'Whether maintenance would create a partition of the parent (or fail trying), asked of the range planner; for the parents _due_parents cannot settle from the catalog alone (internal).';
 
 -- pgpart._due_integer_retention(parent, now_at): whether retention of an
--- integer-keyed parent has a partition to detach. Its cut-off depends on
--- the highest key value (an index probe of the table), which no catalog
--- query can give; a probe that fails counts as due (maintenance reports it).
+-- integer-keyed parent, or of one with retention by size or rows, has a
+-- partition to detach. Its cut-off depends on the highest key value (an
+-- index probe of the table) or on partition sizes, which no catalog query
+-- can give; a probe that fails counts as due (maintenance reports it).
 CREATE FUNCTION pgpart._due_integer_retention(p_parent regclass, p_now_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -301,8 +302,9 @@ BEGIN
         SELECT m.parent, 'expired'
         FROM m
         WHERE
-            m.retention IS NOT NULL
-            AND m.clock = 'integer'
+            (m.retention IS NOT NULL AND m.clock = 'integer'
+             -- retention by size or rows reads partition sizes: asked of the planner too
+             OR m.retention_max_bytes IS NOT NULL OR m.retention_max_rows IS NOT NULL)
             AND pgpart._due_integer_retention(m.parent, p_now_at)
     ),
     -- retention of a parent other tables reference is refused, every time
@@ -311,7 +313,8 @@ BEGIN
         SELECT m.parent, 'retention refused' AS reason
         FROM m
         WHERE
-            m.retention IS NOT NULL AND m.referenced_retention = 'refuse'
+            (m.retention IS NOT NULL OR m.retention_max_bytes IS NOT NULL OR m.retention_max_rows IS NOT NULL)
+            AND m.referenced_retention = 'refuse'
             AND EXISTS (
                 SELECT 1 FROM pg_constraint AS con
                 WHERE con.confrelid = m.parent AND con.contype = 'f' AND con.conparentid = 0
@@ -327,6 +330,8 @@ BEGIN
         WHERE
             j.action = 'detach' AND j.journal_oid IS NOT NULL
             AND j.detail ->> 'then' IN ('archive', 'drop')
+            -- not while its grace period lasts (pgpart._grace_until)
+            AND j.logged_at + coalesce(m.retention_grace, interval '0') <= greatest(p_now_at, now())
             AND NOT EXISTS (
                 SELECT 1 FROM pgpart.log AS later
                 WHERE
@@ -337,7 +342,7 @@ BEGIN
                 SELECT 1 FROM pgpart.log AS done
                 WHERE
                     done.parent = j.parent
-                    AND done.action IN ('archive', 'drop', 'discard')
+                    AND done.action IN ('archive', 'drop', 'discard', 'reattach')
                     AND done.journal_oid = j.journal_oid
                     AND done.id > j.id
             )

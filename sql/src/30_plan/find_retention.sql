@@ -23,8 +23,9 @@ COMMENT ON FUNCTION pgpart._find_detach_pending(regclass) IS
 'Finding detach_pending of pgpart.check(): partitions left half detached by an interrupted DETACH CONCURRENTLY (internal).';
 
 -- pgpart._find_detached_awaiting(parent, now_at): code 'detached_awaiting'.
--- Tables that retention detached and whose archive or drop is still due
--- (the run was interrupted between its steps).
+-- Tables that retention detached and whose archive or drop is due (the run
+-- was interrupted between its steps, or no run came since the end of the
+-- grace period): pgpart._follow_ups_due.
 CREATE FUNCTION pgpart._find_detached_awaiting(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
@@ -37,9 +38,9 @@ AS $body$
 BEGIN
     RETURN QUERY
     SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
-           format('detached by retention; its %s is still due', a.then_action),
+           format('detached by retention; its %s is still due (since %s)', a.then_action, a.due_at),
            pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
-    FROM pgpart._detached_awaiting(p_parent) AS a;
+    FROM pgpart._follow_ups_due(p_parent, p_now_at) AS a;
 END
 $body$;
 
@@ -69,3 +70,31 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
+
+-- pgpart._find_in_grace(parent, now_at): code 'retention_grace'. Tables
+-- retention detached whose archive or drop waits for the end of the
+-- policy's grace period (pgpart._in_grace): still readable by name, and
+-- pgpart.reattach_partition brings one back meanwhile. Information only:
+-- no fix (maintenance finishes them when they are due).
+CREATE FUNCTION pgpart._find_in_grace(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'info', 'retention_grace'::pgpart.finding_code, p_parent, g.detached,
+           format('detached by retention at %s; its %s waits for the grace period until %s '
+                  '(to keep it: SELECT * FROM pgpart.reattach_partition(%L, %L))',
+                  g.detached_at, g.then_action, g.due_at, p_parent::text, g.detached::text),
+           NULL::text
+    FROM pgpart._in_grace(p_parent, p_now_at) AS g;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_in_grace(regclass, timestamptz) IS
+'Finding retention_grace of pgpart.check(): tables detached by retention waiting for the end of their grace period before their archive or drop (internal).';

@@ -5,7 +5,8 @@
 -- NULL for a managed parent. DRY_RUN returns the plan. It takes every
 -- argument create_range_partitions takes (START, RELOPTIONS, SUBPARTITION,
 -- MAX_NEW, EPOCH_UNIT) and passes them on, so no caller has to compose the
--- two verbs.
+-- two verbs. RETENTION_MAX_BYTES, RETENTION_MAX_ROWS and RETENTION_GRACE as
+-- set_policy takes them (0 clears).
 CREATE FUNCTION pgpart.ensure_range(
     parent regclass,
     "interval" text DEFAULT NULL,
@@ -28,7 +29,10 @@ CREATE FUNCTION pgpart.ensure_range(
     max_new integer DEFAULT NULL,
     epoch_unit text DEFAULT NULL,
     drain_default boolean DEFAULT NULL,
-    drain_default_max_bytes bigint DEFAULT NULL
+    drain_default_max_bytes bigint DEFAULT NULL,
+    retention_max_bytes bigint DEFAULT NULL,
+    retention_max_rows bigint DEFAULT NULL,
+    retention_grace interval DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -57,13 +61,17 @@ DECLARE
     p_epoch_unit ALIAS FOR epoch_unit;
     p_drain_default ALIAS FOR drain_default;
     p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
+    p_retention_max_bytes ALIAS FOR retention_max_bytes;
+    p_retention_max_rows ALIAS FOR retention_max_rows;
+    p_retention_grace ALIAS FOR retention_grace;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
     v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace,
-                                        p_drain_default, p_drain_default_max_bytes) > 0;
+                                        p_drain_default, p_drain_default_max_bytes, p_retention_max_bytes,
+                                        p_retention_max_rows, p_retention_grace) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
     -- apply → write the lifecycle values: each check, the lock list, the
@@ -94,6 +102,8 @@ BEGIN
                                       archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace,
                                       drain_default => p_drain_default,
                                       drain_default_max_bytes => p_drain_default_max_bytes);
+    -- retention by size and rows, and its grace period (0 clears each)
+    v_new := pgpart._validated_retention_rules(v_new, p_retention_max_bytes, p_retention_max_rows, p_retention_grace);
     IF NOT p_dry_run THEN
         v_target := pgpart._lock_target(v_target);
     END IF;
@@ -112,7 +122,10 @@ BEGIN
                                  'archive_schema => ' || quote_literal(p_archive_schema),
                                  'archive_tablespace => ' || quote_literal(p_archive_tablespace),
                                  'drain_default => ' || p_drain_default,
-                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes)),
+                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes,
+                                 'retention_max_bytes => ' || p_retention_max_bytes,
+                                 'retention_max_rows => ' || p_retention_max_rows,
+                                 'retention_grace => ' || quote_literal(p_retention_grace))),
                 'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
@@ -128,6 +141,6 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer, text, boolean, bigint
+    text, text[], jsonb, integer, text, boolean, bigint, bigint, bigint, interval
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';

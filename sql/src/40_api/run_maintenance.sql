@@ -77,6 +77,7 @@ DECLARE
     v_state text;
     v_message text;
     v_detail text;
+    v_why jsonb;
     v_hint text;
     v_schema text;
     v_table text;
@@ -231,12 +232,17 @@ BEGIN
             END IF;
             IF NOT p_dry_run THEN
                 -- what retention will do next (a dry run plans its steps below)
-                FOR r IN SELECT e.partition FROM pgpart._expired_partitions(v_parent, p_now_at, p_timeout) AS e LOOP
+                FOR r IN SELECT e.partition, e.reason FROM pgpart._expiry(v_parent, p_now_at, p_timeout) AS e LOOP
                     v_rows := v_rows || ROW(NULL, r.partition::text, NULL, NULL, 'retention due', NULL, NULL, NULL)::pgpart.step;
-                    v_details := v_details || format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
+                    v_details := v_details || format('%s, then %s%s', r.reason, v_cfg.retention_action,
+                                                     CASE WHEN v_cfg.retention_grace IS NOT NULL
+                                                              AND v_cfg.retention_action <> 'detach'
+                                                          THEN format(' after a grace period of %s', v_cfg.retention_grace)
+                                                     END);
                 END LOOP;
-                -- detached earlier (an interrupted run), its archive or drop still to do
-                FOR r IN SELECT a.detached, a.then_action FROM pgpart._detached_awaiting(v_parent) AS a LOOP
+                -- detached earlier (an interrupted run, or a grace period
+                -- now over), its archive or drop still to do
+                FOR r IN SELECT a.detached, a.then_action FROM pgpart._follow_ups_due(v_parent, p_now_at) AS a LOOP
                     v_rows := v_rows || ROW(NULL, r.detached::text, NULL, NULL, 'retention due', NULL, NULL, NULL)::pgpart.step;
                     v_details := v_details || format('detached, then %s', r.then_action);
                 END LOOP;
@@ -354,9 +360,22 @@ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM unnest(v_rows) AS s WHERE s.action <> 'analyze') THEN
                     v_rows := '{}';  -- ANALYZE follows retention work, not a finalize alone
                 END IF;
+                -- why each partition goes: the rule that expires it, or the grace period now over
+                v_why := coalesce((
+                    SELECT jsonb_object_agg(e.partition::text, e.reason)
+                    FROM pgpart._expiry(v_parent, p_now_at, p_timeout,
+                                        (SELECT max(pgpart._text_to_coord(v_cfg.key_type, v_cfg.epoch_unit, a.upper_bound))
+                                         FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS e
+                ), '{}'::jsonb) || coalesce((
+                    SELECT jsonb_object_agg(f.detached::text, format('grace period over since %s', f.due_at))
+                    FROM pgpart._follow_ups_due(v_parent, p_now_at) AS f
+                    WHERE v_cfg.retention_grace IS NOT NULL
+                ), '{}'::jsonb);
                 PERFORM set_config('role', v_caller, true);
                 RETURN QUERY
-                SELECT v_parent, u.action, u.partition, NULL::text, v_n + u.ord::integer,
+                SELECT v_parent, u.action, u.partition,
+                       CASE WHEN u.action IN ('journal', 'detach', 'archive', 'drop') THEN v_why ->> u.partition END,
+                       v_n + u.ord::integer,
                        u.lower_bound, u.upper_bound, u.statement, u.locks, u.top_level, NULL::jsonb
                 FROM unnest(v_rows) WITH ORDINALITY
                     AS u (step, partition, lower_bound, upper_bound, action, statement, locks, top_level, ord)

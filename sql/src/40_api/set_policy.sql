@@ -7,7 +7,11 @@
 -- the policy row as the call would leave it, and writes nothing. EPOCH_UNIT
 -- declares (or changes) the Unix time unit of an integer range key; refused
 -- (22023) once the parent has partitions, whose bounds were computed in the
--- configured unit.
+-- configured unit. RETENTION_MAX_BYTES / RETENTION_MAX_ROWS keep at most
+-- that volume in the partitions, the oldest expiring first (0 clears the
+-- rule); RETENTION_GRACE keeps an expired partition detached that long
+-- before its archive or drop ('0' clears it). A partition expires if any
+-- rule expires it (pgpart._expiry).
 CREATE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -25,7 +29,10 @@ CREATE FUNCTION pgpart.set_policy(
     dry_run boolean DEFAULT false,
     epoch_unit text DEFAULT NULL,
     drain_default boolean DEFAULT NULL,
-    drain_default_max_bytes bigint DEFAULT NULL
+    drain_default_max_bytes bigint DEFAULT NULL,
+    retention_max_bytes bigint DEFAULT NULL,
+    retention_max_rows bigint DEFAULT NULL,
+    retention_grace interval DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -49,6 +56,9 @@ DECLARE
     p_epoch_unit ALIAS FOR epoch_unit;
     p_drain_default ALIAS FOR drain_default;
     p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
+    p_retention_max_bytes ALIAS FOR retention_max_bytes;
+    p_retention_max_rows ALIAS FOR retention_max_rows;
+    p_retention_grace ALIAS FOR retention_grace;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -74,6 +84,8 @@ BEGIN
         -- is no time (22023)
         PERFORM pgpart._validated_policy(v_new, retention => v_new.retention);
     END IF;
+    v_new := pgpart._validated_retention_rules(v_new, p_retention_max_bytes, p_retention_max_rows,
+                                                p_retention_grace);
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
         RETURN;
@@ -84,6 +96,6 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
     regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text,
-    boolean, bigint
+    boolean, bigint, bigint, bigint, interval
 ) IS
-'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
+'Changes the lifecycle policy of a managed parent (retention by age, size, rows and its grace period, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
