@@ -197,6 +197,7 @@ DECLARE
     v_cols text;
     v_old text := '';
     v_new text := '';
+    v_delete_one text;
     v_row jsonb;
 BEGIN
     -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
@@ -234,12 +235,13 @@ BEGIN
         -- NULLS NOT DISTINCT: entries holding a NULL, one by one (NULL = NULL
         -- is not true in the set-based DELETE above)
         IF v_nnd THEN
+            v_delete_one := pgpart._gu_sql(pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID), 'delete_json');
             FOR v_row IN EXECUTE format(
                 '%sSELECT to_jsonb(o) FROM (SELECT %s FROM pgpart_old) AS o WHERE %s', v_old,
                 (SELECT string_agg(quote_ident(u.c), ', ') FROM unnest(v_columns) AS u (c)),
                 (SELECT string_agg(format('o.%I IS NULL', u.c), ' OR ') FROM unnest(v_columns) AS u (c)))
             LOOP
-                EXECUTE pgpart._gu_sql(pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID), 'delete_json') USING v_row;
+                EXECUTE v_delete_one USING v_row;
             END LOOP;
         END IF;
     END IF;

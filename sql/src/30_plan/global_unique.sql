@@ -41,9 +41,10 @@ COMMENT ON FUNCTION pgpart._gu_statement_triggers(pgpart.global_unique, regclass
 'Creates the missing statement triggers (insert, update, delete, with transition tables) of a global unique constraint on one table (internal).';
 
 -- pgpart._gu_tables(constraint): the tables that carry the constraint's
--- statement triggers: the parent, every partitioned table of its tree and
+-- statement triggers: the parent, every partitioned table of its tree,
 -- every recorded table (pgpart._gu_marked: the leaf partitions, and
--- detached tables whose values still count until they are released).
+-- detached tables whose values still count until they are released), and
+-- any other table still carrying them (a detached partitioned table).
 CREATE FUNCTION pgpart._gu_tables(p_gu pgpart.global_unique)
 RETURNS SETOF regclass
 LANGUAGE plpgsql
@@ -56,6 +57,10 @@ BEGIN
         WHERE c.relkind = 'p' OR t.relid = p_gu.parent::oid
         UNION
         SELECT m.m FROM pgpart._gu_marked(p_gu) AS m (m)
+        UNION
+        -- a partitioned table detached while its triggers stayed (until pgpart._gu_sync drops them)
+        SELECT t.tgrelid::regclass FROM pg_trigger AS t
+        WHERE t.tgname = format('pgpart_gu_%s_insert', p_gu.id) AND t.tgfoid = 'pgpart._gu_row()'::regprocedure
         ORDER BY 1;
 END
 $body$;
@@ -340,7 +345,7 @@ BEGIN
             SELECT t.relid::regclass FROM pg_partition_tree(p_parent) AS t JOIN pg_class AS c ON c.oid = t.relid
             WHERE c.relkind = 'p' ORDER BY t.relid
         LOOP
-            v_count := v_count + sign(pgpart._gu_statement_triggers(v_gu, v_table))::integer;
+            v_count := v_count + least(pgpart._gu_statement_triggers(v_gu, v_table), 1);
         END LOOP;
         FOR v_table IN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
@@ -359,6 +364,16 @@ BEGIN
         LOOP
             PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_forget(v_gu, v_table);
+            PERFORM pgpart._gu_unmark(v_gu, v_table);
+            v_count := v_count + 1;
+        END LOOP;
+        -- a partitioned table detached: its statement triggers go (its
+        -- leaves were released above)
+        FOR v_table IN
+            SELECT t.tgrelid::regclass FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+            WHERE t.tgname = format('pgpart_gu_%s_insert', v_gu.id) AND c.relkind = 'p'
+            EXCEPT SELECT p.relid::regclass FROM pg_partition_tree(p_parent) AS p
+        LOOP
             PERFORM pgpart._gu_unmark(v_gu, v_table);
             v_count := v_count + 1;
         END LOOP;
