@@ -53,8 +53,10 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
     RETURN QUERY
+        SELECT p_gu.parent
+        UNION
         SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
-        WHERE c.relkind = 'p' OR t.relid = p_gu.parent::oid
+        WHERE c.relkind = 'p'
         UNION
         SELECT m.m FROM pgpart._gu_marked(p_gu) AS m (m)
         UNION
