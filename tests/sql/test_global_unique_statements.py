@@ -168,3 +168,13 @@ def test_a_sub_partitioned_table_attached_later_gets_its_triggers(conn: Conn) ->
         " AND tgname LIKE 'pgpart_gu%'"
     ).fetchone() == (0,)
     assert conn.execute("SELECT code FROM pgpart.check() WHERE code::text LIKE 'global_unique%'").fetchall() == []
+
+
+def test_a_trigger_naming_no_constraint_is_refused(conn: Conn) -> None:
+    make_tree(conn)
+    conn.execute(
+        "CREATE TRIGGER t AFTER INSERT ON ev_2 REFERENCING NEW TABLE AS pgpart_new FOR EACH STATEMENT"
+        " EXECUTE FUNCTION pgpart._gu_row('1')"
+    )
+    with pytest.raises(errors.ObjectNotInPrerequisiteState, match="does not serve table"):
+        conn.execute("INSERT INTO ev_2 (created, email) VALUES ('2026-01-02 10:00+00', 'a')")
