@@ -209,11 +209,17 @@ BEGIN
     FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
     SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
     SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
+    -- (plain comparisons first: PL/pgSQL evaluates them without a query;
+    -- a statement on the parent itself needs no third lookup)
     IF v_parent_owner IS NULL OR v_side_owner IS DISTINCT FROM v_parent_owner
-       OR v_side_schema IS DISTINCT FROM v_parent_schema
-       OR (v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
-           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid))) THEN
+       OR v_side_schema IS DISTINCT FROM v_parent_schema THEN
         PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+    END IF;
+    IF TG_RELID <> v_parent THEN
+        IF v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
+           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid)) THEN
+            PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+        END IF;
     END IF;
     IF TG_LEVEL <> 'STATEMENT' THEN
         RAISE EXCEPTION USING
