@@ -100,3 +100,11 @@ lint: venv
 bench: bootstrap venv install
 	PG_CONFIG=$(PG_CONFIG) bench/deps.sh
 	PG_CONFIG=$(PG_CONFIG) $(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+# The maintenance tick at 50, 1,000 and 10,000 managed parents (bench/m_scale.py,
+# bench/results/scale.md): not part of `make bench`, whose 10-minute budget the
+# 10,000 parents alone exceed (building them takes most of the run).
+.PHONY: bench-scale
+bench-scale: bootstrap venv
+	PG_CONFIG=$$(scripts/pg_config_for.sh 18) $(MAKE) install
+	PG_CONFIG=$$(scripts/pg_config_for.sh 18) $(VENV)/bin/python bench/m_scale.py --parents 50,1000,10000 --reps 3

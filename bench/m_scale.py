@@ -13,9 +13,18 @@ measure runs in a warm session on a copy of it. Measures, medians of REPS:
   due1_full        1% of the parents miss their newest partition: run_maintenance
                    over all, dry run (the state stays the same between repetitions)
   due1_filtered    the same, only for the due parents
+  partition_info_all, check_all   pgpart.partition_info() and pgpart.check() over every parent
+
+The *_full measures plan every parent; above --full-up-to parents (default
+1,000) they are skipped: at 10,000 parents one such tick takes minutes.
+`make bench-scale` runs 50, 1,000 and 10,000 parents (10,000 parents x 10
+partitions, their indexes and TOAST tables: about 300,000 relations, ~3 GB
+in the data directory under /dev/shm or the temporary directory; building
+them takes most of the run).
 
 Usage (PostgreSQL 18 of the project virtualenv, never 15):
   PG_CONFIG=$(scripts/pg_config_for.sh 18) .venv/bin/python bench/m_scale.py [--parents 50,1000] [--reps 5]
+  make bench-scale   (the same with --parents 50,1000,10000)
 pgpart must be installed in that server (make test PG=18 or make install).
 Writes bench/results/scale.md.
 """
@@ -41,6 +50,8 @@ TABLE = (
 )
 DUE = "SELECT count(*) FROM pgpart._due_parents(now())"
 FULL = "SELECT count(*) FROM pgpart.run_maintenance(now_at => now(){dry})"
+INFO = "SELECT count(*) FROM pgpart.partition_info()"
+CHECK = "SELECT count(*) FROM pgpart.check()"
 FILTERED = (
     "SELECT count(*) FROM pgpart._due_parents(now()) AS d"
     " CROSS JOIN LATERAL pgpart.run_maintenance(d.parent, now_at => now(){dry}) AS m"
@@ -85,6 +96,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parents", default="50,1000", help="comma-separated numbers of parents")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--full-up-to",
+        type=int,
+        default=1000,
+        help="run the *_full measures (every parent planned) only up to this many parents (default 1000:"
+        " at 10,000 parents one full tick takes minutes)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
     args = parser.parse_args()
     sizes = [int(x) for x in args.parents.split(",")]
@@ -107,21 +125,26 @@ def main() -> None:
             print(f"built {n} parents in {time.perf_counter() - t0:.0f} s", flush=True)
             with b.fresh(template) as conn:
                 results: list[tuple[str, float, int]] = []
+                full = n <= args.full_up_to
                 results.append(("due_parents", *timed(conn, DUE, args.reps)))
-                results.append(("noop_full", *timed(conn, FULL.format(dry=""), args.reps)))
+                if full:
+                    results.append(("noop_full", *timed(conn, FULL.format(dry=""), args.reps)))
                 results.append(("noop_filtered", *timed(conn, FILTERED.format(dry=""), args.reps)))
+                results.append(("partition_info_all", *timed(conn, INFO, args.reps)))
+                results.append(("check_all", *timed(conn, CHECK, args.reps)))
                 due = make_due(conn, n)
-                results.append(("due1_full", *timed(conn, FULL.format(dry=", dry_run => true"), args.reps)))
+                if full:
+                    results.append(("due1_full", *timed(conn, FULL.format(dry=", dry_run => true"), args.reps)))
                 results.append(("due1_filtered", *timed(conn, FILTERED.format(dry=", dry_run => true"), args.reps)))
                 found = int(scalar(conn, DUE))
                 assert found == due, f"{found} parents due, {due} made due"
-            base = {"noop": results[1][1], "due1": results[3][1]}
+            by_name = {name: seconds for name, seconds, _ in results}
             for name, seconds, _count in results:
-                ref = base["due1" if name.startswith("due1") else "noop"]
+                ref = by_name.get("due1_full" if name.startswith("due1") else "noop_full")
                 due_now = due if name.startswith("due1") else 0
+                ratio = f"{seconds / ref:.3f}" if ref and name.startswith(("noop", "due")) else ""
                 lines.append(
-                    f"| {n} | {name} | {due_now} | {seconds * 1000:.1f} | {seconds * 1000 / n:.3f}"
-                    f" | {seconds / ref:.3f} |"
+                    f"| {n} | {name} | {due_now} | {seconds * 1000:.1f} | {seconds * 1000 / n:.3f} | {ratio} |"
                 )
                 print(lines[-1], flush=True)
     args.out.write_text("\n".join(lines) + "\n")

@@ -1,18 +1,16 @@
--- pgpart._gu_ddl_command_end(): the event trigger function of global
--- unique constraints (docs/global-unique.md). After CREATE TABLE or ALTER
--- TABLE by anyone it brings the constraints of the partition trees the
--- command touched in step (pgpart._gu_sync): a partition made or attached
--- by hand gets its TRUNCATE trigger and its values recorded, a detached one
--- releases its values. Separate from pgpart._ddl_command_end: it serves
--- every partitioned table with a global unique constraint, managed by
--- pgpart or not. Same manners: off with pgpart.event_triggers = off (pgpart's
--- own DDL then calls pgpart._gu_sync itself), under replication replica
--- mode and for extension scripts; pg_catalog first; no error escapes as an
--- error but one: a partition whose values duplicate another's is refused
--- (23505), as a unique index refuses the row -- letting it in would break
--- the constraint silently.
-CREATE FUNCTION pgpart._gu_ddl_command_end()
-RETURNS event_trigger
+-- pgpart._gu_ddl_command_end(parents): the global unique constraints'
+-- part of the event trigger after DDL, called by pgpart._ddl_command_end
+-- (one event trigger function for all: unrelated DDL pays one call) with
+-- every partitioned table above (or being) a table the command touched. It
+-- brings the constraints of those trees in step (pgpart._gu_sync): a
+-- partition made or attached by hand gets its TRUNCATE trigger and its values
+-- recorded, a detached one releases its values. It serves every partitioned
+-- table with a global unique constraint, managed by pgpart or not. No error
+-- escapes as an error but one: a partition whose values duplicate another's
+-- is refused (23505), as a unique index refuses the row -- letting it in
+-- would break the constraint silently.
+CREATE FUNCTION pgpart._gu_ddl_command_end(p_parents regclass[])
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
@@ -22,25 +20,12 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
-       OR current_setting('session_replication_role') = 'replica' THEN
-        RETURN;
-    END IF;
-    -- pg_catalog alone: a table of a partition tree?
-    SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
-    FROM pg_event_trigger_ddl_commands() AS cmd
-    CROSS JOIN LATERAL pg_partition_ancestors(cmd.objid) AS a (relid)
-    JOIN pg_class AS c ON c.oid = a.relid
-    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension AND c.relkind = 'p';
-    IF v_parents IS NULL THEN
-        RETURN;
-    END IF;
     BEGIN
         IF NOT has_schema_privilege('pgpart', 'USAGE') THEN
             RETURN;
         END IF;
         v_parents := array(SELECT DISTINCT g.parent FROM pgpart.global_unique AS g
-                           WHERE g.parent = ANY (v_parents) ORDER BY g.parent);
+                           WHERE g.parent = ANY (p_parents) ORDER BY g.parent);
     EXCEPTION WHEN OTHERS THEN
         RETURN;
     END;
@@ -63,8 +48,8 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._gu_ddl_command_end() IS
-'Event trigger function: after CREATE/ALTER TABLE in a partition tree with global unique constraints, records new partitions and releases detached ones (pgpart._gu_sync); refuses a partition with duplicate values (23505), warns otherwise.';
+COMMENT ON FUNCTION pgpart._gu_ddl_command_end(regclass[]) IS
+'The event trigger''s part for global unique constraints: after CREATE/ALTER TABLE in these partition trees, records new partitions and releases detached ones (pgpart._gu_sync); refuses a partition with duplicate values (23505), warns otherwise.';
 
 -- pgpart._gu_sql_drop(): a recorded table dropped (DROP TABLE of a
 -- partition, or of a detached table still recorded) leaves its values in
@@ -81,6 +66,7 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
     v_gu pgpart.global_unique;
+    v_tables oid [];
     v_ids bigint [];
     v_state text;
     v_message text;
@@ -88,11 +74,27 @@ BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
+    -- The unrelated DROP TABLE stops here (about 20 us): nothing of a global
+    -- unique constraint was dropped unless one of its triggers was (a
+    -- parent's row triggers, a recorded table's TRUNCATE trigger). A parent
+    -- whose triggers were dropped by hand first is left registered:
+    -- check() reports it (global_unique_broken) with the fix.
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() AS o
+                   WHERE o.classid = 'pg_trigger'::regclass AND o.address_names[3] LIKE 'pgpart\_gu\_%') THEN
+        RETURN;
+    END IF;
+    SELECT
+        array_agg(o.objid) FILTER (WHERE o.classid = 'pg_class'::regclass),
+        array_agg(DISTINCT substring(o.address_names[3] FROM '^pgpart_gu_([0-9]+)_truncate$')::bigint)
+        FILTER (WHERE o.classid = 'pg_trigger'::regclass)
+    INTO v_tables, v_ids
+    FROM pg_event_trigger_dropped_objects() AS o
+    WHERE o.classid = 'pg_class'::regclass AND o.object_type = 'table' AND o.objsubid = 0
+       OR o.classid = 'pg_trigger'::regclass AND o.address_names[3] ~ '^pgpart_gu_[0-9]+_truncate$';
     -- a dropped parent: its constraints go, side tables included
     FOR v_gu IN
         SELECT g.* FROM pgpart.global_unique AS g
-        WHERE g.parent::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() AS o
-                                WHERE o.classid = 'pg_class'::regclass AND o.object_type = 'table')
+        WHERE g.parent::oid = ANY (v_tables)
         ORDER BY g.id
     LOOP
         BEGIN
@@ -111,13 +113,6 @@ BEGIN
         END;
     END LOOP;
     -- a TRUNCATE trigger of a global unique constraint, dropped with its table
-    SELECT array_agg(DISTINCT substring(o.address_names[3] FROM '^pgpart_gu_([0-9]+)_truncate$')::bigint)
-    INTO v_ids
-    FROM pg_event_trigger_dropped_objects() AS o
-    WHERE o.object_type = 'trigger' AND o.address_names[3] ~ '^pgpart_gu_[0-9]+_truncate$'
-      AND EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() AS t
-                  WHERE t.object_type = 'table' AND t.address_names[1] = o.address_names[1]
-                    AND t.address_names[2] = o.address_names[2]);
     IF v_ids IS NULL THEN
         RETURN;
     END IF;

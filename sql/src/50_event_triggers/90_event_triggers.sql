@@ -9,14 +9,7 @@ WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE INDEX', 'ALTER INDEX')
 EXECUTE FUNCTION pgpart._ddl_command_end();
 
 COMMENT ON EVENT TRIGGER pgpart_ddl_command_end IS
-'pgpart: after DDL on a managed parent or its partitions, brings every partition in step (owner, index tablespaces, replica identity, storage parameters, grants if propagated). Off with SET pgpart.event_triggers = off.';
-
-CREATE EVENT TRIGGER pgpart_gu_ddl_command_end ON ddl_command_end  -- noqa: PRS
-WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
-EXECUTE FUNCTION pgpart._gu_ddl_command_end();
-
-COMMENT ON EVENT TRIGGER pgpart_gu_ddl_command_end IS
-'pgpart: after CREATE/ALTER TABLE in a partition tree with global unique constraints, records new partitions and releases detached ones. Off with SET pgpart.event_triggers = off.';
+'pgpart: after DDL on a managed parent or its partitions, brings every partition in step (owner, index tablespaces, replica identity, storage parameters, grants if propagated); in any partition tree with global unique constraints, records new partitions and releases detached ones. Off with SET pgpart.event_triggers = off.';
 
 CREATE EVENT TRIGGER pgpart_gu_sql_drop ON sql_drop  -- noqa: PRS
 WHEN TAG IN ('DROP TABLE')
