@@ -178,3 +178,16 @@ def test_a_trigger_naming_no_constraint_is_refused(conn: Conn) -> None:
     )
     with pytest.raises(errors.ObjectNotInPrerequisiteState, match="does not serve table"):
         conn.execute("INSERT INTO ev_2 (created, email) VALUES ('2026-01-02 10:00+00', 'a')")
+
+
+def test_a_writer_allowed_to_update_other_columns_only_needs_no_right_on_the_side_table(
+    conn: Conn, other_conn: Conn
+) -> None:
+    make_tree(conn)
+    conn.execute("INSERT INTO ev (created, email) VALUES ('2026-01-01 10:00+00', 'a'), ('2026-01-02 10:00+00', 'b')")
+    conn.execute("GRANT SELECT, UPDATE (payload, created, tenant) ON ev TO pgpart_other")
+    assert conn.execute("SELECT code FROM pgpart.check() WHERE code::text LIKE 'global_unique%'").fetchall() == []
+    other_conn.execute("UPDATE ev SET payload = 'p'")
+    other_conn.execute("UPDATE ev SET created = '2026-01-02 12:00+00' WHERE email = 'a'")  # a move
+    assert conn.execute("SELECT count(*) FROM ev_2 WHERE payload = 'p'").fetchone() == (2,)
+    assert side(conn) == ["a", "b"]

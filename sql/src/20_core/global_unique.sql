@@ -198,6 +198,7 @@ DECLARE
     v_old text := '';
     v_new text := '';
     v_delete_one text;
+    v_changed boolean;
     v_row jsonb;
 BEGIN
     -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
@@ -229,9 +230,18 @@ BEGIN
             HINT = 'Drop the trigger; pgpart.add_global_unique() installs the ones it needs.';
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        -- only what changed: the values released, the values taken
         v_cols := (SELECT string_agg(quote_ident(u.c), ', ' ORDER BY u.n)
                    FROM unnest(v_columns) WITH ORDINALITY AS u (c, n));
+        -- values unchanged (an update of other columns, rows moved): nothing
+        -- to do, and the side table is not touched, so a writer allowed to
+        -- update only other columns needs no right on it (old and new hold
+        -- as many rows: one difference is empty when the other is)
+        EXECUTE format('SELECT EXISTS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new)', v_cols)
+        INTO v_changed;
+        IF NOT v_changed THEN
+            RETURN NULL;
+        END IF;
+        -- only what changed: the values released, the values taken
         v_old := format('WITH pgpart_old AS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new) ',
                         v_cols);
         v_new := format('WITH pgpart_new AS (SELECT %1$s FROM pgpart_new EXCEPT ALL SELECT %1$s FROM pgpart_old) ',
