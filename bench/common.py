@@ -75,6 +75,7 @@ class Bench:
 
     server: PgServer
     reps: int
+    small: bool = False  # run.py --small: measures that offer it use a tenth of their rows
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
     _dbs: int = 0
 
@@ -93,6 +94,13 @@ class Bench:
             conn.execute("CHECKPOINT")
         self.admin(f"ALTER DATABASE {name} IS_TEMPLATE true ALLOW_CONNECTIONS false")
         return name
+
+    def template_once(self, name: str, build: Callable[[Conn], None], base: str = "template0") -> str:
+        """Bench.template, unless a measure run before made NAME already."""
+        with self.connect("postgres") as conn:
+            if scalar(conn, "SELECT count(*) FROM pg_database WHERE datname = %s", [name]):
+                return name
+        return self.template(name, build, base)
 
     @contextmanager
     def fresh(self, template: str, big: bool = False) -> Iterator[Conn]:

@@ -68,13 +68,16 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
 'The condition that two aliases hold the same values of a global unique constraint''s columns (internal).';
 
--- pgpart._gu_sql(constraint, kind): the one statement of KIND that keeps
--- the side table for one row passed as $1: 'insert' (rows with a NULL in
--- the columns are not recorded unless NULLS NOT DISTINCT), 'delete', and,
--- with $1 a jsonb object, 'count_json' (rows of the parent holding those
--- values, for the build) and 'delete_json'. The
--- NULL tests on $1 fold into constants when EXECUTE plans with the value,
--- so each one probes the side table's unique index.
+-- pgpart._gu_sql(constraint, kind): the statement of KIND that keeps the
+-- side table: 'insert' records the rows of the transition table pgpart_new
+-- (rows with a NULL in the columns are not recorded unless NULLS NOT
+-- DISTINCT), 'delete' releases those of pgpart_old that hold no NULL (the
+-- trigger releases the others row by row with 'delete_json'), both set-based:
+-- one statement per written statement, whatever its row count. With $1 a
+-- jsonb object of the values: 'count_json' (rows of the parent holding
+-- them, for the build) and 'delete_json' (one entry, NULL matching NULL:
+-- the NULL tests on $1 fold into constants when EXECUTE plans with the
+-- value, so it probes the side table's unique index).
 CREATE FUNCTION pgpart._gu_sql(p_gu pgpart.global_unique, p_kind text)
 RETURNS text
 LANGUAGE plpgsql
@@ -88,17 +91,16 @@ BEGIN
     CASE p_kind
         WHEN 'insert' THEN
             RETURN format(
-                'INSERT INTO %s (%s) SELECT %s%s', p_gu.side_table, v_cols,
-                (SELECT string_agg(format('($1).%I', u.c), ', ' ORDER BY u.n)
+                'INSERT INTO %s (%s) SELECT %s FROM pgpart_new AS n%s', p_gu.side_table, v_cols,
+                (SELECT string_agg(format('n.%I', u.c), ', ' ORDER BY u.n)
                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
                 CASE WHEN NOT p_gu.nulls_not_distinct THEN
-                    ' WHERE ' || (SELECT string_agg(format('($1).%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
+                    ' WHERE ' || (SELECT string_agg(format('n.%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
                                   FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)) ELSE '' END);
         WHEN 'delete' THEN
             RETURN format(
-                'DELETE FROM %s WHERE %s', p_gu.side_table,
-                (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', u.c),
-                                   ' AND ' ORDER BY u.n)
+                'DELETE FROM %s AS s USING pgpart_old AS o WHERE %s', p_gu.side_table,
+                (SELECT string_agg(format('s.%1$I = o.%1$I', u.c), ' AND ' ORDER BY u.n)
                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
         -- $1 a jsonb object of the values (rows read by EXECUTE have no named type)
         WHEN 'count_json' THEN
@@ -113,7 +115,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
-'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';
+'The statement that keeps a global unique constraint''s side table: insert or delete the rows of a trigger''s transition table, or count or delete the values passed as $1 (internal).';
 
 -- Writing pgpart.global_unique (row-level security, as on pgpart.config):
 -- only the parent's owner (or a member of the owning role) writes a row,
@@ -161,16 +163,21 @@ WITH CHECK (
     )
 );
 
--- pgpart._gu_row(): the row trigger of a global unique constraint, on the
--- parent (PostgreSQL clones it to every partition, now and future). AFTER
--- INSERT records the new row's values in the side table, whose unique index
--- refuses a value another row holds, waiting for an uncommitted writer of
--- the same value like any unique index; AFTER DELETE releases them; AFTER
--- UPDATE OF the columns (only when they change) does both. An UPDATE that
--- moves a row to another partition fires AFTER DELETE then AFTER INSERT in
--- the same statement: the entry is deleted and re-inserted by the same
--- transaction, so no other transaction can take the value in between (it
--- waits on the deleted entry, then meets the new one).
+-- pgpart._gu_row(): the trigger of a global unique constraint, FOR EACH
+-- STATEMENT with transition tables (pgpart_new, pgpart_old), AFTER INSERT,
+-- AFTER UPDATE and AFTER DELETE, on the parent and on every table of its
+-- tree (PostgreSQL fires only the statement triggers of the table a
+-- statement names, and does not clone them to partitions). Set-based: one
+-- INSERT into the side table for the rows a statement inserted (COPY
+-- included), whose unique index refuses a value another row holds (23505
+-- naming the constraint and the value, waiting for an uncommitted writer of
+-- the same value like any unique index); one DELETE for the rows it
+-- deleted. An UPDATE releases the values its old rows held and its new rows
+-- do not (EXCEPT ALL), then records the new ones: values are checked as a
+-- set at the end of the statement, so a swap succeeds, and a row moved to
+-- another partition (captured by PostgreSQL as an UPDATE of the parent) with
+-- its values unchanged leaves its entry untouched. The name is kept from the
+-- row trigger it replaced; a ROW trigger calling it is refused (55000).
 CREATE FUNCTION pgpart._gu_row()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -181,36 +188,89 @@ DECLARE
     v_delete text;
     v_parent oid;
     v_side oid;
+    v_columns name [];
+    v_nnd boolean;
     v_parent_owner oid;
     v_parent_schema oid;
     v_side_owner oid;
     v_side_schema oid;
+    v_cols text;
+    v_old text := '';
+    v_new text := '';
+    v_delete_one text;
+    v_changed boolean;
+    v_row jsonb;
 BEGIN
     -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
-    -- (this runs per row; one query joining them all costs twice as much):
-    -- the side table is the parent owner's, in its schema, and this table
-    -- is the parent owner's or in the parent's tree
-    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid INTO v_insert, v_delete, v_parent, v_side
+    -- (one query joining them all costs no less: measured, docs "Cost"):
+    -- the constraint exists, its side table is the parent owner's, in its
+    -- schema, and this table is the parent owner's or in the parent's tree
+    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid, g.columns, g.nulls_not_distinct
+    INTO v_insert, v_delete, v_parent, v_side, v_columns, v_nnd
     FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
     SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
     SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
-    IF v_side_owner IS DISTINCT FROM v_parent_owner OR v_side_schema IS DISTINCT FROM v_parent_schema
-       OR (v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
-           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid))) THEN
+    -- (plain comparisons first: PL/pgSQL evaluates them without a query;
+    -- a statement on the parent itself needs no third lookup)
+    IF v_parent_owner IS NULL OR v_side_owner IS DISTINCT FROM v_parent_owner
+       OR v_side_schema IS DISTINCT FROM v_parent_schema THEN
         PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
     END IF;
+    IF TG_RELID <> v_parent THEN
+        IF v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
+           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid)) THEN
+            PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+        END IF;
+    END IF;
+    IF TG_LEVEL <> 'STATEMENT' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('trigger %I on %s calls pgpart._gu_row() for each row', TG_NAME, TG_RELID::regclass),
+            DETAIL = 'pgpart._gu_row() works FOR EACH STATEMENT, with transition tables pgpart_new and pgpart_old.',
+            HINT = 'Drop the trigger; pgpart.add_global_unique() installs the ones it needs.';
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_cols := (SELECT string_agg(quote_ident(u.c), ', ' ORDER BY u.n)
+                   FROM unnest(v_columns) WITH ORDINALITY AS u (c, n));
+        -- values unchanged (an update of other columns, rows moved): nothing
+        -- to do, and the side table is not touched, so a writer allowed to
+        -- update only other columns needs no right on it (old and new hold
+        -- as many rows: one difference is empty when the other is)
+        EXECUTE format('SELECT EXISTS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new)', v_cols)
+        INTO v_changed;
+        IF NOT v_changed THEN
+            RETURN NULL;
+        END IF;
+        -- only what changed: the values released, the values taken
+        v_old := format('WITH pgpart_old AS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new) ',
+                        v_cols);
+        v_new := format('WITH pgpart_new AS (SELECT %1$s FROM pgpart_new EXCEPT ALL SELECT %1$s FROM pgpart_old) ',
+                        v_cols);
+    END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        EXECUTE v_delete USING OLD;
+        EXECUTE v_old || v_delete;
+        -- NULLS NOT DISTINCT: entries holding a NULL, one by one (NULL = NULL
+        -- is not true in the set-based DELETE above)
+        IF v_nnd THEN
+            v_delete_one := pgpart._gu_sql(pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID), 'delete_json');
+            FOR v_row IN EXECUTE format(
+                '%sSELECT to_jsonb(o) FROM (SELECT %s FROM pgpart_old) AS o WHERE %s', v_old,
+                (SELECT string_agg(quote_ident(u.c), ', ') FROM unnest(v_columns) AS u (c)),
+                (SELECT string_agg(format('o.%I IS NULL', u.c), ' OR ') FROM unnest(v_columns) AS u (c)))
+            LOOP
+                EXECUTE v_delete_one USING v_row;
+            END LOOP;
+        END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        EXECUTE v_insert USING NEW;
+        EXECUTE v_new || v_insert;
     END IF;
     RETURN NULL;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_row() IS
-'Row trigger of a global unique constraint: records, releases or moves the row''s values in the side table (argument: the constraint''s id).';
+'Statement trigger of a global unique constraint (transition tables pgpart_new, pgpart_old): records, releases or moves the values a statement wrote in the side table, set-based (argument: the constraint''s id).';
 
 -- pgpart._gu_forget(constraint, table): deletes from the side table the
 -- values TABLE's rows hold (they are unique, so they are that table's):

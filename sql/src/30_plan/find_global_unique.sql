@@ -60,10 +60,8 @@ BEGIN
                 THEN format('a column of %s was renamed or dropped: writes fail', v_gu.columns::text)
             WHEN v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete')
                 THEN format('its side table was renamed to %s', v_gu.side_table)
-            WHEN (SELECT count(*) FROM pg_trigger AS t
-                  WHERE t.tgrelid = v_gu.parent AND t.tgenabled <> 'D'
-                    AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))) < 2
-                THEN 'a trigger of it on the parent is missing or disabled'
+            WHEN NOT pgpart._gu_installed(v_gu)
+                THEN 'a trigger of it is missing or disabled'
         END;
         IF v_problem IS NOT NULL THEN
             RETURN QUERY SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, v_gu.parent, NULL::regclass,

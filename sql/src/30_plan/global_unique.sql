@@ -3,49 +3,127 @@
 -- into the side table, keeping the set of recorded tables in step with the
 -- partition tree, and the grants a writer needs on the side table.
 
--- pgpart._gu_install(constraint): the row triggers on the parent (cloned by
--- PostgreSQL to every partition, now and future) and the TRUNCATE trigger
--- on every leaf partition, where missing. CREATE TRIGGER locks the parent
--- and each partition SHARE ROW EXCLUSIVE (under the caller's lock timeout):
--- writers wait that long at most. Returns how many triggers it created.
-CREATE FUNCTION pgpart._gu_install(p_gu pgpart.global_unique)
+-- pgpart._gu_statement_triggers(constraint, table): the constraint's
+-- three statement triggers on TABLE, where missing: AFTER INSERT, UPDATE
+-- and DELETE, FOR EACH STATEMENT with transition tables (PostgreSQL allows
+-- one event per trigger with transition tables, and does not clone
+-- statement triggers to partitions, so every table of the tree gets its
+-- own: a statement fires only those of the table it names). CREATE
+-- TRIGGER locks TABLE SHARE ROW EXCLUSIVE, under the caller's lock
+-- timeout. Returns how many it created.
+CREATE FUNCTION pgpart._gu_statement_triggers(p_gu pgpart.global_unique, p_table regclass)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_name text := format('pgpart_gu_%s', p_gu.id);
+    v_event text;
     v_count integer := 0;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name) THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR DELETE ON %s FOR EACH ROW '
-                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name, p_gu.parent, p_gu.id);
-        v_count := v_count + 1;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name || '_update') THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW WHEN (%s) '
-                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name || '_update',
-                       (SELECT string_agg(quote_ident(c), ', ') FROM unnest(p_gu.columns) AS u (c)), p_gu.parent,
-                       (SELECT string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', c), ' OR ')
-                        FROM unnest(p_gu.columns) AS u (c)),
-                       p_gu.id);
-        v_count := v_count + 1;
-    END IF;
+    FOREACH v_event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t
+                       WHERE t.tgrelid = p_table AND t.tgname = format('pgpart_gu_%s_%s', p_gu.id, v_event)) THEN
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION pgpart._gu_row(%L)',
+                           format('pgpart_gu_%s_%s', p_gu.id, v_event), upper(v_event), p_table,
+                           CASE v_event WHEN 'insert' THEN 'NEW TABLE AS pgpart_new'
+                                        WHEN 'update' THEN 'OLD TABLE AS pgpart_old NEW TABLE AS pgpart_new'
+                                        ELSE 'OLD TABLE AS pgpart_old' END,
+                           p_gu.id);
+            v_count := v_count + 1;
+        END IF;
+    END LOOP;
     RETURN v_count;
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._gu_install(pgpart.global_unique) IS
-'Creates the missing row triggers of a global unique constraint on its parent (internal).';
+COMMENT ON FUNCTION pgpart._gu_statement_triggers(pgpart.global_unique, regclass) IS
+'Creates the missing statement triggers (insert, update, delete, with transition tables) of a global unique constraint on one table (internal).';
 
--- pgpart._gu_mark(constraint, table): the TRUNCATE trigger on one leaf
--- partition; its name marks the table as recorded in the side table.
+-- pgpart._gu_tables(constraint): the tables that carry the constraint's
+-- statement triggers: the parent, every partitioned table of its tree,
+-- every recorded table (pgpart._gu_marked: the leaf partitions, and
+-- detached tables whose values still count until they are released), and
+-- any other table still carrying them (a detached partitioned table).
+CREATE FUNCTION pgpart._gu_tables(p_gu pgpart.global_unique)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT p_gu.parent
+        UNION
+        SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+        WHERE c.relkind = 'p'
+        UNION
+        SELECT m.m FROM pgpart._gu_marked(p_gu) AS m (m)
+        UNION
+        -- a partitioned table detached while its triggers stayed (until pgpart._gu_sync drops them)
+        SELECT t.tgrelid::regclass FROM pg_trigger AS t
+        WHERE t.tgname = format('pgpart_gu_%s_insert', p_gu.id) AND t.tgfoid = 'pgpart._gu_row()'::regprocedure
+        ORDER BY 1;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_tables(pgpart.global_unique) IS
+'The tables carrying a global unique constraint''s statement triggers: parent, partitioned tables of its tree, recorded tables (internal).';
+
+-- pgpart._gu_install(constraint): the statement triggers on the parent,
+-- on every partitioned table of its tree and on every recorded table,
+-- where missing (a leaf partition gets them with its TRUNCATE trigger,
+-- pgpart._gu_mark). CREATE TRIGGER locks each table SHARE ROW EXCLUSIVE
+-- (under the caller's lock timeout): writers wait that long at most.
+-- Returns how many triggers it created.
+CREATE FUNCTION pgpart._gu_install(p_gu pgpart.global_unique)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN (SELECT coalesce(sum(pgpart._gu_statement_triggers(p_gu, t.t)), 0)::integer
+            FROM pgpart._gu_tables(p_gu) AS t (t));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_install(pgpart.global_unique) IS
+'Creates the missing statement triggers of a global unique constraint on its parent, the partitioned tables of its tree and its recorded tables (internal).';
+
+-- pgpart._gu_installed(constraint): whether every table that must carry
+-- the constraint's statement triggers (pgpart._gu_tables) has all three,
+-- enabled: otherwise some writes are not checked (check():
+-- global_unique_broken, fixed by add_global_unique, which calls
+-- pgpart._gu_install).
+CREATE FUNCTION pgpart._gu_installed(p_gu pgpart.global_unique)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN NOT EXISTS (
+        SELECT 1 FROM pgpart._gu_tables(p_gu) AS t (t)
+        CROSS JOIN unnest(ARRAY['insert', 'update', 'delete']) AS e (e)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger AS tr
+                          WHERE tr.tgrelid = t.t AND tr.tgname = format('pgpart_gu_%s_%s', p_gu.id, e.e)
+                            AND tr.tgenabled <> 'D' AND tr.tgfoid = 'pgpart._gu_row()'::regprocedure));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_installed(pgpart.global_unique) IS
+'Whether every table that must carry a global unique constraint''s statement triggers has them, enabled (internal).';
+
+-- pgpart._gu_mark(constraint, table): a leaf partition's statement
+-- triggers (where missing) and its TRUNCATE trigger, whose name marks the
+-- table as recorded in the side table.
 CREATE FUNCTION pgpart._gu_mark(p_gu pgpart.global_unique, p_table regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    PERFORM pgpart._gu_statement_triggers(p_gu, p_table);
     EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                    'EXECUTE FUNCTION pgpart._gu_truncate(%L)',
                    format('pgpart_gu_%s_truncate', p_gu.id), p_table, p_gu.id);
@@ -53,7 +131,52 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_mark(pgpart.global_unique, regclass) IS
-'Creates the TRUNCATE trigger of a global unique constraint on a leaf partition, which also marks it as recorded (internal).';
+'Creates the statement triggers and the TRUNCATE trigger of a global unique constraint on a leaf partition, which marks it as recorded (internal).';
+
+-- pgpart._gu_unmark(constraint, table): drops every trigger of the
+-- constraint on TABLE (a detached table once its values are released, or
+-- the constraint dropped). DROP TRIGGER locks TABLE ACCESS EXCLUSIVE.
+CREATE FUNCTION pgpart._gu_unmark(p_gu pgpart.global_unique, p_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_trigger name;
+BEGIN
+    FOR v_trigger IN
+        SELECT t.tgname FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND NOT t.tgisinternal
+          AND t.tgname IN (format('pgpart_gu_%s_insert', p_gu.id), format('pgpart_gu_%s_update', p_gu.id),
+                           format('pgpart_gu_%s_delete', p_gu.id), format('pgpart_gu_%s_truncate', p_gu.id))
+        ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_table);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_unmark(pgpart.global_unique, regclass) IS
+'Drops every trigger of a global unique constraint on one table (internal).';
+
+-- pgpart._gu_uninstall(constraint): drops every trigger of the constraint,
+-- on every table carrying one (pgpart.drop_global_unique).
+CREATE FUNCTION pgpart._gu_uninstall(p_gu pgpart.global_unique)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN SELECT t.t FROM pgpart._gu_tables(p_gu) AS t (t) LOOP
+        PERFORM pgpart._gu_unmark(p_gu, v_table);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_uninstall(pgpart.global_unique) IS
+'Drops every trigger of a global unique constraint, on every table carrying one (internal).';
 
 -- pgpart._gu_marked(constraint): every table carrying the constraint's
 -- TRUNCATE trigger, attached or not: the tables whose values the side table
@@ -200,8 +323,9 @@ COMMENT ON FUNCTION pgpart._gu_raise_duplicates(pgpart.global_unique, text[]) IS
 -- yet recorded (made or attached by hand, or by pgpart with the event
 -- triggers off) gets its TRUNCATE trigger and its values copied (23505 when
 -- one duplicates another partition's: the ATTACH then fails as it should);
--- a recorded table that is no longer in the tree (detached) has its values
--- released and its trigger dropped. Called by the event trigger and by
+-- a partitioned table new in the tree gets its statement triggers; a
+-- recorded table that is no longer in the tree (detached) has its values
+-- released and its triggers dropped. Called by the event trigger and by
 -- pgpart's own attach and detach paths. Returns how many tables changed.
 CREATE FUNCTION pgpart._gu_sync(p_parent regclass)
 RETURNS integer
@@ -218,6 +342,13 @@ BEGIN
         WHERE g.parent = p_parent AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
         ORDER BY g.id
     LOOP
+        -- a partitioned table attached or made in the tree: its statement triggers
+        FOR v_table IN
+            SELECT t.relid::regclass FROM pg_partition_tree(p_parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+            WHERE c.relkind = 'p' ORDER BY t.relid
+        LOOP
+            v_count := v_count + least(pgpart._gu_statement_triggers(v_gu, v_table), 1);
+        END LOOP;
         FOR v_table IN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
             EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
@@ -235,7 +366,17 @@ BEGIN
         LOOP
             PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_forget(v_gu, v_table);
-            EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
+            PERFORM pgpart._gu_unmark(v_gu, v_table);
+            v_count := v_count + 1;
+        END LOOP;
+        -- a partitioned table detached: its statement triggers go (its
+        -- leaves were released above)
+        FOR v_table IN
+            SELECT t.tgrelid::regclass FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+            WHERE t.tgname = format('pgpart_gu_%s_insert', v_gu.id) AND c.relkind = 'p'
+            EXCEPT SELECT p.relid::regclass FROM pg_partition_tree(p_parent) AS p
+        LOOP
+            PERFORM pgpart._gu_unmark(v_gu, v_table);
             v_count := v_count + 1;
         END LOOP;
     END LOOP;

@@ -1,6 +1,6 @@
 -- pgpart.drop_global_unique(parent, constraint_name, ...): removes a
--- global unique constraint: its triggers (on the parent, cloned ones go
--- with them, and the TRUNCATE trigger of every table recorded), its row in
+-- global unique constraint: its triggers (on every table carrying one:
+-- the parent, its partitioned tables, every table recorded), its row in
 -- pgpart.global_unique and its side table. DROP TRIGGER locks the parent
 -- and each partition ACCESS EXCLUSIVE, under the lock timeout. A foreign
 -- key referencing the side table makes it fail (2BP01): drop that first.
@@ -21,7 +21,6 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     v_gu pgpart.global_unique;
-    v_table regclass;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
@@ -36,11 +35,7 @@ BEGIN
                                   p_lock_timeout, p_lock_retries);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
     DELETE FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s', v_gu.id), p_parent);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_update', v_gu.id), p_parent);
-    FOR v_table IN SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m) LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
-    END LOOP;
+    PERFORM pgpart._gu_uninstall(v_gu);
     IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
         EXECUTE format('DROP TABLE %s', v_gu.side_table);
     END IF;
