@@ -8,9 +8,11 @@
 -- RLS, policies, grants, owner, comments, statistics targets, extended
 -- statistics, replica identity, tablespace), attaches the old table as the
 -- range partition FROM (MINVALUE) TO (the validated bound), then points
--- dependent views and publications at the parent. Catalog work only: the
--- bound was validated and every index the parent adopts exists, so nothing
--- here scans or copies rows. Returns the legacy partition.
+-- dependent views and publications at the parent. The legacy partition
+-- loses its direct grants (read through the parent, as every partition).
+-- Catalog work only: the bound was validated and every index the parent
+-- adopts exists, so nothing here scans or copies rows. Returns the legacy
+-- partition.
 -- WHY one long function (~250 lines): every statement must run in this
 -- order in one transaction, and each definition has to be read before the
 -- rename changes how pg_get_*def prints the table's name; split up, the
@@ -311,6 +313,21 @@ BEGIN
     --    constraint) and no index build (each parent index adopts its twin)
     EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
                    v_parent, v_legacy, v_bound.bound_literal);
+    -- the legacy partition is read through the parent, as every partition
+    -- pgpart makes: its direct grants go (they would bypass the parent's
+    -- row-level security, check()'s rls_bypass)
+    FOR v_rec IN
+        SELECT DISTINCT a.grantee
+        FROM pg_class AS c, aclexplode(c.relacl) AS a
+        WHERE c.oid = v_legacy AND a.grantee <> c.relowner
+        UNION
+        SELECT a.grantee
+        FROM pg_attribute AS att, pg_class AS c, aclexplode(att.attacl) AS a
+        WHERE att.attrelid = v_legacy AND c.oid = v_legacy AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %s CASCADE', v_legacy,
+                       CASE WHEN v_rec.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(v_rec.grantee::regrole::text) END);
+    END LOOP;
     FOREACH v_new IN ARRAY v_pubs LOOP
         EXECUTE format('ALTER PUBLICATION %I DROP TABLE %s', v_new, v_legacy);
     END LOOP;

@@ -1,0 +1,115 @@
+"""Converting a plain table to a partitioned one online (issue 18).
+
+The extension plans (``pgpart.convert_to_partitioned(..., dry_run => true)``,
+re-planned from the catalog, so a step whose effect is present is left
+out); the client only runs the steps in order, each ``own`` step in a short
+transaction of its own and the ``swap`` steps together in one transaction,
+every transaction under the lock timeout and retried after a lock timeout
+with a short, growing pause (writers queued behind it get through). A run
+that was killed is resumed by running it again: the new plan starts where
+the catalog says the last one stopped.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._calls import Arg, call
+from ._session import Session
+from .errors import LockTimeoutError
+
+__all__ = ["ConvertProgress", "ConvertStep", "plan", "run"]
+
+COLUMNS = "step, action, statement, locks, transaction, rows_estimate"
+
+
+@dataclass(frozen=True)
+class ConvertStep:
+    """One step of a conversion plan: its statement, the locks it takes,
+    how it runs (``own``: its own transaction; ``swap``: with the other swap
+    steps in one transaction) and the rows it reads (an estimate, or None)."""
+
+    step: int
+    action: str
+    statement: str
+    locks: str
+    transaction: str
+    rows_estimate: int | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> ConvertStep:
+        est = row[5]
+        return cls(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                   None if est is None else int(est))  # fmt: skip
+
+
+#: progress(step, number, total): called before each step runs
+ConvertProgress = Callable[[ConvertStep, int, int], None]
+
+
+def plan(session: Session, args: Sequence[Arg]) -> list[ConvertStep]:
+    """The steps still to run (the server's dry run)."""
+    rows = session.fetch(*call("convert_to_partitioned", [*args, ("dry_run", "boolean", True)], COLUMNS))
+    return [ConvertStep.from_row(r) for r in rows]
+
+
+def _pause(attempt: int) -> None:
+    # 50 ms, 100 ms, 200 ms ... at most 2 s, jittered: let queued writers through.
+    time.sleep(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.0))
+
+
+def _transaction(session: Session, statements: Sequence[str], timeout: str, retries: int) -> None:
+    """STATEMENTS in one transaction under the lock timeout, retried after
+    a lock timeout (each attempt rolled back whole)."""
+    for attempt in range(retries + 1):
+        try:
+            session.execute_verbatim("BEGIN")
+            try:
+                session.execute(
+                    "SELECT pg_catalog.set_config('lock_timeout',"
+                    " (extract(epoch FROM %s::interval) * 1000)::bigint::text || 'ms', true)",
+                    [timeout],
+                )
+                for statement in statements:
+                    session.execute_verbatim(statement)
+            except BaseException:
+                session._quietly("ROLLBACK")
+                raise
+            session.execute_verbatim("COMMIT")
+            return
+        except LockTimeoutError:
+            if attempt == retries:
+                raise
+            _pause(attempt)
+
+
+def run(
+    session: Session,
+    table: str,
+    args: Sequence[Arg],
+    *,
+    lock_timeout: str,
+    lock_retries: int,
+    progress: ConvertProgress | None = None,
+) -> list[ConvertStep]:
+    """Run the conversion plan of TABLE step by step. The session must be
+    at top level (Session.top_level). Returns the steps run."""
+    steps = plan(session, args)
+    done: list[ConvertStep] = []
+    i = 0
+    while i < len(steps):
+        group = [steps[i]]
+        if steps[i].transaction == "swap":
+            while i + len(group) < len(steps) and steps[i + len(group)].transaction == "swap":
+                group.append(steps[i + len(group)])
+        for n, step in enumerate(group):
+            if progress is not None:
+                progress(step, i + n + 1, len(steps))
+        _transaction(session, [s.statement for s in group], lock_timeout, lock_retries)
+        done.extend(group)
+        i += len(group)
+    return done
