@@ -24,7 +24,8 @@ def q(name: str) -> sql.Identifier:
 
 def convert(conn: Conn, table: str, key: str = "ts", interval: str = "1 day", **named: Any) -> list[tuple[Any, ...]]:
     parts = [sql.SQL("{} => {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in named.items()]
-    query = sql.SQL("SELECT step, action, statement, transaction FROM pgpart.convert_to_partitioned({}, {}, {}{})").format(
+    columns = "step, action, statement, transaction"
+    query = sql.SQL("SELECT " + columns + " FROM pgpart.convert_to_partitioned({}, {}, {}{})").format(
         sql.Literal(table_text(conn, table)), sql.Literal(key), sql.Literal(interval),
         sql.SQL("").join(sql.SQL(", ") + p for p in parts),
     )  # fmt: skip
@@ -187,7 +188,8 @@ def test_catalog_oracle_every_property_carried(conn: Conn, name: str) -> None:
     conn.execute(sql.SQL("INSERT INTO {} (ts, amount, ref) VALUES ('2024-03-12 06:00', 500, 2)").format(q(name)))
     conn.execute("RESET ROLE")
     new = conn.execute(sql.SQL("SELECT id, note FROM {} WHERE ts = '2024-03-12 06:00'").format(q(name))).fetchone()
-    assert new is not None and last_id is not None
+    assert new is not None
+    assert last_id is not None
     assert new[0] == last_id[0] + 2  # the identity continues: no id reused
     assert new[1] == "x"  # the column default
     seen = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE ts = '2024-03-12 06:00'").format(q(name + " view")))
@@ -201,7 +203,8 @@ def test_catalog_oracle_every_property_carried(conn: Conn, name: str) -> None:
     # pgpart manages it and finds nothing wrong (info findings only: the
     # foreign key's referenced table, the owner's trigger and policies)
     findings = conn.execute(
-        "SELECT severity, code FROM pgpart.check(%s::regclass, %s) WHERE severity <> 'info'", [table_text(conn, name), NOW]
+        "SELECT severity, code FROM pgpart.check(%s::regclass, %s) WHERE severity <> 'info'",
+        [table_text(conn, name), NOW],
     ).fetchall()
     assert findings == []
     # a second call has nothing left to do
@@ -210,7 +213,9 @@ def test_catalog_oracle_every_property_carried(conn: Conn, name: str) -> None:
 
 def test_serial_sequence_moves_to_the_parent(conn: Conn) -> None:
     conn.execute("CREATE TABLE s (id bigserial, ts timestamptz NOT NULL, PRIMARY KEY (id, ts))")
-    conn.execute("INSERT INTO s (ts) SELECT timestamptz '2024-03-01' + g * interval '1 day' FROM generate_series(1, 5) g")
+    conn.execute(
+        "INSERT INTO s (ts) SELECT timestamptz '2024-03-01' + g * interval '1 day' FROM generate_series(1, 5) g"
+    )
     convert(conn, "s", now_at=NOW)
     owner = conn.execute(
         "SELECT d.refobjid::regclass::text FROM pg_depend AS d WHERE d.objid = 'public.s_id_seq'::regclass"
@@ -256,7 +261,9 @@ def test_resumes_after_each_step(conn: Conn) -> None:
     plan: running the steps one by one (as a killed run leaves them) ends
     in the same conversion."""
     conn.execute("CREATE TABLE r (id int, ts timestamptz)")
-    conn.execute("INSERT INTO r SELECT g, timestamptz '2024-03-01' + g * interval '1 minute' FROM generate_series(1, 50) g")
+    conn.execute(
+        "INSERT INTO r SELECT g, timestamptz '2024-03-01' + g * interval '1 minute' FROM generate_series(1, 50) g"
+    )
     first = convert(conn, "r", now_at=NOW, dry_run=True)
     for done in range(1, len(first) - 1):
         conn.execute(first[done - 1][2])

@@ -133,8 +133,11 @@ def test_writer_and_reader_through_the_conversion(connect: Connect, conn: Conn, 
     reader.finish()
     print(f"reader: {reader.reads} reads, longest wait {reader.longest * 1000:.0f} ms")
     assert [s.action for s in done] == steps
-    assert "swap" in steps and "validate bound" in steps
-    assert conn.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [sql.Identifier(name).as_string(conn)]).fetchone() == ("p",)
+    assert "swap" in steps
+    assert "validate bound" in steps
+    assert conn.execute(
+        "SELECT relkind FROM pg_class WHERE oid = %s::regclass", [sql.Identifier(name).as_string(conn)]
+    ).fetchone() == ("p",)
     # every row exactly once: the old ones and every insert of the writer
     count, _ = fingerprint(conn, name)
     assert count == ROWS + len(inserted)
@@ -166,9 +169,11 @@ def test_killed_before_each_step_then_resumed(connect: Connect, conn: Conn, at: 
     assert len(plan) == 7  # key NOT NULL (3), bound (2), swap (2)
     victim = connect()
     with pytest.raises((pgpart.PgpartError, psycopg.Error)):
-        pgpart.Client(victim).convert("ev", key="ts", interval="1 day", now_at=NOW, progress=kill_before(conn, victim, at))
+        pgpart.Client(victim).convert(
+            "ev", key="ts", interval="1 day", now_at=NOW, progress=kill_before(conn, victim, at)
+        )
     left = pgpart.Client(conn).convert("ev", key="ts", interval="1 day", now_at=NOW, dry_run=True)
-    assert [s.action for s in left] == [s.action for s in plan[at - 1:]]
+    assert [s.action for s in left] == [s.action for s in plan[at - 1 :]]
     pgpart.Client(connect()).convert("ev", key="ts", interval="1 day", now_at=NOW)
     assert fingerprint(conn, "ev") == before
     assert conn.execute("SELECT count(*) FROM pgpart.config WHERE parent = 'ev'::regclass").fetchone() == (1,)
