@@ -534,3 +534,21 @@ def test_repoint_waits_for_a_referencing_writer_within_the_lock_timeout(conn: Co
     tx.rollback()
     holder.rollback()
     assert fk_def(conn, "items_fk")[0] == "ev"
+
+
+def test_detaching_a_referenced_partition_keeps_its_values(conn: Conn, connect: Connect) -> None:
+    make_plain(conn)
+    make_referencing(conn, "items")
+    prepare_for_swap(conn)
+    swap(connect(autocommit=False), repoint=True)
+    conn.execute("ALTER TABLE ev DETACH PARTITION ev_legacy")
+    # the release failed (23503, a WARNING): the values stay reserved
+    assert one(conn, "SELECT count(*) FROM ev_id_gkey_values") == 100
+    assert gu_findings(conn) == [("global_unique_detached", "ev_legacy")]
+    fix = one(conn, "SELECT fix FROM pgpart.check() WHERE code = 'global_unique_detached'")
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute(fix)
+    conn.execute("DELETE FROM items")
+    conn.execute(fix)
+    assert one(conn, "SELECT count(*) FROM ev_id_gkey_values") == 0
+    assert gu_findings(conn) == []
