@@ -164,12 +164,18 @@ def test_plain_table_online_build_and_upkeep(conn: Conn) -> None:
     assert gu_findings(conn) == []
     ids = sorted(r[0] for r in conn.execute("SELECT id FROM ev"))
     assert sorted(r[0] for r in conn.execute("SELECT id FROM ev_id_gkey_values")) == ids
-    assert 1000 in ids and 2 not in ids and 3 not in ids
+    assert 1000 in ids
+    assert 2 not in ids
+    assert 3 not in ids
     # the side table holds the values under its unique index
     with pytest.raises(errors.UniqueViolation):
         conn.execute("INSERT INTO ev_id_gkey_values VALUES (1000)")
     # TRUNCATE releases the values (the TRUNCATE trigger is on the table)
-    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_truncate", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [
+        ("pgpart_gu_N", False),
+        ("pgpart_gu_N_truncate", False),
+        ("pgpart_gu_N_update", False),
+    ]
     conn.execute("TRUNCATE ev")
     assert one(conn, "SELECT count(*) FROM ev_id_gkey_values") == 0
     conn.execute("INSERT INTO ev (id, created) VALUES (1, '2026-01-02')")
@@ -194,7 +200,8 @@ def test_plain_table_build_in_one_call_and_repair(conn: Conn) -> None:
         conn.execute("INSERT INTO ev (created, email) VALUES ('2026-01-03', 'same')")
     # the TRUNCATE trigger lost: check() reports the table as not recorded,
     # and its fix (add_global_unique again) repairs it
-    conn.execute("DROP TRIGGER pgpart_gu_%s_truncate ON ev" % one(conn, "SELECT id FROM pgpart.global_unique"))
+    gu_id = one(conn, "SELECT id FROM pgpart.global_unique")
+    conn.execute(sql.SQL("DROP TRIGGER {} ON ev").format(sql.Identifier(f"pgpart_gu_{gu_id}_truncate")))
     assert gu_findings(conn) == [("global_unique_partition", "ev")]
     fix = one(conn, "SELECT fix FROM pgpart.check() WHERE code = 'global_unique_partition'")
     conn.execute(fix)
@@ -313,7 +320,8 @@ def test_rebind_refusals_change_nothing(conn: Conn, connect: Connect) -> None:
     make_plain(conn, rows=5)
     add(conn, "ev", ["id"], build=False)
     conn.execute(
-        "CREATE TABLE ev_new (id bigint NOT NULL, created timestamptz NOT NULL, email text) PARTITION BY RANGE (created)"
+        "CREATE TABLE ev_new (id bigint NOT NULL, created timestamptz NOT NULL, email text)"
+        " PARTITION BY RANGE (created)"
     )
     conn.execute("CREATE TABLE ev_flat (id bigint, created timestamptz)")
     conn.execute("CREATE TABLE ev_int (id int NOT NULL, created timestamptz NOT NULL) PARTITION BY RANGE (created)")
@@ -344,7 +352,11 @@ def test_rebind_refusals_change_nothing(conn: Conn, connect: Connect) -> None:
     conn.execute("ALTER TABLE ev_new OWNER TO pgpart_owner")
     assert attempt("ev_new").sqlstate == "55000"
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
-    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_truncate", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [
+        ("pgpart_gu_N", False),
+        ("pgpart_gu_N_truncate", False),
+        ("pgpart_gu_N_update", False),
+    ]
     assert triggers(conn, "ev_new") == []
     # a table without constraints: nothing to move
     tx = connect(autocommit=False)
@@ -401,7 +413,10 @@ def test_foreign_keys_point_at_the_side_table(conn: Conn, connect: Connect) -> N
         ("notes_fk", "notes", "ALTER TABLE public.notes VALIDATE CONSTRAINT notes_fk"),
         ("tags_fk", "tags", "ALTER TABLE public.tags VALIDATE CONSTRAINT tags_fk"),
     ]
-    assert fk_def(conn, "items_fk") == ("ev_id_gkey_values", "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) NOT VALID")
+    assert fk_def(conn, "items_fk") == (
+        "ev_id_gkey_values",
+        "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) NOT VALID",
+    )
     assert fk_def(conn, "notes_fk") == (
         "ev_id_gkey_values",
         "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) ON UPDATE RESTRICT ON DELETE RESTRICT"
@@ -508,7 +523,9 @@ def test_repoint_validating_at_once_and_a_key_not_valid_before(conn: Conn, conne
     )
     tx.execute("SELECT pgpart._gu_rebind('ev_legacy', 'ev')")
     tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
-    rows = sorted(tuple(r) for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev', true)"))
+    rows = sorted(
+        tuple(r) for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev', true)")
+    )
     tx.commit()
     # the key that was NOT VALID stays so (its rows were never checked)
     assert rows == [
@@ -516,7 +533,10 @@ def test_repoint_validating_at_once_and_a_key_not_valid_before(conn: Conn, conne
         ("loose_fk", "loose", None),
     ]
     assert fk_def(conn, "items_fk") == ("ev_id_gkey_values", "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id)")
-    assert fk_def(conn, "loose_fk") == ("ev_id_gkey_values", "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) NOT VALID")
+    assert fk_def(conn, "loose_fk") == (
+        "ev_id_gkey_values",
+        "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) NOT VALID",
+    )
 
 
 def test_repoint_waits_for_a_referencing_writer_within_the_lock_timeout(conn: Conn, connect: Connect) -> None:
@@ -552,3 +572,118 @@ def test_detaching_a_referenced_partition_keeps_its_values(conn: Conn, connect: 
     conn.execute(fix)
     assert one(conn, "SELECT count(*) FROM ev_id_gkey_values") == 0
     assert gu_findings(conn) == []
+
+
+def test_partitioned_referencing_table(conn: Conn, connect: Connect) -> None:
+    """PostgreSQL 18 takes a NOT VALID foreign key on a partitioned table;
+    before 18 it is refused up front (a valid one would scan under lock)."""
+    make_plain(conn)
+    conn.execute(
+        "CREATE TABLE lines (n int, at date NOT NULL, ev_id bigint CONSTRAINT lines_fk REFERENCES ev (id))"
+        " PARTITION BY RANGE (at)"
+    )
+    conn.execute("CREATE TABLE lines_2026 PARTITION OF lines FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+    conn.execute("INSERT INTO lines VALUES (1, '2026-03-01', 5)")
+    prepare_for_swap(conn)
+    if conn.info.server_version < 180000:
+        with pytest.raises(errors.FeatureNotSupported) as exc:
+            conn.execute("SELECT * FROM pgpart._gu_foreign_key_plan('ev')")
+        assert "lines_fk" in exc.value.diag.message_primary
+        return
+    repointed = swap(connect(autocommit=False), repoint=True)
+    assert repointed == [("lines_fk", "lines", "ALTER TABLE public.lines VALIDATE CONSTRAINT lines_fk")]
+    # the clone on the partition follows
+    assert (
+        one(conn, "SELECT count(*) FROM pg_constraint WHERE conname = 'lines_fk' AND confrelid = 'ev'::regclass") == 0
+    )
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO lines VALUES (2, '2026-03-01', 999999)")
+    conn.execute(repointed[0][2])
+    assert one(conn, "SELECT bool_and(convalidated) FROM pg_constraint WHERE conname = 'lines_fk'") is True
+
+
+def test_a_key_not_enforced_stays_so(conn: Conn, connect: Connect) -> None:
+    if conn.info.server_version < 180000:
+        pytest.skip("NOT ENFORCED foreign keys exist from PostgreSQL 18 on")
+    make_plain(conn)
+    conn.execute("CREATE TABLE loose (ev_id bigint CONSTRAINT loose_fk REFERENCES ev (id) NOT ENFORCED)")
+    conn.execute("INSERT INTO loose VALUES (424242)")
+    prepare_for_swap(conn)
+    assert swap(connect(autocommit=False), repoint=True) == [("loose_fk", "loose", None)]
+    assert fk_def(conn, "loose_fk") == (
+        "ev_id_gkey_values",
+        "FOREIGN KEY (ev_id) REFERENCES ev_id_gkey_values(id) NOT ENFORCED",
+    )
+
+
+def test_hostile_names(conn: Conn, connect: Connect) -> None:
+    schema = 'S "q"; x'
+    table = 'Ev "t" ,'
+    legacy = "Ev legacy'"
+    referencing = "Items; DROP"
+    fk = 'fk "1'
+    s = sql.Identifier(schema)
+    q = sql.SQL("{}.{}").format
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(s))
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({} bigint PRIMARY KEY, created timestamptz NOT NULL)").format(
+            q(s, sql.Identifier(table)), sql.Identifier("I d")
+        )
+    )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} SELECT g, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 20) g"
+        ).format(q(s, sql.Identifier(table)))
+    )
+    conn.execute(
+        sql.SQL("CREATE TABLE {} (ref bigint CONSTRAINT {} REFERENCES {} ({}))").format(
+            q(s, sql.Identifier(referencing)), sql.Identifier(fk), q(s, sql.Identifier(table)), sql.Identifier("I d")
+        )
+    )
+    conn.execute(sql.SQL("INSERT INTO {} VALUES (7)").format(q(s, sql.Identifier(referencing))))
+    old = conn.execute("SELECT format('%%I.%%I', %s::text, %s::text)", [schema, table]).fetchone()
+    assert old is not None
+    state = add(conn, old[0], ["I d"], build=False)
+    conn.execute("CALL pgpart.build_global_unique(%s::regclass, %s)", [old[0], state[0]])
+    assert one(conn, "SELECT pgpart._gu_plain_ready(%s::regclass)", [old[0]]) is True
+    tx = connect(autocommit=False)
+    tx.execute(sql.SQL("LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE").format(q(s, sql.Identifier(table))))
+    tx.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(q(s, sql.Identifier(table)), sql.Identifier(legacy)))
+    tx.execute(
+        sql.SQL(
+            "CREATE TABLE {} ({} bigint NOT NULL, created timestamptz NOT NULL) PARTITION BY RANGE (created)"
+        ).format(q(s, sql.Identifier(table)), sql.Identifier("I d"))
+    )
+    names = [q(s, sql.Identifier(legacy)).as_string(tx), q(s, sql.Identifier(table)).as_string(tx)]
+    assert one(tx, "SELECT pgpart._gu_rebind(%s::regclass, %s::regclass)", names) == 1
+    tx.execute(
+        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM (MINVALUE) TO ('2027-01-01')").format(
+            q(s, sql.Identifier(table)), q(s, sql.Identifier(legacy))
+        )
+    )
+    rows = tx.execute("SELECT fk, statement FROM pgpart._gu_repoint_foreign_keys(%s::regclass, %s::regclass)", names)
+    ((name, statement),) = rows.fetchall()
+    tx.commit()
+    assert name == fk
+    conn.execute(statement)
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute(sql.SQL("INSERT INTO {} VALUES (3, '2026-01-05')").format(q(s, sql.Identifier(table))))
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute(sql.SQL("INSERT INTO {} VALUES (99)").format(q(s, sql.Identifier(referencing))))
+    assert gu_findings(conn) == []
+
+
+def test_writes_during_the_online_build_of_a_plain_table(conn: Conn, connect: Connect) -> None:
+    """A writer inserting throughout the batched build: every value ends up
+    in the side table exactly once."""
+    make_plain(conn, rows=2000)
+    add(conn, "ev", ["id"], build=False)
+    writer = Writer(connect(), lambda: "2026-01-20 00:00+00", limit=100_000).start()
+    writer.wait_for(5)
+    conn.execute("CALL pgpart.build_global_unique('ev', 'ev_id_gkey', 2)")
+    inserted = writer.finish()
+    assert len(inserted) >= 5
+    ids = sorted(r[0] for r in conn.execute("SELECT id FROM ev"))
+    assert len(ids) == 2000 + len(inserted)
+    assert sorted(r[0] for r in conn.execute("SELECT id FROM ev_id_gkey_values")) == ids
+    assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
