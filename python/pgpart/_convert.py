@@ -3,7 +3,9 @@
 The extension plans (``pgpart.convert_to_partitioned(..., dry_run => true)``,
 re-planned from the catalog, so a step whose effect is present is left
 out); the client only runs the steps in order, each ``own`` step in a short
-transaction of its own and the ``swap`` steps together in one transaction,
+transaction of its own, ``autocommit`` steps (``CREATE INDEX CONCURRENTLY``,
+``CALL pgpart.build_global_unique``) at top level and the ``swap`` steps
+together in one transaction, re-planning after each,
 every transaction under the lock timeout and retried after a lock timeout
 with a short, growing pause (writers queued behind it get through). A run
 that was killed is resumed by running it again: the new plan starts where
@@ -20,7 +22,7 @@ from typing import Any
 
 from ._calls import Arg, call
 from ._session import Session
-from .errors import LockTimeoutError
+from .errors import LockTimeoutError, PgpartError
 
 __all__ = ["ConvertProgress", "ConvertStep", "plan", "run"]
 
@@ -30,8 +32,8 @@ COLUMNS = "step, action, statement, locks, transaction, rows_estimate"
 @dataclass(frozen=True)
 class ConvertStep:
     """One step of a conversion plan: its statement, the locks it takes,
-    how it runs (``own``: its own transaction; ``swap``: with the other swap
-    steps in one transaction) and the rows it reads (an estimate, or None)."""
+    how it runs (``own``: its own transaction; ``autocommit``: at top level;
+    ``swap``: with the other swap steps in one transaction) and the rows it reads (an estimate, or None)."""
 
     step: int
     action: str
@@ -87,6 +89,22 @@ def _transaction(session: Session, statements: Sequence[str], timeout: str, retr
             _pause(attempt)
 
 
+def _autocommit(session: Session, statement: str, timeout: str, retries: int) -> None:
+    """STATEMENT at top level (CREATE INDEX CONCURRENTLY, a procedure that
+    commits) under the lock timeout, retried after a lock timeout. A killed
+    or timed-out index build leaves an invalid index: the next plan drops it
+    first, so the caller re-plans rather than retrying such a step here."""
+    with session.lock_timeout(timeout):
+        for attempt in range(retries + 1):
+            try:
+                session.execute_verbatim(statement)
+                return
+            except LockTimeoutError:
+                if attempt == retries or "CONCURRENTLY" in statement:
+                    raise
+                _pause(attempt)
+
+
 def run(
     session: Session,
     table: str,
@@ -96,20 +114,29 @@ def run(
     lock_retries: int,
     progress: ConvertProgress | None = None,
 ) -> list[ConvertStep]:
-    """Run the conversion plan of TABLE step by step. The session must be
-    at top level (Session.top_level). Returns the steps run."""
-    steps = plan(session, args)
+    """Run the conversion plan of TABLE: the first step (or the swap steps,
+    together) of a fresh plan each time, until the plan is empty; so what
+    one step changes (the swap renames the table) is planned from the
+    catalog. The session must be at top level (Session.top_level). Returns
+    the steps run."""
     done: list[ConvertStep] = []
-    i = 0
-    while i < len(steps):
-        group = [steps[i]]
-        if steps[i].transaction == "swap":
-            while i + len(group) < len(steps) and steps[i + len(group)].transaction == "swap":
-                group.append(steps[i + len(group)])
+    while True:
+        steps = plan(session, args)
+        if not steps:
+            return done
+        group = [steps[0]]
+        if steps[0].transaction == "swap":
+            group = [s for s in steps if s.transaction == "swap"]
+        if done and (group[0].action, group[0].statement) == (done[-1].action, done[-1].statement):
+            raise PgpartError(
+                f"converting {table} makes no progress: step {group[0].action!r} came back",
+                hint="Report this as a pgpart bug, with the output of the dry run.",
+            )
         for n, step in enumerate(group):
             if progress is not None:
-                progress(step, i + n + 1, len(steps))
-        _transaction(session, [s.statement for s in group], lock_timeout, lock_retries)
+                progress(step, len(done) + n + 1, len(done) + len(steps))
+        if group[0].transaction == "autocommit":
+            _autocommit(session, group[0].statement, lock_timeout, lock_retries)
+        else:
+            _transaction(session, [s.statement for s in group], lock_timeout, lock_retries)
         done.extend(group)
-        i += len(group)
-    return done

@@ -62,7 +62,8 @@ def test_client_refuses_inside_a_transaction(connect: Any) -> None:
 
 
 def test_client_refusal_is_the_servers_error(conn: Conn) -> None:
-    conn.execute("CREATE TABLE ev (id int PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute("CREATE TABLE ev (id int, ts timestamptz NOT NULL)")
+    conn.execute("CREATE UNIQUE INDEX ev_pkey ON ev (id) WHERE id > 0")
     with pytest.raises(pgpart.PgpartError) as exc:
         pgpart.Client(conn).convert("ev", key="ts", interval="1 day", now_at=NOW)
     assert exc.value.sqlstate == "0A000"
@@ -90,7 +91,8 @@ def test_cli_dry_run_run_and_json(pg: PgServer, dbname: str, conn: Conn) -> None
 
 
 def test_cli_refusal_exit_code(pg: PgServer, dbname: str, conn: Conn) -> None:
-    conn.execute("CREATE TABLE ev (id int PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute("CREATE TABLE ev (id int, ts timestamptz NOT NULL)")
+    conn.execute("CREATE UNIQUE INDEX ev_pkey ON ev (id) WHERE id > 0")
     res = pgpart_command(*dsn(pg, dbname), "convert", "ev", "--key", "ts", "--interval", "1 day")
     assert res.returncode == 3
     assert "ev_pkey" in res.stderr

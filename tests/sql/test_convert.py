@@ -288,9 +288,17 @@ def test_stale_bound_is_replaced(conn: Conn) -> None:
 
 
 REFUSALS = {
-    "pk_without_key": ("CREATE TABLE t (id int PRIMARY KEY, ts timestamptz NOT NULL)", errors.FeatureNotSupported),
-    "unique_index_without_key": (
-        "CREATE TABLE t (id int, ts timestamptz NOT NULL); CREATE UNIQUE INDEX t_id ON t (id)",
+    "cascading_fk_to_pk_without_key": (
+        "CREATE TABLE t (id int PRIMARY KEY, ts timestamptz NOT NULL);"
+        " CREATE TABLE child (id int REFERENCES t ON DELETE CASCADE)",
+        errors.FeatureNotSupported,
+    ),
+    "partial_unique_index_without_key": (
+        "CREATE TABLE t (id int, ts timestamptz NOT NULL); CREATE UNIQUE INDEX t_id ON t (id) WHERE id > 0",
+        errors.FeatureNotSupported,
+    ),
+    "deferrable_unique_without_key": (
+        "CREATE TABLE t (id int UNIQUE DEFERRABLE, ts timestamptz NOT NULL)",
         errors.FeatureNotSupported,
     ),
     "incoming_fk": (
@@ -353,11 +361,12 @@ def test_refusals_change_nothing(conn: Conn, case: str) -> None:
 
 
 def test_refusal_lists_every_problem(conn: Conn) -> None:
-    conn.execute("CREATE TABLE t (id int PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute("CREATE TABLE t (id int, ts timestamptz NOT NULL)")
+    conn.execute("CREATE UNIQUE INDEX t_id ON t (id) WHERE id > 0")
     conn.execute("CREATE MATERIALIZED VIEW mv AS SELECT * FROM t")
     with pytest.raises(errors.FeatureNotSupported) as exc:
         convert(conn, "t", now_at=NOW)
-    assert "t_pkey" in exc.value.diag.message_primary
+    assert "t_id" in exc.value.diag.message_primary
     assert "mv" in exc.value.diag.message_primary
 
 
@@ -379,3 +388,48 @@ def test_legacy_name_taken(conn: Conn) -> None:
     assert "legacy_name" in (exc.value.diag.message_hint or "")
     convert(conn, "t", now_at=NOW, legacy_name="t_old")
     assert conn.execute("SELECT relispartition FROM pg_class WHERE relname = 't_old'").fetchone() == (True,)
+
+
+def test_primary_key_without_the_key_needs_the_client(conn: Conn) -> None:
+    """An id primary key is carried through a global unique constraint built
+    online and a widened index built CONCURRENTLY: the function refuses
+    (55000, naming the client and the command) and changes nothing; once
+    those steps ran, the function does the rest."""
+    conn.execute("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute(
+        "INSERT INTO t (ts) SELECT %s::timestamptz - g * interval '1 hour' FROM generate_series(1, 50) g", [NOW]
+    )
+    conn.execute("CREATE TABLE line (t_id bigint REFERENCES t (id), item text)")
+    conn.execute("INSERT INTO line VALUES (1, 'a'), (50, 'b')")
+    plan = convert(conn, "t", now_at=NOW, dry_run=True)
+    assert [(p[1], p[3]) for p in plan][:3] == [
+        ("global unique t_id_gkey", "own"), ("build global unique t_id_gkey", "autocommit"),
+        ("widen primary key", "autocommit"),
+    ]  # fmt: skip
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as exc:
+        convert(conn, "t", now_at=NOW)
+    assert "pgpart convert" in (exc.value.diag.message_hint or "")
+    assert conn.execute("SELECT count(*) FROM pgpart.global_unique").fetchone() == (0,)
+    for step in plan[:3]:
+        conn.execute(step[2])
+    done = convert(conn, "t", now_at=NOW)
+    assert [d[1] for d in done] == [
+        "bound (proof)", "validate bound", "swap", "register policy, premake partitions",
+        "validate foreign key line_t_id_fkey",
+    ]  # fmt: skip
+    assert conn.execute(
+        "SELECT confrelid::regclass::text, convalidated FROM pg_constraint WHERE conname = 'line_t_id_fkey'"
+    ).fetchone() == ("t_id_gkey_values", True)
+    pk = conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'p'"
+    )
+    assert pk.fetchone() == ("PRIMARY KEY (id, ts)",)
+    # id stays unique across partitions; the foreign key is enforced
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute("INSERT INTO t (id, ts) OVERRIDING SYSTEM VALUE VALUES (3, '2024-03-12 06:00')")
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO line VALUES (999, 'x')")
+    row = conn.execute("INSERT INTO t (ts) VALUES ('2024-03-12 06:00') RETURNING id").fetchone()
+    assert row == (51,)
+    conn.execute("INSERT INTO line VALUES (51, 'c')")
+    assert convert(conn, "t", now_at=NOW) == []

@@ -79,22 +79,24 @@ BEGIN
             'Partition by a stored column.';
     END IF;
 
-    -- unique constraints and indexes must include the key on a partitioned
-    -- table; exclusion constraints and NOT VALID constraints are not carried
+    -- unique keys without the partition key are carried through a global
+    -- unique constraint (pgpart._convert_unique_sets) when they are plain
+    -- column lists; others (partial, on expressions, deferrable) are not
     RETURN QUERY
     SELECT ic.relname::text,
-           format('%s %I of %s does not include the key column %I',
-                  CASE WHEN con.contype = 'p' THEN 'primary key' WHEN con.contype = 'u' THEN 'unique constraint'
-                       ELSE 'unique index' END, ic.relname, p_table, p_key),
-           'A partitioned table''s unique keys must include the partition key: add the key column to it (a new '
-           || 'unique index built CONCURRENTLY, then swap the constraint), or drop it and use '
-           || 'pgpart.add_global_unique after the conversion.'
+           format('unique index %I of %s does not include the key column %I and is %s', ic.relname, p_table, p_key,
+                  concat_ws(', ', CASE WHEN x.indpred IS NOT NULL THEN 'partial' END,
+                            CASE WHEN 0 = ANY (x.indkey::int2 []) THEN 'on expressions' END,
+                            CASE WHEN NOT x.indimmediate THEN 'deferrable' END)),
+           'A partitioned table''s unique keys must include the partition key, and pgpart keeps only plain column '
+           || 'lists unique across partitions: add the key column to it, or drop it before converting.'
     FROM pg_index AS x
     JOIN pg_class AS ic ON ic.oid = x.indexrelid
-    LEFT JOIN pg_constraint AS con ON con.conindid = x.indexrelid AND con.conrelid = p_table
     WHERE x.indrelid = p_table AND x.indisunique
       AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a
-                      WHERE a.attrelid = p_table AND a.attname = p_key AND a.attnum = ANY (x.indkey::int2 []));
+                      WHERE a.attrelid = p_table AND a.attname = p_key AND a.attnum = ANY (x.indkey::int2 []))
+      AND x.indexrelid NOT IN (SELECT u.index_oid FROM pgpart._convert_unique_sets(p_table, p_key) AS u)
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint AS con WHERE con.conindid = x.indexrelid AND con.contype = 'x');
     RETURN QUERY
     SELECT con.conname::text, format('exclusion constraint %I of %s is not carried over', con.conname, p_table),
            'Drop it before converting, and add it to the partitions afterwards.'
@@ -111,14 +113,25 @@ BEGIN
     SELECT con.conname::text, format('constraint %I of %s is NO INHERIT', con.conname, p_table),
            'A partitioned table cannot have NO INHERIT constraints: drop it, or add it again without NO INHERIT.'
     FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.connoinherit AND con.contype = 'c';
-    -- foreign keys of other tables referencing this one
+    -- foreign keys of other tables referencing this one: carried when they
+    -- reference a unique key carried through a global unique constraint
+    -- with NO ACTION or RESTRICT (pgpart._gu_foreign_key_plan: a cascading
+    -- action would fire when a row moves between partitions)
     RETURN QUERY
     SELECT con.conname::text,
-           format('foreign key %I of %s references %s', con.conname, con.conrelid::regclass, p_table),
-           'Incoming foreign keys are not carried over yet: drop it before converting and add it again '
-           || 'afterwards (referencing a unique key that includes the partition key).'
+           format('foreign key %I of %s references %s%s', con.conname, con.conrelid::regclass, p_table,
+                  CASE WHEN con.confupdtype NOT IN ('a', 'r') OR con.confdeltype NOT IN ('a', 'r')
+                       THEN ' with a cascading or SET action' ELSE ' by a key that includes the partition key' END),
+           'Incoming foreign keys are carried when they reference a unique key without the partition key (made '
+           || 'unique across partitions) with NO ACTION or RESTRICT: drop it or recreate it so before converting.'
     FROM pg_constraint AS con
-    WHERE con.confrelid = p_table AND con.contype = 'f' AND con.conrelid <> p_table;
+    WHERE con.confrelid = p_table AND con.contype = 'f' AND con.conrelid <> p_table AND con.conparentid = 0
+      AND (con.confupdtype NOT IN ('a', 'r') OR con.confdeltype NOT IN ('a', 'r')
+           OR NOT EXISTS (
+               SELECT 1 FROM pgpart._convert_unique_sets(p_table, p_key) AS u
+               WHERE (SELECT array_agg(c ORDER BY c) FROM unnest(u.columns) AS c)
+                     = (SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_attribute AS a
+                        WHERE a.attrelid = p_table AND a.attnum = ANY (con.confkey))));
     -- rules on the table itself
     RETURN QUERY
     SELECT r.rulename::text, format('rule %I on %s is not carried over', r.rulename, p_table),
@@ -189,3 +202,33 @@ END;
 
 COMMENT ON FUNCTION pgpart._convert_views(regclass) IS
 'Views reading a table directly: a conversion recreates them against the new parent (internal).';
+
+-- pgpart._convert_unique_sets(table, key): the unique keys of a plain table
+-- that lack the partition key and that a conversion carries through a
+-- global unique constraint on the same columns: non-partial, non-deferrable
+-- unique indexes on plain columns (a primary key, a unique constraint or a
+-- bare unique index). A primary key is also widened to (columns, key).
+CREATE FUNCTION pgpart._convert_unique_sets(p_table regclass, p_key name)
+RETURNS TABLE (index_oid oid, index_name name, constraint_name name, contype "char", columns name [])
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT x.indexrelid, ic.relname, con.conname, con.contype,
+           (SELECT array_agg(a.attname ORDER BY u.n)
+            FROM unnest(x.indkey::int2 []) WITH ORDINALITY AS u (attnum, n)
+            JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = u.attnum
+            WHERE u.n <= x.indnkeyatts)
+    FROM pg_index AS x
+    JOIN pg_class AS ic ON ic.oid = x.indexrelid
+    LEFT JOIN pg_constraint AS con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid
+        AND con.contype IN ('p', 'u')
+    WHERE x.indrelid = p_table AND x.indisunique AND x.indpred IS NULL AND x.indimmediate
+      AND NOT (0 = ANY (x.indkey::int2 []))
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                      WHERE a.attrelid = x.indrelid AND a.attname = p_key AND a.attnum = ANY (x.indkey::int2 []))
+    ORDER BY con.contype = 'p' DESC NULLS LAST, x.indexrelid;
+END;
+
+COMMENT ON FUNCTION pgpart._convert_unique_sets(regclass, name) IS
+'Unique keys of a plain table without the partition key that a conversion carries through global unique constraints (internal).';

@@ -163,7 +163,8 @@ COMMENT ON FUNCTION pgpart._convert_refuse(regclass, name) IS
 -- under the same name, re-planned from the catalog each time (a step whose
 -- effect is present is left out, so a killed run resumes by planning
 -- again). TRANSACTION says how each runs: 'own' (its own short
--- transaction), 'swap' (all such steps together in one transaction).
+-- transaction), 'autocommit' (at top level: CREATE INDEX CONCURRENTLY, a
+-- procedure that commits), 'swap' (all such steps in one transaction).
 -- POLICY holds ensure_range's named arguments for the policy step. WHY a
 -- planner apart from the verb: the Python client runs the same steps one
 -- transaction at a time (docs/converting.md).
@@ -201,6 +202,11 @@ DECLARE
     v_schema name;
     v_relname name;
     v_args text;
+    v_u record;
+    v_gu_name name;
+    v_gu_state text;
+    v_wide name;
+    v_valid boolean;
 BEGIN
     SELECT n.nspname, c.relname, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END
     INTO v_schema, v_relname, v_rows
@@ -254,7 +260,62 @@ BEGIN
             format('ACCESS EXCLUSIVE on %s (no scan: the validated CHECK proves it)', p_table), 'own', NULL::bigint;
     END IF;
 
-    -- 2. the bound: CHECK (key < bound) validated online, so ATTACH skips
+    -- 2. unique keys without the partition key: a global unique constraint
+    --    on their columns, built online; a primary key is also widened to
+    --    (columns, key) by a unique index built CONCURRENTLY, which the swap
+    --    makes the primary key (no build under its lock)
+    FOR v_u IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        SELECT g.constraint_name, g.state INTO v_gu_name, v_gu_state
+        FROM pgpart.global_unique AS g
+        WHERE g.parent = p_table
+          AND (SELECT array_agg(c ORDER BY c) FROM unnest(g.columns) AS c)
+              = (SELECT array_agg(c ORDER BY c) FROM unnest(v_u.columns) AS c)
+        ORDER BY g.id LIMIT 1;
+        IF NOT FOUND THEN
+            v_gu_name := pgpart._relation_name(v_relname || '_' || array_to_string(v_u.columns, '_'), '_gkey');
+            v_gu_state := NULL;
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'global unique ' || v_gu_name,
+                format('SELECT count(*) FROM pgpart.add_global_unique(%L::regclass, %L::name[], %L, build => false, '
+                       'lock_timeout => %L, lock_retries => %s)',
+                       p_table::text, v_u.columns, v_gu_name, p_lock_timeout, p_lock_retries),
+                format('SHARE ROW EXCLUSIVE on %s (catalog only: triggers)', p_table), 'own', NULL::bigint;
+        END IF;
+        IF v_gu_state IS DISTINCT FROM 'valid' THEN
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'build global unique ' || v_gu_name,
+                format('CALL pgpart.build_global_unique(%L::regclass, %L)', p_table::text, v_gu_name),
+                format('FOR SHARE on page batches of %s (writers go on; commits per batch)', p_table),
+                'autocommit', v_rows;
+        END IF;
+        IF v_u.contype = 'p' THEN
+            v_wide := pgpart._relation_name(v_u.index_name::text, '_convert');
+            SELECT x.indisvalid INTO v_valid
+            FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid = p_table AND ic.relname = v_wide;
+            IF FOUND AND NOT v_valid THEN  -- a build that was killed
+                v_n := v_n + 1;
+                RETURN QUERY SELECT v_n, 'drop invalid index ' || v_wide,
+                    format('DROP INDEX CONCURRENTLY %I.%I', v_schema, v_wide),
+                    format('SHARE UPDATE EXCLUSIVE on %s', p_table), 'autocommit', NULL::bigint;
+            END IF;
+            IF NOT coalesce(v_valid, false) THEN
+                v_n := v_n + 1;
+                RETURN QUERY SELECT v_n, 'widen primary key',
+                    format('CREATE UNIQUE INDEX CONCURRENTLY %I ON %s (%s)', v_wide, p_table,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_u.columns || p_key) AS c)),
+                    format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans the table)', p_table),
+                    'autocommit', v_rows;
+            END IF;
+            v_valid := NULL;
+        END IF;
+    END LOOP;
+    -- the incoming foreign keys, checked once the constraints exist
+    IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g WHERE g.parent = p_table) THEN
+        PERFORM count(*) FROM pgpart._gu_foreign_key_plan(p_table);
+    END IF;
+
+    -- 3. the bound: CHECK (key < bound) validated online, so ATTACH skips
     --    its scan; a recorded bound is kept while it still lies ahead
     v_b := pgpart._convert_boundary(p_table, p_key, p_interval, p_time_zone, p_origin, p_epoch_unit, p_now_at);
     SELECT * INTO v_rec FROM pgpart._convert_recorded_bound(p_table);
@@ -277,7 +338,7 @@ BEGIN
             format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans the table)', p_table), 'own', v_rows;
     END IF;
 
-    -- 3. the swap and the policy, one transaction
+    -- 4. the swap and the policy, one transaction
     v_n := v_n + 1;
     RETURN QUERY SELECT v_n, 'swap',
         format('SELECT pgpart._convert_swap(%L::regclass, %L, %L, %L::interval, %s)',
@@ -302,3 +363,33 @@ COMMENT ON FUNCTION pgpart._convert_plan(
     regclass, name, text, text, text, text, timestamptz, name, interval, integer, jsonb
 ) IS
 'The steps converting a plain table to a partitioned one, planned from the catalog (done steps left out): key NOT NULL, bound validated online, swap, policy (internal).';
+
+-- pgpart._convert_followups(parent): what is left after a conversion's
+-- swap: the foreign keys pointed at the side tables of PARENT's global
+-- unique constraints NOT VALID in the swap, each validated online (SHARE
+-- UPDATE EXCLUSIVE on the referencing table: its writers go on). Nothing
+-- once they are valid, so a finished conversion plans no step.
+CREATE FUNCTION pgpart._convert_followups(p_parent regclass)
+RETURNS TABLE (
+    step integer, action text, statement text, locks text, transaction text, rows_estimate bigint
+)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT (row_number() OVER (ORDER BY con.conrelid, con.conname))::integer,
+           'validate foreign key ' || con.conname,
+           format('ALTER TABLE %s VALIDATE CONSTRAINT %I', con.conrelid::regclass, con.conname),
+           format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans it)', con.conrelid::regclass),
+           'own',
+           (SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END FROM pg_class AS c
+            WHERE c.oid = con.conrelid)
+    FROM pg_constraint AS con
+    JOIN pgpart.global_unique AS g ON g.side_table = con.confrelid
+    WHERE g.parent = p_parent AND con.contype = 'f' AND NOT con.convalidated AND con.conparentid = 0
+      AND coalesce((to_jsonb(con) ->> 'conenforced')::boolean, true)
+    ORDER BY con.conrelid, con.conname;
+END;
+
+COMMENT ON FUNCTION pgpart._convert_followups(regclass) IS
+'After a conversion''s swap: the foreign keys pointed at its global unique constraints'' side tables, to validate online (internal).';

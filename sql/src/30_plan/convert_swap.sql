@@ -13,7 +13,12 @@
 -- Catalog work only: the bound was validated and every index the parent
 -- adopts exists, so nothing here scans or copies rows. Returns the legacy
 -- partition.
--- WHY one long function (~250 lines): every statement must run in this
+-- Unique keys without the partition key (pgpart._convert_unique_sets) go
+-- through global unique constraints built before: incoming foreign keys
+-- are pointed at their side tables (NOT VALID), a primary key becomes its
+-- widened twin (columns, key), and the constraints are rebound to the
+-- parent (pgpart._gu_rebind).
+-- WHY one long function (~300 lines): every statement must run in this
 -- order in one transaction, and each definition has to be read before the
 -- rename changes how pg_get_*def prints the table's name; split up, the
 -- captured texts would have to travel between functions.
@@ -30,6 +35,8 @@ SET search_path = pg_catalog, pg_temp
 -- pgpart's own DDL: the event triggers leave it alone (reverts on return)
 SET "pgpart.event_triggers" = 'off'
 SET datestyle = 'ISO, YMD'
+-- ADD PRIMARY KEY USING INDEX tells that it renames the index: expected
+SET client_min_messages = 'warning'
 AS $body$
 DECLARE
     v_rel record;
@@ -63,7 +70,14 @@ BEGIN
 
     -- every lock first, as one group under the timeout with retries: the
     -- table, the views to recreate, the tables foreign keys out reference
-    v_locks := ARRAY[format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_table)]
+    -- (first the tables whose foreign keys reference it and the side tables
+    -- of its global unique constraints: pgpart._gu_repoint_foreign_keys)
+    v_locks := array(SELECT DISTINCT format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', con.conrelid::regclass)
+                     FROM pg_constraint AS con
+                     WHERE con.confrelid = p_table AND con.contype = 'f' AND con.conrelid <> p_table)
+        || array(SELECT format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', g.side_table)
+                 FROM pgpart.global_unique AS g WHERE g.parent = p_table ORDER BY g.id)
+        || ARRAY[format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_table)]
         || array(SELECT format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', v.oid::regclass)
                  FROM pg_class AS v WHERE v.oid IN (SELECT pgpart._convert_views(p_table)) ORDER BY v.oid)
         || array(SELECT DISTINCT format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', con.confrelid::regclass)
@@ -86,6 +100,45 @@ BEGIN
                    || 'without dry_run.',
             SCHEMA = v_schema, TABLE = v_name;
     END IF;
+
+    -- unique keys without the partition key: their global unique
+    -- constraints built, a primary key's widened index built
+    FOR v_rec IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        v_new := pgpart._relation_name(v_rec.index_name::text, '_convert');
+        IF NOT pgpart._gu_plain_ready(p_table, v_rec.columns)
+           OR (v_rec.contype = 'p' AND NOT EXISTS (
+                   SELECT 1 FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+                   WHERE x.indrelid = p_table AND ic.relname = v_new AND x.indisvalid)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('table %s is not ready for its swap: unique key %I lacks the partition key',
+                                 p_table, v_rec.index_name),
+                DETAIL = format('A valid global unique constraint on (%s)%s must exist first.',
+                                array_to_string(v_rec.columns, ', '),
+                                CASE WHEN v_rec.contype = 'p'
+                                     THEN format(' and the unique index %I on (%s, %s)', v_new,
+                                                 array_to_string(v_rec.columns, ', '), p_key) ELSE '' END),
+                HINT = 'Run the steps of pgpart.convert_to_partitioned(..., dry_run => true) in order (Client.convert '
+                       || 'or pgpart convert does).',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+    END LOOP;
+    -- incoming foreign keys now reference the side tables (NOT VALID: the
+    -- next plan validates them online), so the old unique keys can go: a
+    -- primary key becomes its widened twin, the others are dropped (their
+    -- global unique constraints keep the columns unique)
+    PERFORM count(*) FROM pgpart._gu_repoint_foreign_keys(p_table, NULL, false, p_lock_timeout, p_lock_retries);
+    FOR v_rec IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        IF v_rec.contype = 'p' THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',
+                           p_table, v_rec.constraint_name, v_rec.constraint_name,
+                           pgpart._relation_name(v_rec.index_name::text, '_convert'));
+        ELSIF v_rec.contype = 'u' THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', p_table, v_rec.constraint_name);
+        ELSE
+            EXECUTE format('DROP INDEX %I.%I', v_schema, v_rec.index_name);
+        END IF;
+    END LOOP;
 
     -- 1. read every definition while the table still has its name
     -- indexes: those backing a primary key or unique constraint are added
@@ -169,7 +222,12 @@ BEGIN
     -- created on the parent, which clones them to every partition
     FOR v_rec IN
         SELECT t.oid, t.tgname, t.tgenabled, obj_description(t.oid, 'pg_trigger') AS comment
-        FROM pg_trigger AS t WHERE t.tgrelid = p_table AND NOT t.tgisinternal ORDER BY t.oid
+        FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND NOT t.tgisinternal
+          -- pgpart's own (global unique): pgpart._gu_rebind moves them
+          AND NOT EXISTS (SELECT 1 FROM pg_proc AS f
+                          WHERE f.oid = t.tgfoid AND f.pronamespace = 'pgpart'::regnamespace)
+        ORDER BY t.oid
     LOOP
         v_before := v_before || format('DROP TRIGGER %I ON %s', v_rec.tgname, p_table);
         v_after := v_after || pg_get_triggerdef(v_rec.oid);
@@ -308,6 +366,12 @@ BEGIN
     FOREACH v_stmt IN ARRAY v_after LOOP
         EXECUTE v_stmt;
     END LOOP;
+
+    -- the global unique constraints follow the parent (before the ATTACH,
+    -- which clones their row triggers to the old table)
+    IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g WHERE g.parent = v_legacy) THEN
+        PERFORM pgpart._gu_rebind(v_legacy, v_parent::regclass);
+    END IF;
 
     -- 4. attach: no scan (the validated bound implies the partition
     --    constraint) and no index build (each parent index adopts its twin)

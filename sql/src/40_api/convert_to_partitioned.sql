@@ -54,6 +54,8 @@ DECLARE
     v_kind "char";
     v_policy jsonb;
     v_step record;
+    v_last integer;
+    v_name text;
     v_reloptions text [];
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
@@ -64,9 +66,19 @@ BEGIN
             HINT = 'Pass key => the column to partition by and "interval" => such as ''1 day''.';
     END IF;
     PERFORM pgpart._require_owner(p_table);
-    SELECT c.relkind, c.reloptions INTO v_kind, v_reloptions FROM pg_class AS c WHERE c.oid = p_table;
-    -- done already (a resumed run): a managed range parent has nothing left
+    SELECT c.relkind, c.reloptions, format('%I.%I', n.nspname, c.relname) INTO v_kind, v_reloptions, v_name
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
+    -- converted already (a resumed run): what is left is validating the
+    -- foreign keys pointed at its global unique constraints
     IF v_kind = 'p' AND EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_table) THEN
+        FOR v_step IN SELECT * FROM pgpart._convert_followups(p_table) LOOP
+            IF NOT p_dry_run THEN
+                PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+                EXECUTE v_step.statement;
+            END IF;
+            RETURN QUERY SELECT v_step.step, v_step.action, v_step.statement, v_step.locks, v_step.transaction,
+                                v_step.rows_estimate;
+        END LOOP;
         RETURN;
     END IF;
     v_policy := jsonb_strip_nulls(jsonb_build_object(
@@ -84,6 +96,22 @@ BEGIN
         'max_new', convert_to_partitioned.max_new,
         'drain_default', convert_to_partitioned.drain_default,
         'drain_default_max_bytes', convert_to_partitioned.drain_default_max_bytes));
+    IF NOT p_dry_run AND EXISTS (
+        SELECT 1 FROM pgpart._convert_plan(
+            p_table, p_key, p_interval, convert_to_partitioned.time_zone, convert_to_partitioned.origin,
+            convert_to_partitioned.epoch_unit, p_now_at, convert_to_partitioned.legacy_name, p_lock_timeout,
+            p_lock_retries, v_policy) AS p
+        WHERE p.transaction = 'autocommit') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('converting %s needs steps that run outside a transaction', p_table),
+            DETAIL = 'A unique key without the partition key is carried by a global unique constraint built online '
+                     '(CALL pgpart.build_global_unique) and, for a primary key, a unique index built with CREATE '
+                     'INDEX CONCURRENTLY; a function cannot run them.',
+            HINT = format('Use the Python client (Client.convert) or the command: pgpart convert %s --key %s '
+                          '--interval %s; or run the steps of this function''s dry_run in order.',
+                          p_table, p_key, quote_literal(p_interval));
+    END IF;
     IF NOT p_dry_run THEN
         -- one transaction: the table is locked first (with retries), so no
         -- step waits behind a writer; it stays locked until commit
@@ -109,7 +137,20 @@ BEGIN
         transaction := v_step.transaction;
         rows_estimate := v_step.rows_estimate;
         RETURN NEXT;
+        v_last := v_step.step;
     END LOOP;
+    -- then what the swap left: foreign keys pointed at side tables, NOT
+    -- VALID, validated here (in this transaction; the client runs each on
+    -- its own)
+    IF NOT p_dry_run AND v_last IS NOT NULL THEN
+        -- by name: the old OID is the legacy partition now
+        FOR v_step IN SELECT * FROM pgpart._convert_followups(v_name::regclass) LOOP
+            PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+            EXECUTE v_step.statement;
+            RETURN QUERY SELECT v_last + v_step.step, v_step.action, v_step.statement, v_step.locks,
+                                v_step.transaction, v_step.rows_estimate;
+        END LOOP;
+    END IF;
 END
 $body$;
 
