@@ -213,3 +213,99 @@ def test_killed_while_the_swap_waits_then_resumed(connect: Connect, conn: Conn) 
     pgpart.Client(connect()).convert("ev", key="ts", interval="1 day", now_at=NOW)
     assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'ev'::regclass").fetchone() == ("p",)
     assert fingerprint(conn, "ev") == before
+
+
+def test_identity_primary_key_view_and_foreign_key_online(connect: Connect, conn: Conn) -> None:
+    """The issue's "done when", at test size: an id identity primary key, a
+    view and an incoming foreign key, a writer and a reader throughout: no
+    failed insert, no row lost, id unique across partitions, the foreign key
+    enforced against the global unique constraint and validated."""
+    conn.execute(
+        "CREATE TABLE ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts timestamptz NOT NULL, payload text)"
+    )
+    conn.execute(
+        "INSERT INTO ev (ts, payload) SELECT %s::timestamptz - g * interval '1 minute', 'old ' || g"
+        " FROM generate_series(1, %s) g",
+        [NOW, ROWS],
+    )
+    conn.execute("CREATE TABLE line (ev_id bigint REFERENCES ev (id), item text)")
+    conn.execute("INSERT INTO line SELECT g, 'item' FROM generate_series(1, 100) g")
+    conn.execute("CREATE VIEW ev_view AS SELECT id, ts, payload FROM ev")
+    ids = [r[0] for r in conn.execute("SELECT id FROM ev ORDER BY id")]
+    stamps = itertools.count(1)
+    writer = Writer(connect(), target=lambda: NOW - timedelta(seconds=next(stamps)), column="ts", table="ev",
+                    limit=100_000, paced=True)  # fmt: skip
+    reader = Reader(connect(), "ev_view", ids).start()
+    writer.start()
+    actions: list[str] = []
+
+    def progress(step: ConvertStep, number: int, total: int) -> None:
+        writer.allow(20)
+        writer.wait_for(len(writer.inserted) + 20)
+        actions.append(step.action)
+
+    pgpart.Client(connect()).convert("ev", key="ts", interval="1 day", now_at=NOW, premake=2, progress=progress)
+    writer.allow(20)
+    writer.wait_for(len(writer.inserted) + 20)
+    inserted = writer.finish()
+    reader.finish()
+    print(f"reader: {reader.reads} reads, longest wait {reader.longest * 1000:.0f} ms; steps {actions}")
+    assert actions[:3] == ["global unique ev_id_gkey", "build global unique ev_id_gkey", "widen primary key"]
+    assert actions[-1] == "validate foreign key line_ev_id_fkey"
+    count, _ = fingerprint(conn, "ev")
+    assert count == ROWS + len(inserted)
+    assert conn.execute("SELECT count(*) FROM ev_view").fetchone() == (count,)
+    assert conn.execute("SELECT count(*) FROM ev_id_gkey_values").fetchone() == (count,)
+    assert conn.execute(
+        "SELECT confrelid::regclass::text, convalidated FROM pg_constraint WHERE conname = 'line_ev_id_fkey'"
+    ).fetchone() == ("ev_id_gkey_values", True)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO ev (id, ts) OVERRIDING SYSTEM VALUE VALUES (1, %s)", [NOW + timedelta(days=2)])
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO line VALUES (%s, 'x')", [10**9])
+    new = conn.execute("INSERT INTO ev (ts) VALUES (%s) RETURNING id", [NOW + timedelta(days=2)]).fetchone()
+    assert new is not None
+    assert new[0] > max(inserted)
+
+
+def test_killed_while_the_index_builds_then_resumed(connect: Connect, conn: Conn) -> None:
+    """CREATE INDEX CONCURRENTLY killed while it waits for a writer leaves an
+    invalid index: the next run drops it (CONCURRENTLY) and builds it again."""
+    conn.execute("CREATE TABLE ev (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute("INSERT INTO ev (ts) SELECT %s::timestamptz - g * interval '1 hour' FROM generate_series(1, 100) g",
+                 [NOW])  # fmt: skip
+    holder = connect(autocommit=False)
+    victim = connect()
+    started = threading.Event()
+
+    def progress(step: ConvertStep, number: int, total: int) -> None:
+        if step.action == "widen primary key":
+            holder.execute("INSERT INTO ev (ts) VALUES (%s)", [NOW])  # open until rolled back
+            started.set()
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pgpart.Client(victim).convert("ev", key="ts", interval="1 day", now_at=NOW, lock_timeout="30s",
+                                          progress=progress)  # fmt: skip
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(60)
+    wait_until_waiting(conn, victim.info.backend_pid, lambda: not thread.is_alive())
+    conn.execute("SELECT pg_terminate_backend(%s)", [victim.info.backend_pid])
+    thread.join(60)
+    assert failure
+    holder.rollback()
+    invalid = conn.execute(
+        "SELECT count(*) FROM pg_index WHERE indrelid = 'ev'::regclass AND NOT indisvalid"
+    ).fetchone()
+    assert invalid == (1,)
+    plan = pgpart.Client(conn).convert("ev", key="ts", interval="1 day", now_at=NOW, dry_run=True)
+    assert [s.action for s in plan][:2] == ["drop invalid index ev_pkey_convert", "widen primary key"]
+    pgpart.Client(connect()).convert("ev", key="ts", interval="1 day", now_at=NOW)
+    assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'ev'::regclass").fetchone() == ("p",)
+    assert conn.execute("SELECT count(*) FROM ev").fetchone() == (100,)
