@@ -6,6 +6,7 @@ catalog; every refusal changes nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -433,3 +434,29 @@ def test_primary_key_without_the_key_needs_the_client(conn: Conn) -> None:
     assert row == (51,)
     conn.execute("INSERT INTO line VALUES (51, 'c')")
     assert convert(conn, "t", now_at=NOW) == []
+
+
+@pytest.mark.parametrize("key_type", ["timestamptz", "bigint"])
+def test_hint_loop_has_a_way_forward(conn: Conn, key_type: str) -> None:
+    """Issue 18's loop: create_range_partitions refused the ranges a default
+    partition holds rows for (HINT: move_default_rows), and move_default_rows
+    refused an unmanaged parent (HINT: create_range_partitions). Both HINTs
+    now name the call that registers the policy past those rows; following
+    it, then move_default_rows, empties the default."""
+    conn.execute(sql.SQL("CREATE TABLE p (k {} NOT NULL, v int) PARTITION BY RANGE (k)").format(sql.SQL(key_type)))
+    conn.execute("CREATE TABLE p_def PARTITION OF p DEFAULT")
+    value = "now() - g * interval '1 hour'" if key_type == "timestamptz" else "g * 10"
+    conn.execute(sql.SQL("INSERT INTO p SELECT {}, g FROM generate_series(1, 100) g").format(sql.SQL(value)))
+    interval = "1 day" if key_type == "timestamptz" else "100"
+    with pytest.raises(errors.CheckViolation) as exc:
+        conn.execute("SELECT * FROM pgpart.create_range_partitions('p', %s, default_partition => true)", [interval])
+    hint = exc.value.diag.message_hint or ""
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as exc2:
+        conn.execute("CALL pgpart.move_default_rows('p')")
+    assert "pgpart.create_range_partitions('public.p'" in (exc2.value.diag.message_hint or "")
+    match = re.search(r"(SELECT \* FROM pgpart\.create_range_partitions\(.*?\));", hint)
+    assert match, hint
+    conn.execute(match.group(1))
+    conn.execute("CALL pgpart.move_default_rows('p')")
+    assert conn.execute("SELECT count(*) FROM p_def").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM p").fetchone() == (100,)
