@@ -337,6 +337,11 @@ REFUSALS = {
         "CREATE TABLE t (ts timestamptz NOT NULL); CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING",
         errors.FeatureNotSupported,
     ),
+    "publication_row_filter": (
+        "CREATE TABLE t (ts timestamptz NOT NULL, v int);"
+        " CREATE PUBLICATION pub_t FOR TABLE t WHERE (v > 0)",
+        errors.FeatureNotSupported,
+    ),
     "nulls_in_key": ("CREATE TABLE t (ts timestamptz); INSERT INTO t VALUES (NULL)", errors.NotNullViolation),
     "no_such_column": ("CREATE TABLE t (other timestamptz)", errors.FeatureNotSupported),
     "key_type": ("CREATE TABLE t (ts text)", errors.FeatureNotSupported),

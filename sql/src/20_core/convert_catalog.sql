@@ -144,6 +144,16 @@ BEGIN
     FROM pg_trigger AS t
     WHERE t.tgrelid = p_table AND NOT t.tgisinternal AND (t.tgtype & 1) = 1
       AND (t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL);
+    -- a partitioned table in a publication may have a row filter or column
+    -- list only when the publication publishes via the partition root
+    RETURN QUERY
+    SELECT p.pubname::text,
+           format('publication %I lists %s with a %s but does not publish via the partition root', p.pubname,
+                  p_table, CASE WHEN pr.prqual IS NOT NULL THEN 'row filter' ELSE 'column list' END),
+           format('ALTER PUBLICATION %I SET (publish_via_partition_root = true) first, or drop the filter.',
+                  p.pubname)
+    FROM pg_publication_rel AS pr JOIN pg_publication AS p ON p.oid = pr.prpubid
+    WHERE pr.prrelid = p_table AND NOT p.pubviaroot AND (pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL);
     -- dependents by OID that the swap does not recreate: materialized views,
     -- SQL-standard function bodies, policies and rules of other tables,
     -- the table's row type used elsewhere
