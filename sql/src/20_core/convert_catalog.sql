@@ -201,14 +201,15 @@ RETURNS SETOF oid
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $body$
     SELECT DISTINCT r.ev_class
     FROM pg_depend AS d
-    JOIN pg_rewrite AS r ON r.oid = d.objid
-    JOIN pg_class AS v ON v.oid = r.ev_class
-    WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-      AND d.refobjid = p_table AND r.ev_class <> p_table AND v.relkind = 'v';
-END;
+    INNER JOIN pg_rewrite AS r ON d.objid = r.oid
+    INNER JOIN pg_class AS v ON r.ev_class = v.oid
+    WHERE
+        d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = p_table AND r.ev_class <> p_table AND v.relkind = 'v';
+$body$;
 
 COMMENT ON FUNCTION pgpart._convert_views(regclass) IS
 'Views reading a table directly: a conversion recreates them against the new parent (internal).';
@@ -219,26 +220,37 @@ COMMENT ON FUNCTION pgpart._convert_views(regclass) IS
 -- unique indexes on plain columns (a primary key, a unique constraint or a
 -- bare unique index). A primary key is also widened to (columns, key).
 CREATE FUNCTION pgpart._convert_unique_sets(p_table regclass, p_key name)
-RETURNS TABLE (index_oid oid, index_name name, constraint_name name, contype "char", columns name [])
+RETURNS TABLE (index_oid oid, index_name name, constraint_name name, contype "char", columns name[])
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT x.indexrelid, ic.relname, con.conname, con.contype,
-           (SELECT array_agg(a.attname ORDER BY u.n)
-            FROM unnest(x.indkey::int2 []) WITH ORDINALITY AS u (attnum, n)
-            JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = u.attnum
-            WHERE u.n <= x.indnkeyatts)
+AS $body$
+    SELECT
+        x.indexrelid,
+        ic.relname,
+        con.conname,
+        con.contype,
+        (
+            SELECT array_agg(a.attname ORDER BY u.n)
+            FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS u (attnum, n)
+            INNER JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND u.attnum = a.attnum
+            WHERE u.n <= x.indnkeyatts
+        )
     FROM pg_index AS x
-    JOIN pg_class AS ic ON ic.oid = x.indexrelid
-    LEFT JOIN pg_constraint AS con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid
-        AND con.contype IN ('p', 'u')
-    WHERE x.indrelid = p_table AND x.indisunique AND x.indpred IS NULL AND x.indimmediate
-      AND NOT (0 = ANY (x.indkey::int2 []))
-      AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a
-                      WHERE a.attrelid = x.indrelid AND a.attname = p_key AND a.attnum = ANY (x.indkey::int2 []))
+    INNER JOIN pg_class AS ic ON x.indexrelid = ic.oid
+    LEFT JOIN pg_constraint AS con
+        ON
+            x.indexrelid = con.conindid AND x.indrelid = con.conrelid
+            AND con.contype IN ('p', 'u')
+    WHERE
+        x.indrelid = p_table AND x.indisunique AND x.indpred IS NULL AND x.indimmediate
+        AND NOT (0 = any(x.indkey::int2[]))
+        AND NOT EXISTS (
+            SELECT 1 FROM pg_attribute AS a
+            WHERE a.attrelid = x.indrelid AND a.attname = p_key AND a.attnum = any(x.indkey::int2[])
+        )
     ORDER BY con.contype = 'p' DESC NULLS LAST, x.indexrelid;
-END;
+$body$;
 
 COMMENT ON FUNCTION pgpart._convert_unique_sets(regclass, name) IS
 'Unique keys of a plain table without the partition key that a conversion carries through global unique constraints (internal).';

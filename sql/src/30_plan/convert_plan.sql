@@ -116,14 +116,17 @@ CREATE FUNCTION pgpart._convert_recorded_bound(p_table regclass, OUT bound_liter
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT substr(d.description, length('pgpart convert bound ') + 1), con.convalidated
+AS $body$
+    SELECT
+        substr(d.description, length('pgpart convert bound ') + 1),
+        con.convalidated
     FROM pg_constraint AS con
-    JOIN pg_description AS d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass
-    WHERE con.conrelid = p_table AND con.contype = 'c'
-      AND con.conname = (pgpart._convert_names(p_table)).bound
-      AND d.description LIKE 'pgpart convert bound %';
-END;
+    INNER JOIN pg_description AS d ON con.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
+    WHERE
+        con.conrelid = p_table AND con.contype = 'c'
+        AND con.conname = (pgpart._convert_names(p_table)).bound
+        AND d.description LIKE 'pgpart convert bound %';
+$body$;
 
 COMMENT ON FUNCTION pgpart._convert_recorded_bound(regclass) IS
 'The bound a conversion recorded on its helper constraint, and whether that constraint is validated (internal).';
@@ -376,20 +379,24 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT (row_number() OVER (ORDER BY con.conrelid, con.conname))::integer,
-           'validate foreign key ' || con.conname,
-           format('ALTER TABLE %s VALIDATE CONSTRAINT %I', con.conrelid::regclass, con.conname),
-           format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans it)', con.conrelid::regclass),
-           'own',
-           (SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END FROM pg_class AS c
-            WHERE c.oid = con.conrelid)
+AS $body$
+    SELECT
+        (row_number() OVER (ORDER BY con.conrelid, con.conname))::integer,
+        'validate foreign key ' || con.conname,
+        format('ALTER TABLE %s VALIDATE CONSTRAINT %I', con.conrelid::regclass, con.conname),
+        format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans it)', con.conrelid::regclass),
+        'own',
+        (
+            SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END FROM pg_class AS c
+            WHERE c.oid = con.conrelid
+        )
     FROM pg_constraint AS con
-    JOIN pgpart.global_unique AS g ON g.side_table = con.confrelid
-    WHERE g.parent = p_parent AND con.contype = 'f' AND NOT con.convalidated AND con.conparentid = 0
-      AND coalesce((to_jsonb(con) ->> 'conenforced')::boolean, true)
+    INNER JOIN pgpart.global_unique AS g ON con.confrelid = g.side_table
+    WHERE
+        g.parent = p_parent AND con.contype = 'f' AND NOT con.convalidated AND con.conparentid = 0
+        AND coalesce((to_jsonb(con) ->> 'conenforced')::boolean, true)
     ORDER BY con.conrelid, con.conname;
-END;
+$body$;
 
 COMMENT ON FUNCTION pgpart._convert_followups(regclass) IS
 'After a conversion''s swap: the foreign keys pointed at its global unique constraints'' side tables, to validate online (internal).';
