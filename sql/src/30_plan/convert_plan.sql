@@ -215,6 +215,9 @@ BEGIN
     INTO v_schema, v_relname, v_rows
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
     PERFORM pgpart._convert_refuse(p_table, p_key);
+    -- the plan reads the table (its largest key, NULL keys): its row-level
+    -- security policies' code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_table, 'read');
     v_legacy := coalesce(p_legacy_name, pgpart._relation_name(v_relname::text, '_legacy'));
     IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.relname = v_legacy AND c.relnamespace = (
                    SELECT c2.relnamespace FROM pg_class AS c2 WHERE c2.oid = p_table)) THEN
