@@ -59,7 +59,7 @@ DECLARE
     v_pubs name [] := '{}';
 BEGIN
     PERFORM pgpart._require_owner(p_table);
-    SELECT c.relname, n.nspname, c.relowner::regrole::text AS owner, c.reltablespace, c.relrowsecurity,
+    SELECT c.relname, n.nspname, pg_get_userbyid(c.relowner) AS owner, c.reltablespace, c.relrowsecurity,
            c.relforcerowsecurity, c.relreplident, c.relacl, obj_description(c.oid, 'pg_class') AS comment
     INTO v_rel
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
@@ -204,7 +204,7 @@ BEGIN
     FOR v_rec IN
         SELECT p.oid, p.polname, p.polpermissive, p.polcmd, pg_get_expr(p.polqual, p.polrelid) AS qual,
                pg_get_expr(p.polwithcheck, p.polrelid) AS withcheck,
-               (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(r::regrole::text) END, ', ')
+               (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
                 FROM unnest(p.polroles) AS r) AS roles,
                obj_description(p.oid, 'pg_policy') AS comment
         FROM pg_policy AS p WHERE p.polrelid = p_table ORDER BY p.oid
@@ -268,12 +268,12 @@ BEGIN
     -- grants (table and columns), in the owner's name
     v_late := v_late || array(
         SELECT format('GRANT %s ON %s TO %s%s', a.privilege_type, v_parent,
-                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END,
+                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                       CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
         FROM aclexplode(v_rel.relacl) AS a WHERE a.grantee <> (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_table));
     v_late := v_late || array(
         SELECT format('GRANT %s (%I) ON %s TO %s%s', a.privilege_type, att.attname, v_parent,
-                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END,
+                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                       CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
         FROM pg_attribute AS att, aclexplode(att.attacl) AS a
         WHERE att.attrelid = p_table AND att.attnum > 0 AND NOT att.attisdropped AND att.attacl IS NOT NULL
@@ -390,7 +390,7 @@ BEGIN
         WHERE att.attrelid = v_legacy AND c.oid = v_legacy AND a.grantee <> c.relowner
     LOOP
         EXECUTE format('REVOKE ALL ON %s FROM %s CASCADE', v_legacy,
-                       CASE WHEN v_rec.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(v_rec.grantee::regrole::text) END);
+                       CASE WHEN v_rec.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(v_rec.grantee)) END);
     END LOOP;
     FOREACH v_new IN ARRAY v_pubs LOOP
         EXECUTE format('ALTER PUBLICATION %I DROP TABLE %s', v_new, v_legacy);
