@@ -687,3 +687,34 @@ def test_writes_during_the_online_build_of_a_plain_table(conn: Conn, connect: Co
     assert len(ids) == 2000 + len(inserted)
     assert sorted(r[0] for r in conn.execute("SELECT id FROM ev_id_gkey_values")) == ids
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+
+
+def test_the_whole_path_as_the_table_owner(conn: Conn, owner_conn: Conn, connect: Connect) -> None:
+    """Not a superuser: the owner builds, rebinds and repoints (row-level
+    security on pgpart.global_unique admits the move to its own parent)."""
+    owner_conn.execute("CREATE TABLE ev (id bigint PRIMARY KEY, created timestamptz NOT NULL)")
+    owner_conn.execute(
+        "INSERT INTO ev SELECT g, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 50) g"
+    )
+    owner_conn.execute("CREATE TABLE items (ev_id bigint CONSTRAINT items_fk REFERENCES ev (id))")
+    owner_conn.execute("INSERT INTO items VALUES (5)")
+    add(owner_conn, "ev", ["id"], build=False)
+    owner_conn.execute("CALL pgpart.build_global_unique('ev', 'ev_id_gkey')")
+    owner_conn.execute(f"ALTER TABLE ev ADD CONSTRAINT ev_before CHECK (created < '{BOUNDARY}') NOT VALID")
+    owner_conn.execute("ALTER TABLE ev VALIDATE CONSTRAINT ev_before")
+    tx = connect("pgpart_owner", autocommit=False)
+    tx.execute("LOCK TABLE ONLY ev IN ACCESS EXCLUSIVE MODE")
+    tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
+    tx.execute("CREATE TABLE ev (id bigint NOT NULL, created timestamptz NOT NULL) PARTITION BY RANGE (created)")
+    assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
+    tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
+    statements = [r[2] for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev')")]
+    tx.commit()
+    for statement in statements:
+        owner_conn.execute(statement)
+    with pytest.raises(errors.UniqueViolation):
+        owner_conn.execute("INSERT INTO ev VALUES (5, '2026-01-03')")
+    with pytest.raises(errors.ForeignKeyViolation):
+        owner_conn.execute("INSERT INTO items VALUES (999)")
+    assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+    assert gu_findings(conn) == []
