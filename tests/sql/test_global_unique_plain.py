@@ -481,6 +481,7 @@ def test_cascading_foreign_keys_are_refused_up_front(conn: Conn, connect: Connec
         conn.execute("SELECT * FROM pgpart._gu_foreign_key_plan('ev')")
     assert "cascading_fk" in exc.value.diag.message_primary
     assert "NO ACTION" in (exc.value.diag.message_hint or "")
+    assert (exc.value.diag.table_name, exc.value.diag.constraint_name) == ("cascading", "cascading_fk")
     # in the swap: the whole transaction fails, nothing changed
     tx = connect(autocommit=False)
     with pytest.raises(errors.FeatureNotSupported):
@@ -718,3 +719,48 @@ def test_the_whole_path_as_the_table_owner(conn: Conn, owner_conn: Conn, connect
         owner_conn.execute("INSERT INTO items VALUES (999)")
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
     assert gu_findings(conn) == []
+
+
+@pytest.mark.parametrize("rebind_first", [True, False], ids=["rebind-then-attach", "attach-then-rebind"])
+def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connect, rebind_first: bool) -> None:
+    """A conversion that copies every trigger of the old table to the new
+    parent (pg_get_triggerdef, read before the rename) and drops them from
+    the old table, before the rebind: the row triggers are kept, the copied
+    TRUNCATE trigger leaves the parent, the old table is recorded again."""
+    make_plain(conn)
+    prepare_for_swap(conn)
+    tx = connect(autocommit=False)
+    tx.execute("LOCK TABLE ONLY ev IN ACCESS EXCLUSIVE MODE")
+    defs = [
+        (r[0], r[1])
+        for r in tx.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'ev'::regclass AND NOT tgisinternal"
+        )
+    ]
+    assert len(defs) == 3
+    for name, _ in defs:
+        tx.execute(sql.SQL("DROP TRIGGER {} ON ev").format(sql.Identifier(name)))
+    tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
+    tx.execute(
+        "CREATE TABLE ev (id bigint NOT NULL DEFAULT nextval('ev_ids'), created timestamptz NOT NULL,"
+        " email text, payload text) PARTITION BY RANGE (created)"
+    )
+    for _, definition in defs:
+        tx.execute(definition)
+    attach = f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')"
+    if not rebind_first:
+        tx.execute(attach)
+    assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
+    if rebind_first:
+        tx.execute(attach)
+    tx.commit()
+    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev_legacy") == [
+        ("pgpart_gu_N", True),
+        ("pgpart_gu_N_truncate", False),
+        ("pgpart_gu_N_update", True),
+    ]
+    assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+    assert gu_findings(conn) == []
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute("INSERT INTO ev (id, created) VALUES (5, '2026-01-30')")
