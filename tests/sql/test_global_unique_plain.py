@@ -764,3 +764,15 @@ def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connec
     assert gu_findings(conn) == []
     with pytest.raises(errors.UniqueViolation):
         conn.execute("INSERT INTO ev (id, created) VALUES (5, '2026-01-30')")
+
+
+def test_a_referencing_table_of_another_owner_is_refused(conn: Conn, owner_conn: Conn) -> None:
+    owner_conn.execute("CREATE TABLE ev (id bigint PRIMARY KEY, created timestamptz NOT NULL)")
+    owner_conn.execute("INSERT INTO ev VALUES (1, '2026-01-02')")
+    conn.execute("CREATE TABLE theirs (ev_id bigint CONSTRAINT theirs_fk REFERENCES ev (id))")
+    conn.execute("ALTER TABLE theirs OWNER TO pgpart_other")
+    add(owner_conn, "ev", ["id"])
+    with pytest.raises(errors.InsufficientPrivilege) as exc:
+        owner_conn.execute("SELECT * FROM pgpart._gu_foreign_key_plan('ev')")
+    assert exc.value.diag.constraint_name == "theirs_fk"
+    assert "pgpart_other" in (exc.value.diag.message_hint or "")
