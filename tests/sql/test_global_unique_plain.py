@@ -481,6 +481,7 @@ def test_cascading_foreign_keys_are_refused_up_front(conn: Conn, connect: Connec
         conn.execute("SELECT * FROM pgpart._gu_foreign_key_plan('ev')")
     assert "cascading_fk" in exc.value.diag.message_primary
     assert "NO ACTION" in (exc.value.diag.message_hint or "")
+    assert (exc.value.diag.table_name, exc.value.diag.constraint_name) == ("cascading", "cascading_fk")
     # in the swap: the whole transaction fails, nothing changed
     tx = connect(autocommit=False)
     with pytest.raises(errors.FeatureNotSupported):
@@ -687,3 +688,91 @@ def test_writes_during_the_online_build_of_a_plain_table(conn: Conn, connect: Co
     assert len(ids) == 2000 + len(inserted)
     assert sorted(r[0] for r in conn.execute("SELECT id FROM ev_id_gkey_values")) == ids
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+
+
+def test_the_whole_path_as_the_table_owner(conn: Conn, owner_conn: Conn, connect: Connect) -> None:
+    """Not a superuser: the owner builds, rebinds and repoints (row-level
+    security on pgpart.global_unique admits the move to its own parent)."""
+    owner_conn.execute("CREATE TABLE ev (id bigint PRIMARY KEY, created timestamptz NOT NULL)")
+    owner_conn.execute(
+        "INSERT INTO ev SELECT g, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 50) g"
+    )
+    owner_conn.execute("CREATE TABLE items (ev_id bigint CONSTRAINT items_fk REFERENCES ev (id))")
+    owner_conn.execute("INSERT INTO items VALUES (5)")
+    add(owner_conn, "ev", ["id"], build=False)
+    owner_conn.execute("CALL pgpart.build_global_unique('ev', 'ev_id_gkey')")
+    owner_conn.execute(f"ALTER TABLE ev ADD CONSTRAINT ev_before CHECK (created < '{BOUNDARY}') NOT VALID")
+    owner_conn.execute("ALTER TABLE ev VALIDATE CONSTRAINT ev_before")
+    tx = connect("pgpart_owner", autocommit=False)
+    tx.execute("LOCK TABLE ONLY ev IN ACCESS EXCLUSIVE MODE")
+    tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
+    tx.execute("CREATE TABLE ev (id bigint NOT NULL, created timestamptz NOT NULL) PARTITION BY RANGE (created)")
+    assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
+    tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
+    statements = [r[2] for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev')")]
+    tx.commit()
+    for statement in statements:
+        owner_conn.execute(statement)
+    with pytest.raises(errors.UniqueViolation):
+        owner_conn.execute("INSERT INTO ev VALUES (5, '2026-01-03')")
+    with pytest.raises(errors.ForeignKeyViolation):
+        owner_conn.execute("INSERT INTO items VALUES (999)")
+    assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+    assert gu_findings(conn) == []
+
+
+@pytest.mark.parametrize("rebind_first", [True, False], ids=["rebind-then-attach", "attach-then-rebind"])
+def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connect, rebind_first: bool) -> None:
+    """A conversion that copies every trigger of the old table to the new
+    parent (pg_get_triggerdef, read before the rename) and drops them from
+    the old table, before the rebind: the row triggers are kept, the copied
+    TRUNCATE trigger leaves the parent, the old table is recorded again."""
+    make_plain(conn)
+    prepare_for_swap(conn)
+    tx = connect(autocommit=False)
+    tx.execute("LOCK TABLE ONLY ev IN ACCESS EXCLUSIVE MODE")
+    defs = [
+        (r[0], r[1])
+        for r in tx.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'ev'::regclass AND NOT tgisinternal"
+        )
+    ]
+    assert len(defs) == 3
+    for name, _ in defs:
+        tx.execute(sql.SQL("DROP TRIGGER {} ON ev").format(sql.Identifier(name)))
+    tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
+    tx.execute(
+        "CREATE TABLE ev (id bigint NOT NULL DEFAULT nextval('ev_ids'), created timestamptz NOT NULL,"
+        " email text, payload text) PARTITION BY RANGE (created)"
+    )
+    for _, definition in defs:
+        tx.execute(definition)
+    attach = f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')"
+    if not rebind_first:
+        tx.execute(attach)
+    assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
+    if rebind_first:
+        tx.execute(attach)
+    tx.commit()
+    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev_legacy") == [
+        ("pgpart_gu_N", True),
+        ("pgpart_gu_N_truncate", False),
+        ("pgpart_gu_N_update", True),
+    ]
+    assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
+    assert gu_findings(conn) == []
+    with pytest.raises(errors.UniqueViolation):
+        conn.execute("INSERT INTO ev (id, created) VALUES (5, '2026-01-30')")
+
+
+def test_a_referencing_table_of_another_owner_is_refused(conn: Conn, owner_conn: Conn) -> None:
+    owner_conn.execute("CREATE TABLE ev (id bigint PRIMARY KEY, created timestamptz NOT NULL)")
+    owner_conn.execute("INSERT INTO ev VALUES (1, '2026-01-02')")
+    conn.execute("CREATE TABLE theirs (ev_id bigint CONSTRAINT theirs_fk REFERENCES ev (id))")
+    conn.execute("ALTER TABLE theirs OWNER TO pgpart_other")
+    add(owner_conn, "ev", ["id"])
+    with pytest.raises(errors.InsufficientPrivilege) as exc:
+        owner_conn.execute("SELECT * FROM pgpart._gu_foreign_key_plan('ev')")
+    assert exc.value.diag.constraint_name == "theirs_fk"
+    assert "pgpart_other" in (exc.value.diag.message_hint or "")

@@ -70,6 +70,10 @@ COMMENT ON FUNCTION pgpart._gu_holds_exclusive(regclass) IS
 -- detached table and release its values: the registration names OLD and
 -- this transaction (build.rebind, build.rebind_xid) and pgpart._gu_sync
 -- keeps OLD's values until then. Returns how many constraints moved.
+-- A conversion copying OLD's triggers to NEW_PARENT should leave these out
+-- (functions pgpart._gu_row and pgpart._gu_truncate): they move here. If
+-- they were copied anyway, the row triggers are kept (same definition) and
+-- a copied TRUNCATE trigger is dropped from NEW_PARENT.
 -- About 130 lines: the checks come first and change nothing.
 CREATE FUNCTION pgpart._gu_rebind(p_old regclass, p_new_parent regclass)
 RETURNS integer
@@ -79,6 +83,8 @@ AS $body$
 DECLARE
     v_old pg_class;
     v_new pg_class;
+    v_old_schema name;
+    v_new_schema name;
     v_gu pgpart.global_unique;
     v_bad name;
     v_attached boolean;
@@ -90,19 +96,24 @@ BEGIN
     PERFORM pgpart._require_owner(p_new_parent);
     SELECT * INTO v_old FROM pg_class AS c WHERE c.oid = p_old;
     SELECT * INTO v_new FROM pg_class AS c WHERE c.oid = p_new_parent;
+    v_old_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_old.relnamespace);
+    v_new_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_new.relnamespace);
     IF v_new.relkind <> 'p' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_object_definition',
             MESSAGE = format('table %s is not partitioned', p_new_parent),
             DETAIL = 'The global unique constraints of a converted table move to its new partitioned parent.',
-            HINT = 'Pass the new partitioned parent as the second argument.';
+            HINT = 'Pass the new partitioned parent as the second argument.',
+            SCHEMA = v_new_schema, TABLE = v_new.relname;
     END IF;
     v_attached := EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = p_old AND i.inhparent = p_new_parent);
     IF v_old.relkind <> 'r' OR (v_old.relispartition AND NOT v_attached) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_table_definition',
-            MESSAGE = format('%s is not a plain table nor a partition of %s', p_old, p_new_parent),
-            HINT = 'Pass the old (plain) table of the conversion as the first argument.';
+            MESSAGE = format('%s is neither a plain table nor a partition of %s', p_old, p_new_parent),
+            DETAIL = 'The constraints move from the old, plain table of a conversion to its new parent.',
+            HINT = 'Pass the old (plain) table of the conversion as the first argument.',
+            SCHEMA = v_old_schema, TABLE = v_old.relname;
     END IF;
     IF NOT (pgpart._gu_holds_exclusive(p_old) AND pgpart._gu_holds_exclusive(p_new_parent)) THEN
         RAISE EXCEPTION USING
@@ -111,7 +122,8 @@ BEGIN
                              p_old, p_new_parent),
             DETAIL = 'The move must happen in the swap transaction, while nothing writes either table.',
             HINT = format('LOCK TABLE ONLY %s, %s IN ACCESS EXCLUSIVE MODE first, in the same transaction.',
-                          p_old, p_new_parent);
+                          p_old, p_new_parent),
+            SCHEMA = v_old_schema, TABLE = v_old.relname;
     END IF;
     FOR v_gu IN SELECT g.* FROM pgpart.global_unique AS g WHERE g.parent = p_old ORDER BY g.id LOOP
         IF v_gu.state <> 'valid' OR NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
@@ -120,7 +132,8 @@ BEGIN
                 MESSAGE = format('global unique constraint %I on %s is not built', v_gu.constraint_name, p_old),
                 DETAIL = format('Its state is %s: the side table does not hold every value yet.', v_gu.state),
                 HINT = format('Finish it first: CALL pgpart.build_global_unique(%L, %L).', p_old::text,
-                              v_gu.constraint_name);
+                              v_gu.constraint_name),
+                SCHEMA = v_old_schema, TABLE = v_old.relname, CONSTRAINT = v_gu.constraint_name;
         END IF;
         SELECT u.c INTO v_bad FROM unnest(v_gu.columns) AS u (c)
         WHERE NOT EXISTS (
@@ -134,7 +147,9 @@ BEGIN
                 ERRCODE = 'datatype_mismatch',
                 MESSAGE = format('column %I of global unique constraint %I is missing from %s or has another type',
                                  v_bad, v_gu.constraint_name, p_new_parent),
-                HINT = format('Create %s with the columns of %s, same types and collations.', p_new_parent, p_old);
+                DETAIL = 'The side table keeps the values with their types and collations.',
+                HINT = format('Create %s with the columns of %s, same types and collations.', p_new_parent, p_old),
+                SCHEMA = v_new_schema, TABLE = v_new.relname, COLUMN = v_bad;
         END IF;
         IF (SELECT (c.relowner, c.relnamespace) FROM pg_class AS c WHERE c.oid = v_gu.side_table)
            IS DISTINCT FROM (v_new.relowner, v_new.relnamespace) THEN
@@ -144,7 +159,8 @@ BEGIN
                                  'or not owned by its owner', v_gu.side_table, v_gu.constraint_name, p_new_parent),
                 DETAIL = 'A side table lives in its parent''s schema and belongs to the parent''s owner.',
                 HINT = format('Create %s in the schema of %s and give it the same owner before the move.',
-                              p_new_parent, p_old);
+                              p_new_parent, p_old),
+                SCHEMA = v_new_schema, TABLE = v_new.relname;
         END IF;
         IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g
                    WHERE g.parent = p_new_parent
@@ -153,7 +169,9 @@ BEGIN
                 ERRCODE = 'duplicate_object',
                 MESSAGE = format('%s already has a global unique constraint named %I or on columns %s',
                                  p_new_parent, v_gu.constraint_name, v_gu.columns::text),
-                HINT = 'pgpart.global_unique_info() lists it; drop one of them.';
+                DETAIL = format('Global unique constraint %I of %s cannot move there.', v_gu.constraint_name, p_old),
+                HINT = 'pgpart.global_unique_info() lists it; drop one of them.',
+                SCHEMA = v_new_schema, TABLE = v_new.relname;
         END IF;
 
         UPDATE pgpart.global_unique AS g
@@ -162,10 +180,20 @@ BEGIN
                          ELSE jsonb_build_object('rebind', p_old::oid, 'rebind_xid', pg_current_xact_id()::text) END
         WHERE g.id = v_gu.id
         RETURNING * INTO v_gu;
-        -- cloned to OLD at the ATTACH (or now, when OLD is attached already)
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s', v_gu.id), p_old);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_update', v_gu.id), p_old);
+        -- cloned to OLD at the ATTACH (or now, when OLD is attached already);
+        -- one cloned already (copied to the parent before the ATTACH) stays
+        FOR v_statement IN
+            SELECT format('DROP TRIGGER %I ON %s', t.tgname, p_old) FROM pg_trigger AS t
+            WHERE t.tgrelid = p_old AND t.tgparentid = 0
+              AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))
+            ORDER BY t.tgname
+        LOOP
+            EXECUTE v_statement;
+        END LOOP;
         PERFORM pgpart._gu_install(v_gu);
+        -- a TRUNCATE trigger copied to the parent with the table's other
+        -- triggers would mark it as recorded: a partitioned table never is
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), p_new_parent);
         IF NOT EXISTS (SELECT 1 FROM pgpart._gu_marked(v_gu) AS m (m) WHERE m.m = p_old) THEN
             PERFORM pgpart._gu_mark(v_gu, p_old);
         END IF;
@@ -234,7 +262,8 @@ BEGIN
         SELECT
             k.oid, k.conname, k.conrelid::regclass AS rel, k.confmatchtype, k.confupdtype, k.confdeltype,
             k.condeferrable, k.condeferred, k.convalidated, to_jsonb(k) ->> 'conenforced' AS enforced,
-            rc.relkind, rc.relowner,
+            rc.relkind, rc.relowner, rc.relname,
+            (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = rc.relnamespace) AS nspname,
             (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n)
              FROM unnest(k.conkey) WITH ORDINALITY AS u (attnum, n)
              JOIN pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS from_cols,
@@ -259,7 +288,8 @@ BEGIN
                 DETAIL = 'After the conversion only a global unique constraint''s side table can be referenced.',
                 HINT = format('Add one first: pgpart.add_global_unique(%L, %L, build => false), then CALL '
                               'pgpart.build_global_unique; or drop the foreign key.', p_old::text,
-                              v_con.to_cols::text);
+                              v_con.to_cols::text),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
         END IF;
         IF v_con.confupdtype NOT IN ('a', 'r') OR v_con.confdeltype NOT IN ('a', 'r') THEN
             RAISE EXCEPTION USING
@@ -273,7 +303,8 @@ BEGIN
                               'partitions) before converting: ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT '
                               '%I FOREIGN KEY (%s) REFERENCES %s (%s) DEFERRABLE INITIALLY DEFERRED NOT VALID.',
                               v_con.rel, v_con.conname, v_con.conname, v_con.from_cols, p_old,
-                              (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_con.to_cols) AS u (c)));
+                              (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_con.to_cols) AS u (c))),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
         END IF;
         IF v_con.relkind = 'p' AND current_setting('server_version_num')::integer < 180000 THEN
             RAISE EXCEPTION USING
@@ -282,15 +313,18 @@ BEGIN
                                  'NOT VALID on this server', v_con.conname, v_con.rel),
                 DETAIL = 'PostgreSQL before 18 refuses NOT VALID foreign keys on partitioned tables, and a valid '
                          'one would scan the table under lock.',
-                HINT = 'Drop the foreign key before converting and add it again afterwards, or use PostgreSQL 18.';
+                HINT = 'Drop the foreign key before converting and add it again afterwards, or use PostgreSQL 18.',
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
         END IF;
         IF NOT pg_has_role(current_user, v_con.relowner, 'USAGE') THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'insufficient_privilege',
                 MESSAGE = format('foreign key %I of %s cannot be changed: must be owner of table %s',
                                  v_con.conname, v_con.rel, v_con.rel),
+                DETAIL = 'Its foreign key is dropped and added again, which needs the table''s owner.',
                 HINT = format('Run the conversion as a member of role %I, or as a superuser.',
-                              pg_get_userbyid(v_con.relowner));
+                              pg_get_userbyid(v_con.relowner)),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
         END IF;
         v_enforced := coalesce(v_con.enforced::boolean, true);
         v_comment := obj_description(v_con.oid, 'pg_constraint');
@@ -375,6 +409,7 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'validate must not be NULL',
+            DETAIL = 'It says whether the foreign keys are validated here or returned to be validated online.',
             HINT = 'Pass false (validate online afterwards) or true.';
     END IF;
     -- the plan checks every key (and refuses) before anything is locked
