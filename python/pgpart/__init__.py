@@ -7,6 +7,7 @@ calls its functions and adapts the results to Python types.
 __version__ = "0.2.0"  # must equal default_version in pgpart.control (tests/client/test_version.py)
 
 from . import errors
+from ._convert import ConvertStep
 from .client import Client
 from .errors import PgpartError, PgpartWarning
 from .types import (
@@ -28,6 +29,7 @@ from .types import (
 
 __all__ = [
     "Client",
+    "ConvertStep",
     "EnsureReport",
     "Finding",
     "GlobalUnique",

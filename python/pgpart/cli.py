@@ -1,4 +1,4 @@
-"""The ``pgpart`` command: install, ensure, info, check, maintain, load, metrics, apply, demo.
+"""The ``pgpart`` command: install, ensure, info, check, maintain, load, convert, metrics, apply, demo.
 
 Usage::
 
@@ -8,6 +8,7 @@ Usage::
     pgpart [--dsn DSN] info [TABLE] [--json]
     pgpart [--dsn DSN] check [TABLE] [--json]
     pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
+    pgpart [--dsn DSN] convert TABLE --key K --interval I [--premake N] [--dry-run]
     pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
     pgpart [--dsn DSN] metrics [--now TIME]
     pgpart [--dsn DSN] reattach TABLE PARTITION [--lock-timeout T] [--lock-retries N] [--dry-run] [--json]
@@ -61,6 +62,7 @@ exit code is the command's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -73,6 +75,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from . import __version__
+from ._convert import ConvertStep
 from .client import Client
 from .errors import ConnectionFailureError, PgpartError, from_driver_error
 from .output import (
@@ -290,6 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
     p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser(
+        "convert", parents=[common], help="turn a plain table into a managed partitioned table, online"
+    )
+    p.add_argument("table", help="the plain table (schema-qualified if not on search_path)")
+    p.add_argument("--key", required=True, help="the column to partition by")
+    p.add_argument("--interval", required=True, help="partition width, e.g. '1 day' or 1000")
+    p.add_argument("--premake", type=_int32, help="partitions made ahead (default 4)")
+    p.add_argument("--retention", help="drop or detach partitions older than this")
+    p.add_argument("--time-zone", help="the zone whose calendar days and months follow")
+    p.add_argument("--legacy-name", help="name of the old table once it is a partition (default <table>_legacy)")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
+    _now_option(p)
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
 
     p = commands.add_parser("metrics", parents=[common], help="Prometheus text exposition of every managed table")
@@ -651,6 +671,33 @@ def cmd_load(client: Client, args: argparse.Namespace, out: Output, err: Output)
     return EXIT_OK
 
 
+def cmd_convert(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    def progress(step: ConvertStep, number: int, total: int) -> None:
+        if not args.quiet:
+            err.write(f"[step {number}/{total}] {step.action} ({step.transaction})\n")
+            err.flush()
+
+    steps = client.convert(
+        args.table, key=args.key, interval=args.interval, premake=args.premake, retention=args.retention,
+        time_zone=args.time_zone, legacy_name=args.legacy_name, lock_timeout=args.lock_timeout,
+        lock_retries=args.lock_retries, now_at=args.now, dry_run=args.dry_run,
+        progress=None if args.dry_run else progress,
+    )  # fmt: skip
+    if args.json:
+        print_json([dataclasses.asdict(s) for s in steps], out)
+        return EXIT_OK
+    if not steps:
+        out.write(f"{shown(args.table)}: converted already; nothing to do\n")
+        return EXIT_OK
+    rows = [[str(s.step), s.action, s.transaction, s.locks, s.statement] for s in steps]
+    if args.dry_run:
+        out.write(f"{shown(args.table)}: plan\n")
+    else:
+        out.write(f"{shown(args.table)}: converted; steps run:\n")
+    table(rows, ["step", "action", "transaction", "locks", "statement"], out)
+    return EXIT_OK
+
+
 def cmd_metrics(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     out.write(client.metrics(now_at=args.now))
     return EXIT_OK
@@ -698,6 +745,7 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "check": cmd_check,
     "maintain": cmd_maintain,
     "load": cmd_load,
+    "convert": cmd_convert,
     "metrics": cmd_metrics,
     "reattach": cmd_reattach,
     "apply": cmd_apply,

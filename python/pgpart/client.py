@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from psycopg import sql
 
-from . import _install, _load, _online
+from . import _convert, _install, _load, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
@@ -203,6 +203,68 @@ class Client:
             if before.get(name) != new.get(name)
         )
         return EnsureReport(table, dry_run, tuple(Step.from_row(r) for r in rows), changes, registered=old is None)
+
+    def convert(
+        self,
+        table: str,
+        *,
+        key: str,
+        interval: Interval,
+        premake: int | None = None,
+        retention: Interval | None = None,
+        retention_action: str | None = None,
+        archive_schema: str | None = None,
+        archive_tablespace: str | None = None,
+        tablespace: str | None = None,
+        time_zone: str | None = None,
+        origin: str | None = None,
+        default_partition: bool | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        now_at: Moment | None = None,
+        dry_run: bool = False,
+        reloptions: Sequence[str] | None = None,
+        epoch_unit: str | None = None,
+        legacy_name: str | None = None,
+        progress: _convert.ConvertProgress | None = None,
+    ) -> list[_convert.ConvertStep]:
+        """Turn the plain table TABLE into a pgpart-managed partitioned table
+        of the same name, online (``pgpart.convert_to_partitioned``'s plan,
+        docs/converting.md): the old table becomes the legacy partition up
+        to a grid bound past its largest key and ``now_at``; partitions from
+        there follow the grid (``ensure``'s policy arguments). Each step runs
+        in a short transaction of its own (the swap steps in one), under the
+        lock timeout with retries, so writers go on. Needs a connection
+        outside a transaction block. Resumable: run it again after a kill.
+        ``dry_run`` returns the plan and changes nothing; ``progress(step,
+        number, total)`` is called before each step."""
+        args: list[Arg] = [
+            ("table", "regclass", table),
+            ("key", "name", key),
+            ("interval", "text", _interval(interval)),
+            ("premake", "integer", premake),
+            ("retention", "text", None if retention is None else _interval(retention)),
+            ("retention_action", "text", retention_action),
+            ("archive_schema", "name", archive_schema),
+            ("archive_tablespace", "name", archive_tablespace),
+            ("tablespace", "name", tablespace),
+            ("time_zone", "text", time_zone),
+            ("origin", "text", origin),
+            ("default_partition", "boolean", default_partition),
+            ("lock_timeout", "interval", lock_timeout),
+            ("lock_retries", "integer", lock_retries),
+            ("now_at", "timestamptz", now_at),
+            ("reloptions", "text[]", None if reloptions is None else _text_array(reloptions)),
+            ("epoch_unit", "text", epoch_unit),
+            ("legacy_name", "name", legacy_name),
+        ]
+        if dry_run:
+            return _convert.plan(self._session, args)
+        timeout = _interval(lock_timeout) if lock_timeout is not None else _online.DEFAULT_LOCK_TIMEOUT
+        retries = _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
+        with self._session.top_level("convert"):
+            return _convert.run(self._session, table, args, lock_timeout=timeout, lock_retries=retries,
+                                progress=progress)  # fmt: skip
 
     def declare(
         self,

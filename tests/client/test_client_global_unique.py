@@ -91,7 +91,7 @@ def test_build_needs_top_level(conn: psycopg.Connection[Any], connect: Any) -> N
 
 def test_errors_are_typed(conn: psycopg.Connection[Any], other_conn: psycopg.Connection[Any]) -> None:
     client = _events(conn)
-    conn.execute("CREATE TABLE public.plain (id int, email text)")
+    conn.execute("CREATE VIEW public.plain AS SELECT 1 AS id, 'x'::text AS email")  # a plain table is accepted
     with pytest.raises(errors.PgpartError) as not_partitioned:
         client.add_global_unique("public.plain", ["email"])
     # invalid_table_definition (docs/global-unique.md says 42P17, the SQL raises 42P16)

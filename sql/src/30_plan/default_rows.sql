@@ -38,8 +38,12 @@ BEGIN
             MESSAGE = format('default partition %s holds %s rows for the new range from %s to %s',
                              p_default, v_count, p_lower, p_upper),
             DETAIL = 'A partition for this range cannot be attached while the default partition holds its rows.',
-            HINT = format('Move them out first, one range per transaction: CALL pgpart.move_default_rows(%L);',
-                          (SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = p_default)),
+            -- an unmanaged parent: move_default_rows needs a policy first
+            HINT = coalesce(
+                pgpart._unmanaged_default_hint(
+                    (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default), p_lower, p_upper),
+                format('Move them out first, one range per transaction: CALL pgpart.move_default_rows(%L);',
+                       (SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = p_default))),
             SCHEMA = v_schema,
             TABLE = v_table;
     END IF;
@@ -174,3 +178,62 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._require_move_grid(pgpart._target) IS
 'Raises 42P17 unless the prepared parent is a RANGE parent, whose default rows can move into ranges of the grid (internal).';
+
+-- pgpart._unmanaged_default_hint(parent, width): the way forward for a
+-- parent pgpart does not manage yet whose default partition holds rows
+-- (issue 18's hint loop: create_range_partitions refused the ranges of
+-- those rows and named move_default_rows, which needs a policy): register
+-- the policy with partitions that start past the default's largest key,
+-- then move the rows. WIDTH (a slot's lower and upper bound literals, when
+-- the caller planned one) makes the suggested start concrete: the largest
+-- key plus two slots, past the slot holding it whatever the grid's
+-- alignment. NULL when the parent is managed or its default is empty.
+CREATE FUNCTION pgpart._unmanaged_default_hint(p_parent regclass, p_lower text DEFAULT NULL, p_upper text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_default regclass := pgpart._default_partition(p_parent);
+    v_key name;
+    v_type regtype;
+    v_max text;
+    v_start text;
+    v_width text;
+BEGIN
+    IF v_default IS NULL OR EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.attname, a.atttypid::regtype INTO v_key, v_type
+    FROM pg_partitioned_table AS pt
+    JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+    WHERE pt.partrelid = p_parent;
+    EXECUTE format('SELECT max(%I)::text FROM %s', v_key, v_default) INTO v_max;
+    IF v_max IS NULL THEN
+        RETURN NULL;
+    END IF;
+    p_lower := btrim(p_lower, '''');
+    p_upper := btrim(p_upper, '''');
+    IF p_lower IN ('MINVALUE', 'MAXVALUE') OR p_upper IN ('MINVALUE', 'MAXVALUE') THEN
+        p_lower := NULL;
+    END IF;
+    IF v_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        v_start := (v_max::numeric + 2 * (p_upper::numeric - p_lower::numeric))::text;
+        v_width := (p_upper::numeric - p_lower::numeric)::text;
+    ELSIF v_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+        v_start := (v_max::timestamptz + 2 * (p_upper::timestamptz - p_lower::timestamptz))::text;
+        v_width := justify_hours(p_upper::timestamptz - p_lower::timestamptz)::text;
+    END IF;
+    RETURN format('%s is not managed yet, and move_default_rows needs its policy: register it first with '
+                  'partitions that start past the default''s rows (its largest key is %s): SELECT * FROM '
+                  'pgpart.create_range_partitions(%L, %L, start => %L, default_partition => true); then CALL '
+                  'pgpart.move_default_rows(%L); which moves the default''s rows into partitions of their own.',
+                  p_parent, v_max, p_parent::text, coalesce(v_width, '<interval>'),
+                  coalesce(v_start, format('<a value past %s>', v_max)), p_parent::text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._unmanaged_default_hint(regclass, text, text) IS
+'The HINT for an unmanaged parent whose default partition holds rows: register the policy with partitions past those rows, then move_default_rows (internal).';

@@ -5,9 +5,10 @@
 --                            parent's triggers are missing, invalid or
 --                            disabled: writes are not checked (urgent);
 --   global_unique_building   the existing rows are not all copied yet;
---   global_unique_partition  a leaf partition is not recorded (made or
---                            attached while nothing could record it: its
---                            values are unchecked, urgent);
+--   global_unique_partition  a leaf partition (or the plain table
+--                            itself) is not recorded (made or attached
+--                            while nothing could record it: its values
+--                            are unchecked, urgent);
 --   global_unique_detached   a detached table still holds values;
 --   global_unique_stale      a partition was dropped while recorded: its
 --                            values may still be taken;
@@ -85,8 +86,9 @@ BEGIN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l) EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
         LOOP
             RETURN QUERY SELECT 'urgent', 'global_unique_partition'::pgpart.finding_code, v_gu.parent, v_table,
-                format('partition %s is not recorded by global unique constraint %I: its values are not checked',
-                       v_table, v_gu.constraint_name),
+                format('%s %s is not recorded by global unique constraint %I: its values are not checked',
+                       CASE WHEN v_table = v_gu.parent THEN 'table' ELSE 'partition' END, v_table,
+                       v_gu.constraint_name),
                 v_repair;
         END LOOP;
         FOR v_table IN

@@ -199,7 +199,9 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_marked(pgpart.global_unique) IS
 'The tables carrying a global unique constraint''s TRUNCATE trigger, i.e. whose values its side table holds (internal).';
 
--- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent.
+-- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent;
+-- for a plain table about to be converted (not a partition: pg_partition_tree
+-- lists nothing for it) the table itself.
 CREATE FUNCTION pgpart._gu_leaves(p_gu pgpart.global_unique)
 RETURNS SETOF regclass
 LANGUAGE plpgsql
@@ -210,12 +212,15 @@ BEGIN
     RETURN QUERY
         SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
         WHERE t.isleaf AND c.relkind = 'r'
-        ORDER BY t.relid;
+        UNION ALL
+        SELECT c.oid::regclass FROM pg_class AS c
+        WHERE c.oid = p_gu.parent AND c.relkind = 'r' AND NOT c.relispartition
+        ORDER BY 1;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_leaves(pgpart.global_unique) IS
-'The leaf partitions of a global unique constraint''s parent (internal).';
+'The leaf partitions of a global unique constraint''s parent, or the parent itself when it is a plain table (internal).';
 
 -- pgpart._gu_copy(constraint, table, from_block, to_block, missing_only):
 -- copies the values of TABLE's rows (only pages [from, to) when given; with
@@ -364,6 +369,10 @@ BEGIN
             SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
             EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
         LOOP
+            -- the old table of a conversion, between pgpart._gu_rebind and
+            -- its ATTACH in the same transaction: its values stay
+            CONTINUE WHEN v_gu.build ->> 'rebind_xid' = pg_current_xact_id_if_assigned()::text
+                AND v_table::oid = (v_gu.build ->> 'rebind')::oid;
             PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_forget(v_gu, v_table);
             PERFORM pgpart._gu_unmark(v_gu, v_table);

@@ -16,7 +16,10 @@
 -- Called again with the same name and columns it repairs what is missing
 -- (triggers, partitions not recorded, values of detached ones; with PRUNE
 -- the values of dropped partitions), so it is also check()'s fix.
--- Long (about 150 lines): argument checks, the creation and the repair path
+-- PARENT may also be a plain table about to be converted (issue 18): its
+-- own rows are then the tree, and pgpart._gu_rebind moves the constraint
+-- to the new partitioned parent at the swap.
+-- Long (about 160 lines): argument checks, the creation and the repair path
 -- share the one verb.
 CREATE FUNCTION pgpart.add_global_unique(
     parent regclass,
@@ -56,12 +59,21 @@ BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     SELECT * INTO v_rel FROM pg_class AS c WHERE c.oid = p_parent;
     v_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_rel.relnamespace);
-    IF v_rel.relkind <> 'p' THEN
+    -- a partitioned table, or a plain one about to be converted (its own
+    -- rows are the "tree": docs/global-unique.md); not a partition, a view,
+    -- a foreign table, nor a table in an inheritance tree
+    IF NOT (v_rel.relkind = 'p'
+            OR (v_rel.relkind = 'r' AND NOT v_rel.relispartition
+                AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i WHERE p_parent IN (i.inhrelid, i.inhparent)))) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_table_definition',
-            MESSAGE = format('table %s is not partitioned', p_parent),
-            DETAIL = 'A global unique constraint spans the partitions of a partitioned table.',
-            HINT = 'On a plain table, use a UNIQUE constraint.',
+            MESSAGE = format('relation %s is neither a partitioned table nor a plain table', p_parent),
+            DETAIL = CASE WHEN v_rel.relispartition THEN 'It is a partition: the constraint belongs on the parent.'
+                          WHEN v_rel.relkind = 'r' THEN 'It is part of an inheritance tree.'
+                          ELSE 'A global unique constraint spans the partitions of a partitioned table, or the rows '
+                               'of a plain table about to be converted.' END,
+            HINT = CASE WHEN v_rel.relispartition THEN 'Add it to the partitioned table at the top of the tree.'
+                        ELSE 'Name a partitioned table, or an ordinary table without inheritance.' END,
             SCHEMA = v_schema, TABLE = v_rel.relname;
     END IF;
     IF p_columns IS NULL OR cardinality(p_columns) NOT BETWEEN 1 AND 32
@@ -221,4 +233,4 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.add_global_unique(regclass, name[], name, boolean, boolean, boolean, interval, integer) IS
-'Makes columns unique across every partition of a partitioned table (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';
+'Makes columns unique across every partition of a partitioned table, or across a plain table about to be converted (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';

@@ -38,6 +38,17 @@ DECLARE
     v_target pgpart._target;
     v_cfg pgpart.config;
 BEGIN
+    -- an unmanaged parent whose default holds rows: the way forward (the
+    -- create_range_partitions call that registers it without covering them)
+    IF NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent)
+       AND pgpart._unmanaged_default_hint(p_parent) IS NOT NULL THEN
+        PERFORM pgpart._require_owner(p_parent);
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not managed by pgpart', p_parent),
+            DETAIL = 'Its default partition holds rows; moving them needs the policy (the grid of their partitions).',
+            HINT = pgpart._unmanaged_default_hint(p_parent);
+    END IF;
     -- the checks of the real move, in its order, then the planner it uses
     v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, 0, p_now_at, p_managed => true);
     v_cfg := v_target.policy;
