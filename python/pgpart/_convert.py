@@ -24,7 +24,7 @@ from ._calls import Arg, call
 from ._session import Session
 from .errors import LockTimeoutError, PgpartError
 
-__all__ = ["ConvertProgress", "ConvertStep", "plan", "run"]
+__all__ = ["ConvertProgress", "ConvertStep", "in_transaction", "plan", "run"]
 
 COLUMNS = "step, action, statement, locks, transaction, rows_estimate"
 
@@ -57,6 +57,14 @@ def plan(session: Session, args: Sequence[Arg]) -> list[ConvertStep]:
     """The steps still to run (the server's dry run)."""
     rows = session.fetch(*call("convert_to_partitioned", [*args, ("dry_run", "boolean", True)], COLUMNS))
     return [ConvertStep.from_row(r) for r in rows]
+
+
+def in_transaction(session: Session, args: Sequence[Arg]) -> list[ConvertStep]:
+    """The whole conversion in one call, in the session's transaction
+    (the table locked until it ends). A session that only collects SQL
+    (sqlmigrate) returns no steps."""
+    rows = session.fetch(*call("convert_to_partitioned", args, COLUMNS))
+    return [ConvertStep.from_row(r) for r in rows or ()]
 
 
 def _pause(attempt: int) -> None:

@@ -227,6 +227,7 @@ class Client:
         epoch_unit: str | None = None,
         legacy_name: str | None = None,
         progress: _convert.ConvertProgress | None = None,
+        online: bool = True,
     ) -> list[_convert.ConvertStep]:
         """Turn the plain table TABLE into a pgpart-managed partitioned table
         of the same name, online (``pgpart.convert_to_partitioned``'s plan,
@@ -237,7 +238,11 @@ class Client:
         lock timeout with retries, so writers go on. Needs a connection
         outside a transaction block. Resumable: run it again after a kill.
         ``dry_run`` returns the plan and changes nothing; ``progress(step,
-        number, total)`` is called before each step."""
+        number, total)`` is called before each step. ``online=False`` runs
+        the whole plan in one call of ``pgpart.convert_to_partitioned`` in
+        the current transaction (the caller's, e.g. a Django migration's):
+        the table stays locked until that transaction ends, so only for
+        small tables."""
         args: list[Arg] = [
             ("table", "regclass", table),
             ("key", "name", key),
@@ -260,6 +265,8 @@ class Client:
         ]
         if dry_run:
             return _convert.plan(self._session, args)
+        if not online:
+            return _convert.in_transaction(self._session, args)
         timeout = _interval(lock_timeout) if lock_timeout is not None else _online.DEFAULT_LOCK_TIMEOUT
         retries = _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
         with self._session.top_level("convert"):

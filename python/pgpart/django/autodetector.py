@@ -24,7 +24,9 @@ commands with it set to :class:`MigrationAutodetector`, which:
 - emits :class:`~pgpart.django.operations.AlterPartitioning` when a
   declaration differs from the migration state, and
   :class:`~pgpart.django.operations.AdoptPartitionedModel` when a model that
-  django-postgres-extra's migrations partitioned gains a declaration;
+  django-postgres-extra's migrations partitioned gains a declaration, and
+  :class:`~pgpart.django.operations.ConvertToPartitioned` when a model with a
+  plain table gains one;
 - makes the initial migration of an app without a ``migrations`` folder
   that holds a partitioned model, also when ``makemigrations`` is run without
   app labels (Django makes it only when the app is named): such an app
@@ -73,6 +75,7 @@ from .operations import (
     AddGlobalUnique,
     AdoptPartitionedModel,
     AlterPartitioning,
+    ConvertToPartitioned,
     CreatePartitionedModel,
     DeletePartitionedModel,
     GlobalUniqueAddConstraint,
@@ -200,9 +203,12 @@ class PartitioningAutodetectorMixin:
                 if extra is not None and extra == (new["method"], new["key"]):
                     # a table psqlextra partitioned, now declared: adopt it
                     self.add_operation(app_label, AdoptPartitionedModel(name, new))
+                elif extra is None:
+                    # a plain table, now declared: convert it
+                    self.add_operation(app_label, ConvertToPartitioned(name, new))
                 continue
-            # A plain table declared partitioned (E002) or a partitioned one no
-            # longer declared (E005) is for the system checks to report.
+            # A partitioned table no longer declared (E005) is for the system
+            # checks to report.
             if old is None or new is None or old == new:
                 continue
             self.add_operation(app_label, AlterPartitioning(name, new))

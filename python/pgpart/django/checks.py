@@ -4,8 +4,10 @@ Static checks (no database; run by every management command):
 
 - ``pgpart.E001`` the partition key: missing, more than one column, not a
   concrete local field, or a type RANGE cannot grid over.
-- ``pgpart.E002`` a migration creates the model with a plain ``CreateModel``:
-  ``migrate`` would make a plain table. A model whose migration does not
+- ``pgpart.E002`` a migration creates the model with a plain ``CreateModel``
+  and none converts it (``ConvertToPartitioned``, which ``makemigrations``
+  adds): ``migrate`` would leave a plain table. Not reported while
+  pgpart.django's ``makemigrations`` or ``pgpart`` command runs. A model whose migration does not
   exist yet (a new model, an app without a ``migrations`` folder) is not an
   error here: ``makemigrations`` creates it (see the database E002 below).
 - ``pgpart.E003`` a unique constraint without the key that cannot be made
@@ -35,7 +37,8 @@ them): they pass when a table does not exist yet.
   runs it) would create it as a plain table. Not reported by pgpart.django's
   own ``migrate`` without ``--run-syncdb``, which creates no such table.
 - ``pgpart.W100`` pgpart is not installed in the database.
-- ``pgpart.E101`` the table exists but is not partitioned.
+- ``pgpart.E101`` the table exists but is not partitioned, and no migration
+  still to apply converts it.
 - ``pgpart.E102`` the table is partitioned by another method or key.
 - ``pgpart.W103`` the table is partitioned but has no pgpart policy.
 - ``pgpart.W104`` the policy differs from the declaration.
@@ -67,6 +70,7 @@ from .globalunique import plain_unique, referenced_global_unique
 from .psqlextra import psqlextra_partitioning
 
 __all__ = [
+    "CONVERSION_PENDING_OK",
     "FINDING_CHECK_IDS",
     "FINDING_IDS_BY_CODE",
     "OTHER_FINDING",
@@ -259,12 +263,16 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
             # table; makemigrations adopts it (AdoptPartitionedModel)
             stored = {"method": extra[0], "key": extra[1]}
         if stored is None and spec is not None:
+            if CONVERSION_PENDING_OK.get():
+                continue  # makemigrations writes the ConvertToPartitioned; `pgpart convert` runs it
             errors.append(
                 checks.Error(
-                    f"the migrations create {meta.label} with a plain CreateModel: its table would not be partitioned",
-                    hint="If that migration is not applied anywhere yet, replace migrations.CreateModel by "
-                    "pgpart.django.operations.CreatePartitionedModel (with partitioning=...), or delete it and run "
-                    "makemigrations with pgpart.django in INSTALLED_APPS. pgpart does not convert existing tables.",
+                    f"the migrations create {meta.label} with a plain CreateModel and none converts it: its table "
+                    "would not be partitioned",
+                    hint="Run `manage.py makemigrations`: it adds ConvertToPartitioned, which migrate runs (a large "
+                    "table: convert it online first with `manage.py pgpart convert`, docs/converting.md). If that "
+                    "CreateModel is not applied anywhere yet, you may instead replace it by "
+                    "pgpart.django.operations.CreatePartitionedModel (with partitioning=...).",
                     obj=model,
                     id="pgpart.E002",
                 )
@@ -300,6 +308,12 @@ def check_migrations(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
 #: elsewhere (``check --database``, Django's test runner, another app's
 #: ``migrate``), where E002 assumes it may.
 RUN_SYNCDB: ContextVar[bool | None] = ContextVar("pgpart_run_syncdb", default=None)
+
+#: Set by pgpart.django's ``makemigrations`` and ``pgpart`` commands while
+#: they run: a model declared partitioned whose table the migrations create
+#: plain (E002) is what the one converts (ConvertToPartitioned) and the
+#: other can convert online (``pgpart convert``), so it must not stop them.
+CONVERSION_PENDING_OK: ContextVar[bool] = ContextVar("pgpart_conversion_pending_ok", default=False)
 
 
 def check_database(
@@ -382,15 +396,17 @@ def database_messages(alias: str, targets: Sequence[tuple[type[models.Model], Sp
         if relkind is None:
             continue  # not created yet
         if relkind != "p":
-            errors.append(
-                checks.Error(
-                    f"table {table} of {model._meta.label} exists but is not partitioned",
-                    hint="pgpart does not convert existing tables: rename it and copy its rows into a new "
-                    "partitioned model, or remove the Partitioning declaration.",
-                    obj=model,
-                    id="pgpart.E101",
+            if not pending_conversion(alias, model):
+                errors.append(
+                    checks.Error(
+                        f"table {table} of {model._meta.label} exists but is not partitioned",
+                        hint="Run `manage.py makemigrations`: it adds ConvertToPartitioned, which migrate runs (a "
+                        "large table: convert it online first with `manage.py pgpart convert`, "
+                        "docs/converting.md); or remove the Partitioning declaration.",
+                        obj=model,
+                        id="pgpart.E101",
+                    )
                 )
-            )
             continue
         column = key_column(model, spec)
         expected = f"{spec.method.upper()} ({connections[alias].ops.quote_name(column)})"
@@ -428,6 +444,27 @@ def database_messages(alias: str, targets: Sequence[tuple[type[models.Model], Sp
             ),
         )
     return errors
+
+
+def pending_conversion(alias: str, model: type[models.Model]) -> bool:
+    """Whether a migration not yet applied in database ALIAS converts
+    MODEL's table (ConvertToPartitioned): migrate is about to do it."""
+    from django.db.migrations.loader import MigrationLoader
+
+    from .operations import ConvertToPartitioned
+
+    try:
+        loader = MigrationLoader(connections[alias], ignore_no_migrations=True)
+    except Exception:  # a broken migration graph: Django's own commands report it
+        return False
+    meta = model._meta
+    for key, migration in loader.disk_migrations.items():
+        if key[0] != meta.app_label or key in loader.applied_migrations:
+            continue
+        for op in migration.operations:
+            if isinstance(op, ConvertToPartitioned) and op.name_lower == meta.model_name:
+                return True
+    return False
 
 
 def _policy_messages(session: db.DjangoSession, alias: str, model: type[models.Model], spec: Spec) -> Messages:

@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
@@ -30,7 +30,7 @@ from ..session import (
     translate_driver_error,
 )
 from . import conf
-from .declaration import Spec
+from .declaration import Spec, key_column
 
 __all__ = [
     "POLICY_COLUMNS",
@@ -105,6 +105,37 @@ class SchemaEditorSession(DjangoSession):
 def client_for(alias: str) -> Client:
     """A pgpart.Client over Django's connection ALIAS."""
     return Client(DjangoSession(connections[alias]))
+
+
+def conversion(
+    model: type[models.Model],
+    spec: Spec,
+    *,
+    now_at: str | None = None,
+    dry_run: bool = False,
+    lock_timeout: str | None = None,
+    lock_retries: int | None = None,
+) -> dict[str, Any]:
+    """The keyword arguments of :meth:`pgpart.Client.convert` for MODEL's
+    declaration SPEC (the rest of the policy follows with ``declare``)."""
+    return {
+        "key": key_column(model, spec),
+        "interval": spec.interval,
+        "premake": spec.premake,
+        "retention": spec.retention,
+        "retention_action": spec.retention_action,
+        "archive_schema": spec.archive_schema,
+        "archive_tablespace": spec.archive_tablespace,
+        "tablespace": spec.tablespace,
+        "time_zone": spec.time_zone,
+        "origin": spec.origin,
+        "default_partition": spec.default_partition,
+        "epoch_unit": spec.epoch_unit,
+        "lock_timeout": conf.lock_timeout() if lock_timeout is None else lock_timeout,
+        "lock_retries": conf.lock_retries() if lock_retries is None else lock_retries,
+        "now_at": now_at,
+        "dry_run": dry_run,
+    }
 
 
 def declaration(

@@ -11,6 +11,9 @@
   extension, which refuses what cannot change on existing partitions (the
   grid, the hash modulus). The method and the key cannot change.
 - :class:`DeletePartitionedModel`: ``DeleteModel`` that also removes the policy.
+- :class:`ConvertToPartitioned`: a plain table whose model gained a
+  declaration becomes partitioned (pgpart's online conversion; in an atomic
+  migration in one transaction). Not reversible.
 - :class:`AdoptPartitionedModel`: puts a table that is already partitioned
   (made by django-postgres-extra, or by hand) under a pgpart policy: its
   partitions and default partition are kept, the missing ones created, no
@@ -80,6 +83,7 @@ __all__ = [
     "AddGlobalUnique",
     "AdoptPartitionedModel",
     "AlterPartitioning",
+    "ConvertToPartitioned",
     "CreatePartitionedModel",
     "DeletePartitionedModel",
     "GlobalUniqueAddConstraint",
@@ -300,6 +304,70 @@ class AdoptPartitionedModel(_DeclarationOperation):
     @property
     def migration_name_fragment(self) -> str:
         return f"adopt_{self.name_lower}_partitioning"
+
+
+class ConvertToPartitioned(_DeclarationOperation):
+    """A model whose table exists plain gains a ``Partitioning`` declaration:
+    its table becomes a partitioned table of the same name (pgpart's
+    conversion, docs/converting.md): the old table the legacy partition,
+    later partitions on the grid, ``id`` kept unique across partitions.
+
+    In an atomic migration (Django's default) the whole conversion runs in
+    the migration's transaction, the table locked until it commits: fine
+    for a small table. For a large one, convert it online first (``manage.py
+    pgpart convert --model app.Model``, or ``Client.convert``), then migrate:
+    a table already converted is only put under the declaration. A migration
+    with ``atomic = False`` converts online itself. Not reversible."""
+
+    reversible = False
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        spec = Spec.from_dict(self.partitioning)
+        table = model._meta.db_table
+        if spec.method != "range":
+            raise PgpartError(
+                f"cannot convert table {table} to {spec.method.upper()} partitioning",
+                hint="pgpart converts an existing table to RANGE partitioning only; for LIST or HASH create a new "
+                "model and copy the rows.",
+            )
+        relkind = None
+        if not schema_editor.collect_sql:
+            _require_pgpart(schema_editor)
+            relkind, partkey, _ = db.table_state(db.DjangoSession(schema_editor.connection), table)
+            wanted = f"RANGE ({key_column(model, spec)})"
+            if relkind == "p" and (partkey or "").replace('"', "") != wanted:
+                raise PgpartError(
+                    f"cannot convert table {table}: it is already partitioned by {partkey}, the declaration says "
+                    f"{wanted}",
+                    hint="pgpart does not repartition a table.",
+                )
+        if relkind != "p":
+            arguments = db.conversion(model, spec)
+            if schema_editor.collect_sql or schema_editor.connection.in_atomic_block:
+                _client(schema_editor).convert(table, **arguments, online=False)
+            else:
+                Client(db.DjangoSession(schema_editor.connection)).convert(table, **arguments)
+        _apply(schema_editor, model, spec)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        raise PgpartError(
+            f"cannot turn the partitioned table of {self.name} back into a plain table",
+            hint="ConvertToPartitioned is not reversible; to undo it, copy the rows into a new plain table.",
+        )
+
+    def describe(self) -> str:
+        return f"Convert the table of {self.name} to a partitioned table"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"convert_{self.name_lower}_partitioned"
 
 
 class DeletePartitionedModel(DeleteModel):

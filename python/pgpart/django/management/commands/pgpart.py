@@ -9,6 +9,9 @@ Sub-commands (mirroring the ``pgpart`` CLI):
 - ``check``     ``pgpart.check()`` findings and declaration drift; exit 2 when
                 anything needs attention (for CI and monitoring)
 - ``install``   install or upgrade the extension in the database
+- ``convert``   convert the plain table of a model that gained a declaration
+                online (``Client.convert``, docs/converting.md), before
+                ``migrate`` runs its ``ConvertToPartitioned``
 - ``rewrite-psqlextra-migrations APP...``  rewrite the apps' migration files
                 without django-postgres-extra (see :mod:`pgpart.django.psqlextra`)
 
@@ -56,7 +59,7 @@ from ....output import (
 )
 from ....types import Finding, MaintenanceAction
 from ... import conf, db
-from ...checks import FINDING_CHECK_IDS, OTHER_FINDING, database_messages
+from ...checks import CONVERSION_PENDING_OK, FINDING_CHECK_IDS, OTHER_FINDING, database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
 Target = tuple[type[models.Model], Spec]
@@ -85,7 +88,10 @@ def _usage(message: str) -> CommandError:
 
 
 class Command(BaseCommand):
-    help = "Partitions of the partitioned models: info, ensure, maintain, check, install, rewrite-psqlextra-migrations."
+    help = (
+        "Partitions of the partitioned models: info, ensure, maintain, check, install, convert, "
+        "rewrite-psqlextra-migrations."
+    )
     # The database checks are what `check` reports; the static ones run as usual.
     requires_system_checks = "__all__"
 
@@ -98,7 +104,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="subcommand",
             required=True,
-            metavar="{info,ensure,maintain,check,install,rewrite-psqlextra-migrations}",
+            metavar="{info,ensure,maintain,check,install,convert,rewrite-psqlextra-migrations}",
             parser_class=_Parser,
         )
 
@@ -147,6 +153,12 @@ class Command(BaseCommand):
         install = sub.add_parser("install", help="Install or upgrade pgpart in the database.")
         common(install, models_=False, now=False)
         install.add_argument("--method", choices=("auto", "extension", "script"), default="auto")
+        convert = sub.add_parser(
+            "convert", help="Convert the plain table of a model declared partitioned, online (before migrate)."
+        )
+        common(convert)
+        convert.add_argument("--dry-run", action="store_true", help="Show the plan (locks, rows), change nothing.")
+        locking(convert)
         rewrite = sub.add_parser(
             "rewrite-psqlextra-migrations",
             help="Rewrite an app's migrations without django-postgres-extra (after the adopting migration ran).",
@@ -156,6 +168,16 @@ class Command(BaseCommand):
         rewrite.add_argument("--dry-run", action="store_true", help="Say what would change, write nothing.")
 
     # -- plumbing -----------------------------------------------------------------
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # A model declared partitioned whose table is still plain (pgpart.E002)
+        # is what `convert` is for: the checks must not stop this command.
+        token = CONVERSION_PENDING_OK.set(True)
+        try:
+            result: str | None = super().execute(*args, **options)
+            return result
+        finally:
+            CONVERSION_PENDING_OK.reset(token)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Everything written, CommandError messages included (Django writes
@@ -280,6 +302,43 @@ class Command(BaseCommand):
                 f"{model._meta.label} ({table}): {len(steps)} {'steps' if options['dry_run'] else 'partitions'}"
             )
             text += [f"  {verb} {step_line(s)}" for s in steps]
+        self.emit(data, text)
+
+    def do_convert(self, options: dict[str, Any]) -> None:
+        data: dict[str, list[dict[str, Any]]] = {}
+        text: list[str] = []
+        dry_run = options["dry_run"]
+        for model, spec in self.targets(options):
+            table = model._meta.db_table
+            label = model._meta.label
+            relkind, _, _ = db.table_state(self.session, table)
+            if relkind == "p":
+                text.append(f"{label} ({table}): partitioned already, nothing to convert")
+                data[label] = []
+                continue
+            if spec.method != "range":
+                raise _usage(f"{label}: pgpart converts a table to RANGE partitioning only")
+
+            def progress(step: Any, number: int, total: int, label: str = label) -> None:
+                if not self.as_json:
+                    self.stdout.write(f"{label}: step {number}/{total}: {step.action} ({step.locks})")
+
+            steps = self.client.convert(
+                table,
+                **db.conversion(
+                    model,
+                    spec,
+                    now_at=options["now"],
+                    dry_run=dry_run,
+                    lock_timeout=options["lock_timeout"],
+                    lock_retries=options["lock_retries"],
+                ),
+                progress=None if dry_run else progress,
+            )
+            data[label] = [asdict(s) for s in steps]
+            verb = "would run" if dry_run else "ran"
+            text.append(f"{label} ({table}): {len(steps)} steps {'planned' if dry_run else 'done'}")
+            text += [f"  {verb} {s.step}. {s.action}: {s.statement} [{s.locks}; {s.transaction}]" for s in steps]
         self.emit(data, text)
 
     def do_maintain(self, options: dict[str, Any]) -> None:
