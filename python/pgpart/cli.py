@@ -133,7 +133,7 @@ _ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("interval", str, "partition interval: '1 day', '1 month', '1 hour', or a number for integer keys"),
     ("premake", _int32, "partitions kept ready ahead of the current one"),
     ("retention", str, "how long partitions are kept ('90 days', or a distance for integer keys; 'none' clears)"),
-    ("retention_action", str, "what happens to an expired partition: detach, archive or drop"),
+    ("retention_action", str, "what happens to an expired partition: detach, archive, drop or export"),
     ("archive_schema", str, "schema archived partitions move to"),
     ("archive_tablespace", str, "tablespace archived partitions move to"),
     ("tablespace", str, "tablespace of new partitions"),

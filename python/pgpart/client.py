@@ -14,10 +14,11 @@ refuse a connection inside an open transaction (TransactionStateError).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from psycopg import sql
@@ -26,7 +27,7 @@ from . import _install, _load, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, UndefinedTableError, from_diagnostics
+from .errors import ExportError, InvalidArgumentError, LockTimeoutError, PgpartError, UndefinedTableError, from_diagnostics
 from .types import (
     EnsureReport,
     Finding,
@@ -1104,6 +1105,192 @@ class Client:
         )
         query, params = call("global_unique_info", args, columns)
         return [GlobalUniqueInfo.from_row(r) for r in self._session.fetch(query + sql.SQL(" ORDER BY 1, 2"), params)]
+
+    # -- the cold tier: Parquet files (docs/cold-tier.md) ---------------------------
+
+    def export_partition(
+        self,
+        table: str,
+        partition: str,
+        *,
+        to: str,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> dict[str, Any]:
+        """Writes PARTITION of TABLE (attached, or detached and awaiting
+        export) to ``TO/<schema.name>.parquet`` (zstd, one row group per
+        BATCH_ROWS rows, memory flat) with ``<schema.name>.manifest.json``
+        beside it, reads the file back and verifies its rows against the
+        table (row count and checksum); only then detaches the partition
+        (journaled for export), checks it once more under a SHARE lock and
+        drops it, logging the manifest (``pgpart.record_export``). Any failure
+        before that leaves the partition attached (or, when it was already
+        detached, awaiting export) and raises, saying why. TO is a directory,
+        or a URL pyarrow (or fsspec) can write. ``progress(stage, rows)`` with
+        stages written, read back, verified, detached, dropped. Needs the
+        ``parquet`` extra and a psycopg 3 connection outside a transaction.
+        Returns the manifest."""
+        from . import __version__, _parquet
+
+        conn = self._psycopg_connection("export_partition")
+        timeout = "200ms" if lock_timeout is None else _interval(lock_timeout)
+        retries = 10 if lock_retries is None else lock_retries
+        with self._session.top_level("export_partition"), self._session.driver_errors(), _tuple_rows(conn):
+            attached = _attached(conn, table, partition)
+            if not attached and not conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pgpart.awaiting_export(%s::regclass) AS a"
+                " WHERE a.partition = %s::regclass)",
+                [table, partition],
+            ).fetchone()[0]:  # type: ignore[index]
+                raise InvalidArgumentError(
+                    f"table {partition} is neither a partition of {table} nor detached for export from it",
+                    hint="Pass a partition listed by pgpart.partition_info or pgpart.awaiting_export.",
+                )
+            for _attempt in range(2):
+                try:
+                    manifest = _parquet.export_table(
+                        conn, parent=table, table=partition, destination=to, attached=attached,
+                        pgpart_version=__version__, batch_rows=batch_rows, filesystem=filesystem,
+                        progress=progress,
+                    )  # fmt: skip
+                except OSError as exc:
+                    raise ExportError(
+                        f"could not write the Parquet file of {partition} to {to}: {exc}",
+                        detail="Nothing was detached or dropped; the partial file was removed.",
+                        hint="Free space or fix the destination, then export again.",
+                    ) from exc
+                if attached:
+                    conn.execute(
+                        "SELECT pgpart._detach_for_export(%s::regclass, %s::regclass, %s::interval, %s::integer)",
+                        [table, partition, timeout, retries],
+                    )
+                    attached = False
+                    if progress is not None:
+                        progress("detached", int(manifest.rows))
+                with conn.transaction():
+                    _parquet.lock_table(conn, partition, "SHARE", timeout, retries)
+                    key = _parquet.table_columns(conn, table)[1]
+                    same = _parquet.table_checksum(conn, partition, manifest.columns, key, batch_rows)
+                    if same == (manifest.rows, manifest.checksum):
+                        conn.execute(
+                            "SELECT pgpart.record_export(%s::regclass, %s::regclass, %s::jsonb, %s::interval,"
+                            " %s::integer)",
+                            [table, partition, json.dumps(manifest.data), timeout, retries],
+                        )
+                        if progress is not None:
+                            progress("dropped", manifest.rows)
+                        return dict(manifest.data)
+                # rows changed between the export's snapshot and the detach:
+                # export the detached (now stable) table again
+        raise ExportError(
+            f"the rows of {partition} kept changing during its export",
+            detail="It is detached and awaiting export; nothing was dropped.",
+            hint="Stop the writes to it, then export it again.",
+        )
+
+    def export_awaiting(
+        self,
+        table: str | None = None,
+        *,
+        to: str,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Exports every table retention detached for export (policy
+        ``retention_action => 'export'``; ``pgpart.awaiting_export``) of TABLE,
+        or of every managed table, as :meth:`export_partition` does; the
+        manifests."""
+        self._psycopg_connection("export_awaiting")
+        rows = self._session.fetch(
+            *call("awaiting_export", [("parent", "regclass", table)], "parent_table::text, partition::text")
+        )
+        return [
+            self.export_partition(parent, partition, to=to, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                                  batch_rows=batch_rows, progress=progress)  # fmt: skip
+            for parent, partition in rows
+        ]
+
+    def restore_partition(
+        self,
+        table: str,
+        manifest: str,
+        *,
+        name: str | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> str:
+        """Brings an exported partition back: the file of MANIFEST (its
+        ``.manifest.json``, or the ``.parquet`` beside it) loaded into a new
+        table built like a partition of TABLE (named as the exported one, or
+        NAME), verified row for row against the manifest's count and
+        checksum, and attached at its old bound (a CHECK constraint first, so
+        ATTACH does not scan; the parent's SHARE UPDATE EXCLUSIVE lock under
+        the lock timeout): all in one transaction, so a failure leaves
+        nothing. Returns the new partition's name."""
+        from . import _parquet
+
+        conn = self._psycopg_connection("restore_partition")
+        timeout = "200ms" if lock_timeout is None else _interval(lock_timeout)
+        with self._session.top_level("restore_partition"), self._session.driver_errors(), _tuple_rows(conn):
+            loaded, fs, data_path = _parquet.read_manifest(manifest, filesystem)
+            return _parquet.restore_file(
+                conn, parent=table, manifest=loaded, fs=fs, data_path=data_path, name=name, lock_timeout=timeout,
+                lock_retries=10 if lock_retries is None else lock_retries, batch_rows=batch_rows, progress=progress,
+            )  # fmt: skip
+
+    def cold_partitions(self, table: str | None = None) -> list[dict[str, Any]]:
+        """What lives in the cold tier (``pgpart.cold_partitions``): each
+        exported partition's parent, name, bound, rows, checksum, file
+        location, when it was exported and last restored, and its manifest."""
+        columns = (
+            "parent_name, partition_name, bound, row_count, checksum, location, exported_at, restored_at,"
+            " manifest::text"
+        )
+        keys = ("parent", "partition", "bound", "rows", "checksum", "location", "exported_at", "restored_at")
+        rows = self._session.fetch(*call("cold_partitions", [("parent", "regclass", table)], columns))
+        return [{**dict(zip(keys, r[:8], strict=True)), "manifest": _json_object(r[8])} for r in rows]
+
+    def _psycopg_connection(self, what: str) -> Any:
+        """The caller's psycopg 3 connection (the cold tier streams with
+        server-side cursors and COPY), or InvalidArgumentError."""
+        import psycopg
+
+        if not isinstance(self.connection, psycopg.Connection):
+            raise InvalidArgumentError(
+                f"{what} needs a psycopg 3 connection; this one is {self._session.driver}'s",
+                hint="Pass a psycopg 3 connection to pgpart.Client (or use the pgpart command).",
+            )
+        return self.connection
+
+
+@contextlib.contextmanager
+def _tuple_rows(conn: Any) -> Iterator[None]:
+    """Tuple rows for the block, whatever row factory the caller's connection has."""
+    from psycopg.rows import tuple_row
+
+    previous = conn.row_factory
+    conn.row_factory = tuple_row
+    try:
+        yield
+    finally:
+        conn.row_factory = previous
+
+
+def _attached(conn: Any, table: str, partition: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = %s::regclass"
+        " AND i.inhparent = %s::regclass AND NOT i.inhdetachpending)",
+        [partition, table],
+    ).fetchone()
+    return bool(row[0])
 
 
 def _key_text(value: object) -> str:

@@ -30,12 +30,14 @@ __all__ = [
     "DefaultPartitionRowsError",
     "DuplicateSchemaError",
     "DuplicateTableError",
+    "ExportError",
     "FeatureNotSupportedError",
     "InstallError",
     "InvalidArgumentError",
     "InvalidDefinitionError",
     "InvalidSchemaError",
     "LimitExceededError",
+    "MissingExtraError",
     "LockTimeoutError",
     "NotManagedError",
     "PermissionDeniedError",
@@ -241,6 +243,17 @@ class ConnectionFailureError(PgpartError):
 class InstallError(PgpartError):
     """pgpart cannot be installed or upgraded this way (no SQLSTATE from the
     server: e.g. no upgrade path between two versions)."""
+
+
+class ExportError(PgpartError):
+    """A Parquet export or restore could not be verified (the file does not
+    give back the table's rows, or does not match its manifest): nothing was
+    detached, dropped or attached."""
+
+
+class MissingExtraError(PgpartError):
+    """An optional dependency is missing: e.g. pyarrow for the cold tier
+    (``pip install 'pgpart-manager[parquet]'``)."""
 
 
 #: exact SQLSTATE -> class
