@@ -36,20 +36,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from .errors import ExportError, InvalidArgumentError, MissingExtraError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    import pyarrow.fs as pafs
 
 __all__ = ["FORMAT", "Column", "Manifest", "export_table", "restore_file", "table_checksum"]
 
@@ -76,10 +73,15 @@ _SCALARS = {
 Progress = Callable[[str, int], None]
 
 
+def _module(name: str) -> Any:
+    """A module of pyarrow (or fsspec), imported only when used (untyped: Any)."""
+    return importlib.import_module(name)
+
+
 def _require_pyarrow() -> Any:
     try:
-        import pyarrow  # noqa: PLC0415
-        import pyarrow.parquet  # noqa: F401, PLC0415
+        pyarrow = _module("pyarrow")
+        _module("pyarrow.parquet")
     except ImportError as exc:
         raise MissingExtraError(
             "exporting to Parquet needs pyarrow, which is not installed",
@@ -235,7 +237,8 @@ def table_columns(conn: psycopg.Connection[Any], parent: str) -> tuple[list[Colu
         " AND t.typtype = 'b', t.typname::text, a.atttypmod, a.attgenerated <> '',"
         " et.typname::text, en.nspname = 'pg_catalog' AND et.typtype = 'b', c.oid::regclass::text"
         " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
-        " JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid JOIN pg_catalog.pg_namespace AS tn ON tn.oid = t.typnamespace"
+        " JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid"
+        " JOIN pg_catalog.pg_namespace AS tn ON tn.oid = t.typnamespace"
         " LEFT JOIN pg_catalog.pg_type AS et ON et.oid = t.typelem AND t.typcategory = 'A'"
         " LEFT JOIN pg_catalog.pg_namespace AS en ON en.oid = et.typnamespace"
         " WHERE c.oid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -351,13 +354,13 @@ def _ordered_rows(source: sql.Composable, exprs: Sequence[sql.Composable], key: 
     )
 
 
-def _stream_checksum(conn: psycopg.Connection[Any], query: sql.Composable, batch_rows: int) -> tuple[int, str]:
+def _stream_checksum(conn: psycopg.Connection[Any], query: sql.Composed, batch_rows: int) -> tuple[int, str]:
     digest = hashlib.sha256()
     rows = 0
     with conn.cursor(name="pgpart_checksum") as cur:
         cur.execute(query)
         while batch := cur.fetchmany(batch_rows):
-            for (text, *_rest) in batch:
+            for text, *_rest in batch:
                 digest.update(text.encode())
                 digest.update(b"\n")
             rows += len(batch)
@@ -377,12 +380,12 @@ def table_checksum(conn: psycopg.Connection[Any], table: str, columns: Sequence[
 # -- files -------------------------------------------------------------------------
 
 
-def _filesystem(destination: str, filesystem: pafs.FileSystem | None) -> tuple[Any, str]:
+def _filesystem(destination: str, filesystem: Any) -> tuple[Any, str]:
     """The pyarrow filesystem and the path in it: a local directory, or a URL
     pyarrow knows (s3://, gs://, hdfs://, file://) or one of fsspec's when
     fsspec is installed."""
     pa = _require_pyarrow()
-    import pyarrow.fs as pafs_  # noqa: PLC0415
+    pafs_ = _module("pyarrow.fs")
 
     if filesystem is not None:
         return filesystem, destination
@@ -391,8 +394,7 @@ def _filesystem(destination: str, filesystem: pafs.FileSystem | None) -> tuple[A
     try:
         fs, path = pafs_.FileSystem.from_uri(destination)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        import fsspec  # type: ignore[import-not-found]  # noqa: PLC0415
-
+        fsspec = _module("fsspec")
         fs_, path = fsspec.core.url_to_fs(destination)
         fs = pafs_.PyFileSystem(pafs_.FSSpecHandler(fs_))
     return fs, path
@@ -419,7 +421,7 @@ def export_table(
     attached: bool,
     pgpart_version: str,
     batch_rows: int = 50_000,
-    filesystem: pafs.FileSystem | None = None,
+    filesystem: Any = None,
     progress: Progress | None = None,
 ) -> Manifest:
     """Writes TABLE (a partition of PARENT, or a table detached from it) to
@@ -428,18 +430,18 @@ def export_table(
     as ``<name>.manifest.json``). Changes nothing in the database. CONN is
     in autocommit mode; each phase is a transaction of its own."""
     pa = _require_pyarrow()
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    pq = _module("pyarrow.parquet")
 
     if batch_rows < 1:
         raise InvalidArgumentError(f"batch_rows must be at least 1, got {batch_rows}", hint="Pass e.g. 50000.")
     fs, directory = _filesystem(destination, filesystem)
-    base = file_name(table)
-    final = _join(directory, base + ".parquet")
-    partial = final + ".partial"
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         _settings(conn)
         table = _regclass(conn, table)
+        base = file_name(table)
+        final = _join(directory, base + ".parquet")
+        partial = final + ".partial"
         columns, key, parent_name = table_columns(conn, parent)
         source = sql.SQL("{} AS t").format(sql.SQL(table))
         columns = _fit(conn, sql.SQL(table), columns)
@@ -496,7 +498,7 @@ def export_table(
         if progress is not None:
             progress("verified", rows)
         manifest = Manifest({
-            "format": FORMAT, "parent": parent_name, "table": str(bound[1]), "bound": bound_text,
+            "format": FORMAT, "parent": parent_name, "table": table, "bound": bound_text,
             "key_column": key, "rows": rows, "checksum": checksum,
             "checksum_definition": _CHECKSUM_DEFINITION,
             "columns": [c.as_json() for c in columns], "file": base + ".parquet",
@@ -522,8 +524,7 @@ _CHECKSUM_DEFINITION = (
 
 
 def _batches(fs: Any, path: str, batch_rows: int) -> Iterator[Any]:
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
+    pq = _module("pyarrow.parquet")
     with fs.open_input_file(path) as source:
         yield from pq.ParquetFile(source).iter_batches(batch_size=batch_rows)
 
@@ -579,7 +580,7 @@ def _file_checksum(conn: psycopg.Connection[Any], fs: Any, path: str, columns: S
 # -- restore -----------------------------------------------------------------------
 
 
-def read_manifest(path: str, filesystem: pafs.FileSystem | None = None) -> tuple[Manifest, Any, str]:
+def read_manifest(path: str, filesystem: Any = None) -> tuple[Manifest, Any, str]:
     """The manifest at PATH (a ``.manifest.json``, or the ``.parquet`` beside
     it), the filesystem and the data file's path."""
     fs, where = _filesystem(path, filesystem)
@@ -680,8 +681,7 @@ def restore_file(
             [parent, json.dumps({"table": target, "rows": rows, "checksum": checksum,
                                  "location": manifest.data.get("location"), "bound": bound})],
         )  # fmt: skip
-        restored = _regclass(conn, target)
-    return restored
+        return _regclass(conn, target)
 
 
 def _bound_check(bound: str, key: str | None, types: dict[str, str]) -> sql.Composable | None:
@@ -725,5 +725,7 @@ def _bound_clause(bound: str) -> sql.Composable:
             f"the manifest's bound {bound!r} is not a one-column range bound",
             hint="Attach the restored table by hand.",
         )
-    low, high = (sql.SQL(side) if v is None else sql.Literal(v) for v, side in zip(values, ("MINVALUE", "MAXVALUE"), strict=True))
+    low, high = (
+        sql.SQL(side) if v is None else sql.Literal(v) for v, side in zip(values, ("MINVALUE", "MAXVALUE"), strict=True)
+    )
     return sql.SQL("FOR VALUES FROM ({}) TO ({})").format(low, high)

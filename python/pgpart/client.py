@@ -15,6 +15,7 @@ refuse a connection inside an open transaction (TransactionStateError).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -27,7 +28,14 @@ from . import _install, _load, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import ExportError, InvalidArgumentError, LockTimeoutError, PgpartError, UndefinedTableError, from_diagnostics
+from .errors import (
+    ExportError,
+    InvalidArgumentError,
+    LockTimeoutError,
+    PgpartError,
+    UndefinedTableError,
+    from_diagnostics,
+)
 from .types import (
     EnsureReport,
     Finding,
@@ -520,6 +528,7 @@ class Client:
         lock_retries: int | None = None,
         progress: _online.Progress | None = None,
         apply_retention: bool = True,
+        export_to: str | None = None,
     ) -> MaintenanceReport:
         """Maintain TABLE (or every managed table): finish pending detaches,
         create partitions ahead, apply retention.
@@ -543,6 +552,12 @@ class Client:
         in the caller's transaction if one is open); expired partitions are
         reported as "retention due" actions and left in place (apply them
         with :meth:`detach_and_archive`).
+        export_to: a directory (or URL) where the tables retention detached
+        for export (policy ``retention_action => 'export'``) are written as
+        Parquet files, verified and dropped (:meth:`export_partition`), each
+        reported as an "exported" action, a failure as an error (the table
+        stays detached, awaiting export; without pyarrow: MissingExtraError).
+        Without it they are reported as "export due" and left as they are.
         """
         timeout = None if lock_timeout is None else _interval(lock_timeout)
         args: list[Arg] = [
@@ -554,7 +569,9 @@ class Client:
         if table is not None:
             self._require_table(table)
         if dry_run:
-            return self._maintenance_plan(table, online, args)
+            report = self._maintenance_plan(table, online, args)
+            due_exports = tuple(self._exports(table, None, lock_timeout, lock_retries))
+            return dataclasses.replace(report, actions=report.actions + due_exports)
         if not apply_retention:
             return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
@@ -579,7 +596,31 @@ class Client:
                     )
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement or s.locks) for s in steps]
+            actions += self._exports(table, export_to, lock_timeout, lock_retries)
         return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
+
+    def _exports(self, table: str | None, export_to: str | None, lock_timeout: Interval | None,
+                 lock_retries: int | None) -> list[MaintenanceAction]:  # fmt: skip
+        """For maintain: the tables awaiting export, exported to EXPORT_TO
+        (else reported as due), each failure an error action."""
+        rows = self._session.fetch(
+            *call("awaiting_export", [("parent", "regclass", table)], "parent_table::text, partition::text")
+        )
+        actions: list[MaintenanceAction] = []
+        for parent, partition in rows:
+            if export_to is None:
+                due = "detached for export: pgpart export (or maintain --export-to DIR)"
+                actions.append(MaintenanceAction(parent, "export due", partition, due))
+                continue
+            try:
+                manifest = self.export_partition(parent, partition, to=export_to, lock_timeout=lock_timeout,
+                                                 lock_retries=lock_retries)  # fmt: skip
+            except PgpartError as exc:
+                actions.append(MaintenanceAction(parent, "error", partition, str(exc), exc))
+                continue
+            done = f"{manifest['rows']} rows to {manifest['location']}"
+            actions.append(MaintenanceAction(parent, "exported", partition, done))
+        return actions
 
     def _drain(self, table: str | None, args: Sequence[Arg]) -> list[MaintenanceAction]:
         """The default partitions of the tables whose policy has
@@ -1140,11 +1181,8 @@ class Client:
         retries = 10 if lock_retries is None else lock_retries
         with self._session.top_level("export_partition"), self._session.driver_errors(), _tuple_rows(conn):
             attached = _attached(conn, table, partition)
-            if not attached and not conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM pgpart.awaiting_export(%s::regclass) AS a"
-                " WHERE a.partition = %s::regclass)",
-                [table, partition],
-            ).fetchone()[0]:  # type: ignore[index]
+            if not attached and not any(a["partition"] == _regclass_text(conn, partition)
+                                        for a in self.awaiting_export(table)):  # fmt: skip
                 raise InvalidArgumentError(
                     f"table {partition} is neither a partition of {table} nor detached for export from it",
                     hint="Pass a partition listed by pgpart.partition_info or pgpart.awaiting_export.",
@@ -1206,14 +1244,13 @@ class Client:
         or of every managed table, as :meth:`export_partition` does; the
         manifests."""
         self._psycopg_connection("export_awaiting")
-        rows = self._session.fetch(
-            *call("awaiting_export", [("parent", "regclass", table)], "parent_table::text, partition::text")
-        )
-        return [
-            self.export_partition(parent, partition, to=to, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                  batch_rows=batch_rows, progress=progress)  # fmt: skip
-            for parent, partition in rows
-        ]
+        manifests = []
+        for a in self.awaiting_export(table):
+            manifests.append(self.export_partition(
+                a["parent"], a["partition"], to=to, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                batch_rows=batch_rows, progress=progress,
+            ))  # fmt: skip
+        return manifests
 
     def restore_partition(
         self,
@@ -1240,11 +1277,24 @@ class Client:
         conn = self._psycopg_connection("restore_partition")
         timeout = "200ms" if lock_timeout is None else _interval(lock_timeout)
         with self._session.top_level("restore_partition"), self._session.driver_errors(), _tuple_rows(conn):
-            loaded, fs, data_path = _parquet.read_manifest(manifest, filesystem)
+            try:
+                loaded, fs, data_path = _parquet.read_manifest(manifest, filesystem)
+            except (OSError, ValueError) as exc:
+                raise InvalidArgumentError(
+                    f"cannot read the manifest {manifest}: {exc}",
+                    hint="Pass the .manifest.json (or the .parquet beside it) that pgpart export wrote.",
+                ) from exc
             return _parquet.restore_file(
                 conn, parent=table, manifest=loaded, fs=fs, data_path=data_path, name=name, lock_timeout=timeout,
                 lock_retries=10 if lock_retries is None else lock_retries, batch_rows=batch_rows, progress=progress,
             )  # fmt: skip
+
+    def awaiting_export(self, table: str | None = None) -> list[dict[str, Any]]:
+        """The tables retention detached for export and not exported yet
+        (``pgpart.awaiting_export``): parent, partition, when detached, bound."""
+        columns = "parent_table::text, partition::text, detached_at, bound"
+        rows = self._session.fetch(*call("awaiting_export", [("parent", "regclass", table)], columns))
+        return [dict(zip(("parent", "partition", "detached_at", "bound"), r, strict=True)) for r in rows]
 
     def cold_partitions(self, table: str | None = None) -> list[dict[str, Any]]:
         """What lives in the cold tier (``pgpart.cold_partitions``): each
@@ -1282,6 +1332,11 @@ def _tuple_rows(conn: Any) -> Iterator[None]:
         yield
     finally:
         conn.row_factory = previous
+
+
+def _regclass_text(conn: Any, table: str) -> str:
+    row = conn.execute("SELECT %s::regclass::text", [table]).fetchone()
+    return str(row[0])
 
 
 def _attached(conn: Any, table: str, partition: str) -> bool:

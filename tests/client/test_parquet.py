@@ -4,6 +4,8 @@ server. Skipped only when pyarrow is missing (the ``test`` extra installs it).""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import pathlib
 import subprocess
@@ -17,8 +19,8 @@ from psycopg import sql
 
 import pgpart
 from clock import CLIENT_NOW
-from pgpart import errors
-from tables import DAY, make_events
+from pgpart import cli, errors
+from tables import DAY, EXPIRED, managed_events
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -150,3 +152,201 @@ def test_query_the_archive_with_pyarrow(conn: psycopg.Connection[Any], tmp_path:
     assert str(table.column("money_exact")[0]) == "1234567890.12"
     found = pq.read_table(tmp_path / "public.wide_p20250305.parquet", filters=[("id", "=", 2)])
     assert found.num_rows == 1
+
+
+def _checksum(conn: psycopg.Connection[Any], table: str) -> tuple[Any, ...]:
+    row = conn.execute(sql.SQL("SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {} AS t")
+                       .format(sql.SQL(table))).fetchone()  # fmt: skip
+    assert row is not None
+    return tuple(row)
+
+
+def test_policy_export_through_maintain(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
+    client = managed_events(conn, retention_action="export")
+    before = {name: _checksum(conn, f"public.{name}") for name in EXPIRED}
+    # without a destination: detached, reported as due, listed by check() and awaiting_export
+    report = client.maintain("public.events", now_at=CLIENT_NOW)
+    # (names as the caller's search_path shows them)
+    assert [(a.action, a.partition) for a in report.actions if a.action == "export due"] == [
+        ("export due", name) for name in EXPIRED
+    ]
+    assert [a["partition"] for a in client.awaiting_export("public.events")] == EXPIRED
+    findings = [f for f in client.check("public.events", now_at=CLIENT_NOW) if f.code == "detached_awaiting"]
+    assert len(findings) == 3 and "pgpart export" in (findings[0].fix or "")
+    # SQL retention leaves them alone (only a client writes Parquet)
+    conn.execute("CALL pgpart.detach_and_archive_proc('public.events', now_at => %s)", [CLIENT_NOW])
+    assert len(client.awaiting_export("public.events")) == 3
+    # a dry run says so too
+    planned = client.maintain("public.events", now_at=CLIENT_NOW, dry_run=True)
+    assert [a.action for a in planned.actions] == ["export due"] * 3
+
+    report = client.maintain("public.events", now_at=CLIENT_NOW, export_to=str(tmp_path))
+    assert [a.action for a in report.actions if a.partition in EXPIRED] == ["exported"] * 3
+    assert client.awaiting_export("public.events") == []
+    for name in EXPIRED:
+        assert conn.execute("SELECT to_regclass(%s)", [f"public.{name}"]).fetchone() == (None,)
+    assert sorted(c["partition"] for c in client.cold_partitions("public.events")) == [f"public.{n}" for n in EXPIRED]
+    assert [f for f in client.check("public.events", now_at=CLIENT_NOW) if f.code == "detached_awaiting"] == []
+
+    # pgpart restore brings one back, identical row for row
+    out, err = io.StringIO(), io.StringIO()
+    manifest = tmp_path / f"public.{EXPIRED[0]}.manifest.json"
+    assert cli.main(["--dsn", conn.info.dsn, "restore", "public.events", str(manifest)], out=out, err=err) == 0, (
+        err.getvalue()
+    )
+    assert out.getvalue() == f"restored public.{EXPIRED[0]}\n"
+    assert _checksum(conn, f"public.{EXPIRED[0]}") == before[EXPIRED[0]]
+
+
+def test_cli_export_and_errors(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
+    client = managed_events(conn, retention_action="export")
+    client.maintain("public.events", now_at=CLIENT_NOW)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["--dsn", conn.info.dsn, "export", "public.events", "--to", str(tmp_path), "--json"], out=out,
+                    err=err)  # fmt: skip
+    assert code == 0, err.getvalue()
+    assert [m["table"] for m in json.loads(out.getvalue())] == [f"public.{n}" for n in EXPIRED]
+    assert "verified" in err.getvalue()
+    # a table neither attached nor awaiting export is refused
+    conn.execute("CREATE TABLE public.loose (created_at timestamptz)")
+    with pytest.raises(errors.InvalidArgumentError, match="neither a partition"):
+        client.export_partition("public.events", "public.loose", to=str(tmp_path))
+    # a manifest whose checksum was changed: nothing restored
+    manifest = tmp_path / f"public.{EXPIRED[1]}.manifest.json"
+    data = json.loads(manifest.read_text())
+    data["checksum"] = "sha256:" + "0" * 64
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(errors.ExportError, match="does not match its manifest"):
+        client.restore_partition("public.events", str(manifest))
+    assert conn.execute("SELECT to_regclass(%s)", [f"public.{EXPIRED[1]}"]).fetchone() == (None,)
+    # a bound that is not the server's (SQL in it) is refused before anything runs
+    data["bound"] = "FOR VALUES FROM ('2025-03-06') TO ('2025-03-07'); DROP TABLE public.loose; --"
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(errors.InvalidArgumentError, match="not a one-column range bound"):
+        client.restore_partition("public.events", str(manifest))
+    assert conn.execute("SELECT to_regclass('public.loose')").fetchone() == ("loose",)
+
+
+FAILING_WRITER = """
+import resource, signal, sys
+import psycopg, pgpart
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    try:
+        pgpart.Client(conn).export_partition("public.events", sys.argv[2], to=sys.argv[3], batch_rows=50)
+    except pgpart.errors.ExportError as exc:
+        print("ExportError:", exc.message)
+"""
+
+
+def test_failing_writer_leaves_the_partition_attached(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
+    client = managed_events(conn, retention_action="export")
+    conn.execute("INSERT INTO public.events (created_at, payload) SELECT '2025-03-05 07:00+00', repeat(md5(i::text), 20)"
+                 " FROM generate_series(1, 2000) AS i")  # fmt: skip
+    before = _checksum(conn, f"public.{EXPIRED[0]}")
+    done = subprocess.run([sys.executable, "-c", FAILING_WRITER, conn.info.dsn, f"public.{EXPIRED[0]}", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.stdout.startswith("ExportError: could not write the Parquet file"), done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []  # the partial file was removed
+    assert conn.execute(
+        "SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = %s::regclass",
+        [f"public.{EXPIRED[0]}"],
+    ).fetchone() == ("events",)
+    assert _checksum(conn, f"public.{EXPIRED[0]}") == before
+    assert client.awaiting_export() == [] and client.cold_partitions() == []
+
+
+@pytest.mark.parametrize("stage", ["verified", "detached"])
+def test_kill_between_verify_and_drop(connect: Any, tmp_path: pathlib.Path, stage: str) -> None:
+    conn = connect()
+    client = managed_events(conn, retention_action="export")
+    name = f"public.{EXPIRED[0]}"
+    before = _checksum(conn, name)
+    victim = connect()
+    admin = connect()
+
+    def kill(at: str, rows: int) -> None:
+        if at == stage:
+            admin.execute("SELECT pg_terminate_backend(%s)", [victim.info.backend_pid])
+
+    with pytest.raises(errors.PgpartError):
+        pgpart.Client(victim).export_partition("public.events", name, to=str(tmp_path), progress=kill)
+    attached = conn.execute("SELECT relispartition FROM pg_class WHERE oid = %s::regclass", [name]).fetchone()
+    # killed before the detach: still attached; after it: detached, awaiting export; never dropped
+    assert attached == (stage == "verified",)
+    assert _checksum(conn, name) == before
+    assert [a["partition"] for a in client.awaiting_export()] == ([] if stage == "verified" else [EXPIRED[0]])
+    assert client.cold_partitions() == []
+    # the next export (of the partition, or of what awaits export) finishes it
+    if stage == "verified":
+        client.export_partition("public.events", name, to=str(tmp_path))
+    else:
+        client.export_awaiting(to=str(tmp_path))
+    assert conn.execute("SELECT to_regclass(%s)", [name]).fetchone() == (None,)
+    [cold] = client.cold_partitions()
+    assert cold["rows"] == before[0]
+    client.restore_partition("public.events", str(tmp_path / f"{name}.manifest.json"))
+    assert _checksum(conn, name) == before
+
+
+def test_export_under_a_concurrent_writer(connect: Any, tmp_path: pathlib.Path) -> None:
+    conn = connect()
+    client = managed_events(conn, retention_action="export")
+    writer = connect()
+    writer.execute("SET lock_timeout = '1s'")
+    stop = threading.Event()
+    written: list[int] = []
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        i = 0
+        while not stop.is_set() or i < 20:
+            i += 1
+            try:
+                writer.execute("INSERT INTO public.events (created_at, payload) VALUES (%s, %s)",
+                               [CLIENT_NOW + dt.timedelta(seconds=i), f"w{i}"])  # fmt: skip
+                written.append(i)
+            except psycopg.Error as exc:  # pragma: no cover - the assertion below reports it
+                failures.append(exc)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        for name in EXPIRED:
+            client.export_partition("public.events", f"public.{name}", to=str(tmp_path), batch_rows=3)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+    assert conn.execute("SELECT count(*) FROM public.events WHERE payload LIKE 'w%'").fetchone() == (len(written),)
+    assert len(client.cold_partitions("public.events")) == 3
+
+
+NO_PYARROW = """
+import sys
+sys.modules["pyarrow"] = None  # as if the extra were not installed
+import psycopg, pgpart
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    client = pgpart.Client(conn)
+    client.info()
+    assert "pyarrow" not in sys.modules or sys.modules["pyarrow"] is None
+    report = client.maintain("public.events", now_at="2025-03-10 12:00+00", export_to=sys.argv[2])
+    print(sorted({(a.action, type(a.error).__name__) for a in report.actions if a.action in ("error", "exported")}))
+    try:
+        client.export_awaiting(to=sys.argv[2])
+    except pgpart.errors.MissingExtraError as exc:
+        print(exc.hint)
+"""
+
+
+def test_without_pyarrow(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
+    managed_events(conn, retention_action="export")
+    done = subprocess.run([sys.executable, "-c", NO_PYARROW, conn.info.dsn, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.stdout.splitlines() == [
+        "[('error', 'MissingExtraError')]",
+        "pip install 'pgpart-manager[parquet]'",
+    ], done.stdout + done.stderr
+    # nothing lost: the expired partitions wait, detached, for an export with pyarrow
+    assert len(pgpart.Client(conn).awaiting_export("public.events")) == 3
