@@ -54,6 +54,9 @@ FORMAT = "pgpart-parquet/1"
 
 #: the settings every checksum is computed under (the text forms depend on them)
 _SETTINGS = (
+    # a row security policy must not hide rows from the export: PostgreSQL
+    # then raises instead (42501) of returning fewer rows
+    ("row_security", "off"),
     ("DateStyle", "ISO, YMD"),
     ("TimeZone", "UTC"),
     ("IntervalStyle", "postgres"),
@@ -439,6 +442,8 @@ def export_table(
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         _settings(conn)
         table = _regclass(conn, table)
+        # reading every column runs their types' and the table's code: only trusted code (docs/security.md)
+        conn.execute("SELECT pgpart._guard_owner_code(%s::regclass, 'read')", [parent])
         base = file_name(table)
         final = _join(directory, base + ".parquet")
         partial = final + ".partial"
@@ -622,6 +627,8 @@ def restore_file(
         ident = conn.execute("SELECT pg_catalog.parse_ident(%s)", [name or str(manifest.data["table"])]).fetchone()
         assert ident is not None
         target = sql.Identifier(*ident[0]).as_string(conn)
+        # inserting rows runs the table's code (defaults, constraints, generated columns): only trusted code
+        conn.execute("SELECT pgpart._guard_owner_code(%s::regclass, 'move')", [parent])
         current, key, _ = table_columns(conn, parent)
         have = {c.name: c.pg_type for c in current}
         wrong = [c.name for c in columns if have.get(c.name) != c.pg_type]

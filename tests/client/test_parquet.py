@@ -85,7 +85,8 @@ VALUES
    NULL, 'empty', NULL),
   ('2025-03-05 12:00:00+01', 3, false, 7, 0, 1.1, 3.141592653589793, -0.01, 0, 'NaN', -99999999.99,
    E'tab\\there\\nnewline\\\\backslash "quote"', 'x', 'abcde', NULL, '2025-03-05', '2025-03-05',
-   '2025-03-05 12:00', '2025-03-05 12:00+00', '23:59:59.999999', '00:00+00', '0', '00000000-0000-0000-0000-000000000000',
+   '2025-03-05 12:00', '2025-03-05 12:00+00', '23:59:59.999999', '00:00+00', '0',
+   '00000000-0000-0000-0000-000000000000',
    '"scalar"', '[1, 2]', '{-1}', '{"ä"}', '[2:3]={1,2}', '{0}', 'sad', '(,)', NULL, '::1')
 """
 
@@ -103,7 +104,9 @@ def _rows(conn: psycopg.Connection[Any], table: str) -> list[tuple[Any, ...]]:
     with conn.transaction():
         conn.execute("SET LOCAL TimeZone = 'UTC'")
         conn.execute("SET LOCAL extra_float_digits = 1")
-        return conn.execute(sql.SQL("SELECT t.id, t::text FROM {} AS t ORDER BY t.id").format(sql.SQL(table))).fetchall()
+        return conn.execute(
+            sql.SQL("SELECT t.id, t::text FROM {} AS t ORDER BY t.id").format(sql.SQL(table))
+        ).fetchall()
 
 
 def test_round_trip_every_type(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
@@ -115,11 +118,15 @@ def test_round_trip_every_type(conn: psycopg.Connection[Any], tmp_path: pathlib.
                                        progress=lambda stage, rows: stages.append(stage))  # fmt: skip
     assert stages[-3:] == ["verified", "detached", "dropped"]
     assert conn.execute("SELECT to_regclass('public.wide_p20250305')").fetchone() == (None,)
-    assert manifest["rows"] == 3 and manifest["checksum"].startswith("sha256:")
+    assert manifest["rows"] == 3
+    assert manifest["checksum"].startswith("sha256:")
     codecs = {c["name"]: c["codec"] for c in manifest["columns"]}
     # faithful where Parquet holds every value, text where it cannot (recorded)
-    assert codecs["created_at"] == "timestamptz" and codecs["money_exact"] == "decimal"
-    assert codecs["big_exact"] == "decimal" and codecs["ints"] == "list:int4" and codecs["doc"] == "json"
+    assert codecs["created_at"] == "timestamptz"
+    assert codecs["money_exact"] == "decimal"
+    assert codecs["big_exact"] == "decimal"
+    assert codecs["ints"] == "list:int4"
+    assert codecs["doc"] == "json"
     for name in ("any_numeric", "nan_numeric", "inf_day", "inf_ts", "at_time", "matrix", "feeling", "pair",
                  "period", "span", "tz_time", "addr"):  # fmt: skip
         assert codecs[name] == "text", name
@@ -137,7 +144,8 @@ def test_round_trip_every_type(conn: psycopg.Connection[Any], tmp_path: pathlib.
     # attached at its old bound, under the parent
     assert conn.execute(
         "SELECT pg_get_expr(c.relpartbound, c.oid) IS NOT NULL, i.inhparent::regclass::text"
-        " FROM pg_class AS c JOIN pg_inherits AS i ON i.inhrelid = c.oid WHERE c.oid = 'public.wide_p20250305'::regclass"
+        " FROM pg_class AS c JOIN pg_inherits AS i ON i.inhrelid = c.oid"
+        " WHERE c.oid = 'public.wide_p20250305'::regclass"
     ).fetchone() == (True, "wide")
     assert conn.execute("SELECT count(*) FROM public.wide WHERE created_at < '2025-03-06'").fetchone() == (3,)
     assert client.cold_partitions("public.wide")[0]["restored_at"] is not None
@@ -172,7 +180,8 @@ def test_policy_export_through_maintain(conn: psycopg.Connection[Any], tmp_path:
     ]
     assert [a["partition"] for a in client.awaiting_export("public.events")] == EXPIRED
     findings = [f for f in client.check("public.events", now_at=CLIENT_NOW) if f.code == "detached_awaiting"]
-    assert len(findings) == 3 and "pgpart export" in (findings[0].fix or "")
+    assert len(findings) == 3
+    assert "pgpart export" in (findings[0].fix or "")
     # SQL retention leaves them alone (only a client writes Parquet)
     conn.execute("CALL pgpart.detach_and_archive_proc('public.events', now_at => %s)", [CLIENT_NOW])
     assert len(client.awaiting_export("public.events")) == 3
@@ -242,8 +251,10 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
 
 def test_failing_writer_leaves_the_partition_attached(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
     client = managed_events(conn, retention_action="export")
-    conn.execute("INSERT INTO public.events (created_at, payload) SELECT '2025-03-05 07:00+00', repeat(md5(i::text), 20)"
-                 " FROM generate_series(1, 2000) AS i")  # fmt: skip
+    conn.execute(
+        "INSERT INTO public.events (created_at, payload)"
+        " SELECT '2025-03-05 07:00+00', repeat(md5(i::text), 20) FROM generate_series(1, 2000) AS i"
+    )
     before = _checksum(conn, f"public.{EXPIRED[0]}")
     done = subprocess.run([sys.executable, "-c", FAILING_WRITER, conn.info.dsn, f"public.{EXPIRED[0]}", str(tmp_path)],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
@@ -254,7 +265,8 @@ def test_failing_writer_leaves_the_partition_attached(conn: psycopg.Connection[A
         [f"public.{EXPIRED[0]}"],
     ).fetchone() == ("events",)
     assert _checksum(conn, f"public.{EXPIRED[0]}") == before
-    assert client.awaiting_export() == [] and client.cold_partitions() == []
+    assert client.awaiting_export() == []
+    assert client.cold_partitions() == []
 
 
 @pytest.mark.parametrize("stage", ["verified", "detached"])
@@ -350,3 +362,19 @@ def test_without_pyarrow(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) 
     ], done.stdout + done.stderr
     # nothing lost: the expired partitions wait, detached, for an export with pyarrow
     assert len(pgpart.Client(conn).awaiting_export("public.events")) == 3
+
+
+def test_row_security_never_hides_rows_from_an_export(owner_conn: psycopg.Connection[Any],
+                                                      tmp_path: pathlib.Path) -> None:  # fmt: skip
+    client = managed_events(owner_conn, retention_action="export")
+    name = f"public.{EXPIRED[0]}"
+    owner_conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(sql.SQL(name)))
+    owner_conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.SQL(name)))
+    owner_conn.execute(sql.SQL("CREATE POLICY some ON {} USING (id % 2 = 0)").format(sql.SQL(name)))
+    # the owner itself would see half the rows: the export refuses rather than lose the other half
+    with pytest.raises(errors.PermissionDeniedError, match="row-level security"):
+        client.export_partition("public.events", name, to=str(tmp_path))
+    assert owner_conn.execute("SELECT relispartition FROM pg_class WHERE oid = %s::regclass", [name]).fetchone() == (
+        True,
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 -- pgpart's own DDL: the event triggers leave it alone (reverts on return)
 SET "pgpart.event_triggers" = 'off'
+-- the row count below must see every row, or raise (42501), never fewer
+SET row_security = off
 AS $body$
 DECLARE
     p_parent ALIAS FOR parent;
