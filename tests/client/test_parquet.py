@@ -20,7 +20,7 @@ from psycopg import sql
 import pgpart
 from clock import CLIENT_NOW
 from pgpart import cli, errors
-from tables import DAY, EXPIRED, managed_events
+from tables import DAY, EXPIRED, make_events, managed_events
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -366,11 +366,17 @@ def test_without_pyarrow(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) 
 
 def test_row_security_never_hides_rows_from_an_export(owner_conn: psycopg.Connection[Any],
                                                       tmp_path: pathlib.Path) -> None:  # fmt: skip
-    client = managed_events(owner_conn, retention_action="export")
+    make_events(owner_conn)  # the owner is no superuser: row security applies to it
+    client = pgpart.Client(owner_conn)
+    client.ensure("public.events", interval="1 day", premake=0, now_at=CLIENT_NOW - 5 * DAY)
+    owner_conn.execute(
+        "INSERT INTO public.events (created_at, payload)"
+        " SELECT timestamptz '2025-03-05 06:00+00' + i * interval '1 minute', 'old' FROM generate_series(1, 10) AS i"
+    )
     name = f"public.{EXPIRED[0]}"
     owner_conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(sql.SQL(name)))
     owner_conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.SQL(name)))
-    owner_conn.execute(sql.SQL("CREATE POLICY some ON {} USING (id % 2 = 0)").format(sql.SQL(name)))
+    owner_conn.execute(sql.SQL("CREATE POLICY half ON {} USING (id % 2 = 0)").format(sql.SQL(name)))
     # the owner itself would see half the rows: the export refuses rather than lose the other half
     with pytest.raises(errors.PermissionDeniedError, match="row-level security"):
         client.export_partition("public.events", name, to=str(tmp_path))
