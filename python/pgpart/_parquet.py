@@ -265,7 +265,7 @@ def table_columns(conn: psycopg.Connection[Any], parent: str) -> tuple[list[Colu
         " WHERE p.partrelid = %s::regclass AND p.partnatts = 1",
         [parent],
     ).fetchone()
-    return columns, None if key is None else str(key[0]), str(rows[0][8]) if rows else parent
+    return columns, None if key is None else str(key[0]), _regclass(conn, parent)
 
 
 def _numeric_typmod(typmod: int) -> tuple[int | None, int | None]:
@@ -601,6 +601,40 @@ def read_manifest(path: str, filesystem: Any = None) -> tuple[Manifest, Any, str
         )
     directory = where.rsplit("/", 1)[0] if "/" in where else "."
     return Manifest(data), fs, _join(directory, str(data["file"]))
+
+
+def manifests_in(conn: psycopg.Connection[Any], parent: str, directory: str, start: object, end: object,
+                 filesystem: Any = None) -> list[str]:  # fmt: skip
+    """The manifests in DIRECTORY of files exported from PARENT whose bound
+    overlaps [START, END) (the server compares, in the key's type), oldest
+    first, leaving out those whose table exists already."""
+    pafs_ = _module("pyarrow.fs")
+    fs, where = _filesystem(directory, filesystem)
+    parent = _regclass(conn, parent)
+    columns, key, _ = table_columns(conn, parent)
+    key_type = next(c.pg_type for c in columns if c.name == key)
+    chosen: list[tuple[Any, str]] = []
+    for info in fs.get_file_info(pafs_.FileSelector(where)):
+        if not info.path.endswith(".manifest.json"):
+            continue
+        with fs.open_input_stream(info.path) as source:
+            data = json.loads(source.read().decode())
+        values = _bound_values(str(data.get("bound")))
+        if data.get("format") != FORMAT or data.get("parent") != parent or values is None:
+            continue
+        row = conn.execute(
+            sql.SQL(
+                "SELECT (%s::text IS NULL OR %s::text IS NULL OR %s::text::{t} < %s::text::{t})"
+                " AND (%s::text IS NULL OR %s::text IS NULL OR %s::text::{t} > %s::text::{t}),"
+                " pg_catalog.to_regclass(%s) IS NULL, %s::text::{t}"
+            ).format(t=sql.SQL(key_type)),
+            [values[0], end, values[0], end, values[1], start, values[1], start, str(data.get("table")),
+             values[0]],
+        ).fetchone()  # fmt: skip
+        if row is not None and row[0] and row[1]:
+            chosen.append((row[2], info.path))
+    chosen.sort(key=lambda item: (item[0] is not None, item[0] if item[0] is not None else 0, item[1]))
+    return [path for _, path in chosen]
 
 
 def restore_file(

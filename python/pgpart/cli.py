@@ -11,6 +11,7 @@ Usage::
     pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
     pgpart [--dsn DSN] export [TABLE [PARTITION]] --to DIR [--batch-rows N] [--json]
     pgpart [--dsn DSN] restore TABLE MANIFEST... [--name NAME] [--json]
+    pgpart [--dsn DSN] restore TABLE DIR... --from KEY --until KEY [--json]
     pgpart [--dsn DSN] metrics [--now TIME]
     pgpart [--dsn DSN] apply PLAN.json [--json]
     pgpart [--dsn DSN] demo [--reset]
@@ -284,7 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", parents=[common], help="bring exported partitions back from their Parquet files, verified"
     )
     p.add_argument("table", help="the partitioned table the files were exported from")
-    p.add_argument("manifest", nargs="+", help="the files' .manifest.json (or .parquet) paths")
+    p.add_argument(
+        "manifest", nargs="+",
+        help="the files' .manifest.json (or .parquet) paths; with --from/--until: directories to search",
+    )  # fmt: skip
+    p.add_argument("--from", dest="start", help="restore every file of TABLE whose range reaches from this key value")
+    p.add_argument("--until", dest="end", help="... and starts before this key value (exclusive)")
     p.add_argument("--name", help="the restored table's name (one file only; default: the exported name)")
     p.add_argument("--batch-rows", type=_int32, default=50_000, help="rows read per batch (default 50000)")
     p.add_argument("--lock-timeout", help="lock timeout of each attempt to attach (default 200ms)")
@@ -695,6 +701,14 @@ def cmd_restore(client: Client, args: argparse.Namespace, out: Output, err: Outp
     current = [""]
     progress = _stage_progress(args, err, current)
     restored: list[str] = []
+    if args.start is not None or args.end is not None:
+        for directory in args.manifest:
+            current[0] = directory
+            restored += client.restore_range(
+                args.table, directory, start=args.start, end=args.end, lock_timeout=args.lock_timeout,
+                lock_retries=args.lock_retries, batch_rows=args.batch_rows, progress=progress,
+            )  # fmt: skip
+        args.manifest = []
     for path in args.manifest:
         current[0] = path
         restored.append(client.restore_partition(

@@ -1289,6 +1289,43 @@ class Client:
                 lock_retries=10 if lock_retries is None else lock_retries, batch_rows=batch_rows, progress=progress,
             )  # fmt: skip
 
+    def restore_range(
+        self,
+        table: str,
+        directory: str,
+        *,
+        start: object = None,
+        end: object = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> list[str]:
+        """Restores, as :meth:`restore_partition` does, every file of TABLE in
+        DIRECTORY whose bound overlaps [START, END) (key values, e.g. times;
+        None: unbounded on that side), oldest first, each in a transaction
+        of its own; a file whose table exists already (restored earlier) is
+        left out. Returns the restored partitions' names."""
+        from . import _parquet
+
+        conn = self._psycopg_connection("restore_range")
+        with self._session.top_level("restore_range"), self._session.driver_errors(), _tuple_rows(conn):
+            try:
+                found = _parquet.manifests_in(conn, table, directory, start, end, filesystem)
+            except OSError as exc:
+                raise InvalidArgumentError(
+                    f"cannot list the directory {directory}: {exc}",
+                    hint="Pass the directory pgpart export wrote to.",
+                ) from exc
+        restored = []
+        for path in found:
+            restored.append(self.restore_partition(
+                table, path, lock_timeout=lock_timeout, lock_retries=lock_retries, batch_rows=batch_rows,
+                progress=progress, filesystem=filesystem,
+            ))  # fmt: skip
+        return restored
+
     def awaiting_export(self, table: str | None = None) -> list[dict[str, Any]]:
         """The tables retention detached for export and not exported yet
         (``pgpart.awaiting_export``): parent, partition, when detached, bound."""

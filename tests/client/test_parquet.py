@@ -384,3 +384,19 @@ def test_row_security_never_hides_rows_from_an_export(owner_conn: psycopg.Connec
         True,
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_restore_a_time_range(conn: psycopg.Connection[Any], tmp_path: pathlib.Path) -> None:
+    client = managed_events(conn, retention_action="export")
+    before = {name: _checksum(conn, f"public.{name}") for name in EXPIRED}
+    client.maintain("public.events", now_at=CLIENT_NOW, export_to=str(tmp_path))
+    # 03-06 12:00 to 03-07 00:00 touches only the partition of 03-06
+    assert client.restore_range("public.events", str(tmp_path), start="2025-03-06 12:00+00",
+                                end="2025-03-07 00:00+00") == [f"public.{EXPIRED[1]}"]  # fmt: skip
+    # from 03-05 on: the two others (the one restored already is left out), oldest first
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["--dsn", conn.info.dsn, "restore", "public.events", str(tmp_path), "--from", "2025-03-05 00:00+00",
+                     "--quiet"], out=out, err=err)  # fmt: skip
+    assert code == 0, err.getvalue()
+    assert out.getvalue() == f"restored public.{EXPIRED[0]}\nrestored public.{EXPIRED[2]}\n"
+    assert {name: _checksum(conn, f"public.{name}") for name in EXPIRED} == before
