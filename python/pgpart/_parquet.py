@@ -546,12 +546,14 @@ def _load_staging(conn: psycopg.Connection[Any], fs: Any, path: str, columns: Se
             sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c.name), c.staging_type()) for c in columns),
         )
     )
-    copy = sql.SQL("COPY pg_temp.{} ({}) FROM STDIN").format(
+    # binary COPY with the staging types set: psycopg's C dumpers, no text escaping
+    copy = sql.SQL("COPY pg_temp.{} ({}) FROM STDIN (FORMAT binary)").format(
         sql.Identifier(staging), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     )
     names = [c.name for c in columns]
     loaded = 0
     with conn.cursor() as cur, cur.copy(copy) as out:
+        out.set_types([c.staging_type().as_string(conn) for c in columns])
         for batch in _batches(fs, path, batch_rows):
             if batch.schema.names != names:
                 raise ExportError(
