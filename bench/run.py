@@ -28,6 +28,7 @@ import m_ddl
 import m_load
 import m_maintain
 import m_move
+import m_parquet
 import m_stall
 import m_unique
 from common import DEFAULT_SETTINGS, SETTINGS, Bench, PgServer, Row, scalar
@@ -40,6 +41,7 @@ MEASURES: dict[str, Callable[[Bench], list[Result]]] = {
     "maintain_noop": m_maintain.run_noop,
     "default_move_1M": m_move.run,
     "load_1M": m_load.run,
+    "parquet_1M": m_parquet.run,
     "writer_stall": m_stall.run,
     "ddl_overhead": m_ddl.run,
     "unique_insert": m_unique.run_insert,

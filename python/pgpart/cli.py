@@ -1,4 +1,4 @@
-"""The ``pgpart`` command: install, ensure, info, check, maintain, load, convert, metrics, apply, demo.
+"""The ``pgpart`` command: install, ensure, info, check, maintain, load, convert, export, restore, metrics, apply, demo.
 
 Usage::
 
@@ -10,6 +10,9 @@ Usage::
     pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
     pgpart [--dsn DSN] convert TABLE --key K --interval I [--premake N] [--dry-run]
     pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
+    pgpart [--dsn DSN] export [TABLE [PARTITION]] --to DIR [--batch-rows N] [--json]
+    pgpart [--dsn DSN] restore TABLE MANIFEST... [--name NAME] [--json]
+    pgpart [--dsn DSN] restore TABLE DIR... --from KEY --until KEY [--json]
     pgpart [--dsn DSN] metrics [--now TIME]
     pgpart [--dsn DSN] reattach TABLE PARTITION [--lock-timeout T] [--lock-retries N] [--dry-run] [--json]
     pgpart [--dsn DSN] apply PLAN.json [--json]
@@ -149,7 +152,7 @@ _ENSURE_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("interval", str, "partition interval: '1 day', '1 month', '1 hour', or a number for integer keys"),
     ("premake", _int32, "partitions kept ready ahead of the current one"),
     ("retention", str, "how long partitions are kept ('90 days', or a distance for integer keys; 'none' clears)"),
-    ("retention_action", str, "what happens to an expired partition: detach, archive or drop"),
+    ("retention_action", str, "what happens to an expired partition: detach, archive, drop or export"),
     ("archive_schema", str, "schema archived partitions move to"),
     ("archive_tablespace", str, "tablespace archived partitions move to"),
     ("tablespace", str, "tablespace of new partitions"),
@@ -268,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--save", metavar="FILE", help="with --dry-run: write the plan and its fingerprint to FILE (pgpart apply FILE)"
     )
+    p.add_argument(
+        "--export-to", metavar="DIR",
+        help="write tables detached for export (retention_action export) to Parquet files here (needs pyarrow)",
+    )  # fmt: skip
 
     p = commands.add_parser(
         "load", parents=[common], help="load a CSV or text file with COPY, creating the partitions its rows need first"
@@ -309,6 +316,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     _now_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser(
+        "export", parents=[common], help="write partitions to Parquet files, verify them, then detach and drop them"
+    )
+    p.add_argument("table", nargs="?", help="the partitioned table (default: every managed table)")
+    p.add_argument("partition", nargs="?", help="one partition (default: every table retention detached for export)")
+    p.add_argument("--to", required=True, metavar="DIR", help="directory (or URL pyarrow can write) for the files")
+    p.add_argument("--batch-rows", type=_int32, default=50_000, help="rows per Parquet row group (default 50000)")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser(
+        "restore", parents=[common], help="bring exported partitions back from their Parquet files, verified"
+    )
+    p.add_argument("table", help="the partitioned table the files were exported from")
+    p.add_argument(
+        "manifest", nargs="+",
+        help="the files' .manifest.json (or .parquet) paths; with --from/--until: directories to search",
+    )  # fmt: skip
+    p.add_argument("--from", dest="start", help="restore every file of TABLE whose range reaches from this key value")
+    p.add_argument("--until", dest="end", help="... and starts before this key value (exclusive)")
+    p.add_argument("--name", help="the restored table's name (one file only; default: the exported name)")
+    p.add_argument("--batch-rows", type=_int32, default=50_000, help="rows read per batch (default 50000)")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt to attach (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
 
@@ -579,6 +615,7 @@ def cmd_maintain(client: Client, args: argparse.Namespace, out: Output, err: Out
     report = client.maintain(
         args.table, online=not args.sql_path, dry_run=args.dry_run, now_at=args.now,
         lock_timeout=args.lock_timeout, lock_retries=args.lock_retries, progress=progress,
+        export_to=args.export_to,
     )  # fmt: skip
     if args.json:
         document: dict[str, Any] = {"dry_run": report.dry_run, "online": report.online, "actions": report.actions,
@@ -698,6 +735,75 @@ def cmd_convert(client: Client, args: argparse.Namespace, out: Output, err: Outp
     return EXIT_OK
 
 
+def _stage_progress(args: argparse.Namespace, err: Output, name: list[str]) -> Callable[[str, int], None]:
+    def progress(stage: str, rows: int) -> None:
+        if not args.quiet:
+            err.write(f"{shown(name[0])}: {stage} {rows} rows\n")
+            err.flush()
+
+    return progress
+
+
+def cmd_export(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    current = [""]
+    progress = _stage_progress(args, err, current)
+    if args.partition is not None:
+        if args.table is None:
+            raise UsageError("export: a PARTITION needs its TABLE")
+        targets = [(args.table, args.partition)]
+    else:
+        targets = [(i["parent"], i["partition"]) for i in client.awaiting_export(args.table)]
+    manifests: list[dict[str, Any]] = []
+    failed = 0
+    for parent, partition in targets:
+        current[0] = partition
+        try:
+            manifests.append(client.export_partition(
+                parent, partition, to=args.to, lock_timeout=args.lock_timeout, lock_retries=args.lock_retries,
+                batch_rows=args.batch_rows, progress=progress,
+            ))  # fmt: skip
+        except PgpartError as exc:
+            print_error(exc, err, prefix=f"pgpart: {shown(partition)}: ")
+            failed += 1
+    if args.json:
+        print_json(manifests, out)
+    elif not targets:
+        out.write("nothing to export\n")
+    for m in manifests if not args.json else []:
+        out.write(f"exported {shown(m['table'])}: {m['rows']} rows to {shown(m['location'])} ({m['checksum']})\n")
+    if failed:
+        return EXIT_PARTIAL if manifests else EXIT_ERROR
+    return EXIT_OK
+
+
+def cmd_restore(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    if args.name is not None and len(args.manifest) > 1:
+        raise UsageError("restore: --name needs exactly one file")
+    current = [""]
+    progress = _stage_progress(args, err, current)
+    restored: list[str] = []
+    if args.start is not None or args.end is not None:
+        for directory in args.manifest:
+            current[0] = directory
+            restored += client.restore_range(
+                args.table, directory, start=args.start, end=args.end, lock_timeout=args.lock_timeout,
+                lock_retries=args.lock_retries, batch_rows=args.batch_rows, progress=progress,
+            )  # fmt: skip
+        args.manifest = []
+    for path in args.manifest:
+        current[0] = path
+        restored.append(client.restore_partition(
+            args.table, path, name=args.name, lock_timeout=args.lock_timeout, lock_retries=args.lock_retries,
+            batch_rows=args.batch_rows, progress=progress,
+        ))  # fmt: skip
+    if args.json:
+        print_json(restored, out)
+    else:
+        for name in restored:
+            out.write(f"restored {shown(name)}\n")
+    return EXIT_OK
+
+
 def cmd_metrics(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
     out.write(client.metrics(now_at=args.now))
     return EXIT_OK
@@ -746,6 +852,8 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "maintain": cmd_maintain,
     "load": cmd_load,
     "convert": cmd_convert,
+    "export": cmd_export,
+    "restore": cmd_restore,
     "metrics": cmd_metrics,
     "reattach": cmd_reattach,
     "apply": cmd_apply,

@@ -14,11 +14,12 @@ refuse a connection inside an open transaction (TransactionStateError).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from psycopg import sql
@@ -27,7 +28,14 @@ from . import _convert, _install, _load, _online
 from ._adapters import session_for
 from ._calls import STEP_COLUMNS, Arg, call
 from ._session import Session
-from .errors import InvalidArgumentError, LockTimeoutError, PgpartError, UndefinedTableError, from_diagnostics
+from .errors import (
+    ExportError,
+    InvalidArgumentError,
+    LockTimeoutError,
+    PgpartError,
+    UndefinedTableError,
+    from_diagnostics,
+)
 from .types import (
     EnsureReport,
     Finding,
@@ -639,6 +647,7 @@ class Client:
         lock_retries: int | None = None,
         progress: _online.Progress | None = None,
         apply_retention: bool = True,
+        export_to: str | None = None,
     ) -> MaintenanceReport:
         """Maintain TABLE (or every managed table): finish pending detaches,
         create partitions ahead, apply retention.
@@ -662,6 +671,12 @@ class Client:
         in the caller's transaction if one is open); expired partitions are
         reported as "retention due" actions and left in place (apply them
         with :meth:`detach_and_archive`).
+        export_to: a directory (or URL) where the tables retention detached
+        for export (policy ``retention_action => 'export'``) are written as
+        Parquet files, verified and dropped (:meth:`export_partition`), each
+        reported as an "exported" action, a failure as an error (the table
+        stays detached, awaiting export; without pyarrow: MissingExtraError).
+        Without it they are reported as "export due" and left as they are.
         """
         timeout = None if lock_timeout is None else _interval(lock_timeout)
         args: list[Arg] = [
@@ -673,7 +688,9 @@ class Client:
         if table is not None:
             self._require_table(table)
         if dry_run:
-            return self._maintenance_plan(table, online, args)
+            report = self._maintenance_plan(table, online, args)
+            due_exports = tuple(self._exports(table, None, lock_timeout, lock_retries))
+            return dataclasses.replace(report, actions=report.actions + due_exports)
         if not apply_retention:
             return MaintenanceReport(online=online, dry_run=False, actions=tuple(self._run_maintenance(args)))
         with self._session.top_level("maintain"):
@@ -698,7 +715,31 @@ class Client:
                     )
                     continue
                 actions += [MaintenanceAction(parent, s.action, s.partition, s.statement or s.locks) for s in steps]
+            actions += self._exports(table, export_to, lock_timeout, lock_retries)
         return MaintenanceReport(online=online, dry_run=False, actions=tuple(actions))
+
+    def _exports(self, table: str | None, export_to: str | None, lock_timeout: Interval | None,
+                 lock_retries: int | None) -> list[MaintenanceAction]:  # fmt: skip
+        """For maintain: the tables awaiting export, exported to EXPORT_TO
+        (else reported as due), each failure an error action."""
+        rows = self._session.fetch(
+            *call("awaiting_export", [("parent", "regclass", table)], "parent_table::text, partition::text")
+        )
+        actions: list[MaintenanceAction] = []
+        for parent, partition in rows:
+            if export_to is None:
+                due = "detached for export: pgpart export (or maintain --export-to DIR)"
+                actions.append(MaintenanceAction(parent, "export due", partition, due))
+                continue
+            try:
+                manifest = self.export_partition(parent, partition, to=export_to, lock_timeout=lock_timeout,
+                                                 lock_retries=lock_retries)  # fmt: skip
+            except PgpartError as exc:
+                actions.append(MaintenanceAction(parent, "error", partition, str(exc), exc))
+                continue
+            done = f"{manifest['rows']} rows to {manifest['location']}"
+            actions.append(MaintenanceAction(parent, "exported", partition, done))
+        return actions
 
     def _drain(self, table: str | None, args: Sequence[Arg]) -> list[MaintenanceAction]:
         """The default partitions of the tables whose policy has
@@ -1225,6 +1266,243 @@ class Client:
         )
         query, params = call("global_unique_info", args, columns)
         return [GlobalUniqueInfo.from_row(r) for r in self._session.fetch(query + sql.SQL(" ORDER BY 1, 2"), params)]
+
+    # -- the cold tier: Parquet files (docs/cold-tier.md) ---------------------------
+
+    def export_partition(
+        self,
+        table: str,
+        partition: str,
+        *,
+        to: str,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> dict[str, Any]:
+        """Writes PARTITION of TABLE (attached, or detached and awaiting
+        export) to ``TO/<schema.name>.parquet`` (zstd, one row group per
+        BATCH_ROWS rows, memory flat) with ``<schema.name>.manifest.json``
+        beside it, reads the file back and verifies its rows against the
+        table (row count and checksum); only then detaches the partition
+        (journaled for export), checks it once more under a SHARE lock and
+        drops it, logging the manifest (``pgpart.record_export``). Any failure
+        before that leaves the partition attached (or, when it was already
+        detached, awaiting export) and raises, saying why. TO is a directory,
+        or a URL pyarrow (or fsspec) can write. ``progress(stage, rows)`` with
+        stages written, read back, verified, detached, dropped. Needs the
+        ``parquet`` extra and a psycopg 3 connection outside a transaction.
+        Returns the manifest."""
+        from . import __version__, _parquet
+
+        conn = self._psycopg_connection("export_partition")
+        timeout = "200ms" if lock_timeout is None else _interval(lock_timeout)
+        retries = 10 if lock_retries is None else lock_retries
+        with self._session.top_level("export_partition"), self._session.driver_errors(), _tuple_rows(conn):
+            attached = _attached(conn, table, partition)
+            if not attached and not any(a["partition"] == _regclass_text(conn, partition)
+                                        for a in self.awaiting_export(table)):  # fmt: skip
+                raise InvalidArgumentError(
+                    f"table {partition} is neither a partition of {table} nor detached for export from it",
+                    hint="Pass a partition listed by pgpart.partition_info or pgpart.awaiting_export.",
+                )
+            for _attempt in range(2):
+                try:
+                    manifest = _parquet.export_table(
+                        conn, parent=table, table=partition, destination=to, attached=attached,
+                        pgpart_version=__version__, batch_rows=batch_rows, filesystem=filesystem,
+                        progress=progress,
+                    )  # fmt: skip
+                except OSError as exc:
+                    raise ExportError(
+                        f"could not write the Parquet file of {partition} to {to}: {exc}",
+                        detail="Nothing was detached or dropped; the partial file was removed.",
+                        hint="Free space or fix the destination, then export again.",
+                    ) from exc
+                if attached:
+                    conn.execute(
+                        "SELECT pgpart._detach_for_export(%s::regclass, %s::regclass, %s::interval, %s::integer)",
+                        [table, partition, timeout, retries],
+                    )
+                    attached = False
+                    if progress is not None:
+                        progress("detached", int(manifest.rows))
+                with conn.transaction():
+                    _parquet.lock_table(conn, partition, "SHARE", timeout, retries)
+                    key = _parquet.table_columns(conn, table)[1]
+                    same = _parquet.table_checksum(conn, partition, manifest.columns, key, batch_rows)
+                    if same == (manifest.rows, manifest.checksum):
+                        conn.execute(
+                            "SELECT pgpart.record_export(%s::regclass, %s::regclass, %s::jsonb, %s::interval,"
+                            " %s::integer)",
+                            [table, partition, json.dumps(manifest.data), timeout, retries],
+                        )
+                        if progress is not None:
+                            progress("dropped", manifest.rows)
+                        return dict(manifest.data)
+                # rows changed between the export's snapshot and the detach:
+                # export the detached (now stable) table again
+        raise ExportError(
+            f"the rows of {partition} kept changing during its export",
+            detail="It is detached and awaiting export; nothing was dropped.",
+            hint="Stop the writes to it, then export it again.",
+        )
+
+    def export_awaiting(
+        self,
+        table: str | None = None,
+        *,
+        to: str,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Exports every table retention detached for export (policy
+        ``retention_action => 'export'``; ``pgpart.awaiting_export``) of TABLE,
+        or of every managed table, as :meth:`export_partition` does; the
+        manifests."""
+        self._psycopg_connection("export_awaiting")
+        manifests = []
+        for a in self.awaiting_export(table):
+            manifests.append(self.export_partition(
+                a["parent"], a["partition"], to=to, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                batch_rows=batch_rows, progress=progress,
+            ))  # fmt: skip
+        return manifests
+
+    def restore_partition(
+        self,
+        table: str,
+        manifest: str,
+        *,
+        name: str | None = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> str:
+        """Brings an exported partition back: the file of MANIFEST (its
+        ``.manifest.json``, or the ``.parquet`` beside it) loaded into a new
+        table built like a partition of TABLE (named as the exported one, or
+        NAME), verified row for row against the manifest's count and
+        checksum, and attached at its old bound (a CHECK constraint first, so
+        ATTACH does not scan; the parent's SHARE UPDATE EXCLUSIVE lock under
+        the lock timeout): all in one transaction, so a failure leaves
+        nothing. Returns the new partition's name."""
+        from . import _parquet
+
+        conn = self._psycopg_connection("restore_partition")
+        timeout = "200ms" if lock_timeout is None else _interval(lock_timeout)
+        with self._session.top_level("restore_partition"), self._session.driver_errors(), _tuple_rows(conn):
+            try:
+                loaded, fs, data_path = _parquet.read_manifest(manifest, filesystem)
+            except (OSError, ValueError) as exc:
+                raise InvalidArgumentError(
+                    f"cannot read the manifest {manifest}: {exc}",
+                    hint="Pass the .manifest.json (or the .parquet beside it) that pgpart export wrote.",
+                ) from exc
+            return _parquet.restore_file(
+                conn, parent=table, manifest=loaded, fs=fs, data_path=data_path, name=name, lock_timeout=timeout,
+                lock_retries=10 if lock_retries is None else lock_retries, batch_rows=batch_rows, progress=progress,
+            )  # fmt: skip
+
+    def restore_range(
+        self,
+        table: str,
+        directory: str,
+        *,
+        start: object = None,
+        end: object = None,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        batch_rows: int = 50_000,
+        progress: Callable[[str, int], None] | None = None,
+        filesystem: Any = None,
+    ) -> list[str]:
+        """Restores, as :meth:`restore_partition` does, every file of TABLE in
+        DIRECTORY whose bound overlaps [START, END) (key values, e.g. times;
+        None: unbounded on that side), oldest first, each in a transaction
+        of its own; a file whose table exists already (restored earlier) is
+        left out. Returns the restored partitions' names."""
+        from . import _parquet
+
+        conn = self._psycopg_connection("restore_range")
+        with self._session.top_level("restore_range"), self._session.driver_errors(), _tuple_rows(conn):
+            try:
+                found = _parquet.manifests_in(conn, table, directory, start, end, filesystem)
+            except OSError as exc:
+                raise InvalidArgumentError(
+                    f"cannot list the directory {directory}: {exc}",
+                    hint="Pass the directory pgpart export wrote to.",
+                ) from exc
+        restored = []
+        for path in found:
+            restored.append(self.restore_partition(
+                table, path, lock_timeout=lock_timeout, lock_retries=lock_retries, batch_rows=batch_rows,
+                progress=progress, filesystem=filesystem,
+            ))  # fmt: skip
+        return restored
+
+    def awaiting_export(self, table: str | None = None) -> list[dict[str, Any]]:
+        """The tables retention detached for export and not exported yet
+        (``pgpart.awaiting_export``): parent, partition, when detached, bound."""
+        columns = "parent_table::text, partition::text, detached_at, bound"
+        rows = self._session.fetch(*call("awaiting_export", [("parent", "regclass", table)], columns))
+        return [dict(zip(("parent", "partition", "detached_at", "bound"), r, strict=True)) for r in rows]
+
+    def cold_partitions(self, table: str | None = None) -> list[dict[str, Any]]:
+        """What lives in the cold tier (``pgpart.cold_partitions``): each
+        exported partition's parent, name, bound, rows, checksum, file
+        location, when it was exported and last restored, and its manifest."""
+        columns = (
+            "parent_name, partition_name, bound, row_count, checksum, location, exported_at, restored_at,"
+            " manifest::text"
+        )
+        keys = ("parent", "partition", "bound", "rows", "checksum", "location", "exported_at", "restored_at")
+        rows = self._session.fetch(*call("cold_partitions", [("parent", "regclass", table)], columns))
+        return [{**dict(zip(keys, r[:8], strict=True)), "manifest": _json_object(r[8])} for r in rows]
+
+    def _psycopg_connection(self, what: str) -> Any:
+        """The caller's psycopg 3 connection (the cold tier streams with
+        server-side cursors and COPY), or InvalidArgumentError."""
+        import psycopg
+
+        if not isinstance(self.connection, psycopg.Connection):
+            raise InvalidArgumentError(
+                f"{what} needs a psycopg 3 connection; this one is {self._session.driver}'s",
+                hint="Pass a psycopg 3 connection to pgpart.Client (or use the pgpart command).",
+            )
+        return self.connection
+
+
+@contextlib.contextmanager
+def _tuple_rows(conn: Any) -> Iterator[None]:
+    """Tuple rows for the block, whatever row factory the caller's connection has."""
+    from psycopg.rows import tuple_row
+
+    previous = conn.row_factory
+    conn.row_factory = tuple_row
+    try:
+        yield
+    finally:
+        conn.row_factory = previous
+
+
+def _regclass_text(conn: Any, table: str) -> str:
+    row = conn.execute("SELECT %s::regclass::text", [table]).fetchone()
+    return str(row[0])
+
+
+def _attached(conn: Any, table: str, partition: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = %s::regclass"
+        " AND i.inhparent = %s::regclass AND NOT i.inhdetachpending)",
+        [partition, table],
+    ).fetchone()
+    return bool(row[0])
 
 
 def _key_text(value: object) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "DefaultPartitionRowsError",
     "DuplicateSchemaError",
     "DuplicateTableError",
+    "ExportError",
     "FeatureNotSupportedError",
     "InstallError",
     "InvalidArgumentError",
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidSchemaError",
     "LimitExceededError",
     "LockTimeoutError",
+    "MissingExtraError",
     "NotManagedError",
     "PermissionDeniedError",
     "PgpartError",
@@ -241,6 +243,17 @@ class ConnectionFailureError(PgpartError):
 class InstallError(PgpartError):
     """pgpart cannot be installed or upgraded this way (no SQLSTATE from the
     server: e.g. no upgrade path between two versions)."""
+
+
+class ExportError(PgpartError):
+    """A Parquet export or restore could not be verified (the file does not
+    give back the table's rows, or does not match its manifest): nothing was
+    detached, dropped or attached."""
+
+
+class MissingExtraError(PgpartError):
+    """An optional dependency is missing: e.g. pyarrow for the cold tier
+    (``pip install 'pgpart-manager[parquet]'``)."""
 
 
 #: exact SQLSTATE -> class

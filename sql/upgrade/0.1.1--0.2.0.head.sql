@@ -16,3 +16,11 @@ ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 
 ALTER TABLE pgpart.config
     ADD COLUMN drain_default boolean NOT NULL DEFAULT false,
     ADD COLUMN drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0);
+ALTER TABLE pgpart.config
+    ADD COLUMN retention_max_bytes bigint CHECK (retention_max_bytes > 0),
+    ADD COLUMN retention_max_rows bigint CHECK (retention_max_rows > 0),
+    ADD COLUMN retention_grace interval CHECK (retention_grace > interval '0');
+-- retention_action 'export' (the Parquet cold tier)
+ALTER TABLE pgpart.config DROP CONSTRAINT config_retention_action_check;
+ALTER TABLE pgpart.config ADD CONSTRAINT config_retention_action_check
+    CHECK (retention_action IN ('detach', 'archive', 'drop', 'export'));

@@ -25,9 +25,10 @@ CREATE TABLE pgpart.config (
     -- lifecycle policy, set by pgpart.set_policy: how long partitions are
     -- kept (an interval, or a distance in key values for integer keys)
     retention text,
-    -- what happens to an expired partition once detached
+    -- what happens to an expired partition once detached ('export': it waits,
+    -- detached, for the client to write it to Parquet, verify and drop it)
     retention_action text NOT NULL DEFAULT 'detach'
-    CHECK (retention_action IN ('detach', 'archive', 'drop')),
+    CHECK (retention_action IN ('detach', 'archive', 'drop', 'export')),
     -- where archived partitions go: schema and/or the detach tablespace
     archive_schema name,
     archive_tablespace name,

@@ -89,11 +89,11 @@ BEGIN
     END IF;
 
     IF p_retention_action IS NOT NULL THEN
-        IF p_retention_action NOT IN ('detach', 'archive', 'drop') THEN
+        IF p_retention_action NOT IN ('detach', 'archive', 'drop', 'export') THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('invalid retention_action %L', p_retention_action),
-                HINT = 'Pass ''detach'', ''archive'' or ''drop''.';
+                HINT = 'Pass ''detach'', ''archive'', ''drop'' or ''export'' (Parquet files, docs/cold-tier.md).';
         END IF;
         v_new.retention_action := p_retention_action;
     END IF;

@@ -170,7 +170,8 @@ COMMENT ON FUNCTION pgpart._finalize_detach(regclass, regclass, interval, intege
 -- Only rows that came through pgpart._journal_detach count: journal_oid
 -- is set and row-level security verified it when it was written; older
 -- rows and history rows without it are never honoured. An entry is open
--- until an 'archive', 'drop' or 'discard' row for its table follows it.
+-- until an 'archive', 'drop', 'export' or 'discard' row for its table
+-- follows it.
 CREATE FUNCTION pgpart._journal(p_parent regclass)
 RETURNS TABLE (
     entry bigint,
@@ -232,12 +233,12 @@ BEGIN
         JOIN pg_class AS pc ON pc.oid = p_parent
         LEFT JOIN pg_class AS c ON c.oid = l.journal_oid
         WHERE
-            l.detail ->> 'then' IN ('archive', 'drop')
+            l.detail ->> 'then' IN ('archive', 'drop', 'export')
             AND NOT EXISTS (
                 SELECT 1 FROM pgpart.log AS done
                 WHERE
                     done.parent = p_parent
-                    AND done.action IN ('archive', 'drop', 'discard', 'reattach')
+                    AND done.action IN ('archive', 'drop', 'discard', 'reattach', 'export')
                     AND done.journal_oid = l.journal_oid
                     AND done.id > l.id
             )
@@ -250,6 +251,8 @@ COMMENT ON FUNCTION pgpart._journal(regclass) IS
 
 -- pgpart._detached_awaiting(parent): tables detached by retention whose
 -- archive or drop has not happened yet: the journal entries still valid.
+-- Not those awaiting export: only the client can write Parquet, so SQL
+-- retention leaves them to it (pgpart._awaiting_export).
 CREATE FUNCTION pgpart._detached_awaiting(p_parent regclass)
 RETURNS TABLE (detached regclass, then_action text, archive_schema name, archive_tablespace name)
 LANGUAGE plpgsql
@@ -261,7 +264,8 @@ BEGIN
     RETURN QUERY
         SELECT j.detached::regclass, j.then_action, j.archive_schema, j.archive_tablespace
         FROM pgpart._journal(p_parent) AS j
-        WHERE j.state = 'awaiting'
+        -- 'export' entries wait for the client (pgpart._awaiting_export)
+        WHERE j.state = 'awaiting' AND j.then_action IN ('archive', 'drop')
         ORDER BY j.entry;
 END
 $body$;

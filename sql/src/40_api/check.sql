@@ -66,6 +66,7 @@ BEGIN
             UNION ALL SELECT * FROM pgpart._find_default_drain(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
             UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_export_awaiting(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_in_grace(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_index_tablespaces(v_parent)
