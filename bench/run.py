@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import m_convert
 import m_create
 import m_ddl
 import m_load
@@ -41,6 +42,7 @@ MEASURES: dict[str, Callable[[Bench], list[Result]]] = {
     "maintain_noop": m_maintain.run_noop,
     "default_move_1M": m_move.run,
     "load_1M": m_load.run,
+    "convert_1M": m_convert.run,
     "parquet_1M": m_parquet.run,
     "writer_stall": m_stall.run,
     "ddl_overhead": m_ddl.run,

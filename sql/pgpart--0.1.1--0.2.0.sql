@@ -16,6 +16,14 @@ ALTER TABLE pgpart.config ADD COLUMN epoch_unit text CHECK (epoch_unit IN ('s', 
 ALTER TABLE pgpart.config
     ADD COLUMN drain_default boolean NOT NULL DEFAULT false,
     ADD COLUMN drain_default_max_bytes bigint NOT NULL DEFAULT 67108864 CHECK (drain_default_max_bytes >= 0);
+ALTER TABLE pgpart.config
+    ADD COLUMN retention_max_bytes bigint CHECK (retention_max_bytes > 0),
+    ADD COLUMN retention_max_rows bigint CHECK (retention_max_rows > 0),
+    ADD COLUMN retention_grace interval CHECK (retention_grace > interval '0');
+-- retention_action 'export' (the Parquet cold tier)
+ALTER TABLE pgpart.config DROP CONSTRAINT config_retention_action_check;
+ALTER TABLE pgpart.config ADD CONSTRAINT config_retention_action_check
+    CHECK (retention_action IN ('detach', 'archive', 'drop', 'export'));
 -- Routines, policies and comments new or changed since 0.1.1 (drafted by scripts/upgrade_draft.py).
 
 DROP FUNCTION pgpart._parse_interval(p_key_type regtype, p_text text, OUT canonical text, OUT kind text, OUT step numeric);
@@ -88,6 +96,7 @@ CREATE TYPE pgpart.finding_code AS ENUM (
     'detach_pending',
     'detached_awaiting',
     'journal_stale',
+    'retention_grace',
     'index_tablespace',
     'owner_differs',
     'rls_bypass',
@@ -511,6 +520,264 @@ BEGIN
     END IF;
 END
 $body$;
+
+-- source: sql/src/20_core/convert_catalog.sql
+-- pgpart._convert_names(table): the names of the two helper CHECK
+-- constraints a conversion adds to the plain table before its swap: the
+-- key's NOT NULL proof and the upper bound that lets ATTACH skip its scan.
+-- WHY fixed names: a resumed conversion finds its own work in the catalog.
+CREATE OR REPLACE FUNCTION pgpart._convert_names(p_table regclass, OUT not_null name, OUT bound name)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+-- a string body: this file loads before names.sql
+AS $body$
+    SELECT
+        pgpart._relation_name(c.relname::text, '_pgpart_key_not_null'),
+        pgpart._relation_name(c.relname::text, '_pgpart_bound')
+    FROM pg_class AS c WHERE c.oid = p_table;
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_names(regclass) IS
+'Names of the helper CHECK constraints a conversion adds to a plain table: the key''s NOT NULL proof and the upper bound (internal).';
+
+-- pgpart._convert_refusals(table, key): everything about a plain table that
+-- convert_to_partitioned cannot carry over to a partitioned parent, one row
+-- per object, read from the catalog (pg_depend, pg_constraint, pg_index, ...).
+-- WHY one reader: the dry run lists every refusal at once, and the swap
+-- re-checks the same list under its lock, so nothing is changed when any
+-- row exists (issue 18: "refused up front ... and nothing is changed").
+CREATE OR REPLACE FUNCTION pgpart._convert_refusals(p_table regclass, p_key name)
+RETURNS TABLE (object text, problem text, hint text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_rel record;
+    v_key record;
+BEGIN
+    SELECT c.relkind, c.relpersistence, c.relispartition, c.reloftype, c.reltype, c.relhasrules
+    INTO v_rel
+    FROM pg_class AS c WHERE c.oid = p_table;
+    IF v_rel.relkind IS DISTINCT FROM 'r' THEN
+        RETURN QUERY SELECT p_table::text,
+            format('%s is not an ordinary table (relkind %s)', p_table, v_rel.relkind),
+            CASE WHEN v_rel.relkind = 'p'
+                 THEN format('It is partitioned already: manage it with pgpart.ensure_range(%L, ...).', p_table::text)
+                 ELSE 'Only a plain table can be converted.' END;
+        RETURN;
+    END IF;
+    IF v_rel.relispartition THEN
+        RETURN QUERY SELECT p_table::text, format('%s is a partition', p_table),
+            'Convert the parent, or detach the partition first.';
+    END IF;
+    IF v_rel.relpersistence <> 'p' THEN
+        RETURN QUERY SELECT p_table::text,
+            format('%s is %s', p_table, CASE v_rel.relpersistence WHEN 'u' THEN 'UNLOGGED' ELSE 'TEMPORARY' END),
+            'A partitioned table cannot be unlogged or temporary: ALTER TABLE ... SET LOGGED first.';
+    END IF;
+    IF v_rel.reloftype <> 0 THEN
+        RETURN QUERY SELECT p_table::text, format('%s is a typed table (OF %s)', p_table, v_rel.reloftype::regtype),
+            'ALTER TABLE ... NOT OF first.';
+    END IF;
+    RETURN QUERY
+    SELECT i.inhrelid::regclass::text, format('%s inherits from or is inherited by %s',
+                                                 i.inhrelid::regclass, i.inhparent::regclass),
+           'Inheritance cannot be carried to a partitioned table: ALTER TABLE ... NO INHERIT first.'
+    FROM pg_inherits AS i WHERE i.inhparent = p_table OR i.inhrelid = p_table;
+
+    SELECT a.attname, a.atttypid::regtype AS typ, a.attgenerated INTO v_key
+    FROM pg_attribute AS a
+    WHERE a.attrelid = p_table AND a.attname = p_key AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_key.attname IS NULL THEN
+        RETURN QUERY SELECT p_table::text, format('table %s has no column %I', p_table, p_key),
+            'Pass key => one of the table''s columns.';
+    ELSIF pgpart._key_clock(v_key.typ) IS NULL THEN
+        RETURN QUERY SELECT format('%s.%I', p_table, p_key),
+            format('column %I of %s has type %s, which pgpart cannot range-partition', p_key, p_table, v_key.typ),
+            'Use a timestamptz, timestamp, date, uuid, smallint, integer or bigint column as the key.';
+    ELSIF v_key.attgenerated <> '' THEN
+        RETURN QUERY SELECT format('%s.%I', p_table, p_key),
+            format('column %I of %s is generated', p_key, p_table),
+            'Partition by a stored column.';
+    END IF;
+
+    -- unique keys without the partition key are carried through a global
+    -- unique constraint (pgpart._convert_unique_sets) when they are plain
+    -- column lists; others (partial, on expressions, deferrable) are not
+    RETURN QUERY
+    SELECT ic.relname::text,
+           format('unique index %I of %s does not include the key column %I and is %s', ic.relname, p_table, p_key,
+                  concat_ws(', ', CASE WHEN x.indpred IS NOT NULL THEN 'partial' END,
+                            CASE WHEN 0 = ANY (x.indkey::int2 []) THEN 'on expressions' END,
+                            CASE WHEN NOT x.indimmediate THEN 'deferrable' END)),
+           'A partitioned table''s unique keys must include the partition key, and pgpart keeps only plain column '
+           || 'lists unique across partitions: add the key column to it, or drop it before converting.'
+    FROM pg_index AS x
+    JOIN pg_class AS ic ON ic.oid = x.indexrelid
+    WHERE x.indrelid = p_table AND x.indisunique
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                      WHERE a.attrelid = p_table AND a.attname = p_key AND a.attnum = ANY (x.indkey::int2 []))
+      AND x.indexrelid NOT IN (SELECT u.index_oid FROM pgpart._convert_unique_sets(p_table, p_key) AS u)
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint AS con WHERE con.conindid = x.indexrelid AND con.contype = 'x');
+    RETURN QUERY
+    SELECT con.conname::text, format('exclusion constraint %I of %s is not carried over', con.conname, p_table),
+           'Drop it before converting, and add it to the partitions afterwards.'
+    FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.contype = 'x';
+    RETURN QUERY
+    SELECT con.conname::text, format('constraint %I of %s is NOT VALID', con.conname, p_table),
+           format('Validate it first: ALTER TABLE %s VALIDATE CONSTRAINT %I.', p_table, con.conname)
+    FROM pg_constraint AS con
+    WHERE con.conrelid = p_table AND NOT con.convalidated AND con.contype IN ('c', 'f')
+      -- the conversion's own helpers (validated by its plan)
+      AND con.conname NOT IN (SELECT n.not_null FROM pgpart._convert_names(p_table) AS n
+                              UNION ALL SELECT n.bound FROM pgpart._convert_names(p_table) AS n);
+    RETURN QUERY
+    SELECT con.conname::text, format('constraint %I of %s is NO INHERIT', con.conname, p_table),
+           'A partitioned table cannot have NO INHERIT constraints: drop it, or add it again without NO INHERIT.'
+    FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.connoinherit AND con.contype = 'c';
+    -- foreign keys of other tables referencing this one: carried when they
+    -- reference a unique key carried through a global unique constraint
+    -- with NO ACTION or RESTRICT (pgpart._gu_foreign_key_plan: a cascading
+    -- action would fire when a row moves between partitions)
+    RETURN QUERY
+    SELECT con.conname::text,
+           format('foreign key %I of %s references %s%s', con.conname, con.conrelid::regclass, p_table,
+                  CASE WHEN con.confupdtype NOT IN ('a', 'r') OR con.confdeltype NOT IN ('a', 'r')
+                       THEN ' with a cascading or SET action' ELSE ' by a key that includes the partition key' END),
+           'Incoming foreign keys are carried when they reference a unique key without the partition key (made '
+           || 'unique across partitions) with NO ACTION or RESTRICT: drop it or recreate it so before converting.'
+    FROM pg_constraint AS con
+    WHERE con.confrelid = p_table AND con.contype = 'f' AND con.conrelid <> p_table AND con.conparentid = 0
+      AND (con.confupdtype NOT IN ('a', 'r') OR con.confdeltype NOT IN ('a', 'r')
+           OR NOT EXISTS (
+               SELECT 1 FROM pgpart._convert_unique_sets(p_table, p_key) AS u
+               WHERE (SELECT array_agg(c ORDER BY c) FROM unnest(u.columns) AS c)
+                     = (SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_attribute AS a
+                        WHERE a.attrelid = p_table AND a.attnum = ANY (con.confkey))));
+    -- rules on the table itself
+    RETURN QUERY
+    SELECT r.rulename::text, format('rule %I on %s is not carried over', r.rulename, p_table),
+           'Drop the rule (a trigger on the partitioned table can replace it).'
+    FROM pg_rewrite AS r WHERE r.ev_class = p_table;
+    -- row triggers with transition tables cannot live on a partitioned table
+    RETURN QUERY
+    SELECT t.tgname::text, format('trigger %I on %s is a row trigger with transition tables', t.tgname, p_table),
+           'PostgreSQL refuses it on a partitioned table: make it a statement trigger, or drop it first.'
+    FROM pg_trigger AS t
+    WHERE t.tgrelid = p_table AND NOT t.tgisinternal AND (t.tgtype & 1) = 1
+      AND (t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL);
+    -- a partitioned table in a publication may have a row filter or column
+    -- list only when the publication publishes via the partition root
+    RETURN QUERY
+    SELECT p.pubname::text,
+           format('publication %I lists %s with a %s but does not publish via the partition root', p.pubname,
+                  p_table, CASE WHEN pr.prqual IS NOT NULL THEN 'row filter' ELSE 'column list' END),
+           format('ALTER PUBLICATION %I SET (publish_via_partition_root = true) first, or drop the filter.',
+                  p.pubname)
+    FROM pg_publication_rel AS pr JOIN pg_publication AS p ON p.oid = pr.prpubid
+    WHERE pr.prrelid = p_table AND NOT p.pubviaroot AND (pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL);
+    -- dependents by OID that the swap does not recreate: materialized views,
+    -- SQL-standard function bodies, policies and rules of other tables,
+    -- the table's row type used elsewhere
+    RETURN QUERY
+    SELECT DISTINCT r.ev_class::regclass::text,
+           format('materialized view %s depends on %s', r.ev_class::regclass, p_table),
+           'Drop it before converting and create it again afterwards.'
+    FROM pg_depend AS d
+    JOIN pg_rewrite AS r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+    JOIN pg_class AS v ON v.oid = r.ev_class
+    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = p_table AND r.ev_class <> p_table
+      AND v.relkind = 'm';
+    RETURN QUERY
+    SELECT DISTINCT d.objid::regprocedure::text,
+           format('function %s depends on %s (a SQL-standard body or the table''s row type)',
+                  d.objid::regprocedure, p_table),
+           'Drop it before converting and create it again afterwards.'
+    FROM pg_depend AS d
+    WHERE d.classid = 'pg_proc'::regclass
+      AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = p_table)
+           OR (d.refclassid = 'pg_type'::regclass AND d.refobjid = v_rel.reltype));
+    RETURN QUERY
+    SELECT DISTINCT format('%I on %s', p.polname, p.polrelid::regclass),
+           format('policy %I on %s refers to %s', p.polname, p.polrelid::regclass, p_table),
+           'Drop it before converting and create it again afterwards.'
+    FROM pg_depend AS d JOIN pg_policy AS p ON d.classid = 'pg_policy'::regclass AND p.oid = d.objid
+    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = p_table AND p.polrelid <> p_table;
+    RETURN QUERY
+    SELECT DISTINCT format('%s.%I', a.attrelid::regclass, a.attname),
+           format('column %I of %s has the row type of %s', a.attname, a.attrelid::regclass, p_table),
+           'The row type stays with the old table: change that column''s type first.'
+    FROM pg_attribute AS a
+    WHERE a.atttypid = v_rel.reltype AND a.attrelid <> p_table AND NOT a.attisdropped;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_refusals(regclass, name) IS
+'What convert_to_partitioned cannot carry from a plain table to a partitioned one: one row per object, with the problem and a hint (internal).';
+
+-- pgpart._convert_views(table): the views that read the table directly
+-- (through a rewrite rule depending on it). They follow the table by OID,
+-- so a conversion recreates them against the new parent.
+CREATE OR REPLACE FUNCTION pgpart._convert_views(p_table regclass)
+RETURNS SETOF oid
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT DISTINCT r.ev_class
+    FROM pg_depend AS d
+    INNER JOIN pg_rewrite AS r ON d.objid = r.oid
+    INNER JOIN pg_class AS v ON r.ev_class = v.oid
+    WHERE
+        d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = p_table AND r.ev_class <> p_table AND v.relkind = 'v';
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_views(regclass) IS
+'Views reading a table directly: a conversion recreates them against the new parent (internal).';
+
+-- pgpart._convert_unique_sets(table, key): the unique keys of a plain table
+-- that lack the partition key and that a conversion carries through a
+-- global unique constraint on the same columns: non-partial, non-deferrable
+-- unique indexes on plain columns (a primary key, a unique constraint or a
+-- bare unique index). A primary key is also widened to (columns, key).
+CREATE OR REPLACE FUNCTION pgpart._convert_unique_sets(p_table regclass, p_key name)
+RETURNS TABLE (index_oid oid, index_name name, constraint_name name, contype "char", columns name[])
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT
+        x.indexrelid,
+        ic.relname,
+        con.conname,
+        con.contype,
+        (
+            SELECT array_agg(a.attname ORDER BY u.n)
+            FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS u (attnum, n)
+            INNER JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND u.attnum = a.attnum
+            WHERE u.n <= x.indnkeyatts
+        )
+    FROM pg_index AS x
+    INNER JOIN pg_class AS ic ON x.indexrelid = ic.oid
+    LEFT JOIN pg_constraint AS con
+        ON
+            x.indexrelid = con.conindid AND x.indrelid = con.conrelid
+            AND con.contype IN ('p', 'u')
+    WHERE
+        x.indrelid = p_table AND x.indisunique AND x.indpred IS NULL AND x.indimmediate
+        AND NOT (0 = any(x.indkey::int2[]))
+        AND NOT EXISTS (
+            SELECT 1 FROM pg_attribute AS a
+            WHERE a.attrelid = x.indrelid AND a.attname = p_key AND a.attnum = any(x.indkey::int2[])
+        )
+    ORDER BY con.contype = 'p' DESC NULLS LAST, x.indexrelid;
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_unique_sets(regclass, name) IS
+'Unique keys of a plain table without the partition key that a conversion carries through global unique constraints (internal).';
 
 -- source: sql/src/20_core/coordinates.sql
 -- Coordinates: every range bound is handled internally as one numeric, so
@@ -1037,13 +1304,16 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_match(pgpart.global_unique, text, text) IS
 'The condition that two aliases hold the same values of a global unique constraint''s columns (internal).';
 
--- pgpart._gu_sql(constraint, kind): the one statement of KIND that keeps
--- the side table for one row passed as $1: 'insert' (rows with a NULL in
--- the columns are not recorded unless NULLS NOT DISTINCT), 'delete', and,
--- with $1 a jsonb object, 'count_json' (rows of the parent holding those
--- values, for the build) and 'delete_json'. The
--- NULL tests on $1 fold into constants when EXECUTE plans with the value,
--- so each one probes the side table's unique index.
+-- pgpart._gu_sql(constraint, kind): the statement of KIND that keeps the
+-- side table: 'insert' records the rows of the transition table pgpart_new
+-- (rows with a NULL in the columns are not recorded unless NULLS NOT
+-- DISTINCT), 'delete' releases those of pgpart_old that hold no NULL (the
+-- trigger releases the others row by row with 'delete_json'), both set-based:
+-- one statement per written statement, whatever its row count. With $1 a
+-- jsonb object of the values: 'count_json' (rows of the parent holding
+-- them, for the build) and 'delete_json' (one entry, NULL matching NULL:
+-- the NULL tests on $1 fold into constants when EXECUTE plans with the
+-- value, so it probes the side table's unique index).
 CREATE OR REPLACE FUNCTION pgpart._gu_sql(p_gu pgpart.global_unique, p_kind text)
 RETURNS text
 LANGUAGE plpgsql
@@ -1057,17 +1327,16 @@ BEGIN
     CASE p_kind
         WHEN 'insert' THEN
             RETURN format(
-                'INSERT INTO %s (%s) SELECT %s%s', p_gu.side_table, v_cols,
-                (SELECT string_agg(format('($1).%I', u.c), ', ' ORDER BY u.n)
+                'INSERT INTO %s (%s) SELECT %s FROM pgpart_new AS n%s', p_gu.side_table, v_cols,
+                (SELECT string_agg(format('n.%I', u.c), ', ' ORDER BY u.n)
                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)),
                 CASE WHEN NOT p_gu.nulls_not_distinct THEN
-                    ' WHERE ' || (SELECT string_agg(format('($1).%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
+                    ' WHERE ' || (SELECT string_agg(format('n.%I IS NOT NULL', u.c), ' AND ' ORDER BY u.n)
                                   FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)) ELSE '' END);
         WHEN 'delete' THEN
             RETURN format(
-                'DELETE FROM %s WHERE %s', p_gu.side_table,
-                (SELECT string_agg(format('(%1$I = ($1).%1$I OR (%1$I IS NULL AND ($1).%1$I IS NULL))', u.c),
-                                   ' AND ' ORDER BY u.n)
+                'DELETE FROM %s AS s USING pgpart_old AS o WHERE %s', p_gu.side_table,
+                (SELECT string_agg(format('s.%1$I = o.%1$I', u.c), ' AND ' ORDER BY u.n)
                  FROM unnest(p_gu.columns) WITH ORDINALITY AS u (c, n)));
         -- $1 a jsonb object of the values (rows read by EXECUTE have no named type)
         WHEN 'count_json' THEN
@@ -1082,7 +1351,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_sql(pgpart.global_unique, text) IS
-'The statement (insert, delete or count) that keeps a global unique constraint''s side table for the row passed as $1 (internal).';
+'The statement that keeps a global unique constraint''s side table: insert or delete the rows of a trigger''s transition table, or count or delete the values passed as $1 (internal).';
 
 -- new or changed since pgpart--0.1.1.sql
 -- Writing pgpart.global_unique (row-level security, as on pgpart.config):
@@ -1131,16 +1400,21 @@ WITH CHECK (
     )
 );
 
--- pgpart._gu_row(): the row trigger of a global unique constraint, on the
--- parent (PostgreSQL clones it to every partition, now and future). AFTER
--- INSERT records the new row's values in the side table, whose unique index
--- refuses a value another row holds, waiting for an uncommitted writer of
--- the same value like any unique index; AFTER DELETE releases them; AFTER
--- UPDATE OF the columns (only when they change) does both. An UPDATE that
--- moves a row to another partition fires AFTER DELETE then AFTER INSERT in
--- the same statement: the entry is deleted and re-inserted by the same
--- transaction, so no other transaction can take the value in between (it
--- waits on the deleted entry, then meets the new one).
+-- pgpart._gu_row(): the trigger of a global unique constraint, FOR EACH
+-- STATEMENT with transition tables (pgpart_new, pgpart_old), AFTER INSERT,
+-- AFTER UPDATE and AFTER DELETE, on the parent and on every table of its
+-- tree (PostgreSQL fires only the statement triggers of the table a
+-- statement names, and does not clone them to partitions). Set-based: one
+-- INSERT into the side table for the rows a statement inserted (COPY
+-- included), whose unique index refuses a value another row holds (23505
+-- naming the constraint and the value, waiting for an uncommitted writer of
+-- the same value like any unique index); one DELETE for the rows it
+-- deleted. An UPDATE releases the values its old rows held and its new rows
+-- do not (EXCEPT ALL), then records the new ones: values are checked as a
+-- set at the end of the statement, so a swap succeeds, and a row moved to
+-- another partition (captured by PostgreSQL as an UPDATE of the parent) with
+-- its values unchanged leaves its entry untouched. The name is kept from the
+-- row trigger it replaced; a ROW trigger calling it is refused (55000).
 CREATE OR REPLACE FUNCTION pgpart._gu_row()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -1151,36 +1425,89 @@ DECLARE
     v_delete text;
     v_parent oid;
     v_side oid;
+    v_columns name [];
+    v_nnd boolean;
     v_parent_owner oid;
     v_parent_schema oid;
     v_side_owner oid;
     v_side_schema oid;
+    v_cols text;
+    v_old text := '';
+    v_new text := '';
+    v_delete_one text;
+    v_changed boolean;
+    v_row jsonb;
 BEGIN
     -- pgpart._gu_lookup's checks, as single-row lookups with cached plans
-    -- (this runs per row; one query joining them all costs twice as much):
-    -- the side table is the parent owner's, in its schema, and this table
-    -- is the parent owner's or in the parent's tree
-    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid INTO v_insert, v_delete, v_parent, v_side
+    -- (one query joining them all costs no less: measured, docs "Cost"):
+    -- the constraint exists, its side table is the parent owner's, in its
+    -- schema, and this table is the parent owner's or in the parent's tree
+    SELECT g.insert_sql, g.delete_sql, g.parent::oid, g.side_table::oid, g.columns, g.nulls_not_distinct
+    INTO v_insert, v_delete, v_parent, v_side, v_columns, v_nnd
     FROM pgpart.global_unique AS g WHERE g.id = TG_ARGV[0]::bigint;
     SELECT c.relowner, c.relnamespace INTO v_parent_owner, v_parent_schema FROM pg_class AS c WHERE c.oid = v_parent;
     SELECT c.relowner, c.relnamespace INTO v_side_owner, v_side_schema FROM pg_class AS c WHERE c.oid = v_side;
-    IF v_side_owner IS DISTINCT FROM v_parent_owner OR v_side_schema IS DISTINCT FROM v_parent_schema
-       OR (v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
-           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid))) THEN
+    -- (plain comparisons first: PL/pgSQL evaluates them without a query;
+    -- a statement on the parent itself needs no third lookup)
+    IF v_parent_owner IS NULL OR v_side_owner IS DISTINCT FROM v_parent_owner
+       OR v_side_schema IS DISTINCT FROM v_parent_schema THEN
         PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
     END IF;
+    IF TG_RELID <> v_parent THEN
+        IF v_parent_owner IS DISTINCT FROM (SELECT c.relowner FROM pg_class AS c WHERE c.oid = TG_RELID)
+           AND NOT v_parent IN (SELECT a.relid FROM pg_partition_ancestors(TG_RELID) AS a (relid)) THEN
+            PERFORM pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID);  -- raises 55000
+        END IF;
+    END IF;
+    IF TG_LEVEL <> 'STATEMENT' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('trigger %I on %s calls pgpart._gu_row() for each row', TG_NAME, TG_RELID::regclass),
+            DETAIL = 'pgpart._gu_row() works FOR EACH STATEMENT, with transition tables pgpart_new and pgpart_old.',
+            HINT = 'Drop the trigger; pgpart.add_global_unique() installs the ones it needs.';
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_cols := (SELECT string_agg(quote_ident(u.c), ', ' ORDER BY u.n)
+                   FROM unnest(v_columns) WITH ORDINALITY AS u (c, n));
+        -- values unchanged (an update of other columns, rows moved): nothing
+        -- to do, and the side table is not touched, so a writer allowed to
+        -- update only other columns needs no right on it (old and new hold
+        -- as many rows: one difference is empty when the other is)
+        EXECUTE format('SELECT EXISTS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new)', v_cols)
+        INTO v_changed;
+        IF NOT v_changed THEN
+            RETURN NULL;
+        END IF;
+        -- only what changed: the values released, the values taken
+        v_old := format('WITH pgpart_old AS (SELECT %1$s FROM pgpart_old EXCEPT ALL SELECT %1$s FROM pgpart_new) ',
+                        v_cols);
+        v_new := format('WITH pgpart_new AS (SELECT %1$s FROM pgpart_new EXCEPT ALL SELECT %1$s FROM pgpart_old) ',
+                        v_cols);
+    END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        EXECUTE v_delete USING OLD;
+        EXECUTE v_old || v_delete;
+        -- NULLS NOT DISTINCT: entries holding a NULL, one by one (NULL = NULL
+        -- is not true in the set-based DELETE above)
+        IF v_nnd THEN
+            v_delete_one := pgpart._gu_sql(pgpart._gu_lookup(TG_ARGV[0]::bigint, TG_RELID), 'delete_json');
+            FOR v_row IN EXECUTE format(
+                '%sSELECT to_jsonb(o) FROM (SELECT %s FROM pgpart_old) AS o WHERE %s', v_old,
+                (SELECT string_agg(quote_ident(u.c), ', ') FROM unnest(v_columns) AS u (c)),
+                (SELECT string_agg(format('o.%I IS NULL', u.c), ' OR ') FROM unnest(v_columns) AS u (c)))
+            LOOP
+                EXECUTE v_delete_one USING v_row;
+            END LOOP;
+        END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        EXECUTE v_insert USING NEW;
+        EXECUTE v_new || v_insert;
     END IF;
     RETURN NULL;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_row() IS
-'Row trigger of a global unique constraint: records, releases or moves the row''s values in the side table (argument: the constraint''s id).';
+'Statement trigger of a global unique constraint (transition tables pgpart_new, pgpart_old): records, releases or moves the values a statement wrote in the side table, set-based (argument: the constraint''s id).';
 
 -- pgpart._gu_forget(constraint, table): deletes from the side table the
 -- values TABLE's rows hold (they are unique, so they are that table's):
@@ -1771,6 +2098,15 @@ BEGIN
     IF p_new.drain_default_max_bytes IS DISTINCT FROM p_old.drain_default_max_bytes THEN
         v_res.drain_default_max_bytes := p_new.drain_default_max_bytes;
     END IF;
+    IF p_new.retention_max_bytes IS DISTINCT FROM p_old.retention_max_bytes THEN
+        v_res.retention_max_bytes := p_new.retention_max_bytes;
+    END IF;
+    IF p_new.retention_max_rows IS DISTINCT FROM p_old.retention_max_rows THEN
+        v_res.retention_max_rows := p_new.retention_max_rows;
+    END IF;
+    IF p_new.retention_grace IS DISTINCT FROM p_old.retention_grace THEN
+        v_res.retention_grace := p_new.retention_grace;
+    END IF;
     IF v_res IS DISTINCT FROM v_cur THEN
         UPDATE pgpart.config AS c SET
             retention = v_res.retention,
@@ -1788,6 +2124,9 @@ BEGIN
             epoch_unit = v_res.epoch_unit,
             drain_default = v_res.drain_default,
             drain_default_max_bytes = v_res.drain_default_max_bytes,
+            retention_max_bytes = v_res.retention_max_bytes,
+            retention_max_rows = v_res.retention_max_rows,
+            retention_grace = v_res.retention_grace,
             updated_at = now()
         WHERE c.parent = v_cur.parent
         RETURNING * INTO v_res;
@@ -2369,11 +2708,11 @@ BEGIN
     END IF;
 
     IF p_retention_action IS NOT NULL THEN
-        IF p_retention_action NOT IN ('detach', 'archive', 'drop') THEN
+        IF p_retention_action NOT IN ('detach', 'archive', 'drop', 'export') THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('invalid retention_action %L', p_retention_action),
-                HINT = 'Pass ''detach'', ''archive'' or ''drop''.';
+                HINT = 'Pass ''detach'', ''archive'', ''drop'' or ''export'' (Parquet files, docs/cold-tier.md).';
         END IF;
         v_new.retention_action := p_retention_action;
     END IF;
@@ -2632,6 +2971,876 @@ $body$;
 COMMENT ON FUNCTION pgpart._apply_range(pgpart._target, pgpart.step[]) IS
 'Applies a range plan (logged as create_range_partitions) and returns a created row per partition attached (internal).';
 
+-- source: sql/src/30_plan/convert_plan.sql
+-- pgpart._convert_boundary(table, key, interval, zone, origin, epoch_unit,
+-- now_at): where the old table's range ends once it is the legacy
+-- partition: the end of the grid slot AFTER the one holding the later of
+-- now_at and the largest key (integer keys: the largest key). The spare
+-- slot is the margin for rows written between the bound's validation and
+-- the swap. Returns the bound as a FOR VALUES literal, as text for
+-- ensure_range's start, and the largest key. WHY here: the grid functions
+-- need a registered policy (_grid); the table is not registered yet, so
+-- this mirrors _plan_range's choice of zone, frame and origin.
+CREATE OR REPLACE FUNCTION pgpart._convert_boundary(
+    p_table regclass,
+    p_key name,
+    p_interval text,
+    p_time_zone text,
+    p_origin text,
+    p_epoch_unit text,
+    p_now_at timestamptz,
+    OUT bound_literal text,
+    OUT bound_text text,
+    OUT bound_coord numeric,
+    OUT floor_coord numeric,
+    OUT max_key text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_type regtype;
+    v_iv record;
+    v_clock text;
+    v_zone text;
+    v_frame text;
+    v_origin numeric;
+    v_coord numeric;
+    v_slot record;
+BEGIN
+    SELECT a.atttypid::regtype INTO v_type
+    FROM pg_attribute AS a WHERE a.attrelid = p_table AND a.attname = p_key AND NOT a.attisdropped;
+    v_iv := pgpart._parse_interval(v_type, p_interval, p_epoch_unit);
+    v_clock := pgpart._key_clock(v_type, p_epoch_unit);
+    v_zone := pgpart._check_zone(coalesce(p_time_zone, 'UTC'));
+    v_frame := CASE WHEN v_clock = 'instant' AND v_iv.kind IN ('days', 'months') THEN v_zone ELSE 'UTC' END;
+    IF p_origin IS NOT NULL THEN
+        v_origin := pgpart._input_to_coord(v_type, v_zone, p_origin, 'origin', p_epoch_unit);
+        IF v_clock = 'instant' THEN
+            v_origin := extract(epoch FROM (pgpart._coord_to_ts(v_origin) AT TIME ZONE v_frame));
+        END IF;
+    ELSE
+        v_origin := pgpart._default_origin(v_iv.kind, v_iv.step);
+    END IF;
+    -- ONLY: a plain table; reads what is committed, without a lock beyond
+    -- ACCESS SHARE (an index on the key makes it cheap)
+    EXECUTE format('SELECT max(%I)::text FROM ONLY %s', p_key, p_table) INTO max_key;
+    v_coord := pgpart._literal_to_coord(v_type, max_key, p_epoch_unit);
+    IF v_iv.kind <> 'integer' THEN
+        v_coord := greatest(v_coord, CASE WHEN v_clock = 'instant' THEN extract(epoch FROM p_now_at)
+                                          ELSE extract(epoch FROM (p_now_at AT TIME ZONE v_zone)) END);
+    END IF;
+    v_coord := coalesce(v_coord, 0);
+    v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_coord);
+    floor_coord := v_slot.hi;
+    v_slot := pgpart._slot(v_iv.kind, v_iv.step, v_frame, v_origin, v_slot.hi);
+    bound_coord := v_slot.hi;
+    bound_literal := pgpart._coord_to_literal(v_type, bound_coord, p_epoch_unit);
+    bound_text := pgpart._coord_to_text(v_type, v_zone, bound_coord, p_epoch_unit);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_boundary(regclass, name, text, text, text, text, timestamptz) IS
+'Upper bound of the legacy partition a conversion makes: the end of the grid slot after the one holding now_at or the largest key (internal).';
+
+-- pgpart._convert_add_bound(table, key, literal): adds (or replaces) the
+-- bound constraint CHECK (key < literal) NOT VALID and records the literal
+-- in the constraint's comment, where the swap reads it back. One statement
+-- for the plan: the ALTER takes ACCESS EXCLUSIVE only for the catalog
+-- change (NOT VALID: no scan); VALIDATE is the plan's next, online step.
+CREATE OR REPLACE FUNCTION pgpart._convert_add_bound(p_table regclass, p_key name, p_literal text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_name name := (pgpart._convert_names(p_table)).bound;
+    v_type regtype;
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    SELECT a.atttypid::regtype INTO v_type
+    FROM pg_attribute AS a WHERE a.attrelid = p_table AND a.attname = p_key AND NOT a.attisdropped;
+    IF v_type IS NULL OR p_literal IN ('MINVALUE', 'MAXVALUE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('cannot bound column %I of %s by %s', p_key, p_table, p_literal),
+            DETAIL = 'The bound must be a value of the key column.',
+            HINT = 'Plan the conversion again with pgpart.convert_to_partitioned(..., dry_run => true).';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.conname = v_name) THEN
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (%I < %s::%s) NOT VALID',
+                       p_table, v_name, v_name, p_key, p_literal, v_type);
+    ELSE
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%I < %s::%s) NOT VALID',
+                       p_table, v_name, p_key, p_literal, v_type);
+    END IF;
+    EXECUTE format('COMMENT ON CONSTRAINT %I ON %s IS %L', v_name, p_table, 'pgpart convert bound ' || p_literal);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_add_bound(regclass, name, text) IS
+'Adds the NOT VALID bound constraint CHECK (key < bound) a conversion validates before its swap, recording the bound (internal).';
+
+-- pgpart._convert_recorded_bound(table): the bound literal recorded by
+-- _convert_add_bound, and whether its constraint is validated (NULLs when
+-- there is none).
+CREATE OR REPLACE FUNCTION pgpart._convert_recorded_bound(p_table regclass, OUT bound_literal text, OUT validated boolean)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT
+        substr(d.description, length('pgpart convert bound ') + 1),
+        con.convalidated
+    FROM pg_constraint AS con
+    INNER JOIN pg_description AS d ON con.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
+    WHERE
+        con.conrelid = p_table AND con.contype = 'c'
+        AND con.conname = (pgpart._convert_names(p_table)).bound
+        AND d.description LIKE 'pgpart convert bound %';
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_recorded_bound(regclass) IS
+'The bound a conversion recorded on its helper constraint, and whether that constraint is validated (internal).';
+
+-- pgpart._convert_refuse(table, key): raises 0A000 listing every refusal
+-- of _convert_refusals (nothing is changed), else returns.
+CREATE OR REPLACE FUNCTION pgpart._convert_refuse(p_table regclass, p_key name)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_problems text;
+    v_hints text;
+    v_n integer;
+BEGIN
+    SELECT string_agg(r.problem, '; '), string_agg(DISTINCT r.hint, ' '), count(*)
+    INTO v_problems, v_hints, v_n
+    FROM pgpart._convert_refusals(p_table, p_key) AS r;
+    IF v_n > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('cannot convert table %s to a partitioned table: %s', p_table, v_problems),
+            DETAIL = format('%s problem(s) found; nothing was changed.', v_n),
+            HINT = v_hints;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_refuse(regclass, name) IS
+'Refuses (0A000) a conversion whose table has anything convert_to_partitioned cannot carry, naming every object (internal).';
+
+-- pgpart._convert_plan(table, key, interval, zone, origin, epoch_unit,
+-- now_at, legacy_name, lock_timeout, lock_retries, policy): the ordered
+-- steps that turn a plain table into a pgpart-managed partitioned table
+-- under the same name, re-planned from the catalog each time (a step whose
+-- effect is present is left out, so a killed run resumes by planning
+-- again). TRANSACTION says how each runs: 'own' (its own short
+-- transaction), 'autocommit' (at top level: CREATE INDEX CONCURRENTLY, a
+-- procedure that commits), 'swap' (all such steps in one transaction).
+-- POLICY holds ensure_range's named arguments for the policy step. WHY a
+-- planner apart from the verb: the Python client runs the same steps one
+-- transaction at a time (docs/converting.md).
+CREATE OR REPLACE FUNCTION pgpart._convert_plan(
+    p_table regclass,
+    p_key name,
+    p_interval text,
+    p_time_zone text,
+    p_origin text,
+    p_epoch_unit text,
+    p_now_at timestamptz,
+    p_legacy_name name,
+    p_lock_timeout interval,
+    p_lock_retries integer,
+    p_policy jsonb
+)
+RETURNS TABLE (
+    step integer, action text, statement text, locks text, transaction text, rows_estimate bigint
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_names record;
+    v_b record;
+    v_rec record;
+    v_notnull boolean;
+    v_nn record;
+    v_has_null boolean;
+    v_rows bigint;
+    v_n integer := 0;
+    v_literal text;
+    v_legacy name;
+    v_schema name;
+    v_relname name;
+    v_args text;
+    v_u record;
+    v_gu_name name;
+    v_gu_state text;
+    v_wide name;
+    v_valid boolean;
+BEGIN
+    SELECT n.nspname, c.relname, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END
+    INTO v_schema, v_relname, v_rows
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
+    PERFORM pgpart._convert_refuse(p_table, p_key);
+    -- the plan reads the table (its largest key, NULL keys): its row-level
+    -- security policies' code must be trusted (docs/security.md)
+    PERFORM pgpart._guard_owner_code(p_table, 'read');
+    v_legacy := coalesce(p_legacy_name, pgpart._relation_name(v_relname::text, '_legacy'));
+    IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.relname = v_legacy AND c.relnamespace = (
+                   SELECT c2.relnamespace FROM pg_class AS c2 WHERE c2.oid = p_table)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('cannot name the old table %I: a relation of that name exists in schema %I',
+                             v_legacy, v_schema),
+            DETAIL = format('The old table %s becomes the partition %I.', p_table, v_legacy),
+            HINT = 'Pass legacy_name => a free name.',
+            SCHEMA = v_schema, TABLE = v_relname;
+    END IF;
+    v_names := pgpart._convert_names(p_table);
+
+    -- 1. the key must be NOT NULL: a validated CHECK proves it online, then
+    --    SET NOT NULL uses that proof instead of scanning under its lock
+    SELECT a.attnotnull INTO v_notnull
+    FROM pg_attribute AS a WHERE a.attrelid = p_table AND a.attname = p_key;
+    IF NOT v_notnull THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE %I IS NULL)', p_table, p_key) INTO v_has_null;
+        IF v_has_null THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'not_null_violation',
+                MESSAGE = format('cannot convert table %s: its key column %I holds NULLs', p_table, p_key),
+                DETAIL = 'A partition key cannot be NULL; nothing was changed.',
+                HINT = format('Fill or delete those rows (WHERE %I IS NULL), then convert again.', p_key),
+                SCHEMA = v_schema, TABLE = v_relname, COLUMN = p_key;
+        END IF;
+        SELECT con.convalidated INTO v_nn
+        FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.conname = v_names.not_null;
+        IF NOT FOUND THEN
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'key not null (proof)',
+                format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID',
+                       p_table, v_names.not_null, p_key),
+                format('ACCESS EXCLUSIVE on %s (catalog only)', p_table), 'own', NULL::bigint;
+        END IF;
+        IF NOT coalesce(v_nn.convalidated, false) THEN
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'validate key not null',
+                format('ALTER TABLE %s VALIDATE CONSTRAINT %I', p_table, v_names.not_null),
+                format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans the table)', p_table), 'own', v_rows;
+        END IF;
+        v_n := v_n + 1;
+        RETURN QUERY SELECT v_n, 'set key not null',
+            format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', p_table, p_key),
+            format('ACCESS EXCLUSIVE on %s (no scan: the validated CHECK proves it)', p_table), 'own', NULL::bigint;
+    END IF;
+
+    -- 2. unique keys without the partition key: a global unique constraint
+    --    on their columns, built online; a primary key is also widened to
+    --    (columns, key) by a unique index built CONCURRENTLY, which the swap
+    --    makes the primary key (no build under its lock)
+    FOR v_u IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        SELECT g.constraint_name, g.state INTO v_gu_name, v_gu_state
+        FROM pgpart.global_unique AS g
+        WHERE g.parent = p_table
+          AND (SELECT array_agg(c ORDER BY c) FROM unnest(g.columns) AS c)
+              = (SELECT array_agg(c ORDER BY c) FROM unnest(v_u.columns) AS c)
+        ORDER BY g.id LIMIT 1;
+        IF NOT FOUND THEN
+            v_gu_name := pgpart._relation_name(v_relname || '_' || array_to_string(v_u.columns, '_'), '_gkey');
+            v_gu_state := NULL;
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'global unique ' || v_gu_name,
+                format('SELECT count(*) FROM pgpart.add_global_unique(%L::regclass, %L::name[], %L, build => false, '
+                       'lock_timeout => %L, lock_retries => %s)',
+                       p_table::text, v_u.columns, v_gu_name, p_lock_timeout, p_lock_retries),
+                format('SHARE ROW EXCLUSIVE on %s (catalog only: triggers)', p_table), 'own', NULL::bigint;
+        END IF;
+        IF v_gu_state IS DISTINCT FROM 'valid' THEN
+            v_n := v_n + 1;
+            RETURN QUERY SELECT v_n, 'build global unique ' || v_gu_name,
+                format('CALL pgpart.build_global_unique(%L::regclass, %L)', p_table::text, v_gu_name),
+                format('FOR SHARE on page batches of %s (writers go on; commits per batch)', p_table),
+                'autocommit', v_rows;
+        END IF;
+        IF v_u.contype = 'p' THEN
+            v_wide := pgpart._relation_name(v_u.index_name::text, '_convert');
+            SELECT x.indisvalid INTO v_valid
+            FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid = p_table AND ic.relname = v_wide;
+            IF FOUND AND NOT v_valid THEN  -- a build that was killed
+                v_n := v_n + 1;
+                RETURN QUERY SELECT v_n, 'drop invalid index ' || v_wide,
+                    format('DROP INDEX CONCURRENTLY %I.%I', v_schema, v_wide),
+                    format('SHARE UPDATE EXCLUSIVE on %s', p_table), 'autocommit', NULL::bigint;
+            END IF;
+            IF NOT coalesce(v_valid, false) THEN
+                v_n := v_n + 1;
+                RETURN QUERY SELECT v_n, 'widen primary key',
+                    format('CREATE UNIQUE INDEX CONCURRENTLY %I ON %s (%s)', v_wide, p_table,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_u.columns || p_key) AS c)),
+                    format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans the table)', p_table),
+                    'autocommit', v_rows;
+            END IF;
+            v_valid := NULL;
+        END IF;
+    END LOOP;
+    -- the incoming foreign keys, checked once the constraints exist
+    IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g WHERE g.parent = p_table) THEN
+        PERFORM count(*) FROM pgpart._gu_foreign_key_plan(p_table);
+    END IF;
+
+    -- 3. the bound: CHECK (key < bound) validated online, so ATTACH skips
+    --    its scan; a recorded bound is kept while it still lies ahead
+    v_b := pgpart._convert_boundary(p_table, p_key, p_interval, p_time_zone, p_origin, p_epoch_unit, p_now_at);
+    SELECT * INTO v_rec FROM pgpart._convert_recorded_bound(p_table);
+    v_literal := v_rec.bound_literal;
+    IF v_literal IS NULL
+       OR pgpart._literal_to_coord((SELECT a.atttypid::regtype FROM pg_attribute AS a
+                                    WHERE a.attrelid = p_table AND a.attname = p_key),
+                                   trim(BOTH '''' FROM v_literal), p_epoch_unit) < v_b.floor_coord THEN
+        v_literal := v_b.bound_literal;
+        v_n := v_n + 1;
+        RETURN QUERY SELECT v_n, 'bound (proof)',
+            format('SELECT pgpart._convert_add_bound(%L::regclass, %L, %L)', p_table::text, p_key, v_literal),
+            format('ACCESS EXCLUSIVE on %s (catalog only)', p_table), 'own', NULL::bigint;
+        v_rec.validated := false;
+    END IF;
+    IF NOT v_rec.validated THEN
+        v_n := v_n + 1;
+        RETURN QUERY SELECT v_n, 'validate bound',
+            format('ALTER TABLE %s VALIDATE CONSTRAINT %I', p_table, v_names.bound),
+            format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans the table)', p_table), 'own', v_rows;
+    END IF;
+
+    -- 4. the swap and the policy, one transaction
+    v_n := v_n + 1;
+    RETURN QUERY SELECT v_n, 'swap',
+        format('SELECT pgpart._convert_swap(%L::regclass, %L, %L, %L::interval, %s)',
+               p_table::text, p_key, v_legacy, p_lock_timeout, p_lock_retries),
+        format('ACCESS EXCLUSIVE on %s and its dependent views (catalog only: no scan, no copy)', p_table),
+        'swap', NULL::bigint;
+    SELECT string_agg(format('%I => %L', e.key, e.value), ', ' ORDER BY e.key) INTO v_args
+    FROM jsonb_each_text(coalesce(p_policy, '{}')) AS e WHERE e.value IS NOT NULL;
+    v_n := v_n + 1;
+    RETURN QUERY SELECT v_n, 'register policy, premake partitions',
+        format('SELECT count(*) FROM pgpart.ensure_range(%L::regclass, "interval" => %L, start => %L, '
+               'time_zone => %L, origin => %L, epoch_unit => %L, now_at => %L, lock_timeout => %L, '
+               'lock_retries => %s%s)',
+               format('%I.%I', v_schema, v_relname), p_interval, v_b.bound_text, p_time_zone, p_origin,
+               p_epoch_unit, p_now_at, p_lock_timeout, p_lock_retries,
+               CASE WHEN v_args IS NOT NULL THEN ', ' || v_args ELSE '' END),
+        format('SHARE UPDATE EXCLUSIVE on %I.%I (held already)', v_schema, v_relname), 'swap', NULL::bigint;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_plan(
+    regclass, name, text, text, text, text, timestamptz, name, interval, integer, jsonb
+) IS
+'The steps converting a plain table to a partitioned one, planned from the catalog (done steps left out): key NOT NULL, bound validated online, swap, policy (internal).';
+
+-- pgpart._convert_followups(parent): what is left after a conversion's
+-- swap: the foreign keys pointed at the side tables of PARENT's global
+-- unique constraints NOT VALID in the swap, each validated online (SHARE
+-- UPDATE EXCLUSIVE on the referencing table: its writers go on). Nothing
+-- once they are valid, so a finished conversion plans no step.
+CREATE OR REPLACE FUNCTION pgpart._convert_followups(p_parent regclass)
+RETURNS TABLE (
+    step integer, action text, statement text, locks text, transaction text, rows_estimate bigint
+)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT
+        (row_number() OVER (ORDER BY con.conrelid, con.conname))::integer,
+        'validate foreign key ' || con.conname,
+        format('ALTER TABLE %s VALIDATE CONSTRAINT %I', con.conrelid::regclass, con.conname),
+        format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans it)', con.conrelid::regclass),
+        'own',
+        (
+            SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END FROM pg_class AS c
+            WHERE c.oid = con.conrelid
+        )
+    FROM pg_constraint AS con
+    INNER JOIN pgpart.global_unique AS g ON con.confrelid = g.side_table
+    WHERE
+        g.parent = p_parent AND con.contype = 'f' AND NOT con.convalidated AND con.conparentid = 0
+        AND coalesce((to_jsonb(con) ->> 'conenforced')::boolean, true)
+    ORDER BY con.conrelid, con.conname;
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_followups(regclass) IS
+'After a conversion''s swap: the foreign keys pointed at its global unique constraints'' side tables, to validate online (internal).';
+
+-- source: sql/src/30_plan/convert_swap.sql
+-- pgpart._convert_swap(table, key, legacy_name, lock_timeout, lock_retries):
+-- the swap of a conversion, in the caller's transaction: locks the plain
+-- table ACCESS EXCLUSIVE (and its dependent views) under the lock timeout,
+-- renames it to LEGACY_NAME, creates the partitioned parent under the
+-- original name with everything the table had (columns, defaults,
+-- identity continued from its last value, generated columns, NOT NULL and
+-- CHECK constraints, indexes and unique keys, foreign keys out, triggers,
+-- RLS, policies, grants, owner, comments, statistics targets, extended
+-- statistics, replica identity, tablespace), attaches the old table as the
+-- range partition FROM (MINVALUE) TO (the validated bound), then points
+-- dependent views and publications at the parent. The legacy partition
+-- loses its direct grants (read through the parent, as every partition).
+-- Catalog work only: the bound was validated and every index the parent
+-- adopts exists, so nothing here scans or copies rows. Returns the legacy
+-- partition.
+-- Unique keys without the partition key (pgpart._convert_unique_sets) go
+-- through global unique constraints built before: incoming foreign keys
+-- are pointed at their side tables (NOT VALID), a primary key becomes its
+-- widened twin (columns, key), and the constraints are rebound to the
+-- parent (pgpart._gu_rebind).
+-- WHY one long function (~300 lines): every statement must run in this
+-- order in one transaction, and each definition has to be read before the
+-- rename changes how pg_get_*def prints the table's name; split up, the
+-- captured texts would have to travel between functions.
+CREATE OR REPLACE FUNCTION pgpart._convert_swap(
+    p_table regclass,
+    p_key name,
+    p_legacy_name name,
+    p_lock_timeout interval,
+    p_lock_retries integer
+)
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET datestyle = 'ISO, YMD'
+-- ADD PRIMARY KEY USING INDEX tells that it renames the index: expected
+SET client_min_messages = 'warning'
+AS $body$
+DECLARE
+    v_rel record;
+    v_schema name;
+    v_name name;
+    v_parent text;
+    v_legacy regclass;
+    v_names record;
+    v_bound record;
+    v_locks text [];
+    v_before text [] := '{}';
+    v_after text [] := '{}';
+    v_late text [] := '{}';
+    v_rec record;
+    v_seq record;
+    v_new name;
+    v_i integer;
+    v_stmt text;
+    v_views integer := 0;
+    v_pubs name [] := '{}';
+BEGIN
+    PERFORM pgpart._require_owner(p_table);
+    SELECT c.relname, n.nspname, pg_get_userbyid(c.relowner) AS owner, c.reltablespace, c.relrowsecurity,
+           c.relforcerowsecurity, c.relreplident, c.relacl, obj_description(c.oid, 'pg_class') AS comment
+    INTO v_rel
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
+    v_schema := v_rel.nspname;
+    v_name := v_rel.relname;
+    v_parent := format('%I.%I', v_schema, v_name);
+    v_names := pgpart._convert_names(p_table);
+
+    -- every lock first, as one group under the timeout with retries: the
+    -- table, the views to recreate, the tables foreign keys out reference
+    -- (first the tables whose foreign keys reference it and the side tables
+    -- of its global unique constraints: pgpart._gu_repoint_foreign_keys)
+    v_locks := array(SELECT DISTINCT format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', con.conrelid::regclass)
+                     FROM pg_constraint AS con
+                     WHERE con.confrelid = p_table AND con.contype = 'f' AND con.conrelid <> p_table)
+        || array(SELECT format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', g.side_table)
+                 FROM pgpart.global_unique AS g WHERE g.parent = p_table ORDER BY g.id)
+        || ARRAY[format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_table)]
+        || array(SELECT format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', v.oid::regclass)
+                 FROM pg_class AS v WHERE v.oid IN (SELECT pgpart._convert_views(p_table)) ORDER BY v.oid)
+        || array(SELECT DISTINCT format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', con.confrelid::regclass)
+                 FROM pg_constraint AS con
+                 WHERE con.conrelid = p_table AND con.contype = 'f' AND con.confrelid <> p_table);
+    PERFORM pgpart._acquire_locks(v_locks, p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+
+    -- re-checked under the lock: nothing has changed since the plan
+    PERFORM pgpart._convert_refuse(p_table, p_key);
+    v_bound := pgpart._convert_recorded_bound(p_table);
+    IF v_bound.bound_literal IS NULL OR NOT v_bound.validated
+       OR NOT (SELECT a.attnotnull FROM pg_attribute AS a WHERE a.attrelid = p_table AND a.attname = p_key) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not ready for its swap', p_table),
+            DETAIL = format('The key %I must be NOT NULL and the bound constraint %I validated first.',
+                            p_key, v_names.bound),
+            HINT = 'Run the steps of pgpart.convert_to_partitioned(..., dry_run => true) in order, or call it '
+                   || 'without dry_run.',
+            SCHEMA = v_schema, TABLE = v_name;
+    END IF;
+
+    -- unique keys without the partition key: their global unique
+    -- constraints built, a primary key's widened index built
+    FOR v_rec IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        v_new := pgpart._relation_name(v_rec.index_name::text, '_convert');
+        IF NOT pgpart._gu_plain_ready(p_table, v_rec.columns)
+           OR (v_rec.contype = 'p' AND NOT EXISTS (
+                   SELECT 1 FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+                   WHERE x.indrelid = p_table AND ic.relname = v_new AND x.indisvalid)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('table %s is not ready for its swap: unique key %I lacks the partition key',
+                                 p_table, v_rec.index_name),
+                DETAIL = format('A valid global unique constraint on (%s)%s must exist first.',
+                                array_to_string(v_rec.columns, ', '),
+                                CASE WHEN v_rec.contype = 'p'
+                                     THEN format(' and the unique index %I on (%s, %s)', v_new,
+                                                 array_to_string(v_rec.columns, ', '), p_key) ELSE '' END),
+                HINT = 'Run the steps of pgpart.convert_to_partitioned(..., dry_run => true) in order (Client.convert '
+                       || 'or pgpart convert does).',
+                SCHEMA = v_schema, TABLE = v_name;
+        END IF;
+    END LOOP;
+    -- incoming foreign keys now reference the side tables (NOT VALID: the
+    -- next plan validates them online), so the old unique keys can go: a
+    -- primary key becomes its widened twin, the others are dropped (their
+    -- global unique constraints keep the columns unique)
+    PERFORM count(*) FROM pgpart._gu_repoint_foreign_keys(p_table, NULL, false, p_lock_timeout, p_lock_retries);
+    FOR v_rec IN SELECT * FROM pgpart._convert_unique_sets(p_table, p_key) LOOP
+        IF v_rec.contype = 'p' THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',
+                           p_table, v_rec.constraint_name, v_rec.constraint_name,
+                           pgpart._relation_name(v_rec.index_name::text, '_convert'));
+        ELSIF v_rec.contype = 'u' THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', p_table, v_rec.constraint_name);
+        ELSE
+            EXECUTE format('DROP INDEX %I.%I', v_schema, v_rec.index_name);
+        END IF;
+    END LOOP;
+
+    -- 1. read every definition while the table still has its name
+    -- indexes: those backing a primary key or unique constraint are added
+    -- as constraints, the others as indexes; the old ones are renamed
+    FOR v_rec IN
+        SELECT x.indexrelid, ic.relname, con.oid AS con_oid, con.conname, x.indisreplident,
+               obj_description(x.indexrelid, 'pg_class') AS idx_comment,
+               obj_description(con.oid, 'pg_constraint') AS con_comment
+        FROM pg_index AS x
+        JOIN pg_class AS ic ON ic.oid = x.indexrelid
+        LEFT JOIN pg_constraint AS con ON con.conindid = x.indexrelid AND con.conrelid = p_table
+            AND con.contype IN ('p', 'u')
+        WHERE x.indrelid = p_table
+        ORDER BY (con.contype = 'p') DESC NULLS LAST, x.indexrelid
+    LOOP
+        v_i := 0;
+        v_new := pgpart._relation_name(v_rec.relname::text, '_legacy');
+        WHILE EXISTS (SELECT 1 FROM pg_class AS c
+                      WHERE c.relname = v_new AND c.relnamespace = v_schema::regnamespace) LOOP
+            v_i := v_i + 1;
+            v_new := pgpart._relation_name(v_rec.relname::text, '_legacy' || v_i);
+        END LOOP;
+        v_before := v_before || format('ALTER INDEX %I.%I RENAME TO %I', v_schema, v_rec.relname, v_new);
+        IF v_rec.con_oid IS NOT NULL THEN
+            v_after := v_after || format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_parent, v_rec.conname,
+                                         pg_get_constraintdef(v_rec.con_oid));
+            IF v_rec.con_comment IS NOT NULL THEN
+                v_after := v_after || format('COMMENT ON CONSTRAINT %I ON %s IS %L', v_rec.conname, v_parent,
+                                             v_rec.con_comment);
+            END IF;
+        ELSE
+            v_after := v_after || pg_get_indexdef(v_rec.indexrelid);
+        END IF;
+        IF v_rec.idx_comment IS NOT NULL THEN
+            v_after := v_after || format('COMMENT ON INDEX %I.%I IS %L', v_schema, v_rec.relname, v_rec.idx_comment);
+        END IF;
+        IF v_rec.indisreplident THEN
+            v_after := v_after || format('ALTER TABLE %s REPLICA IDENTITY USING INDEX %I', v_parent, v_rec.relname);
+        END IF;
+    END LOOP;
+    IF v_rel.relreplident IN ('f', 'n') THEN
+        v_after := v_after || format('ALTER TABLE %s REPLICA IDENTITY %s', v_parent,
+                                     CASE v_rel.relreplident WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END);
+    END IF;
+    -- foreign keys out (before ATTACH: the old table's own key is adopted)
+    FOR v_rec IN
+        SELECT con.oid, con.conname, obj_description(con.oid, 'pg_constraint') AS comment
+        FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.contype = 'f' ORDER BY con.oid
+    LOOP
+        v_after := v_after || format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_parent, v_rec.conname,
+                                     pg_get_constraintdef(v_rec.oid));
+        IF v_rec.comment IS NOT NULL THEN
+            v_after := v_after || format('COMMENT ON CONSTRAINT %I ON %s IS %L', v_rec.conname, v_parent, v_rec.comment);
+        END IF;
+    END LOOP;
+    -- row-level security and its policies
+    IF v_rel.relrowsecurity THEN
+        v_after := v_after || format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_parent);
+    END IF;
+    IF v_rel.relforcerowsecurity THEN
+        v_after := v_after || format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', v_parent);
+    END IF;
+    FOR v_rec IN
+        SELECT p.oid, p.polname, p.polpermissive, p.polcmd, pg_get_expr(p.polqual, p.polrelid) AS qual,
+               pg_get_expr(p.polwithcheck, p.polrelid) AS withcheck,
+               (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
+                FROM unnest(p.polroles) AS r) AS roles,
+               obj_description(p.oid, 'pg_policy') AS comment
+        FROM pg_policy AS p WHERE p.polrelid = p_table ORDER BY p.oid
+    LOOP
+        v_after := v_after || format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', v_rec.polname, v_parent,
+            CASE WHEN v_rec.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+            CASE v_rec.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                              WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+            v_rec.roles, ' USING (' || v_rec.qual || ')', ' WITH CHECK (' || v_rec.withcheck || ')');
+        IF v_rec.comment IS NOT NULL THEN
+            v_after := v_after || format('COMMENT ON POLICY %I ON %s IS %L', v_rec.polname, v_parent, v_rec.comment);
+        END IF;
+    END LOOP;
+    -- triggers: dropped from the old table (else they would fire twice),
+    -- created on the parent, which clones them to every partition
+    FOR v_rec IN
+        SELECT t.oid, t.tgname, t.tgenabled, obj_description(t.oid, 'pg_trigger') AS comment
+        FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND NOT t.tgisinternal
+          -- pgpart's own (global unique): pgpart._gu_rebind moves them
+          AND NOT EXISTS (SELECT 1 FROM pg_proc AS f
+                          WHERE f.oid = t.tgfoid AND f.pronamespace = 'pgpart'::regnamespace)
+        ORDER BY t.oid
+    LOOP
+        v_before := v_before || format('DROP TRIGGER %I ON %s', v_rec.tgname, p_table);
+        v_after := v_after || pg_get_triggerdef(v_rec.oid);
+        IF v_rec.tgenabled <> 'O' THEN
+            v_after := v_after || format('ALTER TABLE %s %s TRIGGER %I', v_parent,
+                CASE v_rec.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END,
+                v_rec.tgname);
+        END IF;
+        IF v_rec.comment IS NOT NULL THEN
+            v_after := v_after || format('COMMENT ON TRIGGER %I ON %s IS %L', v_rec.tgname, v_parent, v_rec.comment);
+        END IF;
+    END LOOP;
+    -- extended statistics (renamed on the old table, created on the parent)
+    FOR v_rec IN
+        SELECT s.oid, s.stxname, n.nspname, s.stxstattarget::integer AS target,
+               obj_description(s.oid, 'pg_statistic_ext') AS comment
+        FROM pg_statistic_ext AS s JOIN pg_namespace AS n ON n.oid = s.stxnamespace
+        WHERE s.stxrelid = p_table ORDER BY s.oid
+    LOOP
+        v_i := 0;
+        v_new := pgpart._relation_name(v_rec.stxname::text, '_legacy');
+        WHILE EXISTS (SELECT 1 FROM pg_statistic_ext AS s
+                      WHERE s.stxname = v_new AND s.stxnamespace = v_rec.nspname::regnamespace) LOOP
+            v_i := v_i + 1;
+            v_new := pgpart._relation_name(v_rec.stxname::text, '_legacy' || v_i);
+        END LOOP;
+        v_before := v_before || format('ALTER STATISTICS %I.%I RENAME TO %I', v_rec.nspname, v_rec.stxname, v_new);
+        v_after := v_after || pg_get_statisticsobjdef(v_rec.oid);
+        IF v_rec.target >= 0 THEN
+            v_after := v_after || format('ALTER STATISTICS %I.%I SET STATISTICS %s', v_rec.nspname, v_rec.stxname,
+                                         v_rec.target);
+        END IF;
+        IF v_rec.comment IS NOT NULL THEN
+            v_after := v_after || format('COMMENT ON STATISTICS %I.%I IS %L', v_rec.nspname, v_rec.stxname,
+                                         v_rec.comment);
+        END IF;
+    END LOOP;
+    -- grants (table and columns), in the owner's name
+    v_late := v_late || array(
+        SELECT format('GRANT %s ON %s TO %s%s', a.privilege_type, v_parent,
+                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                      CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+        FROM aclexplode(v_rel.relacl) AS a WHERE a.grantee <> (SELECT c.relowner FROM pg_class AS c WHERE c.oid = p_table));
+    v_late := v_late || array(
+        SELECT format('GRANT %s (%I) ON %s TO %s%s', a.privilege_type, att.attname, v_parent,
+                      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                      CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+        FROM pg_attribute AS att, aclexplode(att.attacl) AS a
+        WHERE att.attrelid = p_table AND att.attnum > 0 AND NOT att.attisdropped AND att.attacl IS NOT NULL
+        ORDER BY att.attnum);
+    -- statistics targets of columns
+    v_after := v_after || array(
+        SELECT format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', v_parent, att.attname, att.attstattarget)
+        FROM pg_attribute AS att
+        WHERE att.attrelid = p_table AND att.attnum > 0 AND NOT att.attisdropped AND att.attstattarget >= 0
+        ORDER BY att.attnum);
+    -- views: recreated against the parent (CREATE OR REPLACE keeps their
+    -- owner, grants, comments and the views built on them)
+    FOR v_rec IN
+        SELECT v.oid, rtrim(pg_get_viewdef(v.oid), ';') AS def, v.reloptions
+        FROM pg_class AS v WHERE v.oid IN (SELECT pgpart._convert_views(p_table)) ORDER BY v.oid
+    LOOP
+        v_late := v_late || format('CREATE OR REPLACE VIEW %s%s AS %s', v_rec.oid::regclass,
+            CASE WHEN v_rec.reloptions IS NOT NULL
+                 THEN format(' WITH (%s)', array_to_string(v_rec.reloptions, ', ')) ELSE '' END, v_rec.def);
+        v_views := v_views + 1;
+    END LOOP;
+    -- publications: the parent replaces the old table in each
+    FOR v_rec IN
+        SELECT p.pubname, pg_get_expr(pr.prqual, pr.prrelid) AS qual,
+               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute AS a
+                WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2 [])) AS cols
+        FROM pg_publication_rel AS pr JOIN pg_publication AS p ON p.oid = pr.prpubid
+        WHERE pr.prrelid = p_table ORDER BY p.oid
+    LOOP
+        v_pubs := v_pubs || v_rec.pubname;
+        v_late := v_late || format('ALTER PUBLICATION %I ADD TABLE %s%s%s', v_rec.pubname, v_parent,
+                      ' (' || v_rec.cols || ')', ' WHERE (' || v_rec.qual || ')');
+    END LOOP;
+
+    -- 2. the old table: triggers and identity go, the key's NOT NULL proof
+    --    (now redundant) goes, indexes and statistics step aside, rename
+    FOR v_seq IN
+        SELECT att.attname, att.attidentity, s.seqrelid::regclass AS seq, sn.nspname AS seq_schema,
+               sc.relname AS seq_name, s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle
+        FROM pg_attribute AS att
+        JOIN pg_depend AS d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = p_table
+            AND d.refobjsubid = att.attnum AND d.classid = 'pg_class'::regclass AND d.deptype IN ('i', 'a')
+        JOIN pg_sequence AS s ON s.seqrelid = d.objid
+        JOIN pg_class AS sc ON sc.oid = s.seqrelid
+        JOIN pg_namespace AS sn ON sn.oid = sc.relnamespace
+        WHERE att.attrelid = p_table AND att.attnum > 0 AND NOT att.attisdropped
+    LOOP
+        IF v_seq.attidentity IN ('a', 'd') THEN
+            -- DROP IDENTITY drops its sequence: the parent's identity gets a
+            -- new one of the same name, continued from the last value
+            EXECUTE format('SELECT last_value, is_called FROM %s', v_seq.seq) INTO v_rec;
+            v_before := v_before || format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', p_table, v_seq.attname);
+            v_after := v_after || format(
+                'ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I INCREMENT BY %s '
+                || 'MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s)',
+                v_parent, v_seq.attname, CASE v_seq.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+                v_seq.seq_schema, v_seq.seq_name, v_seq.seqincrement, v_seq.seqmin, v_seq.seqmax, v_seq.seqstart,
+                v_seq.seqcache, CASE WHEN v_seq.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
+                || format('SELECT setval(%L::regclass, %s, %L)', format('%I.%I', v_seq.seq_schema, v_seq.seq_name),
+                          v_rec.last_value, v_rec.is_called);
+        ELSE
+            -- a serial's sequence: owned by the parent's column from now on
+            v_after := v_after || format('ALTER SEQUENCE %s OWNED BY %s.%I', v_seq.seq, v_parent, v_seq.attname);
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_constraint AS con WHERE con.conrelid = p_table AND con.conname = v_names.not_null) THEN
+        v_before := v_before || format('ALTER TABLE %s DROP CONSTRAINT %I', p_table, v_names.not_null);
+    END IF;
+    FOREACH v_stmt IN ARRAY v_before LOOP
+        EXECUTE v_stmt;
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', p_table, p_legacy_name);
+    v_legacy := p_table;
+
+    -- 3. the parent under the original name; the bound stays on the old
+    --    table only (it is that partition's constraint)
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS '
+                   'INCLUDING COMMENTS INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (%I)%s',
+                   v_parent, v_legacy, p_key,
+                   CASE WHEN v_rel.reltablespace <> 0
+                        THEN format(' TABLESPACE %I', (SELECT t.spcname FROM pg_tablespace AS t
+                                                       WHERE t.oid = v_rel.reltablespace)) ELSE '' END);
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', v_parent, v_names.bound);
+    IF v_rel.owner <> current_user::text THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', v_parent, v_rel.owner);
+    END IF;
+    IF v_rel.comment IS NOT NULL THEN
+        EXECUTE format('COMMENT ON TABLE %s IS %L', v_parent, v_rel.comment);
+    END IF;
+    FOREACH v_stmt IN ARRAY v_after LOOP
+        EXECUTE v_stmt;
+    END LOOP;
+
+    -- the global unique constraints follow the parent (before the ATTACH,
+    -- which clones their row triggers to the old table)
+    IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g WHERE g.parent = v_legacy) THEN
+        PERFORM pgpart._gu_rebind(v_legacy, v_parent::regclass);
+    END IF;
+
+    -- 4. attach: no scan (the validated bound implies the partition
+    --    constraint) and no index build (each parent index adopts its twin)
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
+                   v_parent, v_legacy, v_bound.bound_literal);
+    -- the legacy partition is read through the parent, as every partition
+    -- pgpart makes: its direct grants go (they would bypass the parent's
+    -- row-level security, check()'s rls_bypass)
+    FOR v_rec IN
+        SELECT DISTINCT a.grantee
+        FROM pg_class AS c, aclexplode(c.relacl) AS a
+        WHERE c.oid = v_legacy AND a.grantee <> c.relowner
+        UNION
+        SELECT a.grantee
+        FROM pg_attribute AS att, pg_class AS c, aclexplode(att.attacl) AS a
+        WHERE att.attrelid = v_legacy AND c.oid = v_legacy AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %s CASCADE', v_legacy,
+                       CASE WHEN v_rec.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(v_rec.grantee)) END);
+    END LOOP;
+    FOREACH v_new IN ARRAY v_pubs LOOP
+        EXECUTE format('ALTER PUBLICATION %I DROP TABLE %s', v_new, v_legacy);
+    END LOOP;
+    FOREACH v_stmt IN ARRAY v_late LOOP
+        EXECUTE v_stmt;
+    END LOOP;
+    PERFORM pgpart._log(v_parent::regclass, 'convert', 'ok', jsonb_build_object(
+        'legacy', v_legacy::text, 'key', p_key, 'bound', v_bound.bound_literal, 'views', v_views));
+    RETURN v_legacy;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._convert_swap(regclass, name, name, interval, integer) IS
+'The swap of a conversion: renames the plain table, creates the partitioned parent under its name with everything it had, attaches the old table as the legacy range partition and re-points views and publications; catalog work only (internal).';
+
+-- source: sql/src/30_plan/default_rows.sql
+-- pgpart._check_default_rows(default, key, lower, upper): refuses a new
+-- range when the default partition already holds rows for it (ATTACH would
+-- fail anyway, after scanning the whole default under ACCESS EXCLUSIVE).
+-- An index on the key makes the EXISTS probe cheap; the count is only
+-- taken when there is something to report.
+CREATE OR REPLACE FUNCTION pgpart._check_default_rows(
+    p_default regclass,
+    p_key name,
+    p_lower text,
+    p_upper text
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_found boolean;
+    v_count bigint;
+    v_where text;
+    v_schema name;
+    v_table name;
+BEGIN
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
+    v_where := concat_ws(' AND ',
+                         CASE WHEN p_lower <> 'MINVALUE' THEN format('%I >= %s', p_key, p_lower) END,
+                         CASE WHEN p_upper <> 'MAXVALUE' THEN format('%I < %s', p_key, p_upper) END,
+                         format('%I IS NOT NULL', p_key));
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %s)', p_default, v_where) INTO v_found;
+    IF v_found THEN
+        EXECUTE format('SELECT count(*) FROM %s WHERE %s', p_default, v_where) INTO v_count;
+        SELECT n.nspname, c.relname INTO v_schema, v_table
+        FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE c.oid = p_default;
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = format('default partition %s holds %s rows for the new range from %s to %s',
+                             p_default, v_count, p_lower, p_upper),
+            DETAIL = 'A partition for this range cannot be attached while the default partition holds its rows.',
+            -- an unmanaged parent: move_default_rows needs a policy first
+            HINT = coalesce(
+                pgpart._unmanaged_default_hint(
+                    (SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default), p_lower, p_upper),
+                format('Move them out first, one range per transaction: CALL pgpart.move_default_rows(%L);',
+                       (SELECT i.inhparent::regclass::text FROM pg_inherits AS i WHERE i.inhrelid = p_default))),
+            SCHEMA = v_schema,
+            TABLE = v_table;
+    END IF;
+END
+$body$;
+
 -- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
 -- of the grid that hold rows of PARENT's default partition, in the order
 -- move_default_range moves them, so its dry run (move_default_plan), the
@@ -2758,6 +3967,65 @@ $body$;
 COMMENT ON FUNCTION pgpart._require_move_grid(pgpart._target) IS
 'Raises 42P17 unless the prepared parent is a RANGE parent, whose default rows can move into ranges of the grid (internal).';
 
+-- pgpart._unmanaged_default_hint(parent, width): the way forward for a
+-- parent pgpart does not manage yet whose default partition holds rows
+-- (issue 18's hint loop: create_range_partitions refused the ranges of
+-- those rows and named move_default_rows, which needs a policy): register
+-- the policy with partitions that start past the default's largest key,
+-- then move the rows. WIDTH (a slot's lower and upper bound literals, when
+-- the caller planned one) makes the suggested start concrete: the largest
+-- key plus two slots, past the slot holding it whatever the grid's
+-- alignment. NULL when the parent is managed or its default is empty.
+CREATE OR REPLACE FUNCTION pgpart._unmanaged_default_hint(p_parent regclass, p_lower text DEFAULT NULL, p_upper text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+AS $body$
+DECLARE
+    v_default regclass := pgpart._default_partition(p_parent);
+    v_key name;
+    v_type regtype;
+    v_max text;
+    v_start text;
+    v_width text;
+BEGIN
+    IF v_default IS NULL OR EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent) THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.attname, a.atttypid::regtype INTO v_key, v_type
+    FROM pg_partitioned_table AS pt
+    JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+    WHERE pt.partrelid = p_parent;
+    EXECUTE format('SELECT max(%I)::text FROM %s', v_key, v_default) INTO v_max;
+    IF v_max IS NULL THEN
+        RETURN NULL;
+    END IF;
+    p_lower := btrim(p_lower, '''');
+    p_upper := btrim(p_upper, '''');
+    IF p_lower IN ('MINVALUE', 'MAXVALUE') OR p_upper IN ('MINVALUE', 'MAXVALUE') THEN
+        p_lower := NULL;
+    END IF;
+    IF v_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        v_start := (v_max::numeric + 2 * (p_upper::numeric - p_lower::numeric))::text;
+        v_width := (p_upper::numeric - p_lower::numeric)::text;
+    ELSIF v_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+        v_start := (v_max::timestamptz + 2 * (p_upper::timestamptz - p_lower::timestamptz))::text;
+        v_width := justify_hours(p_upper::timestamptz - p_lower::timestamptz)::text;
+    END IF;
+    RETURN format('%s is not managed yet, and move_default_rows needs its policy: register it first with '
+                  'partitions that start past the default''s rows (its largest key is %s): SELECT * FROM '
+                  'pgpart.create_range_partitions(%L, %L, start => %L, default_partition => true); then CALL '
+                  'pgpart.move_default_rows(%L); which moves the default''s rows into partitions of their own.',
+                  p_parent, v_max, p_parent::text, coalesce(v_width, '<interval>'),
+                  coalesce(v_start, format('<a value past %s>', v_max)), p_parent::text);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._unmanaged_default_hint(regclass, text, text) IS
+'The HINT for an unmanaged parent whose default partition holds rows: register the policy with partitions past those rows, then move_default_rows (internal).';
+
 -- pgpart._detach_partition(parent, partition, timeout, retries): the SQL
 -- path's detach: all locks first under the timeout with retries, then the
 -- DETACH, journaled in the same transaction. The caller commits at once.
@@ -2823,6 +4091,113 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p_parent, p_partition);
     PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
     PERFORM pgpart._log(p_parent, 'finalize', 'ok', jsonb_build_object('partition', p_partition::text));
+END
+$body$;
+
+-- pgpart._journal(parent): the open retention journal entries of PARENT
+-- whose archive or drop is still to come, each checked against the
+-- catalog now. STATE is 'awaiting' (the table is detached and still the
+-- one journaled: same OID, name and owner, and the parent still has that
+-- owner), 'pending' (its DETACH CONCURRENTLY awaits FINALIZE) or 'stale'
+-- (PROBLEM says why: gone, renamed, still attached, or an owner changed,
+-- e.g. by REASSIGN OWNED): a stale entry is never acted on, only discarded.
+-- Only rows that came through pgpart._journal_detach count: journal_oid
+-- is set and row-level security verified it when it was written; older
+-- rows and history rows without it are never honoured. An entry is open
+-- until an 'archive', 'drop', 'export' or 'discard' row for its table
+-- follows it.
+CREATE OR REPLACE FUNCTION pgpart._journal(p_parent regclass)
+RETURNS TABLE (
+    entry bigint,
+    detached oid,
+    detached_name text,
+    then_action text,
+    archive_schema name,
+    archive_tablespace name,
+    state text,
+    problem text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is cached for the session (every tick calls it)
+    RETURN QUERY
+        SELECT
+            l.id,
+            l.journal_oid,
+            coalesce(c.oid::regclass::text, l.detail ->> 'partition'),
+            l.detail ->> 'then',
+            (l.detail ->> 'archive_schema')::name,
+            (l.detail ->> 'archive_tablespace')::name,
+            CASE
+                WHEN c.oid IS NULL OR pc.relowner <> l.journal_owner OR c.relowner <> l.journal_owner
+                     OR c.relname <> l.journal_name OR c.relkind NOT IN ('r', 'p') THEN 'stale'
+                WHEN c.relispartition AND EXISTS (
+                    SELECT 1 FROM pg_inherits AS i
+                    WHERE i.inhrelid = c.oid AND i.inhparent = p_parent AND i.inhdetachpending
+                ) THEN 'pending'
+                WHEN c.relispartition THEN 'stale'
+                ELSE 'awaiting'
+            END,
+            CASE
+                WHEN c.oid IS NULL OR c.relkind NOT IN ('r', 'p') THEN
+                    format('table %s (OID %s) no longer exists', l.detail ->> 'partition', l.journal_oid)
+                WHEN pc.relowner <> l.journal_owner THEN
+                    format('the owner of %s is now %I, not %I who owned it when %s was detached', p_parent,
+                           pg_get_userbyid(pc.relowner), pg_get_userbyid(l.journal_owner), c.oid::regclass)
+                WHEN c.relowner <> l.journal_owner THEN
+                    format('table %s is now owned by %I, not %I', c.oid::regclass, pg_get_userbyid(c.relowner),
+                           pg_get_userbyid(l.journal_owner))
+                WHEN c.relname <> l.journal_name THEN
+                    format('table %s (OID %s) was %I when it was detached', c.oid::regclass, c.oid, l.journal_name)
+                WHEN c.relispartition AND NOT EXISTS (
+                    SELECT 1 FROM pg_inherits AS i
+                    WHERE i.inhrelid = c.oid AND i.inhparent = p_parent AND i.inhdetachpending
+                ) THEN format('table %s is attached: the journaled detach did not happen', c.oid::regclass)
+            END
+        FROM (
+            SELECT DISTINCT ON (j.journal_oid) j.id, j.journal_oid, j.journal_name, j.journal_owner, j.detail
+            FROM pgpart.log AS j
+            WHERE j.parent = p_parent AND j.action = 'detach' AND j.journal_oid IS NOT NULL
+            ORDER BY j.journal_oid, j.id DESC
+        ) AS l
+        JOIN pg_class AS pc ON pc.oid = p_parent
+        LEFT JOIN pg_class AS c ON c.oid = l.journal_oid
+        WHERE
+            l.detail ->> 'then' IN ('archive', 'drop', 'export')
+            AND NOT EXISTS (
+                SELECT 1 FROM pgpart.log AS done
+                WHERE
+                    done.parent = p_parent
+                    AND done.action IN ('archive', 'drop', 'discard', 'reattach', 'export')
+                    AND done.journal_oid = l.journal_oid
+                    AND done.id > l.id
+            )
+        ORDER BY l.id;
+END
+$body$;
+
+-- pgpart._detached_awaiting(parent): tables detached by retention whose
+-- archive or drop has not happened yet: the journal entries still valid.
+-- Not those awaiting export: only the client can write Parquet, so SQL
+-- retention leaves them to it (pgpart._awaiting_export).
+CREATE OR REPLACE FUNCTION pgpart._detached_awaiting(p_parent regclass)
+RETURNS TABLE (detached regclass, then_action text, archive_schema name, archive_tablespace name)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT j.detached::regclass, j.then_action, j.archive_schema, j.archive_tablespace
+        FROM pgpart._journal(p_parent) AS j
+        -- 'export' entries wait for the client (pgpart._awaiting_export)
+        WHERE j.state = 'awaiting' AND j.then_action IN ('archive', 'drop')
+        ORDER BY j.entry;
 END
 $body$;
 
@@ -3116,9 +4491,10 @@ COMMENT ON FUNCTION pgpart._due_creation(regclass, timestamptz) IS
 'Whether maintenance would create a partition of the parent (or fail trying), asked of the range planner; for the parents _due_parents cannot settle from the catalog alone (internal).';
 
 -- pgpart._due_integer_retention(parent, now_at): whether retention of an
--- integer-keyed parent has a partition to detach. Its cut-off depends on
--- the highest key value (an index probe of the table), which no catalog
--- query can give; a probe that fails counts as due (maintenance reports it).
+-- integer-keyed parent, or of one with retention by size or rows, has a
+-- partition to detach. Its cut-off depends on the highest key value (an
+-- index probe of the table) or on partition sizes, which no catalog query
+-- can give; a probe that fails counts as due (maintenance reports it).
 CREATE OR REPLACE FUNCTION pgpart._due_integer_retention(p_parent regclass, p_now_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -3369,8 +4745,9 @@ BEGIN
         SELECT m.parent, 'expired'
         FROM m
         WHERE
-            m.retention IS NOT NULL
-            AND m.clock = 'integer'
+            (m.retention IS NOT NULL AND m.clock = 'integer'
+             -- retention by size or rows reads partition sizes: asked of the planner too
+             OR m.retention_max_bytes IS NOT NULL OR m.retention_max_rows IS NOT NULL)
             AND pgpart._due_integer_retention(m.parent, p_now_at)
     ),
     -- retention of a parent other tables reference is refused, every time
@@ -3379,7 +4756,8 @@ BEGIN
         SELECT m.parent, 'retention refused' AS reason
         FROM m
         WHERE
-            m.retention IS NOT NULL AND m.referenced_retention = 'refuse'
+            (m.retention IS NOT NULL OR m.retention_max_bytes IS NOT NULL OR m.retention_max_rows IS NOT NULL)
+            AND m.referenced_retention = 'refuse'
             AND EXISTS (
                 SELECT 1 FROM pg_constraint AS con
                 WHERE con.confrelid = m.parent AND con.contype = 'f' AND con.conparentid = 0
@@ -3395,6 +4773,8 @@ BEGIN
         WHERE
             j.action = 'detach' AND j.journal_oid IS NOT NULL
             AND j.detail ->> 'then' IN ('archive', 'drop')
+            -- not while its grace period lasts (pgpart._grace_until)
+            AND j.logged_at + coalesce(m.retention_grace, interval '0') <= greatest(p_now_at, now())
             AND NOT EXISTS (
                 SELECT 1 FROM pgpart.log AS later
                 WHERE
@@ -3405,7 +4785,7 @@ BEGIN
                 SELECT 1 FROM pgpart.log AS done
                 WHERE
                     done.parent = j.parent
-                    AND done.action IN ('archive', 'drop', 'discard')
+                    AND done.action IN ('archive', 'drop', 'discard', 'reattach')
                     AND done.journal_oid = j.journal_oid
                     AND done.id > j.id
             )
@@ -3579,18 +4959,28 @@ COMMENT ON FUNCTION pgpart._due_parents(timestamptz) IS
 'The parents automatic maintenance acts on that have anything due at now_at (missing partitions, retention, pending detaches, journal entries, drift reconcile repairs, a failed last run), with the reasons; one set-based catalog query (internal).';
 
 -- source: sql/src/30_plan/expired.sql
--- pgpart._expired_partitions(parent, now_at, timeout): the partitions of a
--- managed parent that retention removes: their whole range ends at or before
--- now_at minus the retention (calendar arithmetic in the configured zone),
--- or for integer keys at or below the highest key value minus the retention
--- distance. Never the default, never one already detaching, never the newest
+-- pgpart._expiry(parent, now_at, timeout, planned_upper): the partitions of
+-- a managed range parent that retention removes, each with the rule that
+-- expires it (REASON). A partition expires if ANY rule of the policy
+-- expires it:
+--   age   its whole range ends at or before now_at minus the retention
+--         (calendar arithmetic in the configured zone), or for integer keys
+--         at or below the highest key value minus the retention distance;
+--   bytes / rows  (retention_max_bytes, retention_max_rows) the partitions
+--         together hold more than the limit: the oldest expire first until
+--         the rest fits (pgpart._partition_volume; the default never counts).
+-- Never the default, never one already detaching, never the newest
 -- partition by bound (PLANNED_UPPER: a dry run's partitions to be created
--- first count, as they will exist when the real run gets here). Catalog only, except the integer key probe (each read
--- waits at most TIMEOUT).
-CREATE OR REPLACE FUNCTION pgpart._expired_partitions(
+-- first count, as they will exist when the real run gets here), never one
+-- holding now_at (for integer keys: the highest key value) or later.
+-- Catalog only, except the integer key probe and the volume of partitions
+-- (each read waits at most TIMEOUT for its lock).
+-- Long (about 130 lines): the three rules share one reading of the
+-- partitions and one set of exclusions, so they cannot disagree on those.
+CREATE OR REPLACE FUNCTION pgpart._expiry(
     p_parent regclass, p_now_at timestamptz, p_timeout interval, p_planned_upper numeric DEFAULT NULL
 )
-RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
+RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric, reason text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
@@ -3598,43 +4988,372 @@ AS $body$
 #variable_conflict use_column
 DECLARE
     v_cfg pgpart.config;
+    v_clock text;
     v_cutoff numeric;
     v_max numeric;
+    v_now numeric;
+    v_newest numeric;
+    v_total_bytes numeric;
+    v_total_rows numeric;
+    r record;
 BEGIN
     -- an infinite now_at would expire every partition but the newest (every
     -- retention path comes through here: refuse it, 22023 naming now_at)
     PERFORM pgpart._check_lock_args(coalesce(p_timeout, interval '1s'), 0, p_now_at);
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent AND c.strategy = 'range';
-    IF v_cfg.retention IS NULL THEN
+    IF v_cfg.retention IS NULL AND v_cfg.retention_max_bytes IS NULL AND v_cfg.retention_max_rows IS NULL THEN
         RETURN;
     END IF;
-    IF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'integer' THEN
+    v_clock := pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit);
+    IF v_clock = 'integer' THEN
         v_max := pgpart._max_key(p_parent, v_cfg.key_column, p_timeout);
         IF v_max IS NULL THEN
             RETURN;  -- an empty table has nothing to expire
         END IF;
+        v_now := v_max;
         v_cutoff := v_max - v_cfg.retention::numeric;
-    ELSIF pgpart._key_clock(v_cfg.key_type, v_cfg.epoch_unit) = 'instant' THEN
+    ELSIF v_clock = 'instant' THEN
+        v_now := extract(epoch FROM p_now_at);
         v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval)
                                        AT TIME ZONE v_cfg.time_zone);
     ELSE
+        v_now := extract(epoch FROM (p_now_at AT TIME ZONE v_cfg.time_zone));
         v_cutoff := extract(epoch FROM ((p_now_at AT TIME ZONE v_cfg.time_zone) - v_cfg.retention::interval));
     END IF;
-    RETURN QUERY
-    SELECT p.partition, p.lower_coord, p.upper_coord
-    FROM pgpart._partitions(p_parent) AS p
-    WHERE
-        NOT p.is_default
-        AND NOT p.detach_pending
-        AND p.upper_coord <= v_cutoff
-        AND p.upper_coord < greatest(
-            (SELECT max(q.upper_coord) FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default), p_planned_upper)
-    ORDER BY p.lower_coord;
+    SELECT max(q.upper_coord) INTO v_newest FROM pgpart._partitions(p_parent) AS q WHERE NOT q.is_default;
+    v_newest := greatest(v_newest, p_planned_upper);
+
+    IF v_cfg.retention_max_bytes IS NULL AND v_cfg.retention_max_rows IS NULL THEN
+        -- age alone: catalog only
+        RETURN QUERY
+        SELECT p.partition, p.lower_coord, p.upper_coord,
+               format('age: older than %s', v_cfg.retention)
+        FROM pgpart._partitions(p_parent) AS p
+        WHERE
+            NOT p.is_default
+            AND NOT p.detach_pending
+            AND p.upper_coord <= v_cutoff
+            AND p.upper_coord < v_newest
+        ORDER BY p.lower_coord;
+        RETURN;
+    END IF;
+
+    -- volume rules: every partition but the default and those already
+    -- detaching (retention is removing them) counts in the totals; the
+    -- oldest eligible ones expire first
+    FOR r IN
+        SELECT p.partition, p.lower_coord, p.upper_coord, v.bytes, v.row_count,
+               sum(v.bytes) OVER () AS total_bytes, sum(v.row_count) OVER () AS total_rows
+        FROM pgpart._partitions(p_parent) AS p
+        CROSS JOIN LATERAL pgpart._partition_volume(p.partition, p_timeout) AS v
+        WHERE NOT p.is_default AND NOT p.detach_pending
+        ORDER BY p.lower_coord
+    LOOP
+        IF v_total_bytes IS NULL THEN
+            v_total_bytes := r.total_bytes;
+            v_total_rows := r.total_rows;
+        END IF;
+        -- beyond these, nothing expires (partitions are in key order)
+        EXIT WHEN r.upper_coord > v_now OR r.upper_coord >= v_newest;
+        IF v_cfg.retention IS NOT NULL AND r.upper_coord <= v_cutoff THEN
+            RETURN QUERY SELECT r.partition, r.lower_coord, r.upper_coord,
+                                format('age: older than %s', v_cfg.retention);
+        ELSIF v_total_bytes > v_cfg.retention_max_bytes THEN
+            RETURN QUERY SELECT r.partition, r.lower_coord, r.upper_coord,
+                                format('size: the partitions hold %s, more than retention_max_bytes %s',
+                                       pg_size_pretty(v_total_bytes),
+                                       pg_size_pretty(v_cfg.retention_max_bytes::numeric));
+        ELSIF v_total_rows > v_cfg.retention_max_rows THEN
+            RETURN QUERY SELECT r.partition, r.lower_coord, r.upper_coord,
+                                format('rows: the partitions hold %s rows, more than retention_max_rows %s',
+                                       v_total_rows, v_cfg.retention_max_rows);
+        ELSE
+            -- the rest fits every volume rule and stays fitting; age cannot
+            -- expire a later partition (ranges ascend): done
+            EXIT;
+        END IF;
+        -- what is left once this one is gone
+        v_total_bytes := v_total_bytes - r.bytes;
+        v_total_rows := v_total_rows - r.row_count;
+    END LOOP;
 END
+$body$;
+
+COMMENT ON FUNCTION pgpart._expiry(regclass, timestamptz, interval, numeric) IS
+'Partitions of a managed parent that retention removes and the rule that expires each (age, size, rows); never the default, the newest, a detaching one or one holding now.';
+
+-- pgpart._expired_partitions(parent, now_at, timeout, planned_upper): the
+-- partitions retention removes (pgpart._expiry without the reason), for the
+-- callers that only need which ones.
+CREATE OR REPLACE FUNCTION pgpart._expired_partitions(
+    p_parent regclass, p_now_at timestamptz, p_timeout interval, p_planned_upper numeric DEFAULT NULL
+)
+RETURNS TABLE (partition regclass, lower_coord numeric, upper_coord numeric)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT e.partition, e.lower_coord, e.upper_coord
+    FROM pgpart._expiry(p_parent, p_now_at, p_timeout, p_planned_upper) AS e;
 $body$;
 
 COMMENT ON FUNCTION pgpart._expired_partitions(regclass, timestamptz, interval, numeric) IS
 'Partitions of a managed parent whose whole range lies beyond its retention (never the default, the newest or a detaching one).';
+
+-- pgpart._partition_volume(partition, timeout): the bytes (heap, TOAST and
+-- indexes, every level of a sub-partitioned one) and rows of a partition,
+-- for the volume rules of retention. Rows are the planner's count
+-- (pg_class.reltuples, kept by autovacuum and ANALYZE), counted exactly only
+-- for a table never analyzed, and only when counting runs no code of its
+-- owner (no row-level security on it) and the caller may read it; else such
+-- a table counts 0 rows (ANALYZE it). Each read waits at most TIMEOUT for
+-- its lock (pg_total_relation_size waits behind an ACCESS EXCLUSIVE).
+CREATE OR REPLACE FUNCTION pgpart._partition_volume(p_partition regclass, p_timeout interval)
+RETURNS TABLE (bytes bigint, row_count bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+#variable_conflict use_column
+DECLARE
+    v_bytes bigint := 0;
+    v_rows bigint := 0;
+    v_n bigint;
+    r record;
+BEGIN
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    FOR r IN
+        SELECT t.relid, c.reltuples, c.relrowsecurity
+        FROM pg_partition_tree(p_partition) AS t
+        JOIN pg_class AS c ON c.oid = t.relid
+        WHERE t.isleaf AND c.relkind IN ('r', 'm')
+    LOOP
+        v_bytes := v_bytes + pg_total_relation_size(r.relid);
+        IF r.reltuples >= 0 THEN
+            v_rows := v_rows + r.reltuples::bigint;
+        ELSIF NOT r.relrowsecurity AND has_table_privilege(r.relid, 'SELECT') THEN
+            -- never analyzed (usually an empty new partition): count it (a
+            -- plain count(*) runs no function of the table's owner)
+            EXECUTE format('SELECT count(*) FROM ONLY %s', r.relid::regclass) INTO v_n;
+            v_rows := v_rows + v_n;
+        END IF;
+    END LOOP;
+    RETURN QUERY SELECT v_bytes, v_rows;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._partition_volume(regclass, interval) IS
+'Bytes (heap, TOAST, indexes, all levels) and rows (planner count; exact when never analyzed) of a partition, for retention by size and rows; each lock waited for at most the timeout.';
+
+-- pgpart._grace_until(parent, entry): when the archive or drop of the table
+-- detached by retention journal ENTRY (a pgpart.log id) is due: the time of
+-- its journaled detach plus the policy's retention_grace (read now: a
+-- changed grace applies to tables already waiting). The journal is the
+-- truth: no other record of the detach time is kept.
+CREATE OR REPLACE FUNCTION pgpart._grace_until(p_parent regclass, p_entry bigint)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT l.logged_at + coalesce(c.retention_grace, interval '0')
+    FROM pgpart.log AS l
+    LEFT JOIN pgpart.config AS c ON c.parent = p_parent
+    WHERE l.id = p_entry AND l.parent = p_parent;
+$body$;
+
+COMMENT ON FUNCTION pgpart._grace_until(regclass, bigint) IS
+'When the archive or drop of a table detached by retention is due: its journaled detach time plus the policy''s grace period.';
+
+-- pgpart._validated_retention_rules(policy, max_bytes, max_rows, grace):
+-- POLICY with the volume rules and grace period of retention set as asked
+-- (NULL keeps a value; 0, or a zero interval, clears it), each checked
+-- (22023 naming the value) before anything is written. Only for RANGE
+-- policies: list and hash partitions have no order to expire by.
+CREATE OR REPLACE FUNCTION pgpart._validated_retention_rules(
+    p_policy pgpart.config, p_max_bytes bigint, p_max_rows bigint, p_grace interval
+)
+RETURNS pgpart.config
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_new pgpart.config := p_policy;
+BEGIN
+    IF (p_max_bytes IS NOT NULL OR p_max_rows IS NOT NULL OR p_grace IS NOT NULL) AND v_new.strategy <> 'range' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention rules do not apply to %s partitions of table %s', upper(v_new.strategy),
+                             v_new.parent),
+            DETAIL = 'Retention expires the oldest RANGE partitions; LIST and HASH partitions have no age.',
+            HINT = 'Leave retention_max_bytes, retention_max_rows and retention_grace out here.';
+    END IF;
+    IF p_max_bytes < 0 OR p_max_rows < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid %s %s for table %s',
+                             CASE WHEN p_max_bytes < 0 THEN 'retention_max_bytes' ELSE 'retention_max_rows' END,
+                             CASE WHEN p_max_bytes < 0 THEN p_max_bytes ELSE p_max_rows END, v_new.parent),
+            DETAIL = 'A volume limit is a positive number.',
+            HINT = 'Pass a positive limit, or 0 to clear the rule.';
+    END IF;
+    IF p_grace < interval '0' OR isfinite(p_grace) IS false THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('invalid retention_grace %s for table %s', p_grace, v_new.parent),
+            DETAIL = 'A grace period is a finite, positive interval.',
+            HINT = 'Pass e.g. retention_grace => ''7 days'', or ''0'' to clear it.';
+    END IF;
+    IF p_max_bytes IS NOT NULL THEN
+        v_new.retention_max_bytes := nullif(p_max_bytes, 0);
+    END IF;
+    IF p_max_rows IS NOT NULL THEN
+        v_new.retention_max_rows := nullif(p_max_rows, 0);
+    END IF;
+    IF p_grace IS NOT NULL THEN
+        v_new.retention_grace := nullif(p_grace, interval '0');
+    END IF;
+    RETURN v_new;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._validated_retention_rules(pgpart.config, bigint, bigint, interval) IS
+'A policy row with the retention volume rules and grace period set as asked (0 clears), each validated (22023).';
+
+-- source: sql/src/30_plan/export.sql
+-- The cold tier's SQL side (docs/cold-tier.md): retention_action 'export'
+-- detaches an expired partition (journaled like any retention detach, with
+-- 'then' = 'export') and leaves it, detached and readable by name, for the
+-- client: only a client can write a Parquet file. The client writes and
+-- verifies the file, then pgpart.record_export logs the manifest and drops
+-- the table. Nothing here reads table data.
+
+-- pgpart._awaiting_export(parent): the tables that retention (or an
+-- export of an attached partition) detached for export and that still wait
+-- for it: journal entries still valid (pgpart._journal, state 'awaiting')
+-- whose action is 'export', oldest first, with when they were detached and
+-- their bound. THE selection of what the exporter may export now: a rule
+-- that delays an export (a grace period) belongs here, so the client, the
+-- dry run and check() all follow it.
+CREATE OR REPLACE FUNCTION pgpart._awaiting_export(p_parent regclass)
+RETURNS TABLE (detached regclass, entry bigint, detached_at timestamptz, bound text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT j.detached::regclass, j.entry, l.logged_at, l.detail ->> 'bound'
+        FROM pgpart._journal(p_parent) AS j
+        JOIN pgpart.log AS l ON l.id = j.entry
+        WHERE j.state = 'awaiting' AND j.then_action = 'export'
+          -- the policy's grace period (retention_grace) first
+          AND coalesce(pgpart._grace_until(p_parent, j.entry) <= now(), true)
+        ORDER BY j.entry;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._awaiting_export(regclass) IS
+'Tables detached for export (journal entries still valid, action export) that the client may export now, oldest first (internal).';
+
+-- pgpart._detach_for_export(parent, partition, timeout, retries): detaches
+-- PARTITION from PARENT (the lock-bounded plain DETACH of
+-- pgpart._detach_partition) with a journal entry whose action is 'export',
+-- whatever the policy says: the client calls it once the partition's file
+-- is written and verified (Client.export_partition), so an export that
+-- fails before leaves the partition attached. Only a leaf owned by the
+-- parent's owner: the journal could not name another.
+CREATE OR REPLACE FUNCTION pgpart._detach_for_export(
+    p_parent regclass,
+    p_partition regclass,
+    p_timeout interval,
+    p_retries integer
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    v_part record;
+BEGIN
+    PERFORM pgpart._check_lock_args(p_timeout, p_retries, now());
+    PERFORM pgpart._require_owner(p_parent);
+    SELECT c.relname, c.relowner, c.relkind, pc.relowner AS parent_owner,
+           pg_get_expr(c.relpartbound, 0) AS bound
+    INTO v_part
+    FROM pg_inherits AS i
+    JOIN pg_class AS c ON c.oid = i.inhrelid
+    JOIN pg_class AS pc ON pc.oid = i.inhparent
+    WHERE i.inhrelid = p_partition AND i.inhparent = p_parent AND NOT i.inhdetachpending;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not a partition of %s', p_partition, p_parent),
+            DETAIL = 'Only an attached partition is detached for export.',
+            HINT = 'Pass a partition listed by pgpart.partition_info(parent).';
+    END IF;
+    IF v_part.relkind <> 'r' OR v_part.bound = 'DEFAULT' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = format('partition %s cannot be exported', p_partition),
+            DETAIL = 'Only a leaf partition with bounds (not a default or sub-partitioned one) is exported.',
+            HINT = 'Export the leaves of a sub-partitioned partition one by one.';
+    END IF;
+    IF v_part.relowner <> v_part.parent_owner THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('partition %s is not owned by the owner of %s', p_partition, p_parent),
+            DETAIL = format('It is owned by %I.', pg_get_userbyid(v_part.relowner)),
+            HINT = format('ALTER TABLE %s OWNER TO %I; then export it.', p_partition,
+                          pg_get_userbyid(v_part.parent_owner));
+    END IF;
+    PERFORM pgpart._acquire_locks(
+        array(SELECT l.statement FROM pgpart._lock_statements(p_parent, p_partition) AS l),
+        p_timeout, p_retries);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    -- the journal entry first: row-level security admits it only while the
+    -- table is a partition of the parent
+    PERFORM pgpart._log_journal(
+        p_parent, 'detach', p_partition::oid, v_part.relname, v_part.relowner,
+        jsonb_build_object('partition_oid', p_partition::oid, 'partition', p_partition::text,
+                           'bound', v_part.bound, 'then', 'export'));
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p_parent, p_partition);
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- a detached partition's values no longer count
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._detach_for_export(regclass, regclass, interval, integer) IS
+'Detaches a partition whose Parquet file the client has written and verified, journaled for export (plain DETACH under a lock timeout with retries).';
+
+-- pgpart._find_export_awaiting(parent, now_at): code 'detached_awaiting'
+-- for tables waiting for their export: SQL retention never exports, so the
+-- fix names the client's command.
+CREATE OR REPLACE FUNCTION pgpart._find_export_awaiting(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
+           format('detached by retention since %s; its export to Parquet is still due', a.detached_at),
+           format('-- run the client: pgpart export %s --to DIRECTORY (or pgpart maintain with the parquet extra)',
+                  p_parent)
+    FROM pgpart._awaiting_export(p_parent) AS a
+    WHERE p_now_at IS NOT NULL;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_export_awaiting(regclass, timestamptz) IS
+'Finding detached_awaiting of pgpart.check() for tables detached for export whose Parquet file is still to be written (internal).';
 
 -- source: sql/src/30_plan/find_default_rows.sql
 -- pgpart._find_default_rows(parent, now_at): codes 'default_rows' (urgent:
@@ -3743,9 +5462,10 @@ COMMENT ON FUNCTION pgpart._find_drift(regclass) IS
 --                            parent's triggers are missing, invalid or
 --                            disabled: writes are not checked (urgent);
 --   global_unique_building   the existing rows are not all copied yet;
---   global_unique_partition  a leaf partition is not recorded (made or
---                            attached while nothing could record it: its
---                            values are unchecked, urgent);
+--   global_unique_partition  a leaf partition (or the plain table
+--                            itself) is not recorded (made or attached
+--                            while nothing could record it: its values
+--                            are unchecked, urgent);
 --   global_unique_detached   a detached table still holds values;
 --   global_unique_stale      a partition was dropped while recorded: its
 --                            values may still be taken;
@@ -3798,10 +5518,8 @@ BEGIN
                 THEN format('a column of %s was renamed or dropped: writes fail', v_gu.columns::text)
             WHEN v_gu.insert_sql <> pgpart._gu_sql(v_gu, 'insert') OR v_gu.delete_sql <> pgpart._gu_sql(v_gu, 'delete')
                 THEN format('its side table was renamed to %s', v_gu.side_table)
-            WHEN (SELECT count(*) FROM pg_trigger AS t
-                  WHERE t.tgrelid = v_gu.parent AND t.tgenabled <> 'D'
-                    AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))) < 2
-                THEN 'a trigger of it on the parent is missing or disabled'
+            WHEN NOT pgpart._gu_installed(v_gu)
+                THEN 'a trigger of it is missing or disabled'
         END;
         IF v_problem IS NOT NULL THEN
             RETURN QUERY SELECT 'urgent', 'global_unique_broken'::pgpart.finding_code, v_gu.parent, NULL::regclass,
@@ -3825,8 +5543,9 @@ BEGIN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l) EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
         LOOP
             RETURN QUERY SELECT 'urgent', 'global_unique_partition'::pgpart.finding_code, v_gu.parent, v_table,
-                format('partition %s is not recorded by global unique constraint %I: its values are not checked',
-                       v_table, v_gu.constraint_name),
+                format('%s %s is not recorded by global unique constraint %I: its values are not checked',
+                       CASE WHEN v_table = v_gu.parent THEN 'table' ELSE 'partition' END, v_table,
+                       v_gu.constraint_name),
                 v_repair;
         END LOOP;
         FOR v_table IN
@@ -4491,8 +6210,9 @@ COMMENT ON FUNCTION pgpart._find_detach_pending(regclass) IS
 'Finding detach_pending of pgpart.check(): partitions left half detached by an interrupted DETACH CONCURRENTLY (internal).';
 
 -- pgpart._find_detached_awaiting(parent, now_at): code 'detached_awaiting'.
--- Tables that retention detached and whose archive or drop is still due
--- (the run was interrupted between its steps).
+-- Tables that retention detached and whose archive or drop is due (the run
+-- was interrupted between its steps, or no run came since the end of the
+-- grace period): pgpart._follow_ups_due.
 CREATE OR REPLACE FUNCTION pgpart._find_detached_awaiting(p_parent regclass, p_now_at timestamptz)
 RETURNS SETOF pgpart.finding
 LANGUAGE plpgsql
@@ -4505,9 +6225,9 @@ AS $body$
 BEGIN
     RETURN QUERY
     SELECT 'warning', 'detached_awaiting'::pgpart.finding_code, p_parent, a.detached,
-           format('detached by retention; its %s is still due', a.then_action),
+           format('detached by retention; its %s is still due (since %s)', a.then_action, a.due_at),
            pgpart._fix_call('CALL pgpart.detach_and_archive_proc', p_parent, '', p_now_at)
-    FROM pgpart._detached_awaiting(p_parent) AS a;
+    FROM pgpart._follow_ups_due(p_parent, p_now_at) AS a;
 END
 $body$;
 
@@ -4538,55 +6258,161 @@ $body$;
 COMMENT ON FUNCTION pgpart._find_journal(regclass, timestamptz) IS
 'Finding journal_stale of pgpart.check(): retention journal entries no longer valid, which retention discards (internal).';
 
+-- pgpart._find_in_grace(parent, now_at): code 'retention_grace'. Tables
+-- retention detached whose archive or drop waits for the end of the
+-- policy's grace period (pgpart._in_grace): still readable by name, and
+-- pgpart.reattach_partition brings one back meanwhile. Information only:
+-- no fix (maintenance finishes them when they are due).
+CREATE OR REPLACE FUNCTION pgpart._find_in_grace(p_parent regclass, p_now_at timestamptz)
+RETURNS SETOF pgpart.finding
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET lock_timeout = '10ms'
+SET timezone = 'UTC'
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT 'info', 'retention_grace'::pgpart.finding_code, p_parent, g.detached,
+           format('detached by retention at %s; its %s waits for the grace period until %s '
+                  '(to keep it: SELECT * FROM pgpart.reattach_partition(%L, %L))',
+                  g.detached_at, g.then_action, g.due_at, p_parent::text, g.detached::text),
+           NULL::text
+    FROM pgpart._in_grace(p_parent, p_now_at) AS g;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._find_in_grace(regclass, timestamptz) IS
+'Finding retention_grace of pgpart.check(): tables detached by retention waiting for the end of their grace period before their archive or drop (internal).';
+
 -- source: sql/src/30_plan/global_unique.sql
 -- Global unique constraints, the planning and upkeep layer
 -- (docs/global-unique.md): installing the triggers, copying existing values
 -- into the side table, keeping the set of recorded tables in step with the
 -- partition tree, and the grants a writer needs on the side table.
 
--- pgpart._gu_install(constraint): the row triggers on the parent (cloned by
--- PostgreSQL to every partition, now and future) and the TRUNCATE trigger
--- on every leaf partition, where missing. CREATE TRIGGER locks the parent
--- and each partition SHARE ROW EXCLUSIVE (under the caller's lock timeout):
--- writers wait that long at most. Returns how many triggers it created.
-CREATE OR REPLACE FUNCTION pgpart._gu_install(p_gu pgpart.global_unique)
+-- pgpart._gu_statement_triggers(constraint, table): the constraint's
+-- three statement triggers on TABLE, where missing: AFTER INSERT, UPDATE
+-- and DELETE, FOR EACH STATEMENT with transition tables (PostgreSQL allows
+-- one event per trigger with transition tables, and does not clone
+-- statement triggers to partitions, so every table of the tree gets its
+-- own: a statement fires only those of the table it names). CREATE
+-- TRIGGER locks TABLE SHARE ROW EXCLUSIVE, under the caller's lock
+-- timeout. Returns how many it created.
+CREATE OR REPLACE FUNCTION pgpart._gu_statement_triggers(p_gu pgpart.global_unique, p_table regclass)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_name text := format('pgpart_gu_%s', p_gu.id);
+    v_event text;
     v_count integer := 0;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name) THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR DELETE ON %s FOR EACH ROW '
-                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name, p_gu.parent, p_gu.id);
-        v_count := v_count + 1;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = p_gu.parent AND t.tgname = v_name || '_update') THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW WHEN (%s) '
-                       'EXECUTE FUNCTION pgpart._gu_row(%L)', v_name || '_update',
-                       (SELECT string_agg(quote_ident(c), ', ') FROM unnest(p_gu.columns) AS u (c)), p_gu.parent,
-                       (SELECT string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', c), ' OR ')
-                        FROM unnest(p_gu.columns) AS u (c)),
-                       p_gu.id);
-        v_count := v_count + 1;
-    END IF;
+    FOREACH v_event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger AS t
+                       WHERE t.tgrelid = p_table AND t.tgname = format('pgpart_gu_%s_%s', p_gu.id, v_event)) THEN
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION pgpart._gu_row(%L)',
+                           format('pgpart_gu_%s_%s', p_gu.id, v_event), upper(v_event), p_table,
+                           CASE v_event WHEN 'insert' THEN 'NEW TABLE AS pgpart_new'
+                                        WHEN 'update' THEN 'OLD TABLE AS pgpart_old NEW TABLE AS pgpart_new'
+                                        ELSE 'OLD TABLE AS pgpart_old' END,
+                           p_gu.id);
+            v_count := v_count + 1;
+        END IF;
+    END LOOP;
     RETURN v_count;
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._gu_install(pgpart.global_unique) IS
-'Creates the missing row triggers of a global unique constraint on its parent (internal).';
+COMMENT ON FUNCTION pgpart._gu_statement_triggers(pgpart.global_unique, regclass) IS
+'Creates the missing statement triggers (insert, update, delete, with transition tables) of a global unique constraint on one table (internal).';
 
--- pgpart._gu_mark(constraint, table): the TRUNCATE trigger on one leaf
--- partition; its name marks the table as recorded in the side table.
+-- pgpart._gu_tables(constraint): the tables that carry the constraint's
+-- statement triggers: the parent, every partitioned table of its tree,
+-- every recorded table (pgpart._gu_marked: the leaf partitions, and
+-- detached tables whose values still count until they are released), and
+-- any other table still carrying them (a detached partitioned table).
+CREATE OR REPLACE FUNCTION pgpart._gu_tables(p_gu pgpart.global_unique)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN QUERY
+        SELECT p_gu.parent
+        UNION
+        SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+        WHERE c.relkind = 'p'
+        UNION
+        SELECT m.m FROM pgpart._gu_marked(p_gu) AS m (m)
+        UNION
+        -- a partitioned table detached while its triggers stayed (until pgpart._gu_sync drops them)
+        SELECT t.tgrelid::regclass FROM pg_trigger AS t
+        WHERE t.tgname = format('pgpart_gu_%s_insert', p_gu.id) AND t.tgfoid = 'pgpart._gu_row()'::regprocedure
+        ORDER BY 1;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_tables(pgpart.global_unique) IS
+'The tables carrying a global unique constraint''s statement triggers: parent, partitioned tables of its tree, recorded tables (internal).';
+
+-- pgpart._gu_install(constraint): the statement triggers on the parent,
+-- on every partitioned table of its tree and on every recorded table,
+-- where missing (a leaf partition gets them with its TRUNCATE trigger,
+-- pgpart._gu_mark). CREATE TRIGGER locks each table SHARE ROW EXCLUSIVE
+-- (under the caller's lock timeout): writers wait that long at most.
+-- Returns how many triggers it created.
+CREATE OR REPLACE FUNCTION pgpart._gu_install(p_gu pgpart.global_unique)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN (SELECT coalesce(sum(pgpart._gu_statement_triggers(p_gu, t.t)), 0)::integer
+            FROM pgpart._gu_tables(p_gu) AS t (t));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_install(pgpart.global_unique) IS
+'Creates the missing statement triggers of a global unique constraint on its parent, the partitioned tables of its tree and its recorded tables (internal).';
+
+-- pgpart._gu_installed(constraint): whether every table that must carry
+-- the constraint's statement triggers (pgpart._gu_tables) has all three,
+-- enabled: otherwise some writes are not checked (check():
+-- global_unique_broken, fixed by add_global_unique, which calls
+-- pgpart._gu_install).
+CREATE OR REPLACE FUNCTION pgpart._gu_installed(p_gu pgpart.global_unique)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN NOT EXISTS (
+        SELECT 1 FROM pgpart._gu_tables(p_gu) AS t (t)
+        CROSS JOIN unnest(ARRAY['insert', 'update', 'delete']) AS e (e)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger AS tr
+                          WHERE tr.tgrelid = t.t AND tr.tgname = format('pgpart_gu_%s_%s', p_gu.id, e.e)
+                            AND tr.tgenabled <> 'D' AND tr.tgfoid = 'pgpart._gu_row()'::regprocedure));
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_installed(pgpart.global_unique) IS
+'Whether every table that must carry a global unique constraint''s statement triggers has them, enabled (internal).';
+
+-- pgpart._gu_mark(constraint, table): a leaf partition's statement
+-- triggers (where missing) and its TRUNCATE trigger, whose name marks the
+-- table as recorded in the side table.
 CREATE OR REPLACE FUNCTION pgpart._gu_mark(p_gu pgpart.global_unique, p_table regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    PERFORM pgpart._gu_statement_triggers(p_gu, p_table);
     EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                    'EXECUTE FUNCTION pgpart._gu_truncate(%L)',
                    format('pgpart_gu_%s_truncate', p_gu.id), p_table, p_gu.id);
@@ -4594,7 +6420,52 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_mark(pgpart.global_unique, regclass) IS
-'Creates the TRUNCATE trigger of a global unique constraint on a leaf partition, which also marks it as recorded (internal).';
+'Creates the statement triggers and the TRUNCATE trigger of a global unique constraint on a leaf partition, which marks it as recorded (internal).';
+
+-- pgpart._gu_unmark(constraint, table): drops every trigger of the
+-- constraint on TABLE (a detached table once its values are released, or
+-- the constraint dropped). DROP TRIGGER locks TABLE ACCESS EXCLUSIVE.
+CREATE OR REPLACE FUNCTION pgpart._gu_unmark(p_gu pgpart.global_unique, p_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_trigger name;
+BEGIN
+    FOR v_trigger IN
+        SELECT t.tgname FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND NOT t.tgisinternal
+          AND t.tgname IN (format('pgpart_gu_%s_insert', p_gu.id), format('pgpart_gu_%s_update', p_gu.id),
+                           format('pgpart_gu_%s_delete', p_gu.id), format('pgpart_gu_%s_truncate', p_gu.id))
+        ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_table);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_unmark(pgpart.global_unique, regclass) IS
+'Drops every trigger of a global unique constraint on one table (internal).';
+
+-- pgpart._gu_uninstall(constraint): drops every trigger of the constraint,
+-- on every table carrying one (pgpart.drop_global_unique).
+CREATE OR REPLACE FUNCTION pgpart._gu_uninstall(p_gu pgpart.global_unique)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN SELECT t.t FROM pgpart._gu_tables(p_gu) AS t (t) LOOP
+        PERFORM pgpart._gu_unmark(p_gu, v_table);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_uninstall(pgpart.global_unique) IS
+'Drops every trigger of a global unique constraint, on every table carrying one (internal).';
 
 -- pgpart._gu_marked(constraint): every table carrying the constraint's
 -- TRUNCATE trigger, attached or not: the tables whose values the side table
@@ -4617,7 +6488,9 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_marked(pgpart.global_unique) IS
 'The tables carrying a global unique constraint''s TRUNCATE trigger, i.e. whose values its side table holds (internal).';
 
--- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent.
+-- pgpart._gu_leaves(constraint): the leaf partitions (tables) of the parent;
+-- for a plain table about to be converted (not a partition: pg_partition_tree
+-- lists nothing for it) the table itself.
 CREATE OR REPLACE FUNCTION pgpart._gu_leaves(p_gu pgpart.global_unique)
 RETURNS SETOF regclass
 LANGUAGE plpgsql
@@ -4628,12 +6501,15 @@ BEGIN
     RETURN QUERY
         SELECT t.relid::regclass FROM pg_partition_tree(p_gu.parent) AS t JOIN pg_class AS c ON c.oid = t.relid
         WHERE t.isleaf AND c.relkind = 'r'
-        ORDER BY t.relid;
+        UNION ALL
+        SELECT c.oid::regclass FROM pg_class AS c
+        WHERE c.oid = p_gu.parent AND c.relkind = 'r' AND NOT c.relispartition
+        ORDER BY 1;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_leaves(pgpart.global_unique) IS
-'The leaf partitions of a global unique constraint''s parent (internal).';
+'The leaf partitions of a global unique constraint''s parent, or the parent itself when it is a plain table (internal).';
 
 -- pgpart._gu_copy(constraint, table, from_block, to_block, missing_only):
 -- copies the values of TABLE's rows (only pages [from, to) when given; with
@@ -4741,8 +6617,9 @@ COMMENT ON FUNCTION pgpart._gu_raise_duplicates(pgpart.global_unique, text[]) IS
 -- yet recorded (made or attached by hand, or by pgpart with the event
 -- triggers off) gets its TRUNCATE trigger and its values copied (23505 when
 -- one duplicates another partition's: the ATTACH then fails as it should);
--- a recorded table that is no longer in the tree (detached) has its values
--- released and its trigger dropped. Called by the event trigger and by
+-- a partitioned table new in the tree gets its statement triggers; a
+-- recorded table that is no longer in the tree (detached) has its values
+-- released and its triggers dropped. Called by the event trigger and by
 -- pgpart's own attach and detach paths. Returns how many tables changed.
 CREATE OR REPLACE FUNCTION pgpart._gu_sync(p_parent regclass)
 RETURNS integer
@@ -4759,6 +6636,13 @@ BEGIN
         WHERE g.parent = p_parent AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
         ORDER BY g.id
     LOOP
+        -- a partitioned table attached or made in the tree: its statement triggers
+        FOR v_table IN
+            SELECT t.relid::regclass FROM pg_partition_tree(p_parent) AS t JOIN pg_class AS c ON c.oid = t.relid
+            WHERE c.relkind = 'p' ORDER BY t.relid
+        LOOP
+            v_count := v_count + least(pgpart._gu_statement_triggers(v_gu, v_table), 1);
+        END LOOP;
         FOR v_table IN
             SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
             EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
@@ -4774,9 +6658,23 @@ BEGIN
             SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
             EXCEPT SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
         LOOP
+            -- the old table of a conversion, between pgpart._gu_rebind and
+            -- its ATTACH in the same transaction: its values stay
+            CONTINUE WHEN v_gu.build ->> 'rebind_xid' = pg_current_xact_id_if_assigned()::text
+                AND v_table::oid = (v_gu.build ->> 'rebind')::oid;
             PERFORM pgpart._guard_owner_code(v_gu.side_table, 'move');
             PERFORM pgpart._gu_forget(v_gu, v_table);
-            EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
+            PERFORM pgpart._gu_unmark(v_gu, v_table);
+            v_count := v_count + 1;
+        END LOOP;
+        -- a partitioned table detached: its statement triggers go (its
+        -- leaves were released above)
+        FOR v_table IN
+            SELECT t.tgrelid::regclass FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+            WHERE t.tgname = format('pgpart_gu_%s_insert', v_gu.id) AND c.relkind = 'p'
+            EXCEPT SELECT p.relid::regclass FROM pg_partition_tree(p_parent) AS p
+        LOOP
+            PERFORM pgpart._gu_unmark(v_gu, v_table);
             v_count := v_count + 1;
         END LOOP;
     END LOOP;
@@ -4862,6 +6760,457 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._gu_grant_statements(pgpart.global_unique) IS
 'The GRANT statements giving each role that writes a global unique constraint''s parent the rights its triggers need on the side table (internal).';
+
+-- source: sql/src/30_plan/global_unique_convert.sql
+-- Global unique constraints across a conversion (issue 18,
+-- docs/global-unique.md "On a plain table (before converting it)"): a
+-- plain table gets its global unique constraint online (add_global_unique
+-- with build => false, then build_global_unique) while it is still plain;
+-- in the swap transaction pgpart._gu_rebind moves the constraint to the new
+-- partitioned parent, and pgpart._gu_repoint_foreign_keys points the
+-- foreign keys that referenced the old table at the side table, NOT VALID
+-- (constant time: the side table is complete, so new rows are checked at
+-- once), to be validated online afterwards.
+
+-- pgpart._gu_plain_ready(table, columns): whether TABLE has a global unique
+-- constraint (on COLUMNS, in any order, when given) and every such one is
+-- built ('valid'), so a conversion may swap. Catalog only, never waits.
+CREATE OR REPLACE FUNCTION pgpart._gu_plain_ready(p_table regclass, p_columns name[] DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN coalesce((
+        SELECT bool_and(g.state = 'valid' AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table))
+        FROM pgpart.global_unique AS g
+        WHERE g.parent = p_table
+          AND (p_columns IS NULL
+               OR (SELECT array_agg(c ORDER BY c) FROM unnest(g.columns) AS u (c))
+                  = (SELECT array_agg(c ORDER BY c) FROM unnest(p_columns) AS u (c)))
+    ), false);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_plain_ready(regclass, name[]) IS
+'Whether a table has a global unique constraint (on the given columns, when given) and all such are built (state valid): what a conversion polls before its swap (internal).';
+
+-- pgpart._gu_holds_exclusive(rel): whether this transaction holds ACCESS
+-- EXCLUSIVE on REL (the swap's precondition: nothing else writes meanwhile).
+CREATE OR REPLACE FUNCTION pgpart._gu_holds_exclusive(p_rel regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN EXISTS (
+        SELECT 1 FROM pg_locks AS l
+        WHERE l.locktype = 'relation'
+          AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())
+          AND l.relation = p_rel::oid
+          AND l.pid = pg_backend_pid()
+          AND l.mode = 'AccessExclusiveLock'
+          AND l.granted);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_holds_exclusive(regclass) IS
+'Whether the current transaction holds ACCESS EXCLUSIVE on a relation (internal).';
+
+-- pgpart._gu_rebind(old, new_parent): in the swap transaction of a
+-- conversion, moves every global unique constraint of the plain table OLD
+-- to the partitioned table NEW_PARENT that OLD is about to become (or has
+-- just become) a partition of. The caller holds ACCESS EXCLUSIVE on both
+-- (checked), so no row is written meanwhile and nothing needs copying: the
+-- side table already holds exactly OLD's values. The registration follows
+-- NEW_PARENT, OLD's row triggers are dropped and made on NEW_PARENT instead
+-- (PostgreSQL clones them to OLD at the ATTACH: no same-named trigger is
+-- left to collide with), OLD keeps its TRUNCATE trigger (it stays
+-- recorded), partitions NEW_PARENT already has are recorded, and writers of
+-- NEW_PARENT get their rights on the side table. Before the ATTACH, the
+-- event trigger would take OLD (recorded, not yet a partition) for a
+-- detached table and release its values: the registration names OLD and
+-- this transaction (build.rebind, build.rebind_xid) and pgpart._gu_sync
+-- keeps OLD's values until then. Returns how many constraints moved.
+-- A conversion copying OLD's triggers to NEW_PARENT should leave these out
+-- (functions pgpart._gu_row and pgpart._gu_truncate): they move here. If
+-- they were copied anyway, the row triggers are kept (same definition) and
+-- a copied TRUNCATE trigger is dropped from NEW_PARENT.
+-- About 130 lines: the checks come first and change nothing.
+CREATE OR REPLACE FUNCTION pgpart._gu_rebind(p_old regclass, p_new_parent regclass)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_old pg_class;
+    v_new pg_class;
+    v_old_schema name;
+    v_new_schema name;
+    v_gu pgpart.global_unique;
+    v_bad name;
+    v_attached boolean;
+    v_leaf regclass;
+    v_statement text;
+    v_count integer := 0;
+BEGIN
+    PERFORM pgpart._require_owner(p_old);
+    PERFORM pgpart._require_owner(p_new_parent);
+    SELECT * INTO v_old FROM pg_class AS c WHERE c.oid = p_old;
+    SELECT * INTO v_new FROM pg_class AS c WHERE c.oid = p_new_parent;
+    v_old_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_old.relnamespace);
+    v_new_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_new.relnamespace);
+    IF v_new.relkind <> 'p' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_object_definition',
+            MESSAGE = format('table %s is not partitioned', p_new_parent),
+            DETAIL = 'The global unique constraints of a converted table move to its new partitioned parent.',
+            HINT = 'Pass the new partitioned parent as the second argument.',
+            SCHEMA = v_new_schema, TABLE = v_new.relname;
+    END IF;
+    v_attached := EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = p_old AND i.inhparent = p_new_parent);
+    IF v_old.relkind <> 'r' OR (v_old.relispartition AND NOT v_attached) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_table_definition',
+            MESSAGE = format('%s is neither a plain table nor a partition of %s', p_old, p_new_parent),
+            DETAIL = 'The constraints move from the old, plain table of a conversion to its new parent.',
+            HINT = 'Pass the old (plain) table of the conversion as the first argument.',
+            SCHEMA = v_old_schema, TABLE = v_old.relname;
+    END IF;
+    IF NOT (pgpart._gu_holds_exclusive(p_old) AND pgpart._gu_holds_exclusive(p_new_parent)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('global unique constraints of %s cannot move to %s: the tables are not locked',
+                             p_old, p_new_parent),
+            DETAIL = 'The move must happen in the swap transaction, while nothing writes either table.',
+            HINT = format('LOCK TABLE ONLY %s, %s IN ACCESS EXCLUSIVE MODE first, in the same transaction.',
+                          p_old, p_new_parent),
+            SCHEMA = v_old_schema, TABLE = v_old.relname;
+    END IF;
+    FOR v_gu IN SELECT g.* FROM pgpart.global_unique AS g WHERE g.parent = p_old ORDER BY g.id LOOP
+        IF v_gu.state <> 'valid' OR NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('global unique constraint %I on %s is not built', v_gu.constraint_name, p_old),
+                DETAIL = format('Its state is %s: the side table does not hold every value yet.', v_gu.state),
+                HINT = format('Finish it first: CALL pgpart.build_global_unique(%L, %L).', p_old::text,
+                              v_gu.constraint_name),
+                SCHEMA = v_old_schema, TABLE = v_old.relname, CONSTRAINT = v_gu.constraint_name;
+        END IF;
+        SELECT u.c INTO v_bad FROM unnest(v_gu.columns) AS u (c)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM pg_attribute AS n JOIN pg_attribute AS o ON o.attrelid = p_old AND o.attname = n.attname
+            WHERE n.attrelid = p_new_parent AND n.attname = u.c AND n.attnum > 0 AND NOT n.attisdropped
+              AND NOT o.attisdropped AND (n.atttypid, n.atttypmod, n.attcollation)
+                                         = (o.atttypid, o.atttypmod, o.attcollation))
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'datatype_mismatch',
+                MESSAGE = format('column %I of global unique constraint %I is missing from %s or has another type',
+                                 v_bad, v_gu.constraint_name, p_new_parent),
+                DETAIL = 'The side table keeps the values with their types and collations.',
+                HINT = format('Create %s with the columns of %s, same types and collations.', p_new_parent, p_old),
+                SCHEMA = v_new_schema, TABLE = v_new.relname, COLUMN = v_bad;
+        END IF;
+        IF (SELECT (c.relowner, c.relnamespace) FROM pg_class AS c WHERE c.oid = v_gu.side_table)
+           IS DISTINCT FROM (v_new.relowner, v_new.relnamespace) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = format('side table %s of global unique constraint %I is not in the schema of %s '
+                                 'or not owned by its owner', v_gu.side_table, v_gu.constraint_name, p_new_parent),
+                DETAIL = 'A side table lives in its parent''s schema and belongs to the parent''s owner.',
+                HINT = format('Create %s in the schema of %s and give it the same owner before the move.',
+                              p_new_parent, p_old),
+                SCHEMA = v_new_schema, TABLE = v_new.relname;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pgpart.global_unique AS g
+                   WHERE g.parent = p_new_parent
+                     AND (g.constraint_name = v_gu.constraint_name OR g.columns = v_gu.columns)) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'duplicate_object',
+                MESSAGE = format('%s already has a global unique constraint named %I or on columns %s',
+                                 p_new_parent, v_gu.constraint_name, v_gu.columns::text),
+                DETAIL = format('Global unique constraint %I of %s cannot move there.', v_gu.constraint_name, p_old),
+                HINT = 'pgpart.global_unique_info() lists it; drop one of them.',
+                SCHEMA = v_new_schema, TABLE = v_new.relname;
+        END IF;
+
+        UPDATE pgpart.global_unique AS g
+        SET parent = p_new_parent,
+            build = CASE WHEN v_attached THEN '{}'::jsonb
+                         ELSE jsonb_build_object('rebind', p_old::oid, 'rebind_xid', pg_current_xact_id()::text) END
+        WHERE g.id = v_gu.id
+        RETURNING * INTO v_gu;
+        -- cloned to OLD at the ATTACH (or now, when OLD is attached already);
+        -- one cloned already (copied to the parent before the ATTACH) stays
+        FOR v_statement IN
+            SELECT format('DROP TRIGGER %I ON %s', t.tgname, p_old) FROM pg_trigger AS t
+            WHERE t.tgrelid = p_old AND t.tgparentid = 0
+              AND t.tgname IN (format('pgpart_gu_%s', v_gu.id), format('pgpart_gu_%s_update', v_gu.id))
+            ORDER BY t.tgname
+        LOOP
+            EXECUTE v_statement;
+        END LOOP;
+        PERFORM pgpart._gu_install(v_gu);
+        -- a TRUNCATE trigger copied to the parent with the table's other
+        -- triggers would mark it as recorded: a partitioned table never is
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), p_new_parent);
+        IF NOT EXISTS (SELECT 1 FROM pgpart._gu_marked(v_gu) AS m (m) WHERE m.m = p_old) THEN
+            PERFORM pgpart._gu_mark(v_gu, p_old);
+        END IF;
+        -- partitions NEW_PARENT already has (empty when just made): recorded
+        FOR v_leaf IN
+            SELECT l.l FROM pgpart._gu_leaves(v_gu) AS l (l)
+            EXCEPT SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m)
+        LOOP
+            PERFORM pgpart._gu_mark(v_gu, v_leaf);
+            PERFORM pgpart._gu_raise_duplicates(v_gu, pgpart._gu_copy(v_gu, v_leaf, NULL, NULL, false));
+        END LOOP;
+        FOR v_statement IN SELECT s.s FROM pgpart._gu_grant_statements(v_gu) AS s (s) LOOP
+            EXECUTE v_statement;
+        END LOOP;
+        PERFORM pgpart._log(p_new_parent, 'rebind_global_unique', 'ok',
+                            jsonb_build_object('constraint', v_gu.constraint_name, 'from', p_old::text,
+                                               'from_oid', p_old::oid));
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_rebind(regclass, regclass) IS
+'In a conversion''s swap transaction (both tables locked ACCESS EXCLUSIVE): moves the built global unique constraints of the old plain table to the new partitioned parent, before or after the old table''s ATTACH; returns how many moved (internal).';
+
+-- pgpart._gu_foreign_key_plan(old, new_parent): the foreign keys of other
+-- tables that reference OLD, each with the statements that point it at the
+-- side table of the global unique constraint on exactly its referenced
+-- columns: drop, add again (same name, columns, MATCH, ON UPDATE/ON
+-- DELETE, deferrability, comment) NOT VALID, and the VALIDATE to run
+-- online afterwards (NULL when the key was not valid or not enforced
+-- before). Changes nothing, so a conversion can call it before it starts
+-- and refuse up front. Refused (0A000, naming the key):
+--  * a key on other columns than a global unique constraint's;
+--  * an action other than NO ACTION or RESTRICT: the side table's entries
+--    are never updated, they are deleted and inserted again, also when an
+--    UPDATE moves a row to another partition, so CASCADE, SET NULL and SET
+--    DEFAULT would act on referencing rows whose referenced row still
+--    exists (docs/global-unique.md);
+--  * a partitioned referencing table before PostgreSQL 18 (no NOT VALID
+--    foreign key on a partitioned table there).
+-- A referencing table the caller cannot alter: 42501. A foreign key of OLD
+-- to itself is not listed: it is one of the table's own constraints.
+CREATE OR REPLACE FUNCTION pgpart._gu_foreign_key_plan(p_old regclass, p_new_parent regclass DEFAULT NULL)
+RETURNS TABLE (
+    fk name,
+    referencing regclass,
+    unique_constraint name,
+    side_table regclass,
+    drop_statement text,
+    add_statement text,
+    validate_statement text
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_con record;
+    v_gu pgpart.global_unique;
+    v_enforced boolean;
+    v_comment text;
+BEGIN
+    FOR v_con IN
+        SELECT
+            k.oid, k.conname, k.conrelid::regclass AS rel, k.confmatchtype, k.confupdtype, k.confdeltype,
+            k.condeferrable, k.condeferred, k.convalidated, to_jsonb(k) ->> 'conenforced' AS enforced,
+            rc.relkind, rc.relowner, rc.relname,
+            (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = rc.relnamespace) AS nspname,
+            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n)
+             FROM unnest(k.conkey) WITH ORDINALITY AS u (attnum, n)
+             JOIN pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS from_cols,
+            (SELECT array_agg(a.attname ORDER BY u.n)
+             FROM unnest(k.confkey) WITH ORDINALITY AS u (attnum, n)
+             JOIN pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum) AS to_cols
+        FROM pg_constraint AS k JOIN pg_class AS rc ON rc.oid = k.conrelid
+        WHERE k.contype = 'f' AND k.confrelid = p_old AND k.conrelid <> p_old AND k.conparentid = 0
+        ORDER BY k.conrelid, k.conname
+    LOOP
+        SELECT g.* INTO v_gu FROM pgpart.global_unique AS g
+        WHERE g.parent IN (p_old, p_new_parent)
+          AND (SELECT array_agg(c ORDER BY c) FROM unnest(g.columns) AS u (c))
+              = (SELECT array_agg(c ORDER BY c) FROM unnest(v_con.to_cols) AS u (c))
+        ORDER BY g.id
+        LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('foreign key %I of %s references columns %s of %s, which no global unique '
+                                 'constraint covers', v_con.conname, v_con.rel, v_con.to_cols::text, p_old),
+                DETAIL = 'After the conversion only a global unique constraint''s side table can be referenced.',
+                HINT = format('Add one first: pgpart.add_global_unique(%L, %L, build => false), then CALL '
+                              'pgpart.build_global_unique; or drop the foreign key.', p_old::text,
+                              v_con.to_cols::text),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
+        END IF;
+        IF v_con.confupdtype NOT IN ('a', 'r') OR v_con.confdeltype NOT IN ('a', 'r') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('foreign key %I of %s has ON UPDATE %s ON DELETE %s', v_con.conname, v_con.rel,
+                                 pgpart._gu_fk_action(v_con.confupdtype), pgpart._gu_fk_action(v_con.confdeltype)),
+                DETAIL = 'Through a global unique constraint a referenced value is deleted and inserted again '
+                         'when its row moves to another partition: a cascading action would act on rows whose '
+                         'referenced row still exists. Only NO ACTION and RESTRICT are carried.',
+                HINT = format('Recreate it with NO ACTION (DEFERRABLE INITIALLY DEFERRED lets rows move between '
+                              'partitions) before converting: ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT '
+                              '%I FOREIGN KEY (%s) REFERENCES %s (%s) DEFERRABLE INITIALLY DEFERRED NOT VALID.',
+                              v_con.rel, v_con.conname, v_con.conname, v_con.from_cols, p_old,
+                              (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_con.to_cols) AS u (c))),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
+        END IF;
+        IF v_con.relkind = 'p' AND current_setting('server_version_num')::integer < 180000 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = format('foreign key %I of partitioned table %s cannot be pointed at a side table '
+                                 'NOT VALID on this server', v_con.conname, v_con.rel),
+                DETAIL = 'PostgreSQL before 18 refuses NOT VALID foreign keys on partitioned tables, and a valid '
+                         'one would scan the table under lock.',
+                HINT = 'Drop the foreign key before converting and add it again afterwards, or use PostgreSQL 18.',
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
+        END IF;
+        IF NOT pg_has_role(current_user, v_con.relowner, 'USAGE') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('foreign key %I of %s cannot be changed: must be owner of table %s',
+                                 v_con.conname, v_con.rel, v_con.rel),
+                DETAIL = 'Its foreign key is dropped and added again, which needs the table''s owner.',
+                HINT = format('Run the conversion as a member of role %I, or as a superuser.',
+                              pg_get_userbyid(v_con.relowner)),
+                SCHEMA = v_con.nspname, TABLE = v_con.relname, CONSTRAINT = v_con.conname;
+        END IF;
+        v_enforced := coalesce(v_con.enforced::boolean, true);
+        v_comment := obj_description(v_con.oid, 'pg_constraint');
+        fk := v_con.conname;
+        referencing := v_con.rel;
+        unique_constraint := v_gu.constraint_name;
+        side_table := v_gu.side_table;
+        drop_statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_con.rel, v_con.conname);
+        add_statement := format(
+            'ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s ON UPDATE %s ON DELETE %s%s%s',
+            v_con.rel, v_con.conname, v_con.from_cols, v_gu.side_table,
+            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_con.to_cols) AS u (c)),
+            CASE v_con.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
+            pgpart._gu_fk_action(v_con.confupdtype), pgpart._gu_fk_action(v_con.confdeltype),
+            CASE WHEN v_con.condeferred THEN ' DEFERRABLE INITIALLY DEFERRED'
+                 WHEN v_con.condeferrable THEN ' DEFERRABLE' ELSE '' END,
+            CASE WHEN NOT v_enforced THEN ' NOT ENFORCED' ELSE ' NOT VALID' END)
+            || CASE WHEN v_comment IS NOT NULL
+                    THEN format('; COMMENT ON CONSTRAINT %I ON %s IS %L', v_con.conname, v_con.rel, v_comment)
+                    ELSE '' END;
+        validate_statement := CASE WHEN v_enforced AND v_con.convalidated
+                                   THEN format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname)
+                              END;
+        RETURN NEXT;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_foreign_key_plan(regclass, regclass) IS
+'The foreign keys of other tables referencing a table about to be converted, with the statements that point each at a global unique constraint''s side table NOT VALID and validate it later; refuses (0A000) what cannot be carried (internal).';
+
+-- pgpart._gu_fk_action(code): a pg_constraint action code as SQL.
+CREATE OR REPLACE FUNCTION pgpart._gu_fk_action(p_code "char")
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    RETURN CASE p_code WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+                       WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_fk_action("char") IS
+'A foreign key action code of pg_constraint as SQL (internal).';
+
+-- pgpart._gu_repoint_foreign_keys(old, new_parent, validate, ...): in the
+-- swap transaction, runs pgpart._gu_foreign_key_plan: each foreign key
+-- referencing OLD is dropped and added again against the side table, NOT
+-- VALID (constant time: no row is read; the side table holds every value
+-- of OLD, so rows written from now on are checked at once). The
+-- referencing tables are locked ACCESS EXCLUSIVE (dropping a foreign key
+-- needs it) and the side tables SHARE ROW EXCLUSIVE, under the lock
+-- timeout with retries, in one group; a conversion should take these locks
+-- in its swap's lock group, before OLD's (a writer of a referencing table
+-- that then waits for OLD would otherwise hold us up until the timeout).
+-- Returns each key with its VALIDATE statement, to run online afterwards
+-- (SHARE UPDATE EXCLUSIVE on the referencing table: writers go on); with
+-- VALIDATE they are run here as well (a scan under this transaction's
+-- locks: small tables and tests only).
+CREATE OR REPLACE FUNCTION pgpart._gu_repoint_foreign_keys(
+    p_old regclass,
+    p_new_parent regclass,
+    p_validate boolean DEFAULT false,
+    p_lock_timeout interval DEFAULT '200ms',
+    p_lock_retries integer DEFAULT 10
+)
+RETURNS TABLE (fk name, referencing regclass, statement text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '200ms'
+AS $body$
+#variable_conflict use_variable
+DECLARE
+    v_plan record;
+    v_locks text [];
+BEGIN
+    PERFORM pgpart._require_owner(p_old);
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
+    IF p_validate IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'validate must not be NULL',
+            DETAIL = 'It says whether the foreign keys are validated here or returned to be validated online.',
+            HINT = 'Pass false (validate online afterwards) or true.';
+    END IF;
+    -- the plan checks every key (and refuses) before anything is locked
+    SELECT array_agg(l.statement ORDER BY l.ord, l.rel::oid) INTO v_locks
+    FROM (
+        SELECT DISTINCT 1 AS ord, p.referencing AS rel,
+               format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p.referencing) AS statement
+        FROM pgpart._gu_foreign_key_plan(p_old, p_new_parent) AS p
+        UNION
+        SELECT DISTINCT 2, p.side_table, format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', p.side_table)
+        FROM pgpart._gu_foreign_key_plan(p_old, p_new_parent) AS p
+    ) AS l;
+    IF v_locks IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pgpart._acquire_locks(v_locks, p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    -- the plan is read whole before the loop changes the keys
+    FOR v_plan IN SELECT p.* FROM pgpart._gu_foreign_key_plan(p_old, p_new_parent) AS p LOOP
+        EXECUTE v_plan.drop_statement;
+        EXECUTE v_plan.add_statement;
+        IF p_validate AND v_plan.validate_statement IS NOT NULL THEN
+            EXECUTE v_plan.validate_statement;
+        END IF;
+        PERFORM pgpart._log(coalesce(p_new_parent, p_old), 'repoint_foreign_key', 'ok',
+                            jsonb_build_object('foreign_key', v_plan.fk, 'referencing', v_plan.referencing::text,
+                                               'side_table', v_plan.side_table::text, 'validated', p_validate));
+        fk := v_plan.fk;
+        referencing := v_plan.referencing;
+        statement := v_plan.validate_statement;
+        RETURN NEXT;
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_repoint_foreign_keys(regclass, regclass, boolean, interval, integer) IS
+'In a conversion''s swap: points the foreign keys referencing the old table at the global unique constraints'' side tables, NOT VALID; returns the VALIDATE statements to run online afterwards (internal).';
 
 -- source: sql/src/30_plan/plan_fingerprint.sql
 -- pgpart._plan_fingerprint(parent): what a maintenance plan of PARENT is
@@ -6131,13 +8480,15 @@ COMMENT ON FUNCTION pgpart._apply_reconcile(regclass, boolean, interval, integer
 -- meant to run in its own transaction (DESIGN §3, §4):
 --   finalize  a detach left pending by an interrupted DETACH CONCURRENTLY;
 --   discard   a journal entry no longer valid (pgpart._journal), never acted on;
---   archive / drop  tables detached earlier whose second half is still due;
---   detach    each expired partition: with ONLINE and no default partition
---             a journal step then DETACH ... CONCURRENTLY (top level: only a
---             client can run it), else the lock-bounded plain DETACH;
---             each followed by its archive or drop step;
+--   archive / drop  tables detached earlier whose second half is due (its
+--             grace period, retention_grace, over: pgpart._follow_ups_due);
+--   detach    each expired partition (pgpart._expiry: by age, size or
+--             rows): with ONLINE and no default partition a journal step
+--             then DETACH ... CONCURRENTLY (top level: only a client can
+--             run it), else the lock-bounded plain DETACH; each followed by
+--             its archive or drop step unless a grace period delays it;
 --   analyze   the parent, when the policy asks for it.
--- Long (about 140 lines): the kinds of step above must come out in this
+-- Long (about 145 lines): the kinds of step above must come out in this
 -- order from one reading of the policy, the journal and pending detaches.
 CREATE OR REPLACE FUNCTION pgpart._retention_plan(
     p_parent regclass,
@@ -6175,13 +8526,14 @@ BEGIN
                   false)::pgpart.step;
         RETURN NEXT st;
         -- a journaled retention detach: its archive or drop follows at once
-        SELECT j.then_action, j.archive_schema, j.archive_tablespace
+        SELECT j.then_action, j.archive_schema, j.archive_tablespace, j.entry
         INTO v_journal
         FROM pgpart._journal(p_parent) AS j
         WHERE j.detached = r.partition::oid AND j.state = 'pending'
         ORDER BY j.entry DESC
         LIMIT 1;
-        IF v_journal.then_action IN ('archive', 'drop') THEN
+        -- (not while its grace period lasts: pgpart._follow_ups_due plans it then)
+        IF v_journal.then_action IN ('archive', 'drop') AND pgpart._grace_until(p_parent, v_journal.entry) <= greatest(p_now_at, now()) THEN
             v_step := v_step + 1;
             st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_journal.then_action, v_journal.archive_schema,
                                          v_journal.archive_tablespace, p_timeout, p_retries);
@@ -6199,14 +8551,14 @@ BEGIN
                         format('none on tables (journal entry void: %s)', r.problem), false)::pgpart.step;
     END LOOP;
 
-    FOR r IN SELECT * FROM pgpart._detached_awaiting(p_parent) LOOP
+    FOR r IN SELECT * FROM pgpart._follow_ups_due(p_parent, p_now_at) LOOP
         v_step := v_step + 1;
         st := pgpart._follow_up_step(v_step, p_parent, r.detached, r.then_action, r.archive_schema,
                                      r.archive_tablespace, p_timeout, p_retries);
         RETURN NEXT st;
     END LOOP;
 
-    IF v_cfg.retention IS NOT NULL THEN
+    IF v_cfg.retention IS NOT NULL OR v_cfg.retention_max_bytes IS NOT NULL OR v_cfg.retention_max_rows IS NOT NULL THEN
         IF v_cfg.referenced_retention = 'refuse' AND EXISTS (
             SELECT 1 FROM pg_constraint AS con
             WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
@@ -6260,7 +8612,9 @@ BEGIN
                                 false)::pgpart.step;
             END IF;
             v_follow := v_cfg.retention_action;
-            IF v_follow IN ('archive', 'drop') THEN
+            -- with a grace period the table stays detached (readable by
+            -- name, pgpart.reattach_partition brings it back) until it is due
+            IF v_follow IN ('archive', 'drop') AND v_cfg.retention_grace IS NULL THEN
                 v_step := v_step + 1;
                 st := pgpart._follow_up_step(v_step, p_parent, r.partition, v_follow, v_cfg.archive_schema,
                                              v_cfg.archive_tablespace, p_timeout, p_retries);
@@ -6281,6 +8635,193 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._retention_plan(regclass, timestamptz, boolean, interval, integer, numeric) IS
 'Ordered retention steps for a managed parent, each a single statement for its own transaction.';
+
+-- pgpart._follow_ups_due(parent, now_at): the tables retention detached
+-- (journal entries still valid, pgpart._journal) whose archive or drop is
+-- due: their grace period (pgpart._grace_until) is over at NOW_AT or now,
+-- whichever is later (a grace period passes in real time since the
+-- journaled detach; a NOW_AT ahead of the clock asks what will be due
+-- then, one behind it changes nothing). The one
+-- selection of due follow-ups: the retention plan, check() and maintenance's
+-- report read it. DUE_AT says since when.
+CREATE OR REPLACE FUNCTION pgpart._follow_ups_due(p_parent regclass, p_now_at timestamptz)
+RETURNS TABLE (
+    detached regclass, then_action text, archive_schema name, archive_tablespace name, entry bigint,
+    due_at timestamptz
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT j.detached::regclass, j.then_action, j.archive_schema, j.archive_tablespace, j.entry, g.due_at
+        FROM pgpart._journal(p_parent) AS j
+        CROSS JOIN LATERAL (SELECT pgpart._grace_until(p_parent, j.entry) AS due_at) AS g
+        -- (an entry awaiting another action, e.g. a client's export, is not SQL retention's)
+        WHERE j.state = 'awaiting' AND j.then_action IN ('archive', 'drop') AND g.due_at <= greatest(p_now_at, now())
+        ORDER BY j.entry;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._follow_ups_due(regclass, timestamptz) IS
+'Tables detached by retention whose archive or drop is due now: journal entries still valid whose grace period is over.';
+
+-- pgpart._in_grace(parent, now_at): the tables retention detached whose
+-- archive or drop waits for the end of their grace period (valid journal
+-- entries, pgpart._journal, due after NOW_AT and now): readable by name, and
+-- pgpart.reattach_partition can bring them back meanwhile.
+CREATE OR REPLACE FUNCTION pgpart._in_grace(p_parent regclass, p_now_at timestamptz)
+RETURNS TABLE (detached regclass, then_action text, entry bigint, detached_at timestamptz, due_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT j.detached::regclass, j.then_action, j.entry, l.logged_at, g.due_at
+        FROM pgpart._journal(p_parent) AS j
+        JOIN pgpart.log AS l ON l.id = j.entry
+        CROSS JOIN LATERAL (SELECT pgpart._grace_until(p_parent, j.entry) AS due_at) AS g
+        WHERE j.state = 'awaiting' AND g.due_at > greatest(p_now_at, now())
+        ORDER BY j.entry;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._in_grace(regclass, timestamptz) IS
+'Tables detached by retention whose archive or drop waits for the end of their grace period.';
+
+-- pgpart._reattach_plan(parent, partition): the steps that attach again a
+-- table retention detached from PARENT, at the bounds its journal entry
+-- recorded: a CHECK constraint equal to the partition constraint (ATTACH
+-- then skips its own scan of the table under the parent's lock), the
+-- ATTACH, the CHECK dropped again, and the 'reattach' row that closes the
+-- journal entry (its archive or drop never happens). Only a table with an
+-- open, valid journal entry: detached by retention, same OID, name and
+-- owner as then, not attached since (55000 otherwise). The bound text of
+-- the entry is parsed, never run: each bound is one quoted literal, a
+-- number, MINVALUE or MAXVALUE, quoted again here; a range now covered by
+-- another partition is refused (55000 naming it).
+-- Long (about 125 lines): the checks of the journal entry and of the
+-- bounds each raise with their own message before any step is planned.
+CREATE OR REPLACE FUNCTION pgpart._reattach_plan(p_parent regclass, p_partition regclass)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_cfg pgpart.config;
+    v_entry record;
+    v_rel record;
+    v_bound text[];
+    v_values text[] := ARRAY[NULL, NULL]::text[];
+    v_lo numeric;
+    v_hi numeric;
+    v_overlap regclass;
+    v_check text;
+    v_name name := 'pgpart_reattach_check';
+    v_parent_locks text;
+BEGIN
+    v_cfg := pgpart._managed(p_parent);
+    SELECT l.id, l.detail, l.journal_name, l.journal_owner, l.logged_at INTO v_entry
+    FROM pgpart.log AS l
+    WHERE l.parent = p_parent AND l.action = 'detach' AND l.journal_oid = p_partition::oid
+    ORDER BY l.id DESC
+    LIMIT 1;
+    IF v_entry.id IS NULL OR EXISTS (
+        SELECT 1 FROM pgpart.log AS done
+        WHERE
+            done.parent = p_parent AND done.journal_oid = p_partition::oid AND done.id > v_entry.id
+            AND done.action IN ('archive', 'drop', 'discard', 'reattach')
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not waiting as a partition detached from %s by retention', p_partition,
+                             p_parent),
+            DETAIL = CASE WHEN v_entry.id IS NULL THEN 'No retention journal entry in pgpart.log names it.'
+                          ELSE 'Its retention journal entry is closed (archived, dropped, discarded or reattached).'
+                     END,
+            HINT = 'pgpart re-attaches only tables its retention detached; attach any other one by hand '
+                   '(ALTER TABLE ... ATTACH PARTITION ...).';
+    END IF;
+    SELECT c.relname, c.relowner, c.relispartition, c.relkind, pc.relowner AS parent_owner INTO v_rel
+    FROM pg_class AS c CROSS JOIN pg_class AS pc
+    WHERE c.oid = p_partition AND pc.oid = p_parent;
+    IF v_rel.relispartition OR v_rel.relkind NOT IN ('r', 'p') OR v_rel.relname <> v_entry.journal_name
+       OR v_rel.relowner <> v_entry.journal_owner OR v_rel.parent_owner <> v_entry.journal_owner THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is no longer the table retention detached from %s', p_partition, p_parent),
+            DETAIL = format('When detached it was %I, owned by %I; now it is %I, owned by %I%s.', v_entry.journal_name,
+                            pg_get_userbyid(v_entry.journal_owner), v_rel.relname, pg_get_userbyid(v_rel.relowner),
+                            CASE WHEN v_rel.relispartition THEN ', and a partition again' ELSE '' END),
+            HINT = 'Attach it by hand if it is still the right table (ALTER TABLE ... ATTACH PARTITION ...).';
+    END IF;
+    -- the bounds, parsed: a quoted literal (quotes doubled inside), a number, MINVALUE or MAXVALUE
+    v_bound := regexp_match(v_entry.detail ->> 'bound',
+                            '^FOR VALUES FROM \(((?:''(?:[^'']|'''')*'')|-?[0-9.]+|MINVALUE)\) '
+                            'TO \(((?:''(?:[^'']|'''')*'')|-?[0-9.]+|MAXVALUE)\)$');
+    IF v_bound IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('the retention journal of %s holds no range bound pgpart can read for %s', p_parent,
+                             p_partition),
+            DETAIL = format('Journaled bound: %s.', coalesce(v_entry.detail ->> 'bound', 'none')),
+            HINT = 'Attach it by hand (ALTER TABLE ... ATTACH PARTITION ... FOR VALUES FROM (...) TO (...)).';
+    END IF;
+    FOR i IN 1..2 LOOP
+        v_values[i] := CASE WHEN v_bound[i] ~ '^''' THEN replace(substr(v_bound[i], 2, length(v_bound[i]) - 2),
+                                                                     '''''', '''')
+                            ELSE v_bound[i] END;
+    END LOOP;
+    v_lo := pgpart._literal_to_coord(v_cfg.key_type, v_values[1], v_cfg.epoch_unit);
+    v_hi := pgpart._literal_to_coord(v_cfg.key_type, v_values[2], v_cfg.epoch_unit);
+    SELECT p.partition INTO v_overlap
+    FROM pgpart._partitions(p_parent) AS p
+    WHERE NOT p.is_default AND p.lower_coord < v_hi AND p.upper_coord > v_lo
+    ORDER BY p.lower_coord
+    LIMIT 1;
+    IF v_overlap IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('cannot re-attach %s to %s: partition %s now covers part of its range', p_partition,
+                             p_parent, v_overlap),
+            DETAIL = format('Its range when detached: %s.', v_entry.detail ->> 'bound'),
+            HINT = format('Read the detached table by name, or move its rows into %s (INSERT INTO %s SELECT ...).',
+                          p_parent, p_parent);
+    END IF;
+    v_check := concat_ws(' AND ', format('%I IS NOT NULL', v_cfg.key_column),
+                         CASE WHEN v_values[1] <> 'MINVALUE'
+                              THEN format('%I >= %L::%s', v_cfg.key_column, v_values[1], v_cfg.key_type) END,
+                         CASE WHEN v_values[2] <> 'MAXVALUE'
+                              THEN format('%I < %L::%s', v_cfg.key_column, v_values[2], v_cfg.key_type) END);
+    SELECT string_agg(l.locks, ', ') INTO v_parent_locks
+    FROM pgpart._lock_statements(p_parent) AS l WHERE l.statement LIKE 'LOCK%';
+    RETURN NEXT ROW(1, p_partition::text, v_values[1], v_values[2], 'check',
+                    format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', p_partition, v_name, v_check),
+                    format('ACCESS EXCLUSIVE on %s (detached; reads it once)', p_partition), false)::pgpart.step;
+    RETURN NEXT ROW(2, p_partition::text, v_values[1], v_values[2], 'attach',
+                    format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', p_parent, p_partition,
+                           CASE WHEN v_values[1] = 'MINVALUE' THEN 'MINVALUE' ELSE quote_literal(v_values[1]) END,
+                           CASE WHEN v_values[2] = 'MAXVALUE' THEN 'MAXVALUE' ELSE quote_literal(v_values[2]) END),
+                    v_parent_locks, false)::pgpart.step;
+    RETURN NEXT ROW(3, p_partition::text, v_values[1], v_values[2], 'drop check',
+                    format('ALTER TABLE %s DROP CONSTRAINT %I', p_partition, v_name),
+                    format('ACCESS EXCLUSIVE on %s', p_partition), false)::pgpart.step;
+    RETURN NEXT ROW(4, p_partition::text, v_values[1], v_values[2], 'journal',
+                    format('SELECT pgpart._log_journal(%L::regclass, %L, %s, NULL, NULL, %L::jsonb)', p_parent::text,
+                           'reattach', p_partition::oid,
+                           jsonb_build_object('entry', v_entry.id, 'partition', p_partition::text,
+                                              'bound', v_entry.detail ->> 'bound', 'detached_at', v_entry.logged_at)),
+                    'ROW EXCLUSIVE on pgpart.log', false)::pgpart.step;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._reattach_plan(regclass, regclass) IS
+'Steps that re-attach a table retention detached at its journaled bounds (validated CHECK first, ATTACH, CHECK dropped, journal entry closed); 55000 when it is not such a table or its range is taken.';
 
 -- source: sql/src/30_plan/retention_step.sql
 -- pgpart._retention_step(parent, now_at, timeout, retries, online, as_owner,
@@ -6456,7 +8997,10 @@ $body$;
 -- Called again with the same name and columns it repairs what is missing
 -- (triggers, partitions not recorded, values of detached ones; with PRUNE
 -- the values of dropped partitions), so it is also check()'s fix.
--- Long (about 150 lines): argument checks, the creation and the repair path
+-- PARENT may also be a plain table about to be converted (issue 18): its
+-- own rows are then the tree, and pgpart._gu_rebind moves the constraint
+-- to the new partitioned parent at the swap.
+-- Long (about 160 lines): argument checks, the creation and the repair path
 -- share the one verb.
 CREATE OR REPLACE FUNCTION pgpart.add_global_unique(
     parent regclass,
@@ -6496,12 +9040,21 @@ BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
     SELECT * INTO v_rel FROM pg_class AS c WHERE c.oid = p_parent;
     v_schema := (SELECT n.nspname FROM pg_namespace AS n WHERE n.oid = v_rel.relnamespace);
-    IF v_rel.relkind <> 'p' THEN
+    -- a partitioned table, or a plain one about to be converted (its own
+    -- rows are the "tree": docs/global-unique.md); not a partition, a view,
+    -- a foreign table, nor a table in an inheritance tree
+    IF NOT (v_rel.relkind = 'p'
+            OR (v_rel.relkind = 'r' AND NOT v_rel.relispartition
+                AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i WHERE p_parent IN (i.inhrelid, i.inhparent)))) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_table_definition',
-            MESSAGE = format('table %s is not partitioned', p_parent),
-            DETAIL = 'A global unique constraint spans the partitions of a partitioned table.',
-            HINT = 'On a plain table, use a UNIQUE constraint.',
+            MESSAGE = format('relation %s is neither a partitioned table nor a plain table', p_parent),
+            DETAIL = CASE WHEN v_rel.relispartition THEN 'It is a partition: the constraint belongs on the parent.'
+                          WHEN v_rel.relkind = 'r' THEN 'It is part of an inheritance tree.'
+                          ELSE 'A global unique constraint spans the partitions of a partitioned table, or the rows '
+                               'of a plain table about to be converted.' END,
+            HINT = CASE WHEN v_rel.relispartition THEN 'Add it to the partitioned table at the top of the tree.'
+                        ELSE 'Name a partitioned table, or an ordinary table without inheritance.' END,
             SCHEMA = v_schema, TABLE = v_rel.relname;
     END IF;
     IF p_columns IS NULL OR cardinality(p_columns) NOT BETWEEN 1 AND 32
@@ -6661,7 +9214,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart.add_global_unique(regclass, name[], name, boolean, boolean, boolean, interval, integer) IS
-'Makes columns unique across every partition of a partitioned table (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';
+'Makes columns unique across every partition of a partitioned table, or across a plain table about to be converted (a side table with a unique index named after the constraint, kept by triggers); with build => false the existing rows are left to pgpart.build_global_unique; called again, repairs what is missing.';
 
 -- source: sql/src/40_api/add_list_values.sql
 -- pgpart.add_list_values(partition, values, ...): adds values to an existing
@@ -6975,6 +9528,33 @@ $body$;
 COMMENT ON PROCEDURE pgpart.apply_plan(jsonb) IS  -- noqa: LT01
 'Runs a saved maintenance plan (pgpart.save_plan) exactly, one transaction per group of steps, after checking that every table still matches its fingerprint and the plan pgpart makes now; refuses, changing nothing, otherwise.';
 
+-- source: sql/src/40_api/awaiting_export.sql
+-- pgpart.awaiting_export(parent): the tables detached for export that the
+-- client may export now (pgpart._awaiting_export), of PARENT or of every
+-- managed parent. Catalog and journal only; the client's exporter
+-- (Client.export_partition, pgpart export, pgpart maintain) reads this.
+CREATE OR REPLACE FUNCTION pgpart.awaiting_export(parent regclass DEFAULT NULL)
+RETURNS TABLE (parent_table regclass, partition regclass, detached_at timestamptz, bound text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+BEGIN
+    RETURN QUERY
+        SELECT c.parent, a.detached, a.detached_at, a.bound
+        FROM pgpart.config AS c
+        CROSS JOIN LATERAL pgpart._awaiting_export(c.parent) AS a
+        WHERE (p_parent IS NULL OR c.parent = p_parent) AND c.strategy = 'range'
+        ORDER BY c.parent::text, a.entry;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.awaiting_export(regclass) IS
+'Tables detached for export whose Parquet file the client may write now (of one managed parent, or all).';
+
 -- source: sql/src/40_api/build_global_unique.sql
 -- pgpart.build_global_unique(parent, constraint_name, batch_pages): copies
 -- the existing values of a constraint made with build => false into its
@@ -7141,7 +9721,9 @@ BEGIN
             UNION ALL SELECT * FROM pgpart._find_default_drain(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_detach_pending(v_parent)
             UNION ALL SELECT * FROM pgpart._find_detached_awaiting(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_export_awaiting(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_journal(v_parent, p_now_at)
+            UNION ALL SELECT * FROM pgpart._find_in_grace(v_parent, p_now_at)
             UNION ALL SELECT * FROM pgpart._find_index_tablespaces(v_parent)
             UNION ALL SELECT * FROM pgpart._find_partition_owners(v_parent)
             UNION ALL SELECT * FROM pgpart._find_rls_grants(v_parent)
@@ -7195,6 +9777,217 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.check(text, timestamptz) IS
 'check() with the table given by name: 42P01 with a HINT when no table has that name in the caller''s search_path; NULL checks every table.';
+
+-- source: sql/src/40_api/cold_partitions.sql
+-- pgpart.cold_partitions(parent): what lives in the cold tier: every
+-- partition of PARENT (or of any parent) exported to a Parquet file and
+-- dropped, read from pgpart.log (the 'export' rows pgpart.record_export
+-- writes, with the manifest), newest first, with the last restore of that
+-- file if any ('restore' rows the client writes). The log is the only
+-- record once the table is dropped; the file itself lives outside the
+-- database, where the manifest's location says.
+CREATE OR REPLACE FUNCTION pgpart.cold_partitions(parent regclass DEFAULT NULL)
+RETURNS TABLE (
+    parent_table regclass,
+    parent_name text,
+    partition_name text,
+    bound text,
+    row_count bigint,
+    checksum text,
+    location text,
+    exported_at timestamptz,
+    restored_at timestamptz,
+    manifest jsonb
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+#variable_conflict use_column
+DECLARE
+    p_parent ALIAS FOR parent;
+BEGIN
+    RETURN QUERY
+        SELECT
+            e.parent, e.parent_name, e.detail ->> 'table', e.detail ->> 'bound', (e.detail ->> 'rows')::bigint,
+            e.detail ->> 'checksum', e.detail ->> 'location', e.logged_at,
+            (SELECT max(r.logged_at) FROM pgpart.log AS r
+             WHERE
+                 r.parent = e.parent AND r.action = 'restore' AND r.outcome = 'ok' AND r.id > e.id
+                 AND r.detail ->> 'checksum' = e.detail ->> 'checksum'
+                 AND r.detail ->> 'location' = e.detail ->> 'location'),
+            e.detail
+        FROM pgpart.log AS e
+        WHERE e.action = 'export' AND e.outcome = 'ok' AND (p_parent IS NULL OR e.parent = p_parent)
+        ORDER BY e.id DESC;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.cold_partitions(regclass) IS
+'Partitions exported to Parquet files and dropped (the cold tier), from pgpart.log: bound, rows, checksum, file location, when exported and last restored.';
+
+-- source: sql/src/40_api/convert_to_partitioned.sql
+-- pgpart.convert_to_partitioned(table, key, interval, ...): turns a plain
+-- table into a pgpart-managed RANGE-partitioned table under the same name.
+-- The old table becomes one "legacy" partition FROM (MINVALUE) TO a grid
+-- bound after its largest key and after now_at; partitions from that bound
+-- on follow the grid (ensure_range's policy arguments). The steps: the key
+-- made NOT NULL through a validated CHECK, a CHECK (key < bound) validated
+-- so ATTACH needs no scan, then one short swap transaction (docs/
+-- converting.md). DRY_RUN returns the plan: each step's statement, locks,
+-- transaction ('own' or 'swap') and rows it reads. WHY a function and a
+-- client path: this function runs every step in ONE transaction, so the
+-- table stays locked while its validations scan it (fine for small tables);
+-- the Python client (Client.convert, `pgpart convert`) runs the same plan
+-- one short transaction per step, so writers go on. Re-planned from the
+-- catalog: a converted table returns no steps.
+CREATE OR REPLACE FUNCTION pgpart.convert_to_partitioned(
+    "table" regclass,
+    key name,
+    "interval" text,
+    premake integer DEFAULT NULL,
+    retention text DEFAULT NULL,
+    retention_action text DEFAULT NULL,
+    archive_schema name DEFAULT NULL,
+    archive_tablespace name DEFAULT NULL,
+    tablespace name DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    origin text DEFAULT NULL,
+    default_partition boolean DEFAULT false,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    now_at timestamptz DEFAULT now(),
+    dry_run boolean DEFAULT false,
+    reloptions text[] DEFAULT NULL,
+    subpartition jsonb DEFAULT NULL,
+    max_new integer DEFAULT NULL,
+    epoch_unit text DEFAULT NULL,
+    drain_default boolean DEFAULT NULL,
+    drain_default_max_bytes bigint DEFAULT NULL,
+    legacy_name name DEFAULT NULL
+)
+RETURNS TABLE (
+    step integer, action text, statement text, locks text, transaction text, rows_estimate bigint
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    p_table ALIAS FOR "table";
+    p_key ALIAS FOR key;
+    p_interval ALIAS FOR "interval";
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    p_now_at ALIAS FOR now_at;
+    p_dry_run ALIAS FOR dry_run;
+    v_kind "char";
+    v_policy jsonb;
+    v_step record;
+    v_last integer;
+    v_name text;
+    v_reloptions text [];
+BEGIN
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF p_key IS NULL OR p_interval IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('converting %s needs a key column and an interval', p_table),
+            HINT = 'Pass key => the column to partition by and "interval" => such as ''1 day''.';
+    END IF;
+    PERFORM pgpart._require_owner(p_table);
+    SELECT c.relkind, c.reloptions, format('%I.%I', n.nspname, c.relname) INTO v_kind, v_reloptions, v_name
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_table;
+    -- converted already (a resumed run): what is left is validating the
+    -- foreign keys pointed at its global unique constraints
+    IF v_kind = 'p' AND EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_table) THEN
+        FOR v_step IN SELECT * FROM pgpart._convert_followups(p_table) LOOP
+            IF NOT p_dry_run THEN
+                PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+                EXECUTE v_step.statement;
+            END IF;
+            RETURN QUERY SELECT v_step.step, v_step.action, v_step.statement, v_step.locks, v_step.transaction,
+                                v_step.rows_estimate;
+        END LOOP;
+        RETURN;
+    END IF;
+    v_policy := jsonb_strip_nulls(jsonb_build_object(
+        'premake', convert_to_partitioned.premake,
+        'retention', convert_to_partitioned.retention,
+        'retention_action', convert_to_partitioned.retention_action,
+        'archive_schema', convert_to_partitioned.archive_schema,
+        'archive_tablespace', convert_to_partitioned.archive_tablespace,
+        'tablespace', convert_to_partitioned.tablespace,
+        'default_partition', convert_to_partitioned.default_partition,
+        -- the old table's storage parameters go to the new partitions (a
+        -- partitioned parent cannot hold them)
+        'reloptions', coalesce(convert_to_partitioned.reloptions, v_reloptions)::text,
+        'subpartition', convert_to_partitioned.subpartition,
+        'max_new', convert_to_partitioned.max_new,
+        'drain_default', convert_to_partitioned.drain_default,
+        'drain_default_max_bytes', convert_to_partitioned.drain_default_max_bytes));
+    IF NOT p_dry_run AND EXISTS (
+        SELECT 1 FROM pgpart._convert_plan(
+            p_table, p_key, p_interval, convert_to_partitioned.time_zone, convert_to_partitioned.origin,
+            convert_to_partitioned.epoch_unit, p_now_at, convert_to_partitioned.legacy_name, p_lock_timeout,
+            p_lock_retries, v_policy) AS p
+        WHERE p.transaction = 'autocommit') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('converting %s needs steps that run outside a transaction', p_table),
+            DETAIL = 'A unique key without the partition key is carried by a global unique constraint built online '
+                     '(CALL pgpart.build_global_unique) and, for a primary key, a unique index built with CREATE '
+                     'INDEX CONCURRENTLY; a function cannot run them.',
+            HINT = format('Use the Python client (Client.convert) or the command: pgpart convert %s --key %s '
+                          '--interval %s; or run the steps of this function''s dry_run in order.',
+                          p_table, p_key, quote_literal(p_interval));
+    END IF;
+    IF NOT p_dry_run THEN
+        -- one transaction: the table is locked first (with retries), so no
+        -- step waits behind a writer; it stays locked until commit
+        PERFORM pgpart._acquire_locks(ARRAY[format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_table)],
+                                      p_lock_timeout, p_lock_retries);
+    END IF;
+    -- the whole plan is read before its first step runs (a FOR over a
+    -- function's result materializes it)
+    FOR v_step IN
+        SELECT * FROM pgpart._convert_plan(
+            p_table, p_key, p_interval, convert_to_partitioned.time_zone, convert_to_partitioned.origin,
+            convert_to_partitioned.epoch_unit, p_now_at, convert_to_partitioned.legacy_name, p_lock_timeout,
+            p_lock_retries, v_policy)
+    LOOP
+        IF NOT p_dry_run THEN
+            PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+            EXECUTE v_step.statement;
+        END IF;
+        step := v_step.step;
+        action := v_step.action;
+        statement := v_step.statement;
+        locks := v_step.locks;
+        transaction := v_step.transaction;
+        rows_estimate := v_step.rows_estimate;
+        RETURN NEXT;
+        v_last := v_step.step;
+    END LOOP;
+    -- then what the swap left: foreign keys pointed at side tables, NOT
+    -- VALID, validated here (in this transaction; the client runs each on
+    -- its own)
+    IF NOT p_dry_run AND v_last IS NOT NULL THEN
+        -- by name: the old OID is the legacy partition now
+        FOR v_step IN SELECT * FROM pgpart._convert_followups(v_name::regclass) LOOP
+            PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+            EXECUTE v_step.statement;
+            RETURN QUERY SELECT v_last + v_step.step, v_step.action, v_step.statement, v_step.locks,
+                                v_step.transaction, v_step.rows_estimate;
+        END LOOP;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.convert_to_partitioned(
+    regclass, name, text, integer, text, text, name, name, name, text, text, boolean, interval, integer,
+    timestamptz, boolean, text[], jsonb, integer, text, boolean, bigint, name
+) IS
+'Converts a plain table into a pgpart-managed range-partitioned table of the same name: the old table becomes the legacy partition up to a grid bound, later partitions follow the grid; one transaction (the client runs the same plan online). dry_run returns the steps.';
 
 -- source: sql/src/40_api/create_hash_partitions.sql
 -- pgpart.create_hash_partitions(parent, modulus, ...): the MODULUS
@@ -7546,8 +10339,8 @@ COMMENT ON PROCEDURE pgpart.detach_and_archive_proc(regclass, interval, integer,
 
 -- source: sql/src/40_api/drop_global_unique.sql
 -- pgpart.drop_global_unique(parent, constraint_name, ...): removes a
--- global unique constraint: its triggers (on the parent, cloned ones go
--- with them, and the TRUNCATE trigger of every table recorded), its row in
+-- global unique constraint: its triggers (on every table carrying one:
+-- the parent, its partitioned tables, every table recorded), its row in
 -- pgpart.global_unique and its side table. DROP TRIGGER locks the parent
 -- and each partition ACCESS EXCLUSIVE, under the lock timeout. A foreign
 -- key referencing the side table makes it fail (2BP01): drop that first.
@@ -7568,7 +10361,6 @@ DECLARE
     p_lock_timeout ALIAS FOR lock_timeout;
     p_lock_retries ALIAS FOR lock_retries;
     v_gu pgpart.global_unique;
-    v_table regclass;
 BEGIN
     PERFORM pgpart._require_owner(p_parent);
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
@@ -7583,11 +10375,7 @@ BEGIN
                                   p_lock_timeout, p_lock_retries);
     PERFORM pgpart._set_lock_timeout(p_lock_timeout);
     DELETE FROM pgpart.global_unique AS g WHERE g.id = v_gu.id;
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s', v_gu.id), p_parent);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', format('pgpart_gu_%s_update', v_gu.id), p_parent);
-    FOR v_table IN SELECT m.m FROM pgpart._gu_marked(v_gu) AS m (m) LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', format('pgpart_gu_%s_truncate', v_gu.id), v_table);
-    END LOOP;
+    PERFORM pgpart._gu_uninstall(v_gu);
     IF EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = v_gu.side_table) THEN
         EXECUTE format('DROP TABLE %s', v_gu.side_table);
     END IF;
@@ -7606,7 +10394,8 @@ COMMENT ON FUNCTION pgpart.drop_global_unique(regclass, name, interval, integer)
 -- NULL for a managed parent. DRY_RUN returns the plan. It takes every
 -- argument create_range_partitions takes (START, RELOPTIONS, SUBPARTITION,
 -- MAX_NEW, EPOCH_UNIT) and passes them on, so no caller has to compose the
--- two verbs.
+-- two verbs. RETENTION_MAX_BYTES, RETENTION_MAX_ROWS and RETENTION_GRACE as
+-- set_policy takes them (0 clears).
 CREATE OR REPLACE FUNCTION pgpart.ensure_range(
     parent regclass,
     "interval" text DEFAULT NULL,
@@ -7629,7 +10418,10 @@ CREATE OR REPLACE FUNCTION pgpart.ensure_range(
     max_new integer DEFAULT NULL,
     epoch_unit text DEFAULT NULL,
     drain_default boolean DEFAULT NULL,
-    drain_default_max_bytes bigint DEFAULT NULL
+    drain_default_max_bytes bigint DEFAULT NULL,
+    retention_max_bytes bigint DEFAULT NULL,
+    retention_max_rows bigint DEFAULT NULL,
+    retention_grace interval DEFAULT NULL
 )
 RETURNS SETOF pgpart.step
 LANGUAGE plpgsql
@@ -7658,13 +10450,17 @@ DECLARE
     p_epoch_unit ALIAS FOR epoch_unit;
     p_drain_default ALIAS FOR drain_default;
     p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
+    p_retention_max_bytes ALIAS FOR retention_max_bytes;
+    p_retention_max_rows ALIAS FOR retention_max_rows;
+    p_retention_grace ALIAS FOR retention_grace;
     v_target pgpart._target;
     v_interval text;
     v_old pgpart.config;
     v_new pgpart.config;
     v_steps pgpart.step [];
     v_lifecycle boolean := num_nonnulls(p_retention, p_retention_action, p_archive_schema, p_archive_tablespace,
-                                        p_drain_default, p_drain_default_max_bytes) > 0;
+                                        p_drain_default, p_drain_default_max_bytes, p_retention_max_bytes,
+                                        p_retention_max_rows, p_retention_grace) > 0;
 BEGIN
     -- prepare → validate the lifecycle values → lock (a real run) → plan →
     -- apply → write the lifecycle values: each check, the lock list, the
@@ -7695,6 +10491,8 @@ BEGIN
                                       archive_schema => p_archive_schema, archive_tablespace => p_archive_tablespace,
                                       drain_default => p_drain_default,
                                       drain_default_max_bytes => p_drain_default_max_bytes);
+    -- retention by size and rows, and its grace period (0 clears each)
+    v_new := pgpart._validated_retention_rules(v_new, p_retention_max_bytes, p_retention_max_rows, p_retention_grace);
     IF NOT p_dry_run THEN
         v_target := pgpart._lock_target(v_target);
     END IF;
@@ -7713,7 +10511,10 @@ BEGIN
                                  'archive_schema => ' || quote_literal(p_archive_schema),
                                  'archive_tablespace => ' || quote_literal(p_archive_tablespace),
                                  'drain_default => ' || p_drain_default,
-                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes)),
+                                 'drain_default_max_bytes => ' || p_drain_default_max_bytes,
+                                 'retention_max_bytes => ' || p_retention_max_bytes,
+                                 'retention_max_rows => ' || p_retention_max_rows,
+                                 'retention_grace => ' || quote_literal(p_retention_grace))),
                 'ROW EXCLUSIVE on pgpart.config', false)::pgpart.step;
         END IF;
         RETURN;
@@ -7729,7 +10530,7 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.ensure_range(
     regclass, text, integer, text, text, name, name, name, text, text, boolean, interval, integer, timestamptz, boolean,
-    text, text[], jsonb, integer, text, boolean, bigint
+    text, text[], jsonb, integer, text, boolean, bigint, bigint, bigint, interval
 ) IS
 'Declarative: registers or updates the policy of a range parent (grid, premake, retention, archive, sub-partitioning) and creates the missing partitions, in one transaction; takes every argument of create_range_partitions. NULL keeps what is configured.';
 
@@ -8248,6 +11049,17 @@ DECLARE
     v_target pgpart._target;
     v_cfg pgpart.config;
 BEGIN
+    -- an unmanaged parent whose default holds rows: the way forward (the
+    -- create_range_partitions call that registers it without covering them)
+    IF NOT EXISTS (SELECT 1 FROM pgpart.config AS c WHERE c.parent = p_parent)
+       AND pgpart._unmanaged_default_hint(p_parent) IS NOT NULL THEN
+        PERFORM pgpart._require_owner(p_parent);
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not managed by pgpart', p_parent),
+            DETAIL = 'Its default partition holds rows; moving them needs the policy (the grid of their partitions).',
+            HINT = pgpart._unmanaged_default_hint(p_parent);
+    END IF;
     -- the checks of the real move, in its order, then the planner it uses
     v_target := pgpart._prepare(p_parent, NULL, p_lock_timeout, 0, p_now_at, p_managed => true);
     v_cfg := v_target.policy;
@@ -8439,6 +11251,79 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/40_api/reattach_partition.sql
+-- pgpart.reattach_partition(parent, partition, ...): brings back a table
+-- that retention detached from PARENT (with a grace period it stays
+-- detached, readable by name, until its archive or drop is due): attaches
+-- it again at the bounds its journal entry recorded and closes that entry,
+-- so retention never archives or drops it (pgpart._reattach_plan). Takes
+-- every lock first in pgpart's one order (advisory lock, parent, tables
+-- linked by foreign keys, default partition, the table) under LOCK_TIMEOUT
+-- with LOCK_RETRIES, then validates a CHECK equal to the partition
+-- constraint, so the ATTACH does not scan the table again. Writers of the
+-- parent go on meanwhile (SHARE UPDATE EXCLUSIVE on it), except into a
+-- default partition, which ATTACH locks and scans. DRY_RUN returns the steps
+-- and changes nothing. A table the policy still expires is detached again
+-- by the next maintenance run: a WARNING says so (change the policy first).
+CREATE OR REPLACE FUNCTION pgpart.reattach_partition(
+    parent regclass,
+    partition regclass,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10,
+    dry_run boolean DEFAULT false
+)
+RETURNS SETOF pgpart.step
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+SET lock_timeout = '200ms'
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_partition ALIAS FOR partition;
+    p_timeout ALIAS FOR lock_timeout;
+    p_retries ALIAS FOR lock_retries;
+    p_dry_run ALIAS FOR dry_run;
+    v_plan pgpart.step [];
+    st pgpart.step;
+BEGIN
+    PERFORM pgpart._check_lock_args(p_timeout, p_retries, now());
+    PERFORM pgpart._require_owner(p_parent);
+    v_plan := array(SELECT s FROM pgpart._reattach_plan(p_parent, p_partition) AS s ORDER BY s.step);
+    IF p_dry_run THEN
+        RETURN QUERY SELECT * FROM unnest(v_plan);
+        RETURN;
+    END IF;
+    -- the CHECK and the ATTACH evaluate key code: it must be trusted
+    PERFORM pgpart._guard_owner_code(p_parent, 'ddl');
+    PERFORM pgpart._acquire_locks(
+        array(SELECT l.statement FROM pgpart._lock_statements(p_parent) AS l)
+        || format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p_partition),
+        p_timeout, p_retries);
+    PERFORM pgpart._set_lock_timeout(p_timeout);
+    -- planned again under the locks: another run may have changed the tree or the journal meanwhile
+    v_plan := array(SELECT s FROM pgpart._reattach_plan(p_parent, p_partition) AS s ORDER BY s.step);
+    FOREACH st IN ARRAY v_plan LOOP
+        EXECUTE st.statement;
+        RETURN NEXT st;
+    END LOOP;
+    PERFORM pgpart._gu_sync_tree(p_parent);  -- its values count again for global unique constraints
+    IF EXISTS (
+        SELECT 1 FROM pgpart._expiry(p_parent, now(), p_timeout) AS e WHERE e.partition = p_partition
+    ) THEN
+        RAISE WARNING USING
+            MESSAGE = format('pgpart: %s is expired under the retention policy of %s', p_partition, p_parent),
+            DETAIL = 'The next maintenance run detaches it again.',
+            HINT = 'To keep it, change the policy first: SELECT * FROM pgpart.set_policy(parent, retention => ..., '
+                   'retention_max_bytes => ..., retention_max_rows => ...).';
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.reattach_partition(regclass, regclass, interval, integer, boolean) IS
+'Attaches again, at its journaled bounds, a table retention detached (e.g. during its grace period) and closes its journal entry so it is never archived or dropped; locks under a timeout with retries; dry_run returns the steps.';
+
 -- source: sql/src/40_api/reconcile.sql
 -- pgpart.reconcile(parent, ...): brings every partition of a managed parent,
 -- at every level, in step with the parent and the policy, and returns what it
@@ -8500,6 +11385,85 @@ BEGIN
     END IF;
 END
 $body$;
+
+-- source: sql/src/40_api/record_export.sql
+-- pgpart.record_export(parent, partition, manifest, lock_timeout,
+-- lock_retries): the last step of an export to the cold tier
+-- (docs/cold-tier.md). The client has written PARTITION's rows to a
+-- Parquet file and read the file back, verifying its row count and
+-- checksum against the table (MANIFEST says so); this logs the manifest in
+-- pgpart.log (action 'export', closing the table's journal entry, so
+-- pgpart.cold_partitions lists it) and drops the table, in one transaction:
+-- a failure or a kill before the commit leaves the table detached and
+-- awaiting export, and the next export writes its file again.
+-- Only a table retention detached for export (a valid journal entry with
+-- action 'export'), whose row count is still the manifest's.
+CREATE OR REPLACE FUNCTION pgpart.record_export(
+    parent regclass,
+    partition regclass,
+    manifest jsonb,
+    lock_timeout interval DEFAULT '200ms',
+    lock_retries integer DEFAULT 10
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- pgpart's own DDL: the event triggers leave it alone (reverts on return)
+SET "pgpart.event_triggers" = 'off'
+-- the row count below must see every row, or raise (42501), never fewer
+SET row_security = off
+AS $body$
+DECLARE
+    p_parent ALIAS FOR parent;
+    p_partition ALIAS FOR partition;
+    p_manifest ALIAS FOR manifest;
+    p_lock_timeout ALIAS FOR lock_timeout;
+    p_lock_retries ALIAS FOR lock_retries;
+    v_name text := p_partition::text;
+    v_oid oid := p_partition::oid;
+    v_rows bigint;
+BEGIN
+    PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
+    IF p_manifest IS NULL OR jsonb_typeof(p_manifest -> 'rows') IS DISTINCT FROM 'number'
+       OR jsonb_typeof(p_manifest -> 'checksum') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_manifest -> 'location') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the manifest of the export of %s lacks rows, checksum or location', p_partition),
+            DETAIL = 'The manifest must be the one the client wrote beside the verified file.',
+            HINT = 'Export with pgpart.Client.export_partition or the pgpart export command.';
+    END IF;
+    PERFORM pgpart._require_owner(p_parent);
+    PERFORM pgpart._require_owner(p_partition);
+    -- a detached table with a valid journal entry, else 42501/55000
+    PERFORM pgpart._require_detached(p_parent, p_partition);
+    IF NOT EXISTS (SELECT 1 FROM pgpart._awaiting_export(p_parent) AS a WHERE a.detached = p_partition) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s is not awaiting export', p_partition),
+            DETAIL = 'Its retention journal entry asks for another action.',
+            HINT = 'Only tables detached for export are dropped after their export.';
+    END IF;
+    PERFORM pgpart._acquire_locks(
+        ARRAY[format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p_partition)], p_lock_timeout, p_lock_retries);
+    PERFORM pgpart._set_lock_timeout(p_lock_timeout);
+    -- under the lock: nothing can change it any more before the drop
+    EXECUTE format('SELECT count(*) FROM %s', p_partition) INTO v_rows;
+    IF v_rows <> (p_manifest ->> 'rows')::bigint THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('table %s has %s rows, its export %s', p_partition, v_rows, p_manifest ->> 'rows'),
+            DETAIL = 'Rows were written to the table after its export; nothing was dropped.',
+            HINT = 'Export it again: the new file replaces the old one.';
+    END IF;
+    PERFORM pgpart._log_journal(p_parent, 'export', v_oid, NULL, NULL,
+                                p_manifest || jsonb_build_object('partition_oid', v_oid, 'table', v_name));
+    EXECUTE format('DROP TABLE %s', p_partition);
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart.record_export(regclass, regclass, jsonb, interval, integer) IS
+'Records the verified Parquet export of a table detached for export (its manifest in pgpart.log) and drops the table, under a lock timeout.';
 
 -- source: sql/src/40_api/run_maintenance.sql
 -- Maintenance of every managed parent (DESIGN §3, §6). Each parent's work is
@@ -8581,6 +11545,7 @@ DECLARE
     v_state text;
     v_message text;
     v_detail text;
+    v_why jsonb;
     v_hint text;
     v_schema text;
     v_table text;
@@ -8735,12 +11700,17 @@ BEGIN
             END IF;
             IF NOT p_dry_run THEN
                 -- what retention will do next (a dry run plans its steps below)
-                FOR r IN SELECT e.partition FROM pgpart._expired_partitions(v_parent, p_now_at, p_timeout) AS e LOOP
+                FOR r IN SELECT e.partition, e.reason FROM pgpart._expiry(v_parent, p_now_at, p_timeout) AS e LOOP
                     v_rows := v_rows || ROW(NULL, r.partition::text, NULL, NULL, 'retention due', NULL, NULL, NULL)::pgpart.step;
-                    v_details := v_details || format('retention %s, then %s', v_cfg.retention, v_cfg.retention_action);
+                    v_details := v_details || format('%s, then %s%s', r.reason, v_cfg.retention_action,
+                                                     CASE WHEN v_cfg.retention_grace IS NOT NULL
+                                                              AND v_cfg.retention_action <> 'detach'
+                                                          THEN format(' after a grace period of %s', v_cfg.retention_grace)
+                                                     END);
                 END LOOP;
-                -- detached earlier (an interrupted run), its archive or drop still to do
-                FOR r IN SELECT a.detached, a.then_action FROM pgpart._detached_awaiting(v_parent) AS a LOOP
+                -- detached earlier (an interrupted run, or a grace period
+                -- now over), its archive or drop still to do
+                FOR r IN SELECT a.detached, a.then_action FROM pgpart._follow_ups_due(v_parent, p_now_at) AS a LOOP
                     v_rows := v_rows || ROW(NULL, r.detached::text, NULL, NULL, 'retention due', NULL, NULL, NULL)::pgpart.step;
                     v_details := v_details || format('detached, then %s', r.then_action);
                 END LOOP;
@@ -8858,9 +11828,22 @@ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM unnest(v_rows) AS s WHERE s.action <> 'analyze') THEN
                     v_rows := '{}';  -- ANALYZE follows retention work, not a finalize alone
                 END IF;
+                -- why each partition goes: the rule that expires it, or the grace period now over
+                v_why := coalesce((
+                    SELECT jsonb_object_agg(e.partition::text, e.reason)
+                    FROM pgpart._expiry(v_parent, p_now_at, p_timeout,
+                                        (SELECT max(pgpart._text_to_coord(v_cfg.key_type, v_cfg.epoch_unit, a.upper_bound))
+                                         FROM unnest(v_plan) AS a WHERE a.action = 'attach')) AS e
+                ), '{}'::jsonb) || coalesce((
+                    SELECT jsonb_object_agg(f.detached::text, format('grace period over since %s', f.due_at))
+                    FROM pgpart._follow_ups_due(v_parent, p_now_at) AS f
+                    WHERE v_cfg.retention_grace IS NOT NULL
+                ), '{}'::jsonb);
                 PERFORM set_config('role', v_caller, true);
                 RETURN QUERY
-                SELECT v_parent, u.action, u.partition, NULL::text, v_n + u.ord::integer,
+                SELECT v_parent, u.action, u.partition,
+                       CASE WHEN u.action IN ('journal', 'detach', 'archive', 'drop') THEN v_why ->> u.partition END,
+                       v_n + u.ord::integer,
                        u.lower_bound, u.upper_bound, u.statement, u.locks, u.top_level, NULL::jsonb
                 FROM unnest(v_rows) WITH ORDINALITY
                     AS u (step, partition, lower_bound, upper_bound, action, statement, locks, top_level, ord)
@@ -9453,7 +12436,11 @@ COMMENT ON FUNCTION pgpart.save_plan(regclass, timestamptz, interval, integer, b
 -- the policy row as the call would leave it, and writes nothing. EPOCH_UNIT
 -- declares (or changes) the Unix time unit of an integer range key; refused
 -- (22023) once the parent has partitions, whose bounds were computed in the
--- configured unit.
+-- configured unit. RETENTION_MAX_BYTES / RETENTION_MAX_ROWS keep at most
+-- that volume in the partitions, the oldest expiring first (0 clears the
+-- rule); RETENTION_GRACE keeps an expired partition detached that long
+-- before its archive or drop ('0' clears it). A partition expires if any
+-- rule expires it (pgpart._expiry).
 CREATE OR REPLACE FUNCTION pgpart.set_policy(
     parent regclass,
     retention text DEFAULT NULL,
@@ -9471,7 +12458,10 @@ CREATE OR REPLACE FUNCTION pgpart.set_policy(
     dry_run boolean DEFAULT false,
     epoch_unit text DEFAULT NULL,
     drain_default boolean DEFAULT NULL,
-    drain_default_max_bytes bigint DEFAULT NULL
+    drain_default_max_bytes bigint DEFAULT NULL,
+    retention_max_bytes bigint DEFAULT NULL,
+    retention_max_rows bigint DEFAULT NULL,
+    retention_grace interval DEFAULT NULL
 )
 RETURNS SETOF pgpart.config
 LANGUAGE plpgsql
@@ -9495,6 +12485,9 @@ DECLARE
     p_epoch_unit ALIAS FOR epoch_unit;
     p_drain_default ALIAS FOR drain_default;
     p_drain_default_max_bytes ALIAS FOR drain_default_max_bytes;
+    p_retention_max_bytes ALIAS FOR retention_max_bytes;
+    p_retention_max_rows ALIAS FOR retention_max_rows;
+    p_retention_grace ALIAS FOR retention_grace;
     v_target pgpart._target;
     v_new pgpart.config;
 BEGIN
@@ -9520,6 +12513,8 @@ BEGIN
         -- is no time (22023)
         PERFORM pgpart._validated_policy(v_new, retention => v_new.retention);
     END IF;
+    v_new := pgpart._validated_retention_rules(v_new, p_retention_max_bytes, p_retention_max_rows,
+                                                p_retention_grace);
     IF p_dry_run THEN
         RETURN NEXT v_new;  -- the row as it would be, nothing written
         RETURN;
@@ -9530,9 +12525,9 @@ $body$;
 
 COMMENT ON FUNCTION pgpart.set_policy(
     regclass, text, text, name, name, name, integer, boolean, boolean, text, boolean, boolean, bigint, boolean, text,
-    boolean, bigint
+    boolean, bigint, bigint, bigint, interval
 ) IS
-'Changes the lifecycle policy of a managed parent (retention, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
+'Changes the lifecycle policy of a managed parent (retention by age, size, rows and its grace period, archive schema and tablespace, premake, maintenance switches); NULL keeps a value. Returns the policy row (with dry_run: as it would be, nothing written).';
 
 -- source: sql/src/40_api/set_tablespace.sql
 -- pgpart.set_tablespace(partition, tablespace, ...): moves a partition and

@@ -172,7 +172,7 @@ def test_plain_table_online_build_and_upkeep(conn: Conn) -> None:
         conn.execute("INSERT INTO ev_id_gkey_values VALUES (1000)")
     # TRUNCATE releases the values (the TRUNCATE trigger is on the table)
     assert triggers(conn, "ev") == [
-        ("pgpart_gu_N", False),
+        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
@@ -267,11 +267,11 @@ def test_swap_by_hand_with_a_concurrent_writer(conn: Conn, connect: Connect, reb
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 2, 0, 0)]
     assert info(conn, "ev_legacy") == []
     assert gu_findings(conn) == []
-    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False), ("pgpart_gu_N_update", False)]
     assert triggers(conn, "ev_legacy") == [
-        ("pgpart_gu_N", True),
+        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
-        ("pgpart_gu_N_update", True),
+        ("pgpart_gu_N_update", False),
     ]
     # unique across the legacy range and the new one, both ways
     legacy_id = one(conn, "SELECT min(id) FROM ONLY ev_legacy")
@@ -353,7 +353,7 @@ def test_rebind_refusals_change_nothing(conn: Conn, connect: Connect) -> None:
     assert attempt("ev_new").sqlstate == "55000"
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
     assert triggers(conn, "ev") == [
-        ("pgpart_gu_N", False),
+        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
@@ -449,22 +449,23 @@ def test_foreign_keys_point_at_the_side_table(conn: Conn, connect: Connect) -> N
 
 
 def test_moving_a_referenced_row(conn: Conn, connect: Connect) -> None:
-    """Only NO ACTION survives a cross-partition update: the side table's
-    entry is deleted and inserted again. Checked at the end of the
-    trigger's statement (not deferred), the key is missing then: the move is
-    refused; deferred to commit, it is there again and the move goes
-    through. Nothing is ever lost."""
+    """A cross-partition update leaves the side table's entry untouched
+    (the statement trigger sees the value leave and come back), so a
+    referenced row moves whether the key is deferred or not, and its
+    references hold. Deleting it is refused. Nothing is ever lost."""
     make_plain(conn)
     make_referencing(conn, "items", ids=(5, 7))
     make_referencing(conn, "later", "DEFERRABLE INITIALLY DEFERRED", ids=(6, 8))
     prepare_for_swap(conn)
     swap(connect(autocommit=False), repoint=True)
-    with pytest.raises(errors.ForeignKeyViolation):
-        conn.execute("UPDATE ev SET created = '2026-02-11' WHERE id = 5")
-    assert one(conn, "SELECT tableoid::regclass::text FROM ev WHERE id = 5") == "ev_legacy"
+    conn.execute("UPDATE ev SET created = '2026-02-11' WHERE id = 5")  # `items` references 5: immediate
+    assert one(conn, "SELECT tableoid::regclass::text FROM ev WHERE id = 5") == "ev_next"
     conn.execute("UPDATE ev SET created = '2026-02-11' WHERE id = 6")  # `later` references 6: deferred
     assert one(conn, "SELECT tableoid::regclass::text FROM ev WHERE id = 6") == "ev_next"
+    assert one(conn, "SELECT count(*) FROM items") == 2
     assert one(conn, "SELECT count(*) FROM later") == 2
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute("DELETE FROM ev WHERE id = 5")
     with pytest.raises(errors.ForeignKeyViolation):
         conn.execute("DELETE FROM ev WHERE id = 6")
 
@@ -737,7 +738,7 @@ def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connec
             "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'ev'::regclass AND NOT tgisinternal"
         )
     ]
-    assert len(defs) == 3
+    assert len(defs) == 4  # the insert, update and delete statement triggers, and TRUNCATE
     for name, _ in defs:
         tx.execute(sql.SQL("DROP TRIGGER {} ON ev").format(sql.Identifier(name)))
     tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
@@ -754,11 +755,11 @@ def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connec
     if rebind_first:
         tx.execute(attach)
     tx.commit()
-    assert triggers(conn, "ev") == [("pgpart_gu_N", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False), ("pgpart_gu_N_update", False)]
     assert triggers(conn, "ev_legacy") == [
-        ("pgpart_gu_N", True),
+        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
-        ("pgpart_gu_N_update", True),
+        ("pgpart_gu_N_update", False),
     ]
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
     assert gu_findings(conn) == []

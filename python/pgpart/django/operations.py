@@ -306,18 +306,32 @@ class AdoptPartitionedModel(_DeclarationOperation):
         return f"adopt_{self.name_lower}_partitioning"
 
 
+def _convert_aside(schema_editor: BaseDatabaseSchemaEditor, table: str, arguments: dict[str, Any]) -> None:
+    """The online conversion from a connection of its own: its steps commit
+    one by one, which the migration's transaction cannot. Killed or failed,
+    it resumes when run again (the next migrate, or ``pgpart convert``)."""
+    from django.db import connections
+
+    aside = connections.create_connection(schema_editor.connection.alias)
+    try:
+        Client(db.DjangoSession(aside)).convert(table, **arguments)
+    finally:
+        aside.close()
+
+
 class ConvertToPartitioned(_DeclarationOperation):
     """A model whose table exists plain gains a ``Partitioning`` declaration:
     its table becomes a partitioned table of the same name (pgpart's
     conversion, docs/converting.md): the old table the legacy partition,
     later partitions on the grid, ``id`` kept unique across partitions.
 
-    In an atomic migration (Django's default) the whole conversion runs in
-    the migration's transaction, the table locked until it commits: fine
-    for a small table. For a large one, convert it online first (``manage.py
-    pgpart convert --model app.Model``, or ``Client.convert``), then migrate:
-    a table already converted is only put under the declaration. A migration
-    with ``atomic = False`` converts online itself. Not reversible."""
+    The conversion runs online, step by step, each step committed: in an
+    atomic migration (Django's default) from a connection of its own beside
+    the migration's (so do not change the same table earlier in the same
+    migration). A table converted beforehand (``manage.py pgpart convert
+    --model app.Model``, or ``Client.convert``) is only put under the
+    declaration. ``sqlmigrate`` shows the one-call form
+    (``pgpart.convert_to_partitioned``). Not reversible."""
 
     reversible = False
 
@@ -348,10 +362,12 @@ class ConvertToPartitioned(_DeclarationOperation):
                 )
         if relkind != "p":
             arguments = db.conversion(model, spec)
-            if schema_editor.collect_sql or schema_editor.connection.in_atomic_block:
-                _client(schema_editor).convert(table, **arguments, online=False)
-            else:
+            if schema_editor.collect_sql:
+                _client(schema_editor).convert(table, **arguments, online=False)  # sqlmigrate: the one-call form
+            elif not schema_editor.connection.in_atomic_block:
                 Client(db.DjangoSession(schema_editor.connection)).convert(table, **arguments)
+            else:
+                _convert_aside(schema_editor, table, arguments)
         _apply(schema_editor, model, spec)
 
     def database_backwards(
