@@ -122,8 +122,9 @@ def targets(rows: list[Row]) -> list[str]:
     medians = {(r.measure, r.contestant): r.median for r in rows}
     lines = ["Targets (from the table; a ratio is pgpart's median over the other's):", ""]
     for r in rows:
-        if r.measure.startswith("unique_"):
-            continue  # throughput targets of their own, in the lines after the targets
+        if r.measure.startswith(("unique_", "convert_")):
+            # targets of their own: throughput (unique_), writers never failing (convert_: in the notes)
+            continue
         for other, bounds, default, label in (
             (r.partman, PARTMAN_TARGET, 1.0, "pg_partman"),
             (r.floor, FLOOR_TARGET, 1.2, "floor"),
