@@ -3118,7 +3118,7 @@ DECLARE
     v_hints text;
     v_n integer;
 BEGIN
-    SELECT string_agg(r.problem, '; '), string_agg(DISTINCT r.hint, ' '), count(*)
+    SELECT string_agg(r.problem, '; '), string_agg(DISTINCT r.hint, ' '), count(*)::integer
     INTO v_problems, v_hints, v_n
     FROM pgpart._convert_refusals(p_table, p_key) AS r;
     IF v_n > 0 THEN
@@ -3428,16 +3428,18 @@ DECLARE
     v_names record;
     v_bound record;
     v_locks text [];
-    v_before text [] := '{}';
-    v_after text [] := '{}';
-    v_late text [] := '{}';
+    v_before text [] := '{}'::text [];
+    v_after text [] := '{}'::text [];
+    v_late text [] := '{}'::text [];
     v_rec record;
     v_seq record;
     v_new name;
     v_i integer;
     v_stmt text;
     v_views integer := 0;
-    v_pubs name [] := '{}';
+    v_pubs name [] := '{}'::name [];
+    v_last bigint;
+    v_called boolean;
 BEGIN
     PERFORM pgpart._require_owner(p_table);
     SELECT c.relname, n.nspname, pg_get_userbyid(c.relowner) AS owner, c.reltablespace, c.relrowsecurity,
@@ -3705,7 +3707,7 @@ BEGIN
         IF v_seq.attidentity IN ('a', 'd') THEN
             -- DROP IDENTITY drops its sequence: the parent's identity gets a
             -- new one of the same name, continued from the last value
-            EXECUTE format('SELECT last_value, is_called FROM %s', v_seq.seq) INTO v_rec;
+            EXECUTE format('SELECT last_value, is_called FROM %s', v_seq.seq) INTO v_last, v_called;
             v_before := v_before || format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', p_table, v_seq.attname);
             v_after := v_after || format(
                 'ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I INCREMENT BY %s '
@@ -3714,7 +3716,7 @@ BEGIN
                 v_seq.seq_schema, v_seq.seq_name, v_seq.seqincrement, v_seq.seqmin, v_seq.seqmax, v_seq.seqstart,
                 v_seq.seqcache, CASE WHEN v_seq.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
                 || format('SELECT setval(%L::regclass, %s, %L)', format('%I.%I', v_seq.seq_schema, v_seq.seq_name),
-                          v_rec.last_value, v_rec.is_called);
+                          v_last, v_called);
         ELSE
             -- a serial's sequence: owned by the parent's column from now on
             v_after := v_after || format('ALTER SEQUENCE %s OWNED BY %s.%I', v_seq.seq, v_parent, v_seq.attname);
@@ -3756,8 +3758,10 @@ BEGIN
 
     -- 4. attach: no scan (the validated bound implies the partition
     --    constraint) and no index build (each parent index adopts its twin)
-    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
-                   v_parent, v_legacy, v_bound.bound_literal);
+    --    (pgpart._gu_attach: a global unique constraint's statement
+    --    triggers leave the old table for the ATTACH, before PostgreSQL 17)
+    PERFORM pgpart._gu_attach(v_parent::regclass, v_legacy,
+                              format('FOR VALUES FROM (MINVALUE) TO (%s)', v_bound.bound_literal));
     -- the legacy partition is read through the parent, as every partition
     -- pgpart makes: its direct grants go (they would bypass the parent's
     -- row-level security, check()'s rls_bypass)
@@ -5115,8 +5119,8 @@ SET lock_timeout = '200ms'
 AS $body$
 #variable_conflict use_column
 DECLARE
-    v_bytes bigint := 0;
-    v_rows bigint := 0;
+    v_bytes bigint := 0::bigint;
+    v_rows bigint := 0::bigint;
     v_n bigint;
     r record;
 BEGIN
@@ -7212,6 +7216,50 @@ $body$;
 COMMENT ON FUNCTION pgpart._gu_repoint_foreign_keys(regclass, regclass, boolean, interval, integer) IS
 'In a conversion''s swap: points the foreign keys referencing the old table at the global unique constraints'' side tables, NOT VALID; returns the VALIDATE statements to run online afterwards (internal).';
 
+-- pgpart._gu_attach(parent, table, bound): ALTER TABLE PARENT ATTACH
+-- PARTITION TABLE BOUND for a table carrying global unique constraints'
+-- statement triggers. Before PostgreSQL 17, ATTACH refuses a table with a
+-- trigger that has transition tables: those triggers are dropped for the
+-- ATTACH and made again right after it (pgpart._gu_install), in the same
+-- transaction, under the ACCESS EXCLUSIVE lock the caller holds on TABLE,
+-- so no write falls in between. BOUND is the partition bound clause, built
+-- by the caller from quoted literals.
+CREATE OR REPLACE FUNCTION pgpart._gu_attach(p_parent regclass, p_table regclass, p_bound text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_trigger name;
+    v_gu pgpart.global_unique;
+BEGIN
+    IF NOT pgpart._gu_holds_exclusive(p_table) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('not attaching %s: the caller must hold it ACCESS EXCLUSIVE', p_table),
+            HINT = 'Lock the table in the same transaction first (LOCK TABLE ... IN ACCESS EXCLUSIVE MODE).';
+    END IF;
+    FOR v_trigger IN
+        SELECT t.tgname FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND t.tgfoid = 'pgpart._gu_row()'::regprocedure AND t.tgparentid = 0
+        ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_table);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p_parent, p_table, p_bound);
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE g.parent = p_table OR g.parent IN (SELECT a.relid FROM pg_partition_ancestors(p_parent) AS a (relid))
+        ORDER BY g.id
+    LOOP
+        PERFORM pgpart._gu_install(v_gu);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_attach(regclass, regclass, text) IS
+'ATTACH PARTITION of a table carrying global unique constraints'' statement triggers: dropped for the ATTACH (PostgreSQL before 17 refuses triggers with transition tables there) and made again in the same transaction (internal).';
+
 -- source: sql/src/30_plan/plan_fingerprint.sql
 -- pgpart._plan_fingerprint(parent): what a maintenance plan of PARENT is
 -- computed from, as two digests: its partition tree (every partition at
@@ -8722,7 +8770,7 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
     v_check text;
-    v_name name := 'pgpart_reattach_check';
+    v_name name := 'pgpart_reattach_check'::name;
     v_parent_locks text;
 BEGIN
     v_cfg := pgpart._managed(p_parent);

@@ -147,7 +147,14 @@ def test_plpgsql_bodies_pass_plpgsql_check(conn: psycopg.Connection[Any]) -> Non
     # plpgsql_check cannot tell the volatility of dynamic SQL (it says so in
     # the detail): a routine that writes only through EXECUTE is not STABLE
     unknowable = "cannot to determine volatility of used dynamic SQL"
-    assert [f for f in findings if (f[0], f[3]) != probe and unknowable not in (f[4] or "")] == []
+    # convert_to_partitioned's first parameter is called "table", as issue 18
+    # names it (callers write table => ...); the body uses an alias
+    named = 'name of parameter "table" is reserved keyword'
+    assert [
+        f
+        for f in findings
+        if (f[0], f[3]) != probe and unknowable not in (f[4] or "") and not (f[3] == named and "convert_to" in f[0])
+    ] == []
 
 
 @pytest.mark.version_independent

@@ -115,7 +115,7 @@ def swap(
         before_ddl()
     tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
     tx.execute(f"CREATE TABLE ev ({parent_columns}) PARTITION BY RANGE (created)")
-    attach = f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')"
+    attach = f"SELECT pgpart._gu_attach('ev', 'ev_legacy', 'FOR VALUES FROM (MINVALUE) TO (''{BOUNDARY}'')')"
     if rebind_first:
         assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
     if premake:
@@ -306,7 +306,7 @@ def test_rebind_grants_writers_of_the_new_parent(conn: Conn, connect: Connect) -
         tx.execute(sql.SQL("GRANT SELECT, INSERT, DELETE ON ev TO {}").format(sql.Identifier(role)))
         tx.execute(sql.SQL("GRANT USAGE ON SEQUENCE ev_ids TO {}").format(sql.Identifier(role)))
         assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
-        tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
+        tx.execute(f"SELECT pgpart._gu_attach('ev', 'ev_legacy', 'FOR VALUES FROM (MINVALUE) TO (''{BOUNDARY}'')')")
         tx.commit()
         writer = connect(role)
         writer.execute("INSERT INTO ev (created) VALUES ('2026-01-30')")
@@ -524,7 +524,7 @@ def test_repoint_validating_at_once_and_a_key_not_valid_before(conn: Conn, conne
         " PARTITION BY RANGE (created)"
     )
     tx.execute("SELECT pgpart._gu_rebind('ev_legacy', 'ev')")
-    tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
+    tx.execute(f"SELECT pgpart._gu_attach('ev', 'ev_legacy', 'FOR VALUES FROM (MINVALUE) TO (''{BOUNDARY}'')')")
     rows = sorted(
         tuple(r) for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev', true)")
     )
@@ -659,9 +659,8 @@ def test_hostile_names(conn: Conn, connect: Connect) -> None:
     names = [q(s, sql.Identifier(legacy)).as_string(tx), q(s, sql.Identifier(table)).as_string(tx)]
     assert one(tx, "SELECT pgpart._gu_rebind(%s::regclass, %s::regclass)", names) == 1
     tx.execute(
-        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM (MINVALUE) TO ('2027-01-01')").format(
-            q(s, sql.Identifier(table)), q(s, sql.Identifier(legacy))
-        )
+        "SELECT pgpart._gu_attach(%s::regclass, %s::regclass, 'FOR VALUES FROM (MINVALUE) TO (''2027-01-01'')')",
+        [names[1], names[0]],
     )
     rows = tx.execute("SELECT fk, statement FROM pgpart._gu_repoint_foreign_keys(%s::regclass, %s::regclass)", names)
     ((name, statement),) = rows.fetchall()
@@ -709,7 +708,7 @@ def test_the_whole_path_as_the_table_owner(conn: Conn, owner_conn: Conn, connect
     tx.execute("ALTER TABLE ev RENAME TO ev_legacy")
     tx.execute("CREATE TABLE ev (id bigint NOT NULL, created timestamptz NOT NULL) PARTITION BY RANGE (created)")
     assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1
-    tx.execute(f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')")
+    tx.execute(f"SELECT pgpart._gu_attach('ev', 'ev_legacy', 'FOR VALUES FROM (MINVALUE) TO (''{BOUNDARY}'')')")
     statements = [r[2] for r in tx.execute("SELECT * FROM pgpart._gu_repoint_foreign_keys('ev_legacy', 'ev')")]
     tx.commit()
     for statement in statements:
@@ -748,7 +747,7 @@ def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connec
     )
     for _, definition in defs:
         tx.execute(definition)
-    attach = f"ALTER TABLE ev ATTACH PARTITION ev_legacy FOR VALUES FROM (MINVALUE) TO ('{BOUNDARY}')"
+    attach = f"SELECT pgpart._gu_attach('ev', 'ev_legacy', 'FOR VALUES FROM (MINVALUE) TO (''{BOUNDARY}'')')"
     if not rebind_first:
         tx.execute(attach)
     assert one(tx, "SELECT pgpart._gu_rebind('ev_legacy', 'ev')") == 1

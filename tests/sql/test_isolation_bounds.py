@@ -236,9 +236,9 @@ def tiny_locks(make_server: MakeServer) -> PgServer:
     """A server whose whole lock table holds a few hundred locks, so one
     parent can exhaust it; just enough for CREATE EXTENSION pgpart, which
     locks each object it comments (on PostgreSQL 15, 10 per transaction no
-    longer sufficed once pgpart had 220 routines)."""
+    longer sufficed once pgpart had 220 routines, 20 once it had 270)."""
     return make_server(
-        max_locks_per_transaction=20, max_connections=4, superuser_reserved_connections=0, max_wal_senders=0,
+        max_locks_per_transaction=30, max_connections=4, superuser_reserved_connections=0, max_wal_senders=0,
         max_worker_processes=1,
     )  # fmt: skip
 

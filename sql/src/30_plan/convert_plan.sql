@@ -144,7 +144,7 @@ DECLARE
     v_hints text;
     v_n integer;
 BEGIN
-    SELECT string_agg(r.problem, '; '), string_agg(DISTINCT r.hint, ' '), count(*)
+    SELECT string_agg(r.problem, '; '), string_agg(DISTINCT r.hint, ' '), count(*)::integer
     INTO v_problems, v_hints, v_n
     FROM pgpart._convert_refusals(p_table, p_key) AS r;
     IF v_n > 0 THEN

@@ -47,16 +47,18 @@ DECLARE
     v_names record;
     v_bound record;
     v_locks text [];
-    v_before text [] := '{}';
-    v_after text [] := '{}';
-    v_late text [] := '{}';
+    v_before text [] := '{}'::text [];
+    v_after text [] := '{}'::text [];
+    v_late text [] := '{}'::text [];
     v_rec record;
     v_seq record;
     v_new name;
     v_i integer;
     v_stmt text;
     v_views integer := 0;
-    v_pubs name [] := '{}';
+    v_pubs name [] := '{}'::name [];
+    v_last bigint;
+    v_called boolean;
 BEGIN
     PERFORM pgpart._require_owner(p_table);
     SELECT c.relname, n.nspname, pg_get_userbyid(c.relowner) AS owner, c.reltablespace, c.relrowsecurity,
@@ -324,7 +326,7 @@ BEGIN
         IF v_seq.attidentity IN ('a', 'd') THEN
             -- DROP IDENTITY drops its sequence: the parent's identity gets a
             -- new one of the same name, continued from the last value
-            EXECUTE format('SELECT last_value, is_called FROM %s', v_seq.seq) INTO v_rec;
+            EXECUTE format('SELECT last_value, is_called FROM %s', v_seq.seq) INTO v_last, v_called;
             v_before := v_before || format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', p_table, v_seq.attname);
             v_after := v_after || format(
                 'ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I INCREMENT BY %s '
@@ -333,7 +335,7 @@ BEGIN
                 v_seq.seq_schema, v_seq.seq_name, v_seq.seqincrement, v_seq.seqmin, v_seq.seqmax, v_seq.seqstart,
                 v_seq.seqcache, CASE WHEN v_seq.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
                 || format('SELECT setval(%L::regclass, %s, %L)', format('%I.%I', v_seq.seq_schema, v_seq.seq_name),
-                          v_rec.last_value, v_rec.is_called);
+                          v_last, v_called);
         ELSE
             -- a serial's sequence: owned by the parent's column from now on
             v_after := v_after || format('ALTER SEQUENCE %s OWNED BY %s.%I', v_seq.seq, v_parent, v_seq.attname);
@@ -375,8 +377,10 @@ BEGIN
 
     -- 4. attach: no scan (the validated bound implies the partition
     --    constraint) and no index build (each parent index adopts its twin)
-    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
-                   v_parent, v_legacy, v_bound.bound_literal);
+    --    (pgpart._gu_attach: a global unique constraint's statement
+    --    triggers leave the old table for the ATTACH, before PostgreSQL 17)
+    PERFORM pgpart._gu_attach(v_parent::regclass, v_legacy,
+                              format('FOR VALUES FROM (MINVALUE) TO (%s)', v_bound.bound_literal));
     -- the legacy partition is read through the parent, as every partition
     -- pgpart makes: its direct grants go (they would bypass the parent's
     -- row-level security, check()'s rls_bypass)

@@ -154,8 +154,8 @@ SET lock_timeout = '200ms'
 AS $body$
 #variable_conflict use_column
 DECLARE
-    v_bytes bigint := 0;
-    v_rows bigint := 0;
+    v_bytes bigint := 0::bigint;
+    v_rows bigint := 0::bigint;
     v_n bigint;
     r record;
 BEGIN

@@ -447,3 +447,47 @@ $body$;
 
 COMMENT ON FUNCTION pgpart._gu_repoint_foreign_keys(regclass, regclass, boolean, interval, integer) IS
 'In a conversion''s swap: points the foreign keys referencing the old table at the global unique constraints'' side tables, NOT VALID; returns the VALIDATE statements to run online afterwards (internal).';
+
+-- pgpart._gu_attach(parent, table, bound): ALTER TABLE PARENT ATTACH
+-- PARTITION TABLE BOUND for a table carrying global unique constraints'
+-- statement triggers. Before PostgreSQL 17, ATTACH refuses a table with a
+-- trigger that has transition tables: those triggers are dropped for the
+-- ATTACH and made again right after it (pgpart._gu_install), in the same
+-- transaction, under the ACCESS EXCLUSIVE lock the caller holds on TABLE,
+-- so no write falls in between. BOUND is the partition bound clause, built
+-- by the caller from quoted literals.
+CREATE FUNCTION pgpart._gu_attach(p_parent regclass, p_table regclass, p_bound text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_trigger name;
+    v_gu pgpart.global_unique;
+BEGIN
+    IF NOT pgpart._gu_holds_exclusive(p_table) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('not attaching %s: the caller must hold it ACCESS EXCLUSIVE', p_table),
+            HINT = 'Lock the table in the same transaction first (LOCK TABLE ... IN ACCESS EXCLUSIVE MODE).';
+    END IF;
+    FOR v_trigger IN
+        SELECT t.tgname FROM pg_trigger AS t
+        WHERE t.tgrelid = p_table AND t.tgfoid = 'pgpart._gu_row()'::regprocedure AND t.tgparentid = 0
+        ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_table);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p_parent, p_table, p_bound);
+    FOR v_gu IN
+        SELECT g.* FROM pgpart.global_unique AS g
+        WHERE g.parent = p_table OR g.parent IN (SELECT a.relid FROM pg_partition_ancestors(p_parent) AS a (relid))
+        ORDER BY g.id
+    LOOP
+        PERFORM pgpart._gu_install(v_gu);
+    END LOOP;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._gu_attach(regclass, regclass, text) IS
+'ATTACH PARTITION of a table carrying global unique constraints'' statement triggers: dropped for the ATTACH (PostgreSQL before 17 refuses triggers with transition tables there) and made again in the same transaction (internal).';

@@ -315,7 +315,7 @@ DECLARE
     v_hi numeric;
     v_overlap regclass;
     v_check text;
-    v_name name := 'pgpart_reattach_check';
+    v_name name := 'pgpart_reattach_check'::name;
     v_parent_locks text;
 BEGIN
     v_cfg := pgpart._managed(p_parent);
