@@ -45,7 +45,9 @@ def setup_source(owner_conn: Conn) -> None:
     )
     # a partition made by hand after the constraint: recorded by the event trigger
     owner_conn.execute("CREATE TABLE acc_20260104 PARTITION OF acc FOR VALUES FROM ('2026-01-04') TO ('2026-01-05')")
-    owner_conn.execute("INSERT INTO acc_20260104 (id, created, email) OVERRIDING SYSTEM VALUE VALUES (901, '2026-01-04 10:00+00', 'c')")
+    owner_conn.execute(
+        "INSERT INTO acc_20260104 (id, created, email) OVERRIDING SYSTEM VALUE VALUES (901, '2026-01-04 10:00+00', 'c')"
+    )
 
 
 def dump_and_restore(
@@ -99,15 +101,24 @@ def test_restored_constraint_refuses_duplicates_and_check_is_clean(
     with psycopg.connect(pg.dsn(target), autocommit=True) as restored:
         # straight into a partition, and into the one made by hand
         with pytest.raises(errors.UniqueViolation):
-            restored.execute("INSERT INTO acc_20260101 (id, created, email) OVERRIDING SYSTEM VALUE VALUES (902, '2026-01-01 12:00+00', 'b')")
+            restored.execute(
+                "INSERT INTO acc_20260101 (id, created, email) OVERRIDING SYSTEM VALUE"
+                " VALUES (902, '2026-01-01 12:00+00', 'b')"
+            )
         with pytest.raises(errors.UniqueViolation):
-            restored.execute("INSERT INTO acc_20260104 (id, created, email) OVERRIDING SYSTEM VALUE VALUES (903, '2026-01-04 12:00+00', 'a')")
+            restored.execute(
+                "INSERT INTO acc_20260104 (id, created, email) OVERRIDING SYSTEM VALUE"
+                " VALUES (903, '2026-01-04 12:00+00', 'a')"
+            )
         restored.execute("TRUNCATE acc_20260102")
         restored.execute("INSERT INTO acc (created, email) VALUES ('2026-01-01 13:00+00', 'b')")  # freed by TRUNCATE
         # after the restore, the event triggers record new partitions again
         restored.execute("CREATE TABLE acc_20260105 PARTITION OF acc FOR VALUES FROM ('2026-01-05') TO ('2026-01-06')")
         with pytest.raises(errors.UniqueViolation):
-            restored.execute("INSERT INTO acc_20260105 (id, created, email) OVERRIDING SYSTEM VALUE VALUES (904, '2026-01-05 10:00+00', 'c')")
+            restored.execute(
+                "INSERT INTO acc_20260105 (id, created, email) OVERRIDING SYSTEM VALUE"
+                " VALUES (904, '2026-01-05 10:00+00', 'c')"
+            )
         assert restored.execute("SELECT email FROM acc_email_gkey_values ORDER BY 1").fetchall() == [
             ("a",),
             ("b",),

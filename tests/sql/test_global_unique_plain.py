@@ -172,7 +172,8 @@ def test_plain_table_online_build_and_upkeep(conn: Conn) -> None:
         conn.execute("INSERT INTO ev_id_gkey_values VALUES (1000)")
     # TRUNCATE releases the values (the TRUNCATE trigger is on the table)
     assert triggers(conn, "ev") == [
-        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
@@ -267,9 +268,14 @@ def test_swap_by_hand_with_a_concurrent_writer(conn: Conn, connect: Connect, reb
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 2, 0, 0)]
     assert info(conn, "ev_legacy") == []
     assert gu_findings(conn) == []
-    assert triggers(conn, "ev") == [("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_update", False),
+    ]
     assert triggers(conn, "ev_legacy") == [
-        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
@@ -353,7 +359,8 @@ def test_rebind_refusals_change_nothing(conn: Conn, connect: Connect) -> None:
     assert attempt("ev_new").sqlstate == "55000"
     assert info(conn, "ev") == [("ev_id_gkey", "valid", 1, 0, 0)]
     assert triggers(conn, "ev") == [
-        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
@@ -754,9 +761,14 @@ def test_rebind_after_a_generic_copy_of_the_triggers(conn: Conn, connect: Connec
     if rebind_first:
         tx.execute(attach)
     tx.commit()
-    assert triggers(conn, "ev") == [("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False), ("pgpart_gu_N_update", False)]
+    assert triggers(conn, "ev") == [
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_update", False),
+    ]
     assert triggers(conn, "ev_legacy") == [
-        ("pgpart_gu_N_delete", False), ("pgpart_gu_N_insert", False),
+        ("pgpart_gu_N_delete", False),
+        ("pgpart_gu_N_insert", False),
         ("pgpart_gu_N_truncate", False),
         ("pgpart_gu_N_update", False),
     ]
