@@ -53,7 +53,8 @@ them): they pass when a table does not exist yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -78,6 +79,7 @@ __all__ = [
     "check_database",
     "check_declarations",
     "check_migrations",
+    "conversion_pending_ok",
     "partitioned_models",
     "register_all",
 ]
@@ -314,6 +316,16 @@ RUN_SYNCDB: ContextVar[bool | None] = ContextVar("pgpart_run_syncdb", default=No
 #: plain (E002) is what the one converts (ConvertToPartitioned) and the
 #: other can convert online (``pgpart convert``), so it must not stop them.
 CONVERSION_PENDING_OK: ContextVar[bool] = ContextVar("pgpart_conversion_pending_ok", default=False)
+
+
+@contextlib.contextmanager
+def conversion_pending_ok() -> Iterator[None]:
+    """While it lasts, a pending conversion (E002) stops no command."""
+    token = CONVERSION_PENDING_OK.set(True)
+    try:
+        yield
+    finally:
+        CONVERSION_PENDING_OK.reset(token)
 
 
 def check_database(

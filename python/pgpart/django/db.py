@@ -117,25 +117,17 @@ def conversion(
     lock_retries: int | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments of :meth:`pgpart.Client.convert` for MODEL's
-    declaration SPEC (the rest of the policy follows with ``declare``)."""
-    return {
-        "key": key_column(model, spec),
-        "interval": spec.interval,
-        "premake": spec.premake,
-        "retention": spec.retention,
-        "retention_action": spec.retention_action,
-        "archive_schema": spec.archive_schema,
-        "archive_tablespace": spec.archive_tablespace,
-        "tablespace": spec.tablespace,
-        "time_zone": spec.time_zone,
-        "origin": spec.origin,
-        "default_partition": spec.default_partition,
-        "epoch_unit": spec.epoch_unit,
-        "lock_timeout": conf.lock_timeout() if lock_timeout is None else lock_timeout,
-        "lock_retries": conf.lock_retries() if lock_retries is None else lock_retries,
-        "now_at": now_at,
-        "dry_run": dry_run,
-    }
+    declaration SPEC: the key and those of :func:`declaration` that
+    ``convert`` takes (the rest of the policy follows with ``declare``)."""
+    declared = declaration(spec, now_at=now_at, dry_run=dry_run, lock_timeout=lock_timeout, lock_retries=lock_retries)
+    return {"key": key_column(model, spec), **{k: declared[k] for k in CONVERSION_ARGUMENTS}}
+
+
+#: the keyword arguments of :func:`declaration` that Client.convert takes too
+CONVERSION_ARGUMENTS = (
+    "interval", "premake", "retention", "retention_action", "archive_schema", "archive_tablespace", "tablespace",
+    "time_zone", "origin", "default_partition", "epoch_unit", "lock_timeout", "lock_retries", "now_at", "dry_run",
+)  # fmt: skip
 
 
 def declaration(

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.commands import makemigrations
 
 from ...autodetector import MigrationAutodetector
-from ...checks import CONVERSION_PENDING_OK
+from ...checks import conversion_pending_ok
 
 
 class Command(makemigrations.Command):
@@ -16,9 +16,6 @@ class Command(makemigrations.Command):
     def execute(self, *args: Any, **options: Any) -> str | None:
         # A model that gained a declaration (pgpart.E002) is what this
         # command converts: its checks must not stop it.
-        token = CONVERSION_PENDING_OK.set(True)
-        try:
+        with conversion_pending_ok():
             result: str | None = super().execute(*args, **options)
-            return result
-        finally:
-            CONVERSION_PENDING_OK.reset(token)
+        return result

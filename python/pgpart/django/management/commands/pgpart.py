@@ -59,7 +59,7 @@ from ....output import (
 )
 from ....types import Finding, MaintenanceAction
 from ... import conf, db
-from ...checks import CONVERSION_PENDING_OK, FINDING_CHECK_IDS, OTHER_FINDING, database_messages
+from ...checks import FINDING_CHECK_IDS, OTHER_FINDING, conversion_pending_ok, database_messages
 from ...declaration import DeclarationError, Spec, spec_of
 
 Target = tuple[type[models.Model], Spec]
@@ -172,12 +172,9 @@ class Command(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> str | None:
         # A model declared partitioned whose table is still plain (pgpart.E002)
         # is what `convert` is for: the checks must not stop this command.
-        token = CONVERSION_PENDING_OK.set(True)
-        try:
+        with conversion_pending_ok():
             result: str | None = super().execute(*args, **options)
-            return result
-        finally:
-            CONVERSION_PENDING_OK.reset(token)
+        return result
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Everything written, CommandError messages included (Django writes
