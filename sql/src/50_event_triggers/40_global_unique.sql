@@ -8,7 +8,9 @@
 -- table with a global unique constraint, managed by pgpart or not. No error
 -- escapes as an error but one: a partition whose values duplicate another's
 -- is refused (23505), as a unique index refuses the row -- letting it in
--- would break the constraint silently.
+-- would break the constraint silently; and a column of a constraint
+-- renamed or retyped is followed (pgpart._gu_follow_columns) or the command
+-- refused (55000).
 CREATE FUNCTION pgpart._gu_ddl_command_end(p_parents regclass[])
 RETURNS void
 LANGUAGE plpgsql
@@ -17,6 +19,7 @@ AS $body$
 DECLARE
     v_parents regclass [];
     v_parent regclass;
+    v_follow record;
     v_state text;
     v_message text;
 BEGIN
@@ -29,6 +32,25 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         RETURN;
     END;
+    -- ALTER TABLE: a renamed or retyped column of a constraint is followed
+    -- first; when it cannot be, the command fails (55000) rather than leave
+    -- every later write to the table failing
+    FOR v_follow IN
+        SELECT g AS gu, (
+            SELECT a.attname FROM pg_event_trigger_ddl_commands() AS cmd
+            JOIN pg_attribute AS a ON a.attrelid = cmd.objid AND a.attnum = cmd.objsubid
+            WHERE cmd.object_type = 'table column' AND cmd.objsubid > 0
+              AND g.parent IN (SELECT t.relid FROM pg_partition_tree(cmd.objid) AS t)
+            LIMIT 1
+        ) AS renamed
+        FROM pgpart.global_unique AS g
+        WHERE g.parent = ANY (v_parents)
+          AND EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = g.side_table)
+          AND EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() AS cmd WHERE cmd.command_tag = 'ALTER TABLE')
+        ORDER BY g.id
+    LOOP
+        PERFORM pgpart._gu_follow_columns(v_follow.gu, v_follow.renamed);
+    END LOOP;
     FOREACH v_parent IN ARRAY v_parents LOOP
         BEGIN
             PERFORM pgpart._gu_sync(v_parent);
@@ -49,7 +71,7 @@ END
 $body$;
 
 COMMENT ON FUNCTION pgpart._gu_ddl_command_end(regclass[]) IS
-'The event trigger''s part for global unique constraints: after CREATE/ALTER TABLE in these partition trees, records new partitions and releases detached ones (pgpart._gu_sync); refuses a partition with duplicate values (23505), warns otherwise.';
+'The event trigger''s part for global unique constraints: after CREATE/ALTER TABLE in these partition trees, records new partitions and releases detached ones (pgpart._gu_sync); follows a renamed or retyped column of a constraint (55000 when it cannot); refuses a partition with duplicate values (23505), warns otherwise.';
 
 -- pgpart._gu_sql_drop(): a recorded table dropped (DROP TABLE of a
 -- partition, or of a detached table still recorded) leaves its values in
