@@ -6790,7 +6790,7 @@ AS $body$
 DECLARE
     v_missing name [];
     v_gu pgpart.global_unique := p_gu;
-    v_done text [] := '{}';
+    v_done text [] := ARRAY[]::text [];
     v_sql text;
 BEGIN
     v_missing := array(
@@ -6813,7 +6813,7 @@ BEGIN
         END IF;
         v_sql := format('ALTER TABLE %s RENAME COLUMN %I TO %I', p_gu.side_table, v_missing[1], p_renamed);
         EXECUTE v_sql;
-        v_done := v_done || v_sql;
+        v_done := array_append(v_done, v_sql);
         v_gu.columns := array_replace(p_gu.columns, v_missing[1], p_renamed);
     END IF;
     -- a column whose type (or collation) changed on the parent: the side
@@ -6830,7 +6830,7 @@ BEGIN
         ORDER BY pa.attnum
     LOOP
         EXECUTE v_sql;
-        v_done := v_done || v_sql;
+        v_done := array_append(v_done, v_sql);
     END LOOP;
     IF v_gu.columns IS DISTINCT FROM p_gu.columns THEN
         UPDATE pgpart.global_unique AS g
