@@ -40,8 +40,8 @@ BEGIN
         WHERE con.conrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
         UNION
         SELECT con.conrelid, CASE WHEN v_detach THEN 'ACCESS EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END
-        FROM pg_constraint AS con
-        WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
+        FROM pgpart._foreign_keys_in(p_parent) AS con
+        WHERE con.conparentid = 0
     ) AS t
     WHERE t.rel <> p_parent::oid
     ORDER BY t.rel;

@@ -83,16 +83,14 @@ BEGIN
 
     IF v_cfg.retention IS NOT NULL OR v_cfg.retention_max_bytes IS NOT NULL OR v_cfg.retention_max_rows IS NOT NULL THEN
         IF v_cfg.referenced_retention = 'refuse' AND EXISTS (
-            SELECT 1 FROM pg_constraint AS con
-            WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0
+            SELECT 1 FROM pgpart._foreign_keys_in(p_parent) AS con WHERE con.conparentid = 0
         ) THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'feature_not_supported',
                 MESSAGE = format('retention on table %s is refused: other tables reference it by foreign key', p_parent),
                 DETAIL = format('Referencing tables: %s.',
                                 (SELECT string_agg(DISTINCT con.conrelid::regclass::text, ', ')
-                                 FROM pg_constraint AS con
-                                 WHERE con.confrelid = p_parent AND con.contype = 'f' AND con.conparentid = 0)),
+                                 FROM pgpart._foreign_keys_in(p_parent) AS con WHERE con.conparentid = 0)),
                 HINT = 'DETACH takes ACCESS EXCLUSIVE on referencing tables and fails while rows reference the partition. '
                        'To proceed anyway: SELECT pgpart.set_policy(parent, referenced_retention => ''allow'').';
         END IF;
