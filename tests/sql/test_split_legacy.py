@@ -21,6 +21,7 @@ from psycopg import errors
 import pgpart
 from fix_pg import Connect
 from pgpart._convert import ConvertStep
+from sessions import wait_until_waiting
 
 Conn = psycopg.Connection[Any]
 
@@ -111,10 +112,12 @@ class Mutator:
                         if n % 3 == 0:
                             self.conn.execute(f"DELETE FROM {table} WHERE id = %s", [target])
                         elif n % 3 == 1:
+                            # every fourth one leaves the legacy partition for a grid one
                             self.conn.execute(
-                                f"UPDATE {table} SET payload = 'changed ' || %s, ts = ts - interval '5 hours'"
+                                f"UPDATE {table} SET payload = 'changed ' || %s,"
+                                " ts = CASE WHEN %s THEN %s::timestamptz + interval '2 days' ELSE ts - interval '5 hours' END"
                                 " WHERE id = %s",
-                                [n, target],
+                                [n, n % 4 == 1, NOW, target],
                             )
                         else:
                             self.conn.execute(
@@ -224,6 +227,44 @@ def test_killed_mid_split_then_resumed(connect: Connect, conn: Conn) -> None:
     assert_on_the_grid(conn)
 
 
+def test_killed_while_the_swap_waits_then_resumed(connect: Connect, conn: Conn) -> None:
+    """The swap waits behind a reader's lock inside its transaction; killed
+    there, nothing of it happened (readers still read the legacy
+    partition); running again finishes it."""
+    create_converted(conn)
+    before = fingerprint(conn)
+    holder = connect(autocommit=False)
+    victim = connect()
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def progress(step: ConvertStep, number: int, total: int) -> None:
+        if step.action == "swap":
+            holder.execute("SELECT count(*) FROM ev")  # ACCESS SHARE until it ends
+            started.set()
+
+    def run() -> None:
+        try:
+            pgpart.Client(victim).split_legacy("ev", lock_timeout="1s", lock_retries=100, progress=progress)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(60)
+    wait_until_waiting(conn, victim.info.backend_pid, lambda: not thread.is_alive())
+    conn.execute("SELECT pg_terminate_backend(%s)", [victim.info.backend_pid])
+    thread.join(60)
+    assert failure
+    holder.rollback()
+    assert [s.action for s in pgpart.Client(conn).split_legacy("ev", dry_run=True)] == ["swap"]
+    assert conn.execute("SELECT relispartition FROM pg_class WHERE relname = 'ev_legacy'").fetchone() == (True,)
+    assert fingerprint(conn) == before
+    pgpart.Client(connect()).split_legacy("ev")
+    assert fingerprint(conn) == before
+    assert_on_the_grid(conn)
+
+
 def test_dry_run_changes_nothing_and_refusals(connect: Connect, conn: Conn) -> None:
     conn.execute("CREATE TABLE plain (ts timestamptz NOT NULL)")
     with pytest.raises(errors.ObjectNotInPrerequisiteState) as plain:
@@ -261,3 +302,36 @@ def assert_owned(conn: Conn) -> None:
         "SELECT relispartition, (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ev_legacy'::regclass)"
         " FROM pg_class WHERE oid = 'ev_legacy'::regclass"
     ).fetchone() == (False, 0)
+
+
+def test_global_unique_id_and_convert_with_split(connect: Connect, conn: Conn) -> None:
+    """The usual table (an id primary key, an incoming foreign key): the
+    client converts it and splits its legacy partition in one call; the
+    side table of the id's global unique constraint keeps every value (rows
+    only changed tables), id stays unique and referenced ids stay valid."""
+    conn.execute("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts timestamptz NOT NULL)")
+    conn.execute(
+        "INSERT INTO t (ts) SELECT %s::timestamptz - g * interval '1 hour' FROM generate_series(1, 100) g", [NOW]
+    )
+    conn.execute("CREATE TABLE line (t_id bigint REFERENCES t (id), item text)")
+    conn.execute("INSERT INTO line VALUES (1, 'a'), (100, 'b')")
+    before = conn.execute("SELECT count(*), sum(id), md5(string_agg(ts::text, ',' ORDER BY id)) FROM t").fetchone()
+    done = pgpart.Client(connect()).convert("t", key="ts", interval="1 day", now_at=NOW, premake=2, legacy="split")
+    assert "swap" in [s.action for s in done] and done[-1].action == "swap"
+    assert conn.execute("SELECT count(*), sum(id), md5(string_agg(ts::text, ',' ORDER BY id)) FROM t").fetchone() == before
+    assert conn.execute("SELECT count(*) FROM t_id_gkey_values").fetchone() == (100,)
+    info = conn.execute(
+        "SELECT state, unrecorded_partitions, detached_recorded FROM pgpart.global_unique_info('t')"
+    ).fetchall()
+    assert info == [("valid", 0, 0)]
+    assert conn.execute(
+        "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 't'::regclass AND pg_get_expr(c.relpartbound, c.oid) LIKE '%MINVALUE%'"
+    ).fetchone() == (0,)
+    with pytest.raises(errors.UniqueViolation):  # id 3 now lives in a split-off partition
+        conn.execute("INSERT INTO t (id, ts) OVERRIDING SYSTEM VALUE VALUES (3, %s)", [NOW])
+    with pytest.raises(errors.ForeignKeyViolation):
+        conn.execute("DELETE FROM t WHERE id = 100")
+    conn.execute("DELETE FROM t WHERE id = 50")  # its value is released: the id may come back
+    conn.execute("INSERT INTO t (id, ts) OVERRIDING SYSTEM VALUE VALUES (50, %s)", [NOW])
+    assert conn.execute("SELECT count(*) FROM t_id_gkey_values").fetchone() == (100,)
