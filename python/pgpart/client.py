@@ -252,8 +252,9 @@ class Client:
         the current transaction (the caller's, e.g. a Django migration's):
         the table stays locked until that transaction ends, so only for
         small tables. ``legacy="split"`` then moves the legacy partition's
-        rows into grid partitions online (``split_legacy``); the dry run
-        lists the conversion's steps only."""
+        rows into grid partitions (``split_legacy``: online, or with
+        ``online=False`` in the same call); the dry run lists the
+        conversion's steps only."""
         if legacy not in ("keep", "split"):
             raise InvalidArgumentError(f"legacy must be 'keep' or 'split', not {legacy!r}",
                                        hint="Pass legacy='keep' (the default) or legacy='split'.")  # fmt: skip
@@ -280,7 +281,7 @@ class Client:
         if dry_run:
             return _convert.plan(self._session, args)
         if not online:
-            return _convert.in_transaction(self._session, args)
+            return _convert.in_transaction(self._session, [*args, ("legacy", "text", legacy)])
         timeout = _interval(lock_timeout) if lock_timeout is not None else _online.DEFAULT_LOCK_TIMEOUT
         retries = _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
         with self._session.top_level("convert"):

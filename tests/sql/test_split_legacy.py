@@ -359,3 +359,24 @@ def test_cli(pg: PgServer, dbname: str, conn: Conn) -> None:
     res = pgpart_command(*dsn(pg, dbname), "split-legacy", "ev")
     assert res.returncode == 0, res.stderr
     assert "nothing to do" in res.stdout
+
+
+def test_convert_in_sql_with_legacy_split(conn: Conn) -> None:
+    conn.execute("CREATE TABLE ev (id bigint, ts timestamptz NOT NULL, payload text)")
+    conn.execute("INSERT INTO ev SELECT g, %s::timestamptz - g * interval '3 hours', 'old' FROM generate_series(1, 40) g",
+                 [NOW])  # fmt: skip
+    before = fingerprint(conn)
+    with pytest.raises(errors.InvalidParameterValue) as bad:
+        conn.execute("SELECT * FROM pgpart.convert_to_partitioned('ev', 'ts', '1 day', legacy => 'drop')")
+    assert bad.value.diag.message_hint
+    plan = conn.execute(
+        "SELECT action FROM pgpart.convert_to_partitioned('ev', 'ts', '1 day', now_at => %s, legacy => 'split',"
+        " dry_run => true)", [NOW]
+    ).fetchall()
+    assert plan[-1] == ("split legacy partition",)
+    done = conn.execute(
+        "SELECT action FROM pgpart.convert_to_partitioned('ev', 'ts', '1 day', now_at => %s, legacy => 'split')", [NOW]
+    ).fetchall()
+    assert done[-1] == ("swap",) and ("copy range 1 of 7",) in done
+    assert fingerprint(conn) == before
+    assert_on_the_grid(conn)
