@@ -230,6 +230,16 @@ def test_killed_mid_split_then_resumed(connect: Connect, conn: Conn) -> None:
     assert_on_the_grid(conn)
 
 
+def test_truncate_during_the_split(conn: Conn) -> None:
+    create_converted(conn)
+    conn.execute("SELECT * FROM pgpart.split_legacy('ev', max_ranges => 2)")
+    conn.execute("TRUNCATE ev")  # the copied ranges are emptied too
+    conn.execute("INSERT INTO ev (ts, payload) VALUES (%s::timestamptz - interval '4 days', 'after')", [NOW])
+    conn.execute("SELECT * FROM pgpart.split_legacy('ev')")
+    assert conn.execute("SELECT payload FROM ev").fetchall() == [("after",)]
+    assert_on_the_grid(conn)
+
+
 def test_killed_while_the_swap_waits_then_resumed(connect: Connect, conn: Conn) -> None:
     """The swap waits behind a reader's lock inside its transaction; killed
     there, nothing of it happened (readers still read the legacy

@@ -260,7 +260,8 @@ COMMENT ON FUNCTION pgpart._split_validate_floor(regclass, interval) IS
 -- the table's owner and SECURITY DEFINER: it runs with the owner's rights
 -- (the writers have none on the range tables, which get no grants), never
 -- with the writer's, and runs only pgpart's text. TG_ARGV: the range
--- table, its lower and upper bound values. Rows are matched by the
+-- table, its lower and upper bound values. A TRUNCATE truncates the range
+-- table. Rows are matched by the
 -- primary key, else by their whole text (one scan of one range table).
 CREATE FUNCTION pgpart._split_mirror_function(p_legacy regclass, p_parent regclass)
 RETURNS text
@@ -311,6 +312,10 @@ SET search_path = pg_catalog, pg_temp AS $pgpart_split$
 BEGIN
     -- pgpart: mirrors writes of one copied range (TG_ARGV: table, lower,
     -- upper) while the legacy partition is split (docs/converting.md)
+    IF TG_OP = 'TRUNCATE' THEN
+        EXECUTE format('TRUNCATE %%s', TG_ARGV[0]);
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' AND OLD.%2$s >= TG_ARGV[1]::%3$s AND OLD.%2$s < TG_ARGV[2]::%3$s THEN
         EXECUTE format('DELETE FROM %%1$s AS t WHERE t.ctid = (SELECT u.ctid FROM %%1$s AS u WHERE %%2$s LIMIT 1)',
                        TG_ARGV[0], %4$L) USING OLD;
@@ -417,6 +422,9 @@ BEGIN
                    v_range.upper_literal, v_cfg.key_type) INTO v_lo_value, v_hi_value;
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s(%L, %L, %L)',
                    'pgpart_split_' || v_rel::oid, v_legacy, v_fn, v_rel::text, v_lo_value, v_hi_value);
+    -- TRUNCATE of the legacy partition (or of the parent) empties the copy too
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s(%L, %L, %L)',
+                   'pgpart_split_truncate_' || v_rel::oid, v_legacy, v_fn, v_rel::text, v_lo_value, v_hi_value);
     PERFORM pgpart._log(p_parent, 'split_legacy_range', 'ok',
                         jsonb_build_object('table', v_rel::text, 'rows', v_count, 'range', v_range.ordinal));
     RETURN v_count;
