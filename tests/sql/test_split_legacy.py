@@ -390,3 +390,33 @@ def test_convert_in_sql_with_legacy_split(conn: Conn) -> None:
     assert done[-1] == ("swap",) and ("copy range 1 of 7",) in done
     assert fingerprint(conn) == before
     assert_on_the_grid(conn)
+
+
+@pytest.mark.parametrize("key_type", ["timestamptz", "bigint"])
+def test_hostile_names_and_integer_keys(conn: Conn, key_type: str) -> None:
+    table, key = 'Ev "x"; --', 'k "y"'
+    t, k = psycopg.sql.Identifier(table), psycopg.sql.Identifier(key)
+    value = "%s::timestamptz - g * interval '3 hours'" if key_type == "timestamptz" else "10000 - g * 7"
+    conn.execute(psycopg.sql.SQL("CREATE TABLE {} (id bigint PRIMARY KEY, {} " + key_type + " NOT NULL)").format(t, k))
+    conn.execute(psycopg.sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD PRIMARY KEY (id, {})").format(
+        t, psycopg.sql.Identifier(table + "_pkey"), k))  # fmt: skip
+    conn.execute(psycopg.sql.SQL("INSERT INTO {} SELECT g, " + value + " FROM generate_series(1, 40) g").format(t),
+                 [NOW] if key_type == "timestamptz" else None)  # fmt: skip
+    count = psycopg.sql.SQL("SELECT count(*), sum(id) FROM {}").format(t)
+    before = conn.execute(count).fetchone()
+    conn.execute(
+        "SELECT * FROM pgpart.convert_to_partitioned(%s, %s, %s, now_at => %s)",
+        [t.as_string(conn), key, "1 day" if key_type == "timestamptz" else "100", NOW],
+    )
+    conn.execute("SELECT * FROM pgpart.split_legacy(%s, max_ranges => 1)", [t.as_string(conn)])
+    # the mirror trigger of the copied range, under hostile names
+    conn.execute(psycopg.sql.SQL("UPDATE {} SET id = id + 1000").format(t))
+    conn.execute(psycopg.sql.SQL("DELETE FROM {} WHERE id = 1040").format(t))  # the lowest key: the copied range
+    conn.execute("SELECT * FROM pgpart.split_legacy(%s)", [t.as_string(conn)])
+    assert before is not None
+    assert conn.execute(count).fetchone() == (before[0] - 1, before[1] + 1000 * before[0] - 1040)
+    assert conn.execute(
+        "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = %s::regclass AND pg_get_expr(c.relpartbound, c.oid) LIKE '%%MINVALUE%%'",
+        [t.as_string(conn)],
+    ).fetchone() == (0,)
