@@ -9556,6 +9556,11 @@ BEGIN
         'legacy', v_legacy::text, 'ranges', v_n, 'kept', p_keep, 'rows_estimate', v_rows));
     IF p_keep THEN
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pgpart_split_floor', v_legacy);
+        EXECUTE format('DROP INDEX IF EXISTS %I.%I',
+                       (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                        WHERE c.oid = v_legacy),
+                       (SELECT pgpart._relation_name(c.relname::text, '_pgpart_split_key') FROM pg_class AS c
+                        WHERE c.oid = v_legacy));
     ELSE
         EXECUTE format('DROP TABLE %s', v_legacy);
     END IF;
@@ -9568,8 +9573,9 @@ COMMENT ON FUNCTION pgpart._split_swap(regclass, boolean, interval, integer) IS
 
 -- pgpart._split_plan(parent, keep, lock_timeout, lock_retries): the steps
 -- left of the split of PARENT's legacy partition, planned from the catalog
--- (a step whose effect is present is left out): the floor, its
--- validation, each range not yet copied ('copy range k of n', with the
+-- (a step whose effect is present is left out): an index on the key of
+-- the legacy partition when none leads with it (CONCURRENTLY, at top
+-- level), the floor, its validation, each range not yet copied ('copy range k of n', with the
 -- estimated rows), then the swap. Empty once split.
 CREATE OR REPLACE FUNCTION pgpart._split_plan(
     p_parent regclass,
@@ -9596,11 +9602,41 @@ DECLARE
     v_range record;
     v_n integer := 0;
     v_args text := format('%L::interval, %s', p_lock_timeout, p_lock_retries);
+    v_index name;
+    v_schema name;
+    v_valid boolean;
 BEGIN
     IF v_legacy IS NULL THEN
         RETURN;
     END IF;
     SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = p_parent;
+    -- each range is read by an index range scan: without an index led by
+    -- the key, every copy would scan the whole legacy partition while its
+    -- writers wait; so one is built online first (on the legacy partition
+    -- only; it goes with it)
+    SELECT n.nspname, pgpart._relation_name(c.relname::text, '_pgpart_split_key') INTO v_schema, v_index
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = v_legacy;
+    SELECT x.indisvalid INTO v_valid
+    FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+    WHERE x.indrelid = v_legacy AND ic.relname = v_index;
+    IF FOUND AND NOT v_valid THEN  -- a build that was killed
+        v_n := v_n + 1;
+        RETURN QUERY SELECT v_n, 'drop invalid index ' || v_index,
+            format('DROP INDEX CONCURRENTLY %I.%I', v_schema, v_index),
+            format('SHARE UPDATE EXCLUSIVE on %s', v_legacy), 'autocommit', NULL::bigint;
+    END IF;
+    IF NOT coalesce(v_valid, false) AND NOT EXISTS (
+        SELECT 1 FROM pg_index AS x
+        JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+        WHERE x.indrelid = v_legacy AND x.indisvalid AND x.indpred IS NULL AND a.attname = v_cfg.key_column
+          AND (SELECT m.amname FROM pg_class AS ic JOIN pg_am AS m ON m.oid = ic.relam
+               WHERE ic.oid = x.indexrelid) = 'btree') THEN
+        v_n := v_n + 1;
+        RETURN QUERY SELECT v_n, 'index the key',
+            format('CREATE INDEX CONCURRENTLY %I ON %s (%I)', v_index, v_legacy, v_cfg.key_column),
+            format('SHARE UPDATE EXCLUSIVE on %s (writers go on; scans it)', v_legacy), 'autocommit',
+            (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class AS c WHERE c.oid = v_legacy);
+    END IF;
     v_grid := pgpart._grid(p_parent, now());
     SELECT * INTO v_floor FROM pgpart._split_floor(v_legacy) AS f;
     v_floor_coord := v_floor.floor_coord;
@@ -13327,7 +13363,8 @@ $body$;
 -- DRY_RUN returns the plan (each step's statement, locks and estimated
 -- rows); else the steps run in the caller's transaction, at most
 -- MAX_RANGES range copies per call (the swap only once none is left), and
--- the rows returned are the steps done, rows_estimate the rows copied. WHY
+-- the rows returned are the steps done, rows_estimate the rows copied; the
+-- index on the key, CONCURRENTLY in the plan, is built plainly here. WHY
 -- a function and a client path: as for convert_to_partitioned, one call is
 -- one transaction; the Python client (Client.split_legacy, `pgpart
 -- split-legacy`) runs one step per transaction, so call it for big tables,
@@ -13384,7 +13421,11 @@ BEGIN
             EXIT;
         END IF;
         v_rows := NULL;
-        IF v_step.action LIKE 'copy range%' THEN
+        IF v_step.transaction = 'autocommit' THEN
+            -- in a transaction: the plain build, which holds SHARE on the
+            -- legacy partition (its writers wait) until commit
+            EXECUTE replace(v_step.statement, ' CONCURRENTLY ', ' ');
+        ELSIF v_step.action LIKE 'copy range%' THEN
             EXECUTE v_step.statement INTO v_rows;
         ELSIF v_step.action = 'validate split floor' THEN
             EXECUTE v_step.statement INTO v_ok;

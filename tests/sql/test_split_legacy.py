@@ -175,7 +175,7 @@ def test_split_under_writers_and_readers(connect: Connect, conn: Conn) -> None:
     conn.execute("CREATE TABLE shadow AS SELECT * FROM ev")
     plan = pgpart.Client(conn).split_legacy("ev", dry_run=True)
     actions = [s.action for s in plan]
-    assert actions[:2] == ["split floor", "validate split floor"]
+    assert actions[:3] == ["index the key", "split floor", "validate split floor"]
     assert actions[-1] == "swap"
     copies = [s for s in plan if s.action.startswith("copy range")]
     assert len(copies) == 8 and all(s.rows_estimate is not None for s in copies)
@@ -214,17 +214,17 @@ def test_killed_mid_split_then_resumed(connect: Connect, conn: Conn) -> None:
     pid = victim.info.backend_pid
 
     def kill(step: ConvertStep, number: int, total: int) -> None:
-        if number == 5:  # after the floor and two ranges
+        if number == 6:  # after the index, the floor and two ranges
             conn.execute("SELECT pg_terminate_backend(%s)", [pid])
 
     with pytest.raises((pgpart.PgpartError, psycopg.Error)):
         pgpart.Client(victim).split_legacy("ev", progress=kill)
     left = pgpart.Client(conn).split_legacy("ev", dry_run=True)
-    assert [s.action for s in left] == [s.action for s in plan[4:]]
+    assert [s.action for s in left] == [s.action for s in plan[5:]]
     assert fingerprint(conn) == before  # readers see the legacy rows meanwhile
     # the rest in SQL, two ranges per call (one transaction each)
     first = conn.execute("SELECT action, rows_estimate FROM pgpart.split_legacy('ev', max_ranges => 2)").fetchall()
-    assert [a for a, _ in first] == [s.action for s in plan[4:6]]
+    assert [a for a, _ in first] == [s.action for s in plan[5:7]]
     conn.execute("SELECT * FROM pgpart.split_legacy('ev')")
     assert fingerprint(conn) == before
     assert_on_the_grid(conn)

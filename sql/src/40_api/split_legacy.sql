@@ -9,7 +9,8 @@
 -- DRY_RUN returns the plan (each step's statement, locks and estimated
 -- rows); else the steps run in the caller's transaction, at most
 -- MAX_RANGES range copies per call (the swap only once none is left), and
--- the rows returned are the steps done, rows_estimate the rows copied. WHY
+-- the rows returned are the steps done, rows_estimate the rows copied; the
+-- index on the key, CONCURRENTLY in the plan, is built plainly here. WHY
 -- a function and a client path: as for convert_to_partitioned, one call is
 -- one transaction; the Python client (Client.split_legacy, `pgpart
 -- split-legacy`) runs one step per transaction, so call it for big tables,
@@ -66,7 +67,11 @@ BEGIN
             EXIT;
         END IF;
         v_rows := NULL;
-        IF v_step.action LIKE 'copy range%' THEN
+        IF v_step.transaction = 'autocommit' THEN
+            -- in a transaction: the plain build, which holds SHARE on the
+            -- legacy partition (its writers wait) until commit
+            EXECUTE replace(v_step.statement, ' CONCURRENTLY ', ' ');
+        ELSIF v_step.action LIKE 'copy range%' THEN
             EXECUTE v_step.statement INTO v_rows;
         ELSIF v_step.action = 'validate split floor' THEN
             EXECUTE v_step.statement INTO v_ok;
