@@ -53,17 +53,21 @@ class ConvertStep:
 ConvertProgress = Callable[[ConvertStep, int, int], None]
 
 
-def plan(session: Session, args: Sequence[Arg]) -> list[ConvertStep]:
-    """The steps still to run (the server's dry run)."""
-    rows = session.fetch(*call("convert_to_partitioned", [*args, ("dry_run", "boolean", True)], COLUMNS))
+def plan(session: Session, args: Sequence[Arg], function: str = "convert_to_partitioned") -> list[ConvertStep]:
+    """The steps still to run (the server's dry run of FUNCTION:
+    ``convert_to_partitioned`` or ``split_legacy``, whose plans have the
+    same columns)."""
+    rows = session.fetch(*call(function, [*args, ("dry_run", "boolean", True)], COLUMNS))
     return [ConvertStep.from_row(r) for r in rows]
 
 
-def in_transaction(session: Session, args: Sequence[Arg]) -> list[ConvertStep]:
+def in_transaction(
+    session: Session, args: Sequence[Arg], function: str = "convert_to_partitioned"
+) -> list[ConvertStep]:
     """The whole conversion in one call, in the session's transaction
     (the table locked until it ends). A session that only collects SQL
     (sqlmigrate) returns no steps."""
-    rows = session.fetch(*call("convert_to_partitioned", args, COLUMNS))
+    rows = session.fetch(*call(function, args, COLUMNS))
     return [ConvertStep.from_row(r) for r in rows or ()]
 
 
@@ -121,6 +125,7 @@ def run(
     lock_timeout: str,
     lock_retries: int,
     progress: ConvertProgress | None = None,
+    function: str = "convert_to_partitioned",
 ) -> list[ConvertStep]:
     """Run the conversion plan of TABLE: the first step (or the swap steps,
     together) of a fresh plan each time, until the plan is empty; so what
@@ -129,7 +134,7 @@ def run(
     the steps run."""
     done: list[ConvertStep] = []
     while True:
-        steps = plan(session, args)
+        steps = plan(session, args, function)
         if not steps:
             return done
         group = [steps[0]]
@@ -137,7 +142,7 @@ def run(
             group = [s for s in steps if s.transaction == "swap"]
         if done and (group[0].action, group[0].statement) == (done[-1].action, done[-1].statement):
             raise PgpartError(
-                f"converting {table} makes no progress: step {group[0].action!r} came back",
+                f"{function} of {table} makes no progress: step {group[0].action!r} came back",
                 hint="Report this as a pgpart bug, with the output of the dry run.",
             )
         for n, step in enumerate(group):

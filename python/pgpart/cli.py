@@ -1,4 +1,5 @@
-"""The ``pgpart`` command: install, ensure, info, check, maintain, load, convert, export, restore, metrics, apply, demo.
+"""The ``pgpart`` command: install, ensure, info, check, maintain, load, convert, split-legacy, export,
+restore, metrics, apply, demo.
 
 Usage::
 
@@ -8,7 +9,8 @@ Usage::
     pgpart [--dsn DSN] info [TABLE] [--json]
     pgpart [--dsn DSN] check [TABLE] [--json]
     pgpart [--dsn DSN] maintain [TABLE] [--dry-run [--save PLAN.json]] [--sql-path] [--now TIME]
-    pgpart [--dsn DSN] convert TABLE --key K --interval I [--premake N] [--dry-run]
+    pgpart [--dsn DSN] convert TABLE --key K --interval I [--premake N] [--legacy keep|split] [--dry-run]
+    pgpart [--dsn DSN] split-legacy TABLE [--keep-legacy] [--dry-run] [--json]
     pgpart [--dsn DSN] load TABLE FILE [--format csv|text] [--header] [--columns A,B] [--batch-rows N]
     pgpart [--dsn DSN] export [TABLE [PARTITION]] --to DIR [--batch-rows N] [--json]
     pgpart [--dsn DSN] restore TABLE MANIFEST... [--name NAME] [--json]
@@ -312,9 +314,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retention", help="drop or detach partitions older than this")
     p.add_argument("--time-zone", help="the zone whose calendar days and months follow")
     p.add_argument("--legacy-name", help="name of the old table once it is a partition (default <table>_legacy)")
+    p.add_argument(
+        "--legacy", choices=["keep", "split"], default="keep",
+        help="keep the old rows in one legacy partition (default) or split them into grid partitions",
+    )  # fmt: skip
     p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
     p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     _now_option(p)
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser(
+        "split-legacy", parents=[common], help="move a converted table's legacy rows into grid partitions, online"
+    )
+    p.add_argument("table", help="the converted table")
+    p.add_argument("--keep-legacy", action="store_true", help="leave the old table detached instead of dropping it")
+    p.add_argument("--lock-timeout", help="lock timeout of each attempt (default 200ms)")
+    p.add_argument("--lock-retries", type=_int32, help="retries after a lock timeout (default 10)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true")
@@ -718,7 +735,7 @@ def cmd_convert(client: Client, args: argparse.Namespace, out: Output, err: Outp
         args.table, key=args.key, interval=args.interval, premake=args.premake, retention=args.retention,
         time_zone=args.time_zone, legacy_name=args.legacy_name, lock_timeout=args.lock_timeout,
         lock_retries=args.lock_retries, now_at=args.now, dry_run=args.dry_run,
-        progress=None if args.dry_run else progress,
+        progress=None if args.dry_run else progress, legacy=args.legacy,
     )  # fmt: skip
     if args.json:
         print_json([dataclasses.asdict(s) for s in steps], out)
@@ -732,6 +749,31 @@ def cmd_convert(client: Client, args: argparse.Namespace, out: Output, err: Outp
     else:
         out.write(f"{shown(args.table)}: converted; steps run:\n")
     table(rows, ["step", "action", "transaction", "locks", "statement"], out)
+    return EXIT_OK
+
+
+def cmd_split_legacy(client: Client, args: argparse.Namespace, out: Output, err: Output) -> int:
+    copied = [0]
+
+    def progress(step: ConvertStep, number: int, total: int) -> None:
+        if not args.quiet:
+            err.write(f"[step {number}/{total}] {step.action}; about {copied[0]} rows copied so far (estimated)\n")
+            err.flush()
+        if step.action.startswith("copy range"):
+            copied[0] += step.rows_estimate or 0
+
+    steps = client.split_legacy(args.table, keep_legacy=args.keep_legacy, lock_timeout=args.lock_timeout,
+                                lock_retries=args.lock_retries, dry_run=args.dry_run,
+                                progress=None if args.dry_run else progress)  # fmt: skip
+    if args.json:
+        print_json([dataclasses.asdict(s) for s in steps], out)
+        return EXIT_OK
+    if not steps:
+        out.write(f"{shown(args.table)}: no legacy partition left; nothing to do\n")
+        return EXIT_OK
+    rows = [[str(s.step), s.action, "" if s.rows_estimate is None else str(s.rows_estimate), s.locks] for s in steps]
+    out.write(f"{shown(args.table)}: {'plan' if args.dry_run else 'split; steps run'}\n")
+    table(rows, ["step", "action", "rows (estimate)", "locks"], out)
     return EXIT_OK
 
 
@@ -852,6 +894,7 @@ COMMANDS: dict[str, Callable[[Client, argparse.Namespace, Output, Output], int]]
     "maintain": cmd_maintain,
     "load": cmd_load,
     "convert": cmd_convert,
+    "split-legacy": cmd_split_legacy,
     "export": cmd_export,
     "restore": cmd_restore,
     "metrics": cmd_metrics,

@@ -236,6 +236,7 @@ class Client:
         legacy_name: str | None = None,
         progress: _convert.ConvertProgress | None = None,
         online: bool = True,
+        legacy: str = "keep",
     ) -> list[_convert.ConvertStep]:
         """Turn the plain table TABLE into a pgpart-managed partitioned table
         of the same name, online (``pgpart.convert_to_partitioned``'s plan,
@@ -250,7 +251,13 @@ class Client:
         the whole plan in one call of ``pgpart.convert_to_partitioned`` in
         the current transaction (the caller's, e.g. a Django migration's):
         the table stays locked until that transaction ends, so only for
-        small tables."""
+        small tables. ``legacy="split"`` then moves the legacy partition's
+        rows into grid partitions (``split_legacy``: online, or with
+        ``online=False`` in the same call); the dry run lists the
+        conversion's steps only."""
+        if legacy not in ("keep", "split"):
+            raise InvalidArgumentError(f"legacy must be 'keep' or 'split', not {legacy!r}",
+                                       hint="Pass legacy='keep' (the default) or legacy='split'.")  # fmt: skip
         args: list[Arg] = [
             ("table", "regclass", table),
             ("key", "name", key),
@@ -274,12 +281,54 @@ class Client:
         if dry_run:
             return _convert.plan(self._session, args)
         if not online:
-            return _convert.in_transaction(self._session, args)
+            return _convert.in_transaction(self._session, [*args, ("legacy", "text", legacy)])
         timeout = _interval(lock_timeout) if lock_timeout is not None else _online.DEFAULT_LOCK_TIMEOUT
         retries = _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
         with self._session.top_level("convert"):
-            return _convert.run(self._session, table, args, lock_timeout=timeout, lock_retries=retries,
+            done = _convert.run(self._session, table, args, lock_timeout=timeout, lock_retries=retries,
                                 progress=progress)  # fmt: skip
+        if legacy == "split":
+            done += self.split_legacy(table, lock_timeout=lock_timeout, lock_retries=lock_retries, progress=progress)
+        return done
+
+    def split_legacy(
+        self,
+        table: str,
+        *,
+        keep_legacy: bool = False,
+        lock_timeout: Interval | None = None,
+        lock_retries: int | None = None,
+        dry_run: bool = False,
+        max_ranges: int | None = None,
+        progress: _convert.ConvertProgress | None = None,
+    ) -> list[_convert.ConvertStep]:
+        """Move the rows of the legacy partition a conversion left on TABLE
+        into grid partitions, online (``pgpart.split_legacy``'s plan,
+        docs/converting.md): each range copied in a short transaction of
+        its own while a trigger mirrors later writes, then one short swap;
+        readers see every row throughout. Each step runs under the lock
+        timeout with retries; resumable after a kill. ``dry_run`` returns
+        the plan (estimated rows per range); ``progress(step, number,
+        total)`` is called before each step. ``keep_legacy`` leaves the old
+        table detached instead of dropping it. ``max_ranges`` copies at most
+        that many ranges in ONE call of the SQL function in the current
+        transaction (then call again), instead of the online run."""
+        args: list[Arg] = [
+            ("parent", "regclass", table),
+            ("keep_legacy", "boolean", keep_legacy),
+            ("lock_timeout", "interval", lock_timeout),
+            ("lock_retries", "integer", lock_retries),
+        ]
+        if dry_run:
+            return _convert.plan(self._session, args, "split_legacy")
+        if max_ranges is not None:
+            return _convert.in_transaction(self._session, [*args, ("max_ranges", "integer", max_ranges)],
+                                           "split_legacy")  # fmt: skip
+        timeout = _interval(lock_timeout) if lock_timeout is not None else _online.DEFAULT_LOCK_TIMEOUT
+        retries = _online.DEFAULT_LOCK_RETRIES if lock_retries is None else lock_retries
+        with self._session.top_level("split_legacy"):
+            return _convert.run(self._session, table, args, lock_timeout=timeout, lock_retries=retries,
+                                progress=progress, function="split_legacy")  # fmt: skip
 
     def declare(
         self,

@@ -11,7 +11,9 @@
 -- table stays locked while its validations scan it (fine for small tables);
 -- the Python client (Client.convert, `pgpart convert`) runs the same plan
 -- one short transaction per step, so writers go on. Re-planned from the
--- catalog: a converted table returns no steps.
+-- catalog: a converted table returns no steps. LEGACY => 'split' then
+-- splits the legacy partition (pgpart.split_legacy) in the same
+-- transaction.
 CREATE FUNCTION pgpart.convert_to_partitioned(
     "table" regclass,
     key name,
@@ -35,7 +37,8 @@ CREATE FUNCTION pgpart.convert_to_partitioned(
     epoch_unit text DEFAULT NULL,
     drain_default boolean DEFAULT NULL,
     drain_default_max_bytes bigint DEFAULT NULL,
-    legacy_name name DEFAULT NULL
+    legacy_name name DEFAULT NULL,
+    legacy text DEFAULT 'keep'
 )
 RETURNS TABLE (
     step integer, action text, statement text, locks text, transaction text, rows_estimate bigint
@@ -57,8 +60,18 @@ DECLARE
     v_last integer;
     v_name text;
     v_reloptions text [];
+    v_split boolean;
+    v_more integer := 0;
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, p_now_at);
+    IF convert_to_partitioned.legacy IS NULL OR convert_to_partitioned.legacy NOT IN ('keep', 'split') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('legacy must be ''keep'' or ''split'', not %L', convert_to_partitioned.legacy),
+            HINT = 'Pass legacy => ''keep'' (the old rows stay in one legacy partition) or ''split'' (they move into '
+                   'partitions of the grid, pgpart.split_legacy).';
+    END IF;
+    v_split := convert_to_partitioned.legacy = 'split';
     IF p_key IS NULL OR p_interval IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -78,7 +91,15 @@ BEGIN
             END IF;
             RETURN QUERY SELECT v_step.step, v_step.action, v_step.statement, v_step.locks, v_step.transaction,
                                 v_step.rows_estimate;
+            v_last := v_step.step;
         END LOOP;
+        -- legacy => 'split': what is left of the split (its own plan)
+        IF v_split AND (SELECT l.legacy FROM pgpart._split_legacy_of(p_table) AS l) IS NOT NULL THEN
+            RETURN QUERY SELECT coalesce(v_last, 0) + s.step, s.action, s.statement, s.locks, s.transaction,
+                                s.rows_estimate
+                         FROM pgpart.split_legacy(p_table, lock_timeout => p_lock_timeout,
+                                                  lock_retries => p_lock_retries, dry_run => p_dry_run) AS s;
+        END IF;
         RETURN;
     END IF;
     v_policy := jsonb_strip_nulls(jsonb_build_object(
@@ -149,13 +170,29 @@ BEGIN
             EXECUTE v_step.statement;
             RETURN QUERY SELECT v_last + v_step.step, v_step.action, v_step.statement, v_step.locks,
                                 v_step.transaction, v_step.rows_estimate;
+            v_more := v_step.step;
         END LOOP;
+    END IF;
+    -- legacy => 'split': the legacy partition's rows into grid partitions,
+    -- in this transaction too; its dry run can only be planned after the
+    -- swap, so the plan names it as one step
+    IF v_split AND v_last IS NOT NULL THEN
+        IF p_dry_run THEN
+            RETURN QUERY SELECT v_last + 1, 'split legacy partition',
+                format('SELECT * FROM pgpart.split_legacy(%L::regclass)', v_name),
+                'per range: SHARE ROW EXCLUSIVE on the legacy partition; the swap: ACCESS EXCLUSIVE on the parent '
+                || '(see split_legacy''s dry run after the swap)', 'own', NULL::bigint;
+        ELSE
+            RETURN QUERY SELECT v_last + v_more + s.step, s.action, s.statement, s.locks, s.transaction, s.rows_estimate
+                         FROM pgpart.split_legacy(v_name::regclass, lock_timeout => p_lock_timeout,
+                                                  lock_retries => p_lock_retries) AS s;
+        END IF;
     END IF;
 END
 $body$;
 
 COMMENT ON FUNCTION pgpart.convert_to_partitioned(
     regclass, name, text, integer, text, text, name, name, name, text, text, boolean, interval, integer,
-    timestamptz, boolean, text[], jsonb, integer, text, boolean, bigint, name
+    timestamptz, boolean, text[], jsonb, integer, text, boolean, bigint, name, text
 ) IS
-'Converts a plain table into a pgpart-managed range-partitioned table of the same name: the old table becomes the legacy partition up to a grid bound, later partitions follow the grid; one transaction (the client runs the same plan online). dry_run returns the steps.';
+'Converts a plain table into a pgpart-managed range-partitioned table of the same name: the old table becomes the legacy partition up to a grid bound, later partitions follow the grid; one transaction (the client runs the same plan online); legacy => ''split'' then moves the legacy rows into grid partitions (split_legacy). dry_run returns the steps.';
