@@ -9617,7 +9617,7 @@ BEGIN
     v_top := (SELECT l.upper_coord FROM pgpart._split_legacy_of(p_parent) AS l);
     SELECT n.nspname, c.relname INTO v_schema, v_table
     FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = p_parent;
-    SELECT greatest(c.reltuples, 0) INTO v_tuples FROM pg_class AS c WHERE c.oid = p_legacy;
+    SELECT greatest(c.reltuples, 0)::numeric INTO v_tuples FROM pg_class AS c WHERE c.oid = p_legacy;
     WHILE v_at < v_top LOOP
         v_slot := pgpart._slot(v_grid.kind, v_grid.step, v_grid.frame, v_grid.origin, v_at);
         v_n := v_n + 1;
@@ -9641,7 +9641,7 @@ BEGIN
                 HINT = 'Rename or drop that relation, then split again.',
                 SCHEMA = v_schema, TABLE = v_table;
         END IF;
-        rows_estimate := CASE WHEN v_top > p_floor THEN round(v_tuples * (hi - lo) / (v_top - p_floor)) END;
+        rows_estimate := CASE WHEN v_top > p_floor THEN round(v_tuples * (hi - lo) / (v_top - p_floor))::bigint END;
         RETURN NEXT;
         v_at := v_slot.hi;
     END LOOP;
@@ -9859,7 +9859,7 @@ BEGIN
             HINT = 'Plan again: SELECT * FROM pgpart.split_legacy(..., dry_run => true).';
     END IF;
     IF v_range.copied THEN
-        RETURN 0;
+        RETURN 0::bigint;
     END IF;
     FOR v_step IN
         SELECT * FROM pgpart._new_partition_steps(
@@ -9925,12 +9925,11 @@ AS $body$
 DECLARE
     v_legacy regclass := pgpart._split_require(p_parent);
     v_floor record;
-    v_i integer;
     v_gu pgpart.global_unique;
     v_trigger name;
     v_fn text;
     v_n integer := 0;
-    v_rows bigint := 0;
+    v_rows bigint := 0::bigint;
     v_tables text [];
     v_lower text [];
     v_upper text [];
@@ -13829,7 +13828,6 @@ DECLARE
     v_step record;
     v_copies integer := 0;
     v_rows bigint;
-    v_ok boolean;
     v_n integer := 0;
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
@@ -13862,7 +13860,7 @@ BEGIN
         ELSIF v_step.action LIKE 'copy range%' THEN
             EXECUTE v_step.statement INTO v_rows;
         ELSIF v_step.action = 'validate split floor' THEN
-            EXECUTE v_step.statement INTO v_ok;
+            EXECUTE v_step.statement;
         ELSE
             EXECUTE v_step.statement;
         END IF;

@@ -41,7 +41,6 @@ DECLARE
     v_step record;
     v_copies integer := 0;
     v_rows bigint;
-    v_ok boolean;
     v_n integer := 0;
 BEGIN
     PERFORM pgpart._check_lock_args(p_lock_timeout, p_lock_retries, now());
@@ -74,7 +73,7 @@ BEGIN
         ELSIF v_step.action LIKE 'copy range%' THEN
             EXECUTE v_step.statement INTO v_rows;
         ELSIF v_step.action = 'validate split floor' THEN
-            EXECUTE v_step.statement INTO v_ok;
+            EXECUTE v_step.statement;
         ELSE
             EXECUTE v_step.statement;
         END IF;
