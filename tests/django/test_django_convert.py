@@ -127,7 +127,7 @@ def site(pg: Any, _admin: psycopg.Connection[Any], tmp_path: Path) -> Iterator[S
     _admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
-def _assert_converted(site: Site) -> None:
+def _assert_converted(site: Site, legacy: bool = True) -> None:
     assert site.query("SELECT relkind::text FROM pg_class WHERE relname = 'shop_order'") == [("p",)]
     assert site.query("SELECT count(*), count(DISTINCT id), sum(amount) FROM shop_order") == [
         (ROWS, ROWS, ROWS * (ROWS + 1) // 2)
@@ -139,13 +139,25 @@ def _assert_converted(site: Site) -> None:
         " o = Order.objects.create(created_at=dt.datetime.now(dt.timezone.utc), amount=1); print(o.id)'"
     )
     assert site.query("SELECT count(*), max(id) > " + str(ROWS) + " FROM shop_order") == [(ROWS + 1, True)]
-    # the old table is the legacy partition; the grid follows it
+    # the old table is the legacy partition, or (split) its rows are in grid partitions; the grid follows
     assert site.query(
-        "SELECT count(*) FILTER (WHERE partition = 'shop_order_legacy'::regclass), count(*) > 1"
+        "SELECT count(*) FILTER (WHERE partition::text = 'shop_order_legacy'), count(*) > 1"
         " FROM pgpart.partition_info('shop_order')"
-    ) == [(1, True)]
+    ) == [(int(legacy), True)]
+    if not legacy:
+        _assert_split(site, ROWS + 1)
     checked = site.run("check --database default")
     assert "pgpart.E" not in checked.stdout + checked.stderr, checked.stdout + checked.stderr
+
+
+def _assert_split(site: Site, rows: int) -> None:
+    """No legacy partition left; every row in the partition of its day."""
+    assert site.query("SELECT to_regclass('shop_order_legacy')") == [(None,)]
+    assert site.query(
+        "SELECT count(*) FROM shop_order AS o JOIN pgpart.partition_info('shop_order') AS p"
+        " ON p.partition = o.tableoid::regclass"
+        " WHERE o.created_at >= p.lower_bound::timestamptz AND o.created_at < p.upper_bound::timestamptz"
+    ) == [(rows,)]
 
 
 def test_migrate_converts_a_model_that_gains_a_declaration(site: Site) -> None:
@@ -166,6 +178,11 @@ def test_migrate_converts_a_model_that_gains_a_declaration(site: Site) -> None:
     assert "pgpart.E101" not in pending.stdout + pending.stderr
     site.ok("migrate")
     _assert_converted(site)
+    # later, the old rows into grid partitions
+    planned = site.ok("pgpart split-legacy --model shop.Order --dry-run")
+    assert "copy range" in planned
+    site.ok("pgpart split-legacy --model shop.Order")
+    _assert_split(site, ROWS + 1)
 
 
 def test_pgpart_convert_online_first_then_migrate(site: Site) -> None:
@@ -175,12 +192,12 @@ def test_pgpart_convert_online_first_then_migrate(site: Site) -> None:
     assert "steps planned" in planned
     assert "swap" in planned
     assert site.query("SELECT relkind::text FROM pg_class WHERE relname = 'shop_order'") == [("r",)]
-    done = site.ok("pgpart convert --model shop.Order")
+    done = site.ok("pgpart convert --model shop.Order --legacy split")
     assert "steps done" in done
     again = site.ok("pgpart convert --model shop.Order")
     assert "nothing to convert" in again
     site.ok("migrate")  # ConvertToPartitioned finds it converted: the declaration only
-    _assert_converted(site)
+    _assert_converted(site, legacy=False)
 
 
 def test_convert_to_partitioned_is_not_reversible(site: Site) -> None:

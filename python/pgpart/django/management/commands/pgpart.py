@@ -12,6 +12,8 @@ Sub-commands (mirroring the ``pgpart`` CLI):
 - ``convert``   convert the plain table of a model that gained a declaration
                 online (``Client.convert``, docs/converting.md), before
                 ``migrate`` runs its ``ConvertToPartitioned``
+- ``split-legacy`` move the rows a conversion left in the legacy partition
+                into grid partitions, online (``Client.split_legacy``)
 - ``rewrite-psqlextra-migrations APP...``  rewrite the apps' migration files
                 without django-postgres-extra (see :mod:`pgpart.django.psqlextra`)
 
@@ -89,7 +91,7 @@ def _usage(message: str) -> CommandError:
 
 class Command(BaseCommand):
     help = (
-        "Partitions of the partitioned models: info, ensure, maintain, check, install, convert, "
+        "Partitions of the partitioned models: info, ensure, maintain, check, install, convert, split-legacy, "
         "rewrite-psqlextra-migrations."
     )
     # The database checks are what `check` reports; the static ones run as usual.
@@ -104,7 +106,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="subcommand",
             required=True,
-            metavar="{info,ensure,maintain,check,install,convert,rewrite-psqlextra-migrations}",
+            metavar="{info,ensure,maintain,check,install,convert,split-legacy,rewrite-psqlextra-migrations}",
             parser_class=_Parser,
         )
 
@@ -158,7 +160,20 @@ class Command(BaseCommand):
         )
         common(convert)
         convert.add_argument("--dry-run", action="store_true", help="Show the plan (locks, rows), change nothing.")
+        convert.add_argument(
+            "--legacy",
+            choices=("keep", "split"),
+            default="keep",
+            help="keep: the old rows stay in one legacy partition (default); split: then moved into grid partitions.",
+        )
         locking(convert)
+        split = sub.add_parser(
+            "split-legacy", help="Move the rows of a converted model's legacy partition into grid partitions, online."
+        )
+        common(split, now=False)
+        split.add_argument("--dry-run", action="store_true", help="Show the plan (locks, rows), change nothing.")
+        split.add_argument("--keep-legacy", action="store_true", help="Leave the old table detached, not dropped.")
+        locking(split)
         rewrite = sub.add_parser(
             "rewrite-psqlextra-migrations",
             help="Rewrite an app's migrations without django-postgres-extra (after the adopting migration ran).",
@@ -330,6 +345,33 @@ class Command(BaseCommand):
                     lock_timeout=options["lock_timeout"],
                     lock_retries=options["lock_retries"],
                 ),
+                legacy=options["legacy"],
+                progress=None if dry_run else progress,
+            )
+            data[label] = [asdict(s) for s in steps]
+            verb = "would run" if dry_run else "ran"
+            text.append(f"{label} ({table}): {len(steps)} steps {'planned' if dry_run else 'done'}")
+            text += [f"  {verb} {s.step}. {s.action}: {s.statement} [{s.locks}; {s.transaction}]" for s in steps]
+        self.emit(data, text)
+
+    def do_split_legacy(self, options: dict[str, Any]) -> None:
+        data: dict[str, list[dict[str, Any]]] = {}
+        text: list[str] = []
+        dry_run = options["dry_run"]
+        for model, _spec in self.targets(options):
+            table = model._meta.db_table
+            label = model._meta.label
+
+            def progress(step: Any, number: int, total: int, label: str = label) -> None:
+                if not self.as_json:
+                    self.stdout.write(f"{label}: step {number}/{total}: {step.action} ({step.locks})")
+
+            steps = self.client.split_legacy(
+                table,
+                keep_legacy=options["keep_legacy"],
+                lock_timeout=conf.lock_timeout() if options["lock_timeout"] is None else options["lock_timeout"],
+                lock_retries=conf.lock_retries() if options["lock_retries"] is None else options["lock_retries"],
+                dry_run=dry_run,
                 progress=None if dry_run else progress,
             )
             data[label] = [asdict(s) for s in steps]
