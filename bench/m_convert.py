@@ -15,6 +15,10 @@ Contestants:
   (docs/converting.md): the old table becomes the legacy partition behind
   a constraint validated online; `id` stays unique across partitions
   through a global unique constraint.
+- pgpart + split: the same, then Client.split_legacy('big') (the old rows
+  into daily partitions, one short transaction per day while a trigger
+  mirrors writes to the copied days, then one short swap): the time to
+  the swap is the conversion's, the total includes the split.
 - floor: offline, one transaction holding the table ACCESS EXCLUSIVE:
   rename, partitioned copy with its 35 daily partitions, INSERT ... SELECT,
   identity continued, old table dropped. Its primary key becomes (id, ts):
@@ -40,6 +44,7 @@ from common import PARTMAN, PGPART, Bench, Case, Conn, Row, day_literal, note, r
 ROWS, DAYS, AHEAD = 1_000_000, 30, 4
 PAUSE, LOCK_TIMEOUT = 0.005, "1s"
 FLOOR = "floor: offline copy"
+SPLIT = "pgpart + split"
 TABLE = (
     "CREATE TABLE big (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts timestamptz NOT NULL, payload text);"
     " CREATE INDEX big_ts ON big (ts)"
@@ -181,7 +186,7 @@ def run(b: Bench) -> list[Row]:
     b.template("convert_pgpart", build, base="base_pgpart")
     b.template("convert_partman", build, base="base_partman")
     b.template("convert_plain", build, base="base_plain")
-    tallies: dict[str, Tally] = {name: Tally() for name in (PGPART, FLOOR, PARTMAN)}
+    tallies: dict[str, Tally] = {name: Tally() for name in (PGPART, SPLIT, FLOOR, PARTMAN)}
     ok: dict[str, int] = {}
 
     def contestant(name: str, swap: Callable[[Conn], None], after: Callable[[Conn], None]) -> Callable[[Conn], None]:
@@ -204,6 +209,12 @@ def run(b: Bench) -> list[Row]:
     def nothing(conn: Conn) -> None:
         pass
 
+    def pgpart_split(conn: Conn) -> None:
+        import pgpart
+
+        pgpart.Client(conn).split_legacy("big")
+        assert scalar(conn, "SELECT to_regclass('big_legacy') IS NULL"), "the legacy partition is left"
+
     def partman_move(conn: Conn) -> None:
         # alone: a procedure that commits cannot run inside a multi-statement script
         run_script(
@@ -225,6 +236,13 @@ def run(b: Bench) -> list[Row]:
                 big=True,
             ),
             Case(
+                SPLIT,
+                "convert_pgpart",
+                contestant(SPLIT, pgpart_convert, pgpart_split),
+                lambda c: check(c, lambda: ok[SPLIT]),
+                big=True,
+            ),
+            Case(
                 FLOOR,
                 "convert_plain",
                 contestant(FLOOR, lambda c: run_script(c, floor_script(today)), nothing),
@@ -242,11 +260,12 @@ def run(b: Bench) -> list[Row]:
     )
     texts = {
         PGPART: "Client.convert: legacy partition kept whole, id unique across partitions",
+        SPLIT: "Client.convert, then Client.split_legacy: every old row in its day's partition",
         FLOOR: "one locked transaction; id unique only with ts",
         PARTMAN: "swap, then partition_data_proc(p_source_table => old)",
     }
     rows = []
-    for name in (PGPART, FLOOR, PARTMAN):
+    for name in (PGPART, SPLIT, FLOOR, PARTMAN):
         samples, problem = got[name]
         text = note(f"{texts[name]}; {tallies[name].text()}", problem)
         rows.append(
@@ -255,8 +274,8 @@ def run(b: Bench) -> list[Row]:
                 name,
                 samples,
                 text,
-                partman=PARTMAN if name == PGPART else None,
-                floor=FLOOR if name == PGPART else None,
+                partman=PARTMAN if name in (PGPART, SPLIT) else None,
+                floor=FLOOR if name in (PGPART, SPLIT) else None,
             )
         )
     return rows
