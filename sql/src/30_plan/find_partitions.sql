@@ -109,6 +109,10 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- most parents have no row-level security: no need to walk their tree
+    IF NOT coalesce((SELECT pc.relrowsecurity FROM pg_class AS pc WHERE pc.oid = p_parent), false) THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT DISTINCT 'urgent', 'rls_bypass'::pgpart.finding_code, p_parent, p.rel::regclass,
            format('role %s may read partition %s directly, bypassing the row-level security of %s',
@@ -174,6 +178,13 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- neither HASH itself nor sub-partitioned (the common case): nothing
+    -- to walk
+    IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table AS pt WHERE pt.partrelid = p_parent AND pt.partstrat = 'h')
+       AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = p_parent AND c.relkind = 'p') THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     -- the partitioned tables of the tree: pgpart._partition_tree reads it
     -- by index (a recursive CTE here scanned pg_inherits once per parent)
