@@ -5700,7 +5700,16 @@ BEGIN
                             con.conname) END,
            NULL::text
     FROM pg_constraint AS con
-    WHERE con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = p_parent OR con.confrelid = p_parent);
+    -- pg_constraint has no index on confrelid: the foreign keys pointing at
+    -- the parent are found through pg_depend's index on the referenced
+    -- object (each depends on the table it references); the OR scanned the
+    -- whole of pg_constraint once per parent
+    WHERE con.oid IN (SELECT k.oid FROM pg_constraint AS k WHERE k.conrelid = p_parent
+                      UNION
+                      SELECT d.objid FROM pg_depend AS d
+                      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = p_parent
+                        AND d.classid = 'pg_constraint'::regclass)
+      AND con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = p_parent OR con.confrelid = p_parent);
 END
 $body$;
 
@@ -5745,19 +5754,30 @@ CREATE OR REPLACE FUNCTION pgpart._partition_tree(p_parent regclass)
 RETURNS TABLE (rel oid, relkind "char", relowner oid, relacl aclitem[], spc oid)
 LANGUAGE plpgsql
 STABLE
+-- a tree is tens of tables, not the default thousand: joins to pg_index
+-- and pg_class then take index scans instead of hashing the whole catalog
+ROWS 20
 SET search_path = pg_catalog, pg_temp
 AS $body$
 #variable_conflict use_column
+DECLARE
+    v_level oid [] := ARRAY[p_parent::oid];
+    v_tree oid [] := '{}';
 BEGIN
+    -- level by level with = ANY (array): index scans of pg_inherits and
+    -- pg_class, so the cost follows the tree, not the catalog (a recursive
+    -- CTE is estimated at thousands of rows and planned as sequential
+    -- scans: check() over N parents then cost N times the whole catalog)
+    LOOP
+        v_level := array(SELECT i.inhrelid FROM pg_inherits AS i WHERE i.inhparent = ANY (v_level));
+        EXIT WHEN cardinality(v_level) = 0;
+        v_tree := v_tree || v_level;
+    END LOOP;
     RETURN QUERY
-    WITH RECURSIVE tree AS (
-        SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = p_parent
-        UNION ALL
-        SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
-    )
     SELECT c.oid, c.relkind, c.relowner, c.relacl, coalesce(nullif(c.reltablespace, 0), d.dattablespace)
-    FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
-    CROSS JOIN pg_database AS d WHERE d.datname = current_database();
+    FROM pg_class AS c
+    CROSS JOIN pg_database AS d
+    WHERE c.oid = ANY (v_tree) AND c.relkind IN ('r', 'p') AND d.datname = current_database();
 END
 $body$;
 
@@ -5837,6 +5857,10 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- most parents have no row-level security: no need to walk their tree
+    IF NOT coalesce((SELECT pc.relrowsecurity FROM pg_class AS pc WHERE pc.oid = p_parent), false) THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT DISTINCT 'urgent', 'rls_bypass'::pgpart.finding_code, p_parent, p.rel::regclass,
            format('role %s may read partition %s directly, bypassing the row-level security of %s',
@@ -5879,8 +5903,10 @@ BEGIN
                             ix.indexrelid::regclass)
                 ELSE format('REINDEX INDEX CONCURRENTLY %s;', ix.indexrelid::regclass) END
     FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
-    WHERE NOT ix.indisvalid
-      AND (ix.indrelid = p_parent OR ix.indrelid IN (SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p));
+    -- = ANY (array): an index scan of pg_index per table of the tree (an OR
+    -- with a subquery scanned the whole of pg_index once per parent)
+    WHERE ix.indrelid = ANY (p_parent::oid || array(SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p))
+      AND NOT ix.indisvalid;
 END
 $body$;
 
@@ -5900,11 +5926,20 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- neither HASH itself nor sub-partitioned (the common case): nothing
+    -- to walk
+    IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table AS pt WHERE pt.partrelid = p_parent AND pt.partstrat = 'h')
+       AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = p_parent AND c.relkind = 'p') THEN
+        RETURN;
+    END IF;
     RETURN QUERY
-    WITH RECURSIVE tree AS (
+    -- the partitioned tables of the tree: pgpart._partition_tree reads it
+    -- by index (a recursive CTE here scanned pg_inherits once per parent)
+    WITH tree AS (
         SELECT p_parent::oid AS rel
         UNION ALL
-        SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p WHERE p.relkind = 'p'
     ),
     kids AS (
         SELECT t.rel,
@@ -6296,7 +6331,11 @@ BEGIN
     SELECT 'warning', 'detach_pending'::pgpart.finding_code, p_parent, p.partition,
            'detach pending: an interrupted DETACH ... CONCURRENTLY',
            format('ALTER TABLE %s DETACH PARTITION %s FINALIZE;', p_parent, p.partition)
-    FROM pgpart._partitions(p_parent) AS p WHERE p.detach_pending;
+    -- straight from pg_inherits by its index, without deparsing every
+    -- partition's bound as pgpart._partitions does (PostgreSQL allows one
+    -- pending detach per parent: no order to keep)
+    FROM (SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+          WHERE i.inhparent = p_parent AND i.inhdetachpending AND c.relkind IN ('r', 'p', 'f')) AS p;
 END
 $body$;
 
@@ -12421,7 +12460,12 @@ BEGIN
             r.detach_pending,
             v_runway
         FROM tree AS r
-        JOIN pg_class AS c ON c.oid = r.node
+        -- LATERAL ... LIMIT 1 (here and for the key type below): looked up
+        -- by index for each node of the tree. As plain joins, the planner,
+        -- expecting a thousand-node tree, hashed the whole of pg_class and
+        -- pg_partitioned_table once per parent: partition_info() over N
+        -- parents cost N times the catalog.
+        CROSS JOIN LATERAL (SELECT x.* FROM pg_class AS x WHERE x.oid = r.node LIMIT 1) AS c
         LEFT JOIN pg_class AS toast ON toast.oid = c.reltoastrelid
         LEFT JOIN pg_tablespace AS ts ON ts.oid = c.reltablespace
         CROSS JOIN (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
@@ -12431,6 +12475,7 @@ BEGIN
             FROM pg_partitioned_table AS pt
             JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
             WHERE pt.partrelid = r.up AND pt.partnatts = 1 AND pt.partstrat = 'r'
+            LIMIT 1
         ) AS k ON true
         ORDER BY r.sort_key;
     END LOOP;

@@ -368,6 +368,21 @@ def test_hash_remainder_missing(owner_conn: Conn) -> None:
     assert coded(findings(c, "acct"), "hash_remainder_missing") == []
 
 
+def test_hash_remainder_missing_below_a_range_parent(owner: Conn) -> None:
+    # the check walks the tree only below a HASH or sub-partitioned parent:
+    # a RANGE parent's HASH sub-partition is still seen
+    drift(
+        owner,
+        "CREATE TABLE ev_sub PARTITION OF ev FOR VALUES FROM ('2030-01-01') TO ('2030-01-02') PARTITION BY HASH (v)",
+    )
+    drift(owner, "CREATE TABLE ev_sub_h0 PARTITION OF ev_sub FOR VALUES WITH (MODULUS 2, REMAINDER 0)")
+    finding = the_finding(owner, "hash_remainder_missing", "_find_hash_remainders", "ev")
+    assert finding["partition"] == "ev_sub"
+    assert "remainder 1 of modulus 2" in finding["problem"]
+    owner.execute(finding["fix"])
+    assert coded(findings(owner), "hash_remainder_missing") == []
+
+
 # --- links to other objects ----------------------------------------------------------------------
 
 

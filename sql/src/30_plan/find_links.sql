@@ -28,7 +28,16 @@ BEGIN
                             con.conname) END,
            NULL::text
     FROM pg_constraint AS con
-    WHERE con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = p_parent OR con.confrelid = p_parent);
+    -- pg_constraint has no index on confrelid: the foreign keys pointing at
+    -- the parent are found through pg_depend's index on the referenced
+    -- object (each depends on the table it references); the OR scanned the
+    -- whole of pg_constraint once per parent
+    WHERE con.oid IN (SELECT k.oid FROM pg_constraint AS k WHERE k.conrelid = p_parent
+                      UNION
+                      SELECT d.objid FROM pg_depend AS d
+                      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = p_parent
+                        AND d.classid = 'pg_constraint'::regclass)
+      AND con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = p_parent OR con.confrelid = p_parent);
 END
 $body$;
 

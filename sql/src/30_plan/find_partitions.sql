@@ -6,19 +6,30 @@ CREATE FUNCTION pgpart._partition_tree(p_parent regclass)
 RETURNS TABLE (rel oid, relkind "char", relowner oid, relacl aclitem[], spc oid)
 LANGUAGE plpgsql
 STABLE
+-- a tree is tens of tables, not the default thousand: joins to pg_index
+-- and pg_class then take index scans instead of hashing the whole catalog
+ROWS 20
 SET search_path = pg_catalog, pg_temp
 AS $body$
 #variable_conflict use_column
+DECLARE
+    v_level oid [] := ARRAY[p_parent::oid];
+    v_tree oid [] := '{}';
 BEGIN
+    -- level by level with = ANY (array): index scans of pg_inherits and
+    -- pg_class, so the cost follows the tree, not the catalog (a recursive
+    -- CTE is estimated at thousands of rows and planned as sequential
+    -- scans: check() over N parents then cost N times the whole catalog)
+    LOOP
+        v_level := array(SELECT i.inhrelid FROM pg_inherits AS i WHERE i.inhparent = ANY (v_level));
+        EXIT WHEN cardinality(v_level) = 0;
+        v_tree := v_tree || v_level;
+    END LOOP;
     RETURN QUERY
-    WITH RECURSIVE tree AS (
-        SELECT i.inhrelid AS rel FROM pg_inherits AS i WHERE i.inhparent = p_parent
-        UNION ALL
-        SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
-    )
     SELECT c.oid, c.relkind, c.relowner, c.relacl, coalesce(nullif(c.reltablespace, 0), d.dattablespace)
-    FROM tree AS t JOIN pg_class AS c ON c.oid = t.rel AND c.relkind IN ('r', 'p')
-    CROSS JOIN pg_database AS d WHERE d.datname = current_database();
+    FROM pg_class AS c
+    CROSS JOIN pg_database AS d
+    WHERE c.oid = ANY (v_tree) AND c.relkind IN ('r', 'p') AND d.datname = current_database();
 END
 $body$;
 
@@ -98,6 +109,10 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- most parents have no row-level security: no need to walk their tree
+    IF NOT coalesce((SELECT pc.relrowsecurity FROM pg_class AS pc WHERE pc.oid = p_parent), false) THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT DISTINCT 'urgent', 'rls_bypass'::pgpart.finding_code, p_parent, p.rel::regclass,
            format('role %s may read partition %s directly, bypassing the row-level security of %s',
@@ -140,8 +155,10 @@ BEGIN
                             ix.indexrelid::regclass)
                 ELSE format('REINDEX INDEX CONCURRENTLY %s;', ix.indexrelid::regclass) END
     FROM pg_index AS ix JOIN pg_class AS ic ON ic.oid = ix.indexrelid
-    WHERE NOT ix.indisvalid
-      AND (ix.indrelid = p_parent OR ix.indrelid IN (SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p));
+    -- = ANY (array): an index scan of pg_index per table of the tree (an OR
+    -- with a subquery scanned the whole of pg_index once per parent)
+    WHERE ix.indrelid = ANY (p_parent::oid || array(SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p))
+      AND NOT ix.indisvalid;
 END
 $body$;
 
@@ -161,11 +178,20 @@ SET lock_timeout = '10ms'
 SET timezone = 'UTC'
 AS $body$
 BEGIN
+    -- neither HASH itself nor sub-partitioned (the common case): nothing
+    -- to walk
+    IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table AS pt WHERE pt.partrelid = p_parent AND pt.partstrat = 'h')
+       AND NOT EXISTS (SELECT 1 FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = p_parent AND c.relkind = 'p') THEN
+        RETURN;
+    END IF;
     RETURN QUERY
-    WITH RECURSIVE tree AS (
+    -- the partitioned tables of the tree: pgpart._partition_tree reads it
+    -- by index (a recursive CTE here scanned pg_inherits once per parent)
+    WITH tree AS (
         SELECT p_parent::oid AS rel
         UNION ALL
-        SELECT i.inhrelid FROM tree AS t JOIN pg_inherits AS i ON i.inhparent = t.rel
+        SELECT p.rel FROM pgpart._partition_tree(p_parent) AS p WHERE p.relkind = 'p'
     ),
     kids AS (
         SELECT t.rel,

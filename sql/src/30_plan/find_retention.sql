@@ -15,7 +15,11 @@ BEGIN
     SELECT 'warning', 'detach_pending'::pgpart.finding_code, p_parent, p.partition,
            'detach pending: an interrupted DETACH ... CONCURRENTLY',
            format('ALTER TABLE %s DETACH PARTITION %s FINALIZE;', p_parent, p.partition)
-    FROM pgpart._partitions(p_parent) AS p WHERE p.detach_pending;
+    -- straight from pg_inherits by its index, without deparsing every
+    -- partition's bound as pgpart._partitions does (PostgreSQL allows one
+    -- pending detach per parent: no order to keep)
+    FROM (SELECT i.inhrelid::regclass AS partition FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+          WHERE i.inhparent = p_parent AND i.inhdetachpending AND c.relkind IN ('r', 'p', 'f')) AS p;
 END
 $body$;
 

@@ -102,7 +102,12 @@ BEGIN
             r.detach_pending,
             v_runway
         FROM tree AS r
-        JOIN pg_class AS c ON c.oid = r.node
+        -- LATERAL ... LIMIT 1 (here and for the key type below): looked up
+        -- by index for each node of the tree. As plain joins, the planner,
+        -- expecting a thousand-node tree, hashed the whole of pg_class and
+        -- pg_partitioned_table once per parent: partition_info() over N
+        -- parents cost N times the catalog.
+        CROSS JOIN LATERAL (SELECT x.* FROM pg_class AS x WHERE x.oid = r.node LIMIT 1) AS c
         LEFT JOIN pg_class AS toast ON toast.oid = c.reltoastrelid
         LEFT JOIN pg_tablespace AS ts ON ts.oid = c.reltablespace
         CROSS JOIN (SELECT t.spcname FROM pg_database AS d JOIN pg_tablespace AS t ON t.oid = d.dattablespace
@@ -112,6 +117,7 @@ BEGIN
             FROM pg_partitioned_table AS pt
             JOIN pg_attribute AS a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
             WHERE pt.partrelid = r.up AND pt.partnatts = 1 AND pt.partstrat = 'r'
+            LIMIT 1
         ) AS k ON true
         ORDER BY r.sort_key;
     END LOOP;
