@@ -28,15 +28,12 @@ BEGIN
                             con.conname) END,
            NULL::text
     FROM pg_constraint AS con
-    -- pg_constraint has no index on confrelid: the foreign keys pointing at
-    -- the parent are found through pg_depend's index on the referenced
-    -- object (each depends on the table it references); the OR scanned the
-    -- whole of pg_constraint once per parent
+    -- foreign keys out by pg_constraint's index on conrelid, keys in through
+    -- pgpart._foreign_keys_in (no index on confrelid: an OR scanned the
+    -- whole of pg_constraint once per parent)
     WHERE con.oid IN (SELECT k.oid FROM pg_constraint AS k WHERE k.conrelid = p_parent
                       UNION
-                      SELECT d.objid FROM pg_depend AS d
-                      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = p_parent
-                        AND d.classid = 'pg_constraint'::regclass)
+                      SELECT k.oid FROM pgpart._foreign_keys_in(p_parent) AS k)
       AND con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = p_parent OR con.confrelid = p_parent);
 END
 $body$;
