@@ -5759,7 +5759,7 @@ AS $body$
 #variable_conflict use_column
 DECLARE
     v_level oid [] := ARRAY[p_parent::oid];
-    v_tree oid [] := '{}';
+    v_tree oid [] := ARRAY[]::oid [];
 BEGIN
     -- level by level with = ANY (array): index scans of pg_inherits and
     -- pg_class, so the cost follows the tree, not the catalog (a recursive
