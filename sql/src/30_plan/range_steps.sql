@@ -41,6 +41,14 @@ DECLARE
     v_hi_lit text;
     v_sub pgpart.step;
     st pgpart.step;
+    -- the steps of one partition are planned once, for a placeholder table
+    -- and bound, then copied per slot: the parent's catalog (indexes,
+    -- owner, owner-code guard) is read once per plan, not once per slot
+    v_name_mark constant text := format('%I.%I', p_schema, p_relname || chr(1) || 'pgpart');
+    v_bound_mark constant text := chr(2) || 'pgpart bound';
+    v_template pgpart.step [];
+    v_probe constant integer := (p_default IS NOT NULL)::integer;
+    v_per integer;
 BEGIN
     FOREACH st IN ARRAY p_lock_steps LOOP
         v_step := st.step;
@@ -49,7 +57,54 @@ BEGIN
     SELECT string_agg(l.locks, ', ' ORDER BY l.step) INTO v_parent_locks
     FROM unnest(p_lock_steps) AS l WHERE l.statement LIKE 'LOCK%';
 
-    FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
+    IF coalesce(cardinality(p_slots), 0) > 0 AND p_subpartition IS NULL THEN
+        v_template := array(
+            SELECT s FROM pgpart._new_partition_steps(p_parent, v_name_mark, v_bound_mark, p_tablespace, p_reloptions,
+                                                      1, NULL, v_parent_locks) AS s
+            ORDER BY s.step
+        );
+        -- the copy replaces text: each placeholder must stand exactly where
+        -- the table and the bound go (a name quoted inside a literal, or one
+        -- holding the placeholder's characters, takes the slow path below)
+        IF EXISTS (
+            SELECT 1 FROM unnest(v_template) AS t
+            WHERE (length(t.statement) - length(replace(t.statement, v_name_mark, ''))) / length(v_name_mark) <> 1
+               OR (length(t.statement) - length(replace(t.statement, v_bound_mark, ''))) / length(v_bound_mark)
+                  <> (t.action = 'attach')::integer
+        ) THEN
+            v_template := NULL;
+        END IF;
+    END IF;
+
+    IF v_template IS NOT NULL THEN
+        v_per := cardinality(v_template) + v_probe;
+        RETURN QUERY
+        WITH slot AS (
+            SELECT x.n, format('%I.%I', p_schema, nm.name) AS tbl,
+                   pgpart._coord_to_literal(p_key_type, x.lo, p_epoch_unit) AS lo_lit,
+                   pgpart._coord_to_literal(p_key_type, x.hi, p_epoch_unit) AS hi_lit,
+                   pgpart._coord_to_text(p_key_type, p_zone, x.lo, p_epoch_unit) AS lo_text,
+                   pgpart._coord_to_text(p_key_type, p_zone, x.hi, p_epoch_unit) AS hi_text
+            FROM unnest(p_slots) WITH ORDINALITY AS x (lo, hi, n)
+            JOIN unnest(p_names) WITH ORDINALITY AS nm (name, n) ON nm.n = x.n
+        )
+        SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
+               format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                      p_default::text, p_key_column, slot.lo_lit, slot.hi_lit),
+               format('ACCESS SHARE on %s (index probe)', p_default), false
+        FROM slot WHERE v_probe = 1
+        UNION ALL
+        SELECT v_step + (slot.n::integer - 1) * v_per + v_probe + t.step, slot.tbl, slot.lo_text, slot.hi_text,
+               t.action,
+               replace(replace(t.statement, v_name_mark, slot.tbl), v_bound_mark,
+                       format('FOR VALUES FROM (%s) TO (%s)', slot.lo_lit, slot.hi_lit)),
+               replace(t.locks, v_name_mark, slot.tbl), t.top_level
+        FROM slot CROSS JOIN unnest(v_template) AS t
+        ORDER BY 1;
+        v_step := v_step + cardinality(p_slots) * v_per;
+    END IF;
+
+    FOR i IN 1 .. CASE WHEN v_template IS NULL THEN coalesce(cardinality(p_slots), 0) ELSE 0 END LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
         v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo, p_epoch_unit);
         v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi, p_epoch_unit);
