@@ -8269,24 +8269,54 @@ SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
-    v_slot pgpart._range;
     v_name name;
-    v_names name [] := '{}'::name [];
+    v_names name [];
+    v_taken record;
 BEGIN
-    FOREACH v_slot IN ARRAY p_slots LOOP
-        v_name := pgpart._relation_name(p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_slot.lo));
-        IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL OR v_name = ANY (v_names) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
-                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit), v_name),
-                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
-                SCHEMA = p_schema, TABLE = v_name;
-        END IF;
-        v_names := v_names || v_name;
-    END LOOP;
+    -- every name in one query (issue 16: no helper call per slot): the
+    -- suffix of pgpart._slot_suffix, shortened by pgpart._relation_name only
+    -- when too long; then the first name that is taken or given twice
+    WITH named AS (
+        SELECT x.n, x.lo, x.hi,
+               CASE WHEN octet_length(p_relname || x.suffix) <= 63 THEN (p_relname || x.suffix)::name
+                    ELSE pgpart._relation_name(p_relname, x.suffix) END AS name
+        FROM (
+            SELECT sl.n, sl.lo, sl.hi,
+                   CASE WHEN p_kind = 'integer' OR sl.lo IN ('Infinity', '-Infinity')
+                        THEN pgpart._slot_suffix(p_kind, p_step, p_frame, sl.lo)
+                        -- pgpart._coord_to_ts, then the wall time of the name
+                        ELSE '_p' || to_char(
+                            (to_timestamp(trunc(sl.lo)::float8) + make_interval(secs => (sl.lo - trunc(sl.lo))::float8))
+                            AT TIME ZONE CASE WHEN p_kind = 'seconds' THEN 'UTC' ELSE p_frame END,
+                            CASE WHEN p_kind <> 'seconds' THEN 'YYYYMMDD'
+                                 WHEN p_step % 60 = 0 THEN 'YYYYMMDD_HH24MI' ELSE 'YYYYMMDD_HH24MISS' END)
+                   END AS suffix
+            FROM unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n)
+        ) AS x
+    )
+    SELECT array_agg(d.name ORDER BY d.n) INTO v_names FROM named AS d;
+    SELECT d.name, d.lo, d.hi INTO v_taken
+    FROM (
+        SELECT nm.name, sl.lo, sl.hi, nm.n, row_number() OVER (PARTITION BY nm.name ORDER BY nm.n) AS seen
+        FROM unnest(v_names) WITH ORDINALITY AS nm (name, n)
+        JOIN unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n) ON sl.n = nm.n
+    ) AS d
+    WHERE d.seen > 1 OR EXISTS (
+        SELECT 1 FROM pg_class AS c JOIN pg_namespace AS ns ON ns.oid = c.relnamespace
+        WHERE ns.nspname = p_schema AND c.relname = d.name
+    )
+    ORDER BY d.n
+    LIMIT 1;
+    IF v_taken.name IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %I.%I already exists', p_schema, v_taken.name),
+            DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.lo, p_epoch_unit),
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.hi, p_epoch_unit), v_taken.name),
+            HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+            SCHEMA = p_schema, TABLE = v_taken.name;
+    END IF;
     IF p_create_default THEN
         v_name := pgpart._relation_name(p_relname, '_default');
         IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL THEN
@@ -8297,7 +8327,7 @@ BEGIN
                 SCHEMA = p_schema, TABLE = v_name;
         END IF;
     END IF;
-    RETURN v_names;
+    RETURN coalesce(v_names, '{}'::name []);
 END
 $body$;
 
@@ -8364,7 +8394,10 @@ COMMENT ON FUNCTION pgpart._require_create_privileges(regclass, name, name, name
 -- its sub-partitions; the default partition when one is to be created; last
 -- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
 -- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
--- ran before (DESIGN §3, §6).
+-- ran before (DESIGN §3, §6). Set-based (issue 16): the steps of one
+-- partition are planned once and copied for every slot, and the bounds of
+-- time keys are written without a helper call per slot; sub-partitions (and
+-- names the copy cannot stand for) are planned slot by slot.
 CREATE OR REPLACE FUNCTION pgpart._range_steps(
     p_parent regclass,
     p_lock_steps pgpart.step[],
@@ -8408,6 +8441,13 @@ DECLARE
     v_template pgpart.step [];
     v_probe constant integer := (p_default IS NOT NULL)::integer;
     v_per integer;
+    -- time keys: bounds written here rather than by a helper per slot
+    v_inline constant boolean := p_key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype);
+    v_tbl text [];
+    v_lo_lits text [];
+    v_hi_lits text [];
+    v_lo_txt text [];
+    v_hi_txt text [];
 BEGIN
     FOREACH st IN ARRAY p_lock_steps LOOP
         v_step := st.step;
@@ -8437,15 +8477,53 @@ BEGIN
 
     IF v_template IS NOT NULL THEN
         v_per := cardinality(v_template) + v_probe;
+        -- the bounds as FOR VALUES literals and as text, once per distinct
+        -- coordinate and without a helper call for time keys (issue 16):
+        -- what pgpart._coord_to_literal and pgpart._coord_to_text return
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', coalesce(p_zone, 'UTC'), true);  -- reverts on return (SET clause)
+        END IF;
+        WITH coord AS (
+            SELECT c.v,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_literal(p_key_type, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'date'::regtype THEN quote_literal(to_char(c.wall, 'YYYY-MM-DD'))
+                        ELSE quote_literal(to_char(c.wall, CASE WHEN c.v = trunc(c.v) THEN 'YYYY-MM-DD HH24:MI:SS'
+                                                                ELSE 'YYYY-MM-DD HH24:MI:SS.US' END)
+                                           || CASE WHEN p_key_type = 'timestamptz'::regtype THEN '+00' ELSE '' END)
+                   END AS lit,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_text(p_key_type, p_zone, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'timestamptz'::regtype THEN c.ts::text
+                        WHEN p_key_type = 'timestamp'::regtype THEN c.wall::text
+                        ELSE c.wall::date::text
+                   END AS txt
+            FROM (
+                SELECT u.v, t.ts, t.ts AT TIME ZONE 'UTC' AS wall
+                FROM (SELECT DISTINCT b.v FROM unnest(p_slots) AS x, LATERAL (VALUES (x.lo), (x.hi)) AS b (v)) AS u
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN v_inline AND u.v NOT IN ('Infinity'::numeric, '-Infinity'::numeric)
+                                THEN to_timestamp(trunc(u.v)::float8) + make_interval(secs => (u.v - trunc(u.v))::float8)
+                           END AS ts
+                ) AS t
+            ) AS c
+        )
+        SELECT array_agg(format('%I.%I', p_schema, nm.name) ORDER BY x.n), array_agg(l.lit ORDER BY x.n),
+               array_agg(h.lit ORDER BY x.n), array_agg(l.txt ORDER BY x.n), array_agg(h.txt ORDER BY x.n)
+        INTO v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt
+        FROM unnest(p_slots) WITH ORDINALITY AS x (lo, hi, n)
+        JOIN unnest(p_names) WITH ORDINALITY AS nm (name, n) ON nm.n = x.n
+        JOIN coord AS l ON l.v = x.lo
+        JOIN coord AS h ON h.v = x.hi;
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', 'UTC', true);
+        END IF;
         RETURN QUERY
         WITH slot AS (
-            SELECT x.n, format('%I.%I', p_schema, nm.name) AS tbl,
-                   pgpart._coord_to_literal(p_key_type, x.lo, p_epoch_unit) AS lo_lit,
-                   pgpart._coord_to_literal(p_key_type, x.hi, p_epoch_unit) AS hi_lit,
-                   pgpart._coord_to_text(p_key_type, p_zone, x.lo, p_epoch_unit) AS lo_text,
-                   pgpart._coord_to_text(p_key_type, p_zone, x.hi, p_epoch_unit) AS hi_text
-            FROM unnest(p_slots) WITH ORDINALITY AS x (lo, hi, n)
-            JOIN unnest(p_names) WITH ORDINALITY AS nm (name, n) ON nm.n = x.n
+            SELECT u.* FROM unnest(v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt) WITH ORDINALITY
+                AS u (tbl, lo_lit, hi_lit, lo_text, hi_text, n)
         )
         SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
                format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
