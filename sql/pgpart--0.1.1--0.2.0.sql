@@ -8180,13 +8180,17 @@ BEGIN
                 -- pgpart._slot makes never lands on it
                 WHERE raw.lo < v_range.hi AND raw.hi > raw.lo
             )
-            SELECT c.raw_lo, c.lo_beyond, c.lo, c.hi, o.exact, o.overlap
-            FROM clipped AS c
-            CROSS JOIN LATERAL (
-                SELECT bool_or(e.lo = c.lo AND e.hi = c.hi) AS exact, (array_agg(e.rel ORDER BY e.lo))[1] AS overlap
-                FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
-                WHERE e.lo < c.hi AND e.hi > c.lo
-            ) AS o
+            -- the partitions do not overlap, so the first one ending above
+            -- a slot's start (a binary search: width_bucket) is the only
+            -- one that can hold it exactly, and the first one overlapping it
+            SELECT c.raw_lo, c.lo_beyond, c.lo, c.hi,
+                   CASE WHEN v_near_lo[c.i] < c.hi THEN v_near_lo[c.i] = c.lo AND v_near_hi[c.i] = c.hi END AS exact,
+                   CASE WHEN v_near_lo[c.i] < c.hi THEN v_near_rel[c.i] END AS overlap
+            FROM (
+                SELECT clipped.*,
+                       CASE WHEN cardinality(v_near_hi) > 0 THEN width_bucket(clipped.lo, v_near_hi) ELSE 0 END + 1 AS i
+                FROM clipped
+            ) AS c
             ORDER BY c.k
         LOOP
             v_iterations := v_iterations + 1;
