@@ -59,8 +59,9 @@ BEGIN
         JOIN unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n) ON sl.n = nm.n
     ) AS d
     WHERE d.seen > 1 OR EXISTS (
-        SELECT 1 FROM pg_class AS c JOIN pg_namespace AS ns ON ns.oid = c.relnamespace
-        WHERE ns.nspname = p_schema AND c.relname = d.name
+        -- an index probe of pg_class by (name, schema)
+        SELECT 1 FROM pg_class AS c
+        WHERE c.relname = d.name AND c.relnamespace = (SELECT ns.oid FROM pg_namespace AS ns WHERE ns.nspname = p_schema)
     )
     ORDER BY d.n
     LIMIT 1;

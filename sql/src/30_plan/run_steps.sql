@@ -5,8 +5,8 @@
 -- waits unbounded. Steps marked top_level cannot run here: refused before
 -- anything runs. The statements go to the server a batch at a time (one
 -- EXECUTE of several statements, each still parsed and run in turn): a
--- PL/pgSQL EXECUTE per statement costs about as much again as the DDL of an
--- empty table itself (issue 16). A newline before each separator ends any
+-- PL/pgSQL EXECUTE per statement adds about half the time of the DDL of
+-- an empty table itself (issue 16). A newline before each separator ends any
 -- line comment a statement closes with.
 CREATE FUNCTION pgpart._run_steps(p_steps pgpart.step[], p_timeout interval, p_retries integer)
 RETURNS void
