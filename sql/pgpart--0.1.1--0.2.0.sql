@@ -3049,12 +3049,18 @@ BEGIN
     -- logged when it created something (re-registering a policy is not news)
     PERFORM pgpart._apply(p_target, p_steps, 'create_range_partitions',
                           CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    -- one sort by partition (a join of the plan with itself would cost the
+    -- square of its length)
     RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(p_steps) AS s
-    JOIN unnest(p_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    SELECT a.step, a.partition, a.lower_bound, a.upper_bound, 'created', a.created, a.locks, false
+    FROM (
+        SELECT s.step, s.partition, s.lower_bound, s.upper_bound, s.action, s.locks,
+               max(CASE WHEN s.action = 'create table' THEN s.statement END)
+                   OVER (PARTITION BY s.partition) AS created
+        FROM unnest(p_steps) AS s
+    ) AS a
+    WHERE a.action = 'attach'
+    ORDER BY a.step;
 END
 $body$;
 
@@ -8277,6 +8283,15 @@ SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
     v_first_lo constant numeric := (p_ranges[1]).lo;
+    -- the grid origin as a wall time: slot K starts at origin + K steps
+    v_origin_wall constant timestamp := pgpart._coord_to_ts(p_origin) AT TIME ZONE 'UTC';
+    -- where bounds leave the key type's range (pgpart._coord_to_literal's
+    -- MINVALUE/MAXVALUE): a bound times SCALE below MIN, or above MAX (at
+    -- or above it when MAX_REACHED: a uuid's 2^48 milliseconds)
+    v_scale numeric := 1;
+    v_min numeric := '-Infinity';
+    v_max numeric := 'Infinity';
+    v_max_reached boolean := false;
     v_range pgpart._range;
     v_slot record;
     v_near_from numeric;
@@ -8284,17 +8299,29 @@ DECLARE
     v_near_lo numeric [];
     v_near_hi numeric [];
     v_near_rel regclass [];
-    v_lo numeric;
-    v_hi numeric;
-    v_lo_lit text;
-    v_hi_lit text;
-    v_exact boolean;
-    v_overlap regclass;
+    v_k0 numeric;
+    v_count numeric;
+    v_wall timestamp;
+    v_months numeric;
     v_new_lo numeric [] := '{}'::numeric [];
     v_new_hi numeric [] := '{}'::numeric [];
     v_iterations integer := 0;
     v_slots pgpart._range [];
 BEGIN
+    IF p_key_type = 'uuid'::regtype THEN
+        v_scale := 1000;
+        v_min := 0;
+        v_max := 281474976710656;  -- 2^48 milliseconds: year 10889
+        v_max_reached := true;
+    ELSIF pgpart._key_clock(p_key_type) = 'integer' THEN
+        v_scale := coalesce(pgpart._epoch_scale(p_epoch_unit), 1);
+        v_max := CASE p_key_type
+            WHEN 'smallint'::regtype THEN 32767
+            WHEN 'integer'::regtype THEN 2147483647
+            ELSE 9223372036854775807::numeric
+        END;
+        v_min := -v_max - 1;
+    END IF;
     FOREACH v_range IN ARRAY p_ranges LOOP
         -- only the partitions that can touch this range are compared below
         v_near_from := (pgpart._slot(p_kind, p_step, p_frame, p_origin, v_range.lo)).lo;
@@ -8304,8 +8331,78 @@ BEGIN
         INTO v_near_lo, v_near_hi, v_near_rel
         FROM unnest(p_existing_lo, p_existing_hi, p_existing_rel) AS e (lo, hi, rel)
         WHERE e.hi > v_near_from AND e.lo < v_near_to;
-        v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_range.lo);
-        WHILE v_slot.lo < v_range.hi LOOP
+        -- The slots of the range in one query (issue 16: no helper call per
+        -- slot): the index of the slot holding the range's start, as
+        -- pgpart._slot finds it, then every slot from there that starts
+        -- below the range's end; at most as many as the walk may still take.
+        IF p_kind IN ('integer', 'seconds') THEN
+            v_k0 := floor((v_range.lo - p_origin) / p_step);
+            v_count := ceil((v_range.hi - (p_origin + v_k0 * p_step)) / p_step);
+        ELSE
+            v_wall := pgpart._coord_to_ts(v_range.lo) AT TIME ZONE p_frame;
+            IF p_kind = 'days' THEN
+                v_k0 := floor(extract(epoch FROM (v_wall - v_origin_wall)) / (p_step * 86400));
+                -- a local day lasts 23 to 25 hours: a few more, cut below
+                v_count := ceil((v_range.hi - v_range.lo) / (p_step * 86400)) + 3;
+            ELSE
+                v_months := (extract(year FROM v_wall) - extract(year FROM v_origin_wall)) * 12
+                            + extract(month FROM v_wall) - extract(month FROM v_origin_wall);
+                IF v_wall < v_origin_wall + make_interval(months => v_months::int) THEN
+                    v_months := v_months - 1;
+                END IF;
+                v_k0 := floor(v_months / p_step);
+                v_count := ceil((v_range.hi - v_range.lo) / (p_step * 28 * 86400)) + 3;
+            END IF;
+        END IF;
+        v_count := least(v_count, 100001 - v_iterations + 1);
+        FOR v_slot IN
+            WITH raw AS (
+                SELECT g.k, b.lo, b.hi
+                FROM generate_series(v_k0, v_k0 + greatest(v_count, 1) - 1) AS g (k)
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN p_kind IN ('integer', 'seconds') THEN p_origin + g.k * p_step
+                                WHEN p_kind = 'days'
+                                THEN extract(epoch FROM ((v_origin_wall + make_interval(days => (g.k * p_step)::int))
+                                                         AT TIME ZONE p_frame))
+                                ELSE extract(epoch FROM ((v_origin_wall + make_interval(months => (g.k * p_step)::int))
+                                                         AT TIME ZONE p_frame)) END AS lo,
+                           CASE WHEN p_kind IN ('integer', 'seconds') THEN p_origin + (g.k + 1) * p_step
+                                WHEN p_kind = 'days'
+                                THEN extract(epoch FROM ((v_origin_wall
+                                                          + make_interval(days => ((g.k + 1) * p_step)::int))
+                                                         AT TIME ZONE p_frame))
+                                ELSE extract(epoch FROM ((v_origin_wall
+                                                          + make_interval(months => ((g.k + 1) * p_step)::int))
+                                                         AT TIME ZONE p_frame)) END AS hi
+                ) AS b
+            ),
+            clipped AS (
+                SELECT raw.k, raw.lo AS raw_lo,
+                       raw.lo * v_scale > v_max OR (v_max_reached AND raw.lo * v_scale >= v_max)
+                       OR raw.lo = 'Infinity'::numeric AS lo_beyond,
+                       CASE WHEN raw.lo * v_scale < v_min OR raw.lo = '-Infinity'::numeric
+                            THEN '-Infinity'::numeric ELSE raw.lo END AS lo,
+                       CASE WHEN raw.hi * v_scale > v_max OR (v_max_reached AND raw.hi * v_scale >= v_max)
+                                 OR raw.hi = 'Infinity'::numeric
+                            THEN 'Infinity'::numeric ELSE raw.hi END AS hi
+                FROM raw
+                -- a local day a zone skipped is an empty slot: the walk
+                -- pgpart._slot makes never lands on it
+                WHERE raw.lo < v_range.hi AND raw.hi > raw.lo
+            )
+            -- the partitions do not overlap, so the first one ending above
+            -- a slot's start (a binary search: width_bucket) is the only
+            -- one that can hold it exactly, and the first one overlapping it
+            SELECT c.raw_lo, c.lo_beyond, c.lo, c.hi,
+                   CASE WHEN v_near_lo[c.i] < c.hi THEN v_near_lo[c.i] = c.lo AND v_near_hi[c.i] = c.hi END AS exact,
+                   CASE WHEN v_near_lo[c.i] < c.hi THEN v_near_rel[c.i] END AS overlap
+            FROM (
+                SELECT clipped.*,
+                       CASE WHEN cardinality(v_near_hi) > 0 THEN width_bucket(clipped.lo, v_near_hi) ELSE 0 END + 1 AS i
+                FROM clipped
+            ) AS c
+            ORDER BY c.k
+        LOOP
             v_iterations := v_iterations + 1;
             IF v_iterations > 100000 THEN
                 RAISE EXCEPTION USING
@@ -8313,44 +8410,34 @@ BEGIN
                     MESSAGE = format('the requested window of %s spans more than 100000 partitions', p_parent),
                     HINT = 'Pass a later start or a smaller premake.';
             END IF;
-            -- Clip to the key type's range: such bounds become MINVALUE/MAXVALUE.
-            v_lo_lit := pgpart._coord_to_literal(p_key_type, v_slot.lo, p_epoch_unit);
-            v_hi_lit := pgpart._coord_to_literal(p_key_type, v_slot.hi, p_epoch_unit);
-            EXIT WHEN v_lo_lit = 'MAXVALUE';
-            v_lo := CASE WHEN v_lo_lit = 'MINVALUE' THEN '-Infinity'::numeric ELSE v_slot.lo END;
-            v_hi := CASE WHEN v_hi_lit = 'MAXVALUE' THEN 'Infinity'::numeric ELSE v_slot.hi END;
-
-            SELECT bool_or(e.lo = v_lo AND e.hi = v_hi),
-                   (array_agg(e.rel ORDER BY e.lo))[1]
-            INTO v_exact, v_overlap
-            FROM unnest(v_near_lo, v_near_hi, v_near_rel) AS e (lo, hi, rel)
-            WHERE e.lo < v_hi AND e.hi > v_lo;
-            IF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) AND v_range.lo <> v_first_lo
+            -- beyond the key type's range: MAXVALUE ends the range
+            EXIT WHEN v_slot.lo_beyond;
+            IF v_slot.overlap IS NULL AND NOT v_slot.lo = ANY (v_new_lo) AND v_range.lo <> v_first_lo
                AND to_regclass(format('%I.%I', p_schema, pgpart._relation_name(
-                   p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_lo)))) IS NOT NULL THEN
+                   p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_slot.lo)))) IS NOT NULL THEN
                 -- a gap below the window whose name is taken (typically by the
                 -- table detached from it): leave the gap, check() reports it
                 NULL;
-            ELSIF v_overlap IS NULL AND NOT v_lo = ANY (v_new_lo) THEN
-                v_new_lo := v_new_lo || v_lo;
-                v_new_hi := v_new_hi || v_hi;
+            ELSIF v_slot.overlap IS NULL AND NOT v_slot.lo = ANY (v_new_lo) THEN
+                v_new_lo := v_new_lo || v_slot.lo;
+                v_new_hi := v_new_hi || v_slot.hi;
                 -- a bounded run stops at its bound; otherwise the caller
                 -- refuses as soon as the cap is passed, not after walking a
                 -- huge window
                 EXIT WHEN cardinality(v_new_lo) >= p_limit;
-            ELSIF NOT v_exact AND p_explicit_start AND v_slot.lo = v_first_lo THEN
+            ELSIF NOT v_slot.exact AND p_explicit_start AND v_slot.raw_lo = v_first_lo THEN
                 -- only an explicit start may not overlap a partition off the grid
                 RAISE EXCEPTION USING
                     ERRCODE = 'invalid_object_definition',
                     MESSAGE = format('partition for the range from %s to %s would overlap partition %s',
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_lo, p_epoch_unit),
-                                     pgpart._coord_to_text(p_key_type, p_zone, v_hi, p_epoch_unit), v_overlap),
-                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_overlap, p_canonical),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
+                                     pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit),
+                                     v_slot.overlap),
+                    DETAIL = format('Partition %s is not on the grid of interval %L.', v_slot.overlap, p_canonical),
                     HINT = 'Pass a start that does not overlap it, or leave start out: slots taken by partitions off the grid are skipped.',
                     SCHEMA = p_schema, TABLE = p_relname;
             END IF;
-            EXIT WHEN v_hi = 'Infinity'::numeric;
-            v_slot := pgpart._slot(p_kind, p_step, p_frame, p_origin, v_slot.hi);
+            EXIT WHEN v_slot.hi = 'Infinity'::numeric;
         END LOOP;
         EXIT WHEN cardinality(v_new_lo) >= p_limit;
     END LOOP;
@@ -8396,24 +8483,55 @@ SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
-    v_slot pgpart._range;
     v_name name;
-    v_names name [] := '{}'::name [];
+    v_names name [];
+    v_taken record;
 BEGIN
-    FOREACH v_slot IN ARRAY p_slots LOOP
-        v_name := pgpart._relation_name(p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_slot.lo));
-        IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL OR v_name = ANY (v_names) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
-                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit), v_name),
-                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
-                SCHEMA = p_schema, TABLE = v_name;
-        END IF;
-        v_names := v_names || v_name;
-    END LOOP;
+    -- every name in one query (issue 16: no helper call per slot): the
+    -- suffix of pgpart._slot_suffix, shortened by pgpart._relation_name only
+    -- when too long; then the first name that is taken or given twice
+    WITH named AS (
+        SELECT x.n, x.lo, x.hi,
+               CASE WHEN octet_length(p_relname || x.suffix) <= 63 THEN (p_relname || x.suffix)::name
+                    ELSE pgpart._relation_name(p_relname, x.suffix) END AS name
+        FROM (
+            SELECT sl.n, sl.lo, sl.hi,
+                   CASE WHEN p_kind = 'integer' OR sl.lo IN ('Infinity', '-Infinity')
+                        THEN pgpart._slot_suffix(p_kind, p_step, p_frame, sl.lo)
+                        -- pgpart._coord_to_ts, then the wall time of the name
+                        ELSE '_p' || to_char(
+                            (to_timestamp(trunc(sl.lo)::float8) + make_interval(secs => (sl.lo - trunc(sl.lo))::float8))
+                            AT TIME ZONE CASE WHEN p_kind = 'seconds' THEN 'UTC' ELSE p_frame END,
+                            CASE WHEN p_kind <> 'seconds' THEN 'YYYYMMDD'
+                                 WHEN p_step % 60 = 0 THEN 'YYYYMMDD_HH24MI' ELSE 'YYYYMMDD_HH24MISS' END)
+                   END AS suffix
+            FROM unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n)
+        ) AS x
+    )
+    SELECT array_agg(d.name ORDER BY d.n) INTO v_names FROM named AS d;
+    SELECT d.name, d.lo, d.hi INTO v_taken
+    FROM (
+        SELECT nm.name, sl.lo, sl.hi, nm.n, row_number() OVER (PARTITION BY nm.name ORDER BY nm.n) AS seen
+        FROM unnest(v_names) WITH ORDINALITY AS nm (name, n)
+        JOIN unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n) ON sl.n = nm.n
+    ) AS d
+    WHERE d.seen > 1 OR EXISTS (
+        -- an index probe of pg_class by (name, schema)
+        SELECT 1 FROM pg_class AS c
+        WHERE c.relname = d.name AND c.relnamespace = (SELECT ns.oid FROM pg_namespace AS ns WHERE ns.nspname = p_schema)
+    )
+    ORDER BY d.n
+    LIMIT 1;
+    IF v_taken.name IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %I.%I already exists', p_schema, v_taken.name),
+            DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.lo, p_epoch_unit),
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.hi, p_epoch_unit), v_taken.name),
+            HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+            SCHEMA = p_schema, TABLE = v_taken.name;
+    END IF;
     IF p_create_default THEN
         v_name := pgpart._relation_name(p_relname, '_default');
         IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL THEN
@@ -8424,7 +8542,7 @@ BEGIN
                 SCHEMA = p_schema, TABLE = v_name;
         END IF;
     END IF;
-    RETURN v_names;
+    RETURN coalesce(v_names, '{}'::name []);
 END
 $body$;
 
@@ -8491,7 +8609,10 @@ COMMENT ON FUNCTION pgpart._require_create_privileges(regclass, name, name, name
 -- its sub-partitions; the default partition when one is to be created; last
 -- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
 -- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
--- ran before (DESIGN §3, §6).
+-- ran before (DESIGN §3, §6). Set-based (issue 16): the steps of one
+-- partition are planned once and copied for every slot, and the bounds of
+-- time keys are written without a helper call per slot; sub-partitions (and
+-- names the copy cannot stand for) are planned slot by slot.
 CREATE OR REPLACE FUNCTION pgpart._range_steps(
     p_parent regclass,
     p_lock_steps pgpart.step[],
@@ -8527,6 +8648,21 @@ DECLARE
     v_hi_lit text;
     v_sub pgpart.step;
     st pgpart.step;
+    -- the steps of one partition are planned once, for a placeholder table
+    -- and bound, then copied per slot: the parent's catalog (indexes,
+    -- owner, owner-code guard) is read once per plan, not once per slot
+    v_name_mark constant text := format('%I.%I', p_schema, p_relname || chr(1) || 'pgpart');
+    v_bound_mark constant text := chr(2) || 'pgpart bound';
+    v_template pgpart.step [];
+    v_probe constant integer := (p_default IS NOT NULL)::integer;
+    v_per integer;
+    -- time keys: bounds written here rather than by a helper per slot
+    v_inline constant boolean := p_key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype);
+    v_tbl text [];
+    v_lo_lits text [];
+    v_hi_lits text [];
+    v_lo_txt text [];
+    v_hi_txt text [];
 BEGIN
     FOREACH st IN ARRAY p_lock_steps LOOP
         v_step := st.step;
@@ -8535,7 +8671,92 @@ BEGIN
     SELECT string_agg(l.locks, ', ' ORDER BY l.step) INTO v_parent_locks
     FROM unnest(p_lock_steps) AS l WHERE l.statement LIKE 'LOCK%';
 
-    FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
+    IF coalesce(cardinality(p_slots), 0) > 0 AND p_subpartition IS NULL THEN
+        v_template := array(
+            SELECT s FROM pgpart._new_partition_steps(p_parent, v_name_mark, v_bound_mark, p_tablespace, p_reloptions,
+                                                      1, NULL, v_parent_locks) AS s
+            ORDER BY s.step
+        );
+        -- the copy replaces text: each placeholder must stand exactly where
+        -- the table and the bound go (a name quoted inside a literal, or one
+        -- holding the placeholder's characters, takes the slow path below)
+        IF EXISTS (
+            SELECT 1 FROM unnest(v_template) AS t
+            WHERE (length(t.statement) - length(replace(t.statement, v_name_mark, ''))) / length(v_name_mark) <> 1
+               OR (length(t.statement) - length(replace(t.statement, v_bound_mark, ''))) / length(v_bound_mark)
+                  <> (t.action = 'attach')::integer
+        ) THEN
+            v_template := NULL;
+        END IF;
+    END IF;
+
+    IF v_template IS NOT NULL THEN
+        v_per := cardinality(v_template) + v_probe;
+        -- the bounds as FOR VALUES literals and as text, once per distinct
+        -- coordinate and without a helper call for time keys (issue 16):
+        -- what pgpart._coord_to_literal and pgpart._coord_to_text return
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', coalesce(p_zone, 'UTC'), true);  -- reverts on return (SET clause)
+        END IF;
+        WITH coord AS (
+            SELECT c.v,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_literal(p_key_type, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'date'::regtype THEN quote_literal(to_char(c.wall, 'YYYY-MM-DD'))
+                        ELSE quote_literal(to_char(c.wall, CASE WHEN c.v = trunc(c.v) THEN 'YYYY-MM-DD HH24:MI:SS'
+                                                                ELSE 'YYYY-MM-DD HH24:MI:SS.US' END)
+                                           || CASE WHEN p_key_type = 'timestamptz'::regtype THEN '+00' ELSE '' END)
+                   END AS lit,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_text(p_key_type, p_zone, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'timestamptz'::regtype THEN c.ts::text
+                        WHEN p_key_type = 'timestamp'::regtype THEN c.wall::text
+                        ELSE c.wall::date::text
+                   END AS txt
+            FROM (
+                SELECT u.v, t.ts, t.ts AT TIME ZONE 'UTC' AS wall
+                FROM (SELECT DISTINCT b.v FROM unnest(p_slots) AS x, LATERAL (VALUES (x.lo), (x.hi)) AS b (v)) AS u
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN v_inline AND u.v NOT IN ('Infinity'::numeric, '-Infinity'::numeric)
+                                THEN to_timestamp(trunc(u.v)::float8) + make_interval(secs => (u.v - trunc(u.v))::float8)
+                           END AS ts
+                ) AS t
+            ) AS c
+        )
+        SELECT array_agg(format('%I.%I', p_schema, nm.name) ORDER BY x.n), array_agg(l.lit ORDER BY x.n),
+               array_agg(h.lit ORDER BY x.n), array_agg(l.txt ORDER BY x.n), array_agg(h.txt ORDER BY x.n)
+        INTO v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt
+        FROM unnest(p_slots) WITH ORDINALITY AS x (lo, hi, n)
+        JOIN unnest(p_names) WITH ORDINALITY AS nm (name, n) ON nm.n = x.n
+        JOIN coord AS l ON l.v = x.lo
+        JOIN coord AS h ON h.v = x.hi;
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', 'UTC', true);
+        END IF;
+        RETURN QUERY
+        WITH slot AS (
+            SELECT u.* FROM unnest(v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt) WITH ORDINALITY
+                AS u (tbl, lo_lit, hi_lit, lo_text, hi_text, n)
+        )
+        SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
+               format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                      p_default::text, p_key_column, slot.lo_lit, slot.hi_lit),
+               format('ACCESS SHARE on %s (index probe)', p_default), false
+        FROM slot WHERE v_probe = 1
+        UNION ALL
+        SELECT v_step + (slot.n::integer - 1) * v_per + v_probe + t.step, slot.tbl, slot.lo_text, slot.hi_text,
+               t.action,
+               replace(replace(t.statement, v_name_mark, slot.tbl), v_bound_mark,
+                       format('FOR VALUES FROM (%s) TO (%s)', slot.lo_lit, slot.hi_lit)),
+               replace(t.locks, v_name_mark, slot.tbl), t.top_level
+        FROM slot CROSS JOIN unnest(v_template) AS t
+        ORDER BY 1;
+        v_step := v_step + cardinality(p_slots) * v_per;
+    END IF;
+
+    FOR i IN 1 .. CASE WHEN v_template IS NULL THEN coalesce(cardinality(p_slots), 0) ELSE 0 END LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
         v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo, p_epoch_unit);
         v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi, p_epoch_unit);
@@ -9466,7 +9687,12 @@ COMMENT ON FUNCTION pgpart._retention_step(regclass, timestamptz, interval, inte
 -- current transaction. The lock steps run first as one group under the lock
 -- timeout, with retries (pgpart._acquire_locks); every other step is one
 -- statement, run in order, still under the lock timeout so that nothing
--- waits unbounded. Steps marked top_level cannot run here.
+-- waits unbounded. Steps marked top_level cannot run here: refused before
+-- anything runs. The statements go to the server a batch at a time (one
+-- EXECUTE of several statements, each still parsed and run in turn): a
+-- PL/pgSQL EXECUTE per statement adds about half the time of the DDL of
+-- an empty table itself (issue 16). A newline before each separator ends any
+-- line comment a statement closes with.
 CREATE OR REPLACE FUNCTION pgpart._run_steps(p_steps pgpart.step[], p_timeout interval, p_retries integer)
 RETURNS void
 LANGUAGE plpgsql
@@ -9476,22 +9702,36 @@ SET "pgpart.event_triggers" = 'off'
 SET lock_timeout = '200ms'
 AS $body$
 DECLARE
-    st pgpart.step;
+    -- statements per EXECUTE: enough to make the call overhead vanish,
+    -- few enough that no batch text grows large
+    v_batch constant integer := 10;
     v_locks text [] := array(SELECT s.statement FROM unnest(p_steps) AS s WHERE s.action = 'lock' ORDER BY s.step);
+    v_top pgpart.step;
+    v_sql text;
 BEGIN
+    SELECT s.* INTO v_top FROM unnest(p_steps) AS s WHERE s.top_level AND s.action <> 'lock' ORDER BY s.step LIMIT 1;
+    IF v_top.step IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'active_sql_transaction',
+            MESSAGE = format('step %s must run at top level: %s', v_top.step, v_top.statement),
+            HINT = 'Run this plan with the Python client (online=True), which executes such steps outside a transaction.';
+    END IF;
     IF cardinality(v_locks) > 0 THEN  -- none when pgpart._apply took them
         PERFORM pgpart._acquire_locks(v_locks, p_timeout, p_retries);
     END IF;
     PERFORM pgpart._set_lock_timeout(p_timeout);
-    FOREACH st IN ARRAY p_steps LOOP
-        CONTINUE WHEN st.action = 'lock';
-        IF st.top_level THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'active_sql_transaction',
-                MESSAGE = format('step %s must run at top level: %s', st.step, st.statement),
-                HINT = 'Run this plan with the Python client (online=True), which executes such steps outside a transaction.';
-        END IF;
-        EXECUTE st.statement;
+    FOR v_sql IN
+        SELECT string_agg(b.statement, E'\n;\n' ORDER BY b.n)
+        FROM (
+            SELECT s.statement, row_number() OVER (ORDER BY s.ord) AS n
+            FROM unnest(p_steps) WITH ORDINALITY AS s (step, partition, lower_bound, upper_bound, action, statement,
+                                                       locks, top_level, ord)
+            WHERE s.action <> 'lock'
+        ) AS b
+        GROUP BY (b.n - 1) / v_batch
+        ORDER BY (b.n - 1) / v_batch
+    LOOP
+        EXECUTE v_sql;
     END LOOP;
 END
 $body$;
@@ -12886,14 +13126,15 @@ BEGIN
             v_caller := pgpart._become_owner(v_parent);
             SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
             -- Nothing missing in the window: done, whatever the number of
-            -- partitions. Else plan without locks first: when nothing is
-            -- missing after all, no lock is taken.
+            -- partitions. Else ask the planner without locks whether one
+            -- partition is missing (max_new 1: the whole plan is made once,
+            -- under the locks): when none is after all, no lock is taken.
             v_due := NOT pgpart._window_complete(v_parent, p_now_at);
             IF v_due THEN
                 v_due := EXISTS (
                     SELECT 1 FROM pgpart._plan_range_partitions(
                         v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
-                        p_now_at, NULL, 200) AS s
+                        p_now_at, NULL, 1) AS s
                     WHERE s.action = 'attach'
                 );
             END IF;

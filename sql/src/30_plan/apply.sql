@@ -76,12 +76,18 @@ BEGIN
     -- logged when it created something (re-registering a policy is not news)
     PERFORM pgpart._apply(p_target, p_steps, 'create_range_partitions',
                           CASE WHEN v_created IS NOT NULL THEN jsonb_build_object('created', v_created) END);
+    -- one sort by partition (a join of the plan with itself would cost the
+    -- square of its length)
     RETURN QUERY
-    SELECT s.step, s.partition, s.lower_bound, s.upper_bound, 'created', c.statement, s.locks, false
-    FROM unnest(p_steps) AS s
-    JOIN unnest(p_steps) AS c ON c.partition = s.partition AND c.action = 'create table'
-    WHERE s.action = 'attach'
-    ORDER BY s.step;
+    SELECT a.step, a.partition, a.lower_bound, a.upper_bound, 'created', a.created, a.locks, false
+    FROM (
+        SELECT s.step, s.partition, s.lower_bound, s.upper_bound, s.action, s.locks,
+               max(CASE WHEN s.action = 'create table' THEN s.statement END)
+                   OVER (PARTITION BY s.partition) AS created
+        FROM unnest(p_steps) AS s
+    ) AS a
+    WHERE a.action = 'attach'
+    ORDER BY a.step;
 END
 $body$;
 

@@ -26,24 +26,55 @@ SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
 AS $body$
 DECLARE
-    v_slot pgpart._range;
     v_name name;
-    v_names name [] := '{}'::name [];
+    v_names name [];
+    v_taken record;
 BEGIN
-    FOREACH v_slot IN ARRAY p_slots LOOP
-        v_name := pgpart._relation_name(p_relname, pgpart._slot_suffix(p_kind, p_step, p_frame, v_slot.lo));
-        IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL OR v_name = ANY (v_names) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'duplicate_table',
-                MESSAGE = format('relation %I.%I already exists', p_schema, v_name),
-                DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.lo, p_epoch_unit),
-                                pgpart._coord_to_text(p_key_type, p_zone, v_slot.hi, p_epoch_unit), v_name),
-                HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
-                SCHEMA = p_schema, TABLE = v_name;
-        END IF;
-        v_names := v_names || v_name;
-    END LOOP;
+    -- every name in one query (issue 16: no helper call per slot): the
+    -- suffix of pgpart._slot_suffix, shortened by pgpart._relation_name only
+    -- when too long; then the first name that is taken or given twice
+    WITH named AS (
+        SELECT x.n, x.lo, x.hi,
+               CASE WHEN octet_length(p_relname || x.suffix) <= 63 THEN (p_relname || x.suffix)::name
+                    ELSE pgpart._relation_name(p_relname, x.suffix) END AS name
+        FROM (
+            SELECT sl.n, sl.lo, sl.hi,
+                   CASE WHEN p_kind = 'integer' OR sl.lo IN ('Infinity', '-Infinity')
+                        THEN pgpart._slot_suffix(p_kind, p_step, p_frame, sl.lo)
+                        -- pgpart._coord_to_ts, then the wall time of the name
+                        ELSE '_p' || to_char(
+                            (to_timestamp(trunc(sl.lo)::float8) + make_interval(secs => (sl.lo - trunc(sl.lo))::float8))
+                            AT TIME ZONE CASE WHEN p_kind = 'seconds' THEN 'UTC' ELSE p_frame END,
+                            CASE WHEN p_kind <> 'seconds' THEN 'YYYYMMDD'
+                                 WHEN p_step % 60 = 0 THEN 'YYYYMMDD_HH24MI' ELSE 'YYYYMMDD_HH24MISS' END)
+                   END AS suffix
+            FROM unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n)
+        ) AS x
+    )
+    SELECT array_agg(d.name ORDER BY d.n) INTO v_names FROM named AS d;
+    SELECT d.name, d.lo, d.hi INTO v_taken
+    FROM (
+        SELECT nm.name, sl.lo, sl.hi, nm.n, row_number() OVER (PARTITION BY nm.name ORDER BY nm.n) AS seen
+        FROM unnest(v_names) WITH ORDINALITY AS nm (name, n)
+        JOIN unnest(p_slots) WITH ORDINALITY AS sl (lo, hi, n) ON sl.n = nm.n
+    ) AS d
+    WHERE d.seen > 1 OR EXISTS (
+        -- an index probe of pg_class by (name, schema)
+        SELECT 1 FROM pg_class AS c
+        WHERE c.relname = d.name AND c.relnamespace = (SELECT ns.oid FROM pg_namespace AS ns WHERE ns.nspname = p_schema)
+    )
+    ORDER BY d.n
+    LIMIT 1;
+    IF v_taken.name IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_table',
+            MESSAGE = format('relation %I.%I already exists', p_schema, v_taken.name),
+            DETAIL = format('pgpart names the partition of %s for the range from %s to %s %I.', p_parent,
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.lo, p_epoch_unit),
+                            pgpart._coord_to_text(p_key_type, p_zone, v_taken.hi, p_epoch_unit), v_taken.name),
+            HINT = 'Rename or drop that relation, or attach it yourself if it holds this range.',
+            SCHEMA = p_schema, TABLE = v_taken.name;
+    END IF;
     IF p_create_default THEN
         v_name := pgpart._relation_name(p_relname, '_default');
         IF to_regclass(format('%I.%I', p_schema, v_name)) IS NOT NULL THEN
@@ -54,7 +85,7 @@ BEGIN
                 SCHEMA = p_schema, TABLE = v_name;
         END IF;
     END IF;
-    RETURN v_names;
+    RETURN coalesce(v_names, '{}'::name []);
 END
 $body$;
 

@@ -5,7 +5,10 @@
 -- its sub-partitions; the default partition when one is to be created; last
 -- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
 -- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
--- ran before (DESIGN §3, §6).
+-- ran before (DESIGN §3, §6). Set-based (issue 16): the steps of one
+-- partition are planned once and copied for every slot, and the bounds of
+-- time keys are written without a helper call per slot; sub-partitions (and
+-- names the copy cannot stand for) are planned slot by slot.
 CREATE FUNCTION pgpart._range_steps(
     p_parent regclass,
     p_lock_steps pgpart.step[],
@@ -41,6 +44,21 @@ DECLARE
     v_hi_lit text;
     v_sub pgpart.step;
     st pgpart.step;
+    -- the steps of one partition are planned once, for a placeholder table
+    -- and bound, then copied per slot: the parent's catalog (indexes,
+    -- owner, owner-code guard) is read once per plan, not once per slot
+    v_name_mark constant text := format('%I.%I', p_schema, p_relname || chr(1) || 'pgpart');
+    v_bound_mark constant text := chr(2) || 'pgpart bound';
+    v_template pgpart.step [];
+    v_probe constant integer := (p_default IS NOT NULL)::integer;
+    v_per integer;
+    -- time keys: bounds written here rather than by a helper per slot
+    v_inline constant boolean := p_key_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype);
+    v_tbl text [];
+    v_lo_lits text [];
+    v_hi_lits text [];
+    v_lo_txt text [];
+    v_hi_txt text [];
 BEGIN
     FOREACH st IN ARRAY p_lock_steps LOOP
         v_step := st.step;
@@ -49,7 +67,92 @@ BEGIN
     SELECT string_agg(l.locks, ', ' ORDER BY l.step) INTO v_parent_locks
     FROM unnest(p_lock_steps) AS l WHERE l.statement LIKE 'LOCK%';
 
-    FOR i IN 1 .. coalesce(cardinality(p_slots), 0) LOOP
+    IF coalesce(cardinality(p_slots), 0) > 0 AND p_subpartition IS NULL THEN
+        v_template := array(
+            SELECT s FROM pgpart._new_partition_steps(p_parent, v_name_mark, v_bound_mark, p_tablespace, p_reloptions,
+                                                      1, NULL, v_parent_locks) AS s
+            ORDER BY s.step
+        );
+        -- the copy replaces text: each placeholder must stand exactly where
+        -- the table and the bound go (a name quoted inside a literal, or one
+        -- holding the placeholder's characters, takes the slow path below)
+        IF EXISTS (
+            SELECT 1 FROM unnest(v_template) AS t
+            WHERE (length(t.statement) - length(replace(t.statement, v_name_mark, ''))) / length(v_name_mark) <> 1
+               OR (length(t.statement) - length(replace(t.statement, v_bound_mark, ''))) / length(v_bound_mark)
+                  <> (t.action = 'attach')::integer
+        ) THEN
+            v_template := NULL;
+        END IF;
+    END IF;
+
+    IF v_template IS NOT NULL THEN
+        v_per := cardinality(v_template) + v_probe;
+        -- the bounds as FOR VALUES literals and as text, once per distinct
+        -- coordinate and without a helper call for time keys (issue 16):
+        -- what pgpart._coord_to_literal and pgpart._coord_to_text return
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', coalesce(p_zone, 'UTC'), true);  -- reverts on return (SET clause)
+        END IF;
+        WITH coord AS (
+            SELECT c.v,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_literal(p_key_type, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'date'::regtype THEN quote_literal(to_char(c.wall, 'YYYY-MM-DD'))
+                        ELSE quote_literal(to_char(c.wall, CASE WHEN c.v = trunc(c.v) THEN 'YYYY-MM-DD HH24:MI:SS'
+                                                                ELSE 'YYYY-MM-DD HH24:MI:SS.US' END)
+                                           || CASE WHEN p_key_type = 'timestamptz'::regtype THEN '+00' ELSE '' END)
+                   END AS lit,
+                   CASE WHEN NOT v_inline THEN pgpart._coord_to_text(p_key_type, p_zone, c.v, p_epoch_unit)
+                        WHEN c.v = '-Infinity'::numeric THEN 'MINVALUE'
+                        WHEN c.v = 'Infinity'::numeric THEN 'MAXVALUE'
+                        WHEN p_key_type = 'timestamptz'::regtype THEN c.ts::text
+                        WHEN p_key_type = 'timestamp'::regtype THEN c.wall::text
+                        ELSE c.wall::date::text
+                   END AS txt
+            FROM (
+                SELECT u.v, t.ts, t.ts AT TIME ZONE 'UTC' AS wall
+                FROM (SELECT DISTINCT b.v FROM unnest(p_slots) AS x, LATERAL (VALUES (x.lo), (x.hi)) AS b (v)) AS u
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN v_inline AND u.v NOT IN ('Infinity'::numeric, '-Infinity'::numeric)
+                                THEN to_timestamp(trunc(u.v)::float8) + make_interval(secs => (u.v - trunc(u.v))::float8)
+                           END AS ts
+                ) AS t
+            ) AS c
+        )
+        SELECT array_agg(format('%I.%I', p_schema, nm.name) ORDER BY x.n), array_agg(l.lit ORDER BY x.n),
+               array_agg(h.lit ORDER BY x.n), array_agg(l.txt ORDER BY x.n), array_agg(h.txt ORDER BY x.n)
+        INTO v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt
+        FROM unnest(p_slots) WITH ORDINALITY AS x (lo, hi, n)
+        JOIN unnest(p_names) WITH ORDINALITY AS nm (name, n) ON nm.n = x.n
+        JOIN coord AS l ON l.v = x.lo
+        JOIN coord AS h ON h.v = x.hi;
+        IF p_key_type = 'timestamptz'::regtype THEN
+            PERFORM set_config('timezone', 'UTC', true);
+        END IF;
+        RETURN QUERY
+        WITH slot AS (
+            SELECT u.* FROM unnest(v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt) WITH ORDINALITY
+                AS u (tbl, lo_lit, hi_lit, lo_text, hi_text, n)
+        )
+        SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
+               format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                      p_default::text, p_key_column, slot.lo_lit, slot.hi_lit),
+               format('ACCESS SHARE on %s (index probe)', p_default), false
+        FROM slot WHERE v_probe = 1
+        UNION ALL
+        SELECT v_step + (slot.n::integer - 1) * v_per + v_probe + t.step, slot.tbl, slot.lo_text, slot.hi_text,
+               t.action,
+               replace(replace(t.statement, v_name_mark, slot.tbl), v_bound_mark,
+                       format('FOR VALUES FROM (%s) TO (%s)', slot.lo_lit, slot.hi_lit)),
+               replace(t.locks, v_name_mark, slot.tbl), t.top_level
+        FROM slot CROSS JOIN unnest(v_template) AS t
+        ORDER BY 1;
+        v_step := v_step + cardinality(p_slots) * v_per;
+    END IF;
+
+    FOR i IN 1 .. CASE WHEN v_template IS NULL THEN coalesce(cardinality(p_slots), 0) ELSE 0 END LOOP
         v_table := format('%I.%I', p_schema, p_names[i]);
         v_lo_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).lo, p_epoch_unit);
         v_hi_lit := pgpart._coord_to_literal(p_key_type, (p_slots[i]).hi, p_epoch_unit);

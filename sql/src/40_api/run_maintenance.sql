@@ -190,14 +190,15 @@ BEGIN
             v_caller := pgpart._become_owner(v_parent);
             SELECT * INTO v_cfg FROM pgpart.config AS c WHERE c.parent = v_parent;
             -- Nothing missing in the window: done, whatever the number of
-            -- partitions. Else plan without locks first: when nothing is
-            -- missing after all, no lock is taken.
+            -- partitions. Else ask the planner without locks whether one
+            -- partition is missing (max_new 1: the whole plan is made once,
+            -- under the locks): when none is after all, no lock is taken.
             v_due := NOT pgpart._window_complete(v_parent, p_now_at);
             IF v_due THEN
                 v_due := EXISTS (
                     SELECT 1 FROM pgpart._plan_range_partitions(
                         v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
-                        p_now_at, NULL, 200) AS s
+                        p_now_at, NULL, 1) AS s
                     WHERE s.action = 'attach'
                 );
             END IF;
