@@ -8288,9 +8288,9 @@ DECLARE
     -- where bounds leave the key type's range (pgpart._coord_to_literal's
     -- MINVALUE/MAXVALUE): a bound times SCALE below MIN, or above MAX (at
     -- or above it when MAX_REACHED: a uuid's 2^48 milliseconds)
-    v_scale numeric := 1;
-    v_min numeric := '-Infinity';
-    v_max numeric := 'Infinity';
+    v_scale numeric := 1::numeric;
+    v_min numeric := '-Infinity'::numeric;
+    v_max numeric := 'Infinity'::numeric;
     v_max_reached boolean := false;
     v_range pgpart._range;
     v_slot record;
