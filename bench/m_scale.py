@@ -15,6 +15,14 @@ measure runs in a warm session on a copy of it. Measures, medians of REPS:
   due1_filtered    the same, only for the due parents
   partition_info_all, check_all   pgpart.partition_info() and pgpart.check() over every parent
 
+--partitions P (default 10) gives each parent P partitions: the 10 above
+and P - 10 past days made with PARTITION OF (how the no-op tick grows with
+the partitions of a parent). --baseline FILE runs the filter measures
+(due_parents, noop_proc: CALL pgpart.run_maintenance_proc(), noop_filtered)
+once more, in another copy of the same database where FILE's SQL was run
+first (e.g. the previous version's functions, CREATE OR REPLACE), for a
+before/after ratio from one run.
+
 The *_full measures plan every parent; above --full-up-to parents (default
 1,000) they are skipped: at 10,000 parents one such tick takes minutes.
 `make bench-scale` runs 50, 1,000 and 10,000 parents (10,000 parents x 10
@@ -32,13 +40,14 @@ Writes bench/results/scale.md.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import SETTINGS, Bench, Conn, PgServer, scalar
+from common import SETTINGS, Bench, Conn, PgServer, day_literal, scalar
 
 HERE = Path(__file__).resolve().parent
 TABLE = (
@@ -49,6 +58,7 @@ TABLE = (
     " INSERT INTO {t} (ts, payload) SELECT now(), 'row ' || g FROM generate_series(1, 100) AS g"
 )
 DUE = "SELECT count(*) FROM pgpart._due_parents(now())"
+PROC = "CALL pgpart.run_maintenance_proc()"
 FULL = "SELECT count(*) FROM pgpart.run_maintenance(now_at => now(){dry})"
 INFO = "SELECT count(*) FROM pgpart.partition_info()"
 CHECK = "SELECT count(*) FROM pgpart.check()"
@@ -58,11 +68,23 @@ FILTERED = (
 )
 
 
-def build(n: int) -> Callable[[Conn], None]:
+def build(n: int, partitions: int) -> Callable[[Conn], None]:
     def fill(conn: Conn) -> None:
         conn.execute("CREATE EXTENSION pgpart")
+        conn.execute("SET pgpart.event_triggers = off")  # the past partitions below: by hand
+        today = dt.datetime.now(dt.timezone.utc).date()
         for i in range(n):
-            conn.execute(TABLE.format(t=f"t{i:05d}"))
+            t = f"t{i:05d}"
+            conn.execute(TABLE.format(t=t))
+            past = []
+            for d in range(1, partitions - 10 + 1):
+                lo, hi = today - dt.timedelta(days=d), today - dt.timedelta(days=d - 1)
+                past.append(
+                    f"CREATE TABLE {t}_p{lo:%Y%m%d} PARTITION OF {t}"
+                    f" FOR VALUES FROM ({day_literal(lo)}) TO ({day_literal(hi)})"
+                )
+            if past:
+                conn.execute(";\n".join(["BEGIN", *past, "COMMIT"]))
 
     return fill
 
@@ -82,12 +104,16 @@ def make_due(conn: Conn, n: int) -> int:
 
 
 def timed(conn: Conn, query: str, reps: int) -> tuple[float, int]:
-    """Median seconds of REPS runs of QUERY after one warm-up, and its count."""
-    count = int(scalar(conn, query))
+    """Median seconds of REPS runs of QUERY after one warm-up, and its count
+    (0 for a CALL)."""
+    call = query.startswith("CALL")
+    count = 0 if call else int(scalar(conn, query))
+    if call:
+        conn.execute(query)
     samples = []
     for _ in range(reps):
         start = time.perf_counter()
-        scalar(conn, query)
+        conn.execute(query) if call else scalar(conn, query)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples), count
 
@@ -103,16 +129,21 @@ def main() -> None:
         help="run the *_full measures (every parent planned) only up to this many parents (default 1000:"
         " at 10,000 parents one full tick takes minutes)",
     )
+    parser.add_argument("--partitions", type=int, default=10, help="partitions per parent (at least 10)")
+    parser.add_argument("--baseline", type=Path, help="SQL run in a second copy for the before/after rows")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
     args = parser.parse_args()
+    if args.partitions < 10:
+        parser.error("--partitions: at least 10")
     sizes = [int(x) for x in args.parents.split(",")]
     lines = [
         "# pgpart at scale: the maintenance tick per parent, with and without pgpart._due_parents",
         "",
-        f"bench/m_scale.py --parents {args.parents} --reps {args.reps}; medians in a warm session;"
+        f"bench/m_scale.py --parents {args.parents} --partitions {args.partitions} --reps {args.reps}"
+        f"{f' --baseline {args.baseline}' if args.baseline else ''}; medians in a warm session;"
         f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start.",
         "",
-        "| parents | measure | parents due | ms | ms per parent | ratio to noop_full |",
+        "| parents | measure | parents due | ms | ms per parent | ratio to noop_full (or to the baseline) |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     with PgServer(SETTINGS) as server:
@@ -121,12 +152,19 @@ def main() -> None:
         lines.insert(3, f"Server: PostgreSQL {version}.")
         for n in sizes:
             t0 = time.perf_counter()
-            template = b.template(f"scale_{n}", build(n))
+            template = b.template(f"scale_{n}", build(n, args.partitions))
             print(f"built {n} parents in {time.perf_counter() - t0:.0f} s", flush=True)
+            results: list[tuple[str, float, int]] = []
+            if args.baseline:
+                with b.fresh(template) as conn:
+                    conn.execute(args.baseline.read_text())
+                    results.append(("due_parents (baseline)", *timed(conn, DUE, args.reps)))
+                    results.append(("noop_proc (baseline)", *timed(conn, PROC, args.reps)))
+                    results.append(("noop_filtered (baseline)", *timed(conn, FILTERED.format(dry=""), args.reps)))
             with b.fresh(template) as conn:
-                results: list[tuple[str, float, int]] = []
                 full = n <= args.full_up_to
                 results.append(("due_parents", *timed(conn, DUE, args.reps)))
+                results.append(("noop_proc", *timed(conn, PROC, args.reps)))
                 if full:
                     results.append(("noop_full", *timed(conn, FULL.format(dry=""), args.reps)))
                 results.append(("noop_filtered", *timed(conn, FILTERED.format(dry=""), args.reps)))
@@ -141,6 +179,8 @@ def main() -> None:
             by_name = {name: seconds for name, seconds, _ in results}
             for name, seconds, _count in results:
                 ref = by_name.get("due1_full" if name.startswith("due1") else "noop_full")
+                if args.baseline and not name.endswith("(baseline)"):
+                    ref = by_name.get(f"{name} (baseline)", ref)
                 due_now = due if name.startswith("due1") else 0
                 ratio = f"{seconds / ref:.3f}" if ref and name.startswith(("noop", "due")) else ""
                 lines.append(

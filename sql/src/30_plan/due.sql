@@ -125,6 +125,31 @@ $body$;
 COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, integer) IS
 'The premake window [lo, hi): from the grid slot holding now through premake slots ahead, computed without iterating (internal).';
 
+-- pgpart._placed_indexes(): every index placed in a tablespace other than
+-- the database's default (reltablespace 0 stands for that one), with its
+-- table, found through pg_class's index on reltablespace: usually none, so
+-- pgpart._due_parents need not read every index of every partition. The
+-- planner's statistics of pg_class are often stale (a seq scan of all of
+-- it looks cheaper): the settings keep the lookups on the indexes.
+CREATE FUNCTION pgpart._placed_indexes()
+RETURNS TABLE (indrelid oid, spc oid)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $body$
+    SELECT ix.indrelid, ic.reltablespace
+    FROM pg_tablespace AS ts
+    JOIN pg_class AS ic ON ic.reltablespace = ts.oid
+    JOIN pg_index AS ix ON ix.indexrelid = ic.oid
+    WHERE ts.spcname <> 'pg_global' AND ic.relkind IN ('i', 'I')
+$body$;
+
+COMMENT ON FUNCTION pgpart._placed_indexes() IS
+'Indexes in a tablespace other than the database''s default, with their tables, found by index lookups (internal).';
+
 -- pgpart._due_parents(now_at): every parent automatic maintenance acts on
 -- (pgpart._maintenance_parents(NULL)) that has anything due at NOW_AT, with
 -- the reasons, all parents at once:
@@ -162,7 +187,132 @@ AS $body$
 DECLARE
     v_state text;
     v_message text;
+    v_sums pgpart.due_cache[];
+    v_fresh pgpart.due_cache[];
+    v_lock_timeout text;
 BEGIN
+    -- 1. What the bounds of each time-keyed parent say (pgpart.due_cache):
+    -- the stored summary while the fingerprint of the parent's pg_inherits
+    -- rows (a few index entries per partition, no deparsing) still matches,
+    -- else read from the bounds themselves (pgpart._partitions inlined:
+    -- SQL per partition, no function call) and stored for the next tick.
+    WITH m AS (
+        SELECT
+            c.parent, c.key_type, c.epoch_unit,
+            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed
+        FROM pgpart.config AS c
+        JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE
+            c.strategy = 'range' AND c.automatic_maintenance
+            AND pgpart._key_clock(c.key_type, c.epoch_unit) IN ('instant', 'wall')
+    ),
+    fp AS MATERIALIZED (
+        SELECT m.parent, m.key_type, m.epoch_unit, f.partitions, f.fingerprint
+        FROM m CROSS JOIN LATERAL (
+            SELECT
+                count(*) AS partitions,
+                -- each child and the xmin of its row (a new one for every
+                -- ATTACH and DETACH), seeded with the key's type: the bounds'
+                -- coordinates depend on it
+                coalesce(sum(hashint8extended((i.inhrelid::bigint << 32) | i.xmin::text::bigint, m.seed)), 0)
+                    AS fingerprint
+            FROM pg_inherits AS i WHERE i.inhparent = m.parent
+        ) AS f
+    ),
+    hit AS MATERIALIZED (
+        SELECT d.*
+        FROM fp JOIN pgpart.due_cache AS d
+            ON d.parent = fp.parent AND d.partitions = fp.partitions AND d.fingerprint = fp.fingerprint
+    ),
+    miss AS MATERIALIZED (
+        SELECT fp.* FROM fp WHERE fp.parent NOT IN (SELECT h.parent FROM hit AS h)
+    ),
+    children AS MATERIALIZED (
+        SELECT mi.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
+        FROM miss AS mi
+        JOIN pg_inherits AS i ON i.inhparent = mi.parent
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE c.relkind IN ('r', 'p', 'f')
+    ),
+    -- split, not a regular expression (its backtracking costs twice the
+    -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
+    -- quotes
+    literals AS (
+        SELECT
+            ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
+            btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
+            btrim(rtrim(split_part(ch.bound, ') TO (', 2), ')'), '''') AS hi
+        FROM children AS ch
+    ),
+    bounds AS MATERIALIZED (
+        SELECT
+            l.parent, l.inhrelid, l.detach_pending,
+            CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
+                 WHEN mi.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
+                 WHEN mi.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
+                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
+                 WHEN mi.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN mi.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(mi.epoch_unit)
+                 ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
+            CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
+                 WHEN mi.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
+                 WHEN mi.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
+                 WHEN mi.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN mi.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(mi.epoch_unit)
+                 ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
+        FROM literals AS l JOIN miss AS mi ON mi.parent = l.parent
+        WHERE NOT l.is_default
+    ),
+    ordered AS (
+        SELECT
+            b.parent, b.lo, b.hi, b.detach_pending,
+            max(b.hi) OVER (PARTITION BY b.parent ORDER BY b.lo ROWS UNBOUNDED PRECEDING) AS reach,
+            lead(b.lo) OVER (PARTITION BY b.parent ORDER BY b.lo) AS next_lo,
+            max(b.hi) OVER (PARTITION BY b.parent) AS newest_hi
+        FROM bounds AS b
+    ),
+    fresh AS (
+        SELECT
+            mi.parent, mi.partitions, mi.fingerprint,
+            coalesce(bool_or(o.next_lo > o.reach), false) AS has_gap,
+            min(o.lo) AS first_lo,
+            max(o.hi) AS last_hi,
+            -- as pgpart._expired_partitions: not the default, not
+            -- detaching, not the newest
+            min(o.hi) FILTER (WHERE NOT o.detach_pending AND o.hi < o.newest_hi) AS oldest_hi
+        FROM miss AS mi LEFT JOIN ordered AS o ON o.parent = mi.parent
+        GROUP BY mi.parent, mi.partitions, mi.fingerprint
+    )
+    SELECT
+        (SELECT array_agg(h::pgpart.due_cache) FROM hit AS h)
+        || (SELECT array_agg(ROW(f.*)::pgpart.due_cache) FROM fresh AS f),
+        (SELECT array_agg(ROW(f.*)::pgpart.due_cache) FROM fresh AS f)
+    INTO v_sums, v_fresh;
+    -- stored for the next tick, where the caller may write the row (a
+    -- cache: the tick goes on without it, e.g. in a read-only transaction,
+    -- or when a concurrent tick holds the row: never waits for it)
+    IF v_fresh IS NOT NULL AND NOT current_setting('transaction_read_only')::boolean THEN
+        v_lock_timeout := current_setting('lock_timeout');
+        BEGIN
+            PERFORM set_config('lock_timeout', '10ms', true);
+            INSERT INTO pgpart.due_cache AS d
+            SELECT f.*
+            FROM unnest(v_fresh) AS f JOIN pg_class AS c ON c.oid = f.parent
+            WHERE pg_has_role(current_user, c.relowner, 'USAGE')
+            ON CONFLICT (parent) DO UPDATE SET
+                partitions = excluded.partitions, fingerprint = excluded.fingerprint, has_gap = excluded.has_gap,
+                first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi;
+            -- rows of tables that no longer exist
+            DELETE FROM pgpart.due_cache AS d
+            WHERE NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = d.parent);
+            PERFORM set_config('lock_timeout', v_lock_timeout, true);
+        EXCEPTION WHEN OTHERS THEN
+            NULL;  -- the subtransaction's rollback restores lock_timeout too
+        END;
+    END IF;
+    -- 2. Everything due, all parents at once.
     -- PL/pgSQL, not SQL: its plan is cached for the session (every tick runs it)
     RETURN QUERY
     WITH m AS MATERIALIZED (
@@ -195,61 +345,14 @@ BEGIN
     failed AS (
         SELECT m.parent, 'last error' AS reason FROM m WHERE m.last_error IS NOT NULL
     ),
-    -- the direct partitions of every parent with their bounds as coordinates
-    -- (pgpart._partitions inlined: SQL per partition, no function call)
-    children AS MATERIALIZED (
-        SELECT m.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
-        FROM m
-        JOIN pg_inherits AS i ON i.inhparent = m.parent
-        JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE c.relkind IN ('r', 'p', 'f') AND m.clock IN ('instant', 'wall')
-    ),
-    -- split, not a regular expression (its backtracking costs twice the
-    -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
-    -- quotes
-    literals AS (
-        SELECT
-            ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
-            btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
-            btrim(rtrim(split_part(ch.bound, ') TO (', 2), ')'), '''') AS hi
-        FROM children AS ch
-    ),
-    bounds AS MATERIALIZED (
-        SELECT
-            l.parent, l.inhrelid, l.detach_pending,
-            CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
-                 WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
-                 WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
-                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
-                 WHEN m.key_type = 'uuid'::regtype
-                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
-                 WHEN m.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(m.epoch_unit)
-                 ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
-            CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
-                 WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
-                 WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
-                 WHEN m.key_type = 'uuid'::regtype
-                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
-                 WHEN m.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(m.epoch_unit)
-                 ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
-        FROM literals AS l JOIN m ON m.parent = l.parent
-        WHERE NOT l.is_default
+    -- the bounds' summaries (step 1)
+    sums AS MATERIALIZED (
+        SELECT s.* FROM unnest(v_sums) AS s
     ),
     -- Creation. A time-keyed parent without sub-partitions whose partitions
     -- cover one unbroken range that holds the whole premake window has no
     -- slot to create (the planner fills the window and the gaps between
     -- partitions, nothing else); every other parent asks the planner.
-    gapped AS MATERIALIZED (
-        SELECT g.parent, bool_or(g.next_lo > g.reach) AS has_gap, min(g.lo) AS first_lo, max(g.hi) AS last_hi
-        FROM (
-            SELECT
-                b.parent, b.lo, b.hi,
-                max(b.hi) OVER (PARTITION BY b.parent ORDER BY b.lo ROWS UNBOUNDED PRECEDING) AS reach,
-                lead(b.lo) OVER (PARTITION BY b.parent ORDER BY b.lo) AS next_lo
-            FROM bounds AS b
-        ) AS g
-        GROUP BY g.parent
-    ),
     windows AS MATERIALIZED (
         SELECT w.parent, (w.r).lo, (w.r).hi
         FROM (
@@ -267,8 +370,8 @@ BEGIN
     ),
     covered AS (
         SELECT w.parent
-        FROM windows AS w JOIN gapped AS g ON g.parent = w.parent
-        WHERE NOT g.has_gap AND g.first_lo <= w.lo AND g.last_hi >= w.hi
+        FROM windows AS w JOIN sums AS s ON s.parent = w.parent
+        WHERE NOT s.has_gap AND s.first_lo <= w.lo AND s.last_hi >= w.hi
     ),
     creation AS (
         SELECT m.parent, 'partitions missing' AS reason
@@ -291,13 +394,8 @@ BEGIN
     ),
     expired AS (
         SELECT c.parent, 'expired' AS reason
-        FROM cutoffs AS c
-        WHERE EXISTS (
-            SELECT 1 FROM bounds AS b
-            WHERE
-                b.parent = c.parent AND NOT b.detach_pending AND b.hi <= c.cutoff
-                AND b.hi < (SELECT max(q.hi) FROM bounds AS q WHERE q.parent = c.parent)
-        )
+        FROM cutoffs AS c JOIN sums AS s ON s.parent = c.parent
+        WHERE s.oldest_hi <= c.cutoff
         UNION ALL
         SELECT m.parent, 'expired'
         FROM m
@@ -348,37 +446,59 @@ BEGIN
             )
     ),
     -- Drift: each kind pgpart._reconcile_plan plans, for every partition at
-    -- every level of the parents whose policy reconciles
-    tree AS (
+    -- every level of the parents whose policy reconciles. Read by index
+    -- lookups from the managed parents down (the subqueries below keep the
+    -- planner from hashing all of pg_class or pg_index), so the cost follows
+    -- the managed partitions, not the size of the database.
+    parts AS MATERIALIZED (
         WITH RECURSIVE t AS (
-            SELECT m.parent, i.inhrelid AS rel FROM m JOIN pg_inherits AS i ON i.inhparent = m.parent
+            SELECT
+                m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+                c.reltablespace
+            FROM m
+            JOIN pg_inherits AS i ON i.inhparent = m.parent
+            JOIN pg_class AS c ON c.oid = i.inhrelid
             WHERE m.reconcile
             UNION ALL
-            SELECT t.parent, i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.rel
+            SELECT
+                t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+                c.reltablespace
+            FROM t
+            JOIN pg_inherits AS i ON i.inhparent = t.oid
+            JOIN pg_class AS c ON c.oid = i.inhrelid
+            WHERE t.relkind = 'p'  -- only a partitioned table has partitions
         )
-        SELECT * FROM t
-    ),
-    parts AS MATERIALIZED (
         SELECT
-            t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
-            coalesce(nullif(c.reltablespace, 0), db.spc) AS spc
-        FROM tree AS t
-        JOIN pg_class AS c ON c.oid = t.rel
-        CROSS JOIN db
-        WHERE c.relkind IN ('r', 'p')
+            t.parent, t.oid, t.relkind, t.relowner, t.relacl, t.relreplident, t.reloptions, t.reltoastrelid,
+            t.reltablespace, coalesce(nullif(t.reltablespace, 0), (SELECT db.spc FROM db)) AS spc
+        FROM t
+        WHERE t.relkind IN ('r', 'p')
     ),
     owners AS (
         SELECT DISTINCT p.parent, 'owner' AS reason
         FROM parts AS p JOIN m ON m.parent = p.parent
         WHERE p.relowner <> m.relowner
     ),
+    -- An index in another tablespace than its partition: one of the two is
+    -- outside the database's default (reltablespace 0 stands for it), so
+    -- only such relations are read (pg_class has an index on reltablespace),
+    -- not every index of every partition.
     index_spaces AS (
-        SELECT DISTINCT p.parent, 'index tablespace' AS reason
-        FROM parts AS p
-        JOIN pg_index AS ix ON ix.indrelid = p.oid
-        JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+        SELECT DISTINCT x.parent, 'index tablespace' AS reason
+        FROM (
+            SELECT p.parent, p.spc, ic.reltablespace
+            FROM parts AS p
+            JOIN pg_index AS ix ON ix.indrelid = p.oid
+            JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            WHERE p.reltablespace <> 0
+            UNION ALL
+            SELECT p.parent, p.spc, x.spc
+            FROM pgpart._placed_indexes() AS x
+            JOIN parts AS p ON p.oid = x.indrelid
+            WHERE p.reltablespace = 0
+        ) AS x
         CROSS JOIN db
-        WHERE coalesce(nullif(ic.reltablespace, 0), db.spc) <> p.spc
+        WHERE coalesce(nullif(x.reltablespace, 0), db.spc) <> x.spc
     ),
     idents AS (
         SELECT DISTINCT i.parent, 'replica identity' AS reason
@@ -401,7 +521,7 @@ BEGIN
         ) AS i
         WHERE i.have <> i.want OR (i.want = 'i' AND i.have_index IS DISTINCT FROM i.want_index)
     ),
-    opts AS (
+    opts AS MATERIALIZED (  -- usually empty: then no partition is read here
         SELECT
             m.parent,
             lower(btrim(split_part(o, '=', 1))) AS name,
@@ -411,14 +531,16 @@ BEGIN
     ),
     storage AS (
         SELECT DISTINCT p.parent, 'reloptions' AS reason
-        FROM parts AS p
-        JOIN opts AS o ON o.parent = p.parent
-        LEFT JOIN pg_class AS tc ON tc.oid = p.reltoastrelid
+        FROM opts AS o
+        JOIN parts AS p ON p.parent = o.parent
         WHERE
             p.relkind = 'r'
             AND o.name ~ '^(toast\.)?[a-z_][a-z0-9_]*$'
-            AND (o.name NOT LIKE 'toast.%' OR tc.oid IS NOT NULL)
-            AND NOT coalesce(CASE WHEN o.name LIKE 'toast.%' THEN tc.reloptions ELSE p.reloptions END, '{}'::text [])
+            AND (o.name NOT LIKE 'toast.%' OR p.reltoastrelid <> 0)
+            -- the TOAST table read only for a toast.* option
+            AND NOT coalesce(CASE WHEN o.name LIKE 'toast.%'
+                                  THEN (SELECT tc.reloptions FROM pg_class AS tc WHERE tc.oid = p.reltoastrelid)
+                                  ELSE p.reloptions END, '{}'::text [])
             @> ARRAY [regexp_replace(o.name, '^toast\.', '') || '=' || o.value]
     ),
     grant_parents AS (
