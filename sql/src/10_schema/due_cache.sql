@@ -19,7 +19,15 @@ CREATE TABLE pgpart.due_cache (
     last_hi numeric,
     -- the lowest upper bound of a partition retention may detach (not
     -- detaching, not the newest): due as 'expired' once at or below the cut-off
-    oldest_hi numeric
+    oldest_hi numeric,
+    -- the premake window [window_lo, window_hi) computed for a now in the
+    -- slot [window_lo, window_until), for the policy fields in window_key
+    -- (pgpart._grid's inputs): valid for every now in that slot; NULL where
+    -- the set-based coverage test does not apply
+    window_key text,
+    window_lo numeric,
+    window_hi numeric,
+    window_until numeric
 );
 
 COMMENT ON TABLE pgpart.due_cache IS

@@ -1,7 +1,9 @@
 -- The no-op tick (issue 16, item 1): which managed parents have anything for
 -- maintenance to do, found for all of them at once by one set-based catalog
 -- query, so a tick where nothing is due costs a few catalog reads instead of
--- planning every parent. The catalog stays the only truth: nothing is stored.
+-- planning every parent. The catalog stays the only truth: the one thing
+-- kept between ticks (pgpart.due_cache, what the bounds say) is used only
+-- while a fingerprint read from the catalog shows they have not changed.
 -- The oracle is pgpart.run_maintenance(parent, now_at, dry_run => true): a
 -- parent is due exactly when that dry run returns a row, or when its last
 -- run failed (the real run then clears last_error) - tests/test_due_parents.py.
@@ -167,12 +169,16 @@ COMMENT ON FUNCTION pgpart._placed_indexes() IS
 --   'unknown'            the query itself failed (every parent, see the end).
 -- Set-based: the drift, retention, journal and coverage tests read the
 -- catalog once for all parents; per parent only constant-cost helpers run
--- (the grid, the window's bounds). Two kinds are not decided here and are
+-- (the grid, the window's bounds). Per partition it reads only index
+-- entries and catalog rows (pg_inherits, pg_class): the bounds are deparsed
+-- only when the parent's partitions changed since the last tick
+-- (pgpart.due_cache), and an index is read only when it or its table lies
+-- outside the database's default tablespace. Two kinds are not decided here and are
 -- asked per parent, only where the catalog cannot settle them: creation for
 -- integer keys, sub-partitioned parents and any parent whose partitions do
 -- not cover the window without a gap (pgpart._due_creation), and retention
 -- for integer keys (pgpart._due_integer_retention).
--- Long (about 340 lines): one CTE per kind of due work above, each mirroring
+-- Long (about 440 lines): the bounds' summaries first, then one CTE per kind of due work above, each mirroring
 -- the planner it stands for, in one query over one reading of the tree.
 CREATE FUNCTION pgpart._due_parents(p_now_at timestamptz)
 RETURNS TABLE (parent regclass, reasons text[])
@@ -199,7 +205,15 @@ BEGIN
     WITH m AS (
         SELECT
             c.parent, c.key_type, c.epoch_unit,
-            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed
+            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed,
+            -- the set-based coverage test applies (else the planner is asked)
+            c.subpartition IS NULL AND c.premake BETWEEN 0 AND pgpart._max_premake() AS windowed,
+            -- everything pgpart._grid and the window depend on, but now
+            ROW(c.key_type, c.epoch_unit, c.partition_interval, c.time_zone, c.grid_origin, c.premake)::text
+                AS window_key,
+            -- now's coordinate, as pgpart._grid reckons it for a time key
+            CASE WHEN pgpart._key_clock(c.key_type, c.epoch_unit) = 'instant' THEN extract(epoch FROM p_now_at)
+                 ELSE extract(epoch FROM (p_now_at AT TIME ZONE c.time_zone)) END AS now_coord
         FROM pgpart.config AS c
         JOIN pg_class AS pc ON pc.oid = c.parent
         WHERE
@@ -207,7 +221,8 @@ BEGIN
             AND pgpart._key_clock(c.key_type, c.epoch_unit) IN ('instant', 'wall')
     ),
     fp AS MATERIALIZED (
-        SELECT m.parent, m.key_type, m.epoch_unit, f.partitions, f.fingerprint
+        SELECT
+            m.parent, m.key_type, m.epoch_unit, m.windowed, m.window_key, m.now_coord, f.partitions, f.fingerprint
         FROM m CROSS JOIN LATERAL (
             SELECT
                 count(*) AS partitions,
@@ -219,13 +234,20 @@ BEGIN
             FROM pg_inherits AS i WHERE i.inhparent = m.parent
         ) AS f
     ),
-    hit AS MATERIALIZED (
-        SELECT d.*
-        FROM fp JOIN pgpart.due_cache AS d
-            ON d.parent = fp.parent AND d.partitions = fp.partitions AND d.fingerprint = fp.fingerprint
+    cached AS MATERIALIZED (
+        SELECT
+            fp.*,
+            d AS cache,
+            d.partitions IS NOT DISTINCT FROM fp.partitions AND d.fingerprint IS NOT DISTINCT FROM fp.fingerprint
+                AS bounds_hit,
+            -- the window is the same for every now in the slot that holds it
+            NOT fp.windowed OR coalesce(
+                d.window_key = fp.window_key AND fp.now_coord >= d.window_lo AND fp.now_coord < d.window_until, false
+            ) AS window_hit
+        FROM fp LEFT JOIN pgpart.due_cache AS d ON d.parent = fp.parent
     ),
     miss AS MATERIALIZED (
-        SELECT fp.* FROM fp WHERE fp.parent NOT IN (SELECT h.parent FROM hit AS h)
+        SELECT ca.* FROM cached AS ca WHERE NOT ca.bounds_hit
     ),
     children AS MATERIALIZED (
         SELECT mi.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
@@ -273,9 +295,9 @@ BEGIN
             max(b.hi) OVER (PARTITION BY b.parent) AS newest_hi
         FROM bounds AS b
     ),
-    fresh AS (
+    fresh_bounds AS (
         SELECT
-            mi.parent, mi.partitions, mi.fingerprint,
+            mi.parent,
             coalesce(bool_or(o.next_lo > o.reach), false) AS has_gap,
             min(o.lo) AS first_lo,
             max(o.hi) AS last_hi,
@@ -283,13 +305,43 @@ BEGIN
             -- detaching, not the newest
             min(o.hi) FILTER (WHERE NOT o.detach_pending AND o.hi < o.newest_hi) AS oldest_hi
         FROM miss AS mi LEFT JOIN ordered AS o ON o.parent = mi.parent
-        GROUP BY mi.parent, mi.partitions, mi.fingerprint
+        GROUP BY mi.parent
+    ),
+    -- the premake window [lo, hi) and the end of the slot holding now
+    fresh_windows AS (
+        SELECT w.parent, r.lo, r.hi, f.hi AS until
+        FROM (
+            SELECT ca.parent, g.kind, g.step, g.frame, g.origin, g.now_coord, c.premake
+            FROM cached AS ca
+            JOIN pgpart.config AS c ON c.parent = ca.parent
+            CROSS JOIN LATERAL pgpart._grid(ca.parent, p_now_at) AS g
+            WHERE ca.windowed AND NOT ca.window_hit
+            OFFSET 0  -- one call per parent, not one per column read
+        ) AS w
+        CROSS JOIN LATERAL pgpart._window_range(w.kind, w.step, w.frame, w.origin, w.now_coord, w.premake) AS r
+        CROSS JOIN LATERAL pgpart._window_range(w.kind, w.step, w.frame, w.origin, w.now_coord, 0) AS f
+    ),
+    sums AS (
+        SELECT
+            ROW(
+                ca.parent, ca.partitions, ca.fingerprint,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).has_gap ELSE fb.has_gap END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).first_lo ELSE fb.first_lo END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).last_hi ELSE fb.last_hi END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).oldest_hi ELSE fb.oldest_hi END,
+                CASE WHEN ca.windowed THEN ca.window_key END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_lo ELSE fw.lo END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_hi ELSE fw.hi END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_until ELSE fw.until END
+            )::pgpart.due_cache AS s,
+            NOT (ca.bounds_hit AND ca.window_hit) AS changed
+        FROM cached AS ca
+        LEFT JOIN fresh_bounds AS fb ON fb.parent = ca.parent
+        LEFT JOIN fresh_windows AS fw ON fw.parent = ca.parent
     )
-    SELECT
-        (SELECT array_agg(h::pgpart.due_cache) FROM hit AS h)
-        || (SELECT array_agg(ROW(f.*)::pgpart.due_cache) FROM fresh AS f),
-        (SELECT array_agg(ROW(f.*)::pgpart.due_cache) FROM fresh AS f)
-    INTO v_sums, v_fresh;
+    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed)
+    INTO v_sums, v_fresh
+    FROM sums AS s;
     -- stored for the next tick, where the caller may write the row (a
     -- cache: the tick goes on without it, e.g. in a read-only transaction,
     -- or when a concurrent tick holds the row: never waits for it)
@@ -303,7 +355,9 @@ BEGIN
             WHERE pg_has_role(current_user, c.relowner, 'USAGE')
             ON CONFLICT (parent) DO UPDATE SET
                 partitions = excluded.partitions, fingerprint = excluded.fingerprint, has_gap = excluded.has_gap,
-                first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi;
+                first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi,
+                window_key = excluded.window_key, window_lo = excluded.window_lo, window_hi = excluded.window_hi,
+                window_until = excluded.window_until;
             -- rows of tables that no longer exist
             DELETE FROM pgpart.due_cache AS d
             WHERE NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = d.parent);
@@ -353,25 +407,10 @@ BEGIN
     -- cover one unbroken range that holds the whole premake window has no
     -- slot to create (the planner fills the window and the gaps between
     -- partitions, nothing else); every other parent asks the planner.
-    windows AS MATERIALIZED (
-        SELECT w.parent, (w.r).lo, (w.r).hi
-        FROM (
-            SELECT
-                m.parent,
-                pgpart._window_range(g.kind, g.step, g.frame, g.origin, g.now_coord, m.premake) AS r
-            FROM m
-            CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
-            WHERE
-                m.clock IN ('instant', 'wall')
-                AND m.subpartition IS NULL
-                AND m.premake BETWEEN 0 AND pgpart._max_premake()
-            OFFSET 0  -- one call per parent, not one per column read
-        ) AS w
-    ),
     covered AS (
-        SELECT w.parent
-        FROM windows AS w JOIN sums AS s ON s.parent = w.parent
-        WHERE NOT s.has_gap AND s.first_lo <= w.lo AND s.last_hi >= w.hi
+        SELECT s.parent
+        FROM sums AS s
+        WHERE NOT s.has_gap AND s.first_lo <= s.window_lo AND s.last_hi >= s.window_hi
     ),
     creation AS (
         SELECT m.parent, 'partitions missing' AS reason
