@@ -486,18 +486,29 @@ BEGIN
     ),
     -- Drift: each kind pgpart._reconcile_plan plans, for every partition at
     -- every level of the parents whose policy reconciles. Read by index
-    -- lookups from the managed parents down (the subqueries below keep the
-    -- planner from hashing all of pg_class or pg_index), so the cost follows
-    -- the managed partitions, not the size of the database.
-    parts AS MATERIALIZED (
+    -- lookups from the managed parents down (indexes: pgpart._placed_indexes),
+    -- never by a scan of all of pg_class or pg_index, so the cost follows the
+    -- managed partitions, not the size of the database.
+    level1 AS MATERIALIZED (
+        SELECT
+            m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+            c.reltablespace
+        FROM m
+        JOIN pg_inherits AS i ON i.inhparent = m.parent
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE m.reconcile
+    ),
+    -- the levels below, only under a partitioned partition (a recursion
+    -- over every partition would cost as much again)
+    deeper AS (
         WITH RECURSIVE t AS (
             SELECT
-                m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+                l.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
                 c.reltablespace
-            FROM m
-            JOIN pg_inherits AS i ON i.inhparent = m.parent
+            FROM level1 AS l
+            JOIN pg_inherits AS i ON i.inhparent = l.oid
             JOIN pg_class AS c ON c.oid = i.inhrelid
-            WHERE m.reconcile
+            WHERE l.relkind = 'p'
             UNION ALL
             SELECT
                 t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
@@ -507,10 +518,13 @@ BEGIN
             JOIN pg_class AS c ON c.oid = i.inhrelid
             WHERE t.relkind = 'p'  -- only a partitioned table has partitions
         )
+        SELECT * FROM t
+    ),
+    parts AS MATERIALIZED (
         SELECT
             t.parent, t.oid, t.relkind, t.relowner, t.relacl, t.relreplident, t.reloptions, t.reltoastrelid,
             t.reltablespace, coalesce(nullif(t.reltablespace, 0), (SELECT db.spc FROM db)) AS spc
-        FROM t
+        FROM (SELECT * FROM level1 UNION ALL SELECT * FROM deeper) AS t
         WHERE t.relkind IN ('r', 'p')
     ),
     owners AS (
