@@ -133,15 +133,9 @@ WITH CHECK (
     )
 );
 
--- new or changed since pgpart--0.1.1.sql
--- The row of a table that no longer exists may be deleted by anyone.
-CREATE POLICY due_cache_forget ON pgpart.due_cache FOR DELETE
-USING (
-    NOT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_class AS c
-        WHERE c.oid = due_cache.parent
-    )
-);
+-- The row of a table that no longer exists stays until a superuser's tick
+-- (RLS bypassed) deletes it: harmless, as an OID used again by another
+-- table does not match the fingerprint.
 
 REVOKE ALL ON pgpart.due_cache FROM PUBLIC;
 
@@ -4884,7 +4878,7 @@ BEGIN
                 first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi,
                 window_key = excluded.window_key, window_lo = excluded.window_lo, window_hi = excluded.window_hi,
                 window_until = excluded.window_until;
-            -- rows of tables that no longer exist
+            -- rows of tables that no longer exist (RLS: only where it is bypassed)
             DELETE FROM pgpart.due_cache AS d
             WHERE NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = d.parent);
             PERFORM set_config('lock_timeout', v_lock_timeout, true);

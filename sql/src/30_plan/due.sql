@@ -358,7 +358,7 @@ BEGIN
                 first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi,
                 window_key = excluded.window_key, window_lo = excluded.window_lo, window_hi = excluded.window_hi,
                 window_until = excluded.window_until;
-            -- rows of tables that no longer exist
+            -- rows of tables that no longer exist (RLS: only where it is bypassed)
             DELETE FROM pgpart.due_cache AS d
             WHERE NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = d.parent);
             PERFORM set_config('lock_timeout', v_lock_timeout, true);
