@@ -4724,7 +4724,7 @@ BEGIN
     -- SQL per partition, no function call) and stored for the next tick.
     WITH m AS (
         SELECT
-            c.parent, c.key_type, c.epoch_unit,
+            c.parent, c.key_type, c.epoch_unit, c.premake,
             hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed,
             -- the set-based coverage test applies (else the planner is asked)
             c.subpartition IS NULL AND c.premake BETWEEN 0 AND pgpart._max_premake() AS windowed,
@@ -4732,17 +4732,21 @@ BEGIN
             ROW(c.key_type, c.epoch_unit, c.partition_interval, c.time_zone, c.grid_origin, c.premake)::text
                 AS window_key,
             -- now's coordinate, as pgpart._grid reckons it for a time key
-            CASE WHEN pgpart._key_clock(c.key_type, c.epoch_unit) = 'instant' THEN extract(epoch FROM p_now_at)
+            CASE WHEN c.clock = 'instant' THEN extract(epoch FROM p_now_at)
                  ELSE extract(epoch FROM (p_now_at AT TIME ZONE c.time_zone)) END AS now_coord
-        FROM pgpart.config AS c
-        JOIN pg_class AS pc ON pc.oid = c.parent
-        WHERE
-            c.strategy = 'range' AND c.automatic_maintenance
-            AND pgpart._key_clock(c.key_type, c.epoch_unit) IN ('instant', 'wall')
+        FROM (
+            SELECT c.*, pgpart._key_clock(c.key_type, c.epoch_unit) AS clock
+            FROM pgpart.config AS c
+            JOIN pg_class AS pc ON pc.oid = c.parent
+            WHERE c.strategy = 'range' AND c.automatic_maintenance
+            OFFSET 0  -- one call per parent
+        ) AS c
+        WHERE c.clock IN ('instant', 'wall')
     ),
     fp AS MATERIALIZED (
         SELECT
-            m.parent, m.key_type, m.epoch_unit, m.windowed, m.window_key, m.now_coord, f.partitions, f.fingerprint
+            m.parent, m.key_type, m.epoch_unit, m.premake, m.windowed, m.window_key, m.now_coord,
+            f.partitions, f.fingerprint
         FROM m CROSS JOIN LATERAL (
             SELECT
                 count(*) AS partitions,
@@ -4779,7 +4783,7 @@ BEGIN
     -- split, not a regular expression (its backtracking costs twice the
     -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
     -- quotes
-    literals AS (
+    literals AS MATERIALIZED (
         SELECT
             ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
             btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
@@ -4807,7 +4811,7 @@ BEGIN
         FROM literals AS l JOIN miss AS mi ON mi.parent = l.parent
         WHERE NOT l.is_default
     ),
-    ordered AS (
+    ordered AS MATERIALIZED (  -- once, not once per parent joined
         SELECT
             b.parent, b.lo, b.hi, b.detach_pending,
             max(b.hi) OVER (PARTITION BY b.parent ORDER BY b.lo ROWS UNBOUNDED PRECEDING) AS reach,
@@ -4815,7 +4819,7 @@ BEGIN
             max(b.hi) OVER (PARTITION BY b.parent) AS newest_hi
         FROM bounds AS b
     ),
-    fresh_bounds AS (
+    fresh_bounds AS MATERIALIZED (
         SELECT
             mi.parent,
             coalesce(bool_or(o.next_lo > o.reach), false) AS has_gap,
@@ -4828,12 +4832,11 @@ BEGIN
         GROUP BY mi.parent
     ),
     -- the premake window [lo, hi) and the end of the slot holding now
-    fresh_windows AS (
+    fresh_windows AS MATERIALIZED (  -- computed once, not once per row joined
         SELECT w.parent, r.lo, r.hi, f.hi AS until
         FROM (
-            SELECT ca.parent, g.kind, g.step, g.frame, g.origin, g.now_coord, c.premake
+            SELECT ca.parent, g.kind, g.step, g.frame, g.origin, g.now_coord, ca.premake
             FROM cached AS ca
-            JOIN pgpart.config AS c ON c.parent = ca.parent
             CROSS JOIN LATERAL pgpart._grid(ca.parent, p_now_at) AS g
             WHERE ca.windowed AND NOT ca.window_hit
             OFFSET 0  -- one call per parent, not one per column read
