@@ -15,6 +15,14 @@ measure runs in a warm session on a copy of it. Measures, medians of REPS:
   due1_filtered    the same, only for the due parents
   partition_info_all, check_all   pgpart.partition_info() and pgpart.check() over every parent
 
+--partitions P (default 10) gives each parent P partitions: the 10 above
+and P - 10 past days made with PARTITION OF (how the no-op tick grows with
+the partitions of a parent). --baseline FILE runs the filter measures
+(due_parents, noop_proc: CALL pgpart.run_maintenance_proc(), noop_filtered)
+once more, in another copy of the same database where FILE's SQL was run
+first (e.g. the previous version's functions, CREATE OR REPLACE), for a
+before/after ratio from one run.
+
 The *_full measures plan every parent; above --full-up-to parents (default
 1,000) they are skipped: at 10,000 parents one such tick takes minutes.
 `make bench-scale` runs 50, 1,000 and 10,000 parents (10,000 parents x 10
@@ -44,7 +52,8 @@ HERE = Path(__file__).resolve().parent
 # The fixture is made by plain DDL in batches with pgpart's event triggers
 # off, then registered: create_range_partitions finds every slot of its
 # window present (same names and bounds as its own) and only records the
-# policy. Made one by one through pgpart, 10,000 parents took over an hour.
+# policy; the past days are adopted as they are. Made one by one through
+# pgpart, 10,000 parents took over an hour.
 BATCH = 50
 TABLES = """
 DO $$
@@ -57,8 +66,8 @@ BEGIN
         EXECUTE format('CREATE TABLE %I (id bigint GENERATED ALWAYS AS IDENTITY, ts timestamptz NOT NULL,'
                        ' payload text, PRIMARY KEY (id, ts)) PARTITION BY RANGE (ts)', t);
         EXECUTE format('CREATE INDEX ON %I (ts)', t);
-        FOR d IN SELECT generate_series(date_trunc('day', now()), date_trunc('day', now()) + interval '9 days',
-                                        interval '1 day') LOOP
+        FOR d IN SELECT generate_series(date_trunc('day', now()) - interval '{past} days',
+                                        date_trunc('day', now()) + interval '9 days', interval '1 day') LOOP
             EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
                            t || '_p' || to_char(d, 'YYYYMMDD'), t, d, d + interval '1 day');
         END LOOP;
@@ -72,6 +81,7 @@ REGISTER = (
     " pgpart.create_range_partitions(format('t%s', lpad(g::text, 5, '0'))::regclass, '1 day', premake => 9)"
 )
 DUE = "SELECT count(*) FROM pgpart._due_parents(now())"
+PROC = "CALL pgpart.run_maintenance_proc()"
 FULL = "SELECT count(*) FROM pgpart.run_maintenance(now_at => now(){dry})"
 INFO = "SELECT count(*) FROM pgpart.partition_info()"
 CHECK = "SELECT count(*) FROM pgpart.check()"
@@ -81,12 +91,12 @@ FILTERED = (
 )
 
 
-def build(n: int) -> Callable[[Conn], None]:
+def build(n: int, partitions: int) -> Callable[[Conn], None]:
     def fill(conn: Conn) -> None:
         conn.execute("CREATE EXTENSION pgpart")
         conn.execute("SET pgpart.event_triggers = off")
         for lo in range(0, n, BATCH):
-            conn.execute(TABLES.format(lo=lo, hi=min(n, lo + BATCH) - 1))
+            conn.execute(TABLES.format(lo=lo, hi=min(n, lo + BATCH) - 1, past=partitions - 10))
         conn.execute("RESET pgpart.event_triggers")
         for lo in range(0, n, BATCH):
             made = scalar(conn, REGISTER.format(lo=lo, hi=min(n, lo + BATCH) - 1))
@@ -110,12 +120,16 @@ def make_due(conn: Conn, n: int) -> int:
 
 
 def timed(conn: Conn, query: str, reps: int) -> tuple[float, int]:
-    """Median seconds of REPS runs of QUERY after one warm-up, and its count."""
-    count = int(scalar(conn, query))
+    """Median seconds of REPS runs of QUERY after one warm-up, and its count
+    (0 for a CALL)."""
+    call = query.startswith("CALL")
+    count = 0 if call else int(scalar(conn, query))
+    if call:
+        conn.execute(query)
     samples = []
     for _ in range(reps):
         start = time.perf_counter()
-        scalar(conn, query)
+        conn.execute(query) if call else scalar(conn, query)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples), count
 
@@ -131,16 +145,21 @@ def main() -> None:
         help="run the *_full measures (every parent planned) only up to this many parents (default 1000:"
         " at 10,000 parents one full tick takes minutes)",
     )
+    parser.add_argument("--partitions", type=int, default=10, help="partitions per parent (at least 10)")
+    parser.add_argument("--baseline", type=Path, help="SQL run in a second copy for the before/after rows")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
     args = parser.parse_args()
+    if args.partitions < 10:
+        parser.error("--partitions: at least 10")
     sizes = [int(x) for x in args.parents.split(",")]
     lines = [
         "# pgpart at scale: the maintenance tick per parent, with and without pgpart._due_parents",
         "",
-        f"bench/m_scale.py --parents {args.parents} --reps {args.reps}; medians in a warm session;"
+        f"bench/m_scale.py --parents {args.parents} --partitions {args.partitions} --reps {args.reps}"
+        f"{f' --baseline {args.baseline}' if args.baseline else ''}; medians in a warm session;"
         f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start.",
         "",
-        "| parents | measure | parents due | ms | ms per parent | ratio to noop_full |",
+        "| parents | measure | parents due | ms | ms per parent | ratio to noop_full (or to the baseline) |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     with PgServer(SETTINGS) as server:
@@ -149,12 +168,19 @@ def main() -> None:
         lines.insert(3, f"Server: PostgreSQL {version}.")
         for n in sizes:
             t0 = time.perf_counter()
-            template = b.template(f"scale_{n}", build(n))
+            template = b.template(f"scale_{n}", build(n, args.partitions))
             print(f"built {n} parents in {time.perf_counter() - t0:.0f} s", flush=True)
+            results: list[tuple[str, float, int]] = []
+            if args.baseline:
+                with b.fresh(template) as conn:
+                    conn.execute(args.baseline.read_text())
+                    results.append(("due_parents (baseline)", *timed(conn, DUE, args.reps)))
+                    results.append(("noop_proc (baseline)", *timed(conn, PROC, args.reps)))
+                    results.append(("noop_filtered (baseline)", *timed(conn, FILTERED.format(dry=""), args.reps)))
             with b.fresh(template) as conn:
-                results: list[tuple[str, float, int]] = []
                 full = n <= args.full_up_to
                 results.append(("due_parents", *timed(conn, DUE, args.reps)))
+                results.append(("noop_proc", *timed(conn, PROC, args.reps)))
                 if full:
                     results.append(("noop_full", *timed(conn, FULL.format(dry=""), args.reps)))
                 results.append(("noop_filtered", *timed(conn, FILTERED.format(dry=""), args.reps)))
@@ -169,6 +195,8 @@ def main() -> None:
             by_name = {name: seconds for name, seconds, _ in results}
             for name, seconds, _count in results:
                 ref = by_name.get("due1_full" if name.startswith("due1") else "noop_full")
+                if args.baseline and not name.endswith("(baseline)"):
+                    ref = by_name.get(f"{name} (baseline)", ref)
                 due_now = due if name.startswith("due1") else 0
                 ratio = f"{seconds / ref:.3f}" if ref and name.startswith(("noop", "due")) else ""
                 lines.append(

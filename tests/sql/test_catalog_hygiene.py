@@ -113,7 +113,7 @@ def test_policy_tables_not_writable_without_row_level_security(conn: psycopg.Con
         ORDER BY 1
         """
     ).fetchall()
-    assert [r[0] for r in rows] == ["config", "global_unique", "log"]
+    assert [r[0] for r in rows] == ["config", "due_cache", "global_unique", "log"]
     for name, rls, _update, truncate in rows:
         assert rls, f"pgpart.{name} must have row-level security enabled"
         assert not truncate, f"PUBLIC may not TRUNCATE pgpart.{name}"

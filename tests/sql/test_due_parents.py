@@ -603,3 +603,43 @@ def test_a_failing_filter_maintains_every_parent(conn: Conn) -> None:
     conn.execute("UPDATE pgpart.config SET retention = 'forever' WHERE parent = 'public.t'::regclass")
     assert due(conn) == {"public.n": ["unknown"], "public.t": ["unknown"]}
     assert "error" in [r[0] for r in dry_run(conn, "public.t")]  # its own failure, reported
+
+
+def test_the_bounds_cache_follows_the_catalog(conn: Conn) -> None:
+    """pgpart.due_cache keeps what a parent's bounds say between ticks; a
+    partition detached, attached or dropped by hand is seen on the next
+    tick (the fingerprint of pg_inherits changed), and the cached summary
+    still answers for another now_at (the window and the retention cut-off
+    move with it); the cached window follows the policy. Nobody may write
+    the row of a table they cannot maintain."""
+    make_range(conn, start="2025-03-05")
+    assert due(conn) == {}
+    cached = conn.execute("SELECT has_gap FROM pgpart.due_cache WHERE parent = 'public.t'::regclass").fetchone()
+    assert cached == (False,)
+    conn.execute("ALTER TABLE public.t DETACH PARTITION public.t_p20250307")
+    conn.execute("ALTER TABLE public.t_p20250307 RENAME TO kept")  # a taken name leaves the gap
+    assert due(conn) == {"public.t": ["partitions missing"]}
+    assert oracle(conn) == {"public.t"}
+    conn.execute(
+        "ALTER TABLE public.t ATTACH PARTITION public.kept"
+        " FOR VALUES FROM ('2025-03-07 00:00+00') TO ('2025-03-08 00:00+00')"
+    )
+    assert due(conn) == {}
+    conn.execute("DROP TABLE public.t_p20250313")  # the newest, in the window
+    assert due(conn) == {"public.t": ["partitions missing"]}
+    assert oracle(conn) == {"public.t"}
+    conn.execute("CALL pgpart.run_maintenance_proc('public.t', now_at => %s)", [NOW])
+    assert due(conn) == {}
+    conn.execute("SELECT pgpart.set_policy('public.t', retention => '3 days')")
+    later = NOW + DAY  # 2025-03-05 and 06 end at or before the cut-off
+    assert due(conn, later) == {"public.t": ["expired", "partitions missing"]}
+    assert oracle(conn, later) == {"public.t"}
+    conn.execute("SELECT pgpart.set_policy('public.t', premake => 5)")  # the cached window's policy changed
+    assert "partitions missing" in due(conn)["public.t"]
+    assert set(due(conn)) == oracle(conn)
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE pgpart_other")
+        forged = conn.execute(
+            "UPDATE pgpart.due_cache SET has_gap = false WHERE parent = 'public.t'::regclass"
+        ).rowcount
+        assert forged == 0

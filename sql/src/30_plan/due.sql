@@ -1,7 +1,9 @@
 -- The no-op tick (issue 16, item 1): which managed parents have anything for
 -- maintenance to do, found for all of them at once by one set-based catalog
 -- query, so a tick where nothing is due costs a few catalog reads instead of
--- planning every parent. The catalog stays the only truth: nothing is stored.
+-- planning every parent. The catalog stays the only truth: the one thing
+-- kept between ticks (pgpart.due_cache, what the bounds say) is used only
+-- while a fingerprint read from the catalog shows they have not changed.
 -- The oracle is pgpart.run_maintenance(parent, now_at, dry_run => true): a
 -- parent is due exactly when that dry run returns a row, or when its last
 -- run failed (the real run then clears last_error) - tests/test_due_parents.py.
@@ -125,6 +127,31 @@ $body$;
 COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, integer) IS
 'The premake window [lo, hi): from the grid slot holding now through premake slots ahead, computed without iterating (internal).';
 
+-- pgpart._placed_indexes(): every index placed in a tablespace other than
+-- the database's default (reltablespace 0 stands for that one), with its
+-- table, found through pg_class's index on reltablespace: usually none, so
+-- pgpart._due_parents need not read every index of every partition. The
+-- planner's statistics of pg_class are often stale (a seq scan of all of
+-- it looks cheaper): the settings keep the lookups on the indexes.
+CREATE FUNCTION pgpart._placed_indexes()
+RETURNS TABLE (indrelid oid, spc oid)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $body$
+    SELECT ix.indrelid, ic.reltablespace
+    FROM pg_tablespace AS ts
+    JOIN pg_class AS ic ON ic.reltablespace = ts.oid
+    JOIN pg_index AS ix ON ix.indexrelid = ic.oid
+    WHERE ts.spcname <> 'pg_global' AND ic.relkind IN ('i', 'I')
+$body$;
+
+COMMENT ON FUNCTION pgpart._placed_indexes() IS
+'Indexes in a tablespace other than the database''s default, with their tables, found by index lookups (internal).';
+
 -- pgpart._due_parents(now_at): every parent automatic maintenance acts on
 -- (pgpart._maintenance_parents(NULL)) that has anything due at NOW_AT, with
 -- the reasons, all parents at once:
@@ -142,12 +169,16 @@ COMMENT ON FUNCTION pgpart._window_range(text, numeric, text, numeric, numeric, 
 --   'unknown'            the query itself failed (every parent, see the end).
 -- Set-based: the drift, retention, journal and coverage tests read the
 -- catalog once for all parents; per parent only constant-cost helpers run
--- (the grid, the window's bounds). Two kinds are not decided here and are
+-- (the grid, the window's bounds). Per partition it reads only index
+-- entries and catalog rows (pg_inherits, pg_class): the bounds are deparsed
+-- only when the parent's partitions changed since the last tick
+-- (pgpart.due_cache), and an index is read only when it or its table lies
+-- outside the database's default tablespace. Two kinds are not decided here and are
 -- asked per parent, only where the catalog cannot settle them: creation for
 -- integer keys, sub-partitioned parents and any parent whose partitions do
 -- not cover the window without a gap (pgpart._due_creation), and retention
 -- for integer keys (pgpart._due_integer_retention).
--- Long (about 340 lines): one CTE per kind of due work above, each mirroring
+-- Long (about 440 lines): the bounds' summaries first, then one CTE per kind of due work above, each mirroring
 -- the planner it stands for, in one query over one reading of the tree.
 CREATE FUNCTION pgpart._due_parents(p_now_at timestamptz)
 RETURNS TABLE (parent regclass, reasons text[])
@@ -162,7 +193,183 @@ AS $body$
 DECLARE
     v_state text;
     v_message text;
+    v_sums pgpart.due_cache[];
+    v_fresh pgpart.due_cache[];
+    v_lock_timeout text;
 BEGIN
+    -- 1. What the bounds of each time-keyed parent say (pgpart.due_cache):
+    -- the stored summary while the fingerprint of the parent's pg_inherits
+    -- rows (a few index entries per partition, no deparsing) still matches,
+    -- else read from the bounds themselves (pgpart._partitions inlined:
+    -- SQL per partition, no function call) and stored for the next tick.
+    WITH m AS (
+        SELECT
+            c.parent, c.key_type, c.epoch_unit, c.premake,
+            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed,
+            -- the set-based coverage test applies (else the planner is asked)
+            c.subpartition IS NULL AND c.premake BETWEEN 0 AND pgpart._max_premake() AS windowed,
+            -- everything pgpart._grid and the window depend on, but now
+            ROW(c.key_type, c.epoch_unit, c.partition_interval, c.time_zone, c.grid_origin, c.premake)::text
+                AS window_key,
+            -- now's coordinate, as pgpart._grid reckons it for a time key
+            CASE WHEN c.clock = 'instant' THEN extract(epoch FROM p_now_at)
+                 ELSE extract(epoch FROM (p_now_at AT TIME ZONE c.time_zone)) END AS now_coord
+        FROM (
+            SELECT c.*, pgpart._key_clock(c.key_type, c.epoch_unit) AS clock
+            FROM pgpart.config AS c
+            JOIN pg_class AS pc ON pc.oid = c.parent
+            WHERE c.strategy = 'range' AND c.automatic_maintenance
+            OFFSET 0  -- one call per parent
+        ) AS c
+        WHERE c.clock IN ('instant', 'wall')
+    ),
+    fp AS MATERIALIZED (
+        SELECT
+            m.parent, m.key_type, m.epoch_unit, m.premake, m.windowed, m.window_key, m.now_coord,
+            f.partitions, f.fingerprint
+        FROM m CROSS JOIN LATERAL (
+            SELECT
+                count(*) AS partitions,
+                -- each child and the xmin of its row (a new one for every
+                -- ATTACH and DETACH), seeded with the key's type: the bounds'
+                -- coordinates depend on it
+                coalesce(sum(hashint8extended((i.inhrelid::bigint << 32) | i.xmin::text::bigint, m.seed)), 0)
+                    AS fingerprint
+            FROM pg_inherits AS i WHERE i.inhparent = m.parent
+        ) AS f
+    ),
+    cached AS MATERIALIZED (
+        SELECT
+            fp.*,
+            d AS cache,
+            d.partitions IS NOT DISTINCT FROM fp.partitions AND d.fingerprint IS NOT DISTINCT FROM fp.fingerprint
+                AS bounds_hit,
+            -- the window is the same for every now in the slot that holds it
+            NOT fp.windowed OR coalesce(
+                d.window_key = fp.window_key AND fp.now_coord >= d.window_lo AND fp.now_coord < d.window_until, false
+            ) AS window_hit
+        FROM fp LEFT JOIN pgpart.due_cache AS d ON d.parent = fp.parent
+    ),
+    miss AS MATERIALIZED (
+        SELECT ca.* FROM cached AS ca WHERE NOT ca.bounds_hit
+    ),
+    children AS MATERIALIZED (
+        SELECT mi.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
+        FROM miss AS mi
+        JOIN pg_inherits AS i ON i.inhparent = mi.parent
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE c.relkind IN ('r', 'p', 'f')
+    ),
+    -- split, not a regular expression (its backtracking costs twice the
+    -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
+    -- quotes
+    literals AS MATERIALIZED (
+        SELECT
+            ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
+            btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
+            btrim(rtrim(split_part(ch.bound, ') TO (', 2), ')'), '''') AS hi
+        FROM children AS ch
+    ),
+    bounds AS MATERIALIZED (
+        SELECT
+            l.parent, l.inhrelid, l.detach_pending,
+            CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
+                 WHEN mi.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
+                 WHEN mi.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
+                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
+                 WHEN mi.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN mi.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(mi.epoch_unit)
+                 ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
+            CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
+                 WHEN mi.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
+                 WHEN mi.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
+                 WHEN mi.key_type = 'uuid'::regtype
+                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
+                 WHEN mi.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(mi.epoch_unit)
+                 ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
+        FROM literals AS l JOIN miss AS mi ON mi.parent = l.parent
+        WHERE NOT l.is_default
+    ),
+    ordered AS MATERIALIZED (  -- once, not once per parent joined
+        SELECT
+            b.parent, b.lo, b.hi, b.detach_pending,
+            max(b.hi) OVER (PARTITION BY b.parent ORDER BY b.lo ROWS UNBOUNDED PRECEDING) AS reach,
+            lead(b.lo) OVER (PARTITION BY b.parent ORDER BY b.lo) AS next_lo,
+            max(b.hi) OVER (PARTITION BY b.parent) AS newest_hi
+        FROM bounds AS b
+    ),
+    fresh_bounds AS MATERIALIZED (
+        SELECT
+            mi.parent,
+            coalesce(bool_or(o.next_lo > o.reach), false) AS has_gap,
+            min(o.lo) AS first_lo,
+            max(o.hi) AS last_hi,
+            -- as pgpart._expired_partitions: not the default, not
+            -- detaching, not the newest
+            min(o.hi) FILTER (WHERE NOT o.detach_pending AND o.hi < o.newest_hi) AS oldest_hi
+        FROM miss AS mi LEFT JOIN ordered AS o ON o.parent = mi.parent
+        GROUP BY mi.parent
+    ),
+    -- the premake window [lo, hi) and the end of the slot holding now
+    fresh_windows AS MATERIALIZED (  -- computed once, not once per row joined
+        SELECT w.parent, r.lo, r.hi, f.hi AS until
+        FROM (
+            SELECT ca.parent, g.kind, g.step, g.frame, g.origin, g.now_coord, ca.premake
+            FROM cached AS ca
+            CROSS JOIN LATERAL pgpart._grid(ca.parent, p_now_at) AS g
+            WHERE ca.windowed AND NOT ca.window_hit
+            OFFSET 0  -- one call per parent, not one per column read
+        ) AS w
+        CROSS JOIN LATERAL pgpart._window_range(w.kind, w.step, w.frame, w.origin, w.now_coord, w.premake) AS r
+        CROSS JOIN LATERAL pgpart._window_range(w.kind, w.step, w.frame, w.origin, w.now_coord, 0) AS f
+    ),
+    sums AS (
+        SELECT
+            ROW(
+                ca.parent, ca.partitions, ca.fingerprint,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).has_gap ELSE fb.has_gap END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).first_lo ELSE fb.first_lo END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).last_hi ELSE fb.last_hi END,
+                CASE WHEN ca.bounds_hit THEN (ca.cache).oldest_hi ELSE fb.oldest_hi END,
+                CASE WHEN ca.windowed THEN ca.window_key END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_lo ELSE fw.lo END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_hi ELSE fw.hi END,
+                CASE WHEN NOT ca.windowed THEN NULL WHEN ca.window_hit THEN (ca.cache).window_until ELSE fw.until END
+            )::pgpart.due_cache AS s,
+            NOT (ca.bounds_hit AND ca.window_hit) AS changed
+        FROM cached AS ca
+        LEFT JOIN fresh_bounds AS fb ON fb.parent = ca.parent
+        LEFT JOIN fresh_windows AS fw ON fw.parent = ca.parent
+    )
+    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed)
+    INTO v_sums, v_fresh
+    FROM sums AS s;
+    -- stored for the next tick, where the caller may write the row (a
+    -- cache: the tick goes on without it, e.g. in a read-only transaction,
+    -- or when a concurrent tick holds the row: never waits for it)
+    IF v_fresh IS NOT NULL AND NOT current_setting('transaction_read_only')::boolean THEN
+        v_lock_timeout := current_setting('lock_timeout');
+        BEGIN
+            PERFORM set_config('lock_timeout', '10ms', true);
+            INSERT INTO pgpart.due_cache AS d
+            SELECT f.*
+            FROM unnest(v_fresh) AS f JOIN pg_class AS c ON c.oid = f.parent
+            WHERE pg_has_role(current_user, c.relowner, 'USAGE')
+            ON CONFLICT (parent) DO UPDATE SET
+                partitions = excluded.partitions, fingerprint = excluded.fingerprint, has_gap = excluded.has_gap,
+                first_lo = excluded.first_lo, last_hi = excluded.last_hi, oldest_hi = excluded.oldest_hi,
+                window_key = excluded.window_key, window_lo = excluded.window_lo, window_hi = excluded.window_hi,
+                window_until = excluded.window_until;
+            -- rows of tables that no longer exist (RLS: only where it is bypassed)
+            DELETE FROM pgpart.due_cache AS d
+            WHERE NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = d.parent);
+            PERFORM set_config('lock_timeout', v_lock_timeout, true);
+        EXCEPTION WHEN OTHERS THEN
+            NULL;  -- the subtransaction's rollback restores lock_timeout too
+        END;
+    END IF;
+    -- 2. Everything due, all parents at once.
     -- PL/pgSQL, not SQL: its plan is cached for the session (every tick runs it)
     RETURN QUERY
     WITH m AS MATERIALIZED (
@@ -195,80 +402,18 @@ BEGIN
     failed AS (
         SELECT m.parent, 'last error' AS reason FROM m WHERE m.last_error IS NOT NULL
     ),
-    -- the direct partitions of every parent with their bounds as coordinates
-    -- (pgpart._partitions inlined: SQL per partition, no function call)
-    children AS MATERIALIZED (
-        SELECT m.parent, i.inhrelid, i.inhdetachpending AS detach_pending, pg_get_expr(c.relpartbound, 0) AS bound
-        FROM m
-        JOIN pg_inherits AS i ON i.inhparent = m.parent
-        JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE c.relkind IN ('r', 'p', 'f') AND m.clock IN ('instant', 'wall')
-    ),
-    -- split, not a regular expression (its backtracking costs twice the
-    -- deparsing): time literals hold no ") TO ("; a quoted literal loses its
-    -- quotes
-    literals AS (
-        SELECT
-            ch.parent, ch.inhrelid, ch.detach_pending, ch.bound = 'DEFAULT' AS is_default,
-            btrim(substr(split_part(ch.bound, ') TO (', 1), length('FOR VALUES FROM (') + 1), '''') AS lo,
-            btrim(rtrim(split_part(ch.bound, ') TO (', 2), ')'), '''') AS hi
-        FROM children AS ch
-    ),
-    bounds AS MATERIALIZED (
-        SELECT
-            l.parent, l.inhrelid, l.detach_pending,
-            CASE WHEN l.lo = 'MINVALUE' THEN '-Infinity'::numeric
-                 WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.lo::timestamptz)
-                 WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.lo::timestamp)
-                 -- pgpart._uuid_coord and an epoch unit's scale, inlined
-                 WHEN m.key_type = 'uuid'::regtype
-                     THEN ('x' || lpad(left(replace(l.lo, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
-                 WHEN m.epoch_unit IS NOT NULL THEN l.lo::numeric / pgpart._epoch_scale(m.epoch_unit)
-                 ELSE extract(epoch FROM l.lo::date::timestamp) END AS lo,
-            CASE WHEN l.hi = 'MAXVALUE' THEN 'Infinity'::numeric
-                 WHEN m.key_type = 'timestamptz'::regtype THEN extract(epoch FROM l.hi::timestamptz)
-                 WHEN m.key_type = 'timestamp'::regtype THEN extract(epoch FROM l.hi::timestamp)
-                 WHEN m.key_type = 'uuid'::regtype
-                     THEN ('x' || lpad(left(replace(l.hi, '-', ''), 12), 16, '0'))::bit(64)::bigint / 1000.0
-                 WHEN m.epoch_unit IS NOT NULL THEN l.hi::numeric / pgpart._epoch_scale(m.epoch_unit)
-                 ELSE extract(epoch FROM l.hi::date::timestamp) END AS hi
-        FROM literals AS l JOIN m ON m.parent = l.parent
-        WHERE NOT l.is_default
+    -- the bounds' summaries (step 1)
+    sums AS MATERIALIZED (
+        SELECT s.* FROM unnest(v_sums) AS s
     ),
     -- Creation. A time-keyed parent without sub-partitions whose partitions
     -- cover one unbroken range that holds the whole premake window has no
     -- slot to create (the planner fills the window and the gaps between
     -- partitions, nothing else); every other parent asks the planner.
-    gapped AS MATERIALIZED (
-        SELECT g.parent, bool_or(g.next_lo > g.reach) AS has_gap, min(g.lo) AS first_lo, max(g.hi) AS last_hi
-        FROM (
-            SELECT
-                b.parent, b.lo, b.hi,
-                max(b.hi) OVER (PARTITION BY b.parent ORDER BY b.lo ROWS UNBOUNDED PRECEDING) AS reach,
-                lead(b.lo) OVER (PARTITION BY b.parent ORDER BY b.lo) AS next_lo
-            FROM bounds AS b
-        ) AS g
-        GROUP BY g.parent
-    ),
-    windows AS MATERIALIZED (
-        SELECT w.parent, (w.r).lo, (w.r).hi
-        FROM (
-            SELECT
-                m.parent,
-                pgpart._window_range(g.kind, g.step, g.frame, g.origin, g.now_coord, m.premake) AS r
-            FROM m
-            CROSS JOIN LATERAL pgpart._grid(m.parent, p_now_at) AS g
-            WHERE
-                m.clock IN ('instant', 'wall')
-                AND m.subpartition IS NULL
-                AND m.premake BETWEEN 0 AND pgpart._max_premake()
-            OFFSET 0  -- one call per parent, not one per column read
-        ) AS w
-    ),
     covered AS (
-        SELECT w.parent
-        FROM windows AS w JOIN gapped AS g ON g.parent = w.parent
-        WHERE NOT g.has_gap AND g.first_lo <= w.lo AND g.last_hi >= w.hi
+        SELECT s.parent
+        FROM sums AS s
+        WHERE NOT s.has_gap AND s.first_lo <= s.window_lo AND s.last_hi >= s.window_hi
     ),
     creation AS (
         SELECT m.parent, 'partitions missing' AS reason
@@ -291,13 +436,8 @@ BEGIN
     ),
     expired AS (
         SELECT c.parent, 'expired' AS reason
-        FROM cutoffs AS c
-        WHERE EXISTS (
-            SELECT 1 FROM bounds AS b
-            WHERE
-                b.parent = c.parent AND NOT b.detach_pending AND b.hi <= c.cutoff
-                AND b.hi < (SELECT max(q.hi) FROM bounds AS q WHERE q.parent = c.parent)
-        )
+        FROM cutoffs AS c JOIN sums AS s ON s.parent = c.parent
+        WHERE s.oldest_hi <= c.cutoff
         UNION ALL
         SELECT m.parent, 'expired'
         FROM m
@@ -348,37 +488,73 @@ BEGIN
             )
     ),
     -- Drift: each kind pgpart._reconcile_plan plans, for every partition at
-    -- every level of the parents whose policy reconciles
-    tree AS (
+    -- every level of the parents whose policy reconciles. Read by index
+    -- lookups from the managed parents down (indexes: pgpart._placed_indexes),
+    -- never by a scan of all of pg_class or pg_index, so the cost follows the
+    -- managed partitions, not the size of the database.
+    level1 AS MATERIALIZED (
+        SELECT
+            m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+            c.reltablespace
+        FROM m
+        JOIN pg_inherits AS i ON i.inhparent = m.parent
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE m.reconcile
+    ),
+    -- the levels below, only under a partitioned partition (a recursion
+    -- over every partition would cost as much again)
+    deeper AS (
         WITH RECURSIVE t AS (
-            SELECT m.parent, i.inhrelid AS rel FROM m JOIN pg_inherits AS i ON i.inhparent = m.parent
-            WHERE m.reconcile
+            SELECT
+                l.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+                c.reltablespace
+            FROM level1 AS l
+            JOIN pg_inherits AS i ON i.inhparent = l.oid
+            JOIN pg_class AS c ON c.oid = i.inhrelid
+            WHERE l.relkind = 'p'
             UNION ALL
-            SELECT t.parent, i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.rel
+            SELECT
+                t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+                c.reltablespace
+            FROM t
+            JOIN pg_inherits AS i ON i.inhparent = t.oid
+            JOIN pg_class AS c ON c.oid = i.inhrelid
+            WHERE t.relkind = 'p'  -- only a partitioned table has partitions
         )
         SELECT * FROM t
     ),
     parts AS MATERIALIZED (
         SELECT
-            t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
-            coalesce(nullif(c.reltablespace, 0), db.spc) AS spc
-        FROM tree AS t
-        JOIN pg_class AS c ON c.oid = t.rel
-        CROSS JOIN db
-        WHERE c.relkind IN ('r', 'p')
+            t.parent, t.oid, t.relkind, t.relowner, t.relacl, t.relreplident, t.reloptions, t.reltoastrelid,
+            t.reltablespace, coalesce(nullif(t.reltablespace, 0), (SELECT db.spc FROM db)) AS spc
+        FROM (SELECT * FROM level1 UNION ALL SELECT * FROM deeper) AS t
+        WHERE t.relkind IN ('r', 'p')
     ),
     owners AS (
         SELECT DISTINCT p.parent, 'owner' AS reason
         FROM parts AS p JOIN m ON m.parent = p.parent
         WHERE p.relowner <> m.relowner
     ),
+    -- An index in another tablespace than its partition: one of the two is
+    -- outside the database's default (reltablespace 0 stands for it), so
+    -- only such relations are read (pg_class has an index on reltablespace),
+    -- not every index of every partition.
     index_spaces AS (
-        SELECT DISTINCT p.parent, 'index tablespace' AS reason
-        FROM parts AS p
-        JOIN pg_index AS ix ON ix.indrelid = p.oid
-        JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+        SELECT DISTINCT x.parent, 'index tablespace' AS reason
+        FROM (
+            SELECT p.parent, p.spc, ic.reltablespace
+            FROM parts AS p
+            JOIN pg_index AS ix ON ix.indrelid = p.oid
+            JOIN pg_class AS ic ON ic.oid = ix.indexrelid
+            WHERE p.reltablespace <> 0
+            UNION ALL
+            SELECT p.parent, p.spc, x.spc
+            FROM pgpart._placed_indexes() AS x
+            JOIN parts AS p ON p.oid = x.indrelid
+            WHERE p.reltablespace = 0
+        ) AS x
         CROSS JOIN db
-        WHERE coalesce(nullif(ic.reltablespace, 0), db.spc) <> p.spc
+        WHERE coalesce(nullif(x.reltablespace, 0), db.spc) <> x.spc
     ),
     idents AS (
         SELECT DISTINCT i.parent, 'replica identity' AS reason
@@ -401,7 +577,7 @@ BEGIN
         ) AS i
         WHERE i.have <> i.want OR (i.want = 'i' AND i.have_index IS DISTINCT FROM i.want_index)
     ),
-    opts AS (
+    opts AS MATERIALIZED (  -- usually empty: then no partition is read here
         SELECT
             m.parent,
             lower(btrim(split_part(o, '=', 1))) AS name,
@@ -411,14 +587,16 @@ BEGIN
     ),
     storage AS (
         SELECT DISTINCT p.parent, 'reloptions' AS reason
-        FROM parts AS p
-        JOIN opts AS o ON o.parent = p.parent
-        LEFT JOIN pg_class AS tc ON tc.oid = p.reltoastrelid
+        FROM opts AS o
+        JOIN parts AS p ON p.parent = o.parent
         WHERE
             p.relkind = 'r'
             AND o.name ~ '^(toast\.)?[a-z_][a-z0-9_]*$'
-            AND (o.name NOT LIKE 'toast.%' OR tc.oid IS NOT NULL)
-            AND NOT coalesce(CASE WHEN o.name LIKE 'toast.%' THEN tc.reloptions ELSE p.reloptions END, '{}'::text [])
+            AND (o.name NOT LIKE 'toast.%' OR p.reltoastrelid <> 0)
+            -- the TOAST table read only for a toast.* option
+            AND NOT coalesce(CASE WHEN o.name LIKE 'toast.%'
+                                  THEN (SELECT tc.reloptions FROM pg_class AS tc WHERE tc.oid = p.reltoastrelid)
+                                  ELSE p.reloptions END, '{}'::text [])
             @> ARRAY [regexp_replace(o.name, '^toast\.', '') || '=' || o.value]
     ),
     grant_parents AS (
