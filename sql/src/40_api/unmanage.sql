@@ -89,6 +89,7 @@ BEGIN
     SELECT count(*)::integer INTO v_partitions FROM pg_inherits AS i WHERE i.inhparent = v_parent;
     IF NOT dry_run THEN
         DELETE FROM pgpart.config AS c WHERE c.parent = v_parent;
+        DELETE FROM pgpart.due_cache AS d WHERE d.parent = v_parent::oid;  -- the tick's cache (due.sql)
         PERFORM pgpart._log(v_parent, 'unmanage', 'ok',
                             jsonb_build_object('partitions', v_partitions, 'policy', v_policy));
     END IF;
