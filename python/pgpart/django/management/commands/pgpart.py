@@ -40,6 +40,7 @@ import io
 import json
 import sys
 from argparse import ArgumentParser
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, NoReturn, TextIO, cast
 
@@ -331,10 +332,6 @@ class Command(BaseCommand):
             if spec.method != "range":
                 raise _usage(f"{label}: pgpart converts a table to RANGE partitioning only")
 
-            def progress(step: Any, number: int, total: int, label: str = label) -> None:
-                if not self.as_json:
-                    self.stdout.write(f"{label}: step {number}/{total}: {step.action} ({step.locks})")
-
             steps = self.client.convert(
                 table,
                 **db.conversion(
@@ -346,12 +343,9 @@ class Command(BaseCommand):
                     lock_retries=options["lock_retries"],
                 ),
                 legacy=options["legacy"],
-                progress=None if dry_run else progress,
+                progress=None if dry_run else self.progress(label),
             )
-            data[label] = [asdict(s) for s in steps]
-            verb = "would run" if dry_run else "ran"
-            text.append(f"{label} ({table}): {len(steps)} steps {'planned' if dry_run else 'done'}")
-            text += [f"  {verb} {s.step}. {s.action}: {s.statement} [{s.locks}; {s.transaction}]" for s in steps]
+            self.steps_out(label, table, steps, dry_run, data, text)
         self.emit(data, text)
 
     def do_split_legacy(self, options: dict[str, Any]) -> None:
@@ -361,24 +355,34 @@ class Command(BaseCommand):
         for model, _spec in self.targets(options):
             table = model._meta.db_table
             label = model._meta.label
-
-            def progress(step: Any, number: int, total: int, label: str = label) -> None:
-                if not self.as_json:
-                    self.stdout.write(f"{label}: step {number}/{total}: {step.action} ({step.locks})")
-
             steps = self.client.split_legacy(
                 table,
                 keep_legacy=options["keep_legacy"],
                 lock_timeout=conf.lock_timeout() if options["lock_timeout"] is None else options["lock_timeout"],
                 lock_retries=conf.lock_retries() if options["lock_retries"] is None else options["lock_retries"],
                 dry_run=dry_run,
-                progress=None if dry_run else progress,
+                progress=None if dry_run else self.progress(label),
             )
-            data[label] = [asdict(s) for s in steps]
-            verb = "would run" if dry_run else "ran"
-            text.append(f"{label} ({table}): {len(steps)} steps {'planned' if dry_run else 'done'}")
-            text += [f"  {verb} {s.step}. {s.action}: {s.statement} [{s.locks}; {s.transaction}]" for s in steps]
+            self.steps_out(label, table, steps, dry_run, data, text)
         self.emit(data, text)
+
+    def progress(self, label: str) -> Callable[[Any, int, int], None]:
+        """A conversion's or split's progress callback: one line per step (not with --json)."""
+
+        def report(step: Any, number: int, total: int) -> None:
+            if not self.as_json:
+                self.stdout.write(f"{label}: step {number}/{total}: {step.action} ({step.locks})")
+
+        return report
+
+    def steps_out(
+        self, label: str, table: str, steps: list[Any], dry_run: bool, data: dict[str, Any], text: list[str]
+    ) -> None:
+        """The steps of a conversion or split, into DATA (--json) and TEXT."""
+        data[label] = [asdict(s) for s in steps]
+        verb = "would run" if dry_run else "ran"
+        text.append(f"{label} ({table}): {len(steps)} steps {'planned' if dry_run else 'done'}")
+        text += [f"  {verb} {s.step}. {s.action}: {s.statement} [{s.locks}; {s.transaction}]" for s in steps]
 
     def do_maintain(self, options: dict[str, Any]) -> None:
         now, online = options["now"], options["online"]
