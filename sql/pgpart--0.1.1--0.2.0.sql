@@ -2575,6 +2575,32 @@ BEGIN
 END
 $body$;
 
+-- source: sql/src/20_core/recorded_constraint.sql
+-- pgpart._recorded_constraint(table, constraint, prefix): what pgpart
+-- recorded in the comment of one of its helper CHECK constraints (the text
+-- after PREFIX) and whether the constraint is validated; NULLs when there
+-- is none. The conversion's bound and the split's floor are kept so, in the
+-- catalog beside the constraint they describe.
+CREATE OR REPLACE FUNCTION pgpart._recorded_constraint(
+    p_table regclass, p_constraint name, p_prefix text, OUT recorded text, OUT validated boolean
+)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT
+        substr(d.description, length(p_prefix) + 1),
+        con.convalidated
+    FROM pg_constraint AS con
+    INNER JOIN pg_description AS d ON con.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
+    WHERE
+        con.conrelid = p_table AND con.contype = 'c' AND con.conname = p_constraint
+        AND starts_with(d.description, p_prefix);
+$body$;
+
+COMMENT ON FUNCTION pgpart._recorded_constraint(regclass, name, text) IS
+'The value pgpart recorded in the comment of one of its helper CHECK constraints, and whether that constraint is validated (internal).';
+
 -- source: sql/src/20_core/table_arg.sql
 -- pgpart._table_arg(name, found, search_path, verb): the table a verb was
 -- given by name, or pgpart's 42P01 when there is none. The verbs take their
@@ -3260,15 +3286,8 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT
-        substr(d.description, length('pgpart convert bound ') + 1),
-        con.convalidated
-    FROM pg_constraint AS con
-    INNER JOIN pg_description AS d ON con.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
-    WHERE
-        con.conrelid = p_table AND con.contype = 'c'
-        AND con.conname = (pgpart._convert_names(p_table)).bound
-        AND d.description LIKE 'pgpart convert bound %';
+    SELECT r.recorded, r.validated
+    FROM pgpart._recorded_constraint(p_table, (pgpart._convert_names(p_table)).bound, 'pgpart convert bound ') AS r;
 $body$;
 
 COMMENT ON FUNCTION pgpart._convert_recorded_bound(regclass) IS
@@ -10038,11 +10057,8 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
-    SELECT substring(obj_description(con.oid, 'pg_constraint') FROM '^pgpart split floor: (.*)$')::numeric,
-           con.convalidated
-    INTO floor_coord, validated
-    FROM pg_constraint AS con
-    WHERE con.conrelid = p_legacy AND con.conname = 'pgpart_split_floor';
+    SELECT r.recorded::numeric, r.validated INTO floor_coord, validated
+    FROM pgpart._recorded_constraint(p_legacy, 'pgpart_split_floor', 'pgpart split floor: ') AS r;
 END
 $body$;
 

@@ -117,15 +117,8 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
-    SELECT
-        substr(d.description, length('pgpart convert bound ') + 1),
-        con.convalidated
-    FROM pg_constraint AS con
-    INNER JOIN pg_description AS d ON con.oid = d.objoid AND d.classoid = 'pg_constraint'::regclass
-    WHERE
-        con.conrelid = p_table AND con.contype = 'c'
-        AND con.conname = (pgpart._convert_names(p_table)).bound
-        AND d.description LIKE 'pgpart convert bound %';
+    SELECT r.recorded, r.validated
+    FROM pgpart._recorded_constraint(p_table, (pgpart._convert_names(p_table)).bound, 'pgpart convert bound ') AS r;
 $body$;
 
 COMMENT ON FUNCTION pgpart._convert_recorded_bound(regclass) IS

@@ -48,11 +48,8 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
-    SELECT substring(obj_description(con.oid, 'pg_constraint') FROM '^pgpart split floor: (.*)$')::numeric,
-           con.convalidated
-    INTO floor_coord, validated
-    FROM pg_constraint AS con
-    WHERE con.conrelid = p_legacy AND con.conname = 'pgpart_split_floor';
+    SELECT r.recorded::numeric, r.validated INTO floor_coord, validated
+    FROM pgpart._recorded_constraint(p_legacy, 'pgpart_split_floor', 'pgpart split floor: ') AS r;
 END
 $body$;
 
