@@ -4033,6 +4033,72 @@ BEGIN
 END
 $body$;
 
+-- pgpart._check_default_ranges(default, key, lowers, uppers): the same
+-- refusal for every range a plan creates, in one probe of the default
+-- (adjacent ranges merged, so a run of new slots is one index range scan)
+-- instead of one probe per range; only when rows are found is each range
+-- probed again, for the error that names the first one holding rows.
+-- The plan's probe runs before its first ATTACH; each ATTACH checks the
+-- default again itself, so nothing is lost against a probe per range.
+CREATE OR REPLACE FUNCTION pgpart._check_default_ranges(
+    p_default regclass,
+    p_key name,
+    p_lowers text [],
+    p_uppers text []
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_found boolean;
+    v_where text;
+BEGIN
+    IF cardinality(p_lowers) IS DISTINCT FROM cardinality(p_uppers) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s lower bounds but %s upper bounds for the default partition %s',
+                             cardinality(p_lowers), cardinality(p_uppers), p_default),
+            HINT = 'Pass one lower and one upper bound per range.';
+    END IF;
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
+    -- runs of adjacent ranges (one's upper bound is the next one's lower) merged
+    SELECT string_agg('(' || concat_ws(' AND ',
+                                       CASE WHEN r.lo <> 'MINVALUE' THEN format('%I >= %s', p_key, r.lo) END,
+                                       CASE WHEN r.hi <> 'MAXVALUE' THEN format('%I < %s', p_key, r.hi) END,
+                                       format('%I IS NOT NULL', p_key)) || ')', ' OR ')
+    INTO v_where
+    FROM (
+        SELECT (array_agg(g.lo ORDER BY g.n))[1] AS lo, (array_agg(g.hi ORDER BY g.n DESC))[1] AS hi
+        FROM (
+            -- a run starts where a range's lower bound is not the previous upper
+            SELECT b.lo, b.hi, b.n,
+                   count(*) FILTER (WHERE b.lo IS DISTINCT FROM b.prev_hi) OVER (ORDER BY b.n) AS run
+            FROM (
+                SELECT u.lo, u.hi, u.n, lag(u.hi) OVER (ORDER BY u.n) AS prev_hi
+                FROM unnest(p_lowers, p_uppers) WITH ORDINALITY AS u (lo, hi, n)
+            ) AS b
+        ) AS g
+        GROUP BY g.run
+    ) AS r;
+    IF v_where IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %s)', p_default, v_where) INTO v_found;
+    IF v_found THEN
+        -- the error of the first range holding rows, with its count
+        FOR i IN 1 .. cardinality(p_lowers) LOOP
+            PERFORM pgpart._check_default_rows(p_default, p_key, p_lowers[i], p_uppers[i]);
+        END LOOP;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_default_ranges(regclass, name, text [], text []) IS
+'Raises 23514 when the default partition holds rows of any of the ranges about to be created (one probe for all; the error names the first such range).';
+
 -- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
 -- of the grid that hold rows of PARENT's default partition, in the order
 -- move_default_range moves them, so its dry run (move_default_plan), the
@@ -8873,10 +8939,11 @@ COMMENT ON FUNCTION pgpart._require_create_privileges(regclass, name, name, name
 
 -- source: sql/src/30_plan/range_steps.sql
 -- pgpart._range_steps(...): the steps of a range plan once everything is
--- decided and checked: the lock steps in the documented order; for each slot
--- (with its name from pgpart._range_names) a probe of the default partition
--- when there is one, then the steps that build and attach the partition and
--- its sub-partitions; the default partition when one is to be created; last
+-- decided and checked: the lock steps in the documented order; when there
+-- is a default partition, one probe of it for all the new ranges
+-- (pgpart._check_default_ranges; one per slot on the slot-by-slot path);
+-- for each slot (with its name from pgpart._range_names) the steps that
+-- build and attach the partition and its sub-partitions; the default partition when one is to be created; last
 -- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
 -- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
 -- ran before (DESIGN §3, §6). Set-based (issue 16): the steps of one
@@ -8961,7 +9028,7 @@ BEGIN
     END IF;
 
     IF v_template IS NOT NULL THEN
-        v_per := cardinality(v_template) + v_probe;
+        v_per := cardinality(v_template);
         -- the bounds as FOR VALUES literals and as text, once per distinct
         -- coordinate and without a helper call for time keys (issue 16):
         -- what pgpart._coord_to_literal and pgpart._coord_to_text return
@@ -9005,18 +9072,28 @@ BEGIN
         IF p_key_type = 'timestamptz'::regtype THEN
             PERFORM set_config('timezone', 'UTC', true);
         END IF;
+        -- one probe of the default for all the new ranges, before the
+        -- first is built (pgpart._check_default_ranges)
+        IF v_probe = 1 THEN
+            v_step := v_step + 1;
+            RETURN NEXT ROW(
+                v_step, CASE WHEN cardinality(v_tbl) = 1 THEN v_tbl[1] END, v_lo_txt[1], v_hi_txt[cardinality(v_hi_txt)],
+                'check default',
+                CASE WHEN cardinality(v_tbl) = 1
+                     THEN format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                 p_default::text, p_key_column, v_lo_lits[1], v_hi_lits[1])
+                     ELSE format('SELECT pgpart._check_default_ranges(%L::regclass, %L, %L::text[], %L::text[])',
+                                 p_default::text, p_key_column, v_lo_lits, v_hi_lits) END,
+                format('ACCESS SHARE on %s (index probe%s)', p_default,
+                       CASE WHEN cardinality(v_tbl) > 1 THEN format(' of %s ranges', cardinality(v_tbl)) ELSE '' END),
+                false)::pgpart.step;
+        END IF;
         RETURN QUERY
         WITH slot AS (
             SELECT u.* FROM unnest(v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt) WITH ORDINALITY
                 AS u (tbl, lo_lit, hi_lit, lo_text, hi_text, n)
         )
-        SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
-               format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
-                      p_default::text, p_key_column, slot.lo_lit, slot.hi_lit),
-               format('ACCESS SHARE on %s (index probe)', p_default), false
-        FROM slot WHERE v_probe = 1
-        UNION ALL
-        SELECT v_step + (slot.n::integer - 1) * v_per + v_probe + t.step, slot.tbl, slot.lo_text, slot.hi_text,
+        SELECT v_step + (slot.n::integer - 1) * v_per + t.step, slot.tbl, slot.lo_text, slot.hi_text,
                t.action,
                replace(replace(t.statement, v_name_mark, slot.tbl), v_bound_mark,
                        format('FOR VALUES FROM (%s) TO (%s)', slot.lo_lit, slot.hi_lit)),
@@ -13285,6 +13362,7 @@ DECLARE
     v_schema text;
     v_table text;
     v_due boolean;
+    v_reasons text [];  -- why pgpart._due_parents found the parent due (NULL: named by the caller)
     -- rows of a parent's work, returned only once that work has succeeded
     v_rows pgpart.step [];
     v_plan pgpart.step [];
@@ -13314,10 +13392,10 @@ BEGIN
     -- every parent: only those with anything due (one catalog query,
     -- pgpart._due_parents), so a tick where nothing is due costs almost
     -- nothing per parent; a parent passed by name gets the whole pass
-    FOR v_parent IN
-        SELECT m.parent FROM pgpart._maintenance_parents(p_parent) AS m (parent) WHERE p_parent IS NOT NULL
+    FOR v_parent, v_reasons IN
+        SELECT m.parent, NULL::text [] FROM pgpart._maintenance_parents(p_parent) AS m (parent) WHERE p_parent IS NOT NULL
         UNION ALL
-        SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d WHERE p_parent IS NULL
+        SELECT d.parent, d.reasons FROM pgpart._due_parents(p_now_at) AS d WHERE p_parent IS NULL
         ORDER BY 1
     LOOP
         v_n := 0;
@@ -13396,8 +13474,14 @@ BEGIN
             -- partitions. Else ask the planner without locks whether one
             -- partition is missing (max_new 1: the whole plan is made once,
             -- under the locks): when none is after all, no lock is taken.
-            v_due := NOT pgpart._window_complete(v_parent, p_now_at);
-            IF v_due THEN
+            -- Not asked again when the tick's filter has just asked it
+            -- (pgpart._due_parents, reason 'partitions missing'; or
+            -- run_maintenance_proc, which ran that filter, says so for this
+            -- parent in pgpart.creation_due): the plan under the locks is the
+            -- answer that counts, and it creates nothing when nothing is missing.
+            v_due := coalesce('partitions missing' = ANY (v_reasons)
+                              OR current_setting('pgpart.creation_due', true) = v_parent::oid::text, false);
+            IF NOT v_due AND NOT pgpart._window_complete(v_parent, p_now_at) THEN
                 v_due := EXISTS (
                     SELECT 1 FROM pgpart._plan_range_partitions(
                         v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
@@ -13644,6 +13728,10 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     v_parents regclass [];
     v_parent regclass;
+    -- per parent, why pgpart._due_parents found it due (comma-separated
+    -- reasons); NULL for a parent named by the caller: every stage runs
+    v_why text [];
+    v_reasons text [];
     v_steps pgpart.step [];
     v_failed text [] := '{}'::text [];
     v_failing boolean;
@@ -13687,7 +13775,10 @@ BEGIN
     END IF;
     IF p_parent IS NULL THEN
         -- only the parents with anything due (see pgpart.run_maintenance)
-        v_parents := ARRAY(SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d ORDER BY 1);
+        SELECT coalesce(array_agg(d.parent ORDER BY d.parent), '{}'),
+               coalesce(array_agg(array_to_string(d.reasons, ',') ORDER BY d.parent), '{}')
+        INTO v_parents, v_why
+        FROM pgpart._due_parents(p_now_at) AS d;
     END IF;
     IF p_dry_run THEN
         FOR r IN
@@ -13701,7 +13792,9 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    FOREACH v_parent IN ARRAY v_parents LOOP
+    FOR i IN 1 .. pg_catalog.cardinality(v_parents) LOOP
+        v_parent := v_parents[i];
+        v_reasons := pg_catalog.string_to_array(v_why[i], ',');
         v_state := pgpart._may_maintain(v_parent);
         IF v_state IS NOT NULL THEN
             RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
@@ -13712,8 +13805,10 @@ BEGIN
         v_failing := false;
         v_passes := 0;
         -- the default's rows first (policy drain_default), one committed
-        -- range per transaction, at most pgpart._drain_max_ranges()
+        -- range per transaction, at most pgpart._drain_max_ranges(); not
+        -- when the filter found none to move (nor a failure to retry)
         LOOP
+            EXIT WHEN NOT (v_reasons IS NULL OR v_reasons && ARRAY['default rows', 'last error', 'unknown']);
             v_passes := v_passes + 1;
             v_drain := NULL;
             BEGIN
@@ -13744,6 +13839,11 @@ BEGIN
                 -- isolated per parent inside (errors come back as rows); this catches what fails around it
                 -- drained above, one range per transaction (pgpart._drain_default_rows)
                 PERFORM pg_catalog.set_config('pgpart.drain_done', 'on', true);
+                -- the filter has just asked the planner (first pass only)
+                PERFORM pg_catalog.set_config(
+                    'pgpart.creation_due',
+                    CASE WHEN v_passes = 1 AND 'partitions missing' = ANY (v_reasons) THEN v_parent::oid::text ELSE '' END,
+                    true);
                 FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
                 LOOP
                     v_created := v_created + (r.action = 'created')::integer;
@@ -13760,9 +13860,12 @@ BEGIN
             END;
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            -- 500 transactions of 200: the 100,000 slots a window may span at most
+            -- 500 transactions of 200: the 100,000 slots a window may span at most;
+            -- fewer than one transaction's cap created: nothing was left out
             EXIT WHEN v_failing OR v_created = 0 OR v_passes >= 500
                 OR pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired
+                OR v_created < pgpart._max_new_tables() / (1 + pgpart._subpartition_leaves(
+                    (SELECT c.subpartition FROM pgpart.config AS c WHERE c.parent = v_parent)))
                 OR pgpart._window_complete(v_parent, p_now_at);
         END LOOP;
         IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
@@ -13773,6 +13876,18 @@ BEGIN
         END IF;
         v_done := 0;
         LOOP
+            -- retention, unless the filter found none of its work and the
+            -- policy has no retention rule (with one, the partitions just
+            -- made can expire the one that was the newest)
+            EXIT WHEN v_reasons IS NOT NULL
+                AND NOT v_reasons && ARRAY['expired', 'journal', 'detach pending', 'retention refused', 'last error',
+                                           'unknown']
+                AND NOT EXISTS (
+                    SELECT 1 FROM pgpart.config AS c
+                    WHERE c.parent = v_parent
+                      AND (c.retention IS NOT NULL OR c.retention_max_bytes IS NOT NULL
+                           OR c.retention_max_rows IS NOT NULL)
+                );
             BEGIN
                 v_steps := ARRAY(SELECT s FROM pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries,
                                                                       p_as_owner => true, p_done => v_done) AS s);

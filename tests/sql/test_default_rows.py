@@ -223,6 +223,34 @@ def test_creation_refused_while_the_default_holds_rows_then_succeeds_after_the_m
     assert count(conn, "public", "ev_default") == 0
 
 
+def test_one_probe_of_the_default_for_all_new_ranges_names_the_range_with_rows(conn: Conn) -> None:
+    """The plan probes the default once for all its new ranges (runs of
+    adjacent ranges merged; a partition between them splits the run), and the
+    refusal names the range holding the rows, not the first new one."""
+    setup(conn)
+    conn.execute(
+        "CREATE TABLE ev_p20240313 PARTITION OF ev FOR VALUES FROM ('2024-03-13 00:00+00') TO ('2024-03-14 00:00+00')"
+    )
+    plan = select(conn, "create_range_partitions", "ev", "daily", premake=5, now_at=NOW, dry_run=True)
+    probes = [r for r in plan if r["action"] == "check default"]
+    assert len(probes) == 1
+    assert "_check_default_ranges" in probes[0]["statement"]
+    assert [r["action"] for r in plan].index("check default") < [r["action"] for r in plan].index("create table")
+    # rows in the last of the three new ranges (12th; 14th and 15th after the 13th)
+    insert_at(conn, "2024-03-15 05:00+00", 2)
+    before = snapshot(conn)
+    with pytest.raises(errors.CheckViolation) as failed:
+        select(conn, "create_range_partitions", "ev", "daily", premake=5, now_at=NOW)
+    assert "holds 2 rows for the new range from '2024-03-15 00:00:00+00' to '2024-03-16 00:00:00+00'" in str(
+        failed.value
+    )
+    assert snapshot(conn) == before
+    # the probe finds nothing in the other runs: rows of an existing range stay where they are
+    conn.execute("DELETE FROM ev_default")
+    created = select(conn, "create_range_partitions", "ev", "daily", premake=5, now_at=NOW)
+    assert [r["partition"] for r in created] == ["public.ev_p20240312", "public.ev_p20240314", "public.ev_p20240315"]
+
+
 def test_nothing_to_move(conn: Conn) -> None:
     setup(conn)
     before = snapshot(conn)

@@ -53,6 +53,72 @@ $body$;
 COMMENT ON FUNCTION pgpart._check_default_rows(regclass, name, text, text) IS
 'Raises 23514 when the default partition holds rows of a range about to be created.';
 
+-- pgpart._check_default_ranges(default, key, lowers, uppers): the same
+-- refusal for every range a plan creates, in one probe of the default
+-- (adjacent ranges merged, so a run of new slots is one index range scan)
+-- instead of one probe per range; only when rows are found is each range
+-- probed again, for the error that names the first one holding rows.
+-- The plan's probe runs before its first ATTACH; each ATTACH checks the
+-- default again itself, so nothing is lost against a probe per range.
+CREATE FUNCTION pgpart._check_default_ranges(
+    p_default regclass,
+    p_key name,
+    p_lowers text [],
+    p_uppers text []
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    v_found boolean;
+    v_where text;
+BEGIN
+    IF cardinality(p_lowers) IS DISTINCT FROM cardinality(p_uppers) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s lower bounds but %s upper bounds for the default partition %s',
+                             cardinality(p_lowers), cardinality(p_uppers), p_default),
+            HINT = 'Pass one lower and one upper bound per range.';
+    END IF;
+    -- reading the default runs its row-level security policies (docs/security.md)
+    PERFORM pgpart._guard_owner_code((SELECT i.inhparent::regclass FROM pg_inherits AS i WHERE i.inhrelid = p_default),
+                                     'read');
+    -- runs of adjacent ranges (one's upper bound is the next one's lower) merged
+    SELECT string_agg('(' || concat_ws(' AND ',
+                                       CASE WHEN r.lo <> 'MINVALUE' THEN format('%I >= %s', p_key, r.lo) END,
+                                       CASE WHEN r.hi <> 'MAXVALUE' THEN format('%I < %s', p_key, r.hi) END,
+                                       format('%I IS NOT NULL', p_key)) || ')', ' OR ')
+    INTO v_where
+    FROM (
+        SELECT (array_agg(g.lo ORDER BY g.n))[1] AS lo, (array_agg(g.hi ORDER BY g.n DESC))[1] AS hi
+        FROM (
+            -- a run starts where a range's lower bound is not the previous upper
+            SELECT b.lo, b.hi, b.n,
+                   count(*) FILTER (WHERE b.lo IS DISTINCT FROM b.prev_hi) OVER (ORDER BY b.n) AS run
+            FROM (
+                SELECT u.lo, u.hi, u.n, lag(u.hi) OVER (ORDER BY u.n) AS prev_hi
+                FROM unnest(p_lowers, p_uppers) WITH ORDINALITY AS u (lo, hi, n)
+            ) AS b
+        ) AS g
+        GROUP BY g.run
+    ) AS r;
+    IF v_where IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %s)', p_default, v_where) INTO v_found;
+    IF v_found THEN
+        -- the error of the first range holding rows, with its count
+        FOR i IN 1 .. cardinality(p_lowers) LOOP
+            PERFORM pgpart._check_default_rows(p_default, p_key, p_lowers[i], p_uppers[i]);
+        END LOOP;
+    END IF;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._check_default_ranges(regclass, name, text [], text []) IS
+'Raises 23514 when the default partition holds rows of any of the ranges about to be created (one probe for all; the error names the first such range).';
+
 -- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
 -- of the grid that hold rows of PARENT's default partition, in the order
 -- move_default_range moves them, so its dry run (move_default_plan), the

@@ -1,8 +1,9 @@
 -- pgpart._range_steps(...): the steps of a range plan once everything is
--- decided and checked: the lock steps in the documented order; for each slot
--- (with its name from pgpart._range_names) a probe of the default partition
--- when there is one, then the steps that build and attach the partition and
--- its sub-partitions; the default partition when one is to be created; last
+-- decided and checked: the lock steps in the documented order; when there
+-- is a default partition, one probe of it for all the new ranges
+-- (pgpart._check_default_ranges; one per slot on the slot-by-slot path);
+-- for each slot (with its name from pgpart._range_names) the steps that
+-- build and attach the partition and its sub-partitions; the default partition when one is to be created; last
 -- POLICY_STATEMENT, the registration of the policy. LOCK_STEPS are the
 -- target's (pgpart._prepare), numbered from 1. Refuses nothing: every check
 -- ran before (DESIGN §3, §6). Set-based (issue 16): the steps of one
@@ -87,7 +88,7 @@ BEGIN
     END IF;
 
     IF v_template IS NOT NULL THEN
-        v_per := cardinality(v_template) + v_probe;
+        v_per := cardinality(v_template);
         -- the bounds as FOR VALUES literals and as text, once per distinct
         -- coordinate and without a helper call for time keys (issue 16):
         -- what pgpart._coord_to_literal and pgpart._coord_to_text return
@@ -131,18 +132,28 @@ BEGIN
         IF p_key_type = 'timestamptz'::regtype THEN
             PERFORM set_config('timezone', 'UTC', true);
         END IF;
+        -- one probe of the default for all the new ranges, before the
+        -- first is built (pgpart._check_default_ranges)
+        IF v_probe = 1 THEN
+            v_step := v_step + 1;
+            RETURN NEXT ROW(
+                v_step, CASE WHEN cardinality(v_tbl) = 1 THEN v_tbl[1] END, v_lo_txt[1], v_hi_txt[cardinality(v_hi_txt)],
+                'check default',
+                CASE WHEN cardinality(v_tbl) = 1
+                     THEN format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
+                                 p_default::text, p_key_column, v_lo_lits[1], v_hi_lits[1])
+                     ELSE format('SELECT pgpart._check_default_ranges(%L::regclass, %L, %L::text[], %L::text[])',
+                                 p_default::text, p_key_column, v_lo_lits, v_hi_lits) END,
+                format('ACCESS SHARE on %s (index probe%s)', p_default,
+                       CASE WHEN cardinality(v_tbl) > 1 THEN format(' of %s ranges', cardinality(v_tbl)) ELSE '' END),
+                false)::pgpart.step;
+        END IF;
         RETURN QUERY
         WITH slot AS (
             SELECT u.* FROM unnest(v_tbl, v_lo_lits, v_hi_lits, v_lo_txt, v_hi_txt) WITH ORDINALITY
                 AS u (tbl, lo_lit, hi_lit, lo_text, hi_text, n)
         )
-        SELECT v_step + (slot.n::integer - 1) * v_per + 1, slot.tbl, slot.lo_text, slot.hi_text, 'check default',
-               format('SELECT pgpart._check_default_rows(%L::regclass, %L, %L, %L)',
-                      p_default::text, p_key_column, slot.lo_lit, slot.hi_lit),
-               format('ACCESS SHARE on %s (index probe)', p_default), false
-        FROM slot WHERE v_probe = 1
-        UNION ALL
-        SELECT v_step + (slot.n::integer - 1) * v_per + v_probe + t.step, slot.tbl, slot.lo_text, slot.hi_text,
+        SELECT v_step + (slot.n::integer - 1) * v_per + t.step, slot.tbl, slot.lo_text, slot.hi_text,
                t.action,
                replace(replace(t.statement, v_name_mark, slot.tbl), v_bound_mark,
                        format('FOR VALUES FROM (%s) TO (%s)', slot.lo_lit, slot.hi_lit)),

@@ -82,6 +82,7 @@ DECLARE
     v_schema text;
     v_table text;
     v_due boolean;
+    v_reasons text [];  -- why pgpart._due_parents found the parent due (NULL: named by the caller)
     -- rows of a parent's work, returned only once that work has succeeded
     v_rows pgpart.step [];
     v_plan pgpart.step [];
@@ -111,10 +112,10 @@ BEGIN
     -- every parent: only those with anything due (one catalog query,
     -- pgpart._due_parents), so a tick where nothing is due costs almost
     -- nothing per parent; a parent passed by name gets the whole pass
-    FOR v_parent IN
-        SELECT m.parent FROM pgpart._maintenance_parents(p_parent) AS m (parent) WHERE p_parent IS NOT NULL
+    FOR v_parent, v_reasons IN
+        SELECT m.parent, NULL::text [] FROM pgpart._maintenance_parents(p_parent) AS m (parent) WHERE p_parent IS NOT NULL
         UNION ALL
-        SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d WHERE p_parent IS NULL
+        SELECT d.parent, d.reasons FROM pgpart._due_parents(p_now_at) AS d WHERE p_parent IS NULL
         ORDER BY 1
     LOOP
         v_n := 0;
@@ -193,8 +194,14 @@ BEGIN
             -- partitions. Else ask the planner without locks whether one
             -- partition is missing (max_new 1: the whole plan is made once,
             -- under the locks): when none is after all, no lock is taken.
-            v_due := NOT pgpart._window_complete(v_parent, p_now_at);
-            IF v_due THEN
+            -- Not asked again when the tick's filter has just asked it
+            -- (pgpart._due_parents, reason 'partitions missing'; or
+            -- run_maintenance_proc, which ran that filter, says so for this
+            -- parent in pgpart.creation_due): the plan under the locks is the
+            -- answer that counts, and it creates nothing when nothing is missing.
+            v_due := coalesce('partitions missing' = ANY (v_reasons)
+                              OR current_setting('pgpart.creation_due', true) = v_parent::oid::text, false);
+            IF NOT v_due AND NOT pgpart._window_complete(v_parent, p_now_at) THEN
                 v_due := EXISTS (
                     SELECT 1 FROM pgpart._plan_range_partitions(
                         v_parent, v_cfg.partition_interval, NULL, NULL, NULL, NULL, NULL, false, NULL, p_timeout,
@@ -442,6 +449,10 @@ DECLARE
     p_dry_run ALIAS FOR dry_run;
     v_parents regclass [];
     v_parent regclass;
+    -- per parent, why pgpart._due_parents found it due (comma-separated
+    -- reasons); NULL for a parent named by the caller: every stage runs
+    v_why text [];
+    v_reasons text [];
     v_steps pgpart.step [];
     v_failed text [] := '{}'::text [];
     v_failing boolean;
@@ -485,7 +496,10 @@ BEGIN
     END IF;
     IF p_parent IS NULL THEN
         -- only the parents with anything due (see pgpart.run_maintenance)
-        v_parents := ARRAY(SELECT d.parent FROM pgpart._due_parents(p_now_at) AS d ORDER BY 1);
+        SELECT coalesce(array_agg(d.parent ORDER BY d.parent), '{}'),
+               coalesce(array_agg(array_to_string(d.reasons, ',') ORDER BY d.parent), '{}')
+        INTO v_parents, v_why
+        FROM pgpart._due_parents(p_now_at) AS d;
     END IF;
     IF p_dry_run THEN
         FOR r IN
@@ -499,7 +513,9 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    FOREACH v_parent IN ARRAY v_parents LOOP
+    FOR i IN 1 .. pg_catalog.cardinality(v_parents) LOOP
+        v_parent := v_parents[i];
+        v_reasons := pg_catalog.string_to_array(v_why[i], ',');
         v_state := pgpart._may_maintain(v_parent);
         IF v_state IS NOT NULL THEN
             RAISE NOTICE 'pgpart: skipping %: %', v_parent, v_state;
@@ -510,8 +526,10 @@ BEGIN
         v_failing := false;
         v_passes := 0;
         -- the default's rows first (policy drain_default), one committed
-        -- range per transaction, at most pgpart._drain_max_ranges()
+        -- range per transaction, at most pgpart._drain_max_ranges(); not
+        -- when the filter found none to move (nor a failure to retry)
         LOOP
+            EXIT WHEN NOT (v_reasons IS NULL OR v_reasons && ARRAY['default rows', 'last error', 'unknown']);
             v_passes := v_passes + 1;
             v_drain := NULL;
             BEGIN
@@ -542,6 +560,11 @@ BEGIN
                 -- isolated per parent inside (errors come back as rows); this catches what fails around it
                 -- drained above, one range per transaction (pgpart._drain_default_rows)
                 PERFORM pg_catalog.set_config('pgpart.drain_done', 'on', true);
+                -- the filter has just asked the planner (first pass only)
+                PERFORM pg_catalog.set_config(
+                    'pgpart.creation_due',
+                    CASE WHEN v_passes = 1 AND 'partitions missing' = ANY (v_reasons) THEN v_parent::oid::text ELSE '' END,
+                    true);
                 FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
                 LOOP
                     v_created := v_created + (r.action = 'created')::integer;
@@ -558,9 +581,12 @@ BEGIN
             END;
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            -- 500 transactions of 200: the 100,000 slots a window may span at most
+            -- 500 transactions of 200: the 100,000 slots a window may span at most;
+            -- fewer than one transaction's cap created: nothing was left out
             EXIT WHEN v_failing OR v_created = 0 OR v_passes >= 500
                 OR pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired
+                OR v_created < pgpart._max_new_tables() / (1 + pgpart._subpartition_leaves(
+                    (SELECT c.subpartition FROM pgpart.config AS c WHERE c.parent = v_parent)))
                 OR pgpart._window_complete(v_parent, p_now_at);
         END LOOP;
         IF pg_catalog.current_setting('pgpart.statement_timeout_fired', true) IS DISTINCT FROM v_fired THEN
@@ -571,6 +597,18 @@ BEGIN
         END IF;
         v_done := 0;
         LOOP
+            -- retention, unless the filter found none of its work and the
+            -- policy has no retention rule (with one, the partitions just
+            -- made can expire the one that was the newest)
+            EXIT WHEN v_reasons IS NOT NULL
+                AND NOT v_reasons && ARRAY['expired', 'journal', 'detach pending', 'retention refused', 'last error',
+                                           'unknown']
+                AND NOT EXISTS (
+                    SELECT 1 FROM pgpart.config AS c
+                    WHERE c.parent = v_parent
+                      AND (c.retention IS NOT NULL OR c.retention_max_bytes IS NOT NULL
+                           OR c.retention_max_rows IS NOT NULL)
+                );
             BEGIN
                 v_steps := ARRAY(SELECT s FROM pgpart._retention_step(v_parent, p_now_at, p_lock_timeout, p_lock_retries,
                                                                       p_as_owner => true, p_done => v_done) AS s);
