@@ -4043,8 +4043,8 @@ $body$;
 CREATE OR REPLACE FUNCTION pgpart._check_default_ranges(
     p_default regclass,
     p_key name,
-    p_lowers text [],
-    p_uppers text []
+    p_lowers text[],
+    p_uppers text[]
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -4096,7 +4096,7 @@ BEGIN
 END
 $body$;
 
-COMMENT ON FUNCTION pgpart._check_default_ranges(regclass, name, text [], text []) IS
+COMMENT ON FUNCTION pgpart._check_default_ranges(regclass, name, text[], text[]) IS
 'Raises 23514 when the default partition holds rows of any of the ranges about to be created (one probe for all; the error names the first such range).';
 
 -- pgpart._default_ranges(parent, now_at, count_rows, max_ranges): the ranges
