@@ -126,6 +126,8 @@ class Bench:
         for _ in range(reps or self.reps):
             for case in cases:
                 with self.fresh(case.template, case.big) as conn:
+                    if case.setup is not None:
+                        case.setup(conn)  # not timed
                     start = time.perf_counter()
                     try:
                         case.action(conn)
@@ -142,13 +144,15 @@ class Bench:
 class Case:
     """One contestant's timed ACTION on a fresh copy of TEMPLATE; CHECK
     returns a complaint about the end state, or None. BIG: the template is
-    copied file by file (STRATEGY FILE_COPY) rather than WAL-logged."""
+    copied file by file (STRATEGY FILE_COPY) rather than WAL-logged. SETUP
+    runs first in the same session, untimed."""
 
     name: str
     template: str
     action: Callable[[Conn], Any]
     check: Callable[[Conn], str | None] | None = None
     big: bool = False
+    setup: Callable[[Conn], Any] | None = None
 
 
 def statement(sql: str) -> Callable[[Conn], None]:

@@ -17,6 +17,8 @@ session: 50 parents x 10 partitions (today and 9 ahead), and 5 parents x
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 import time
 from collections.abc import Callable
 
@@ -35,12 +37,18 @@ from common import (
     scalar,
     statement,
 )
+from psycopg import sql
 
 ROWS = "INSERT INTO {t} (ts, payload) SELECT now(), 'row ' || g FROM generate_series(1, 100) AS g"
 PGPART_MAINTAIN = "CALL pgpart.run_maintenance_proc()"
 PARTMAN_MAINTAIN = "CALL partman.run_maintenance_proc(p_jobmon => false)"
 FLOOR = "floor: lock-safe DDL"
 FLOOR_DEFAULT = "floor: lock-safe DDL + default"
+# The floor's statements run by pgpart's executor (pgpart._run_steps) in the
+# pgpart database, in a new session and in one that has just planned all of
+# maintenance: where the time above the floor goes (see docs/benchmarks.md).
+VIA_RUN_STEPS = "ref: floor statements by _run_steps, new session"
+VIA_RUN_STEPS_WARM = "ref: the same after a maintenance dry run"
 
 # range partitions that are not the default, over every parent
 RANGE_PARTITIONS = (
@@ -89,9 +97,22 @@ def past_partitions(conn: Conn, n: int, days: int, today: dt.date, suffix: str) 
         conn.execute(";\n".join(["BEGIN", *statements, "COMMIT"]))
 
 
+def run_steps_script(plans: list[list[str]]) -> str:
+    """Each parent's statements through pgpart._run_steps, one transaction each."""
+    script = []
+    for plan in plans:
+        steps = sql.SQL(
+            "SELECT pgpart._run_steps(array(SELECT ROW(u.n, NULL, NULL, NULL, 'step', u.s, NULL, false)::pgpart.step"
+            " FROM unnest({}::text[]) WITH ORDINALITY AS u (s, n) ORDER BY u.n), '200ms', 10)"
+        ).format(sql.Literal(plan))
+        script += ["BEGIN", steps.as_string(), "COMMIT"]
+    return ";\n".join(script)
+
+
 def run_create(b: Bench) -> list[Row]:
     n, expected = 50, 50 * 31
     scripts: dict[bool, list[str]] = {}
+    plans: list[list[str]] = []  # without a default
 
     def build_pgpart(default: bool) -> Callable[[Conn], None]:
         def build(conn: Conn) -> None:
@@ -105,6 +126,8 @@ def run_create(b: Bench) -> list[Row]:
                     " ORDER BY step",
                 )
                 script += ["BEGIN", *plan, "COMMIT"]
+                if not default:
+                    plans.append(plan)
             scripts[default] = script
 
         return build
@@ -131,15 +154,43 @@ def run_create(b: Bench) -> list[Row]:
             Case(PGPART_DEFAULT, "maint_pgpart_1", statement(PGPART_MAINTAIN), check),
             Case(FLOOR_DEFAULT, "maint_floor_1", statement(";\n".join(scripts[True])), check),
             Case(PARTMAN, "maint_partman", statement(PARTMAN_MAINTAIN), check),
+            Case(VIA_RUN_STEPS, "maint_pgpart_0", statement(run_steps_script(plans)), check),
+            Case(
+                VIA_RUN_STEPS_WARM,
+                "maint_pgpart_0",
+                statement(run_steps_script(plans)),
+                check,
+                setup=statement("SELECT count(*) FROM pgpart.run_maintenance(dry_run => true)"),
+            ),
         ]
     )
-    plans = "pgpart's plans as one script, one transaction per parent"
+    as_script = "pgpart's plans as one script, one transaction per parent"
+    floor = statistics.median(got[FLOOR][0]) if got[FLOOR][0] else math.nan
+
+    def of_floor(name: str) -> str:
+        samples = got[name][0]
+        return f"{statistics.median(samples) / floor:.2f}x the floor" if samples else "no sample"
+
     return [
         result("maintain_50x29", got, PGPART, PGPART_MAINTAIN, floor=FLOOR),
-        result("maintain_50x29", got, FLOOR, plans),
+        result("maintain_50x29", got, FLOOR, as_script),
         result("maintain_50x29", got, PGPART_DEFAULT, PGPART_MAINTAIN, partman=PARTMAN, floor=FLOOR_DEFAULT),
-        result("maintain_50x29", got, FLOOR_DEFAULT, plans),
+        result("maintain_50x29", got, FLOOR_DEFAULT, as_script),
         result("maintain_50x29", got, PARTMAN, PARTMAN_MAINTAIN),
+        result(
+            "maintain_50x29",
+            got,
+            VIA_RUN_STEPS,
+            f"{of_floor(VIA_RUN_STEPS)}: the floor's statements in pgpart's database, by pgpart._run_steps"
+            " in a session that has run nothing else",
+        ),
+        result(
+            "maintain_50x29",
+            got,
+            VIA_RUN_STEPS_WARM,
+            f"{of_floor(VIA_RUN_STEPS_WARM)}: the same in a session that has just run"
+            " pgpart.run_maintenance(dry_run => true) (untimed): its PL/pgSQL plans are cached",
+        ),
     ]
 
 
