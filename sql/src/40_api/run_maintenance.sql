@@ -119,6 +119,12 @@ BEGIN
         ORDER BY 1
     LOOP
         v_n := 0;
+        -- run_maintenance_proc ran the filter and hands this parent's reasons
+        -- over ('<oid>:<reason>,<reason>', for its transaction only)
+        IF v_reasons IS NULL
+           AND split_part(current_setting('pgpart.due_reasons', true), ':', 1) = v_parent::oid::text THEN
+            v_reasons := string_to_array(split_part(current_setting('pgpart.due_reasons', true), ':', 2), ',');
+        END IF;
         v_reason := pgpart._may_maintain(v_parent);
         IF v_reason IS NOT NULL THEN
             RETURN QUERY SELECT v_parent, 'skipped', NULL::text, v_reason, NULL::integer, NULL::text, NULL::text,
@@ -195,12 +201,10 @@ BEGIN
             -- partition is missing (max_new 1: the whole plan is made once,
             -- under the locks): when none is after all, no lock is taken.
             -- Not asked again when the tick's filter has just asked it
-            -- (pgpart._due_parents, reason 'partitions missing'; or
-            -- run_maintenance_proc, which ran that filter, says so for this
-            -- parent in pgpart.creation_due): the plan under the locks is the
-            -- answer that counts, and it creates nothing when nothing is missing.
-            v_due := coalesce('partitions missing' = ANY (v_reasons)
-                              OR current_setting('pgpart.creation_due', true) = v_parent::oid::text, false);
+            -- (pgpart._due_parents, reason 'partitions missing'): the plan
+            -- under the locks is the answer that counts, and it creates
+            -- nothing when nothing is missing.
+            v_due := coalesce('partitions missing' = ANY (v_reasons), false);
             IF NOT v_due AND NOT pgpart._window_complete(v_parent, p_now_at) THEN
                 v_due := EXISTS (
                     SELECT 1 FROM pgpart._plan_range_partitions(
@@ -305,7 +309,13 @@ BEGIN
         -- a subtransaction of its own: its failure keeps what was created.
         -- (not after a statement timeout: the rest of that parent's work waits
         -- for the next run)
-        IF NOT v_timed_out AND (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent) THEN
+        -- (not when the tick's filter found no drift: the partitions made
+        -- above are made in step, and drift since the filter waits for the
+        -- next tick)
+        IF NOT v_timed_out AND (SELECT c.reconcile FROM pgpart.config AS c WHERE c.parent = v_parent)
+           AND (v_reasons IS NULL
+                OR v_reasons && ARRAY['owner', 'index tablespace', 'replica identity', 'reloptions', 'grants',
+                                      'grants refused', 'last error', 'unknown']) THEN
             BEGIN
                 v_caller := pgpart._become_owner(v_parent);
                 FOR r IN
@@ -560,10 +570,12 @@ BEGIN
                 -- isolated per parent inside (errors come back as rows); this catches what fails around it
                 -- drained above, one range per transaction (pgpart._drain_default_rows)
                 PERFORM pg_catalog.set_config('pgpart.drain_done', 'on', true);
-                -- the filter has just asked the planner (first pass only)
+                -- why the filter found the parent due, for run_maintenance
+                -- (first pass only: later ones catch up what is still missing)
                 PERFORM pg_catalog.set_config(
-                    'pgpart.creation_due',
-                    CASE WHEN v_passes = 1 AND 'partitions missing' = ANY (v_reasons) THEN v_parent::oid::text ELSE '' END,
+                    'pgpart.due_reasons',
+                    CASE WHEN v_passes = 1 AND v_reasons IS NOT NULL
+                         THEN v_parent::oid::text || ':' || pg_catalog.array_to_string(v_reasons, ',') ELSE '' END,
                     true);
                 FOR r IN SELECT m.action FROM pgpart.run_maintenance(v_parent, p_now_at, p_lock_timeout, p_lock_retries) AS m
                 LOOP
