@@ -394,10 +394,39 @@ BEGIN
                 AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
         END
     ),
+    -- One pass over each parent's partitions (pg_inherits, and the
+    -- partitions' pg_class rows where the policy reconciles), reduced to a
+    -- few values per parent: a detach pending, an owner or a replica
+    -- identity unlike the parent's, and the partitions the checks below
+    -- must read row by row. Those are few or none: a partitioned partition
+    -- (its own partitions are read from it), one outside the database's
+    -- default tablespace (its indexes are read), and every partition of a
+    -- parent whose grants, storage parameters or replica identity index
+    -- are compared partition by partition. Materialising every partition's
+    -- row and scanning it once per kind of drift cost three times the
+    -- catalog reads themselves.
+    tree AS MATERIALIZED (
+        SELECT m.parent, t.pending, t.owner_drift, t.ident_drift, t.detail
+        FROM m CROSS JOIN LATERAL (
+            SELECT
+                coalesce(bool_or(i.inhdetachpending), false) AS pending,
+                coalesce(bool_or(c.relowner <> m.relowner) FILTER (WHERE c.relkind IN ('r', 'p')), false)
+                    AS owner_drift,
+                coalesce(bool_or(c.relreplident <> m.relreplident) FILTER (WHERE c.relkind IN ('r', 'p')), false)
+                    AS ident_drift,
+                array_agg(c.oid) FILTER (
+                    WHERE c.relkind = 'p' OR c.reltablespace <> 0
+                    OR m.propagate_grants OR cardinality(m.reloptions) > 0 OR m.relreplident = 'i'
+                ) AS detail
+            FROM pg_inherits AS i
+            -- a LEFT JOIN on a constant of the parent: no pg_class read
+            -- where the policy does not reconcile
+            LEFT JOIN pg_class AS c ON m.reconcile AND c.oid = i.inhrelid
+            WHERE i.inhparent = m.parent
+        ) AS t
+    ),
     pending AS (
-        SELECT DISTINCT m.parent, 'detach pending' AS reason
-        FROM m JOIN pg_inherits AS i ON i.inhparent = m.parent
-        WHERE i.inhdetachpending
+        SELECT t.parent, 'detach pending' AS reason FROM tree AS t WHERE t.pending
     ),
     failed AS (
         SELECT m.parent, 'last error' AS reason FROM m WHERE m.last_error IS NOT NULL
@@ -492,14 +521,13 @@ BEGIN
     -- lookups from the managed parents down (indexes: pgpart._placed_indexes),
     -- never by a scan of all of pg_class or pg_index, so the cost follows the
     -- managed partitions, not the size of the database.
-    level1 AS MATERIALIZED (
+    level1 AS MATERIALIZED (  -- the partitions tree.detail names (usually none)
         SELECT
-            m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+            t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
             c.reltablespace
-        FROM m
-        JOIN pg_inherits AS i ON i.inhparent = m.parent
-        JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE m.reconcile
+        FROM tree AS t
+        CROSS JOIN LATERAL unnest(t.detail) AS d (oid)
+        JOIN pg_class AS c ON c.oid = d.oid
     ),
     -- the levels below, only under a partitioned partition (a recursion
     -- over every partition would cost as much again)
@@ -531,14 +559,19 @@ BEGIN
         WHERE t.relkind IN ('r', 'p')
     ),
     owners AS (
-        SELECT DISTINCT p.parent, 'owner' AS reason
+        SELECT t.parent, 'owner' AS reason FROM tree AS t WHERE t.owner_drift
+        UNION
+        SELECT p.parent, 'owner'
         FROM parts AS p JOIN m ON m.parent = p.parent
         WHERE p.relowner <> m.relowner
     ),
     -- An index in another tablespace than its partition: one of the two is
     -- outside the database's default (reltablespace 0 stands for it), so
     -- only such relations are read (pg_class has an index on reltablespace),
-    -- not every index of every partition.
+    -- not every index of every partition: the indexes of a partition outside
+    -- the default (tree.detail names it), and the indexes outside it, traced
+    -- up to their managed parent (pg_partition_ancestors: a few index
+    -- entries each, and usually there are none).
     index_spaces AS (
         SELECT DISTINCT x.parent, 'index tablespace' AS reason
         FROM (
@@ -548,16 +581,25 @@ BEGIN
             JOIN pg_class AS ic ON ic.oid = ix.indexrelid
             WHERE p.reltablespace <> 0
             UNION ALL
-            SELECT p.parent, p.spc, x.spc
+            SELECT m.parent, coalesce(nullif(c.reltablespace, 0), (SELECT db.spc FROM db)), x.spc
             FROM pgpart._placed_indexes() AS x
-            JOIN parts AS p ON p.oid = x.indrelid
-            WHERE p.reltablespace = 0
+            -- OFFSET 0: looked up by each index's table, never a scan of pg_class
+            CROSS JOIN LATERAL (
+                SELECT c.oid, c.reltablespace FROM pg_class AS c
+                WHERE c.oid = x.indrelid AND c.relispartition AND c.relkind IN ('r', 'p')
+                OFFSET 0
+            ) AS c
+            CROSS JOIN LATERAL pg_partition_ancestors(c.oid) AS a
+            JOIN m ON m.parent = a.relid
+            WHERE m.reconcile AND a.relid <> c.oid
         ) AS x
         CROSS JOIN db
         WHERE coalesce(nullif(x.reltablespace, 0), db.spc) <> x.spc
     ),
     idents AS (
-        SELECT DISTINCT i.parent, 'replica identity' AS reason
+        SELECT t.parent, 'replica identity' AS reason FROM tree AS t WHERE t.ident_drift
+        UNION
+        SELECT i.parent, 'replica identity'
         FROM (
             SELECT
                 p.parent, m.relreplident AS want, p.relreplident AS have,
