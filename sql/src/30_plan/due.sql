@@ -17,6 +17,7 @@ CREATE FUNCTION pgpart._due_creation(p_parent regclass, p_now_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- not pgpart._due_parents' setting: the planners run as in maintenance
 AS $body$
 DECLARE
     v_interval text;
@@ -58,6 +59,7 @@ CREATE FUNCTION pgpart._due_integer_retention(p_parent regclass, p_now_at timest
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- not pgpart._due_parents' setting: the planners run as in maintenance
 AS $body$
 DECLARE
     v_caller name;
@@ -152,6 +154,71 @@ $body$;
 COMMENT ON FUNCTION pgpart._placed_indexes() IS
 'Indexes in a tablespace other than the database''s default, with their tables, found by index lookups (internal).';
 
+-- pgpart._due_tree(): for every parent automatic maintenance acts on, one
+-- pass over its partitions (pg_inherits, and their pg_class rows where the
+-- policy reconciles), reduced to a few values (pgpart._due_tree, the type):
+-- what pgpart._due_parents needs from every partition, the fingerprint of
+-- the bounds cache and the drift checks alike, so neither reads them again.
+-- Materialising every partition's row and scanning it once per kind of
+-- drift cost three times the catalog reads themselves. STABLE: it reads
+-- with the snapshot of the query calling it, so the fingerprint and the
+-- bounds that query reads are the same state of the catalog.
+CREATE FUNCTION pgpart._due_tree()
+RETURNS SETOF pgpart._due_tree
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- index lookups only, whatever the catalog's statistics say: a hash join
+-- over a scan of all of pg_class per parent is what stale statistics pick
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT
+        m.parent, t.partitions, t.fingerprint, t.pending, t.owner_drift, t.ident_drift, t.detail
+    FROM (
+        SELECT
+            c.parent::oid AS parent, c.reconcile, pc.relowner, pc.relreplident,
+            -- a policy whose checks compare every partition's row (grants,
+            -- storage parameters, a replica identity index)
+            c.propagate_grants OR cardinality(c.reloptions) > 0 OR pc.relreplident = 'i' AS all_rows,
+            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed
+        FROM pgpart.config AS c
+        JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE c.strategy = 'range' AND c.automatic_maintenance
+    ) AS m
+    CROSS JOIN LATERAL (
+        SELECT
+            count(*) AS partitions,
+            -- each child and the xmin of its row (a new one for every
+            -- ATTACH and DETACH), seeded with the key's type: the bounds'
+            -- coordinates depend on it
+            coalesce(sum(hashint8extended((i.inhrelid::bigint << 32) | i.xmin::text::bigint, m.seed)), 0)
+                AS fingerprint,
+            coalesce(bool_or(i.inhdetachpending), false) AS pending,
+            coalesce(bool_or(c.relowner <> m.relowner) FILTER (WHERE c.relkind IN ('r', 'p')), false)
+                AS owner_drift,
+            coalesce(bool_or(c.relreplident <> m.relreplident) FILTER (WHERE c.relkind IN ('r', 'p')), false)
+                AS ident_drift,
+            -- the partitions the checks read row by row: a partitioned one
+            -- (its partitions are read from it), one outside the database's
+            -- default tablespace (its indexes are read), every one where
+            -- all_rows
+            array_agg(c.oid) FILTER (WHERE m.all_rows OR c.relkind = 'p' OR c.reltablespace <> 0) AS detail
+        FROM pg_inherits AS i
+        -- no pg_class read where the policy does not reconcile
+        LEFT JOIN pg_class AS c ON m.reconcile AND c.oid = i.inhrelid
+        WHERE i.inhparent = m.parent
+    ) AS t;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._due_tree() IS
+'One pass over the partitions of every parent automatic maintenance acts on: the bounds cache''s fingerprint, a pending detach, owner and replica identity drift, and the partitions the drift checks must read row by row (internal).';
+
 -- pgpart._due_parents(now_at): every parent automatic maintenance acts on
 -- (pgpart._maintenance_parents(NULL)) that has anything due at NOW_AT, with
 -- the reasons, all parents at once:
@@ -185,6 +252,11 @@ RETURNS TABLE (parent regclass, reasons text[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- its two long queries planned once per session, not on every tick: a
+-- custom plan (the default for the first five calls) cost more than running
+-- them. The per-parent helpers it calls plan as usual (plan_cache_mode =
+-- auto on pgpart._due_creation and pgpart._due_integer_retention).
+SET plan_cache_mode = force_generic_plan
 -- bounds are deparsed and read back in UTC, ISO (as pgpart._partitions does)
 SET timezone = 'UTC'
 SET datestyle = 'ISO, YMD'
@@ -195,6 +267,7 @@ DECLARE
     v_message text;
     v_sums pgpart.due_cache[];
     v_fresh pgpart.due_cache[];
+    v_trees pgpart._due_tree[];
     v_lock_timeout text;
 BEGIN
     -- 1. What the bounds of each time-keyed parent say (pgpart.due_cache):
@@ -202,10 +275,14 @@ BEGIN
     -- rows (a few index entries per partition, no deparsing) still matches,
     -- else read from the bounds themselves (pgpart._partitions inlined:
     -- SQL per partition, no function call) and stored for the next tick.
-    WITH m AS (
+    -- The one pass over every parent's partitions (pgpart._due_tree) is
+    -- read here, in the snapshot the bounds are read in, and kept for step 2.
+    WITH tr AS MATERIALIZED (
+        SELECT t FROM pgpart._due_tree() AS t
+    ),
+    m AS (
         SELECT
             c.parent, c.key_type, c.epoch_unit, c.premake,
-            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed,
             -- the set-based coverage test applies (else the planner is asked)
             c.subpartition IS NULL AND c.premake BETWEEN 0 AND pgpart._max_premake() AS windowed,
             -- everything pgpart._grid and the window depend on, but now
@@ -226,17 +303,8 @@ BEGIN
     fp AS MATERIALIZED (
         SELECT
             m.parent, m.key_type, m.epoch_unit, m.premake, m.windowed, m.window_key, m.now_coord,
-            f.partitions, f.fingerprint
-        FROM m CROSS JOIN LATERAL (
-            SELECT
-                count(*) AS partitions,
-                -- each child and the xmin of its row (a new one for every
-                -- ATTACH and DETACH), seeded with the key's type: the bounds'
-                -- coordinates depend on it
-                coalesce(sum(hashint8extended((i.inhrelid::bigint << 32) | i.xmin::text::bigint, m.seed)), 0)
-                    AS fingerprint
-            FROM pg_inherits AS i WHERE i.inhparent = m.parent
-        ) AS f
+            (tr.t).partitions, (tr.t).fingerprint
+        FROM m JOIN tr ON (tr.t).parent = m.parent
     ),
     cached AS MATERIALIZED (
         SELECT
@@ -342,8 +410,8 @@ BEGIN
         LEFT JOIN fresh_bounds AS fb ON fb.parent = ca.parent
         LEFT JOIN fresh_windows AS fw ON fw.parent = ca.parent
     )
-    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed)
-    INTO v_sums, v_fresh
+    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed), (SELECT array_agg(tr.t) FROM tr)
+    INTO v_sums, v_fresh, v_trees
     FROM sums AS s;
     -- stored for the next tick, where the caller may write the row (a
     -- cache: the tick goes on without it, e.g. in a read-only transaction,
@@ -394,36 +462,10 @@ BEGIN
                 AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
         END
     ),
-    -- One pass over each parent's partitions (pg_inherits, and the
-    -- partitions' pg_class rows where the policy reconciles), reduced to a
-    -- few values per parent: a detach pending, an owner or a replica
-    -- identity unlike the parent's, and the partitions the checks below
-    -- must read row by row. Those are few or none: a partitioned partition
-    -- (its own partitions are read from it), one outside the database's
-    -- default tablespace (its indexes are read), and every partition of a
-    -- parent whose grants, storage parameters or replica identity index
-    -- are compared partition by partition. Materialising every partition's
-    -- row and scanning it once per kind of drift cost three times the
-    -- catalog reads themselves.
+    -- what every parent's partitions say (step 1, pgpart._due_tree)
     tree AS MATERIALIZED (
         SELECT m.parent, t.pending, t.owner_drift, t.ident_drift, t.detail
-        FROM m CROSS JOIN LATERAL (
-            SELECT
-                coalesce(bool_or(i.inhdetachpending), false) AS pending,
-                coalesce(bool_or(c.relowner <> m.relowner) FILTER (WHERE c.relkind IN ('r', 'p')), false)
-                    AS owner_drift,
-                coalesce(bool_or(c.relreplident <> m.relreplident) FILTER (WHERE c.relkind IN ('r', 'p')), false)
-                    AS ident_drift,
-                array_agg(c.oid) FILTER (
-                    WHERE c.relkind = 'p' OR c.reltablespace <> 0
-                    OR m.propagate_grants OR cardinality(m.reloptions) > 0 OR m.relreplident = 'i'
-                ) AS detail
-            FROM pg_inherits AS i
-            -- a LEFT JOIN on a constant of the parent: no pg_class read
-            -- where the policy does not reconcile
-            LEFT JOIN pg_class AS c ON m.reconcile AND c.oid = i.inhrelid
-            WHERE i.inhparent = m.parent
-        ) AS t
+        FROM unnest(v_trees) AS t JOIN m ON m.parent = t.parent
     ),
     pending AS (
         SELECT t.parent, 'detach pending' AS reason FROM tree AS t WHERE t.pending
