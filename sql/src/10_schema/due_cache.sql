@@ -74,9 +74,6 @@ CREATE TYPE pgpart._due_tree AS (
     fingerprint numeric,
     -- a partition is detaching (DETACH ... CONCURRENTLY to finish)
     pending boolean,
-    -- a partition's owner, replica identity unlike the parent's
-    owner_drift boolean,
-    ident_drift boolean,
     -- the partitions the drift checks read row by row
     detail oid []
 );
