@@ -142,6 +142,23 @@ REVOKE ALL ON pgpart.due_cache FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.due_cache TO PUBLIC;
 
 -- new or changed since pgpart--0.1.1.sql
+-- pgpart._due_tree: what pgpart._due_tree() reads from one managed parent's
+-- partitions in its one pass over them, for pgpart._due_parents.
+CREATE TYPE pgpart._due_tree AS (
+    parent oid,
+    -- the bounds cache's fingerprint (pgpart.due_cache)
+    partitions bigint,
+    fingerprint numeric,
+    -- a partition is detaching (DETACH ... CONCURRENTLY to finish)
+    pending boolean,
+    -- the partitions the drift checks read row by row
+    detail oid []
+);
+
+COMMENT ON TYPE pgpart._due_tree IS
+'What pgpart._due_tree() reads from one managed parent''s partitions, for pgpart._due_parents (internal).';
+
+-- new or changed since pgpart--0.1.1.sql
 -- source: sql/src/10_schema/finding.sql
 -- pgpart.finding_code: the stable code of each kind of finding of
 -- pgpart.check(). Programs (the Django system checks, monitoring) branch on
@@ -4718,6 +4735,7 @@ CREATE OR REPLACE FUNCTION pgpart._due_creation(p_parent regclass, p_now_at time
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- not pgpart._due_parents' setting: the planners run as in maintenance
 AS $body$
 DECLARE
     v_interval text;
@@ -4759,6 +4777,7 @@ CREATE OR REPLACE FUNCTION pgpart._due_integer_retention(p_parent regclass, p_no
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto  -- not pgpart._due_parents' setting: the planners run as in maintenance
 AS $body$
 DECLARE
     v_caller name;
@@ -4853,6 +4872,78 @@ $body$;
 COMMENT ON FUNCTION pgpart._placed_indexes() IS
 'Indexes in a tablespace other than the database''s default, with their tables, found by index lookups (internal).';
 
+-- pgpart._due_tree(): for every parent automatic maintenance acts on, one
+-- pass over its partitions (pg_inherits, and their pg_class rows where the
+-- policy reconciles), reduced to a few values (pgpart._due_tree, the type):
+-- what pgpart._due_parents needs from every partition, the fingerprint of
+-- the bounds cache and the drift checks alike, so neither reads them again.
+-- Materialising every partition's row and scanning it once per kind of
+-- drift cost three times the catalog reads themselves. STABLE: it reads
+-- with the snapshot of the query calling it, so the fingerprint and the
+-- bounds that query reads are the same state of the catalog.
+CREATE OR REPLACE FUNCTION pgpart._due_tree()
+RETURNS SETOF pgpart._due_tree
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- index lookups only, whatever the catalog's statistics say: a hash join
+-- over a scan of all of pg_class per parent is what stale statistics pick
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT m.parent, t.partitions, t.fingerprint, t.pending, d.detail
+    FROM (
+        SELECT
+            c.parent::oid AS parent, c.reconcile, pc.relowner, pc.relreplident,
+            -- a policy whose checks compare every partition's row (grants,
+            -- storage parameters, a replica identity index)
+            c.reconcile AND (c.propagate_grants OR cardinality(c.reloptions) > 0 OR pc.relreplident = 'i')
+                AS all_rows,
+            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed
+        FROM pgpart.config AS c
+        JOIN pg_class AS pc ON pc.oid = c.parent
+        WHERE c.strategy = 'range' AND c.automatic_maintenance
+    ) AS m
+    CROSS JOIN LATERAL (
+        SELECT
+            count(*) AS partitions,
+            -- each child and the xmin of its row (a new one for every
+            -- ATTACH and DETACH), seeded with the key's type: the bounds'
+            -- coordinates depend on it (hash_record_extended: the xid hashed
+            -- as it is, not through its text, a third of this pass's cost)
+            coalesce(sum(hash_record_extended(ROW(i.inhrelid, i.xmin), m.seed)), 0) AS fingerprint,
+            coalesce(bool_or(i.inhdetachpending), false) AS pending,
+            array_agg(i.inhrelid) AS children
+        FROM pg_inherits AS i
+        WHERE i.inhparent = m.parent
+    ) AS t
+    CROSS JOIN LATERAL (
+        -- the partitions the checks read row by row: a partitioned one (its
+        -- partitions are read from it), one outside the database's default
+        -- tablespace (its indexes are read), one whose owner or replica
+        -- identity is unlike the parent's (found drifting there), every one
+        -- where all_rows. One aggregate with one filter (one per kind of
+        -- drift cost half as much again); the rows found by one index scan
+        -- for all the children (= ANY), not one per child (a nested loop:
+        -- twice the time). Nothing read where the policy does not reconcile.
+        SELECT
+            array_agg(c.oid) FILTER (
+                WHERE m.all_rows OR c.relkind = 'p' OR c.reltablespace <> 0
+                OR c.relowner <> m.relowner OR c.relreplident <> m.relreplident
+            ) AS detail
+        FROM pg_class AS c
+        WHERE m.reconcile AND c.oid = ANY (t.children)
+    ) AS d;
+END
+$body$;
+
+COMMENT ON FUNCTION pgpart._due_tree() IS
+'One pass over the partitions of every parent automatic maintenance acts on: the bounds cache''s fingerprint, a pending detach, and the few partitions the drift checks must read row by row (internal).';
+
 -- pgpart._due_parents(now_at): every parent automatic maintenance acts on
 -- (pgpart._maintenance_parents(NULL)) that has anything due at NOW_AT, with
 -- the reasons, all parents at once:
@@ -4886,6 +4977,11 @@ RETURNS TABLE (parent regclass, reasons text[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- its two long queries planned once per session, not on every tick: a
+-- custom plan (the default for the first five calls) cost more than running
+-- them. The per-parent helpers it calls plan as usual (plan_cache_mode =
+-- auto on pgpart._due_creation and pgpart._due_integer_retention).
+SET plan_cache_mode = force_generic_plan
 -- bounds are deparsed and read back in UTC, ISO (as pgpart._partitions does)
 SET timezone = 'UTC'
 SET datestyle = 'ISO, YMD'
@@ -4896,6 +4992,7 @@ DECLARE
     v_message text;
     v_sums pgpart.due_cache[];
     v_fresh pgpart.due_cache[];
+    v_trees pgpart._due_tree[];
     v_lock_timeout text;
 BEGIN
     -- 1. What the bounds of each time-keyed parent say (pgpart.due_cache):
@@ -4903,10 +5000,14 @@ BEGIN
     -- rows (a few index entries per partition, no deparsing) still matches,
     -- else read from the bounds themselves (pgpart._partitions inlined:
     -- SQL per partition, no function call) and stored for the next tick.
-    WITH m AS (
+    -- The one pass over every parent's partitions (pgpart._due_tree) is
+    -- read here, in the snapshot the bounds are read in, and kept for step 2.
+    WITH tr AS MATERIALIZED (
+        SELECT t FROM pgpart._due_tree() AS t
+    ),
+    m AS (
         SELECT
             c.parent, c.key_type, c.epoch_unit, c.premake,
-            hashtext(c.key_type::text || '/' || coalesce(c.epoch_unit, ''))::bigint AS seed,
             -- the set-based coverage test applies (else the planner is asked)
             c.subpartition IS NULL AND c.premake BETWEEN 0 AND pgpart._max_premake() AS windowed,
             -- everything pgpart._grid and the window depend on, but now
@@ -4927,17 +5028,8 @@ BEGIN
     fp AS MATERIALIZED (
         SELECT
             m.parent, m.key_type, m.epoch_unit, m.premake, m.windowed, m.window_key, m.now_coord,
-            f.partitions, f.fingerprint
-        FROM m CROSS JOIN LATERAL (
-            SELECT
-                count(*) AS partitions,
-                -- each child and the xmin of its row (a new one for every
-                -- ATTACH and DETACH), seeded with the key's type: the bounds'
-                -- coordinates depend on it
-                coalesce(sum(hashint8extended((i.inhrelid::bigint << 32) | i.xmin::text::bigint, m.seed)), 0)
-                    AS fingerprint
-            FROM pg_inherits AS i WHERE i.inhparent = m.parent
-        ) AS f
+            (tr.t).partitions, (tr.t).fingerprint
+        FROM m JOIN tr ON (tr.t).parent = m.parent
     ),
     cached AS MATERIALIZED (
         SELECT
@@ -5043,8 +5135,8 @@ BEGIN
         LEFT JOIN fresh_bounds AS fb ON fb.parent = ca.parent
         LEFT JOIN fresh_windows AS fw ON fw.parent = ca.parent
     )
-    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed)
-    INTO v_sums, v_fresh
+    SELECT array_agg(s.s), array_agg(s.s) FILTER (WHERE s.changed), (SELECT array_agg(tr.t) FROM tr)
+    INTO v_sums, v_fresh, v_trees
     FROM sums AS s;
     -- stored for the next tick, where the caller may write the row (a
     -- cache: the tick goes on without it, e.g. in a read-only transaction,
@@ -5095,10 +5187,13 @@ BEGIN
                 AND NOT (SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = current_user)
         END
     ),
+    -- what every parent's partitions say (step 1, pgpart._due_tree)
+    tree AS MATERIALIZED (
+        SELECT m.parent, t.pending, t.detail
+        FROM unnest(v_trees) AS t JOIN m ON m.parent = t.parent
+    ),
     pending AS (
-        SELECT DISTINCT m.parent, 'detach pending' AS reason
-        FROM m JOIN pg_inherits AS i ON i.inhparent = m.parent
-        WHERE i.inhdetachpending
+        SELECT t.parent, 'detach pending' AS reason FROM tree AS t WHERE t.pending
     ),
     failed AS (
         SELECT m.parent, 'last error' AS reason FROM m WHERE m.last_error IS NOT NULL
@@ -5193,14 +5288,13 @@ BEGIN
     -- lookups from the managed parents down (indexes: pgpart._placed_indexes),
     -- never by a scan of all of pg_class or pg_index, so the cost follows the
     -- managed partitions, not the size of the database.
-    level1 AS MATERIALIZED (
+    level1 AS MATERIALIZED (  -- the partitions tree.detail names (usually none)
         SELECT
-            m.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
+            t.parent, c.oid, c.relkind, c.relowner, c.relacl, c.relreplident, c.reloptions, c.reltoastrelid,
             c.reltablespace
-        FROM m
-        JOIN pg_inherits AS i ON i.inhparent = m.parent
-        JOIN pg_class AS c ON c.oid = i.inhrelid
-        WHERE m.reconcile
+        FROM tree AS t
+        CROSS JOIN LATERAL unnest(t.detail) AS d (oid)
+        JOIN pg_class AS c ON c.oid = d.oid
     ),
     -- the levels below, only under a partitioned partition (a recursion
     -- over every partition would cost as much again)
@@ -5239,7 +5333,10 @@ BEGIN
     -- An index in another tablespace than its partition: one of the two is
     -- outside the database's default (reltablespace 0 stands for it), so
     -- only such relations are read (pg_class has an index on reltablespace),
-    -- not every index of every partition.
+    -- not every index of every partition: the indexes of a partition outside
+    -- the default (tree.detail names it), and the indexes outside it, traced
+    -- up to their managed parent (pg_partition_ancestors: a few index
+    -- entries each, and usually there are none).
     index_spaces AS (
         SELECT DISTINCT x.parent, 'index tablespace' AS reason
         FROM (
@@ -5249,10 +5346,17 @@ BEGIN
             JOIN pg_class AS ic ON ic.oid = ix.indexrelid
             WHERE p.reltablespace <> 0
             UNION ALL
-            SELECT p.parent, p.spc, x.spc
+            SELECT m.parent, coalesce(nullif(c.reltablespace, 0), (SELECT db.spc FROM db)), x.spc
             FROM pgpart._placed_indexes() AS x
-            JOIN parts AS p ON p.oid = x.indrelid
-            WHERE p.reltablespace = 0
+            -- OFFSET 0: looked up by each index's table, never a scan of pg_class
+            CROSS JOIN LATERAL (
+                SELECT c.oid, c.reltablespace FROM pg_class AS c
+                WHERE c.oid = x.indrelid AND c.relispartition AND c.relkind IN ('r', 'p')
+                OFFSET 0
+            ) AS c
+            CROSS JOIN LATERAL pg_partition_ancestors(c.oid) AS a
+            JOIN m ON m.parent = a.relid
+            WHERE m.reconcile AND a.relid <> c.oid
         ) AS x
         CROSS JOIN db
         WHERE coalesce(nullif(x.reltablespace, 0), db.spc) <> x.spc

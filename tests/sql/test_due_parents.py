@@ -333,6 +333,33 @@ def due_new_parent_index(ctx: Ctx) -> None:
         ctx.conn.execute("CREATE INDEX t_v ON public.t (v)")
 
 
+def due_partition_tablespace(ctx: Ctx) -> None:
+    """A partition moved by hand: its indexes stay where they were."""
+    spc = make_tablespace(ctx)
+    make_range(ctx.conn)
+    with triggers_off(ctx.conn):
+        ctx.conn.execute(sql.SQL("ALTER TABLE public.t_p20250312 SET TABLESPACE {}").format(sql.Identifier(spc)))
+
+
+def due_index_tablespace_of_leaf(ctx: Ctx) -> None:
+    """An index of a sub-partition moved by hand (its table in the default)."""
+    spc = make_tablespace(ctx)
+    make_range(ctx.conn, subpartition=SUB_LIST)
+    leaf = first_leaf(ctx.conn, "public.t_p20250312")
+    index = ctx.conn.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass", [leaf])
+    row = index.fetchone()
+    assert row is not None
+    with triggers_off(ctx.conn):
+        ctx.conn.execute(sql.SQL("ALTER INDEX {} SET TABLESPACE {}").format(sql.SQL(row[0]), sql.Identifier(spc)))
+
+
+def due_replica_identity_of_leaf(ctx: Ctx) -> None:
+    make_range(ctx.conn, subpartition=SUB_LIST)
+    leaf = first_leaf(ctx.conn, "public.t_p20250311")
+    with triggers_off(ctx.conn):
+        ctx.conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(sql.SQL(leaf)))
+
+
 def due_replica_identity(ctx: Ctx) -> None:
     make_range(ctx.conn)
     with triggers_off(ctx.conn):
@@ -451,7 +478,10 @@ SCENARIOS = [
     Scenario(clean_subpartition_leaf_dropped, None),
     Scenario(due_index_tablespace, "index tablespace"),
     Scenario(due_new_parent_index, "index tablespace"),
+    Scenario(due_partition_tablespace, "index tablespace"),
+    Scenario(due_index_tablespace_of_leaf, "index tablespace"),
     Scenario(due_replica_identity, "replica identity"),
+    Scenario(due_replica_identity_of_leaf, "replica identity"),
     Scenario(due_replica_identity_index, "replica identity"),
     Scenario(due_reloptions, "reloptions"),
     Scenario(due_grant_on_partition, "grants"),

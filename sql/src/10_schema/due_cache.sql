@@ -64,3 +64,19 @@ WITH CHECK (
 
 REVOKE ALL ON pgpart.due_cache FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgpart.due_cache TO PUBLIC;
+
+-- pgpart._due_tree: what pgpart._due_tree() reads from one managed parent's
+-- partitions in its one pass over them, for pgpart._due_parents.
+CREATE TYPE pgpart._due_tree AS (
+    parent oid,
+    -- the bounds cache's fingerprint (pgpart.due_cache)
+    partitions bigint,
+    fingerprint numeric,
+    -- a partition is detaching (DETACH ... CONCURRENTLY to finish)
+    pending boolean,
+    -- the partitions the drift checks read row by row
+    detail oid []
+);
+
+COMMENT ON TYPE pgpart._due_tree IS
+'What pgpart._due_tree() reads from one managed parent''s partitions, for pgpart._due_parents (internal).';
