@@ -493,12 +493,29 @@ BEGIN
         FROM sums AS s
         WHERE NOT s.has_gap AND s.first_lo <= s.window_lo AND s.last_hi >= s.window_hi
     ),
+    -- Surely due, without asking the planner: a slot of the window that no
+    -- partition can overlap, because no partition reaches the window, or
+    -- the highest one ends inside it on a slot boundary. The planner creates
+    -- that slot (or fails trying, an error row: due as well).
+    surely AS (
+        SELECT s.parent
+        FROM sums AS s
+        WHERE
+            s.window_lo IS NOT NULL
+            AND (
+                s.last_hi IS NULL OR s.last_hi <= s.window_lo
+                OR (s.last_hi < s.window_hi AND s.last_hi = (
+                    SELECT (pgpart._slot(g.kind, g.step, g.frame, g.origin, s.last_hi)).lo
+                    FROM pgpart._grid(s.parent::regclass, p_now_at) AS g
+                ))
+            )
+    ),
     creation AS (
         SELECT m.parent, 'partitions missing' AS reason
         FROM m
         WHERE
             m.parent NOT IN (SELECT c.parent FROM covered AS c)
-            AND pgpart._due_creation(m.parent, p_now_at)
+            AND (m.parent IN (SELECT su.parent FROM surely AS su) OR pgpart._due_creation(m.parent, p_now_at))
     ),
     -- Retention, as pgpart._expired_partitions: a partition (not the
     -- default, not detaching, not the newest) ending at or before the cut-off
