@@ -14816,7 +14816,7 @@ COMMENT ON FUNCTION pgpart.uuid_floor(timestamptz) IS
 -- an entry in pgpart.log, for pgpart.check() and reconcile(move_large).
 --
 -- It runs for every such command of every role, with that role's rights:
---   * it returns at once when pgpart.event_triggers is off (pgpart's own DDL
+--   * it returns, after the filter below, when pgpart.event_triggers is off (pgpart's own DDL
 --     helpers set it with a function-level SET, which reverts on return;
 --     pg_restore runs with PGOPTIONS='-c pgpart.event_triggers=off'), under
 --     session_replication_role = replica, and for commands of extension
@@ -14837,7 +14837,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_objects oid [];
     v_parents regclass [];
     v_commands text [];
     v_parent regclass;
@@ -14847,22 +14846,17 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    -- First, what pgpart's own DDL sets (a few us: it runs ~4 statements per
-    -- partition it makes)
-    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
-       OR current_setting('session_replication_role') = 'replica' THEN
-        RETURN;
-    END IF;
-    -- Then pg_catalog alone, through the system caches: all that unrelated DDL
-    -- pays (about 25 us; the DISTINCT and the index branch below cost more
-    -- than the rest together, so the common tags skip them). Did the
-    -- command touch a partitioned table, a partition, or an index of one?
+    -- First pg_catalog alone, through the system caches: all that unrelated
+    -- DDL pays (about 25 us on PG 15, of which the command list is half: in
+    -- the fresh transaction of an autocommitted command each statement and
+    -- each expression costs a few us, an aggregate or a subquery more; so
+    -- one PERFORM, and everything else after it: issue 16). Did the command
+    -- touch a partitioned table, a partition, or an index of one?
     -- pg_partition_root is NULL for anything else, and for an index not
-    -- attached to a parent index, whose table is looked up (the indexes
-    -- CREATE TABLE reports come with their table).
+    -- attached to a parent index, whose table is looked up (only for the
+    -- index tags: the indexes CREATE TABLE reports come with their table).
     IF TG_TAG IN ('CREATE INDEX', 'ALTER INDEX') THEN
-        SELECT array_agg(cmd.objid) INTO v_objects
-        FROM pg_event_trigger_ddl_commands() AS cmd
+        PERFORM FROM pg_event_trigger_ddl_commands() AS cmd
         WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
           AND (
               pg_partition_root(cmd.objid) IS NOT NULL
@@ -14870,28 +14864,38 @@ BEGIN
                   SELECT 1 FROM pg_index AS x
                   WHERE x.indexrelid = cmd.objid AND pg_partition_root(x.indrelid) IS NOT NULL
               )
-          );
+          )
+        LIMIT 1;
     ELSE
-        SELECT array_agg(cmd.objid) INTO v_objects
-        FROM pg_event_trigger_ddl_commands() AS cmd
+        PERFORM FROM pg_event_trigger_ddl_commands() AS cmd
         WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
-          AND pg_partition_root(cmd.objid) IS NOT NULL;
+          AND pg_partition_root(cmd.objid) IS NOT NULL
+        LIMIT 1;
     END IF;
-    IF v_objects IS NULL THEN
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- Then the switches: pgpart's own DDL helpers set pgpart.event_triggers
+    -- off (their DDL passes the filter above, a few us per statement, well
+    -- under 1% of making a partition).
+    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
+       OR current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
     SELECT array_agg(DISTINCT cmd.command_tag ORDER BY cmd.command_tag) INTO v_commands
     FROM pg_event_trigger_ddl_commands() AS cmd;
-    -- Then every partitioned table above (or being) the table touched,
-    -- directly or through one of its indexes.
+    -- Then every partitioned table above (or being) a table the command
+    -- touched, directly or through one of its indexes (commands on
+    -- anything else find none).
     SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
-    FROM unnest(v_objects) AS o (objid)
-    JOIN pg_class AS c ON c.oid = o.objid
+    FROM pg_event_trigger_ddl_commands() AS cmd
+    JOIN pg_class AS c ON c.oid = cmd.objid
     LEFT JOIN pg_index AS i ON i.indexrelid = c.oid
     JOIN pg_class AS t ON t.oid = coalesce(i.indrelid, c.oid)
     CROSS JOIN LATERAL pg_partition_ancestors(t.oid) AS a (relid)
     JOIN pg_class AS pc ON pc.oid = a.relid
-    WHERE (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
+      AND (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
     IF v_parents IS NULL THEN
         RETURN;
     END IF;
@@ -15072,16 +15076,18 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    IF current_setting('session_replication_role') = 'replica' THEN
-        RETURN;
-    END IF;
-    -- The unrelated DROP TABLE stops here (about 20 us): nothing of a global
-    -- unique constraint was dropped unless one of its triggers was (a
-    -- parent's row triggers, a recorded table's TRUNCATE trigger). A parent
-    -- whose triggers were dropped by hand first is left registered:
-    -- check() reports it (global_unique_broken) with the fix.
-    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() AS o
-                   WHERE o.classid = 'pg_trigger'::regclass AND o.address_names[3] LIKE 'pgpart\_gu\_%') THEN
+    -- The unrelated DROP TABLE stops here, after one statement (about 15 us
+    -- on PG 15, half of it reading the list; each further statement or
+    -- expression in this fresh transaction would cost a few us: issue 16):
+    -- nothing of a global unique constraint was dropped unless one of its
+    -- triggers was (a parent's row triggers, a recorded table's TRUNCATE
+    -- trigger: pgpart_gu_<id>_<event>, which object_identity begins with,
+    -- unquoted). A parent whose triggers were dropped by hand first is left
+    -- registered: check() reports it (global_unique_broken) with the fix.
+    PERFORM FROM pg_event_trigger_dropped_objects() AS o
+    WHERE o.object_type = 'trigger' AND o.object_identity LIKE 'pgpart\_gu\_%'
+    LIMIT 1;
+    IF NOT FOUND OR current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
     SELECT
