@@ -14847,10 +14847,11 @@ DECLARE
     v_message text;
 BEGIN
     -- First pg_catalog alone, through the system caches: all that unrelated
-    -- DDL pays (about 25 us on PG 15, of which the command list is half: in
-    -- the fresh transaction of an autocommitted command each statement and
-    -- each expression costs a few us, an aggregate or a subquery more; so
-    -- one PERFORM, and everything else after it: issue 16). Did the command
+    -- DDL pays (about 28 us per call on PG 15, track_functions, of which
+    -- reading the command list is 11 us: in the fresh transaction of an
+    -- autocommitted command every statement costs about 6 us and every
+    -- expression 2-4 us, an aggregate node 10 us more; so one PERFORM and
+    -- one IF, everything else after them: issue 16). Did the command
     -- touch a partitioned table, a partition, or an index of one?
     -- pg_partition_root is NULL for anything else, and for an index not
     -- attached to a parent index, whose table is looked up (only for the
@@ -15076,14 +15077,16 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    -- The unrelated DROP TABLE stops here, after one statement (about 15 us
-    -- on PG 15, half of it reading the list; each further statement or
-    -- expression in this fresh transaction would cost a few us: issue 16):
-    -- nothing of a global unique constraint was dropped unless one of its
-    -- triggers was (a parent's row triggers, a recorded table's TRUNCATE
-    -- trigger: pgpart_gu_<id>_<event>, which object_identity begins with,
-    -- unquoted). A parent whose triggers were dropped by hand first is left
-    -- registered: check() reports it (global_unique_broken) with the fix.
+    -- The unrelated DROP TABLE stops here, after one statement and one IF
+    -- (about 20 us per call on PG 15, track_functions; in this fresh
+    -- transaction each further statement would cost about 6 us, each
+    -- expression 2-4 us, a subquery more: issue 16; so the replica check
+    -- comes after the filter). Nothing of a global unique constraint was
+    -- dropped unless one of its triggers was (a parent's row triggers, a
+    -- recorded table's TRUNCATE trigger), named pgpart_gu_<id>_<event>,
+    -- which the trigger's object_identity begins with, unquoted. A parent
+    -- whose triggers were dropped by hand first is left registered:
+    -- check() reports it (global_unique_broken) with the fix.
     PERFORM FROM pg_event_trigger_dropped_objects() AS o
     WHERE o.object_type = 'trigger' AND o.object_identity LIKE 'pgpart\_gu\_%'
     LIMIT 1;
