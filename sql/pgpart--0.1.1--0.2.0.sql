@@ -14970,7 +14970,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    v_objects oid [];
     v_parents regclass [];
     v_commands text [];
     v_parent regclass;
@@ -14980,22 +14979,25 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    -- First, what pgpart's own DDL sets (a few us: it runs ~4 statements per
-    -- partition it makes)
-    IF lower(coalesce(current_setting('pgpart.event_triggers', true), '')) IN ('off', 'false', 'no', '0')
+    -- First, what pgpart's own DDL sets (one expression, about 6 us: it runs
+    -- ~4 statements per partition it makes, which should not pay the filter
+    -- below). lower() of an unset parameter is not even called (NULL).
+    IF lower(current_setting('pgpart.event_triggers', true)) IN ('off', 'false', 'no', '0')
        OR current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
-    -- Then pg_catalog alone, through the system caches: all that unrelated DDL
-    -- pays (about 25 us; the DISTINCT and the index branch below cost more
-    -- than the rest together, so the common tags skip them). Did the
-    -- command touch a partitioned table, a partition, or an index of one?
+    -- Then pg_catalog alone, through the system caches: all that unrelated
+    -- DDL pays (about 32 us per call on PG 15, track_functions, of which
+    -- reading the command list is 11 us: in the fresh transaction of an
+    -- autocommitted command every statement costs about 6 us and every
+    -- expression 2-4 us, an aggregate node 10 us more; so one PERFORM and
+    -- one IF, everything else after them: issue 16). Did the command
+    -- touch a partitioned table, a partition, or an index of one?
     -- pg_partition_root is NULL for anything else, and for an index not
-    -- attached to a parent index, whose table is looked up (the indexes
-    -- CREATE TABLE reports come with their table).
+    -- attached to a parent index, whose table is looked up (only for the
+    -- index tags: the indexes CREATE TABLE reports come with their table).
     IF TG_TAG IN ('CREATE INDEX', 'ALTER INDEX') THEN
-        SELECT array_agg(cmd.objid) INTO v_objects
-        FROM pg_event_trigger_ddl_commands() AS cmd
+        PERFORM FROM pg_event_trigger_ddl_commands() AS cmd
         WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
           AND (
               pg_partition_root(cmd.objid) IS NOT NULL
@@ -15003,28 +15005,31 @@ BEGIN
                   SELECT 1 FROM pg_index AS x
                   WHERE x.indexrelid = cmd.objid AND pg_partition_root(x.indrelid) IS NOT NULL
               )
-          );
+          )
+        LIMIT 1;
     ELSE
-        SELECT array_agg(cmd.objid) INTO v_objects
-        FROM pg_event_trigger_ddl_commands() AS cmd
+        PERFORM FROM pg_event_trigger_ddl_commands() AS cmd
         WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
-          AND pg_partition_root(cmd.objid) IS NOT NULL;
+          AND pg_partition_root(cmd.objid) IS NOT NULL
+        LIMIT 1;
     END IF;
-    IF v_objects IS NULL THEN
+    IF NOT FOUND THEN
         RETURN;
     END IF;
     SELECT array_agg(DISTINCT cmd.command_tag ORDER BY cmd.command_tag) INTO v_commands
     FROM pg_event_trigger_ddl_commands() AS cmd;
-    -- Then every partitioned table above (or being) the table touched,
-    -- directly or through one of its indexes.
+    -- Then every partitioned table above (or being) a table the command
+    -- touched, directly or through one of its indexes (commands on
+    -- anything else find none).
     SELECT array_agg(DISTINCT a.relid ORDER BY a.relid) INTO v_parents
-    FROM unnest(v_objects) AS o (objid)
-    JOIN pg_class AS c ON c.oid = o.objid
+    FROM pg_event_trigger_ddl_commands() AS cmd
+    JOIN pg_class AS c ON c.oid = cmd.objid
     LEFT JOIN pg_index AS i ON i.indexrelid = c.oid
     JOIN pg_class AS t ON t.oid = coalesce(i.indrelid, c.oid)
     CROSS JOIN LATERAL pg_partition_ancestors(t.oid) AS a (relid)
     JOIN pg_class AS pc ON pc.oid = a.relid
-    WHERE (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
+    WHERE cmd.classid = 'pg_class'::regclass AND NOT cmd.in_extension
+      AND (t.relkind = 'p' OR t.relispartition) AND pc.relkind = 'p';
     IF v_parents IS NULL THEN
         RETURN;
     END IF;
@@ -15205,16 +15210,20 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
-    IF current_setting('session_replication_role') = 'replica' THEN
-        RETURN;
-    END IF;
-    -- The unrelated DROP TABLE stops here (about 20 us): nothing of a global
-    -- unique constraint was dropped unless one of its triggers was (a
-    -- parent's row triggers, a recorded table's TRUNCATE trigger). A parent
+    -- The unrelated DROP TABLE stops here, after one statement and one IF
+    -- (about 20 us per call on PG 15, track_functions; in this fresh
+    -- transaction each further statement would cost about 6 us, each
+    -- expression 2-4 us, a subquery more: issue 16; so the replica check
+    -- comes after the filter). Nothing of a global unique constraint was
+    -- dropped unless one of its triggers was (a parent's row triggers, a
+    -- recorded table's TRUNCATE trigger), named pgpart_gu_<id>_<event>,
+    -- which the trigger's object_identity begins with, unquoted. A parent
     -- whose triggers were dropped by hand first is left registered:
     -- check() reports it (global_unique_broken) with the fix.
-    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() AS o
-                   WHERE o.classid = 'pg_trigger'::regclass AND o.address_names[3] LIKE 'pgpart\_gu\_%') THEN
+    PERFORM FROM pg_event_trigger_dropped_objects() AS o
+    WHERE o.object_type = 'trigger' AND o.object_identity LIKE 'pgpart\_gu\_%'
+    LIMIT 1;
+    IF NOT FOUND OR current_setting('session_replication_role') = 'replica' THEN
         RETURN;
     END IF;
     SELECT
